@@ -1,0 +1,19 @@
+//! One module per config section; each is owned by the concern that reads it.
+
+mod ingest;
+mod layout;
+mod naming;
+mod probe;
+mod project;
+mod render;
+mod store;
+mod thresholds;
+
+pub use ingest::*;
+pub use layout::*;
+pub use naming::*;
+pub use probe::*;
+pub use project::*;
+pub use render::*;
+pub use store::*;
+pub use thresholds::*;

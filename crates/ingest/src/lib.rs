@@ -1,0 +1,1 @@
+//! shotline-ingest (in progress).

@@ -1,0 +1,1 @@
+//! shotline-media (in progress).

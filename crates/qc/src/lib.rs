@@ -1,0 +1,1 @@
+//! shotline-qc (in progress).

@@ -1,0 +1,1 @@
+//! shotline-render (in progress).

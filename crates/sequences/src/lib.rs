@@ -1,0 +1,1 @@
+//! shotline-sequences (in progress).

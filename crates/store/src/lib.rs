@@ -1,0 +1,1 @@
+//! shotline-store (in progress).
