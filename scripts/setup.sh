@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what shotline's build, demo and tests need, only where it is missing.
+# Debian/Ubuntu: system packages through apt-get (as root, or with sudo when available).
+# Usage: scripts/setup.sh [--tests]   (--tests also installs the renderers and cross-check tools)
+set -euo pipefail
+
+want_tests=0
+[[ "${1:-}" == "--tests" ]] && want_tests=1
+
+need_apt=()
+command -v ffprobe >/dev/null 2>&1 || need_apt+=(ffmpeg)
+if [[ $want_tests == 1 ]]; then
+  command -v blender >/dev/null 2>&1 || need_apt+=(blender)
+  command -v exrheader >/dev/null 2>&1 || need_apt+=(openexr)
+  command -v iinfo >/dev/null 2>&1 || need_apt+=(openimageio-tools)
+  command -v rsync >/dev/null 2>&1 || need_apt+=(rsync)
+  command -v pip3 >/dev/null 2>&1 || command -v pip >/dev/null 2>&1 || need_apt+=(python3-pip)
+fi
+
+if [[ ${#need_apt[@]} -gt 0 ]]; then
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+      echo "setup: need root (or sudo) to install: ${need_apt[*]}" >&2; exit 2
+    fi
+  fi
+  echo "setup: installing ${need_apt[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if [[ $want_tests == 1 ]]; then
+  # The reference ASC MHL implementation, used by the ingest tests to verify our manifests.
+  if ! command -v ascmhl >/dev/null 2>&1 && ! python3 -c "import ascmhl" >/dev/null 2>&1; then
+    echo "setup: installing ascmhl from PyPI" >&2
+    python3 -m pip install -q ascmhl 2>/dev/null || python3 -m pip install -q --break-system-packages ascmhl
+  fi
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: cargo (Rust 1.85 or newer) is required; install it with rustup" >&2
+  exit 2
+fi
