@@ -115,7 +115,8 @@ pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
     })?;
     parse_str(&text).map_err(|message| ConfigError::Parse {
         path: path.to_path_buf(),
-        message,
+        // The parser's snippet names its source `<input>`; name the real file instead.
+        message: message.replace("<input>", &path.display().to_string()),
     })
 }
 
@@ -124,7 +125,12 @@ pub fn parse_str(text: &str) -> Result<Config, String> {
     if text.trim().is_empty() {
         return Ok(Config::default());
     }
-    serde_saphyr::from_str::<Config>(text).map_err(|e| e.to_string())
+    serde_saphyr::from_str::<Config>(text).map_err(|e| {
+        let msg = e.to_string();
+        msg.strip_prefix("error: ")
+            .map(str::to_string)
+            .unwrap_or(msg)
+    })
 }
 
 #[cfg(test)]

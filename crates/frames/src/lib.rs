@@ -1,96 +1,325 @@
 //! Frame sets and the fileseq-compatible frame-range syntax.
 //!
-//! (API contract written by the integrator; bodies to be implemented.)
+//! Every pipeline tool speaks frame ranges (`1001-1100`, `1-100x2`, `1-10:2`); this crate is the
+//! one place shotline parses, stores, prints and inverts them. A [`FrameSet`] keeps frames in
+//! *set order* (first seen first, repeats dropped) and stores arithmetic runs and periodic
+//! patterns instead of one integer per frame, so `1-1000000000` parses, counts, normalises and
+//! inverts in microseconds. Nothing here prints or panics on user input: bad expressions come
+//! back as a [`ParseError`] that names the offending character.
+
+mod display;
+mod error;
+mod iter;
+mod parse;
+mod run;
+mod seg;
+
+use std::collections::HashSet;
+
+pub use error::{ParseError, RunError, TooComplex, TooManyFrames};
+pub use iter::{Iter, Runs};
+pub use run::Run;
+
+use seg::{push_merge, Seg};
 
 /// An ordered set of frame numbers: set order is first-seen order, repeats dropped.
 /// Stored as arithmetic runs, never as one integer per frame, so `1-1000000000` is cheap.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct FrameSet {
-    _private: (),
-}
-
-/// A malformed frame-range expression.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid frame range {expr:?} at character {}: {message}", column + 1)]
-pub struct ParseError {
-    /// The expression as given.
-    pub expr: String,
-    /// 0-based character index of the offending character.
-    pub column: usize,
-    /// What was expected.
-    pub message: String,
-}
-
-/// Materialising the set would exceed the caller's cap.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{count} frames is more than the limit of {cap}")]
-pub struct TooManyFrames {
-    /// Frames in the set.
-    pub count: u64,
-    /// The limit asked for.
-    pub cap: u64,
+    segs: Vec<Seg>,
+    len: u64,
+    min: i64,
+    max: i64,
 }
 
 impl FrameSet {
-    /// Parses fileseq syntax.
+    /// Parses fileseq syntax (`1-10`, `10-1`, `1-10x2`, `1-10y3`, `1-10:2`, `1,5,-3`); see
+    /// `docs/frames.md`. Spaces are ignored between tokens.
     pub fn parse(expr: &str) -> Result<FrameSet, ParseError> {
-        todo!("{expr}")
+        parse::parse(expr)
     }
-    /// Builds a set from frames in order (repeats dropped), compressing runs.
+
+    /// Builds a set from frames in order (repeats dropped), compressing runs. The frames are
+    /// already in memory, so this lists them; use [`FrameSet::from_runs`] for big ranges.
     pub fn from_frames<I: IntoIterator<Item = i64>>(frames: I) -> FrameSet {
-        let _ = frames.into_iter();
-        todo!()
+        let mut set = FrameSet::default();
+        let mut seen = HashSet::new();
+        for f in frames {
+            if seen.insert(f) {
+                // Distinct i64 values never reach 2^64, so the count cannot overflow.
+                let _ = set.append(Seg::single(f));
+            }
+        }
+        set
     }
+
+    /// Builds a set from runs in order, dropping frames already present, without listing
+    /// frames: the render queue and the sequence grouper hand over ranges, not lists.
+    pub fn from_runs<I: IntoIterator<Item = Run>>(runs: I) -> Result<FrameSet, RunError> {
+        let mut set = FrameSet::default();
+        for r in runs {
+            r.check()?;
+            set.insert(Seg::run(r.start, r.step as i128, r.len()))?;
+        }
+        Ok(set)
+    }
+
     /// Number of frames.
     pub fn len(&self) -> u64 {
-        todo!()
+        self.len
     }
+
     /// True when empty.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
     /// First frame in set order.
     pub fn first(&self) -> Option<i64> {
-        todo!()
+        self.segs.first().map(|s| s.start)
     }
+
     /// Last frame in set order.
     pub fn last(&self) -> Option<i64> {
-        todo!()
+        self.segs.last().map(Seg::last)
     }
+
     /// Smallest frame.
     pub fn min(&self) -> Option<i64> {
-        todo!()
+        (self.len > 0).then_some(self.min)
     }
+
     /// Largest frame.
     pub fn max(&self) -> Option<i64> {
-        todo!()
+        (self.len > 0).then_some(self.max)
     }
-    /// Membership.
+
+    /// Membership, without listing frames.
     pub fn contains(&self, frame: i64) -> bool {
-        todo!("{frame}")
+        self.len > 0
+            && (self.min..=self.max).contains(&frame)
+            && self.segs.iter().any(|s| s.contains(frame))
     }
+
     /// Frames in set order, lazily.
-    pub fn iter(&self) -> Box<dyn Iterator<Item = i64> + '_> {
-        todo!()
+    pub fn iter(&self) -> Iter<'_> {
+        Iter::new(&self.segs, self.len)
     }
+
+    /// The set as arithmetic runs in set order, lazily: what a scheduler needs to cut chunks
+    /// (`1-100x2` is one run, never fifty frames). A `y` fill comes out period by period.
+    pub fn runs(&self) -> Runs<'_> {
+        Runs::new(&self.segs)
+    }
+
     /// All frames, refusing more than `cap`.
     pub fn to_vec_capped(&self, cap: u64) -> Result<Vec<i64>, TooManyFrames> {
-        todo!("{cap}")
+        if self.len > cap {
+            return Err(TooManyFrames {
+                count: self.len,
+                cap,
+            });
+        }
+        Ok(self.iter().collect())
     }
+
     /// The frames missing between `min` and `max`, ascending.
+    ///
+    /// Computed on runs and patterns (`1-1000000000x2` inverts instantly). Only sets whose
+    /// runs interleave with steps sharing no period below 65536 fall back to sorting every
+    /// frame; use [`FrameSet::try_invert`] to bound that.
     pub fn invert(&self) -> FrameSet {
-        todo!()
+        self.invert_capped(u64::MAX).unwrap_or_default()
+    }
+
+    /// Like [`FrameSet::invert`], but refuses to list more than `cap` frames in the rare case
+    /// where the arithmetic path cannot be used.
+    pub fn try_invert(&self, cap: u64) -> Result<FrameSet, TooManyFrames> {
+        self.invert_capped(cap)
+    }
+
+    /// The frames of `self` that are not in `other`, in `self`'s order (`expected - found`
+    /// gives missing frames).
+    pub fn difference(&self, other: &FrameSet) -> Result<FrameSet, TooComplex> {
+        let mut pieces = self.segs.clone();
+        for e in &other.segs {
+            let mut next = Vec::with_capacity(pieces.len());
+            for p in &pieces {
+                p.minus(e, &mut next)?;
+            }
+            pieces = next;
+        }
+        let mut out = FrameSet::default();
+        for p in pieces {
+            out.append(p)?;
+        }
+        Ok(out)
+    }
+
+    /// `self` followed by the frames of `other` that `self` lacks.
+    pub fn union(&self, other: &FrameSet) -> Result<FrameSet, TooComplex> {
+        let mut out = self.clone();
+        for s in &other.segs {
+            out.insert(s.clone())?;
+        }
+        Ok(out)
+    }
+
+    fn invert_capped(&self, cap: u64) -> Result<FrameSet, TooManyFrames> {
+        if self.len == 0 {
+            return Ok(FrameSet::default());
+        }
+        let mut pieces = full_range(self.min, self.max);
+        let mut order: Vec<&Seg> = self.segs.iter().collect();
+        order.sort_by_key(|s| s.min());
+        for e in order {
+            // `pieces` stay ascending with disjoint bounds, so only a window can overlap `e`.
+            let a = pieces.partition_point(|p| p.max() < e.min());
+            let b = pieces.partition_point(|p| p.min() <= e.max());
+            if a >= b {
+                continue;
+            }
+            let mut repl = Vec::new();
+            for p in &pieces[a..b] {
+                if p.minus(e, &mut repl).is_err() {
+                    return self.invert_by_sorting(cap);
+                }
+            }
+            pieces.splice(a..b, repl);
+        }
+        let mut out = FrameSet::default();
+        for p in pieces {
+            // Fewer frames than the span of an i64 set: cannot overflow.
+            let _ = out.append(p);
+        }
+        Ok(out)
+    }
+
+    /// The slow, exact path of [`FrameSet::invert`]: sort every frame and collect the gaps.
+    fn invert_by_sorting(&self, cap: u64) -> Result<FrameSet, TooManyFrames> {
+        let mut all = self.to_vec_capped(cap)?;
+        all.sort_unstable();
+        let mut out = FrameSet::default();
+        for w in all.windows(2) {
+            let gap = w[1] as i128 - w[0] as i128 - 1;
+            if gap > 0 {
+                let _ = out.append(Seg::run(w[0] + 1, 1, gap as u64));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Adds `seg`'s frames that are not yet present, after the existing ones.
+    fn insert(&mut self, seg: Seg) -> Result<(), TooComplex> {
+        self.insert_all(vec![seg], true)
+    }
+
+    /// Adds segments that share no frame among themselves (one parsed part), dropping frames
+    /// already present. They are compared with the set as it was, never with each other, so a
+    /// part is stored exactly as it was built. With `join` false the part's first piece is not
+    /// folded into the set's last run (the parser keeps a stagger's pieces apart so that the
+    /// normaliser can print it back as `a-b:N`).
+    pub(crate) fn insert_all(&mut self, segs: Vec<Seg>, join: bool) -> Result<(), TooComplex> {
+        if self.segs.is_empty() {
+            // Already canonical: keep the part's own structure (the normaliser recognises
+            // staggers by it).
+            for seg in segs {
+                self.len = self.len.checked_add(seg.len).ok_or_else(too_many)?;
+                (self.min, self.max) = if self.segs.is_empty() {
+                    (seg.min(), seg.max())
+                } else {
+                    (self.min.min(seg.min()), self.max.max(seg.max()))
+                };
+                self.segs.push(seg);
+            }
+            return Ok(());
+        }
+        let mut all = Vec::with_capacity(segs.len());
+        for seg in segs {
+            let mut pieces = vec![seg];
+            if self.len > 0 && pieces[0].max() >= self.min && pieces[0].min() <= self.max {
+                for e in &self.segs {
+                    let mut next = Vec::with_capacity(pieces.len());
+                    for p in &pieces {
+                        p.minus(e, &mut next)?;
+                    }
+                    pieces = next;
+                    if pieces.is_empty() {
+                        break;
+                    }
+                }
+            }
+            all.extend(pieces);
+        }
+        for (i, p) in all.into_iter().enumerate() {
+            if i == 0 && !join {
+                self.len = self.len.checked_add(p.len).ok_or_else(too_many)?;
+                (self.min, self.max) = (self.min.min(p.min()), self.max.max(p.max()));
+                self.segs.push(p);
+            } else {
+                self.append(p)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends a segment known to share no frame with the set.
+    fn append(&mut self, seg: Seg) -> Result<(), TooComplex> {
+        self.len = self.len.checked_add(seg.len).ok_or_else(too_many)?;
+        if self.segs.is_empty() {
+            (self.min, self.max) = (seg.min(), seg.max());
+        } else {
+            self.min = self.min.min(seg.min());
+            self.max = self.max.max(seg.max());
+        }
+        push_merge(&mut self.segs, seg);
+        Ok(())
     }
 }
 
-impl std::fmt::Display for FrameSet {
-    /// The normalised range string (`1-3,5-9x2,10`); empty set is `""`.
-    fn fmt(&self, _f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        todo!()
+/// The error for a set that would hold every one of the 2^64 frame numbers.
+fn too_many() -> TooComplex {
+    TooComplex {
+        reason: "the set would hold all 2^64 frame numbers, one more than can be counted".into(),
+    }
+}
+
+/// Every frame from `min` to `max` ascending, split in two when that is all 2^64 numbers.
+fn full_range(min: i64, max: i64) -> Vec<Seg> {
+    let span = max as i128 - min as i128 + 1;
+    if span > u64::MAX as i128 {
+        vec![
+            Seg::run(min, 1, (-1i128 - min as i128 + 1) as u64),
+            Seg::run(0, 1, max as u64 + 1),
+        ]
+    } else {
+        vec![Seg::run(min, 1, span as u64)]
+    }
+}
+
+impl PartialEq for FrameSet {
+    /// Same frames in the same order. Equal storage answers at once; otherwise the frames are
+    /// compared one by one.
+    fn eq(&self, other: &FrameSet) -> bool {
+        self.len == other.len && (self.segs == other.segs || self.iter().eq(other.iter()))
+    }
+}
+
+impl Eq for FrameSet {}
+
+impl<'a> IntoIterator for &'a FrameSet {
+    type Item = i64;
+    type IntoIter = Iter<'a>;
+
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
     }
 }
 
 /// Formats a frame zero-padded to `width`, the sign counting toward the width (`-001` is 4).
 pub fn pad_frame(frame: i64, width: usize) -> String {
-    todo!("{frame}{width}")
+    format!("{frame:0width$}")
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,66 @@
-//! shotline-qc (in progress).
+//! shotline-qc: frame QC (`shotline validate`), disk usage (`shotline disk`) and the project
+//! layout templates both use to turn paths into show/shot/step/version fields.
+//!
+//! The library never prints or exits: it returns reports and findings that the binary renders,
+//! and that ingest, publish and the render queue consume through [`verify_sequence`].
+
+mod checks;
+pub mod disk;
+mod finding;
+pub mod layout;
+pub mod names;
+pub mod naming;
+mod pattern;
+mod probe;
+pub mod template;
+pub mod validate;
+mod verify;
+mod walk;
+
+use std::path::PathBuf;
+
+pub use checks::VerifyOptions;
+pub use disk::{disk_usage, DiskEntry, DiskOptions, DiskReport, SequenceUsage, SortBy, Usage};
+pub use finding::{Code, Finding, Severity};
+pub use layout::{Discovery, Layout, Unit};
+pub use pattern::Pattern;
+pub use validate::{validate, Progress, Summary, UnitReport, ValidateOptions, ValidateReport};
+pub use verify::{verify_sequence, verify_sequence_with, SequenceReport};
+
+/// Why a QC question could not be answered. Messages name the path or value and what was
+/// expected.
+#[derive(Debug, thiserror::Error)]
+pub enum QcError {
+    /// A sequence pattern without (or with several) frame tokens.
+    #[error("invalid sequence pattern {pattern:?}: {message}")]
+    Pattern {
+        /// The pattern as given.
+        pattern: String,
+        /// What was expected.
+        message: String,
+    },
+    /// A frame range that cannot be used.
+    #[error("invalid frame range {range:?}: {message}")]
+    Range {
+        /// The range as given.
+        range: String,
+        /// What was expected.
+        message: String,
+    },
+    /// A layout template or naming rule that does not compile.
+    #[error("invalid {what} in config: {message}")]
+    Config {
+        /// Which setting (`layout template "renders"`).
+        what: String,
+        /// What was expected.
+        message: String,
+    },
+    /// A directory or file that could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}

@@ -1,1 +1,90 @@
-//! shotline-render (in progress).
+//! shotline-render: the local render queue.
+//!
+//! Jobs ([`JobSpec`], YAML/JSON or built from flags) resolve to a command template and stepped
+//! chunks ([`ResolvedJob`]), are stored in the project's SQLite database ([`Queue`]) and run by a
+//! [`Worker`] within this machine's CPU/GPU/memory budget ([`MachineInfo`] minus the configured
+//! reserve). Each task runs in its own process group through an [`Executor`] (the
+//! [`LocalExecutor`] here; a farm backend later), with live progress parsing, per-attempt logs,
+//! timeouts, cancel of the whole process tree, retries and output verification.
+//!
+//! The library never prints and never exits: callers get [`Event`]s and typed errors.
+
+mod chunk;
+mod cleanup;
+mod control;
+mod dispatch;
+mod error;
+mod event;
+mod executor;
+mod fsutil;
+mod job;
+mod machine;
+mod model;
+mod pattern;
+mod procs;
+mod progress;
+mod queue;
+mod spec;
+mod template;
+mod verify;
+mod worker;
+
+pub use chunk::{plan, Chunk, Stepping, MAX_FRAMES};
+pub use cleanup::{clean, Removed};
+pub use control::{install_signal_handlers, Stop};
+pub use error::{RenderError, Result};
+pub use event::Event;
+pub use executor::{ExecEvent, Execution, Executor, ExitInfo, Launch, LocalExecutor};
+pub use job::ResolvedJob;
+pub use machine::{GpuInfo, MachineInfo};
+pub use model::*;
+pub use pattern::OutputPattern;
+pub use procs::ProcId;
+pub use progress::{ProgressParser, ProgressRules};
+pub use queue::Queue;
+pub use spec::{Command, Duration, JobRef, JobSpec, Preset, ProgressSpec, Resources};
+pub use template::PLACEHOLDERS;
+pub use verify::verify_chunk;
+pub use worker::{Worker, WorkerOptions};
+
+use std::path::{Path, PathBuf};
+
+/// Where job folders live: `render.dir` from the config (relative to the project root), else a
+/// `render` folder beside the database.
+pub fn default_render_dir(project_root: &Path, db_path: &Path, cfg: &shotline_config::RenderConfig) -> PathBuf {
+    match &cfg.dir {
+        Some(d) if d.is_absolute() => d.clone(),
+        Some(d) => project_root.join(d),
+        None => db_path.parent().unwrap_or(project_root).join("render"),
+    }
+}
+
+/// Submits a job and returns its id: the library entry point for DCCs and web pages.
+pub fn submit(queue: &mut Queue, spec: &JobSpec, base: &Path, cfg: &shotline_config::RenderConfig) -> Result<JobId> {
+    let job = ResolvedJob::resolve(spec, base, cfg)?;
+    queue.submit(&job)
+}
+
+/// Polls a job until it is finished (or `stop` is raised), calling `on_change` with each new
+/// summary: watching from another process than the worker's.
+pub fn watch_job(
+    queue: &Queue,
+    job: JobId,
+    interval: std::time::Duration,
+    stop: &Stop,
+    on_change: &mut dyn FnMut(&JobSummary),
+) -> Result<JobSummary> {
+    let mut last: Option<(JobState, u64, u64)> = None;
+    loop {
+        let s = queue.summary(job)?;
+        let key = (s.state, s.frames_done, (s.progress * 1000.0) as u64);
+        if last != Some(key) {
+            on_change(&s);
+            last = Some(key);
+        }
+        if s.state.is_final() || stop.level() > 0 {
+            return Ok(s);
+        }
+        std::thread::sleep(interval);
+    }
+}

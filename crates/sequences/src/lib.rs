@@ -1,1 +1,31 @@
-//! shotline-sequences (in progress).
+//! Image sequences on disk: grouping file names into sequences, parsing sequence patterns,
+//! and walking trees fast.
+//!
+//! Everything that finds frames (`ls`, probe, validate, ingest, the render verifier) goes
+//! through this crate so that every command agrees on what a sequence is. The rules are
+//! REFERENCE.md's "Sequence grouping": the frame is the digit run right before the extension,
+//! grouping is per directory, case-sensitive, padding- and sign-aware.
+//!
+//! - [`group`] / [`group_entries`] / [`group_paths`]: names in, [`Grouping`] out.
+//! - [`parse_pattern`] and [`find_on_disk`]: `plate.####.exr` in, the [`Sequence`] on disk out.
+//! - [`walk`]: a parallel recursive listing streamed one directory at a time.
+//!
+//! ```
+//! let g = shotline_sequences::group("shots/sh010", ["plate.1001.exr", "plate.1002.exr", "notes.txt"]);
+//! assert_eq!(g.sequences.len(), 1);
+//! assert_eq!(g.files.len(), 1);
+//! ```
+
+mod group;
+mod name;
+mod os;
+mod pattern;
+mod sequence;
+mod walk;
+
+pub use group::{group, group_entries, group_paths, Grouping, PlainFile, Warning};
+pub use pattern::{
+    find_on_disk, parse_pattern, parse_pattern_path, FindError, PatternError, SequencePattern,
+};
+pub use sequence::{FileStat, PadStyle, RangeIn, Sequence};
+pub use walk::{walk, DirListing, SubDir, WalkError, WalkEvent, WalkOptions, WalkSummary};

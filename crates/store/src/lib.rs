@@ -1,1 +1,53 @@
-//! shotline-store (in progress).
+//! shotline-store: the tracking database of a project, in one SQLite file.
+//!
+//! What exists (shots, assets, steps), which version is latest, who did what. Studio tools kept
+//! this in JSON files or in SQLite without transactions and lost data; here every multi-row change
+//! is one transaction, integrity lives in the schema (UNIQUE, foreign keys, CHECK), the schema
+//! carries a version number, and every change leaves an append-only audit event.
+//!
+//! Other crates share the file through [`connect`] (the render queue keeps its own `render_*`
+//! tables there) and register versions through [`Store::register_versions`] or the
+//! [`Tracker`] trait.
+
+mod actor;
+mod atomic;
+mod audit;
+mod catalog;
+mod csv;
+mod db;
+mod error;
+mod hooks;
+mod locks;
+mod maintenance;
+mod model;
+mod publish;
+mod schema;
+mod shots;
+mod status;
+mod store;
+mod time;
+mod tracker;
+mod validate;
+mod versions;
+
+pub use actor::{hostname, Actor, USER_ENV};
+pub use atomic::write_atomic;
+pub use csv::{parse_shots_csv, SHOT_COLUMNS};
+pub use db::{connect, connect_with_timeout, default_db_path, DB_ENV, DEFAULT_BUSY_TIMEOUT_MS};
+pub use error::{Result, StoreError};
+pub use hooks::{PAUSE_ENV, PAUSE_FILE_ENV};
+pub use maintenance::{migrate_file, CheckReport, RestoreReport};
+pub use model::*;
+pub use publish::{manifest_path, Manifest, MANIFEST_VERSION};
+/// Re-exported so users of [`connect`] need no rusqlite dependency of their own (and the same
+/// version is guaranteed).
+pub use rusqlite;
+pub use schema::SCHEMA_VERSION;
+pub use shots::ShotWrite;
+pub use store::Store;
+pub use time::{now, parse_since};
+pub use tracker::Tracker;
+pub use versions::version_name;
+
+#[cfg(test)]
+mod tests;

@@ -1,15 +1,407 @@
-//! `shotline probe` (in progress).
+//! `shotline probe`: media headers and integrity for files, directories and sequences.
+//!
+//! Images are read natively (headers only, in parallel); movies go through ffprobe. Every file
+//! gets a status (`ok`, `truncated`, `corrupt`, `unreadable`); sequences also get a summary
+//! (missing frames, changes of resolution/channels/compression, fps, timecode continuity).
+//! Exit 1 when any file is not ok or any sequence has a problem; 2 when a PATH does not exist.
+//! The JSON Lines schema is documented in `docs/probe.md`.
 
-use anyhow::Result;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+use shotline_media::sequence::{probe_sequence, SequenceSummary};
+use shotline_media::{is_media_path, probe_batch, Format, MediaInfo, ProbeOptions, Status};
+use shotline_sequences::{
+    find_on_disk, parse_pattern_path, walk, PadStyle, RangeIn, Sequence, WalkEvent, WalkOptions,
+};
 
 use crate::context::Ctx;
-use crate::output::Exit;
+use crate::output::{Exit, Printer, Style};
+
+const EXAMPLES: &str = "\
+Examples:
+  shotline probe plate.1001.exr                 one frame: header, channels, integrity
+  shotline probe renders/sh010/plate.####.exr   a sequence: every frame plus a summary
+  shotline probe 'plate.1001-1100#.exr'         a range: frames absent from disk are missing
+  shotline probe 'plate.%04d.exr 1001-1100'     the same in printf style
+  shotline probe -R /show/deliveries            every image and movie below, sequences summarised
+  shotline probe --problems -R renders/         only what is broken
+  shotline probe --json plate.####.exr | jq -c 'select(.status != \"ok\")'
+
+Formats: OpenEXR (scanline, tiled, multi-part, deep), DPX, Cineon, TIFF, PNG, JPEG, TGA, HDR
+natively; .mov .mp4 .mxf .mkv .avi … through ffprobe (probe.ffprobe in shotline.yaml).
+Status: ok | truncated | corrupt | unreadable, with a reason. JSON Lines (--json): one object per
+file (\"kind\":\"file\") and per sequence (\"kind\":\"sequence_summary\"); schema in docs/probe.md.
+Exit codes: 0 all ok, 1 a file is not ok or a sequence has problems, 2 a PATH does not exist.";
 
 /// Arguments of `shotline probe`.
 #[derive(Debug, clap::Args)]
-pub struct ProbeArgs {}
+#[command(after_help = EXAMPLES)]
+pub struct ProbeArgs {
+    /// Files, directories or sequence patterns (`plate.####.exr`, `plate.%04d.exr`,
+    /// `plate.1001-1100#.exr`, `'plate.%04d.exr 1001-1100'`).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Descend into subdirectories of directory PATHs.
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
+    /// Include hidden files and directories (names starting with `.`) in directory probes.
+    #[arg(short = 'a', long)]
+    pub hidden: bool,
+    /// Print only files that are not ok (and sequence summaries); exit codes are unchanged.
+    #[arg(long)]
+    pub problems: bool,
+    /// For sequences print only the summary (and frames that are not ok), not every frame.
+    #[arg(long)]
+    pub summary: bool,
+}
+
+/// One thing to probe, resolved before any output so a bad PATH fails fast with exit 2.
+enum Target {
+    File(PathBuf),
+    Dir(PathBuf),
+    Seq(Sequence),
+}
+
+fn resolve(path: &Path) -> Result<Target> {
+    if let Ok(md) = std::fs::metadata(path) {
+        return Ok(if md.is_dir() {
+            Target::Dir(path.to_path_buf())
+        } else {
+            Target::File(path.to_path_buf())
+        });
+    }
+    let pattern = match parse_pattern_path(path) {
+        Ok(p) => p,
+        Err(_) => bail!(
+            "{}: no such file or directory (and not a sequence pattern such as plate.####.exr)",
+            path.display()
+        ),
+    };
+    let seq = find_on_disk(&pattern)?;
+    if seq.is_empty() {
+        bail!(
+            "{}: no frames on disk match this sequence pattern",
+            path.display()
+        );
+    }
+    Ok(Target::Seq(seq))
+}
 
 /// Runs the command.
-pub fn run(_args: &ProbeArgs, _ctx: &Ctx) -> Result<Exit> {
-    anyhow::bail!("shotline probe is not built yet")
+pub fn run(args: &ProbeArgs, ctx: &Ctx) -> Result<Exit> {
+    let targets = args
+        .paths
+        .iter()
+        .map(|p| resolve(p))
+        .collect::<Result<Vec<_>>>()?;
+    let opts = ProbeOptions::from_config(&ctx.config.config.probe, &ctx.project_root());
+    let mut run = Run {
+        out: &ctx.out,
+        opts: &opts,
+        args,
+        default_fps: ctx.config.config.project.fps,
+        header_done: false,
+        ffprobe_warned: false,
+        counts: [0; 4],
+        bad_sequences: 0,
+        skipped: 0,
+        started: Instant::now(),
+    };
+    let mut pending: Vec<PathBuf> = Vec::new();
+    for t in targets {
+        match t {
+            Target::File(p) => pending.push(p),
+            other => {
+                run.files(std::mem::take(&mut pending))?;
+                match other {
+                    Target::Dir(d) => run.dir(&d)?,
+                    Target::Seq(s) => run.sequence(&s)?,
+                    Target::File(_) => {}
+                }
+            }
+        }
+    }
+    run.files(pending)?;
+    run.finish()
+}
+
+struct Run<'a> {
+    out: &'a Printer,
+    opts: &'a ProbeOptions,
+    args: &'a ProbeArgs,
+    default_fps: f64,
+    header_done: bool,
+    ffprobe_warned: bool,
+    counts: [u64; 4],
+    bad_sequences: u64,
+    skipped: u64,
+    started: Instant,
+}
+
+impl Run<'_> {
+    fn files(&mut self, paths: Vec<PathBuf>) -> Result<()> {
+        if paths.is_empty() {
+            return Ok(());
+        }
+        probe_batch(paths, self.opts, |info| self.emit(&info, false))?;
+        Ok(())
+    }
+
+    fn sequence(&mut self, seq: &Sequence) -> Result<()> {
+        let label = seq.format(PadStyle::Printf, RangeIn::None);
+        let pb = self.out.progress(seq.len(), &format!("probing {label}"));
+        let summary = probe_sequence(seq, self.opts, self.default_fps, |info| {
+            pb.inc(1);
+            self.emit(&info, true)
+        });
+        pb.finish_and_clear();
+        let summary = summary?;
+        self.summary(&summary)
+    }
+
+    fn dir(&mut self, dir: &Path) -> Result<()> {
+        let wopts = WalkOptions {
+            recursive: self.args.recursive,
+            hidden: self.args.hidden,
+            ..WalkOptions::default()
+        };
+        let mut result: Result<()> = Ok(());
+        walk(&[dir.to_path_buf()], &wopts, |ev| {
+            let r = match ev {
+                WalkEvent::Dir(listing) => {
+                    let g = listing.grouping;
+                    let mut files = Vec::new();
+                    for f in &g.files {
+                        let p = g.dir.join(&f.name);
+                        if is_media_path(&p) {
+                            files.push(p);
+                        } else {
+                            self.skipped += 1;
+                        }
+                    }
+                    let mut r = self.files(files);
+                    for s in &g.sequences {
+                        if r.is_err() {
+                            break;
+                        }
+                        let mut sample = std::ffi::OsString::from("frame");
+                        sample.push(&s.tail);
+                        if is_media_path(Path::new(&sample)) {
+                            r = self.sequence(s);
+                        } else {
+                            self.skipped += s.len();
+                        }
+                    }
+                    r
+                }
+                WalkEvent::Error(e) => {
+                    self.out.error(&e);
+                    self.counts[3] += 1;
+                    Ok(())
+                }
+                WalkEvent::Cycle { link, target } => {
+                    self.out.warn(format!(
+                        "{}: symlink loop back to {}; not followed",
+                        link.display(),
+                        target.display()
+                    ));
+                    Ok(())
+                }
+            };
+            match r {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    result = Err(e);
+                    ControlFlow::Break(())
+                }
+            }
+        });
+        result
+    }
+
+    fn emit(&mut self, info: &MediaInfo, in_sequence: bool) -> std::io::Result<()> {
+        let idx = match info.status {
+            Status::Ok => 0,
+            Status::Truncated => 1,
+            Status::Corrupt => 2,
+            Status::Unreadable => 3,
+        };
+        self.counts[idx] += 1;
+        if info.format == Format::Movie && self.opts.ffprobe.is_none() && !self.ffprobe_warned {
+            self.ffprobe_warned = true;
+            self.out.warn(format!(
+                "{}; movies are reported as unreadable, images are probed natively",
+                self.opts.ffprobe_missing().unwrap_or_default()
+            ));
+        }
+        let quiet_ok =
+            info.status.is_ok() && (self.args.problems || (in_sequence && self.args.summary));
+        if quiet_ok {
+            return Ok(());
+        }
+        if self.out.json() {
+            return self.out.json_line(info);
+        }
+        if !self.header_done {
+            self.header_done = true;
+            self.out.line(self.out.paint(
+                format!(
+                    "{:<10}  {:<6}  {:<11}  {:<18}  {:<11}  {:<7}  {:<11}  PATH",
+                    "STATUS", "FORMAT", "RESOLUTION", "CHANNELS", "COMPRESSION", "FPS", "TIMECODE"
+                ),
+                Style::Bold,
+            ))?;
+        }
+        let status = format!("{:<10}", info.status.as_str());
+        let status = self.out.paint(
+            status,
+            if info.status.is_ok() {
+                Style::Green
+            } else {
+                Style::Red
+            },
+        );
+        let dash = || "-".to_string();
+        self.out.line(format!(
+            "{status}  {:<6}  {:<11}  {:<18}  {:<11}  {:<7}  {:<11}  {}",
+            info.format.as_str(),
+            info.resolution().unwrap_or_else(dash),
+            channels_text(info),
+            info.compression.clone().unwrap_or_else(dash),
+            info.fps.map_or_else(dash, fps_text),
+            info.timecode.clone().unwrap_or_else(dash),
+            self.out.paint(info.path.display(), Style::Cyan)
+        ))?;
+        if let Some(r) = &info.reason {
+            let style = if info.status.is_ok() {
+                Style::Dim
+            } else {
+                Style::Red
+            };
+            self.out.line(format!(
+                "{:10}  {}",
+                "",
+                self.out.paint(format!("└ {r}"), style)
+            ))?;
+        }
+        Ok(())
+    }
+
+    fn summary(&mut self, s: &SequenceSummary) -> Result<()> {
+        if !s.problems.is_empty() {
+            self.bad_sequences += 1;
+        }
+        if self.out.json() {
+            self.out.json_line(s)?;
+            return Ok(());
+        }
+        let o = self.out;
+        let range = match (s.first, s.last) {
+            (Some(a), Some(b)) => format!("{a}-{b}"),
+            _ => "-".into(),
+        };
+        o.line(format!(
+            "{} {}  {}  ({} frames{})",
+            o.paint("sequence", Style::Bold),
+            o.paint(&s.pattern, Style::Cyan),
+            range,
+            s.frames,
+            if s.missing_count > 0 {
+                format!(", {} missing: {}", s.missing_count, s.missing)
+            } else {
+                String::new()
+            }
+        ))?;
+        o.line(format!(
+            "  status       {} ok, {} truncated, {} corrupt, {} unreadable",
+            s.ok, s.truncated, s.corrupt, s.unreadable
+        ))?;
+        for (name, segs) in [
+            ("resolution", &s.resolution),
+            ("channels", &s.channels),
+            ("compression", &s.compression),
+            ("fps", &s.fps),
+        ] {
+            if segs.is_empty() {
+                continue;
+            }
+            let text = if segs.len() == 1 {
+                segs[0].value.clone()
+            } else {
+                segs.iter()
+                    .take(10)
+                    .map(|g| format!("{}-{} {}", g.first, g.last, g.value))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            o.line(format!("  {name:<12} {text}"))?;
+        }
+        if let (Some(a), Some(b)) = (&s.timecode_start, &s.timecode_end) {
+            o.line(format!(
+                "  timecode     {a} → {b}{}",
+                if s.timecode_jump_count > 0 {
+                    format!(", {} jump(s)", s.timecode_jump_count)
+                } else {
+                    String::new()
+                }
+            ))?;
+        }
+        if s.problems.is_empty() {
+            o.line(format!("  {}", o.paint("no problems", Style::Green)))?;
+        }
+        for p in &s.problems {
+            o.line(format!("  {} {p}", o.paint("problem:", Style::Red)))?;
+        }
+        Ok(())
+    }
+
+    fn finish(&self) -> Result<Exit> {
+        let [ok, truncated, corrupt, unreadable] = self.counts;
+        let total = ok + truncated + corrupt + unreadable;
+        if self.skipped > 0 {
+            self.out.note(format!(
+                "skipped {} file(s) that are not images or movies",
+                self.skipped
+            ));
+        }
+        self.out.note(format!(
+            "{total} file(s): {ok} ok, {truncated} truncated, {corrupt} corrupt, {unreadable} unreadable ({:.2} s)",
+            self.started.elapsed().as_secs_f64()
+        ));
+        Ok(Exit::problems_if(ok != total || self.bad_sequences > 0))
+    }
+}
+
+fn fps_text(fps: f64) -> String {
+    let r = (fps * 1000.0).round() / 1000.0;
+    format!("{r}")
+}
+
+/// `RGBA half`, `R,G,B,A uint10`, or `12 ch mixed` for wide layouts.
+fn channels_text(info: &MediaInfo) -> String {
+    let ch = &info.channels;
+    if ch.is_empty() {
+        return "-".into();
+    }
+    let uniform = ch.iter().all(|c| c.sample_type == ch[0].sample_type);
+    let ty = if uniform {
+        ch[0].sample_type.as_str()
+    } else {
+        "mixed"
+    };
+    let names: Vec<&str> = ch.iter().map(|c| c.name.as_str()).collect();
+    let joined = if names.iter().all(|n| n.len() == 1) {
+        names.concat()
+    } else {
+        names.join(",")
+    };
+    let text = format!("{joined} {ty}");
+    if text.chars().count() <= 18 {
+        text
+    } else {
+        format!("{} ch {ty}", ch.len())
+    }
 }

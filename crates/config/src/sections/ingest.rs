@@ -1,6 +1,81 @@
 //! `ingest:` section.
 
+use std::path::PathBuf;
+
 /// Delivery ingest: matching rules, hash algorithm, destination templates.
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+///
+/// Every key is optional: the defaults ingest common vendor names (`SQ010_SH020_plate_v003`,
+/// `SH020_bg01`) into the shotline tree with XXH3-128 checksums.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct IngestConfig {}
+pub struct IngestConfig {
+    /// Checksum algorithm for copies and MHL manifests: `xxh128` (default, fastest safe choice),
+    /// `xxh64`, `xxh3` (XXH3-64), `md5`, `sha1` or `c4`.
+    pub hash: String,
+    /// Destination layout: `shotline` (default), `ramses`, or `custom` (then `dir_template` and
+    /// `file_template` are used).
+    pub template: String,
+    /// Version folder template for `template: custom`, relative to `root`. Fields: `{project}`
+    /// `{sequence}` `{shot}` `{step}` `{resource}` `{state}` `{version}`; `[...]` is dropped when
+    /// a field inside it is empty.
+    pub dir_template: Option<String>,
+    /// File name template for `template: custom`; adds `{frame}` and `{ext}`.
+    pub file_template: Option<String>,
+    /// Where versions are created, relative to the project root. Default: the project root.
+    pub root: Option<PathBuf>,
+    /// Step used when a rule does not capture one (Ramses uses upper-case step names).
+    pub step: String,
+    /// Ramses state written into version folder names and the sidecar (`WIP`, `OK`, …); empty
+    /// leaves it out.
+    pub state: String,
+    /// Matching rules tried in order before the built-in ones.
+    pub rules: Vec<IngestRule>,
+    /// Whether the built-in rules for common vendor names are tried after `rules`.
+    pub default_rules: bool,
+    /// Longest accepted sequence/shot/step/resource ID.
+    pub max_id_len: usize,
+    /// Parallel copies. 0 picks a default suited to disk I/O (8).
+    pub threads: usize,
+    /// Copy buffer size in MiB: large buffers keep disks streaming.
+    pub buffer_mib: usize,
+    /// Write a middle-frame PNG thumbnail into each version folder.
+    pub thumbnails: bool,
+    /// Free space to leave on the destination after the copy, in MiB.
+    pub reserve_mib: u64,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self {
+            hash: "xxh128".into(),
+            template: "shotline".into(),
+            dir_template: None,
+            file_template: None,
+            root: None,
+            step: "PLATE".into(),
+            state: String::new(),
+            rules: Vec::new(),
+            default_rules: true,
+            max_id_len: 32,
+            threads: 0,
+            buffer_mib: 8,
+            thumbnails: true,
+            reserve_mib: 1024,
+        }
+    }
+}
+
+/// One matching rule: a regex over the clip's base name (no frame number, no extension) with
+/// named groups `sequence`, `shot`, `step`, `resource`, `version`, `project`.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestRule {
+    /// The regular expression (Rust `regex` syntax), matched against the whole base name.
+    pub pattern: String,
+    /// Take the sequence from the clip's parent folder when the pattern has no `sequence` group.
+    #[serde(default)]
+    pub sequence_from_parent: bool,
+    /// Prefix stripped from the base name before matching (e.g. a vendor code `ABC_`).
+    #[serde(default)]
+    pub strip_prefix: Option<String>,
+}

@@ -1,0 +1,226 @@
+//! `shotline render submit`: a job from a spec file and/or flags; `--wait` renders it now.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context as _, Result};
+use shotline_render::{JobRef, JobSpec, Preset, ResolvedJob, Stop};
+
+use super::open_queue;
+use crate::context::Ctx;
+use crate::output::Exit;
+
+const EXAMPLES: &str = "\
+Examples:
+  shotline render submit job.yaml
+  shotline render submit job.yaml --wait --priority 80
+  shotline render submit --preset blender --scene sh010.blend --frames 1001-1100x2 --chunk 10 \\
+      --output 'renders/sh010.%04d.exr' --threads 4 --retries 2 --timeout 2h
+  shotline render submit --frames 1-100 --chunk 25 --name sim -- ./sim.sh {start} {end}
+  shotline render submit comp.yaml --after sh010_lighting
+
+Flags override the spec file. Placeholders: {start} {end} {step} {count} {frames} {output}
+{scene} {layer} {threads} {gpu} {job} {task} {tmp}. Schema: docs/render.md.
+Exit codes (--wait): 0 job done, 1 job failed or cancelled, 2 bad spec or flags.";
+
+/// Arguments of `render submit`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct SubmitArgs {
+    /// Job spec (YAML, or JSON when it ends in .json).
+    #[arg(value_name = "SPEC")]
+    pub spec: Option<PathBuf>,
+    /// Renderer preset: blender, maya, nuke, houdini, fusion or generic.
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// Scene file.
+    #[arg(long)]
+    pub scene: Option<PathBuf>,
+    /// Frame range (`1001-1100`, `1-100x5`, `1,5,9`).
+    #[arg(long)]
+    pub frames: Option<String>,
+    /// Frames per task.
+    #[arg(long)]
+    pub chunk: Option<u32>,
+    /// Also render the end frame of stepped ranges.
+    #[arg(long)]
+    pub include_last: bool,
+    /// Expected output pattern, verified after each task (`renders/a.%04d.exr`).
+    #[arg(long)]
+    pub output: Option<String>,
+    /// Job name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Render layer / write node / ROP.
+    #[arg(long)]
+    pub layer: Option<String>,
+    /// Maya renderer or Blender engine.
+    #[arg(long)]
+    pub renderer: Option<String>,
+    /// Higher runs first.
+    #[arg(long, allow_hyphen_values = true)]
+    pub priority: Option<i64>,
+    /// Extra attempts after a failure.
+    #[arg(long)]
+    pub retries: Option<u32>,
+    /// Per-task time limit (`90s`, `15m`, `2h`).
+    #[arg(long)]
+    pub timeout: Option<String>,
+    /// CPU threads per task.
+    #[arg(long)]
+    pub threads: Option<u32>,
+    /// GPUs per task.
+    #[arg(long)]
+    pub gpus: Option<u32>,
+    /// Memory per task (`8GiB`).
+    #[arg(long)]
+    pub memory: Option<String>,
+    /// Wait for these jobs (ids or names) to be done first.
+    #[arg(long, value_name = "JOB")]
+    pub after: Vec<String>,
+    /// Extra environment for the renderer.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Render the job now (and whatever else is queued) until it is finished.
+    #[arg(long)]
+    pub wait: bool,
+    /// With --wait: most tasks at once (default render.max_concurrent).
+    #[arg(long)]
+    pub max_concurrent: Option<u32>,
+    /// The command template, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+/// Builds the spec from file and flags.
+fn build_spec(a: &SubmitArgs, ctx: &Ctx) -> Result<(JobSpec, PathBuf)> {
+    let (mut spec, base) = match &a.spec {
+        Some(p) => {
+            let path = ctx.cwd.join(p);
+            let spec = JobSpec::from_file(&path)?;
+            let base = path.parent().map(PathBuf::from).unwrap_or_else(|| ctx.cwd.clone());
+            (spec, base)
+        }
+        None => (JobSpec::default(), ctx.cwd.clone()),
+    };
+    if let Some(p) = &a.preset {
+        spec.preset = Preset::from_name(p)?;
+    }
+    macro_rules! set {
+        ($field:ident, $val:expr) => {
+            if let Some(v) = $val {
+                spec.$field = v;
+            }
+        };
+    }
+    set!(frames, a.frames.clone());
+    set!(chunk, a.chunk);
+    set!(priority, a.priority);
+    set!(retries, a.retries);
+    if a.scene.is_some() {
+        spec.scene = a.scene.as_ref().map(|s| ctx.cwd.join(s));
+    }
+    if let Some(o) = &a.output {
+        spec.output = Some(ctx.cwd.join(o).to_string_lossy().into_owned());
+    }
+    spec.name = a.name.clone().or(spec.name);
+    spec.layer = a.layer.clone().or(spec.layer);
+    spec.renderer = a.renderer.clone().or(spec.renderer);
+    spec.include_last |= a.include_last;
+    if let Some(t) = &a.timeout {
+        spec.timeout = Some(shotline_render::Duration::parse(t).map_err(anyhow::Error::msg).context("--timeout")?);
+    }
+    if let Some(t) = a.threads {
+        spec.resources.threads = t;
+    }
+    if let Some(g) = a.gpus {
+        spec.resources.gpus = g;
+    }
+    if let Some(m) = &a.memory {
+        spec.resources.memory = shotline_config::ByteSize::parse(m).map_err(anyhow::Error::msg).context("--memory")?;
+    }
+    for r in &a.after {
+        spec.after.push(match r.parse::<i64>() {
+            Ok(i) => JobRef::Id(i),
+            Err(_) => JobRef::Name(r.clone()),
+        });
+    }
+    for kv in &a.env {
+        let Some((k, v)) = kv.split_once('=') else {
+            bail!("--env {kv:?}: expected KEY=VALUE");
+        };
+        spec.env.insert(k.to_string(), v.to_string());
+    }
+    if !a.command.is_empty() {
+        spec.command = Some(shotline_render::Command::Args(a.command.clone()));
+    }
+    if spec.frames.trim().is_empty() {
+        bail!("no frames: give a job spec file or --frames (e.g. --frames 1001-1100)");
+    }
+    Ok((spec, base))
+}
+
+/// Runs `render submit`.
+pub fn run(a: &SubmitArgs, ctx: &Ctx) -> Result<Exit> {
+    let (spec, base) = build_spec(a, ctx)?;
+    let job = ResolvedJob::resolve(&spec, &base, &ctx.config.config.render)?;
+    let mut queue = open_queue(ctx)?;
+    let id = queue.submit(&job)?;
+    let submitted = serde_json::json!({
+        "event": "submitted", "job": id, "name": job.name, "tasks": job.chunks.len(),
+        "frame_count": job.chunks.iter().map(|c| c.count).sum::<u64>(),
+        "dir": queue.job_dir(id),
+    });
+    if !a.wait {
+        if ctx.out.json() {
+            ctx.out.json_doc(&submitted)?;
+        } else {
+            ctx.out.line(format!("submitted job {id} ({}): {} task(s)", job.name, job.chunks.len()))?;
+        }
+        return Ok(Exit::Clean);
+    }
+    if ctx.out.json() {
+        ctx.out.json_line(&submitted)?;
+    } else {
+        ctx.out.note(format!("submitted job {id} ({}): {} task(s)", job.name, job.chunks.len()));
+    }
+    shotline_render::install_signal_handlers();
+    let stop = Stop::new();
+    let mut opts = shotline_render::WorkerOptions::from_config(&ctx.config.config.render);
+    opts.until_job = Some(id);
+    if let Some(m) = a.max_concurrent {
+        opts.max_concurrent = m;
+    }
+    let ran = super::worker::drive(ctx, &mut queue, opts, &stop)?;
+    if !ran {
+        // Another worker owns this host's queue: watch the job through the database instead.
+        ctx.out.note("another worker is running this queue here; watching the job");
+        let pb = ctx.out.progress(job.chunks.iter().map(|c| c.count).sum(), &format!("job {id}"));
+        shotline_render::watch_job(&queue, id, std::time::Duration::from_millis(500), &stop, &mut |s| {
+            pb.set_position(s.frames_done);
+        })?;
+        pb.finish_and_clear();
+    }
+    let s = queue.summary(id)?;
+    if ctx.out.json() {
+        let mut v = serde_json::to_value(&s)?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("event".into(), "job_summary".into());
+        }
+        ctx.out.json_line(&v)?;
+    } else {
+        ctx.out.line(format!(
+            "job {id} ({}) {}: {}/{} tasks done, {} failed, {} cancelled",
+            s.name,
+            s.state.as_str(),
+            s.tasks.done,
+            s.tasks.total,
+            s.tasks.failed,
+            s.tasks.cancelled
+        ))?;
+    }
+    if !s.state.is_final() {
+        // Stopped with Ctrl-C before the job finished.
+        return Ok(Exit::Problems);
+    }
+    Ok(Exit::problems_if(s.state != shotline_render::JobState::Done))
+}

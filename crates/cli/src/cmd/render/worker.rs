@@ -1,0 +1,162 @@
+//! `shotline render worker`: runs the queue in the foreground and prints what happens.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use shotline_render::{Event, LocalExecutor, Queue, RenderError, Stop, Worker, WorkerOptions};
+
+use super::open_queue;
+use crate::context::Ctx;
+use crate::output::{Exit, Style};
+
+const EXAMPLES: &str = "\
+Examples:
+  shotline render worker                      run until Ctrl-C
+  shotline render worker --until-idle         run what is queued, then exit
+  shotline render worker --max-concurrent 1 --json | jq -c 'select(.event==\"task_finished\")'
+
+Ctrl-C once: running tasks finish, nothing new starts. Twice (or SIGTERM): running tasks are
+stopped (process group SIGTERM, SIGKILL after render.kill_grace_secs) and put back in the queue.
+At start, tasks left running by a worker that died are killed and requeued.
+--json prints one event object per line (schema: docs/render.md).
+Exit codes: 0 no task failed, 1 a task failed for good, 2 another worker runs here or bad config.";
+
+/// Arguments of `render worker`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLES)]
+pub struct WorkerArgs {
+    /// Exit once nothing runs and nothing can start.
+    #[arg(long)]
+    pub until_idle: bool,
+    /// Most tasks at once (default render.max_concurrent).
+    #[arg(long)]
+    pub max_concurrent: Option<u32>,
+}
+
+/// Runs `render worker`.
+pub fn run(a: &WorkerArgs, ctx: &Ctx) -> Result<Exit> {
+    let mut queue = open_queue(ctx)?;
+    let mut opts = WorkerOptions::from_config(&ctx.config.config.render);
+    opts.exit_when_idle = a.until_idle;
+    if let Some(m) = a.max_concurrent {
+        opts.max_concurrent = m;
+    }
+    shotline_render::install_signal_handlers();
+    let stop = Stop::new();
+    let failed = drive_inner(ctx, &mut queue, opts, &stop)?;
+    Ok(Exit::problems_if(failed > 0))
+}
+
+/// Runs a worker with printing; false when another worker already runs this queue here.
+pub fn drive(ctx: &Ctx, queue: &mut Queue, opts: WorkerOptions, stop: &Stop) -> Result<bool> {
+    match drive_inner(ctx, queue, opts, stop) {
+        Ok(_) => Ok(true),
+        Err(e) if e.downcast_ref::<RenderError>().is_some_and(|e| matches!(e, RenderError::Busy(_))) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+fn drive_inner(ctx: &Ctx, queue: &mut Queue, opts: WorkerOptions, stop: &Stop) -> Result<u64> {
+    let mut worker = Worker::new(queue, Box::new(LocalExecutor), opts)?;
+    let out = &ctx.out;
+    let pb = out.progress(1, "frames");
+    pb.set_length(0);
+    // (frames in the task, frames shown done) per running task.
+    let mut frames: HashMap<(i64, i64), (u64, u64)> = HashMap::new();
+    let mut shown: HashMap<(i64, i64), (Instant, u64)> = HashMap::new();
+    let mut failed = 0u64;
+    let mut io_err: Option<std::io::Error> = None;
+    let mut on_event = |ev: &Event| {
+        if out.json() {
+            if let Event::TaskProgress { job, task, frames_done, .. } = ev {
+                // In-frame progress is throttled to 4 lines a second per task; a written
+                // frame is always reported.
+                let (t, done) = shown.entry((*job, *task)).or_insert_with(|| (Instant::now() - Duration::from_secs(1), 0));
+                if t.elapsed() < Duration::from_millis(250) && *done == *frames_done {
+                    return;
+                }
+                *t = Instant::now();
+                *done = *frames_done;
+            }
+            if let Err(e) = out.json_line(ev) {
+                io_err.get_or_insert(e);
+            }
+            if let Event::TaskFinished { state, .. } = ev {
+                failed += u64::from(state == "failed");
+            }
+            return;
+        }
+        match ev {
+            Event::WorkerStarted { host, threads, gpus, max_concurrent, .. } => {
+                let gpus = if gpus.is_empty() { "no GPUs".into() } else { format!("GPUs {gpus:?}") };
+                let max = if *max_concurrent == 0 { "no limit".into() } else { max_concurrent.to_string() };
+                pb.suspend(|| out.note(format!("worker on {host}: {threads} threads, {gpus}, at most {max} tasks at once")));
+            }
+            Event::Requeued { job, task, reason } => {
+                pb.suspend(|| out.warn(format!("job {job} task {task} requeued: {reason}")));
+            }
+            Event::TaskStarted { job, name, task, attempt, frames: f, frame_count, pid, threads, gpus, .. } => {
+                pb.inc_length(*frame_count);
+                frames.insert((*job, *task), (*frame_count, 0));
+                let pid = pid.map(|p| format!(" pid {p}")).unwrap_or_default();
+                let gpu = if gpus.is_empty() { String::new() } else { format!(" gpus {gpus:?}") };
+                pb.suspend(|| {
+                    out.note(format!("start  {name} (job {job}) task {task} frames {f} attempt {attempt}{pid}, {threads} threads{gpu}"))
+                });
+            }
+            Event::TaskProgress { job, task, frames_done, .. } => {
+                if let Some((_, shown_done)) = frames.get_mut(&(*job, *task)) {
+                    pb.inc(frames_done.saturating_sub(*shown_done));
+                    *shown_done = (*shown_done).max(*frames_done);
+                }
+            }
+            Event::TaskFinished { job, task, attempt, outcome, state, message, log } => {
+                let (count, shown_done) = frames.remove(&(*job, *task)).unwrap_or((0, 0));
+                if state == "done" {
+                    pb.inc(count.saturating_sub(shown_done));
+                } else {
+                    // Not done: its frames leave the bar (a retry adds them again).
+                    pb.set_position(pb.position().saturating_sub(shown_done));
+                    pb.set_length(pb.length().unwrap_or(0).saturating_sub(count));
+                }
+                failed += u64::from(state == "failed");
+                let why = message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+                let label = match state.as_str() {
+                    "done" => out.paint("done  ", Style::Green),
+                    "queued" => out.paint("retry ", Style::Yellow),
+                    "cancelled" => out.paint("cancel", Style::Yellow),
+                    _ => out.paint("FAILED", Style::Red),
+                };
+                pb.suspend(|| out.note(format!("{label} job {job} task {task} attempt {attempt} ({outcome}){why}  log: {log}")));
+            }
+            Event::TaskRejected { job, task, reason } => {
+                let t = task.map(|t| format!(" task {t}")).unwrap_or_default();
+                pb.suspend(|| out.error(format!("job {job}{t} cannot run: {reason}")));
+            }
+            Event::JobFinished { job, name, state } => {
+                pb.suspend(|| out.note(format!("job {job} ({name}) {state}")));
+            }
+            Event::Stopping { running, requeue } => {
+                let msg = if *requeue {
+                    format!("stopping: {running} running task(s) are being stopped and requeued")
+                } else {
+                    format!("stopping: waiting for {running} running task(s) to finish; Ctrl-C again to requeue them")
+                };
+                pb.suspend(|| out.warn(msg));
+            }
+            Event::WorkerStopped { started, done, failed } => {
+                pb.finish_and_clear();
+                out.note(format!("worker stopped: {started} attempt(s) started, {done} task(s) done, {failed} failed"));
+            }
+        }
+    };
+    let result = worker.run(stop, &mut on_event);
+    drop(on_event);
+    pb.finish_and_clear();
+    result?;
+    if let Some(e) = io_err {
+        return Err(e.into());
+    }
+    Ok(failed)
+}

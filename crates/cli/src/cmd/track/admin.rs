@@ -1,0 +1,158 @@
+//! `db backup|restore|check|migrate|user`: database care, done without risking the live file.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::common::{actor, db_path, open_ro, open_rw};
+use super::{DbCmd, UserCmd};
+use crate::context::Ctx;
+use crate::output::{human_bytes, Exit};
+
+#[derive(Serialize)]
+struct BackupReport {
+    database: String,
+    backup: String,
+    bytes: i64,
+}
+
+#[derive(Serialize)]
+struct MigrateReport {
+    database: String,
+    from: i64,
+    to: i64,
+}
+
+/// Runs `db ...`.
+pub fn run(cmd: &DbCmd, ctx: &Ctx) -> Result<Exit> {
+    match cmd {
+        DbCmd::Backup { file } => {
+            let store = open_ro(ctx)?;
+            let target = if file.is_absolute() {
+                file.clone()
+            } else {
+                ctx.cwd.join(file)
+            };
+            let bytes = store.backup(&target)?;
+            let r = BackupReport {
+                database: store.path().to_string_lossy().into_owned(),
+                backup: target.to_string_lossy().into_owned(),
+                bytes,
+            };
+            if ctx.out.json() {
+                ctx.out.json_doc(&r)?;
+            } else {
+                ctx.out.line(format!(
+                    "Backed up {} to {} ({})",
+                    r.database,
+                    r.backup,
+                    human_bytes(bytes.max(0) as u64)
+                ))?;
+            }
+        }
+        DbCmd::Restore { file } => {
+            let from = if file.is_absolute() {
+                file.clone()
+            } else {
+                ctx.cwd.join(file)
+            };
+            let r = open_rw(ctx)?.restore(&actor(), &from)?;
+            if ctx.out.json() {
+                ctx.out.json_doc(&r)?;
+            } else {
+                ctx.out
+                    .line(format!("Restored {} from {}", r.database, r.from))?;
+                ctx.out
+                    .note(format!("the database as it was is kept in {}", r.previous));
+            }
+        }
+        DbCmd::Check => {
+            let r = open_ro(ctx)?.check()?;
+            let bad = r.has_problems();
+            if ctx.out.json() {
+                ctx.out.json_doc(&r)?;
+            } else {
+                for line in r.integrity.iter().filter(|l| *l != "ok") {
+                    ctx.out.error(format!("integrity: {line}"));
+                }
+                for fk in &r.foreign_keys {
+                    ctx.out.error(format!("foreign key: {fk}"));
+                }
+                for o in &r.orphans {
+                    ctx.out.error(o);
+                }
+                ctx.out.line(format!(
+                    "{}: schema v{}, {} (+{} WAL, {} free), integrity {}",
+                    r.path,
+                    r.schema_version,
+                    human_bytes(r.db_bytes.max(0) as u64),
+                    human_bytes(r.wal_bytes.max(0) as u64),
+                    human_bytes(r.free_bytes.max(0) as u64),
+                    if bad { "PROBLEMS" } else { "ok" }
+                ))?;
+                let rows: Vec<Vec<String>> = r
+                    .rows
+                    .iter()
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(t, n)| vec![t.clone(), n.to_string()])
+                    .collect();
+                ctx.out.table(&["TABLE", "ROWS"], &rows)?;
+                if r.unused_file_sequences > 0 {
+                    ctx.out.note(format!(
+                        "{} file sequences are not used by any version",
+                        r.unused_file_sequences
+                    ));
+                }
+            }
+            return Ok(Exit::problems_if(bad));
+        }
+        DbCmd::Migrate => {
+            let path = db_path(ctx);
+            let (from, to) =
+                shotline_store::migrate_file(&path, ctx.config.config.store.busy_timeout_ms)?;
+            let r = MigrateReport {
+                database: path.to_string_lossy().into_owned(),
+                from,
+                to,
+            };
+            if ctx.out.json() {
+                ctx.out.json_doc(&r)?;
+            } else if from == to {
+                ctx.out
+                    .line(format!("{}: schema v{to}, up to date", r.database))?;
+            } else {
+                ctx.out
+                    .line(format!("{}: schema v{from} -> v{to}", r.database))?;
+            }
+        }
+        DbCmd::User(UserCmd::Set { name, role }) => {
+            let role: shotline_store::Role = role.parse()?;
+            let u = open_rw(ctx)?.set_role(&actor(), name, role)?;
+            if ctx.out.json() {
+                ctx.out.json_doc(&u)?;
+            } else {
+                ctx.out.line(format!("{} is now {}", u.name, u.role))?;
+            }
+        }
+        DbCmd::User(UserCmd::Ls) => {
+            let users = open_ro(ctx)?.users()?;
+            if ctx.out.json() {
+                for u in &users {
+                    ctx.out.json_line(u)?;
+                }
+            } else {
+                let rows: Vec<Vec<String>> = users
+                    .iter()
+                    .map(|u| {
+                        vec![
+                            u.name.clone(),
+                            u.role.to_string(),
+                            u.created_at[..10.min(u.created_at.len())].to_string(),
+                        ]
+                    })
+                    .collect();
+                ctx.out.table(&["USER", "ROLE", "SINCE"], &rows)?;
+            }
+        }
+    }
+    Ok(Exit::Clean)
+}

@@ -1,0 +1,224 @@
+//! `shotline publish`: verify the frames with the QC library, measure them, and record the next
+//! version with its manifest through the store.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _, Result};
+use serde::Serialize;
+use shotline_qc::{Code, Finding, SequenceReport, Severity, VerifyOptions};
+use shotline_store::{Files, ItemKind, ItemRef, NewVersion, Version};
+
+use super::common::{actor, open_rw, parse_range, state};
+use super::PublishArgs;
+use crate::context::Ctx;
+use crate::output::{human_bytes, Exit};
+
+#[derive(Serialize)]
+struct Report<'a> {
+    published: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a Version>,
+    verification: &'a SequenceReport,
+}
+
+/// Runs `publish`.
+pub fn run(a: &PublishArgs, ctx: &Ctx) -> Result<Exit> {
+    let version_state = state(&a.state)?;
+    let item = match (&a.shot, &a.asset) {
+        (Some(s), _) => ItemRef::shot(s.as_str()),
+        (None, Some(x)) => ItemRef::asset(x.as_str()),
+        (None, None) => bail!("give --shot CODE or --asset CODE"),
+    };
+    let path = if a.path.is_absolute() {
+        a.path.clone()
+    } else {
+        ctx.cwd.join(&a.path)
+    };
+    let pattern = resolve_pattern(&path)?;
+    let mut store = open_rw(ctx)?;
+    let (expected, fps) = match (&a.range, item.kind) {
+        (Some(r), _) => (Some(parse_range(r)?), None),
+        (None, ItemKind::Shot) => {
+            let s = store.shot(&item.code)?;
+            (Some((s.frame_in, s.frame_out)), s.fps)
+        }
+        (None, ItemKind::Asset) => (None, None),
+    };
+    let opts = VerifyOptions {
+        expected_fps: Some(fps.unwrap_or(store.project().fps)),
+        ..VerifyOptions::default()
+    };
+    tracing::info!(pattern = %pattern.display(), "verifying frames");
+    let report = shotline_qc::verify_sequence_with(&pattern, expected.map(|(f, l)| f..=l), &opts)
+        .with_context(|| format!("cannot verify {}", pattern.display()))?;
+    for f in &report.findings {
+        let text = finding_text(f);
+        match f.severity {
+            Severity::Error => ctx.out.error(text),
+            _ => ctx.out.warn(text),
+        }
+    }
+    if !report.is_ok() && !a.force {
+        if ctx.out.json() {
+            ctx.out.json_doc(&Report {
+                published: false,
+                version: None,
+                verification: &report,
+            })?;
+        }
+        ctx.out.note(format!(
+            "not published: {} error(s) in {} (fix the frames, or --force to record them as they are)",
+            report.errors(),
+            report.pattern
+        ));
+        return Ok(Exit::Problems);
+    }
+    if report.count == 0 {
+        bail!("no frames match {}; nothing to publish", pattern.display());
+    }
+    let files = measure(&pattern, &report)?;
+    let new = NewVersion {
+        item,
+        step: a.step.clone(),
+        resource: a.resource.clone(),
+        state: version_state,
+        files,
+        comment: a.comment.clone(),
+        source: "publish".into(),
+        uses: a.uses.clone(),
+        tags: a.tags.clone(),
+    };
+    let v = store.publish(&actor(), new)?;
+    if ctx.out.json() {
+        ctx.out.json_doc(&Report {
+            published: true,
+            version: Some(&v),
+            verification: &report,
+        })?;
+    } else {
+        ctx.out.line(format!(
+            "Published {} {}{} {} (id {}): {} frames {}, {}{}",
+            v.item.code,
+            v.step,
+            if v.resource.is_empty() {
+                String::new()
+            } else {
+                format!("/{}", v.resource)
+            },
+            v.label(),
+            v.id,
+            v.files.file_count,
+            v.files.frame_range,
+            human_bytes(v.files.bytes.max(0) as u64),
+            if v.files.missing_frames.is_empty() {
+                String::new()
+            } else {
+                format!(", MISSING {}", v.files.missing_frames)
+            }
+        ))?;
+        if let Some(m) = &v.manifest {
+            ctx.out.note(format!("manifest: {m}"));
+        }
+    }
+    Ok(Exit::Clean)
+}
+
+fn finding_text(f: &Finding) -> String {
+    match &f.frames {
+        Some(fr) => format!("{} {}: {} (frames {fr})", f.code, f.path, f.detail),
+        None => format!("{} {}: {}", f.code, f.path, f.detail),
+    }
+}
+
+/// A pattern as given, or the one image sequence inside a folder.
+fn resolve_pattern(path: &Path) -> Result<PathBuf> {
+    if !path.is_dir() {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        if !dir.is_dir() {
+            bail!("{}: no such folder", dir.display());
+        }
+        let dir = dir
+            .canonicalize()
+            .with_context(|| format!("cannot resolve {}", dir.display()))?;
+        let name = path.file_name().with_context(|| {
+            format!(
+                "{}: expected a file pattern such as comp.%04d.exr",
+                path.display()
+            )
+        })?;
+        return Ok(dir.join(name));
+    }
+    let dir = path
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", path.display()))?;
+    let names = std::fs::read_dir(&dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
+        .map(|e| e.file_name());
+    let grouping = shotline_sequences::group(dir.clone(), names);
+    match grouping.sequences.as_slice() {
+        [one] => Ok(dir.join(one.pattern(shotline_sequences::PadStyle::Printf))),
+        [] => bail!(
+            "{}: no image sequence in this folder; give a pattern such as comp.%04d.exr",
+            dir.display()
+        ),
+        many => bail!(
+            "{}: {} image sequences in this folder ({}); give the pattern of the one to publish",
+            dir.display(),
+            many.len(),
+            many.iter()
+                .map(|s| s.pattern(shotline_sequences::PadStyle::Printf))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// The facts recorded with the version: frames, gaps, size, and what the first frame's header
+/// says about resolution, rate and timecode.
+fn measure(pattern: &Path, report: &SequenceReport) -> Result<Files> {
+    let frames = shotline_frames::FrameSet::parse(&report.frames)
+        .with_context(|| format!("frames of {}", report.pattern))?;
+    let missing = report
+        .findings
+        .iter()
+        .find(|f| f.code == Code::MissingFrames)
+        .and_then(|f| f.frames.clone())
+        .unwrap_or_default();
+    let pat = shotline_qc::Pattern::parse(pattern)?;
+    let mut files = Files {
+        dir: pat.dir.to_string_lossy().into_owned(),
+        pattern: pattern
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        first_frame: frames.min(),
+        last_frame: frames.max(),
+        frame_range: report.frames.clone(),
+        missing_frames: missing,
+        bytes: i64::try_from(report.bytes).unwrap_or(i64::MAX),
+        file_count: report.count as i64,
+        ..Files::default()
+    };
+    if let Some(first) = frames.min() {
+        let name = format!(
+            "{}{}{}",
+            pat.prefix,
+            shotline_frames::pad_frame(first, pat.padding),
+            pat.suffix
+        );
+        let info = shotline_media::probe(pat.dir.join(name));
+        files.width = info
+            .width
+            .and_then(|w| u32::try_from(w).ok())
+            .filter(|w| *w > 0);
+        files.height = info
+            .height
+            .and_then(|h| u32::try_from(h).ok())
+            .filter(|h| *h > 0);
+        files.fps = info.fps.filter(|f| f.is_finite() && *f > 0.0);
+        files.timecode = info.timecode;
+    }
+    Ok(files)
+}

@@ -1,0 +1,639 @@
+//! End-to-end tests of `shotline ingest` on deliveries of real EXR/DPX/movie files generated in a
+//! temp dir: matching and EDL mapping, unmatched/colliding/truncated clips, already-ingested
+//! content, concurrent ingests of one shot, and a SIGKILL mid-copy followed by a resume.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use shotline_media::testdata::{
+    truncate_file, write_dpx, write_exr_sequence, DpxSpec, ExrCompression, ExrSpec,
+};
+
+struct Env {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+    project: PathBuf,
+}
+
+fn env(config: &str) -> Env {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().to_path_buf();
+    let project = root.join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join("shotline.yaml"),
+        format!("project:\n  code: DEMO\ningest:\n  reserve_mib: 0\n{config}"),
+    )
+    .unwrap();
+    Env {
+        _tmp: tmp,
+        root,
+        project,
+    }
+}
+
+fn exr_seq(dir: &Path, head: &str, frames: std::ops::RangeInclusive<i64>, seed: u32) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut spec = ExrSpec::rgba(64, 48);
+    spec.seed = seed;
+    write_exr_sequence(dir, head, 4, frames, &spec).unwrap();
+}
+
+fn dpx_seq(dir: &Path, head: &str, frames: std::ops::RangeInclusive<i64>) {
+    std::fs::create_dir_all(dir).unwrap();
+    for f in frames {
+        write_dpx(
+            &dir.join(format!("{head}{f:04}.dpx")),
+            &DpxSpec::rgb10(32, 24, true),
+        )
+        .unwrap();
+    }
+}
+
+fn movie(path: &Path) -> bool {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("testsrc=size=64x48:rate=24")
+        .args(["-t", "0.5", "-pix_fmt", "yuv420p"])
+        .arg(path)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn ingest(e: &Env, args: &[&str]) -> (i32, Value, String) {
+    let out = Command::cargo_bin("shotline")
+        .unwrap()
+        .current_dir(&e.project)
+        .arg("ingest")
+        .arg("--json")
+        .args(args)
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap_or(-1);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (code, v, stderr)
+}
+
+fn clip<'a>(r: &'a Value, key: &str) -> &'a Value {
+    r["plan"]["clips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["key"] == key)
+        .unwrap_or_else(|| panic!("no clip {key} in {r:#}"))
+}
+
+/// Every file under `dir` → (content, mtime), to prove a delivery is never modified.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, std::time::SystemTime)> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let m = std::fs::metadata(&p).unwrap();
+                out.insert(
+                    p.clone(),
+                    (std::fs::read(&p).unwrap(), m.modified().unwrap()),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn ascmhl_verify(dir: &Path) -> Option<bool> {
+    let out = std::process::Command::new("ascmhl-debug")
+        .arg("verify")
+        .arg(dir)
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!(
+            "ascmhl: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Some(out.status.success())
+}
+
+fn assert_mhl_ok(dir: &Path) {
+    match ascmhl_verify(dir) {
+        Some(ok) => assert!(ok, "ascmhl verify failed for {}", dir.display()),
+        None => eprintln!("ascmhl-debug not installed: reference check skipped"),
+    }
+}
+
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn dry_run_plans_matches_and_writes_nothing() {
+    let e = env("");
+    let d = e.root.join("delivery");
+    exr_seq(&d, "SQ010_SH020_plate_v003.", 1001..=1004, 1);
+    dpx_seq(&d.join("SQ030"), "SH040_bg01.", 1..=3);
+    let has_movie = movie(&d.join("A001C003_230101_R1AB.mov"));
+    std::fs::write(d.join("readme.txt"), b"notes").unwrap();
+    let (code, r, err) = ingest(&e, &[d.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(code, 1, "unmatched clips are problems: {err}");
+    assert_eq!(r["schema"], "shotline.ingest/1");
+    assert_eq!(r["dry_run"], true);
+    let exr = clip(&r, "SQ010_SH020_plate_v003.####.exr");
+    assert_eq!(exr["status"], "planned");
+    assert_eq!(exr["match"]["id"]["sequence"], "SQ010");
+    assert_eq!(exr["match"]["id"]["shot"], "SH020");
+    assert_eq!(exr["match"]["id"]["vendor_version"], 3);
+    assert_eq!(exr["files_count"], 4);
+    let dpx = clip(&r, "SQ030/SH040_bg01.####.dpx");
+    assert_eq!(
+        dpx["match"]["id"]["sequence"], "SQ030",
+        "parent folder as sequence"
+    );
+    assert_eq!(dpx["match"]["id"]["resource"], "bg01");
+    if has_movie {
+        let cam = clip(&r, "A001C003_230101_R1AB.mov");
+        assert_eq!(
+            cam["status"], "unmatched",
+            "camera originals are never guessed"
+        );
+    }
+    assert_eq!(clip(&r, "readme.txt")["status"], "unmatched");
+    let versions = r["plan"]["versions"].as_array().unwrap();
+    assert!(versions.iter().any(|v| v["dir"]
+        .as_str()
+        .unwrap()
+        .ends_with("shots/SQ010/SH020/PLATE/v001")));
+    assert!(!e.project.join("shots").exists(), "dry run wrote files");
+    assert!(!e.project.join(".shotline").exists(), "dry run wrote state");
+
+    // The human table.
+    let out = Command::cargo_bin("shotline")
+        .unwrap()
+        .current_dir(&e.project)
+        .args(["ingest", "--dry-run", d.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("CLIP") && text.contains("DESTINATION"),
+        "{text}"
+    );
+    assert!(text.contains("SQ010/SH020/PLATE"), "{text}");
+}
+
+#[test]
+fn ingest_copies_verifies_and_records_everything() {
+    let e = env("");
+    let d = e.root.join("delivery");
+    exr_seq(&d, "SQ010_SH020_plate_v003.", 1001..=1005, 7);
+    let has_movie = movie(&d.join("A001C003_230101_R1AB.mov"));
+    let before = snapshot(&d);
+    let mut args = vec![d.to_str().unwrap().to_string()];
+    if has_movie {
+        args.push("--override".into());
+        args.push("A001C003_230101_R1AB.mov=SQ010/SH020".into());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, r, err) = ingest(&e, &args);
+    assert_eq!(code, 0, "{err}\n{r:#}");
+    assert_eq!(r["versions_created"].as_array().unwrap().len(), 1);
+    let v = &r["versions_created"][0];
+    assert_eq!(v["version"], 1);
+    let dir = PathBuf::from(v["dir"].as_str().unwrap());
+    assert_eq!(dir, e.project.join("shots/SQ010/SH020/PLATE/v001"));
+    // Every copy is byte-identical with the source mtime.
+    for f in 1001..=1005 {
+        let src = d.join(format!("SQ010_SH020_plate_v003.{f}.exr"));
+        let dst = dir.join(format!("SQ010_SH020_PLATE_v001.{f}.exr"));
+        assert_eq!(std::fs::read(&src).unwrap(), std::fs::read(&dst).unwrap());
+        assert_eq!(
+            std::fs::metadata(&src).unwrap().modified().unwrap(),
+            std::fs::metadata(&dst).unwrap().modified().unwrap()
+        );
+    }
+    if has_movie {
+        assert!(dir.join("SQ010_SH020_PLATE_v001.mov").is_file());
+    }
+    // Sidecar keyed by file name, thumbnail PNG, MHL verified by the reference tool.
+    let side: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("_ramses_data.json")).unwrap()).unwrap();
+    assert_eq!(side["SQ010_SH020_PLATE_v001.1003.exr"]["version"], 1);
+    let png = std::fs::read(dir.join("_thumbnail.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(v["mhl"].as_str().unwrap().contains("/ascmhl/0001_v001_"));
+    assert_mhl_ok(&dir);
+    // Ledger and saved reports.
+    let ledger = std::fs::read_to_string(e.project.join(".shotline/ingest/ledger.jsonl")).unwrap();
+    assert_eq!(ledger.lines().count(), 1);
+    let saved = r["saved"].as_array().unwrap();
+    assert!(saved
+        .iter()
+        .all(|p| Path::new(p.as_str().unwrap()).is_file()));
+    let html = std::fs::read_to_string(saved[1].as_str().unwrap()).unwrap();
+    assert!(html.contains("SQ010/SH020/PLATE"));
+    // No temp files left, the delivery untouched, the job state gone.
+    assert!(files_in(&dir).iter().all(|p| !p
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .starts_with(".shotline-partial")));
+    assert_eq!(before, snapshot(&d), "the delivery was modified");
+    let jobs = e.project.join(".shotline/ingest/jobs");
+    for j in std::fs::read_dir(&jobs).unwrap() {
+        assert!(!j.unwrap().path().join("state.json").exists());
+    }
+
+    // Same content again: skipped as already ingested, no new version, exit 0.
+    let (code, r2, err) = ingest(&e, &args);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        clip(&r2, "SQ010_SH020_plate_v003.####.exr")["status"],
+        "already_ingested"
+    );
+    assert!(r2["versions_created"].as_array().unwrap().is_empty());
+    assert!(!e.project.join("shots/SQ010/SH020/PLATE/v002").exists());
+
+    // A new delivery of the same shot with new content becomes v002; v001 is untouched.
+    let d2 = e.root.join("delivery2");
+    exr_seq(&d2, "SQ010_SH020_plate_v004.", 1001..=1002, 99);
+    let v1_before = snapshot(&dir);
+    let (code, r3, err) = ingest(&e, &[d2.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(r3["versions_created"][0]["version"], 2);
+    assert_eq!(
+        v1_before,
+        snapshot(&dir),
+        "a published version was modified"
+    );
+}
+
+#[test]
+fn edl_maps_camera_originals_and_ramses_template() {
+    let e = env("");
+    let d = e.root.join("cam");
+    exr_seq(&d, "A001C003_230101_R1AB.", 86400..=86402, 3);
+    exr_seq(&d, "B002C001_230101_R2CD.", 1..=2, 4);
+    let edl = e.root.join("cut.edl");
+    std::fs::write(
+        &edl,
+        "TITLE: CUT\nFCM: NON-DROP FRAME\n\n\
+001  A001C003 V     C        01:00:00:00 01:00:01:00 01:00:00:00 01:00:01:00\n\
+* FROM CLIP NAME: A001C003_230101_R1AB\n\
+* COMMENT: SH050\n",
+    )
+    .unwrap();
+    let (code, r, err) = ingest(
+        &e,
+        &[
+            d.to_str().unwrap(),
+            "--edl",
+            edl.to_str().unwrap(),
+            "--template",
+            "ramses",
+            "--hash",
+            "md5",
+        ],
+    );
+    assert_eq!(
+        code, 1,
+        "the clip missing from the EDL stays unmatched: {err}"
+    );
+    let a = clip(&r, "A001C003_230101_R1AB.#####.exr");
+    assert_eq!(a["status"], "ingested", "{a:#}");
+    assert_eq!(a["match"]["by"]["by"], "edl");
+    assert_eq!(a["match"]["by"]["line"], 4);
+    assert_eq!(
+        clip(&r, "B002C001_230101_R2CD.####.exr")["status"],
+        "unmatched"
+    );
+    let dir = e
+        .project
+        .join("05-SHOTS/DEMO_S_SH050/DEMO_S_SH050_PLATE/_published/001");
+    assert!(dir.join("DEMO_S_SH050_PLATE.86401.exr").is_file());
+    let mhl = std::fs::read_dir(dir.join("ascmhl"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "mhl"))
+        .unwrap();
+    assert!(std::fs::read_to_string(mhl)
+        .unwrap()
+        .contains("<md5 action=\"original\""));
+    assert_mhl_ok(&dir);
+}
+
+#[test]
+fn collisions_and_truncated_frames_are_blocked() {
+    let e = env("");
+    let d = e.root.join("delivery");
+    // Two vendor versions of one plate would write the same names into one version.
+    exr_seq(&d, "SQ010_SH020_plate_v003.", 1001..=1002, 1);
+    exr_seq(&d, "SQ010_SH020_plate_v004.", 1001..=1002, 2);
+    // A cut transfer.
+    exr_seq(&d, "SQ010_SH030_plate_v001.", 1001..=1004, 3);
+    let cut = d.join("SQ010_SH030_plate_v001.1003.exr");
+    let len = std::fs::metadata(&cut).unwrap().len();
+    truncate_file(&cut, len / 2).unwrap();
+    // A healthy clip still goes through.
+    dpx_seq(&d, "SQ010_SH040_plate_v001.", 1..=2);
+    let (code, r, err) = ingest(&e, &[d.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    for k in [
+        "SQ010_SH020_plate_v003.####.exr",
+        "SQ010_SH020_plate_v004.####.exr",
+    ] {
+        let c = clip(&r, k);
+        assert_eq!(c["status"], "blocked");
+        assert!(c["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["code"] == "collision"));
+    }
+    let t = clip(&r, "SQ010_SH030_plate_v001.####.exr");
+    assert_eq!(t["status"], "blocked");
+    let issue = t["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == "truncated")
+        .expect("truncated issue");
+    assert!(
+        issue["message"].as_str().unwrap().contains("1003"),
+        "{issue}"
+    );
+    assert_eq!(
+        clip(&r, "SQ010_SH040_plate_v001.####.dpx")["status"],
+        "ingested"
+    );
+    assert!(!e.project.join("shots/SQ010/SH020").exists());
+    assert!(!e.project.join("shots/SQ010/SH030").exists());
+    assert!(err.contains("collision") || r.is_object());
+}
+
+#[test]
+fn concurrent_ingests_of_one_shot_get_different_versions() {
+    let e = env("");
+    let mut children = Vec::new();
+    for i in 0..2 {
+        let d = e.root.join(format!("delivery{i}"));
+        exr_seq(&d, "SQ010_SH020_plate_v001.", 1001..=1006, 10 + i);
+        children.push(
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("shotline"))
+                .current_dir(&e.project)
+                .args(["ingest", "--json", "-q"])
+                .arg(&d)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+    }
+    let mut versions = Vec::new();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+        versions.push(r["versions_created"][0]["version"].as_u64().unwrap());
+    }
+    versions.sort();
+    assert_eq!(versions, vec![1, 2]);
+    for v in ["v001", "v002"] {
+        let dir = e.project.join("shots/SQ010/SH020/PLATE").join(v);
+        assert_eq!(
+            files_in(&dir)
+                .iter()
+                .filter(|p| p.extension().is_some_and(|x| x == "exr"))
+                .count(),
+            6
+        );
+        assert_mhl_ok(&dir);
+    }
+}
+
+#[test]
+fn sigkill_mid_copy_then_rerun_resumes() {
+    let e = env("");
+    let d = e.root.join("delivery");
+    std::fs::create_dir_all(&d).unwrap();
+    let spec = ExrSpec::rgba(256, 256).compression(ExrCompression::None);
+    write_exr_sequence(&d, "SQ010_SH020_plate_v001.", 4, 1001..=1008, &spec).unwrap();
+    let before = snapshot(&d);
+    let dir = e.project.join("shots/SQ010/SH020/PLATE/v001");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("shotline"))
+        .current_dir(&e.project)
+        .env("SHOTLINE_INGEST_TEST_THROTTLE_MS", "40")
+        .args(["ingest", "-q", "--threads", "2"])
+        .arg(&d)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until at least one frame is final and another is half written, then SIGKILL.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(Instant::now() < deadline, "copy never got going");
+        if dir.is_dir() {
+            let names: Vec<String> = files_in(&dir)
+                .iter()
+                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+                .collect();
+            let finals = names
+                .iter()
+                .filter(|n| n.ends_with(".exr") && !n.starts_with('.'))
+                .count();
+            let partial = names.iter().any(|n| n.starts_with(".shotline-partial."));
+            if finals >= 1 && partial {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    // No partial file under a final name: every final file equals its source.
+    let mut finals = 0;
+    let mut partials = 0;
+    for p in files_in(&dir) {
+        let n = p.file_name().unwrap().to_string_lossy().into_owned();
+        if n.starts_with(".shotline-partial.") {
+            partials += 1;
+            continue;
+        }
+        let frame = n.rsplit('.').nth(1).unwrap();
+        let src = d.join(format!("SQ010_SH020_plate_v001.{frame}.exr"));
+        assert_eq!(
+            std::fs::read(&src).unwrap(),
+            std::fs::read(&p).unwrap(),
+            "{n}"
+        );
+        finals += 1;
+    }
+    assert!(
+        partials >= 1 && (1..8).contains(&finals),
+        "{finals} {partials}"
+    );
+    assert!(
+        !dir.join("ascmhl").exists(),
+        "MHL written for an incomplete version"
+    );
+
+    // Re-run the same command: resumes into the same version, skipping verified files.
+    let (code, r, err) = ingest(&e, &[d.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}\n{r:#}");
+    assert_eq!(r["resumed"], true);
+    assert!(!r["cleaned_temp_files"].as_array().unwrap().is_empty());
+    assert!(r["totals"]["files_resumed"].as_u64().unwrap() >= 1);
+    assert_eq!(r["versions_created"][0]["version"], 1);
+    assert!(!e.project.join("shots/SQ010/SH020/PLATE/v002").exists());
+    for f in 1001..=1008 {
+        let src = d.join(format!("SQ010_SH020_plate_v001.{f}.exr"));
+        let dst = dir.join(format!("SQ010_SH020_PLATE_v001.{f}.exr"));
+        assert_eq!(std::fs::read(&src).unwrap(), std::fs::read(&dst).unwrap());
+    }
+    assert!(files_in(&dir).iter().all(|p| !p
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .starts_with(".shotline-partial")));
+    assert_mhl_ok(&dir);
+    assert_eq!(before, snapshot(&d), "the delivery was modified");
+}
+
+#[test]
+fn bad_input_is_a_usage_error() {
+    let e = env("");
+    let d = e.root.join("delivery");
+    exr_seq(&d, "SQ010_SH020_plate_v001.", 1..=2, 1);
+    let (code, _, err) = ingest(&e, &[e.root.join("missing").to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("missing"), "{err}");
+    let (code, _, err) = ingest(&e, &[d.to_str().unwrap(), "--override", "nonsense"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--override"), "{err}");
+    let (code, _, err) = ingest(&e, &[d.to_str().unwrap(), "--hash", "crc32"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("crc32"), "{err}");
+    let edl = e.root.join("bad.edl");
+    std::fs::write(&edl, "TITLE: X\n001  A001 V C 01:00:00:00\n").unwrap();
+    let (code, _, err) = ingest(&e, &[d.to_str().unwrap(), "--edl", edl.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("line 2"), "{err}");
+    let bad = env("  rules:\n    - pattern: \"(unclosed\"\n");
+    exr_seq(&bad.root.join("d"), "SQ010_SH020_plate_v001.", 1..=2, 1);
+    let (code, _, err) = ingest(&bad, &[bad.root.join("d").to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("rule 1"), "{err}");
+    // Nothing was written anywhere.
+    assert!(!e.project.join("shots").exists());
+}
+
+#[test]
+fn registers_versions_in_the_tracking_database() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("p");
+    let sh = |args: &[&str]| {
+        let out = Command::cargo_bin("shotline")
+            .unwrap()
+            .current_dir(&project)
+            .env("SHOTLINE_USER", "tester")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    std::fs::create_dir_all(&project).unwrap();
+    sh(&["init", "--code", "DEMO", "--width", "64", "--height", "48"]);
+    sh(&[
+        "shot",
+        "add",
+        "SH020",
+        "--sequence",
+        "SQ010",
+        "--in",
+        "1001",
+        "--out",
+        "1010",
+    ]);
+    sh(&["step", "add", "PLATE", "--kind", "shot"]);
+    let d = tmp.path().join("delivery");
+    exr_seq(&d, "SQ010_SH020_plate_v003.", 1001..=1003, 5);
+    // A shot the database does not know: nothing registered, files still safe on disk.
+    exr_seq(&d, "SQ010_SH999_plate_v001.", 1..=2, 6);
+    let (code, r, err) = {
+        let out = Command::cargo_bin("shotline")
+            .unwrap()
+            .current_dir(&project)
+            .env("SHOTLINE_USER", "tester")
+            .args(["ingest", "--json", d.to_str().unwrap()])
+            .args(["--override", "SQ010_SH999_plate_v001=SQ010/SH999"])
+            .output()
+            .unwrap();
+        let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (
+            out.status.code(),
+            r,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(code, Some(1), "an unregistered version is a problem: {err}");
+    assert_eq!(r["versions_created"].as_array().unwrap().len(), 2);
+    assert!(r["versions_created"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|v| v["registered"] == false));
+    assert!(r["plan"]["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["code"] == "registration" && i["message"].as_str().unwrap().contains("SH999")));
+    // A delivery for known shots only registers in one transaction, with the media values.
+    let d2 = tmp.path().join("delivery2");
+    exr_seq(&d2, "SQ010_SH020_plate_v004.", 1001..=1003, 8);
+    let out = sh(&["ingest", "--json", d2.to_str().unwrap()]);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["versions_created"][0]["registered"], true, "{r:#}");
+    let out = sh(&["versions", "ls", "--json"]);
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let v = lines
+        .iter()
+        .find(|v| v["item"]["code"] == "SH020")
+        .expect("registered version");
+    assert_eq!(v["source"], "ingest");
+    assert_eq!(v["files"]["pattern"], "SQ010_SH020_PLATE_v002.####.exr");
+    assert_eq!(v["files"]["frame_range"], "1001-1003");
+    assert_eq!(v["files"]["width"], 64);
+    assert!(v["files"]["checksum"]
+        .as_str()
+        .unwrap()
+        .starts_with("xxh128:"));
+}

@@ -1,0 +1,173 @@
+//! Shared helpers for the render integration tests: a project in a tempdir with a fast-polling
+//! queue config, the real binary, and process checks.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// A project folder with its own queue.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+}
+
+impl Project {
+    pub fn new() -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("shotline.yaml"),
+            "render:\n  max_concurrent: 2\n  kill_grace_secs: 2\n  poll_ms: 50\n",
+        )
+        .unwrap();
+        Project { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The binary, run in the project with a clean environment for shotline's variables.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("shotline").unwrap();
+        c.current_dir(self.path())
+            .env_remove("SHOTLINE_DB")
+            .env_remove("SHOTLINE_CONFIG")
+            .env("NO_COLOR", "1")
+            .timeout(Duration::from_secs(120));
+        c
+    }
+
+    /// The binary as a background process (a worker), stdout captured.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        std::process::Command::new(env!("CARGO_BIN_EXE_shotline"))
+            .args(args)
+            .current_dir(self.path())
+            .env_remove("SHOTLINE_DB")
+            .env_remove("SHOTLINE_CONFIG")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Writes a file into the project.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// Writes an executable shell script (a fake renderer).
+    pub fn script(&self, name: &str, body: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let p = self.write(name, &format!("#!/bin/sh\n{body}\n"));
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    }
+
+    /// `render status JOB --json`.
+    pub fn status(&self, job: &str) -> Value {
+        let out = self.cmd().args(["render", "status", job, "--json"]).output().unwrap();
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("status json: {e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+        })
+    }
+
+    /// Polls until `pred(status)` holds; panics after a generous hang guard.
+    pub fn wait_for(&self, job: &str, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let start = Instant::now();
+        loop {
+            let s = self.status(job);
+            if pred(&s) {
+                return s;
+            }
+            assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}: {s:#}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits for a file to appear (hang guard only).
+    pub fn wait_file(&self, name: &str) -> String {
+        let p = self.path().join(name);
+        let start = Instant::now();
+        loop {
+            if let Ok(s) = std::fs::read_to_string(&p) {
+                if s.ends_with('\n') {
+                    return s.trim().to_string();
+                }
+            }
+            assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {}", p.display());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// True when a process with this pid exists and is not a zombie.
+pub fn pid_alive(pid: i64) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(s) => {
+            let state = s.rsplit_once(')').and_then(|(_, r)| r.split_whitespace().next()).unwrap_or("");
+            state != "Z" && state != "X"
+        }
+        Err(_) => false,
+    }
+}
+
+/// Waits (hang guard) for a pid to be gone; true when it is.
+pub fn pid_gone(pid: i64) -> bool {
+    let start = Instant::now();
+    while pid_alive(pid) {
+        if start.elapsed() > Duration::from_secs(20) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    true
+}
+
+/// Waits for a child (hang guard) and returns its exit status, stdout and stderr.
+pub fn finish(mut child: Child) -> (std::process::ExitStatus, String, String) {
+    let start = Instant::now();
+    loop {
+        if let Some(_) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            return (
+                out.status,
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            );
+        }
+        if start.elapsed() > Duration::from_secs(90) {
+            let _ = child.kill();
+            panic!("background shotline did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Sends a signal to a child.
+pub fn signal(child: &Child, sig: &str) {
+    let ok = std::process::Command::new("kill").args([&format!("-{sig}"), &child.id().to_string()]).status().unwrap();
+    assert!(ok.success());
+}
+
+/// The first task of a status document.
+pub fn task0(s: &Value) -> &Value {
+    &s["task_list"][0]
+}
+
+impl Project {
+    /// Waits for a file to exist (hang guard only).
+    pub fn wait_file_exists(&self, name: &str) {
+        let p = self.path().join(name);
+        let start = Instant::now();
+        while !p.exists() {
+            assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {}", p.display());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}

@@ -1,0 +1,457 @@
+//! Tracking end to end: init, catalogue, publish, versions, status, roles, log, db care. The
+//! real binary on a project in a temp dir, with real EXR frames.
+
+mod track_support;
+
+use std::fs;
+
+use track_support::{db_bytes, Project};
+
+#[test]
+fn init_creates_config_and_database_and_never_clobbers() {
+    let p = Project::new();
+    let yaml = fs::read_to_string(p.root().join("shotline.yaml")).unwrap();
+    assert!(yaml.contains("code: \"DEMO\""), "{yaml}");
+    assert!(p.db().is_file());
+    let err = p.fails("boss", &["init", "--code", "OTHER"], 2);
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(
+        fs::read_to_string(p.root().join("shotline.yaml")).unwrap(),
+        yaml
+    );
+    // A fresh folder whose database already holds a project is refused too.
+    let other = p.root().join("other");
+    fs::create_dir(&other).unwrap();
+    let err = p
+        .cmd("boss")
+        .current_dir(&other)
+        .env("SHOTLINE_DB", p.db())
+        .args(["init", "--code", "X"])
+        .output()
+        .unwrap();
+    assert_eq!(err.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&err.stderr).contains("already exists"));
+    assert!(!other.join("shotline.yaml").exists());
+    // --json report.
+    let fresh = tempfile::tempdir().unwrap();
+    let out = p
+        .cmd("eve")
+        .current_dir(fresh.path())
+        .args(["init", "--code", "F", "--fps", "25", "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["project"]["fps"], 25.0);
+    assert_eq!(v["admin"], "eve");
+}
+
+#[test]
+fn publish_records_numbered_versions_with_manifests() {
+    let p = Project::new();
+    let dir = p.frames("comp", 1001..=1005);
+    let pat = dir.join("comp.%04d.exr");
+    let pat = pat.to_str().unwrap();
+    let v1 = p.json(
+        "ana",
+        &[
+            "publish", "--shot", "SH010", "--step", "COMP", pat, "-m", "first",
+        ],
+    );
+    assert_eq!(v1["published"], true);
+    assert_eq!(v1["version"]["number"], 1);
+    assert_eq!(v1["version"]["files"]["frame_range"], "1001-1005");
+    assert_eq!(v1["version"]["files"]["file_count"], 5);
+    assert_eq!(v1["version"]["files"]["width"], 8);
+    assert_eq!(v1["version"]["author"], "ana");
+    // The folder form finds the one sequence.
+    let v2 = p.json(
+        "ana",
+        &[
+            "publish",
+            "--shot",
+            "SH010",
+            "--step",
+            "COMP",
+            dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(v2["version"]["number"], 2);
+    let manifest = dir.join("SH010_COMP_v002.publish.json");
+    let m: serde_json::Value = serde_json::from_slice(&fs::read(&manifest).unwrap()).unwrap();
+    assert_eq!(m["version"]["number"], 2);
+    assert_eq!(m["project"], "DEMO");
+    assert!(dir.join("SH010_COMP_v001.publish.json").is_file());
+    // A resource numbers on its own.
+    let bg = p.json(
+        "ana",
+        &[
+            "publish",
+            "--shot",
+            "SH010",
+            "--step",
+            "COMP",
+            "--resource",
+            "BG",
+            pat,
+        ],
+    );
+    assert_eq!(bg["version"]["number"], 1);
+
+    let all = p.lines("ana", &["versions", "ls"]);
+    assert_eq!(all.len(), 3);
+    let latest = p.lines("ana", &["versions", "ls", "--latest", "--shot", "SH010"]);
+    let nums: Vec<(String, i64)> = latest
+        .iter()
+        .map(|v| {
+            (
+                v["resource"].as_str().unwrap().to_string(),
+                v["number"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(nums, [("".to_string(), 2), ("BG".to_string(), 1)]);
+    let id = v2["version"]["id"].to_string();
+    let shown = p.json("ana", &["versions", "show", &id]);
+    assert_eq!(shown["comment"], "");
+    assert_eq!(shown["used_by"], serde_json::json!([]));
+    let human = p.ok("ana", &["versions", "ls"]);
+    assert!(human.lines().next().unwrap().starts_with("ID"), "{human}");
+    assert!(human.contains("v002"), "{human}");
+    // The audit trail has the publishes, by ana.
+    let ev = p.lines("x", &["log", "--action", "version.publish"]);
+    assert_eq!(ev.len(), 3);
+    assert!(ev.iter().all(|e| e["user"] == "ana"));
+    assert_eq!(ev[0]["entity"], "SH010 COMP v001");
+}
+
+#[test]
+fn publish_refuses_bad_frames_unless_forced() {
+    let p = Project::new();
+    let dir = p.frames("gap", 1001..=1005);
+    fs::remove_file(dir.join("gap.1003.exr")).unwrap();
+    let pat = dir.join("gap.####.exr");
+    let pat = pat.to_str().unwrap();
+    let err = p.fails(
+        "ana",
+        &["publish", "--shot", "SH010", "--step", "COMP", pat],
+        1,
+    );
+    assert!(
+        err.contains("missing-frames") && err.contains("1003"),
+        "{err}"
+    );
+    assert!(p.lines("ana", &["versions", "ls"]).is_empty());
+    let v = p.json(
+        "ana",
+        &[
+            "publish", "--shot", "SH010", "--step", "COMP", pat, "--force",
+        ],
+    );
+    assert_eq!(v["version"]["files"]["missing_frames"], "1003");
+    // Unknown shot / step: clear input errors, nothing recorded.
+    let err = p.fails(
+        "ana",
+        &[
+            "publish", "--shot", "SH999", "--step", "COMP", pat, "--force",
+        ],
+        2,
+    );
+    assert!(err.contains("SH999"), "{err}");
+    let err = p.fails(
+        "ana",
+        &[
+            "publish",
+            "--shot",
+            "SH010",
+            "--step",
+            "NOPE",
+            pat,
+            "--force",
+            "--range",
+            "1001-1005",
+        ],
+        2,
+    );
+    assert!(err.contains("NOPE"), "{err}");
+    let err = p.fails(
+        "ana",
+        &[
+            "publish", "--shot", "SH010", "--step", "COMP", pat, "--state", "DONE",
+        ],
+        2,
+    );
+    assert!(err.contains("TODO, WIP"), "{err}");
+    assert_eq!(p.lines("ana", &["versions", "ls"]).len(), 1);
+}
+
+#[test]
+fn roles_gate_structure_and_approvals() {
+    let p = Project::new();
+    let err = p.fails("ana", &["shot", "add", "SH020"], 2);
+    assert!(
+        err.contains("ana is standard") && err.contains("needs lead"),
+        "{err}"
+    );
+    p.ok(
+        "ana",
+        &["status", "set", "SH010", "COMP", "--state", "REVIEW"],
+    );
+    let err = p.fails(
+        "ana",
+        &["status", "set", "SH010", "COMP", "--state", "APPROVED"],
+        2,
+    );
+    assert!(err.contains("needs lead"), "{err}");
+    // Only project_admin+ manage roles.
+    p.fails("ana", &["db", "user", "set", "ana", "--role", "lead"], 2);
+    p.ok("boss", &["db", "user", "set", "lea", "--role", "lead"]);
+    let s = p.json(
+        "lea",
+        &[
+            "status", "set", "SH010", "COMP", "--state", "APPROVED", "-m", "nice",
+        ],
+    );
+    assert_eq!(s["state"], "APPROVED");
+    assert_eq!(s["updated_by"], "lea");
+    // FINAL only after APPROVED; an artist cannot undo an approval.
+    p.fails(
+        "ana",
+        &["status", "set", "SH010", "COMP", "--state", "WIP"],
+        2,
+    );
+    p.ok(
+        "lea",
+        &["status", "set", "SH010", "COMP", "--state", "FINAL"],
+    );
+    let users = p.lines("boss", &["db", "user", "ls"]);
+    let roles: Vec<(String, String)> = users
+        .iter()
+        .map(|u| {
+            (
+                u["name"].as_str().unwrap().into(),
+                u["role"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(roles.contains(&("boss".into(), "admin".into())));
+    assert!(roles.contains(&("lea".into(), "lead".into())));
+    let ev = p.lines(
+        "x",
+        &["log", "--entity", "SH010 COMP", "--action", "status."],
+    );
+    assert_eq!(ev.len(), 3);
+    assert_eq!(
+        ev[1]["details"]["state"],
+        serde_json::json!(["REVIEW", "APPROVED"])
+    );
+}
+
+#[test]
+fn shot_import_is_all_or_nothing_with_line_and_column() {
+    let p = Project::new();
+    let csv = p.root().join("shots.csv");
+    fs::write(
+        &csv,
+        "code,sequence,in,out,handles\nSH020,SQ01,1001,1050,8\nSH010,SQ01,1001,1010,\n",
+    )
+    .unwrap();
+    let r = p.json("boss", &["shot", "import", csv.to_str().unwrap()]);
+    assert_eq!(r["created"], serde_json::json!(["SH020"]));
+    assert_eq!(r["updated"], serde_json::json!(["SH010"]));
+    let shots = p.lines("x", &["shot", "ls", "--sequence", "SQ01"]);
+    assert_eq!(shots.len(), 2);
+    assert_eq!(shots[0]["frame_out"], 1010);
+    fs::write(&csv, "code,in,out\nSH030,1001,1100\nSH040,10O1,1100\n").unwrap();
+    let err = p.fails("boss", &["shot", "import", csv.to_str().unwrap()], 2);
+    assert!(
+        err.contains("shots.csv:3:2:") && err.contains("10O1"),
+        "{err}"
+    );
+    assert_eq!(
+        p.lines("x", &["shot", "ls"]).len(),
+        2,
+        "nothing of the bad file written"
+    );
+    // Dry run writes nothing.
+    fs::write(&csv, "code\nSH050\n").unwrap();
+    let before = db_bytes(&p.db());
+    let r = p.json(
+        "boss",
+        &["shot", "import", csv.to_str().unwrap(), "--dry-run"],
+    );
+    assert_eq!(r["created"], serde_json::json!(["SH050"]));
+    assert_eq!(db_bytes(&p.db()), before);
+    // shot set, and an inverted range refused.
+    p.ok("boss", &["shot", "set", "SH020", "--out", "1060"]);
+    let err = p.fails("boss", &["shot", "set", "SH020", "--in", "2000"], 2);
+    assert!(err.contains("frame out at or after frame in"), "{err}");
+}
+
+#[test]
+fn assets_and_steps() {
+    let p = Project::new();
+    p.ok(
+        "boss",
+        &[
+            "step", "add", "MOD", "--kind", "asset", "--name", "Modeling",
+        ],
+    );
+    p.ok("boss", &["asset", "add", "robot", "--group", "chars"]);
+    let err = p.fails("boss", &["asset", "add", "robot"], 2);
+    assert!(err.contains("already exists"), "{err}");
+    let assets = p.lines("x", &["asset", "ls", "--group", "chars"]);
+    assert_eq!(assets[0]["code"], "robot");
+    let steps = p.lines("x", &["step", "ls", "--kind", "asset"]);
+    assert_eq!(steps.len(), 1);
+    let dir = p.frames("robot", 1..=2);
+    let v = p.json(
+        "boss",
+        &[
+            "publish",
+            "--asset",
+            "robot",
+            "--step",
+            "MOD",
+            dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        v["version"]["item"],
+        serde_json::json!({"kind": "asset", "code": "robot"})
+    );
+    // A shot step cannot take an asset.
+    p.fails(
+        "boss",
+        &[
+            "publish",
+            "--asset",
+            "robot",
+            "--step",
+            "COMP",
+            dir.to_str().unwrap(),
+        ],
+        2,
+    );
+}
+
+#[test]
+fn read_only_commands_write_nothing() {
+    let p = Project::new();
+    let dir = p.frames("comp", 1001..=1005);
+    p.ok(
+        "ana",
+        &[
+            "publish",
+            "--shot",
+            "SH010",
+            "--step",
+            "COMP",
+            dir.to_str().unwrap(),
+        ],
+    );
+    let before = db_bytes(&p.db());
+    for args in [
+        &["versions", "ls"][..],
+        &["versions", "show", "1"],
+        &["log", "--since", "1h"],
+        &["shot", "ls"],
+        &["step", "ls"],
+        &["asset", "ls"],
+        &["status", "ls"],
+        &["db", "check"],
+        &["db", "user", "ls"],
+    ] {
+        p.ok("newcomer", args);
+    }
+    assert_eq!(db_bytes(&p.db()), before);
+    // A read by an unknown user did not register them either.
+    let users = p.lines("boss", &["db", "user", "ls"]);
+    assert!(users.iter().all(|u| u["name"] != "newcomer"));
+}
+
+#[test]
+fn backup_restore_check() {
+    let p = Project::new();
+    let dir = p.frames("comp", 1001..=1005);
+    let d = dir.to_str().unwrap();
+    p.ok("ana", &["publish", "--shot", "SH010", "--step", "COMP", d]);
+    let bak = p.root().join("bak.db");
+    p.ok("ana", &["db", "backup", bak.to_str().unwrap()]);
+    p.fails("ana", &["db", "backup", bak.to_str().unwrap()], 2);
+    p.ok("ana", &["publish", "--shot", "SH010", "--step", "COMP", d]);
+    assert_eq!(p.lines("x", &["versions", "ls"]).len(), 2);
+    // Junk is refused and the live DB untouched.
+    let junk = p.root().join("junk.db");
+    fs::write(&junk, vec![7u8; 4096]).unwrap();
+    p.fails("boss", &["db", "restore", junk.to_str().unwrap()], 2);
+    p.fails("ana", &["db", "restore", bak.to_str().unwrap()], 2);
+    assert_eq!(p.lines("x", &["versions", "ls"]).len(), 2);
+    let r = p.json("boss", &["db", "restore", bak.to_str().unwrap()]);
+    assert!(std::path::Path::new(r["previous"].as_str().unwrap()).is_file());
+    assert_eq!(p.lines("x", &["versions", "ls"]).len(), 1);
+    let c = p.json("x", &["db", "check"]);
+    assert_eq!(c["integrity"], serde_json::json!(["ok"]));
+    assert_eq!(c["orphans"], serde_json::json!([]));
+    // v002's manifest is still on disk from before the restore: the next publish does not issue
+    // a second, different v002 (nor overwrite that manifest); it takes v003.
+    let v = p.json("ana", &["publish", "--shot", "SH010", "--step", "COMP", d]);
+    assert_eq!(v["version"]["number"], 3);
+    // A manifest that no longer matches its version is reported by db check.
+    fs::write(dir.join("SH010_COMP_v001.publish.json"), "{}").unwrap();
+    let err = p.fails("x", &["db", "check"], 1);
+    assert!(err.contains("has no version id"), "{err}");
+}
+
+#[test]
+fn newer_schema_and_missing_database_are_clear_errors() {
+    let p = Project::new();
+    {
+        let c = shotline_store::connect(&p.db()).unwrap();
+        c.execute(
+            "INSERT INTO store_migrations VALUES (99, 'future', 'x')",
+            [],
+        )
+        .unwrap();
+    }
+    let err = p.fails("x", &["versions", "ls"], 2);
+    assert!(
+        err.contains("schema version 99") && err.contains("upgrade shotline"),
+        "{err}"
+    );
+    p.fails("boss", &["shot", "add", "SH020"], 2);
+    let empty = tempfile::tempdir().unwrap();
+    let out = p
+        .cmd("x")
+        .current_dir(empty.path())
+        .args(["versions", "ls"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("shotline init"));
+    assert!(
+        !empty.path().join(".shotline").exists(),
+        "a read must not create a database"
+    );
+}
+
+#[test]
+fn help_has_examples() {
+    let p = Project::new();
+    for cmd in [
+        &["init"][..],
+        &["shot"],
+        &["shot", "import"],
+        &["asset"],
+        &["step"],
+        &["publish"],
+        &["versions"],
+        &["status"],
+        &["log"],
+        &["db"],
+    ] {
+        let mut a = cmd.to_vec();
+        a.push("--help");
+        let out = p.ok("x", &a);
+        assert!(out.contains("Examples:"), "{cmd:?}: {out}");
+    }
+}

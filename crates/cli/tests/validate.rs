@@ -1,0 +1,319 @@
+//! `shotline validate` end to end: the real binary on show trees generated here, with real EXR
+//! frames (written by the `exr` crate through shotline-media's test writers).
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use shotline_media::testdata::{
+    clobber_magic, truncate_file, write_exr, write_exr_sequence, ExrCompression, ExrSpec,
+};
+
+fn shotline(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("shotline").unwrap();
+    c.current_dir(dir)
+        .env_remove("SHOTLINE_CONFIG")
+        .env("NO_COLOR", "1");
+    c
+}
+
+fn mkdir(p: &Path) -> PathBuf {
+    std::fs::create_dir_all(p).unwrap();
+    p.to_path_buf()
+}
+
+/// Runs `validate --json` and returns (exit code, document).
+fn validate_json(dir: &Path, args: &[&str]) -> (i32, Value) {
+    let out = shotline(dir)
+        .arg("validate")
+        .arg("--json")
+        .args(args)
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap();
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (code, doc)
+}
+
+/// Every finding of the report as (code, severity, frames, path).
+fn findings(doc: &Value) -> Vec<(String, String, String, String)> {
+    let mut out = Vec::new();
+    for u in doc["units"].as_array().unwrap() {
+        let seq_findings = u["sequences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["findings"].as_array().unwrap().iter());
+        for f in u["findings"].as_array().unwrap().iter().chain(seq_findings) {
+            out.push((
+                f["code"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+                f["frames"].as_str().unwrap_or("").to_string(),
+                f["path"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    out
+}
+
+fn has(f: &[(String, String, String, String)], code: &str, frames: &str) -> bool {
+    f.iter()
+        .any(|x| x.0 == code && (frames.is_empty() || x.2 == frames))
+}
+
+fn listing(dir: &Path) -> Vec<(PathBuf, u64)> {
+    let mut v = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let m = std::fs::symlink_metadata(e.path()).unwrap();
+            if m.is_dir() {
+                stack.push(e.path());
+            }
+            v.push((e.path(), m.len()));
+        }
+    }
+    v.sort();
+    v
+}
+
+#[test]
+fn clean_seed003_tree_passes_with_grouped_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    for shot in ["sh010", "sh020"] {
+        let d = mkdir(&root.join(format!("demo/shots/{shot}/renders")));
+        write_exr_sequence(
+            &d,
+            &format!("{shot}_comp_v001."),
+            4,
+            1001..=1005,
+            &ExrSpec::rgb(32, 16),
+        )
+        .unwrap();
+    }
+    let (code, doc) = validate_json(root, &[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["schema"], "shotline.validate/1");
+    assert_eq!(doc["ok"], true);
+    assert_eq!(doc["summary"]["shows"], 1);
+    assert_eq!(doc["summary"]["items"], 2);
+    assert_eq!(doc["summary"]["frames"], 10);
+    assert_eq!(doc["units"][0]["fields"]["shot"], "sh010");
+    assert_eq!(doc["units"][0]["sequences"][0]["resolution"], "32x16");
+    let out = shotline(root).arg("validate").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("demo / sh010") && text.contains("demo / sh020"),
+        "{text}"
+    );
+    assert!(
+        text.contains("OK: 1 shows, 2 shots/assets, 2 sequences, 10 frames"),
+        "{text}"
+    );
+}
+
+#[test]
+fn every_frame_problem_is_found_and_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let d = mkdir(&root.join("demo/shots/sh010/renders"));
+    let spec = ExrSpec::rgb(32, 16).compression(ExrCompression::None);
+    let p = write_exr_sequence(&d, "sh010_comp_v001.", 4, 1001..=1012, &spec).unwrap();
+    std::fs::remove_file(&p[2]).unwrap(); // 1003 missing
+    std::fs::remove_file(&p[3]).unwrap(); // 1004 missing
+    std::fs::write(&p[4], b"").unwrap(); // 1005 zero bytes
+    let len = std::fs::metadata(&p[5]).unwrap().len();
+    truncate_file(&p[5], len - 200).unwrap(); // 1006 truncated
+    clobber_magic(&p[6], b"JUNKJUNK").unwrap(); // 1007 corrupt
+    write_exr(
+        &p[7],
+        &ExrSpec::rgb(64, 16).compression(ExrCompression::None),
+    )
+    .unwrap(); // 1008
+    write_exr(
+        &p[8],
+        &ExrSpec::rgba(32, 16).compression(ExrCompression::None),
+    )
+    .unwrap(); // 1009
+    write_exr(
+        &p[9],
+        &ExrSpec::rgb(32, 16).compression(ExrCompression::Piz),
+    )
+    .unwrap(); // 1010
+    write_exr(&p[10], &spec.clone().fps(25, 1)).unwrap(); // 1011 at 25 fps
+    std::fs::write(d.join("sh010_comp_v001.01001.exr"), b"x").unwrap(); // padding + duplicate
+    std::fs::write(d.join("render.exr.tmp"), b"x").unwrap(); // temp file
+    let before = listing(root);
+    let (code, doc) = validate_json(root, &[]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["ok"], false);
+    let f = findings(&doc);
+    for (code, frames) in [
+        ("missing-frames", "1003-1004"),
+        ("zero-byte", "1005"),
+        ("truncated", "1006"),
+        ("corrupt", "1007"),
+        ("resolution-change", "1008"),
+        ("channel-change", "1009"),
+        ("compression-change", "1010"),
+        ("fps-mismatch", "1011"),
+        ("duplicate-frame", "1001"),
+        ("padding-mismatch", ""),
+        ("unexpected-file", ""),
+    ] {
+        assert!(has(&f, code, frames), "{code} {frames} not in {f:#?}");
+    }
+    let sev = |c: &str| f.iter().find(|x| x.0 == c).unwrap().1.clone();
+    assert_eq!(sev("truncated"), "error");
+    assert_eq!(sev("fps-mismatch"), "warning");
+    // 1006, and the one-byte frame at padding 5.
+    assert_eq!(doc["summary"]["by_code"]["truncated"], 2);
+    assert_eq!(listing(root), before, "validate must not write");
+    // Human output names the problem and the frames.
+    let out = shotline(root).arg("validate").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("truncated") && text.contains("[1006]"),
+        "{text}"
+    );
+    assert!(text.starts_with("demo / sh010"), "{text}");
+    assert!(text.lines().last().unwrap().starts_with("FAIL:"), "{text}");
+}
+
+#[test]
+fn expected_range_from_flag_and_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let d = mkdir(&root.join("demo/shots/sh010/renders"));
+    write_exr_sequence(&d, "a.", 4, 1001..=1003, &ExrSpec::rgb(16, 8)).unwrap();
+    let (code, doc) = validate_json(root, &["--range", "1001-1005"]);
+    assert_eq!(code, 1);
+    assert!(has(&findings(&doc), "missing-frames", "1004-1005"));
+    std::fs::write(
+        root.join("shotline.yaml"),
+        "layout:\n  frame_ranges:\n    demo/sh010: 1000-1003\n",
+    )
+    .unwrap();
+    let (code, doc) = validate_json(root, &[]);
+    assert_eq!(code, 1);
+    assert!(has(&findings(&doc), "missing-frames", "1000"), "{doc:#}");
+    assert_eq!(doc["units"][0]["expected_range"], "1000-1003");
+    let bad = shotline(root)
+        .args(["validate", "--range", "9-1"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn size_outliers_without_header_reads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = mkdir(&tmp.path().join("frames"));
+    for f in 1..=9 {
+        let len = if f == 5 { 100 } else { 10_000 };
+        std::fs::write(d.join(format!("plate.{f:04}.dpx")), vec![1u8; len]).unwrap();
+    }
+    let (code, doc) = validate_json(tmp.path(), &["--no-headers", "frames"]);
+    assert_eq!(code, 0, "warnings alone pass: {doc:#}");
+    assert!(has(&findings(&doc), "size-outlier", "5"), "{doc:#}");
+    assert_eq!(doc["units"][0]["template"], "-");
+    let (code, _) = validate_json(tmp.path(), &["--no-headers", "--strict", "frames"]);
+    assert_eq!(code, 1, "--strict fails on warnings");
+}
+
+#[test]
+fn naming_rules_use_layout_fields() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    std::fs::write(
+        root.join("shotline.yaml"),
+        "naming:\n  rules:\n    sequence: '^{shot}_[a-z]+_v\\d{3}\\.\\d{4}\\.exr$'\n    nk: '^{shot}_.*\\.nk$'\n",
+    )
+    .unwrap();
+    let d = mkdir(&root.join("demo/shots/sh010/renders"));
+    write_exr_sequence(&d, "sh010_comp_v001.", 4, 1..=2, &ExrSpec::rgb(8, 8)).unwrap();
+    write_exr_sequence(&d, "SH10-comp.", 4, 1..=2, &ExrSpec::rgb(8, 8)).unwrap();
+    std::fs::write(d.join("sh020_comp.nk"), b"x").unwrap();
+    let (code, doc) = validate_json(root, &[]);
+    assert_eq!(code, 0, "bad names are warnings: {doc:#}");
+    let f = findings(&doc);
+    let bad: Vec<&String> = f
+        .iter()
+        .filter(|x| x.0 == "bad-name")
+        .map(|x| &x.3)
+        .collect();
+    assert_eq!(bad.len(), 2, "{f:#?}");
+    assert!(
+        bad.iter().any(|p| p.ends_with("SH10-comp.%04d.exr")),
+        "{bad:?}"
+    );
+    assert!(bad.iter().any(|p| p.ends_with("sh020_comp.nk")), "{bad:?}");
+}
+
+#[test]
+fn ramses_tree_is_parsed_into_fields() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    std::fs::write(root.join("shotline.yaml"), "layout:\n  preset: ramses\n").unwrap();
+    let step = mkdir(&root.join("PROJ/05-SHOTS/PROJ_S_SH010/PROJ_S_SH010_COMP"));
+    let publ = mkdir(&step.join("_published/001_WIP"));
+    write_exr_sequence(&publ, "PROJ_S_SH010_COMP.", 4, 1..=3, &ExrSpec::rgb(8, 8)).unwrap();
+    std::fs::write(step.join("_ramses_data.json"), b"{}").unwrap();
+    let (code, doc) = validate_json(root, &[]);
+    assert_eq!(code, 0, "{doc:#}");
+    let units = doc["units"].as_array().unwrap();
+    assert_eq!(units.len(), 2);
+    assert_eq!(units[0]["fields"]["step"], "COMP");
+    assert_eq!(units[1]["fields"]["version"], "001_WIP");
+    assert_eq!(units[1]["show"], "PROJ");
+    assert_eq!(units[1]["item"], "SH010");
+    assert_eq!(units[1]["sequences"][0]["count"], 3);
+}
+
+#[test]
+fn bad_input_and_config_exit_2_naming_the_problem() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let out = shotline(root)
+        .args(["validate", "missing-dir"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing-dir"));
+    std::fs::write(
+        root.join("shotline.yaml"),
+        "naming:\n  rules:\n    sequence: '('\n",
+    )
+    .unwrap();
+    let out = shotline(root).arg("validate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("shotline.yaml") && err.contains("sequence"),
+        "{err}"
+    );
+    std::fs::write(
+        root.join("shotline.yaml"),
+        "layout:\n  templates:\n    r: '{show}/{'\n",
+    )
+    .unwrap();
+    let out = shotline(root).arg("validate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unclosed"));
+    std::fs::write(
+        root.join("shotline.yaml"),
+        "layout:\n  preset: seed003\n  tempaltes: {}\n",
+    )
+    .unwrap();
+    let out = shotline(root).arg("validate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("tempaltes") && err.contains('3'), "{err}");
+}

@@ -1,0 +1,120 @@
+//! The frame set against a naive model that lists every frame: same frames, same order, for
+//! random expressions, and normalised spellings that parse back to the same frames.
+
+use proptest::prelude::*;
+use shotline_frames::FrameSet;
+
+/// fileseq semantics the slow, obvious way.
+fn model(parts: &[(i64, i64, char, i64)]) -> Vec<i64> {
+    let mut out: Vec<i64> = Vec::new();
+    let push = |out: &mut Vec<i64>, f: i64| {
+        if !out.contains(&f) {
+            out.push(f)
+        }
+    };
+    for &(a, b, kind, n) in parts {
+        let dir = if b < a { -1 } else { 1 };
+        let all: Vec<i64> =
+            std::iter::successors(Some(a), |&f| (f != b).then_some(f + dir)).collect();
+        let every = |k: i64| -> Vec<i64> {
+            all.iter()
+                .copied()
+                .filter(|f| (f - a).abs() % k == 0)
+                .collect()
+        };
+        match kind {
+            'x' => every(n.abs()).into_iter().for_each(|f| push(&mut out, f)),
+            'y' => {
+                let skip = every(n.abs());
+                all.iter()
+                    .filter(|f| !skip.contains(f))
+                    .for_each(|&f| push(&mut out, f));
+            }
+            _ => {
+                for k in (1..=n).rev() {
+                    every(k).into_iter().for_each(|f| push(&mut out, f));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn spell(parts: &[(i64, i64, char, i64)]) -> String {
+    parts
+        .iter()
+        .map(|&(a, b, k, n)| format!("{a}-{b}{k}{n}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn part() -> impl Strategy<Value = (i64, i64, char, i64)> {
+    (
+        -300i64..300,
+        -300i64..300,
+        prop::sample::select(vec!['x', 'y', ':']),
+        1i64..13,
+    )
+        .prop_map(|(a, b, k, n)| {
+            let n = if k != ':' && b < a && n % 2 == 0 {
+                -n
+            } else {
+                n
+            };
+            (a, b, k, n)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn parse_matches_model(parts in prop::collection::vec(part(), 1..6)) {
+        let expr = spell(&parts);
+        let set = FrameSet::parse(&expr).unwrap();
+        let want = model(&parts);
+        let got: Vec<i64> = set.iter().collect();
+        prop_assert_eq!(&got, &want, "{}", expr);
+        prop_assert_eq!(set.len(), want.len() as u64);
+        prop_assert_eq!(set.first(), want.first().copied());
+        prop_assert_eq!(set.last(), want.last().copied());
+        prop_assert_eq!(set.min(), want.iter().copied().min());
+        prop_assert_eq!(set.max(), want.iter().copied().max());
+        let norm = set.to_string();
+        if want.is_empty() {
+            prop_assert_eq!(&norm, "");
+            prop_assert!(set.invert().is_empty());
+            return Ok(());
+        }
+        let back = FrameSet::parse(&norm).unwrap();
+        prop_assert_eq!(back.iter().collect::<Vec<_>>(), want.clone(), "{} -> {}", expr, norm);
+        let runs: Vec<i64> = set.runs().flat_map(|r| r.iter().collect::<Vec<_>>()).collect();
+        prop_assert_eq!(runs, want.clone());
+        for f in -70..70 {
+            prop_assert_eq!(set.contains(f), want.contains(&f));
+        }
+        let inv: Vec<i64> = set.invert().iter().collect();
+        let (lo, hi) = (*want.iter().min().unwrap(), *want.iter().max().unwrap());
+        let want_inv: Vec<i64> = (lo..=hi).filter(|f| !want.contains(f)).collect();
+        prop_assert_eq!(inv, want_inv);
+    }
+
+    #[test]
+    fn normalise_round_trips_frame_lists(frames in prop::collection::vec(-50i64..50, 0..40)) {
+        let set = FrameSet::from_frames(frames.iter().copied());
+        let mut want = Vec::new();
+        for f in frames {
+            if !want.contains(&f) {
+                want.push(f);
+            }
+        }
+        prop_assert_eq!(set.iter().collect::<Vec<_>>(), want.clone());
+        let norm = set.to_string();
+        if want.is_empty() {
+            prop_assert_eq!(norm, "");
+        } else {
+            let back = FrameSet::parse(&norm).unwrap();
+            prop_assert_eq!(back.iter().collect::<Vec<_>>(), want, "{}", norm);
+        }
+    }
+}

@@ -1,0 +1,442 @@
+//! The atomic, verified file copy.
+//!
+//! A copy is written under a temp name in the destination directory, hashed while it is written,
+//! fsynced, read back from storage and compared, given the source's mtime and only then renamed
+//! to its final name without ever replacing an existing file. So a file under a final name is
+//! always complete and verified, whatever happens to the process; leftovers are temp files that
+//! [`clean_temp_leftovers`] removes.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::hash::{hash_file, HashAlgo};
+
+/// Prefix of every temp file the copy engine creates; nothing else ever starts with it.
+pub const TEMP_PREFIX: &str = ".shotline-partial.";
+
+/// How copies are made.
+#[derive(Debug, Clone)]
+pub struct CopyOptions {
+    /// Checksum computed while copying and compared on read-back.
+    pub algo: HashAlgo,
+    /// Read/write buffer size; large buffers keep disks and networks streaming.
+    pub buf_size: usize,
+    /// Re-read each copy from storage (page cache dropped after fsync) before renaming it.
+    pub verify: bool,
+    /// Testing aid: pause this long after every 64 KiB written, so a test can kill a copy in the
+    /// middle. `None` in production.
+    pub throttle: Option<Duration>,
+}
+
+impl Default for CopyOptions {
+    fn default() -> Self {
+        CopyOptions {
+            algo: HashAlgo::Xxh128,
+            buf_size: 8 << 20,
+            verify: true,
+            throttle: None,
+        }
+    }
+}
+
+/// What a copy did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Copied {
+    /// Checksum of the content (source and destination agree).
+    pub hash: String,
+    /// Bytes in the file.
+    pub size: u64,
+    /// True when the destination already held identical content and nothing was written.
+    pub already_present: bool,
+}
+
+/// Why a copy failed. Every variant names the file involved.
+#[derive(Debug, thiserror::Error)]
+pub enum CopyError {
+    /// Reading the source, writing the temp file, fsync or rename failed.
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The read-back checksum differs from the one computed while copying.
+    #[error("verification failed for {path}: wrote {expected} ({algo}) but read back {actual}")]
+    VerifyFailed {
+        /// The copy (temp file, removed).
+        path: PathBuf,
+        /// Checksum computed while copying.
+        expected: String,
+        /// Checksum read back.
+        actual: String,
+        /// The algorithm.
+        algo: HashAlgo,
+    },
+    /// The source changed size while it was being copied.
+    #[error("source {path} changed while copying: expected {expected} bytes, read {actual}")]
+    SourceChanged {
+        /// The source file.
+        path: PathBuf,
+        /// Size when the copy started.
+        expected: u64,
+        /// Bytes read.
+        actual: u64,
+    },
+    /// A different file already exists under the destination name; it is never replaced.
+    #[error("destination {path} already exists with different content ({existing} vs source {source_hash}); not overwritten")]
+    Exists {
+        /// The destination.
+        path: PathBuf,
+        /// Checksum of the existing file.
+        existing: String,
+        /// Checksum of the source.
+        source_hash: String,
+    },
+}
+
+fn io<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> CopyError + 'a {
+    move |source| CopyError::Io {
+        op,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The temp name used for `dst` by this process.
+pub fn temp_path(dst: &Path) -> PathBuf {
+    let name = dst
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    dst.with_file_name(format!("{TEMP_PREFIX}{name}.{}", std::process::id()))
+}
+
+/// Copies `src` to `dst` atomically and verified (see the module docs). `on_bytes` is called with
+/// the number of bytes written after every chunk (for progress bars).
+///
+/// When `dst` already exists its content is compared with the source: identical content is
+/// reported as `already_present`, anything else is [`CopyError::Exists`].
+pub fn copy_verified(
+    src: &Path,
+    dst: &Path,
+    opts: &CopyOptions,
+    on_bytes: &(dyn Fn(u64) + Sync),
+) -> Result<Copied, CopyError> {
+    if dst.symlink_metadata().is_ok() {
+        return compare_existing(src, dst, opts);
+    }
+    let mut input = File::open(src).map_err(io("cannot open source", src))?;
+    let meta = input.metadata().map_err(io("cannot stat source", src))?;
+    let expected_size = meta.len();
+    let tmp = temp_path(dst);
+    let mut out = match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(&tmp).map_err(io("cannot remove stale temp file", &tmp))?;
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+                .map_err(io("cannot create temp file", &tmp))?
+        }
+        Err(e) => return Err(io("cannot create temp file", &tmp)(e)),
+    };
+    let result = (|| {
+        let chunk = if opts.throttle.is_some() {
+            64 << 10
+        } else {
+            opts.buf_size.max(64 << 10)
+        };
+        let mut buf = vec![0u8; chunk];
+        let mut hasher = opts.algo.hasher();
+        let mut total = 0u64;
+        loop {
+            let n = read_full(&mut input, &mut buf).map_err(io("cannot read source", src))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            out.write_all(&buf[..n])
+                .map_err(io("cannot write temp file", &tmp))?;
+            total += n as u64;
+            on_bytes(n as u64);
+            if let Some(d) = opts.throttle {
+                std::thread::sleep(d);
+            }
+        }
+        if total != expected_size {
+            return Err(CopyError::SourceChanged {
+                path: src.to_path_buf(),
+                expected: expected_size,
+                actual: total,
+            });
+        }
+        out.sync_all().map_err(io("cannot fsync temp file", &tmp))?;
+        let hash = hasher.finish();
+        if opts.verify {
+            drop_cache(&out);
+            let (back, _) = hash_file(&tmp, opts.algo, opts.buf_size)
+                .map_err(io("cannot read back temp file", &tmp))?;
+            drop_cache(&out);
+            if back != hash {
+                return Err(CopyError::VerifyFailed {
+                    path: tmp.clone(),
+                    expected: hash,
+                    actual: back,
+                    algo: opts.algo,
+                });
+            }
+        }
+        let mtime = filetime::FileTime::from_last_modification_time(&meta);
+        filetime::set_file_handle_times(&out, None, Some(mtime))
+            .map_err(io("cannot set mtime on", &tmp))?;
+        Ok((hash, total))
+    })();
+    drop(out);
+    let (hash, size) = match result {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
+    match rename_noreplace(&tmp, dst) {
+        Ok(()) => Ok(Copied {
+            hash,
+            size,
+            already_present: false,
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let _ = std::fs::remove_file(&tmp);
+            compare_existing(src, dst, opts)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(io("cannot rename temp file to", dst)(e))
+        }
+    }
+}
+
+fn compare_existing(src: &Path, dst: &Path, opts: &CopyOptions) -> Result<Copied, CopyError> {
+    let (existing, size) =
+        hash_file(dst, opts.algo, opts.buf_size).map_err(io("cannot read existing", dst))?;
+    let (source_hash, _) =
+        hash_file(src, opts.algo, opts.buf_size).map_err(io("cannot read source", src))?;
+    if existing == source_hash {
+        Ok(Copied {
+            hash: existing,
+            size,
+            already_present: true,
+        })
+    } else {
+        Err(CopyError::Exists {
+            path: dst.to_path_buf(),
+            existing,
+            source_hash,
+        })
+    }
+}
+
+fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match f.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// Asks the kernel to drop clean cached pages of `f`, so the verification read comes from storage.
+fn drop_cache(f: &File) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: plain syscall on a valid, open descriptor; advice only, errors are harmless.
+        unsafe {
+            libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = f;
+}
+
+/// Renames `from` to `to`, failing with `AlreadyExists` instead of replacing `to`.
+pub fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::ffi::CString;
+        use std::os::unix::ffi::OsStrExt;
+        let a = CString::new(from.as_os_str().as_bytes())?;
+        let b = CString::new(to.as_os_str().as_bytes())?;
+        // SAFETY: both arguments are valid NUL-terminated paths that outlive the call.
+        let rc = unsafe {
+            libc::renameat2(
+                libc::AT_FDCWD,
+                a.as_ptr(),
+                libc::AT_FDCWD,
+                b.as_ptr(),
+                libc::RENAME_NOREPLACE,
+            )
+        };
+        if rc == 0 {
+            return Ok(());
+        }
+        let err = std::io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP) => {}
+            _ => return Err(err),
+        }
+    }
+    // Portable fallback: a hard link never replaces; then drop the temp name.
+    std::fs::hard_link(from, to)?;
+    std::fs::remove_file(from)
+}
+
+/// fsyncs a directory so that renames inside it survive a power cut.
+pub fn fsync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Writes a small file atomically: temp file in the same directory, fsync, rename, fsync the
+/// directory. With `replace` false an existing file is an `AlreadyExists` error.
+pub fn write_atomic(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
+    let tmp = temp_path(path);
+    let _ = std::fs::remove_file(&tmp);
+    let write = || -> std::io::Result<()> {
+        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    };
+    if let Err(e) = write() {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    let r = if replace {
+        std::fs::rename(&tmp, path)
+    } else {
+        rename_noreplace(&tmp, path)
+    };
+    if let Err(e) = r {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    if let Some(dir) = path.parent() {
+        fsync_dir(dir)?;
+    }
+    Ok(())
+}
+
+/// Removes temp files left in `dir` by interrupted copies; returns what was removed. Only names
+/// starting with [`TEMP_PREFIX`] are touched.
+pub fn clean_temp_leftovers(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(removed),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX)
+            && entry.file_type()?.is_file()
+        {
+            std::fs::remove_file(entry.path())?;
+            removed.push(entry.path());
+        }
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup(content: &[u8]) -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let d = tempfile::tempdir().unwrap();
+        let src = d.path().join("src.bin");
+        std::fs::write(&src, content).unwrap();
+        let past = filetime::FileTime::from_unix_time(1_600_000_000, 0);
+        filetime::set_file_mtime(&src, past).unwrap();
+        let dst_dir = d.path().join("out");
+        std::fs::create_dir(&dst_dir).unwrap();
+        let dst = dst_dir.join("dst.bin");
+        (d, src, dst)
+    }
+
+    #[test]
+    fn copies_hashes_and_keeps_mtime() {
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7) as u8).collect();
+        let (_d, src, dst) = setup(&data);
+        let counted = std::sync::atomic::AtomicU64::new(0);
+        let c = copy_verified(&src, &dst, &CopyOptions::default(), &|n| {
+            counted.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        })
+        .unwrap();
+        assert_eq!(std::fs::read(&dst).unwrap(), data);
+        assert_eq!(c.hash, crate::hash::hash_bytes(&data, HashAlgo::Xxh128));
+        assert_eq!(counted.into_inner(), data.len() as u64);
+        let m = filetime::FileTime::from_last_modification_time(&dst.metadata().unwrap());
+        assert_eq!(m.unix_seconds(), 1_600_000_000);
+        assert!(clean_temp_leftovers(dst.parent().unwrap())
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn never_overwrites_different_content() {
+        let (_d, src, dst) = setup(b"new content");
+        std::fs::write(&dst, b"published, precious").unwrap();
+        let e = copy_verified(&src, &dst, &CopyOptions::default(), &|_| {}).unwrap_err();
+        assert!(matches!(e, CopyError::Exists { .. }), "{e}");
+        assert_eq!(std::fs::read(&dst).unwrap(), b"published, precious");
+    }
+
+    #[test]
+    fn identical_existing_file_is_already_present() {
+        let (_d, src, dst) = setup(b"same");
+        std::fs::write(&dst, b"same").unwrap();
+        let c = copy_verified(&src, &dst, &CopyOptions::default(), &|_| {}).unwrap();
+        assert!(c.already_present);
+    }
+
+    #[test]
+    fn rename_noreplace_refuses_existing() {
+        let d = tempfile::tempdir().unwrap();
+        let a = d.path().join("a");
+        let b = d.path().join("b");
+        std::fs::write(&a, b"a").unwrap();
+        std::fs::write(&b, b"b").unwrap();
+        let e = rename_noreplace(&a, &b).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&b).unwrap(), b"b");
+    }
+
+    #[test]
+    fn cleans_only_temp_files() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join(format!("{TEMP_PREFIX}x.exr.123")), b"p").unwrap();
+        std::fs::write(d.path().join("keep.exr"), b"k").unwrap();
+        let removed = clean_temp_leftovers(d.path()).unwrap();
+        assert_eq!(removed.len(), 1);
+        assert!(d.path().join("keep.exr").exists());
+    }
+
+    #[test]
+    fn write_atomic_respects_replace_flag() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f.json");
+        write_atomic(&p, b"1", false).unwrap();
+        assert!(write_atomic(&p, b"2", false).is_err());
+        write_atomic(&p, b"3", true).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"3");
+    }
+}

@@ -1,0 +1,701 @@
+//! Running an ingest: scan → match → plan → take versions → parallel verified copies → record.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Instant, SystemTime};
+
+use rayon::prelude::*;
+
+use crate::copy::{clean_temp_leftovers, copy_verified, fsync_dir, CopyOptions};
+use crate::edl::EdlMap;
+use crate::hash::{hash_file, HashAlgo};
+use crate::ledger::{self, LedgerClip, LedgerEntry};
+use crate::matching::{Matcher, ShotId};
+use crate::mhl::{self, MhlEntry};
+use crate::plan::{self, content_hash, ClipStatus, Issue, Plan, PlanInput};
+use crate::report::{Report, Totals, VersionRecord, SCHEMA};
+use crate::resume::{Job, Reserved, Verified};
+use crate::scan::{scan_delivery, ClipKind};
+use crate::sidecar::{write_sidecar, SidecarFile, SIDECAR_FILE};
+use crate::template::Templates;
+use crate::{job_id, IngestError, Progress, Request, STATE_DIR};
+
+/// File name of the thumbnail inside a version folder.
+pub const THUMB_FILE: &str = "_thumbnail.png";
+
+/// A version to register in a tracking database.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    /// Shot/step/resource.
+    pub id: ShotId,
+    /// Version number taken on disk.
+    pub version: u32,
+    /// Version folder.
+    pub dir: PathBuf,
+    /// The main clip's file name pattern in the version folder (`name.####.exr` or a file name).
+    pub pattern: String,
+    /// First and last frame of the main clip, if it is a sequence.
+    pub frame_range: Option<(i64, i64)>,
+    /// Frames missing in the main clip.
+    pub missing_frames: Vec<i64>,
+    /// Media values of the main clip (resolution, fps, timecode).
+    pub media: Option<crate::FrameInfo>,
+    /// Copied files and their checksums.
+    pub files: Vec<(PathBuf, String)>,
+    /// Bytes in the version.
+    pub bytes: u64,
+    /// Checksum algorithm.
+    pub algo: HashAlgo,
+    /// Content checksum of the main clip.
+    pub content: String,
+    /// Where it came from.
+    pub comment: String,
+}
+
+/// Registers created versions in a tracking database, all in one transaction.
+pub trait Registrar: Sync + Send {
+    /// Registers every version or none, returning the number the database gave each one;
+    /// `Err` explains why nothing was registered.
+    fn register(&self, versions: &[Registration]) -> Result<Vec<u32>, String>;
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+struct Task {
+    clip: usize,
+    src: PathBuf,
+    dest: PathBuf,
+}
+
+struct Done {
+    hash: String,
+    size: u64,
+    resumed: bool,
+}
+
+pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, IngestError> {
+    let started = now_rfc3339();
+    let cfg = &req.config;
+    let algo = match req.hash {
+        Some(a) => a,
+        None => cfg
+            .hash
+            .parse::<HashAlgo>()
+            .map_err(|e| IngestError::Config(format!("ingest.hash: {e}")))?,
+    };
+    let templates = Templates::from_config(
+        &cfg.template,
+        cfg.dir_template.as_deref(),
+        cfg.file_template.as_deref(),
+    )?;
+    let root = match &cfg.root {
+        Some(r) if r.is_absolute() => r.clone(),
+        Some(r) => req.project_root.join(r),
+        None => req.project_root.clone(),
+    };
+    let state_root = req.project_root.join(STATE_DIR);
+    let ledger_path = state_root.join("ledger.jsonl");
+    if req.deliveries.is_empty() {
+        return Err(IngestError::Config("no delivery given".into()));
+    }
+    let mut clips = Vec::new();
+    let mut notes = Vec::new();
+    let canon_root = std::fs::canonicalize(&root).ok();
+    for d in &req.deliveries {
+        let s = scan_delivery(d)?;
+        if let (Ok(cd), Some(cr)) = (std::fs::canonicalize(d), &canon_root) {
+            if cr.starts_with(&cd) || cd.starts_with(cr.join(".shotline")) {
+                return Err(IngestError::Config(format!(
+                    "the destination {} is inside the delivery {}: a delivery is never modified",
+                    root.display(),
+                    d.display()
+                )));
+            }
+        }
+        clips.extend(s.clips);
+        notes.extend(s.notes);
+    }
+    let edl = match &req.edl {
+        Some(p) => Some(EdlMap::read(p)?),
+        None => None,
+    };
+    let matcher = Matcher::new(cfg, &req.overrides, edl)?;
+    let job = job_id(&req.deliveries, &root);
+    let mut handle_opt = if req.dry_run {
+        None
+    } else {
+        Some(Job::open(&state_root.join("jobs"), &job)?)
+    };
+    let resumed = handle_opt.as_ref().is_some_and(|h| h.resumed);
+    let buf_size = cfg.buffer_mib.clamp(1, 256) << 20;
+    let mut plan = plan::make_plan(PlanInput {
+        job: job.clone(),
+        clips,
+        notes,
+        deliveries: req.deliveries.clone(),
+        root: root.clone(),
+        ledger: ledger_path.clone(),
+        matcher: &matcher,
+        templates: templates.clone(),
+        algo,
+        project_code: req.project.code.clone(),
+        state: cfg.state.clone(),
+        reserve_bytes: cfg.reserve_mib << 20,
+        buf_size,
+        resumed: handle_opt.as_ref().filter(|h| h.resumed).map(|h| &h.state),
+        frame_check: req.frame_check.as_deref(),
+        project_format: (req.project.width, req.project.height, req.project.fps),
+    })
+    .map_err(IngestError::Io)?;
+    let mut report = Report {
+        schema: SCHEMA,
+        dry_run: req.dry_run,
+        resumed,
+        started,
+        finished: String::new(),
+        totals: Totals::default(),
+        plan: Plan {
+            clips: Vec::new(),
+            versions: Vec::new(),
+            ..plan.clone()
+        },
+        versions_created: Vec::new(),
+        cleaned_temp_files: Vec::new(),
+        saved: Vec::new(),
+    };
+    let Some(handle) = handle_opt.as_mut() else {
+        report.plan = plan;
+        report.finished = now_rfc3339();
+        report.count();
+        return Ok(report);
+    };
+    if plan.blocked() {
+        report.plan = plan;
+        report.finished = now_rfc3339();
+        report.count();
+        return Ok(report);
+    }
+
+    // Take versions: reuse the interrupted run's, else the next free number by atomic mkdir.
+    for gi in 0..plan.versions.len() {
+        let active = plan.versions[gi]
+            .clips
+            .iter()
+            .any(|&c| plan.clips[c].status == ClipStatus::Planned);
+        if !active {
+            continue;
+        }
+        let key = plan.versions[gi].key.clone();
+        if let Some(r) = handle.state.versions.get(&key).filter(|r| r.dir.is_dir()) {
+            plan.versions[gi].version = r.version;
+            plan.versions[gi].dir = r.dir.clone();
+            continue;
+        }
+        match take_version(&plan.versions[gi]) {
+            Ok((v, dir)) => {
+                plan.versions[gi].version = v;
+                plan.versions[gi].dir = dir.clone();
+                handle.state.versions.insert(
+                    key,
+                    Reserved {
+                        version: v,
+                        dir,
+                        recorded: false,
+                    },
+                );
+            }
+            Err(e) => {
+                for c in plan.versions[gi].clips.clone() {
+                    if plan.clips[c].status == ClipStatus::Planned {
+                        plan.clips[c].status = ClipStatus::Blocked;
+                        plan.clips[c]
+                            .issues
+                            .push(Issue::error("version", e.clone()));
+                    }
+                }
+            }
+        }
+    }
+    handle.save()?;
+
+    // Temp files of an interrupted run.
+    for g in &plan.versions {
+        if g.dir.is_dir() {
+            let removed = clean_temp_leftovers(&g.dir)
+                .map_err(|e| IngestError::Io(format!("cannot clean {}: {e}", g.dir.display())))?;
+            report.cleaned_temp_files.extend(removed);
+        }
+    }
+
+    // Copy tasks.
+    let mut tasks: Vec<Task> = Vec::new();
+    for (ci, c) in plan.clips.iter_mut().enumerate() {
+        if c.status != ClipStatus::Planned {
+            continue;
+        }
+        let Some(gi) = c.version_group else { continue };
+        let g = &plan.versions[gi];
+        for f in &c.files {
+            match plan::dest_name(&templates, g, g.version, f, &c.ext) {
+                Ok(name) => tasks.push(Task {
+                    clip: ci,
+                    src: f.source.clone(),
+                    dest: g.dir.join(name),
+                }),
+                Err(e) => {
+                    c.issues.push(Issue::error("template", e));
+                    c.status = ClipStatus::Blocked;
+                }
+            }
+        }
+    }
+    tasks.retain(|t| plan.clips[t.clip].status == ClipStatus::Planned);
+    let total_bytes: u64 = tasks
+        .iter()
+        .map(|t| {
+            plan.clips[t.clip]
+                .files
+                .iter()
+                .find(|f| f.source == t.src)
+                .map_or(0, |f| f.size)
+        })
+        .sum();
+    let opts = CopyOptions {
+        algo,
+        buf_size,
+        verify: true,
+        throttle: req.throttle,
+    };
+    let threads = if cfg.threads == 0 { 8 } else { cfg.threads };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| IngestError::Io(format!("cannot start copy threads: {e}")))?;
+    progress.start_copy(tasks.len(), total_bytes);
+    let copied_bytes = AtomicU64::new(0);
+    let t0 = Instant::now();
+    let job_ref: &Job = handle;
+    let results: Vec<Result<Done, String>> = pool.install(|| {
+        tasks
+            .par_iter()
+            .with_max_len(1)
+            .map(|t| {
+                if let Some(v) = job_ref.already_verified(&t.dest) {
+                    progress.bytes(v.size);
+                    return Ok(Done {
+                        hash: v.hash.clone(),
+                        size: v.size,
+                        resumed: true,
+                    });
+                }
+                let c = copy_verified(&t.src, &t.dest, &opts, &|n| {
+                    copied_bytes.fetch_add(n, Ordering::Relaxed);
+                    progress.bytes(n);
+                })
+                .map_err(|e| e.to_string())?;
+                job_ref
+                    .journal(&Verified {
+                        dest: t.dest.clone(),
+                        hash: c.hash.clone(),
+                        size: c.size,
+                    })
+                    .map_err(|e| e.to_string())?;
+                Ok(Done {
+                    hash: c.hash,
+                    size: c.size,
+                    resumed: c.already_present,
+                })
+            })
+            .collect()
+    });
+    progress.end_copy();
+    let secs = t0.elapsed().as_secs_f64();
+    let mut per_clip: BTreeMap<usize, Vec<(usize, Done)>> = BTreeMap::new();
+    for (ti, r) in results.into_iter().enumerate() {
+        let ci = tasks[ti].clip;
+        match r {
+            Ok(d) => {
+                if d.resumed {
+                    report.totals.files_resumed += 1;
+                } else {
+                    report.totals.files_copied += 1;
+                }
+                per_clip.entry(ci).or_default().push((ti, d));
+            }
+            Err(e) => {
+                let c = &mut plan.clips[ci];
+                c.status = ClipStatus::Failed;
+                c.issues.push(Issue::error("copy", e));
+            }
+        }
+    }
+    report.totals.bytes_copied = copied_bytes.load(Ordering::Relaxed);
+    report.totals.copy_seconds = secs;
+    report.totals.bytes_per_second = if secs > 0.0 {
+        report.totals.bytes_copied as f64 / secs
+    } else {
+        0.0
+    };
+
+    // Record each complete version.
+    let date = now_rfc3339();
+    let mut registrations = Vec::new();
+    let mut ledger_lines: Vec<(usize, LedgerEntry)> = Vec::new();
+    for gi in 0..plan.versions.len() {
+        let g = plan.versions[gi].clone();
+        let members: Vec<usize> = g
+            .clips
+            .iter()
+            .copied()
+            .filter(|&c| {
+                matches!(
+                    plan.clips[c].status,
+                    ClipStatus::Planned | ClipStatus::Failed
+                )
+            })
+            .collect();
+        if members.is_empty() || !g.dir.is_dir() {
+            continue;
+        }
+        if members
+            .iter()
+            .any(|&c| plan.clips[c].status == ClipStatus::Failed)
+        {
+            continue; // resumed by the next run
+        }
+        if let Err(e) = fsync_dir(&g.dir) {
+            return Err(IngestError::Io(format!(
+                "cannot fsync {}: {e}",
+                g.dir.display()
+            )));
+        }
+        let mut files: Vec<(PathBuf, String, u64, PathBuf)> = Vec::new();
+        let mut lclips = Vec::new();
+        for &ci in &members {
+            let done = per_clip.get(&ci).map(Vec::as_slice).unwrap_or(&[]);
+            let c = &mut plan.clips[ci];
+            let names: Vec<(String, String)> = done
+                .iter()
+                .map(|(ti, d)| {
+                    let n = tasks[*ti]
+                        .src
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    (n, d.hash.clone())
+                })
+                .collect();
+            let content = content_hash(names.iter().map(|(n, h)| (n.as_str(), h.as_str())), algo);
+            c.content = Some(content.clone());
+            lclips.push(LedgerClip {
+                clip: c.key.clone(),
+                fingerprint: c.fingerprint.clone(),
+                content,
+            });
+            for (ti, d) in done {
+                files.push((
+                    tasks[*ti].dest.clone(),
+                    d.hash.clone(),
+                    d.size,
+                    tasks[*ti].src.clone(),
+                ));
+            }
+        }
+        let already_recorded = handle
+            .state
+            .versions
+            .get(&g.key)
+            .is_some_and(|r| r.recorded);
+        let mut rec = VersionRecord {
+            key: g.key.clone(),
+            version: g.version,
+            dir: g.dir.clone(),
+            files: files.len(),
+            bytes: files.iter().map(|f| f.2).sum(),
+            mhl: None,
+            sidecar: Some(g.dir.join(SIDECAR_FILE)),
+            thumbnail: None,
+            registered: false,
+            warnings: Vec::new(),
+        };
+        if !already_recorded {
+            let gens = mhl::chain_generations(&g.dir);
+            if gens.is_empty() {
+                record_version(
+                    &g.dir, g.version, &files, &members, &plan, cfg, algo, &date, buf_size,
+                    &mut rec,
+                )?;
+            } else if let Some((_, name, _)) = gens.last() {
+                rec.mhl = Some(g.dir.join(mhl::MHL_DIR).join(name));
+                if g.dir.join(THUMB_FILE).is_file() {
+                    rec.thumbnail = Some(g.dir.join(THUMB_FILE));
+                }
+            }
+            let main = members
+                .iter()
+                .copied()
+                .find(|&c| plan.clips[c].kind == ClipKind::Sequence)
+                .unwrap_or(members[0]);
+            let mc = &plan.clips[main];
+            let pattern = mc
+                .files
+                .first()
+                .map(|f| {
+                    let mut f = f.clone();
+                    f.frame = f
+                        .frame
+                        .as_ref()
+                        .map(|t| "#".repeat(t.trim_start_matches('-').len()));
+                    plan::dest_name(&templates, &g, g.version, &f, &mc.ext)
+                })
+                .transpose()
+                .map_err(IngestError::Io)?
+                .unwrap_or_default();
+            let missing_frames = {
+                let frames: Vec<i64> = mc
+                    .files
+                    .iter()
+                    .filter_map(|f| f.frame.as_deref().and_then(|t| t.parse().ok()))
+                    .collect();
+                frames.windows(2).flat_map(|w| (w[0] + 1)..w[1]).collect()
+            };
+            registrations.push(Registration {
+                id: g.id.clone(),
+                version: g.version,
+                dir: g.dir.clone(),
+                pattern,
+                frame_range: mc.frame_range,
+                missing_frames,
+                media: mc.media.clone(),
+                files: files.iter().map(|f| (f.0.clone(), f.1.clone())).collect(),
+                bytes: rec.bytes,
+                algo,
+                content: mc.content.clone().unwrap_or_default(),
+                comment: format!(
+                    "ingested from {}",
+                    members
+                        .iter()
+                        .map(|&c| plan.clips[c].key.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+            ledger_lines.push((
+                report.versions_created.len(),
+                LedgerEntry {
+                    time: date.clone(),
+                    job: job.clone(),
+                    shot: match &g.id.sequence {
+                        Some(s) => format!("{s}/{}", g.id.shot),
+                        None => g.id.shot.clone(),
+                    },
+                    step: g.id.step.clone(),
+                    resource: g.id.resource.clone(),
+                    version: g.version,
+                    dir: g.dir.display().to_string(),
+                    files: files.len(),
+                    bytes: rec.bytes,
+                    algo: algo.name().into(),
+                    clips: lclips,
+                },
+            ));
+        }
+        for &ci in &members {
+            plan.clips[ci].status = ClipStatus::Ingested;
+        }
+        report.versions_created.push(rec);
+    }
+
+    // Register all new versions in one transaction.
+    if let (Some(r), false) = (&req.registrar, registrations.is_empty()) {
+        match r.register(&registrations) {
+            Ok(numbers) => {
+                for ((i, _), n) in ledger_lines.iter().zip(numbers) {
+                    let rec = &mut report.versions_created[*i];
+                    rec.registered = true;
+                    if n != rec.version {
+                        rec.warnings.push(format!(
+                            "the tracking database numbered this version {n}, the folder is {:03}: the database and the disk disagree",
+                            rec.version
+                        ));
+                    }
+                }
+            }
+            Err(e) => plan.issues.push(Issue::error(
+                "registration",
+                format!("versions are on disk but were not registered: {e}"),
+            )),
+        }
+    }
+    let existing = ledger::read(&ledger_path).map_err(IngestError::Io)?;
+    for (_, entry) in &ledger_lines {
+        if !existing
+            .iter()
+            .any(|e| e.job == entry.job && e.dir == entry.dir)
+        {
+            ledger::append(&ledger_path, entry).map_err(|e| {
+                IngestError::Io(format!(
+                    "cannot append to ledger {}: {e}",
+                    ledger_path.display()
+                ))
+            })?;
+        }
+        if let Some(r) = handle
+            .state
+            .versions
+            .values_mut()
+            .find(|r| r.dir.display().to_string() == entry.dir)
+        {
+            r.recorded = true;
+        }
+    }
+    let failed = plan.clips.iter().any(|c| c.status == ClipStatus::Failed);
+    report.plan = plan;
+    report.finished = now_rfc3339();
+    report.count();
+    let stem = format!(
+        "{}_{}",
+        report
+            .finished
+            .replace([':', '-'], "")
+            .chars()
+            .take(15)
+            .collect::<String>(),
+        job
+    );
+    if failed {
+        handle.save()?;
+    } else if let Some(h) = handle_opt.take() {
+        h.finish()?;
+    }
+    report
+        .save(&state_root.join("reports"), &stem)
+        .map_err(|e| IngestError::Io(format!("cannot save report: {e}")))?;
+    Ok(report)
+}
+
+/// Takes the next free version number under the group's parent with an atomic `mkdir`.
+fn take_version(g: &plan::VersionGroup) -> Result<(u32, PathBuf), String> {
+    std::fs::create_dir_all(&g.parent)
+        .map_err(|e| format!("cannot create {}: {e}", g.parent.display()))?;
+    let mut v = plan::highest_version(g) + 1;
+    for _ in 0..10_000 {
+        let dir = g.parent.join(plan::leaf_name(g, v)?);
+        match std::fs::create_dir(&dir) {
+            Ok(()) => {
+                let _ = fsync_dir(&g.parent);
+                return Ok((v, dir));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => v += 1,
+            Err(e) => return Err(format!("cannot create {}: {e}", dir.display())),
+        }
+    }
+    Err(format!(
+        "no free version number under {}",
+        g.parent.display()
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record_version(
+    dir: &Path,
+    version: u32,
+    files: &[(PathBuf, String, u64, PathBuf)],
+    members: &[usize],
+    plan: &Plan,
+    cfg: &shotline_config::IngestConfig,
+    algo: HashAlgo,
+    date: &str,
+    buf_size: usize,
+    rec: &mut VersionRecord,
+) -> Result<(), IngestError> {
+    let io = |what: &str, p: &Path, e: &dyn std::fmt::Display| {
+        IngestError::Io(format!("cannot write {what} {}: {e}", p.display()))
+    };
+    let side: Vec<SidecarFile> = files
+        .iter()
+        .map(|(dest, hash, _, src)| SidecarFile {
+            name: dest
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            source: src.display().to_string(),
+            hash: hash.clone(),
+        })
+        .collect();
+    let comment = format!(
+        "ingested by shotline from {}",
+        members
+            .iter()
+            .map(|&c| plan.clips[c].key.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    write_sidecar(dir, version, &cfg.state, &comment, date, algo.name(), &side)
+        .map_err(|e| io("sidecar", &dir.join(SIDECAR_FILE), &e))?;
+    let mut extra = vec![dir.join(SIDECAR_FILE)];
+    if cfg.thumbnails {
+        let frame = members
+            .iter()
+            .map(|&c| &plan.clips[c])
+            .find(|c| c.kind == ClipKind::Sequence)
+            .or_else(|| {
+                members
+                    .iter()
+                    .map(|&c| &plan.clips[c])
+                    .find(|c| c.kind == ClipKind::Movie)
+            })
+            .and_then(|c| {
+                let mine: Vec<&PathBuf> = files
+                    .iter()
+                    .filter(|f| c.files.iter().any(|pf| pf.source == f.3))
+                    .map(|f| &f.0)
+                    .collect();
+                mine.get(mine.len() / 2).map(|p| (*p).clone())
+            });
+        if let Some(frame) = frame {
+            let out = dir.join(THUMB_FILE);
+            match crate::thumb::write_thumbnail(&frame, &out) {
+                Ok(()) => {
+                    rec.thumbnail = Some(out.clone());
+                    extra.push(out);
+                }
+                Err(e) => rec.warnings.push(format!("no thumbnail: {e}")),
+            }
+        }
+    }
+    let mut entries = Vec::with_capacity(files.len() + 2);
+    for (dest, hash, size, _) in files {
+        entries.push(mhl_entry(dir, dest, hash.clone(), *size)?);
+    }
+    for p in extra {
+        let (h, size) = hash_file(&p, algo, buf_size).map_err(|e| io("MHL entry for", &p, &e))?;
+        entries.push(mhl_entry(dir, &p, h, size)?);
+    }
+    let path = mhl::write_generation(dir, algo, &entries, SystemTime::now())
+        .map_err(|e| IngestError::Io(e.to_string()))?;
+    rec.mhl = Some(path);
+    Ok(())
+}
+
+fn mhl_entry(dir: &Path, p: &Path, hash: String, size: u64) -> Result<MhlEntry, IngestError> {
+    let mtime = std::fs::metadata(p)
+        .and_then(|m| m.modified())
+        .map_err(|e| IngestError::Io(format!("cannot stat {}: {e}", p.display())))?;
+    let rel = p
+        .strip_prefix(dir)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .replace('\\', "/");
+    Ok(MhlEntry {
+        rel_path: rel,
+        size,
+        mtime,
+        hash,
+    })
+}

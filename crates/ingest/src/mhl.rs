@@ -1,0 +1,247 @@
+//! ASC MHL v2 generations and the chain file.
+//!
+//! Each version folder gets `ascmhl/NNNN_<folder>_<date>_<time>Z.mhl` listing every file with its
+//! size, mtime and checksum, and `ascmhl/ascmhl_chain.xml` listing each generation with the C4 ID
+//! of its file, exactly as the reference `ascmhl` tool reads and verifies them. The hashes are the
+//! ones proven during the copy, so no file is read again.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use time::OffsetDateTime;
+
+use crate::copy::write_atomic;
+use crate::hash::{hash_bytes, HashAlgo};
+
+/// Folder holding the manifests, inside the root it describes.
+pub const MHL_DIR: &str = "ascmhl";
+/// The chain file name.
+pub const CHAIN_FILE: &str = "ascmhl_chain.xml";
+
+/// One file in a generation.
+#[derive(Debug, Clone)]
+pub struct MhlEntry {
+    /// Path relative to the root, with `/` separators.
+    pub rel_path: String,
+    /// Bytes.
+    pub size: u64,
+    /// Modification time written as `lastmodificationdate`.
+    pub mtime: SystemTime,
+    /// Checksum string in `algo`'s MHL form.
+    pub hash: String,
+}
+
+/// Why a generation could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum MhlError {
+    /// Filesystem error; names the path.
+    #[error("cannot write MHL {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// `2026-11-22T03:56:58+00:00`, the form ascmhl writes.
+pub fn mhl_date(t: SystemTime) -> String {
+    let d = OffsetDateTime::from(t);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
+        d.year(),
+        d.month() as u8,
+        d.day(),
+        d.hour(),
+        d.minute(),
+        d.second()
+    )
+}
+
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it on success.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return "localhost".into();
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+/// Sequence numbers already in the chain file (empty when there is none).
+pub fn chain_generations(root: &Path) -> Vec<(u32, String, String)> {
+    let path = root.join(MHL_DIR).join(CHAIN_FILE);
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for block in text.split("<hashlist ").skip(1) {
+        let nr = block
+            .split("sequencenr=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .and_then(|s| s.parse().ok());
+        let p = between(block, "<path>", "</path>");
+        let c4 = between(block, "<c4>", "</c4>");
+        if let (Some(nr), Some(p), Some(c4)) = (nr, p, c4) {
+            out.push((nr, p.to_string(), c4.to_string()));
+        }
+    }
+    out
+}
+
+fn between<'a>(s: &'a str, a: &str, b: &str) -> Option<&'a str> {
+    let start = s.find(a)? + a.len();
+    let end = s[start..].find(b)? + start;
+    Some(&s[start..end])
+}
+
+/// Writes a new generation for `root` and appends it to the chain. Returns the manifest path.
+pub fn write_generation(
+    root: &Path,
+    algo: HashAlgo,
+    entries: &[MhlEntry],
+    now: SystemTime,
+) -> Result<PathBuf, MhlError> {
+    let dir = root.join(MHL_DIR);
+    let ioe = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| MhlError::Io { path, source }
+    };
+    std::fs::create_dir_all(&dir).map_err(ioe(&dir))?;
+    let chain = chain_generations(root);
+    if chain.is_empty() {
+        // A manifest without a chain is an orphan of a run killed between the two writes.
+        for e in std::fs::read_dir(&dir).map_err(ioe(&dir))?.flatten() {
+            if e.path().extension().is_some_and(|x| x == "mhl") {
+                std::fs::remove_file(e.path()).map_err(ioe(&e.path()))?;
+            }
+        }
+    }
+    let seq = chain.iter().map(|c| c.0).max().unwrap_or(0) + 1;
+    let root_name = root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "root".into());
+    let d = OffsetDateTime::from(now);
+    let file_name = format!(
+        "{seq:04}_{root_name}_{:04}-{:02}-{:02}_{:02}{:02}{:02}Z.mhl",
+        d.year(),
+        d.month() as u8,
+        d.day(),
+        d.hour(),
+        d.minute(),
+        d.second()
+    );
+    let date = mhl_date(now);
+    let tag = algo.name();
+    let mut x = String::with_capacity(256 + entries.len() * 300);
+    x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    x.push_str("<hashlist version=\"2.0\" xmlns=\"urn:ASC:MHL:v2.0\">\n");
+    x.push_str("  <creatorinfo>\n");
+    x.push_str(&format!("    <creationdate>{date}</creationdate>\n"));
+    x.push_str(&format!(
+        "    <hostname>{}</hostname>\n",
+        xml_escape(&hostname())
+    ));
+    x.push_str(&format!(
+        "    <tool version=\"{}\">shotline</tool>\n",
+        env!("CARGO_PKG_VERSION")
+    ));
+    x.push_str("  </creatorinfo>\n");
+    x.push_str("  <processinfo>\n    <process>in-place</process>\n    <ignore>\n");
+    for p in [".DS_Store", "ascmhl", "ascmhl/"] {
+        x.push_str(&format!("      <pattern>{p}</pattern>\n"));
+    }
+    x.push_str("    </ignore>\n  </processinfo>\n  <hashes>\n");
+    for e in entries {
+        x.push_str("    <hash>\n");
+        x.push_str(&format!(
+            "      <path size=\"{}\" lastmodificationdate=\"{}\">{}</path>\n",
+            e.size,
+            mhl_date(e.mtime),
+            xml_escape(&e.rel_path)
+        ));
+        x.push_str(&format!(
+            "      <{tag} action=\"original\" hashdate=\"{date}\">{}</{tag}>\n",
+            e.hash
+        ));
+        x.push_str("    </hash>\n");
+    }
+    x.push_str("  </hashes>\n</hashlist>\n");
+    let mhl_path = dir.join(&file_name);
+    write_atomic(&mhl_path, x.as_bytes(), false).map_err(ioe(&mhl_path))?;
+    let c4 = hash_bytes(x.as_bytes(), HashAlgo::C4);
+    let mut c = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ascmhldirectory xmlns=\"urn:ASC:MHL:DIRECTORY:v2.0\">\n");
+    let mut all = chain;
+    all.push((seq, file_name, c4));
+    for (nr, p, c4) in &all {
+        c.push_str(&format!(
+            "  <hashlist sequencenr=\"{nr}\">\n    <path>{}</path>\n    <c4>{c4}</c4>\n  </hashlist>\n",
+            xml_escape(p)
+        ));
+    }
+    c.push_str("</ascmhldirectory>\n");
+    let chain_path = dir.join(CHAIN_FILE);
+    write_atomic(&chain_path, c.as_bytes(), true).map_err(ioe(&chain_path))?;
+    Ok(mhl_path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_generation_and_chain_with_c4() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("v001");
+        std::fs::create_dir(&root).unwrap();
+        std::fs::write(root.join("a&b.txt"), b"hello\n").unwrap();
+        let e = MhlEntry {
+            rel_path: "a&b.txt".into(),
+            size: 6,
+            mtime: SystemTime::UNIX_EPOCH,
+            hash: hash_bytes(b"hello\n", HashAlgo::Xxh128),
+        };
+        let p1 = write_generation(
+            &root,
+            HashAlgo::Xxh128,
+            std::slice::from_ref(&e),
+            SystemTime::now(),
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(&p1).unwrap();
+        assert!(text.contains("<path size=\"6\" lastmodificationdate=\"1970-01-01T00:00:00+00:00\">a&amp;b.txt</path>"));
+        assert!(text.contains("<xxh128 action=\"original\""));
+        assert!(p1
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("0001_v001_"));
+        let p2 = write_generation(&root, HashAlgo::Xxh128, &[e], SystemTime::now()).unwrap();
+        assert!(p2
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("0002_"));
+        let chain = chain_generations(&root);
+        assert_eq!(chain.len(), 2);
+        assert_eq!(chain[0].2, hash_bytes(text.as_bytes(), HashAlgo::C4));
+    }
+}

@@ -1,0 +1,339 @@
+//! `validate`: every unit the layout finds, every sequence and file in it, checked.
+
+use std::collections::{BTreeMap, HashSet};
+use std::ops::RangeInclusive;
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::checks::VerifyOptions;
+use crate::finding::{Code, Finding, Severity};
+use crate::layout::{DirError, Layout, Unit};
+use crate::names::{group, Sequence};
+use crate::naming::{extension, is_image_suffix, Naming, IMAGE_EXTENSIONS};
+use crate::template::Fields;
+use crate::verify::{check_sequence, sort_findings, SequenceReport};
+use crate::walk::{walk, Listing, WalkSpec};
+use crate::QcError;
+
+/// Settings of one validate run.
+#[derive(Debug, Clone, Default)]
+pub struct ValidateOptions {
+    /// Sequence checks (fps, outliers, headers).
+    pub verify: VerifyOptions,
+    /// Expected range for every sequence (`--range`), over `layout.frame_ranges`.
+    pub range: Option<RangeInclusive<i64>>,
+}
+
+/// Progress events, so the caller can draw a bar without the library printing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// The number of frames that will be checked is now known.
+    Frames(u64),
+    /// `n` more frames checked.
+    Checked(u64),
+}
+
+/// One unit's results: its sequences and the findings about loose files.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitReport {
+    /// The show (`-` when the layout gives none).
+    pub show: String,
+    /// The shot or asset (`-` when the layout gives none).
+    pub item: String,
+    /// The template that matched (`-` for a folder checked without one).
+    pub template: String,
+    /// The unit's directory.
+    pub dir: String,
+    /// All fields parsed from the directory.
+    pub fields: Fields,
+    /// The expected range applied, when one was known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_range: Option<String>,
+    /// Every sequence found below the unit.
+    pub sequences: Vec<SequenceReport>,
+    /// Files that are not frames of a sequence.
+    pub other_files: usize,
+    /// Findings that are about files and names rather than one sequence.
+    pub findings: Vec<Finding>,
+}
+
+impl UnitReport {
+    /// Every finding of the unit, sequences' included.
+    pub fn all_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .chain(self.sequences.iter().flat_map(|s| s.findings.iter()))
+    }
+}
+
+/// Totals for the summary line and the exit code.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Units checked.
+    pub units: usize,
+    /// Distinct shows.
+    pub shows: usize,
+    /// Distinct show/shot (or asset) pairs.
+    pub items: usize,
+    /// Sequences checked.
+    pub sequences: usize,
+    /// Frames checked.
+    pub frames: usize,
+    /// Bytes of those frames.
+    pub bytes: u64,
+    /// Findings of severity error.
+    pub errors: usize,
+    /// Findings of severity warning.
+    pub warnings: usize,
+    /// Findings per code.
+    pub by_code: BTreeMap<String, usize>,
+}
+
+/// The whole run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ValidateReport {
+    /// The directory checked.
+    pub root: String,
+    /// Units in directory order.
+    pub units: Vec<UnitReport>,
+    /// Totals.
+    pub summary: Summary,
+}
+
+/// Validates everything the layout finds at or below `start`.
+pub fn validate(
+    layout: &Layout,
+    naming: &Naming,
+    start: &Path,
+    opts: &ValidateOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<ValidateReport, QcError> {
+    let meta = std::fs::metadata(start).map_err(|source| QcError::Io {
+        path: start.to_path_buf(),
+        source,
+    })?;
+    if !meta.is_dir() {
+        return Err(QcError::Io {
+            path: start.to_path_buf(),
+            source: std::io::Error::other("expected a directory"),
+        });
+    }
+    let found = layout.discover(start);
+    let unit_dirs: HashSet<_> = found.units.iter().map(|u| u.dir.clone()).collect();
+    let spec = WalkSpec {
+        skip: &unit_dirs,
+        skip_hidden: true,
+        follow_file_links: true,
+    };
+    // List every unit (in parallel), then check all frames of all units in one parallel pass.
+    let listed: Vec<(&Unit, Vec<Listing>, Vec<DirError>)> = found
+        .units
+        .par_iter()
+        .map(|u| {
+            let (mut l, e) = walk(&u.dir, &spec);
+            l.sort_by(|a, b| a.dir.cmp(&b.dir));
+            (u, l, e)
+        })
+        .collect();
+    let total: u64 = listed
+        .iter()
+        .flat_map(|(_, l, _)| l.iter())
+        .flat_map(|l| l.files.iter())
+        .filter(|f| IMAGE_EXTENSIONS.contains(&extension(&f.name).as_str()))
+        .count() as u64;
+    progress(Progress::Frames(total));
+    let mut units: Vec<UnitReport> = listed
+        .par_iter()
+        .map(|(u, listings, errs)| check_unit(layout, naming, u, listings, errs, opts, progress))
+        .collect();
+    for (dir, err) in &found.errors {
+        if let Some(u) = units.first_mut() {
+            u.findings.push(Finding::new(
+                Code::UnreadableDir,
+                dir.display().to_string(),
+                format!("cannot list directory: {err}"),
+            ));
+        }
+    }
+    let summary = summarize(&units);
+    for u in &mut units {
+        sort_findings(&mut u.findings);
+    }
+    Ok(ValidateReport {
+        root: start.display().to_string(),
+        units,
+        summary,
+    })
+}
+
+fn check_unit(
+    layout: &Layout,
+    naming: &Naming,
+    unit: &Unit,
+    listings: &[Listing],
+    errs: &[DirError],
+    opts: &ValidateOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> UnitReport {
+    let (show, item) = unit.group();
+    let range = opts.range.clone().or_else(|| layout.range_for(unit));
+    let rules = naming.for_unit(&unit.fields);
+    let mut findings = Vec::new();
+    let mut sequences = Vec::new();
+    let mut other_files = 0;
+    for (dir, e) in errs {
+        findings.push(Finding::new(
+            Code::UnreadableDir,
+            dir.display().to_string(),
+            format!("cannot list directory: {e}"),
+        ));
+    }
+    for listing in listings {
+        let mut files = Vec::new();
+        for f in &listing.files {
+            if naming.ignored(&f.name) {
+                continue;
+            }
+            let path = listing.dir.join(&f.name);
+            if let Some(why) = naming.unexpected(&f.name) {
+                findings.push(Finding::new(
+                    Code::UnexpectedFile,
+                    path.display().to_string(),
+                    why,
+                ));
+            }
+            if f.broken_link {
+                findings.push(Finding::new(
+                    Code::Unreadable,
+                    path.display().to_string(),
+                    "symlink whose target cannot be read",
+                ));
+                continue;
+            }
+            files.push((f.name.clone(), f.size));
+        }
+        let grouped = group(files);
+        let (seqs, numbered_singles): (Vec<Sequence>, Vec<Sequence>) = grouped
+            .sequences
+            .into_iter()
+            .partition(|s| is_image_suffix(&s.suffix));
+        let singles = grouped.singles.iter().map(|(n, _)| n.clone()).chain(
+            numbered_singles
+                .iter()
+                .flat_map(|s| s.frames.iter().map(|f| f.name.clone())),
+        );
+        for name in singles {
+            other_files += 1;
+            if let Some((kind, rule)) = rules.broken(&name, false) {
+                findings.push(Finding::new(
+                    Code::BadName,
+                    listing.dir.join(&name).display().to_string(),
+                    format!("does not match naming rule {kind:?} ({rule})"),
+                ));
+            }
+        }
+        padding_findings(&listing.dir, &seqs, &mut findings);
+        for s in &seqs {
+            let tick = |n| progress(Progress::Checked(n));
+            let mut report = check_sequence(&listing.dir, s, range.as_ref(), &opts.verify, &tick);
+            let bad: Vec<i64> = s
+                .frames
+                .iter()
+                .filter(|f| rules.broken(&f.name, true).is_some())
+                .map(|f| f.frame)
+                .collect();
+            if let Some((kind, rule)) = s.frames.iter().find_map(|g| rules.broken(&g.name, true)) {
+                report.findings.push(
+                    Finding::new(
+                        Code::BadName,
+                        &report.pattern,
+                        format!(
+                            "{} not matching naming rule {kind:?} ({rule})",
+                            crate::checks::frames_word(bad.len())
+                        ),
+                    )
+                    .with_frames(&bad),
+                );
+                sort_findings(&mut report.findings);
+            }
+            sequences.push(report);
+        }
+    }
+    UnitReport {
+        show,
+        item,
+        template: unit.template.clone(),
+        dir: unit.dir.display().to_string(),
+        fields: unit.fields.clone(),
+        expected_range: range.map(|r| format!("{}-{}", r.start(), r.end())),
+        sequences,
+        other_files,
+        findings,
+    }
+}
+
+/// Frames of one name at several paddings, and frame numbers present at two of them.
+fn padding_findings(dir: &Path, seqs: &[Sequence], out: &mut Vec<Finding>) {
+    let mut by_name: BTreeMap<(&str, &str), Vec<&Sequence>> = BTreeMap::new();
+    for s in seqs {
+        by_name.entry((&s.prefix, &s.suffix)).or_default().push(s);
+    }
+    for group in by_name.values().filter(|g| g.len() > 1) {
+        let pats: Vec<String> = group.iter().map(|s| s.pattern()).collect();
+        out.push(Finding::new(
+            Code::PaddingMismatch,
+            dir.join(&pats[0]).display().to_string(),
+            format!("one name at {} paddings: {}", group.len(), pats.join(", ")),
+        ));
+        let mut seen: BTreeMap<i64, usize> = BTreeMap::new();
+        for s in group {
+            for f in &s.frames {
+                *seen.entry(f.frame).or_default() += 1;
+            }
+        }
+        let dupes: Vec<i64> = seen.into_iter().filter(|e| e.1 > 1).map(|e| e.0).collect();
+        if !dupes.is_empty() {
+            out.push(
+                Finding::new(
+                    Code::DuplicateFrame,
+                    dir.join(&pats[0]).display().to_string(),
+                    format!(
+                        "{} frame numbers exist at two paddings ({})",
+                        dupes.len(),
+                        pats.join(", ")
+                    ),
+                )
+                .with_frames(&dupes),
+            );
+        }
+    }
+}
+
+fn summarize(units: &[UnitReport]) -> Summary {
+    let mut s = Summary {
+        units: units.len(),
+        ..Summary::default()
+    };
+    let shows: HashSet<&str> = units.iter().map(|u| u.show.as_str()).collect();
+    let items: HashSet<(&str, &str)> = units
+        .iter()
+        .map(|u| (u.show.as_str(), u.item.as_str()))
+        .collect();
+    s.shows = shows.len();
+    s.items = items.len();
+    for u in units {
+        s.sequences += u.sequences.len();
+        s.frames += u.sequences.iter().map(|q| q.count).sum::<usize>();
+        s.bytes += u.sequences.iter().map(|q| q.bytes).sum::<u64>();
+        for f in u.all_findings() {
+            match f.severity {
+                Severity::Error => s.errors += 1,
+                Severity::Warning => s.warnings += 1,
+            }
+            *s.by_code.entry(f.code.as_str().to_string()).or_default() += 1;
+        }
+    }
+    s
+}

@@ -1,0 +1,263 @@
+//! [`verify_sequence`]: one sequence checked against an expected range, for ingest, publish and
+//! the render queue (and for each sequence `validate` finds).
+
+use std::ops::RangeInclusive;
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::checks::{check_frames, FrameFacts, VerifyOptions};
+use crate::finding::{Code, Finding, Severity};
+use crate::names::{format_frames, parse_frame_name, Frame, Sequence};
+use crate::pattern::Pattern;
+use crate::QcError;
+
+/// The result of checking one sequence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SequenceReport {
+    /// The sequence as a printf pattern with its directory (`/r/sh010.%04d.exr`).
+    pub pattern: String,
+    /// Frames present, as a range string (`1001-1048,1050-1100`).
+    pub frames: String,
+    /// Number of frames present.
+    pub count: usize,
+    /// The range checked against: the expected one, else first-last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub range: Option<String>,
+    /// Total bytes of the frames.
+    pub bytes: u64,
+    /// The resolution most frames have, when headers were read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+    /// Every problem found, errors first.
+    pub findings: Vec<Finding>,
+}
+
+impl SequenceReport {
+    /// True when no finding is an error (warnings allowed).
+    pub fn is_ok(&self) -> bool {
+        self.errors() == 0
+    }
+
+    /// Number of error findings.
+    pub fn errors(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count()
+    }
+
+    /// Number of warning findings.
+    pub fn warnings(&self) -> usize {
+        self.findings.len() - self.errors()
+    }
+}
+
+/// Checks the sequence named by `pattern` (`/renders/sh010_comp.%04d.exr`, `####`, `@@@@`, `$F4`)
+/// against `expected_range` (or its own first..last): missing, zero-byte, truncated, corrupt and
+/// unreadable frames, size outliers, resolution/channel/compression changes, and frames of the
+/// same name at another padding. Frames are probed in parallel, headers only.
+///
+/// An `Err` means the question could not be asked (bad pattern, unlistable directory); a
+/// sequence with no frames at all is a report with a `no-frames` error.
+pub fn verify_sequence(
+    pattern: &Path,
+    expected_range: Option<RangeInclusive<i64>>,
+) -> Result<SequenceReport, QcError> {
+    verify_sequence_with(pattern, expected_range, &VerifyOptions::default())
+}
+
+/// [`verify_sequence`] with explicit options (project fps, outlier thresholds, header checks).
+pub fn verify_sequence_with(
+    pattern: &Path,
+    expected_range: Option<RangeInclusive<i64>>,
+    opts: &VerifyOptions,
+) -> Result<SequenceReport, QcError> {
+    let pat = Pattern::parse(pattern)?;
+    if let Some(r) = &expected_range {
+        if r.start() > r.end() {
+            return Err(QcError::Range {
+                range: format!("{}-{}", r.start(), r.end()),
+                message: "the first frame is after the last".into(),
+            });
+        }
+    }
+    let entries = std::fs::read_dir(&pat.dir).map_err(|source| QcError::Io {
+        path: pat.dir.clone(),
+        source,
+    })?;
+    let mut seq = Sequence {
+        prefix: pat.prefix.clone(),
+        padding: pat.padding,
+        suffix: pat.suffix.clone(),
+        frames: Vec::new(),
+    };
+    let mut other_padding: Vec<(i64, usize)> = Vec::new();
+    for entry in entries.flatten() {
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let Some(f) = parse_frame_name(&name) else {
+            continue;
+        };
+        if f.prefix != pat.prefix || f.suffix != pat.suffix {
+            continue;
+        }
+        let fits = if f.padding_is_exact() {
+            f.width() == pat.padding
+        } else {
+            f.width() >= pat.padding
+        };
+        let is_file = entry.file_type().map(|t| t.is_file()).unwrap_or(false);
+        if !fits {
+            other_padding.push((f.frame, f.width()));
+        } else if is_file {
+            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            let frame = f.frame;
+            seq.frames.push(Frame { frame, name, size });
+        }
+    }
+    seq.frames.sort_by_key(|f| f.frame);
+    let mut report = check_sequence(&pat.dir, &seq, expected_range.as_ref(), opts, &|_| {});
+    if !other_padding.is_empty() {
+        other_padding.sort_unstable();
+        let nums: Vec<i64> = other_padding.iter().map(|x| x.0).collect();
+        let dupes: Vec<i64> = nums
+            .iter()
+            .copied()
+            .filter(|n| seq.frames.binary_search_by_key(n, |f| f.frame).is_ok())
+            .collect();
+        report.findings.push(
+            Finding::new(
+                Code::PaddingMismatch,
+                &report.pattern,
+                format!(
+                    "{} files of this name use another padding ({} digits)",
+                    nums.len(),
+                    other_padding[0].1
+                ),
+            )
+            .with_frames(&nums),
+        );
+        if !dupes.is_empty() {
+            report.findings.push(
+                Finding::new(
+                    Code::DuplicateFrame,
+                    &report.pattern,
+                    format!("{} frame numbers exist at two paddings", dupes.len()),
+                )
+                .with_frames(&dupes),
+            );
+        }
+        sort_findings(&mut report.findings);
+    }
+    Ok(report)
+}
+
+/// Checks one grouped sequence living in `dir`; `tick` is called once per frame probed.
+pub(crate) fn check_sequence(
+    dir: &Path,
+    seq: &Sequence,
+    expected: Option<&RangeInclusive<i64>>,
+    opts: &VerifyOptions,
+    tick: &(dyn Fn(u64) + Sync),
+) -> SequenceReport {
+    let pattern = dir.join(seq.pattern()).display().to_string();
+    let facts: Vec<FrameFacts> = seq
+        .frames
+        .par_iter()
+        .map(|f| {
+            let header = if opts.check_headers && f.size > 0 {
+                Some(crate::probe::read_header(&dir.join(&f.name), &opts.probe))
+            } else {
+                None
+            };
+            tick(1);
+            FrameFacts {
+                frame: f.frame,
+                size: f.size,
+                header,
+            }
+        })
+        .collect();
+    let mut findings = check_frames(&pattern, &facts, expected, opts);
+    sort_findings(&mut findings);
+    let numbers: Vec<i64> = seq.frames.iter().map(|f| f.frame).collect();
+    let range = match (expected, numbers.first(), numbers.last()) {
+        (Some(r), _, _) => Some(format!("{}-{}", r.start(), r.end())),
+        (None, Some(a), Some(b)) => Some(format!("{a}-{b}")),
+        _ => None,
+    };
+    SequenceReport {
+        pattern,
+        frames: format_frames(&numbers),
+        count: numbers.len(),
+        range,
+        bytes: seq.bytes(),
+        resolution: majority(
+            facts
+                .iter()
+                .filter_map(|f| f.header.as_ref()?.resolution.clone()),
+        ),
+        findings,
+    }
+}
+
+/// Errors first, then by code.
+pub(crate) fn sort_findings(f: &mut [Finding]) {
+    f.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(&b.code)));
+}
+
+fn majority(values: impl Iterator<Item = String>) -> Option<String> {
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for v in values {
+        *counts.entry(v).or_default() += 1;
+    }
+    counts.into_iter().max_by_key(|(_, n)| *n).map(|(v, _)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shotline_media::testdata::{truncate_file, write_exr, write_exr_sequence, ExrSpec};
+
+    #[test]
+    fn verify_sequence_on_real_exrs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        let spec = ExrSpec::rgb(32, 16);
+        let paths = write_exr_sequence(d, "sh010.", 4, 1001..=1008, &spec).unwrap();
+        std::fs::remove_file(&paths[2]).unwrap(); // 1003 missing
+        let len = std::fs::metadata(&paths[4]).unwrap().len();
+        truncate_file(&paths[4], len / 2).unwrap(); // 1005 truncated
+        write_exr(&paths[6], &ExrSpec::rgb(64, 16)).unwrap(); // 1007 wider
+        std::fs::write(d.join("sh010.01001.exr"), b"").unwrap(); // other padding, duplicate
+        let rep = verify_sequence(&d.join("sh010.####.exr"), Some(1001..=1010)).unwrap();
+        let codes: Vec<(Code, Option<&str>)> = rep
+            .findings
+            .iter()
+            .map(|f| (f.code, f.frames.as_deref()))
+            .collect();
+        assert_eq!(
+            codes,
+            vec![
+                (Code::MissingFrames, Some("1003,1009-1010")),
+                (Code::Truncated, Some("1005")),
+                (Code::ResolutionChange, Some("1007")),
+                (Code::PaddingMismatch, Some("1001")),
+                (Code::DuplicateFrame, Some("1001")),
+            ],
+            "{:#?}",
+            rep.findings
+        );
+        assert_eq!(rep.count, 7);
+        assert_eq!(rep.resolution.as_deref(), Some("32x16"));
+        assert!(!rep.is_ok());
+        let clean = verify_sequence(&d.join("sh010.%04d.exr"), Some(1001..=1002)).unwrap();
+        assert!(clean.findings.iter().all(|f| f.code != Code::MissingFrames));
+        assert!(verify_sequence(&d.join("nope/a.####.exr"), None).is_err());
+        let empty = verify_sequence(&d.join("other.####.exr"), None).unwrap();
+        assert_eq!(empty.findings[0].code, Code::NoFrames);
+    }
+}

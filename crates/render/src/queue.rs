@@ -1,0 +1,617 @@
+//! The queue in the project's SQLite database: `render_*` tables beside the tracking store's,
+//! with their own schema version (`render_schema_version`), so `status` works from any shell and
+//! a restarted worker finds what was running.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::error::{DbContext, RenderError, Result};
+use crate::fsutil::{now_ms, rfc3339};
+use crate::job::ResolvedJob;
+use crate::model::*;
+use crate::spec::JobRef;
+
+/// Schema migrations, applied in order; the index + 1 is the version.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE render_jobs (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    preset TEXT NOT NULL,
+    frames TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    control TEXT NOT NULL CHECK (control IN ('active','paused','cancelled')),
+    dir TEXT NOT NULL,
+    submitted_at INTEGER NOT NULL,
+    finished_at INTEGER
+);
+CREATE TABLE render_job_deps (
+    job_id INTEGER NOT NULL REFERENCES render_jobs(id) ON DELETE CASCADE,
+    depends_on INTEGER NOT NULL REFERENCES render_jobs(id),
+    PRIMARY KEY (job_id, depends_on)
+);
+CREATE TABLE render_tasks (
+    id INTEGER PRIMARY KEY,
+    job_id INTEGER NOT NULL REFERENCES render_jobs(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    first_frame INTEGER NOT NULL,
+    last_frame INTEGER NOT NULL,
+    step INTEGER NOT NULL,
+    frame_count INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued','running','done','failed','cancelled')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    failures INTEGER NOT NULL DEFAULT 0,
+    frames_done INTEGER NOT NULL DEFAULT 0,
+    progress REAL NOT NULL DEFAULT 0,
+    message TEXT,
+    UNIQUE (job_id, idx)
+);
+CREATE INDEX render_tasks_state ON render_tasks(state, job_id, idx);
+CREATE TABLE render_workers (
+    id INTEGER PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    proc_start INTEGER NOT NULL,
+    started_at INTEGER NOT NULL,
+    heartbeat_at INTEGER NOT NULL,
+    stopped_at INTEGER
+);
+CREATE TABLE render_attempts (
+    id INTEGER PRIMARY KEY,
+    task_id INTEGER NOT NULL REFERENCES render_tasks(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    executor TEXT NOT NULL,
+    host TEXT NOT NULL,
+    worker_id INTEGER REFERENCES render_workers(id),
+    pid INTEGER,
+    proc_start INTEGER,
+    threads INTEGER NOT NULL,
+    gpus TEXT NOT NULL,
+    log_path TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    outcome TEXT,
+    exit_code INTEGER,
+    signal INTEGER,
+    message TEXT
+);
+CREATE INDEX render_attempts_open ON render_attempts(task_id, outcome);
+"#];
+
+/// A handle on the render queue: one SQLite connection plus the folder for job files.
+pub struct Queue {
+    pub(crate) conn: Connection,
+    pub(crate) db_path: PathBuf,
+    pub(crate) dir: PathBuf,
+}
+
+impl Queue {
+    /// Opens the queue in the database at `db` (created if needed, through the store's shared
+    /// connection settings) with job folders under `dir`, migrating the `render_*` tables.
+    ///
+    /// The queue's connection uses `synchronous=NORMAL`: in WAL mode that never corrupts the
+    /// file, and a power cut can at worst forget the last task transitions, which the next
+    /// worker start repairs; FULL would cost an fsync per task transition.
+    pub fn open(db: &Path, dir: &Path, busy_timeout_ms: u64) -> Result<Queue> {
+        let mut conn = shotline_store::connect_with_timeout(db, busy_timeout_ms)
+            .map_err(|e| RenderError::Invalid(format!("cannot open the render queue: {e}")))?;
+        conn.execute_batch("PRAGMA synchronous = NORMAL;").db("setting pragmas")?;
+        migrate(&mut conn)?;
+        Ok(Queue {
+            conn,
+            db_path: db.to_path_buf(),
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The database file.
+    pub fn db_path(&self) -> &Path {
+        &self.db_path
+    }
+
+    /// The folder holding job folders.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The folder of one job (logs, temporary files).
+    pub fn job_dir(&self, id: JobId) -> PathBuf {
+        self.dir.join("jobs").join(id.to_string())
+    }
+
+    /// Queues a job: resolves its dependencies, writes job and tasks in one transaction, makes
+    /// its folder and, if asked, snapshots the scene there.
+    pub fn submit(&mut self, job: &ResolvedJob) -> Result<JobId> {
+        let mut job = job.clone();
+        let tx = self.conn.transaction().db("starting a submit")?;
+        let mut deps = Vec::new();
+        for r in &job.after {
+            deps.push(find_in(&tx, r)?);
+        }
+        let now = now_ms();
+        tx.execute(
+            "INSERT INTO render_jobs (name, preset, frames, spec, priority, control, dir, submitted_at)
+             VALUES (?1, ?2, ?3, '', ?4, 'active', '', ?5)",
+            params![job.name, job.preset.name(), job.frames, job.priority, now],
+        )
+        .db("inserting the job")?;
+        let id = tx.last_insert_rowid();
+        let dir = self.dir.join("jobs").join(id.to_string());
+        std::fs::create_dir_all(dir.join("tmp"))
+            .and_then(|_| std::fs::create_dir_all(dir.join("logs")))
+            .map_err(|e| RenderError::io(format!("cannot create job folder {}", dir.display()), e))?;
+        if job.snapshot_scene {
+            if let Some(scene) = job.scene.clone() {
+                let name = scene.file_name().unwrap_or_default();
+                let copy = dir.join("tmp").join(name);
+                crate::fsutil::copy_atomic(&scene, &copy)?;
+                job.scene = Some(copy);
+            }
+        }
+        let spec = serde_json::to_string(&job)
+            .map_err(|e| RenderError::Invalid(format!("cannot encode the job: {e}")))?;
+        crate::fsutil::write_atomic(&dir.join("job.json"), spec.as_bytes())?;
+        tx.execute(
+            "UPDATE render_jobs SET spec = ?1, dir = ?2 WHERE id = ?3",
+            params![spec, dir.to_string_lossy(), id],
+        )
+        .db("storing the job spec")?;
+        for d in deps {
+            tx.execute(
+                "INSERT OR IGNORE INTO render_job_deps (job_id, depends_on) VALUES (?1, ?2)",
+                params![id, d],
+            )
+            .db("recording dependencies")?;
+        }
+        {
+            let mut ins = tx
+                .prepare(
+                    "INSERT INTO render_tasks (job_id, idx, first_frame, last_frame, step, frame_count, state)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued')",
+                )
+                .db("inserting tasks")?;
+            for (i, c) in job.chunks.iter().enumerate() {
+                ins.execute(params![id, i as i64, c.first, c.last, c.step, c.count as i64])
+                    .db("inserting tasks")?;
+            }
+        }
+        tx.commit().db("committing the submit")?;
+        Ok(id)
+    }
+
+    /// Finds a job by id (`12`) or name (the most recent of that name).
+    pub fn find(&self, key: &str) -> Result<JobId> {
+        let r = match key.trim().parse::<i64>() {
+            Ok(i) => JobRef::Id(i),
+            Err(_) => JobRef::Name(key.trim().to_string()),
+        };
+        find_in(&self.conn, &r)
+    }
+
+    /// The resolved job as stored.
+    pub fn job_spec(&self, id: JobId) -> Result<ResolvedJob> {
+        let text: String = self
+            .conn
+            .query_row("SELECT spec FROM render_jobs WHERE id = ?1", [id], |r| r.get(0))
+            .optional()
+            .db("reading a job")?
+            .ok_or_else(|| RenderError::NoSuchJob(id.to_string()))?;
+        serde_json::from_str(&text)
+            .map_err(|e| RenderError::Invalid(format!("job {id} has an unreadable spec in the queue: {e}")))
+    }
+
+    /// Jobs, newest first. Without `all`, finished jobs older than a day are left out.
+    pub fn list(&self, all: bool) -> Result<Vec<JobSummary>> {
+        let cutoff = if all { i64::MIN } else { now_ms() - 86_400_000 };
+        let mut stmt = self
+            .conn
+            .prepare(&format!("{SUMMARY_SQL} WHERE j.finished_at IS NULL OR j.finished_at >= ?1 GROUP BY j.id ORDER BY j.id DESC"))
+            .db("listing jobs")?;
+        let rows = stmt.query_map([cutoff], summary_row).db("listing jobs")?;
+        let mut out = Vec::new();
+        for r in rows {
+            let mut s = r.db("listing jobs")?;
+            s.after = self.deps(s.id)?;
+            out.push(s);
+        }
+        Ok(out)
+    }
+
+    /// One job's summary.
+    pub fn summary(&self, id: JobId) -> Result<JobSummary> {
+        let mut s = self
+            .conn
+            .query_row(&format!("{SUMMARY_SQL} WHERE j.id = ?1 GROUP BY j.id"), [id], summary_row)
+            .optional()
+            .db("reading a job")?
+            .ok_or_else(|| RenderError::NoSuchJob(id.to_string()))?;
+        s.after = self.deps(id)?;
+        Ok(s)
+    }
+
+    fn deps(&self, id: JobId) -> Result<Vec<JobId>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT depends_on FROM render_job_deps WHERE job_id = ?1 ORDER BY depends_on")
+            .db("reading dependencies")?;
+        let rows = stmt.query_map([id], |r| r.get(0)).db("reading dependencies")?;
+        rows.collect::<Result<Vec<i64>, _>>().db("reading dependencies")
+    }
+
+    /// A job with its tasks and their latest attempts.
+    pub fn detail(&self, id: JobId) -> Result<JobDetail> {
+        let job = self.summary(id)?;
+        let spec = self.job_spec(id)?;
+        Ok(JobDetail {
+            job,
+            output: spec.output.clone(),
+            command: spec.command.clone(),
+            task_list: self.tasks(id)?,
+        })
+    }
+
+    /// Tasks of a job in index order, each with its latest attempt.
+    pub fn tasks(&self, id: JobId) -> Result<Vec<TaskInfo>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, idx, first_frame, last_frame, step, frame_count, state, attempts, failures,
+                        frames_done, progress, message
+                 FROM render_tasks WHERE job_id = ?1 ORDER BY idx",
+            )
+            .db("reading tasks")?;
+        let rows = stmt
+            .query_map([id], |r| {
+                let (first, last, step, count): (i64, i64, i64, i64) = (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
+                let chunk = crate::chunk::Chunk { first, last, step, count: count as u64 };
+                Ok(TaskInfo {
+                    id: r.get(0)?,
+                    index: r.get(1)?,
+                    frames: chunk.range(),
+                    frame_count: count as u64,
+                    state: r.get(6)?,
+                    attempts: r.get::<_, i64>(7)? as u64,
+                    failures: r.get::<_, i64>(8)? as u64,
+                    frames_done: r.get::<_, i64>(9)? as u64,
+                    progress: r.get(10)?,
+                    message: r.get(11)?,
+                    attempt: None,
+                })
+            })
+            .db("reading tasks")?;
+        let mut tasks = rows.collect::<Result<Vec<_>, _>>().db("reading tasks")?;
+        for t in &mut tasks {
+            t.attempt = self.attempts(t.id)?.pop();
+        }
+        Ok(tasks)
+    }
+
+    /// All attempts of a task, oldest first.
+    pub fn attempts(&self, task_id: i64) -> Result<Vec<AttemptInfo>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, number, executor, host, pid, threads, gpus, log_path, started_at, ended_at,
+                        outcome, exit_code, signal, message
+                 FROM render_attempts WHERE task_id = ?1 ORDER BY number",
+            )
+            .db("reading attempts")?;
+        let rows = stmt
+            .query_map([task_id], |r| {
+                Ok(AttemptInfo {
+                    id: r.get(0)?,
+                    number: r.get(1)?,
+                    executor: r.get(2)?,
+                    host: r.get(3)?,
+                    pid: r.get(4)?,
+                    threads: r.get(5)?,
+                    gpus: r.get(6)?,
+                    log: r.get(7)?,
+                    started_at: rfc3339(r.get(8)?),
+                    ended_at: r.get::<_, Option<i64>>(9)?.map(rfc3339),
+                    outcome: r.get(10)?,
+                    exit_code: r.get(11)?,
+                    signal: r.get(12)?,
+                    message: r.get(13)?,
+                })
+            })
+            .db("reading attempts")?;
+        rows.collect::<Result<Vec<_>, _>>().db("reading attempts")
+    }
+
+    /// Cancels a job: queued tasks are cancelled now, running ones are stopped by their worker
+    /// (process tree SIGTERM, then SIGKILL). Tasks whose worker is gone are killed here.
+    /// Returns how many tasks were still running.
+    pub fn cancel(&mut self, id: JobId) -> Result<u64> {
+        self.summary(id)?;
+        let tx = self.conn.transaction().db("cancelling")?;
+        tx.execute("UPDATE render_jobs SET control = 'cancelled' WHERE id = ?1", [id])
+            .db("cancelling")?;
+        tx.execute(
+            "UPDATE render_tasks SET state = 'cancelled', message = 'cancelled by user'
+             WHERE job_id = ?1 AND state = 'queued'",
+            [id],
+        )
+        .db("cancelling")?;
+        tx.commit().db("cancelling")?;
+        self.reap_orphans(Some(id))?;
+        self.touch_finished(id)?;
+        let running: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM render_tasks WHERE job_id = ?1 AND state = 'running'",
+                [id],
+                |r| r.get(0),
+            )
+            .db("cancelling")?;
+        Ok(running as u64)
+    }
+
+    /// Puts failed and cancelled tasks back in the queue with a fresh retry budget. Returns
+    /// how many were requeued.
+    pub fn retry(&mut self, id: JobId) -> Result<u64> {
+        self.summary(id)?;
+        let tx = self.conn.transaction().db("retrying")?;
+        let n = tx
+            .execute(
+                "UPDATE render_tasks SET state = 'queued', failures = 0, message = NULL, progress = 0, frames_done = 0
+                 WHERE job_id = ?1 AND state IN ('failed', 'cancelled')",
+                [id],
+            )
+            .db("retrying")?;
+        tx.execute(
+            "UPDATE render_jobs SET control = 'active', finished_at = NULL WHERE id = ?1 AND (?2 > 0 OR control = 'cancelled')",
+            params![id, n as i64],
+        )
+        .db("retrying")?;
+        tx.commit().db("retrying")?;
+        Ok(n as u64)
+    }
+
+    /// Pauses (no new tasks start; running ones finish) or resumes a job. Returns false when the
+    /// job was cancelled (nothing to pause or resume).
+    pub fn set_paused(&mut self, id: JobId, paused: bool) -> Result<bool> {
+        self.summary(id)?;
+        let (from, to) = if paused { ("active", "paused") } else { ("paused", "active") };
+        let n = self
+            .conn
+            .execute(
+                "UPDATE render_jobs SET control = ?1 WHERE id = ?2 AND control IN (?1, ?3)",
+                params![to, id, from],
+            )
+            .db("pausing")?;
+        Ok(n > 0)
+    }
+
+    /// Sets `finished_at` once a job has no queued or running task (and clears it otherwise).
+    pub(crate) fn touch_finished(&self, id: JobId) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE render_jobs SET finished_at = CASE
+                    WHEN EXISTS (SELECT 1 FROM render_tasks WHERE job_id = ?1 AND state IN ('queued','running'))
+                    THEN NULL ELSE coalesce(finished_at, ?2) END
+                 WHERE id = ?1",
+                params![id, now_ms()],
+            )
+            .db("updating a job")?;
+        Ok(())
+    }
+
+    /// Finds running attempts on this host whose worker is gone, kills what is left of their
+    /// process trees and puts the tasks back in the queue (or marks them cancelled when their
+    /// job was cancelled). Returns `(job, task index, message)` per task.
+    pub fn reap_orphans(&mut self, job: Option<JobId>) -> Result<Vec<(JobId, i64, String)>> {
+        let host = crate::procs::host_name();
+        let rows: Vec<(i64, i64, i64, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>, String)> = {
+            let mut stmt = self
+                .conn
+                .prepare(
+                    "SELECT a.id, t.id, t.job_id, t.idx, a.pid, a.proc_start, w.pid, w.proc_start, j.control
+                     FROM render_attempts a JOIN render_tasks t ON t.id = a.task_id
+                     JOIN render_jobs j ON j.id = t.job_id
+                     LEFT JOIN render_workers w ON w.id = a.worker_id
+                     WHERE a.outcome IS NULL AND a.host = ?1 AND (?2 IS NULL OR t.job_id = ?2)",
+                )
+                .db("looking for lost tasks")?;
+            let rows = stmt
+                .query_map(params![host, job], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+                })
+                .db("looking for lost tasks")?;
+            rows.collect::<Result<_, _>>().db("looking for lost tasks")?
+        };
+        let mut out = Vec::new();
+        for (attempt, task, job_id, idx, pid, pstart, wpid, wstart, control) in rows {
+            let worker_alive = matches!((wpid, wstart), (Some(p), Some(s))
+                if crate::procs::alive(crate::procs::ProcId { pid: p as i32, start: s as u64 }));
+            if worker_alive {
+                continue;
+            }
+            let mut msg = "its worker is gone".to_string();
+            if let (Some(p), Some(s)) = (pid, pstart) {
+                let leader = crate::procs::ProcId { pid: p as i32, start: s as u64 };
+                let killed = crate::procs::kill_leftovers(leader);
+                msg = if killed > 0 {
+                    format!("its worker is gone; killed {killed} leftover process(es) of pid {p}")
+                } else {
+                    format!("its worker is gone and process {p} is no longer running")
+                };
+            }
+            let (outcome, state) = if control == "cancelled" {
+                (Outcome::Cancelled, "cancelled")
+            } else {
+                (Outcome::Lost, "queued")
+            };
+            let tx = self.conn.transaction().db("requeueing a lost task")?;
+            tx.execute(
+                "UPDATE render_attempts SET outcome = ?1, ended_at = ?2, message = ?3 WHERE id = ?4",
+                params![outcome.as_str(), now_ms(), msg, attempt],
+            )
+            .db("requeueing a lost task")?;
+            tx.execute(
+                "UPDATE render_tasks SET state = ?1, message = ?2, progress = 0, frames_done = 0 WHERE id = ?3",
+                params![state, msg, task],
+            )
+            .db("requeueing a lost task")?;
+            tx.commit().db("requeueing a lost task")?;
+            self.touch_finished(job_id)?;
+            out.push((job_id, idx, msg));
+        }
+        Ok(out)
+    }
+
+    /// The log file of a job's task attempt (`None`: the latest attempt).
+    pub fn log_path(&self, id: JobId, index: i64, attempt: Option<i64>) -> Result<Option<PathBuf>> {
+        let task: i64 = self
+            .conn
+            .query_row(
+                "SELECT id FROM render_tasks WHERE job_id = ?1 AND idx = ?2",
+                params![id, index],
+                |r| r.get(0),
+            )
+            .optional()
+            .db("reading a task")?
+            .ok_or_else(|| RenderError::Invalid(format!("job {id} has no task {index}")))?;
+        let atts = self.attempts(task)?;
+        let pick = match attempt {
+            Some(n) => atts.into_iter().find(|a| a.number == n),
+            None => atts.into_iter().last(),
+        };
+        Ok(pick.map(|a| PathBuf::from(a.log)))
+    }
+
+    /// Finished jobs (`done`/`cancelled`, and `failed` unless `keep_failed`) whose last task
+    /// ended more than `keep_days` ago and whose folder still exists.
+    pub fn expired(&self, keep_days: u32, keep_failed: bool) -> Result<Vec<JobSummary>> {
+        let cutoff = now_ms() - keep_days as i64 * 86_400_000;
+        Ok(self
+            .list(true)?
+            .into_iter()
+            .filter(|j| j.state.is_final())
+            .filter(|j| !(keep_failed && j.state == JobState::Failed))
+            .filter(|j| self.finished_ms(j.id).is_some_and(|f| f <= cutoff))
+            .filter(|j| Path::new(&j.dir).exists())
+            .collect())
+    }
+
+    fn finished_ms(&self, id: JobId) -> Option<i64> {
+        self.conn
+            .query_row("SELECT finished_at FROM render_jobs WHERE id = ?1", [id], |r| r.get(0))
+            .ok()
+            .flatten()
+    }
+}
+
+const SUMMARY_SQL: &str = "SELECT j.id, j.name, j.preset, j.priority, j.frames, j.control, j.dir, j.submitted_at, j.finished_at,
+    count(t.id), sum(t.state = 'queued'), sum(t.state = 'running'), sum(t.state = 'done'),
+    sum(t.state = 'failed'), sum(t.state = 'cancelled'), sum(t.frame_count),
+    sum(CASE WHEN t.state = 'done' THEN t.frame_count ELSE t.frames_done END),
+    sum(CASE WHEN t.state = 'done' THEN t.frame_count ELSE t.progress * t.frame_count END),
+    EXISTS (SELECT 1 FROM render_job_deps d JOIN render_tasks dt ON dt.job_id = d.depends_on
+            WHERE d.job_id = j.id AND dt.state != 'done')
+  FROM render_jobs j LEFT JOIN render_tasks t ON t.job_id = j.id";
+
+fn summary_row(r: &rusqlite::Row) -> rusqlite::Result<JobSummary> {
+    let n = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, Option<i64>>(i)?.unwrap_or(0).max(0) as u64) };
+    let tasks = TaskCounts {
+        total: n(9)?,
+        queued: n(10)?,
+        running: n(11)?,
+        done: n(12)?,
+        failed: n(13)?,
+        cancelled: n(14)?,
+    };
+    let frame_count = n(15)?;
+    let weighted: f64 = r.get::<_, Option<f64>>(17)?.unwrap_or(0.0);
+    let control: String = r.get(5)?;
+    let blocked: bool = r.get(18)?;
+    let state = derive_state(&tasks, &control, blocked);
+    Ok(JobSummary {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        preset: r.get(2)?,
+        priority: r.get(3)?,
+        frames: r.get(4)?,
+        dir: r.get(6)?,
+        submitted_at: rfc3339(r.get(7)?),
+        finished_at: r.get::<_, Option<i64>>(8)?.map(rfc3339),
+        state,
+        frame_count,
+        frames_done: n(16)?,
+        progress: if frame_count > 0 { (weighted / frame_count as f64).clamp(0.0, 1.0) } else { 0.0 },
+        tasks,
+        after: Vec::new(),
+    })
+}
+
+/// The job state from task counts, the user's control and dependencies.
+pub(crate) fn derive_state(t: &TaskCounts, control: &str, blocked: bool) -> JobState {
+    if t.running > 0 {
+        if control == "cancelled" {
+            JobState::Cancelling
+        } else {
+            JobState::Running
+        }
+    } else if t.queued > 0 {
+        if control == "paused" {
+            JobState::Paused
+        } else if blocked {
+            JobState::Blocked
+        } else {
+            JobState::Queued
+        }
+    } else if control == "cancelled" {
+        JobState::Cancelled
+    } else if t.failed > 0 {
+        JobState::Failed
+    } else if t.cancelled > 0 {
+        JobState::Cancelled
+    } else {
+        JobState::Done
+    }
+}
+
+fn find_in(conn: &Connection, r: &JobRef) -> Result<JobId> {
+    let found: Option<i64> = match r {
+        JobRef::Id(i) => conn
+            .query_row("SELECT id FROM render_jobs WHERE id = ?1", [i], |r| r.get(0))
+            .optional(),
+        JobRef::Name(n) => conn
+            .query_row(
+                "SELECT id FROM render_jobs WHERE name = ?1 ORDER BY id DESC LIMIT 1",
+                [n],
+                |r| r.get(0),
+            )
+            .optional(),
+    }
+    .db("looking up a job")?;
+    found.ok_or_else(|| RenderError::NoSuchJob(r.to_string()))
+}
+
+/// Applies pending migrations in one immediate transaction, so two processes opening a fresh
+/// database at once cannot both create the tables.
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .db("starting the render schema migration")?;
+    tx.execute_batch("CREATE TABLE IF NOT EXISTS render_schema_version (version INTEGER NOT NULL)")
+        .db("creating render_schema_version")?;
+    let current: Option<i64> = tx
+        .query_row("SELECT max(version) FROM render_schema_version", [], |r| r.get(0))
+        .db("reading the render schema version")?;
+    let current = current.unwrap_or(0);
+    if current > MIGRATIONS.len() as i64 {
+        return Err(RenderError::Invalid(format!(
+            "the render queue schema is version {current}, newer than this shotline understands ({}); upgrade shotline",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        tx.execute_batch(sql).db("migrating the render schema")?;
+        tx.execute("DELETE FROM render_schema_version", []).db("migrating")?;
+        tx.execute("INSERT INTO render_schema_version (version) VALUES (?1)", [i as i64 + 1])
+            .db("migrating")?;
+    }
+    tx.commit().db("committing the render schema migration")
+}

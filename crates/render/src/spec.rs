@@ -1,0 +1,295 @@
+//! Job specs: what a user writes (YAML, JSON or flags) and how it is checked. Parsing keeps line
+//! and column (serde_saphyr, serde_json) so a typo in a spec is an error pointing at it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use shotline_config::ByteSize;
+
+use crate::error::{RenderError, Result};
+
+/// A render job as written by the user. Every field but `frames` has a default; see
+/// `docs/render.md` for the full schema.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobSpec {
+    /// A name for listings; defaults to the scene's file stem.
+    pub name: Option<String>,
+    /// The renderer preset, which supplies the command line and progress patterns.
+    pub preset: Preset,
+    /// The scene file (`{scene}`), relative to the spec's directory.
+    pub scene: Option<PathBuf>,
+    /// Frames in frame-range syntax (`1001-1100`, `1-100x5`, `1,5,9`).
+    pub frames: String,
+    /// Frames per task. Stepped ranges give stepped chunks (`1-37x4` in chunks of 10).
+    pub chunk: u32,
+    /// Also render the end frame of every `a-bxN` range even where the step skips it.
+    pub include_last: bool,
+    /// Expected output pattern (`renders/sh010.%04d.exr`), verified after every task.
+    pub output: Option<String>,
+    /// Render layer / write node / ROP (`{layer}`).
+    pub layer: Option<String>,
+    /// Maya renderer (`-r`) or Blender engine (`-E`).
+    pub renderer: Option<String>,
+    /// A command template replacing the preset's (a list of arguments, or one string split
+    /// like a shell would, without running a shell).
+    pub command: Option<Command>,
+    /// Extra arguments placed before the frame arguments of a preset's command line.
+    pub args: Vec<String>,
+    /// What one task needs; the scheduler starts it only when this fits.
+    pub resources: Resources,
+    /// Extra environment for the renderer (placeholders expanded).
+    pub env: BTreeMap<String, String>,
+    /// Higher runs first.
+    pub priority: i64,
+    /// Extra attempts after a failed one (crash, timeout, bad output).
+    pub retries: u32,
+    /// Per-task time limit (`90s`, `15m`, `2h`, or seconds); none by default.
+    pub timeout: Option<Duration>,
+    /// Jobs (ids or names) that must be done before this one starts.
+    pub after: Vec<JobRef>,
+    /// Working directory of the renderer; defaults to the spec's directory.
+    pub cwd: Option<PathBuf>,
+    /// Progress patterns overriding the preset's.
+    pub progress: ProgressSpec,
+    /// Copy the scene into the job's folder at submit, so later saves by the artist do not
+    /// change what renders (seed 002 rendered from a scene copy).
+    pub snapshot_scene: bool,
+    /// Check the frames after each task (default true when `output` is set).
+    pub verify: Option<bool>,
+}
+
+/// A command template: list form (`["blender", "-b", "{scene}"]`) or one string.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Command {
+    /// Arguments as given.
+    Args(Vec<String>),
+    /// Split on whitespace; single and double quotes group.
+    Line(String),
+}
+
+/// A job named by id or by name.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum JobRef {
+    /// Job id.
+    Id(i64),
+    /// Job name (the most recent job of that name).
+    Name(String),
+}
+
+impl std::fmt::Display for JobRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JobRef::Id(i) => write!(f, "{i}"),
+            JobRef::Name(n) => f.write_str(n),
+        }
+    }
+}
+
+/// What one task needs from the machine.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Resources {
+    /// CPU threads (passed to the renderer); 0 = an even share of the machine.
+    pub threads: u32,
+    /// NVIDIA GPUs, exposed through `CUDA_VISIBLE_DEVICES` and `{gpu}`.
+    pub gpus: u32,
+    /// Memory the task may use (bytes or `8GiB`), counted against the machine's memory.
+    pub memory: ByteSize,
+}
+
+/// Regular expressions for renderers the presets do not know.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProgressSpec {
+    /// One group: percent of the current frame (`(\d+)% done`).
+    pub percent: Option<String>,
+    /// Matches when a frame is written (`^Saved: `).
+    pub frame_done: Option<String>,
+    /// Two groups: frames done and total (`Frame \d+ \((\d+) of (\d+)\)`).
+    pub frames_of: Option<String>,
+}
+
+/// Renderer presets: the command line (per `REFERENCE.md`) and progress patterns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    /// `blender -b scene -o … -s -e -j -a`.
+    Blender,
+    /// Maya's `Render -r <renderer> -s -e -b -rl -rd`.
+    Maya,
+    /// `nuke -x -F a-bxN`.
+    Nuke,
+    /// Houdini's `husk` for USD scenes.
+    Houdini,
+    /// Fusion Render Node.
+    Fusion,
+    /// Your own `command`.
+    #[default]
+    Generic,
+}
+
+impl Preset {
+    /// The lowercase name used in specs and output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Blender => "blender",
+            Preset::Maya => "maya",
+            Preset::Nuke => "nuke",
+            Preset::Houdini => "houdini",
+            Preset::Fusion => "fusion",
+            Preset::Generic => "generic",
+        }
+    }
+
+    /// Parses a preset name (flags).
+    pub fn from_name(s: &str) -> Result<Preset> {
+        Ok(match s {
+            "blender" => Preset::Blender,
+            "maya" => Preset::Maya,
+            "nuke" => Preset::Nuke,
+            "houdini" => Preset::Houdini,
+            "fusion" => Preset::Fusion,
+            "generic" => Preset::Generic,
+            other => {
+                return Err(RenderError::Invalid(format!(
+                    "unknown preset {other:?}: expected blender, maya, nuke, houdini, fusion or generic"
+                )))
+            }
+        })
+    }
+}
+
+/// A duration written as seconds or `90s`, `15m`, `2h`, `1h30m`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Duration(pub u64);
+
+impl Duration {
+    /// Parses `90`, `90s`, `15m`, `2h`, `1h30m`, `1d`.
+    pub fn parse(text: &str) -> std::result::Result<Duration, String> {
+        let t = text.trim();
+        if let Ok(n) = t.parse::<u64>() {
+            return Ok(Duration(n));
+        }
+        let bad = || format!("invalid duration {text:?}: expected seconds or e.g. 90s, 15m, 2h, 1h30m");
+        let (mut total, mut num) = (0u64, String::new());
+        for c in t.chars() {
+            if c.is_ascii_digit() {
+                num.push(c);
+                continue;
+            }
+            let n: u64 = num.parse().map_err(|_| bad())?;
+            num.clear();
+            let mult = match c {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                'd' => 86400,
+                _ => return Err(bad()),
+            };
+            total = total.saturating_add(n.saturating_mul(mult));
+        }
+        if !num.is_empty() || t.is_empty() {
+            return Err(bad());
+        }
+        Ok(Duration(total))
+    }
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Duration;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("seconds or a duration such as 90s, 15m, 2h")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Duration, E> {
+                Ok(Duration(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Duration, E> {
+                u64::try_from(v)
+                    .map(Duration)
+                    .map_err(|_| E::custom(format!("invalid duration {v}: must not be negative")))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Duration, E> {
+                Duration::parse(v).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JobSpec {
+    /// Reads a spec file: JSON when it ends in `.json` or starts with `{`, YAML otherwise.
+    pub fn from_file(path: &Path) -> Result<JobSpec> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| RenderError::io(format!("cannot read job spec {}", path.display()), e))?;
+        JobSpec::parse(&text, path)
+    }
+
+    /// Parses spec text; `path` only names the source in errors and picks the format.
+    pub fn parse(text: &str, path: &Path) -> Result<JobSpec> {
+        let json = path.extension().is_some_and(|e| e == "json") || text.trim_start().starts_with('{');
+        let parsed = if json {
+            serde_json::from_str::<JobSpec>(text).map_err(|e| e.to_string())
+        } else {
+            serde_saphyr::from_str::<JobSpec>(text).map_err(|e| e.to_string())
+        };
+        let spec = parsed.map_err(|message| RenderError::Spec {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        if spec.frames.trim().is_empty() {
+            return Err(RenderError::Spec {
+                path: path.to_path_buf(),
+                message: "missing `frames` (a frame range such as 1001-1100)".into(),
+            });
+        }
+        Ok(spec)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_spec_parses() {
+        let s = JobSpec::parse(
+            "preset: blender\nscene: a.blend\nframes: 1-10\nchunk: 5\nresources: {threads: 2, memory: 2GiB}\ntimeout: 2m\nafter: [3, comp]\n",
+            Path::new("job.yaml"),
+        )
+        .unwrap();
+        assert_eq!(s.preset, Preset::Blender);
+        assert_eq!(s.resources.memory.0, 2 << 30);
+        assert_eq!(s.timeout, Some(Duration(120)));
+        assert_eq!(s.after, vec![JobRef::Id(3), JobRef::Name("comp".into())]);
+    }
+
+    #[test]
+    fn unknown_key_has_line_and_column() {
+        let err = JobSpec::parse("frames: 1-10\nchunck: 5\n", Path::new("job.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("job.yaml") && err.contains("chunck") && err.contains('2'), "{err}");
+    }
+
+    #[test]
+    fn json_spec_and_missing_frames() {
+        let s = JobSpec::parse(r#"{"frames": "1-3", "command": "echo {start}"}"#, Path::new("j.json")).unwrap();
+        assert_eq!(s.command, Some(Command::Line("echo {start}".into())));
+        assert!(JobSpec::parse("chunk: 2\n", Path::new("j.yaml")).is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(Duration::parse("1h30m").unwrap().0, 5400);
+        assert_eq!(Duration::parse("45").unwrap().0, 45);
+        assert!(Duration::parse("soon").is_err());
+    }
+}

@@ -1,0 +1,92 @@
+//! Who is acting: the audit trail and the role checks need a user name, and locks need to know
+//! which machine and process hold them.
+
+/// Environment variable naming the acting user; wins over the OS login (farm jobs run as a
+/// service account but publish for the artist who submitted them).
+pub const USER_ENV: &str = "SHOTLINE_USER";
+
+/// The acting user, machine and process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// User name.
+    pub user: String,
+    /// Host name.
+    pub host: String,
+    /// Process id.
+    pub pid: u32,
+}
+
+impl Actor {
+    /// `$SHOTLINE_USER`, else the OS login (`$USER`, `$LOGNAME`, `$USERNAME`), else `uid<N>`.
+    pub fn from_env() -> Actor {
+        let user = [USER_ENV, "USER", "LOGNAME", "USERNAME"]
+            .iter()
+            .filter_map(|k| std::env::var(k).ok())
+            .map(|v| v.trim().to_string())
+            .find(|v| !v.is_empty())
+            .unwrap_or_else(os_uid_name);
+        Actor::named(&user)
+    }
+
+    /// An actor with the given user name on this machine and process.
+    pub fn named(user: &str) -> Actor {
+        Actor {
+            user: user.to_string(),
+            host: hostname(),
+            pid: std::process::id(),
+        }
+    }
+
+    /// `user@host:pid`, how locks and events name a holder.
+    pub fn owner(&self) -> String {
+        format!("{}@{}:{}", self.user, self.host, self.pid)
+    }
+}
+
+#[cfg(unix)]
+fn os_uid_name() -> String {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    format!("uid{}", unsafe { libc::getuid() })
+}
+
+#[cfg(not(unix))]
+fn os_uid_name() -> String {
+    "unknown".to_string()
+}
+
+/// This machine's name (`unknown` if the OS will not say).
+pub fn hostname() -> String {
+    #[cfg(unix)]
+    {
+        let mut buf = [0u8; 256];
+        // SAFETY: the buffer is valid for its length; gethostname NUL-terminates on success
+        // (and we stop at the first NUL or the end either way).
+        let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+        if rc == 0 {
+            let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+            let name = String::from_utf8_lossy(&buf[..end]).trim().to_string();
+            if !name.is_empty() {
+                return name;
+            }
+        }
+    }
+    std::env::var("HOSTNAME")
+        .or_else(|_| std::env::var("COMPUTERNAME"))
+        .unwrap_or_else(|_| "unknown".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owner_format() {
+        let a = Actor {
+            user: "ana".into(),
+            host: "ws1".into(),
+            pid: 42,
+        };
+        assert_eq!(a.owner(), "ana@ws1:42");
+        assert!(!hostname().is_empty());
+    }
+}

@@ -1,0 +1,362 @@
+//! `db backup|restore|check|migrate`: the operations that lost data in the studio tools we
+//! replace (copying a live SQLite file, restoring over it in place) done the safe way.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::backup::Backup;
+use rusqlite::Connection;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::actor::Actor;
+use crate::error::{IoContext, Result, SqlContext, StoreError};
+use crate::model::Role;
+use crate::schema;
+use crate::store::{event, require, Store};
+
+/// What `db check` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    /// The database file.
+    pub path: String,
+    /// Schema version.
+    pub schema_version: i64,
+    /// `PRAGMA integrity_check` lines (`["ok"]` when healthy).
+    pub integrity: Vec<String>,
+    /// Foreign-key violations, as `table rowid -> parent`.
+    pub foreign_keys: Vec<String>,
+    /// Consistency problems the schema cannot express (a shot item without shot data, a
+    /// published version whose manifest is missing on disk).
+    pub orphans: Vec<String>,
+    /// File sequences no version refers to (harmless; reported for clean-up).
+    pub unused_file_sequences: i64,
+    /// Database file size in bytes.
+    pub db_bytes: i64,
+    /// Write-ahead log size in bytes.
+    pub wal_bytes: i64,
+    /// Free pages (space a VACUUM would return), in bytes.
+    pub free_bytes: i64,
+    /// Rows per table.
+    pub rows: Vec<(String, i64)>,
+}
+
+impl CheckReport {
+    /// True when the database is corrupt, breaks a foreign key or has orphans.
+    pub fn has_problems(&self) -> bool {
+        self.integrity != ["ok"] || !self.foreign_keys.is_empty() || !self.orphans.is_empty()
+    }
+}
+
+/// What `db restore` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RestoreReport {
+    /// The backup restored.
+    pub from: String,
+    /// The live database.
+    pub database: String,
+    /// Where the database as it was before the restore was kept.
+    pub previous: String,
+}
+
+/// Applies pending migrations to the file (`db migrate`); returns (before, after) versions.
+pub fn migrate_file(path: &Path, busy_timeout_ms: u64) -> Result<(i64, i64)> {
+    let mut conn = crate::db::connect_existing(path, busy_timeout_ms, false)?;
+    schema::migrate(&mut conn, path)
+}
+
+/// Copies `from` into a new file at `to` with SQLite's online backup (consistent while others
+/// write), verifies the copy, and moves it into place atomically without overwriting anything.
+fn backup_conn(from: &Connection, from_path: &Path, to: &Path) -> Result<i64> {
+    let dir = match to.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if to.exists() {
+        return Err(StoreError::Io {
+            path: to.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "already exists; refusing to overwrite it",
+            ),
+        });
+    }
+    let tmp = crate::atomic::temp_builder(".shotline-backup-")
+        .suffix(".db")
+        .tempfile_in(dir)
+        .io(dir)?;
+    {
+        let mut dst = Connection::open(tmp.path()).db(tmp.path())?;
+        {
+            let b = Backup::new(from, &mut dst).db(from_path)?;
+            copy_all(&b).db(from_path)?;
+        }
+        // A backup is one self-contained file: no WAL beside it.
+        let _: String = dst
+            .query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))
+            .db(tmp.path())?;
+        verify(&dst, tmp.path())?;
+    }
+    tmp.as_file().sync_all().io(tmp.path())?;
+    let bytes = tmp.as_file().metadata().io(tmp.path())?.len() as i64;
+    tmp.persist_noclobber(to).map_err(|e| StoreError::Io {
+        path: to.to_path_buf(),
+        source: e.error,
+    })?;
+    crate::atomic::sync_dir(dir)?;
+    Ok(bytes)
+}
+
+/// Copies every page in one step (one consistent snapshot: a page-by-page copy restarts
+/// whenever another process writes, and could chase a busy database for ever). A busy or locked
+/// peer is waited for, up to a minute.
+fn copy_all(b: &Backup<'_, '_>) -> rusqlite::Result<()> {
+    use rusqlite::backup::StepResult;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        match b.step(-1)? {
+            StepResult::Done => return Ok(()),
+            StepResult::More | StepResult::Busy | StepResult::Locked
+                if std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            _ => {
+                return Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                    Some(
+                        "database stayed busy for 60 s; try again when fewer writers are active"
+                            .into(),
+                    ),
+                ))
+            }
+        }
+    }
+}
+
+/// Fails unless `PRAGMA integrity_check` says ok and no foreign key is broken.
+fn verify(conn: &Connection, path: &Path) -> Result<()> {
+    let lines = integrity(conn, path)?;
+    if lines != ["ok"] {
+        return Err(StoreError::Corrupt {
+            path: path.to_path_buf(),
+            detail: lines.join("; "),
+        });
+    }
+    let fks = foreign_keys(conn, path)?;
+    if let Some(first) = fks.first() {
+        return Err(StoreError::Corrupt {
+            path: path.to_path_buf(),
+            detail: format!("{} foreign key violation(s), first: {first}", fks.len()),
+        });
+    }
+    Ok(())
+}
+
+fn integrity(conn: &Connection, path: &Path) -> Result<Vec<String>> {
+    let mut st = conn.prepare("PRAGMA integrity_check").db(path)?;
+    let rows = st.query_map([], |r| r.get::<_, String>(0)).db(path)?;
+    rows.collect::<rusqlite::Result<_>>().db(path)
+}
+
+fn foreign_keys(conn: &Connection, path: &Path) -> Result<Vec<String>> {
+    let mut st = conn.prepare("PRAGMA foreign_key_check").db(path)?;
+    let rows = st
+        .query_map([], |r| {
+            Ok(format!(
+                "{} row {} -> {}",
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<i64>>(1)?.unwrap_or(-1),
+                r.get::<_, String>(2)?
+            ))
+        })
+        .db(path)?;
+    rows.collect::<rusqlite::Result<_>>().db(path)
+}
+
+/// Why the manifest at `path` does not describe version `id`, if it does not.
+fn manifest_problem(id: i64, path: &Path) -> Option<String> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some("is missing".into()),
+        Err(e) => return Some(format!("cannot be read: {e}")),
+    };
+    let json: serde_json::Value = match serde_json::from_slice(&bytes) {
+        Ok(j) => j,
+        Err(e) => return Some(format!("is not valid JSON: {e}")),
+    };
+    match json["version"]["id"].as_i64() {
+        Some(found) if found == id => None,
+        Some(found) => Some(format!("belongs to version {found}")),
+        None => Some("has no version id".into()),
+    }
+}
+
+impl Store {
+    /// `db backup`: a consistent copy of the live database at `to` (never overwritten), taken
+    /// with the online backup API so publishers can keep writing. Returns its size.
+    pub fn backup(&self, to: &Path) -> Result<i64> {
+        backup_conn(&self.conn, &self.path, to)
+    }
+
+    /// `db restore` (project_admin or above): checks `from` (integrity, foreign keys, schema
+    /// not newer, a project inside), copies it to a temp file, keeps the current database
+    /// beside the live one (`<db>.pre-restore-<time>`), then replaces the live content through
+    /// the backup API in one SQLite transaction. Renaming over a live WAL database would let
+    /// the old `-wal` file replay onto the new one; this way other processes simply wait and
+    /// then see the restored data, and any failure leaves the live database untouched.
+    pub fn restore(&mut self, actor: &Actor, from: &Path) -> Result<RestoreReport> {
+        // Read the role without registering anyone: a refused restore writes nothing.
+        let role = self.role_of(&actor.user)?;
+        require(actor, role, Role::ProjectAdmin, "restoring the database")?;
+        let src = Connection::open_with_flags(from, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .db(from)?;
+        verify(&src, from)?;
+        let version = schema::check_not_newer(&src, from)?;
+        let has_project: bool = version > 0
+            && src
+                .query_row("SELECT count(*) > 0 FROM projects", [], |r| r.get(0))
+                .db(from)?;
+        if !has_project {
+            return Err(StoreError::NoProject(from.to_path_buf()));
+        }
+        let dir = match self.path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let staged = tempfile::Builder::new()
+            .prefix(".shotline-restore-")
+            .suffix(".db")
+            .tempfile_in(&dir)
+            .io(&dir)?;
+        {
+            let mut dst = Connection::open(staged.path()).db(staged.path())?;
+            Backup::new(&src, &mut dst)
+                .and_then(|b| copy_all(&b))
+                .db(from)?;
+            verify(&dst, staged.path())?;
+        }
+        drop(src);
+        let stamp = crate::time::now().replace([':', '.'], "");
+        let previous = dir.join(format!(
+            "{}.pre-restore-{stamp}",
+            self.path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "shotline.db".into())
+        ));
+        backup_conn(&self.conn, &self.path, &previous)?;
+        {
+            let staged_conn = Connection::open_with_flags(
+                staged.path(),
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )
+            .db(staged.path())?;
+            Backup::new(&staged_conn, &mut self.conn)
+                .and_then(|b| copy_all(&b))
+                .db(&self.path)?;
+        }
+        drop(staged);
+        schema::migrate(&mut self.conn, &self.path)?;
+        self.project = crate::store::load_project(&self.conn, &self.path)?;
+        let path = self.path.clone();
+        let tx = self.write_tx()?;
+        event(
+            &tx,
+            &path,
+            actor,
+            "db.restore",
+            "db",
+            None,
+            &path.to_string_lossy(),
+            &json!({"from": from.to_string_lossy(), "previous": previous.to_string_lossy()}),
+        )?;
+        tx.commit().db(&path)?;
+        Ok(RestoreReport {
+            from: from.to_string_lossy().into_owned(),
+            database: path.to_string_lossy().into_owned(),
+            previous: previous.to_string_lossy().into_owned(),
+        })
+    }
+
+    /// `db check`: integrity, foreign keys, orphans, sizes. Reads only.
+    pub fn check(&self) -> Result<CheckReport> {
+        let p = &self.path;
+        let c = &self.conn;
+        let mut orphans = Vec::new();
+        for (kind, table) in [("shot", "shots"), ("asset", "assets")] {
+            let sql = format!(
+                "SELECT code FROM items WHERE kind = '{kind}' AND id NOT IN (SELECT item_id FROM {table})"
+            );
+            let mut st = c.prepare(&sql).db(p)?;
+            for code in st.query_map([], |r| r.get::<_, String>(0)).db(p)? {
+                orphans.push(format!("{kind} {} has no {kind} data", code.db(p)?));
+            }
+        }
+        let mut st = c
+            .prepare(
+                "SELECT v.id, v.manifest FROM versions v WHERE v.published = 1 AND v.manifest IS NOT NULL",
+            )
+            .db(p)?;
+        for row in st
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .db(p)?
+        {
+            let (id, manifest) = row.db(p)?;
+            if let Some(problem) = manifest_problem(id, Path::new(&manifest)) {
+                orphans.push(format!("version {id}: manifest {manifest} {problem}"));
+            }
+        }
+        let unused: i64 = c
+            .query_row(
+                "SELECT count(*) FROM file_sequences WHERE id NOT IN (SELECT files_id FROM versions)",
+                [],
+                |r| r.get(0),
+            )
+            .db(p)?;
+        let page_size: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0)).db(p)?;
+        let free: i64 = c
+            .query_row("PRAGMA freelist_count", [], |r| r.get(0))
+            .db(p)?;
+        let mut rows = Vec::new();
+        for t in [
+            "projects",
+            "users",
+            "sequences",
+            "asset_groups",
+            "items",
+            "shots",
+            "assets",
+            "steps",
+            "status",
+            "file_sequences",
+            "versions",
+            "dependencies",
+            "tags",
+            "version_tags",
+            "ratings",
+            "locks",
+            "events",
+        ] {
+            let n: i64 = c
+                .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+                .db(p)?;
+            rows.push((t.to_string(), n));
+        }
+        let size = |path: PathBuf| std::fs::metadata(path).map(|m| m.len() as i64).unwrap_or(0);
+        let mut wal = p.clone().into_os_string();
+        wal.push("-wal");
+        Ok(CheckReport {
+            path: p.to_string_lossy().into_owned(),
+            schema_version: schema::current_version(c, p)?,
+            integrity: integrity(c, p)?,
+            foreign_keys: foreign_keys(c, p)?,
+            orphans,
+            unused_file_sequences: unused,
+            db_bytes: size(p.clone()),
+            wal_bytes: size(PathBuf::from(wal)),
+            free_bytes: free * page_size,
+            rows,
+        })
+    }
+}

@@ -1,0 +1,202 @@
+//! Task status (item × step): state, assignee, completion, with the approval rules.
+
+use rusqlite::{params, OptionalExtension};
+use serde_json::json;
+
+use crate::actor::Actor;
+use crate::error::{Result, SqlContext, StoreError};
+use crate::model::{ItemKind, ItemRef, Role, State, Status, StatusChange};
+use crate::store::{acting_user, ensure_user, event, require, Store};
+
+const SELECT_STATUS: &str = "SELECT i.kind, i.code, s.code, t.state, a.name, t.completion,
+        t.updated_at, u.name
+   FROM status t JOIN items i ON i.id = t.item_id JOIN steps s ON s.id = t.step_id
+   LEFT JOIN users a ON a.id = t.assignee_id JOIN users u ON u.id = t.updated_by";
+
+/// A status row as read, before its text columns are parsed into enums.
+type RawStatus = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    String,
+    String,
+);
+
+fn row_to_status(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawStatus> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+    ))
+}
+
+fn to_status(t: RawStatus) -> Result<Status> {
+    Ok(Status {
+        item: ItemRef {
+            kind: t.0.parse()?,
+            code: t.1,
+        },
+        step: t.2,
+        state: t.3.parse()?,
+        assignee: t.4,
+        completion: t.5,
+        updated_at: t.6,
+        updated_by: t.7,
+    })
+}
+
+impl Store {
+    /// Changes a task's status. Rules (the approval workflow):
+    /// - anyone may set TODO, WIP or REVIEW, the assignee and the completion;
+    /// - APPROVED, RETAKE, FINAL and OMIT are decisions: setting one, or moving a task out of
+    ///   one, needs lead or above;
+    /// - FINAL needs the task to be APPROVED first.
+    pub fn set_status(&mut self, actor: &Actor, change: &StatusChange) -> Result<Status> {
+        if let Some(c) = change.completion {
+            if !(0..=100).contains(&c) {
+                return Err(StoreError::Invalid {
+                    what: "completion",
+                    value: c.to_string(),
+                    expected: "0 to 100".into(),
+                });
+            }
+        }
+        let (project, path) = (self.project.id, self.path.clone());
+        let tx = self.write_tx()?;
+        let (user_id, role) = acting_user(&tx, &path, actor)?;
+        let item_id: i64 = tx
+            .query_row(
+                "SELECT id FROM items WHERE project_id = ?1 AND kind = ?2 AND code = ?3",
+                params![project, change.item.kind.as_str(), change.item.code],
+                |r| r.get(0),
+            )
+            .optional()
+            .db(&path)?
+            .ok_or_else(|| StoreError::NotFound {
+                kind: kind_name(change.item.kind),
+                name: change.item.code.clone(),
+            })?;
+        let step_id: i64 = tx
+            .query_row(
+                "SELECT id FROM steps WHERE project_id = ?1 AND kind = ?2 AND code = ?3",
+                params![project, change.item.kind.as_str(), change.step],
+                |r| r.get(0),
+            )
+            .optional()
+            .db(&path)?
+            .ok_or_else(|| StoreError::NotFound {
+                kind: if change.item.kind == ItemKind::Shot {
+                    "shot step"
+                } else {
+                    "asset step"
+                },
+                name: change.step.clone(),
+            })?;
+        let current: Option<(String, Option<i64>, i64)> = tx
+            .query_row(
+                "SELECT state, assignee_id, completion FROM status WHERE item_id = ?1 AND step_id = ?2",
+                params![item_id, step_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .db(&path)?;
+        let old_state: State = match &current {
+            Some((s, _, _)) => s.parse()?,
+            None => State::Todo,
+        };
+        let new_state = change.state.unwrap_or(old_state);
+        if new_state != old_state {
+            if new_state.is_decision() || old_state.is_decision() {
+                require(
+                    actor,
+                    role,
+                    Role::Lead,
+                    &format!("changing {old_state} to {new_state}"),
+                )?;
+            }
+            if new_state == State::Final && old_state != State::Approved {
+                return Err(StoreError::Invalid {
+                    what: "state change",
+                    value: format!("{old_state} -> FINAL"),
+                    expected: "APPROVED before FINAL".into(),
+                });
+            }
+        }
+        let assignee_id = match &change.assignee {
+            Some(name) if name.is_empty() => None,
+            Some(name) => Some(ensure_user(&tx, &path, actor, name)?),
+            None => current.as_ref().and_then(|c| c.1),
+        };
+        let completion = change
+            .completion
+            .or(current.as_ref().map(|c| c.2))
+            .unwrap_or(0);
+        tx.execute(
+            "INSERT INTO status (item_id, item_kind, step_id, state, assignee_id, completion, updated_at, updated_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (item_id, step_id) DO UPDATE SET state = excluded.state,
+               assignee_id = excluded.assignee_id, completion = excluded.completion,
+               updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+            params![
+                item_id,
+                change.item.kind.as_str(),
+                step_id,
+                new_state.as_str(),
+                assignee_id,
+                completion,
+                crate::time::now(),
+                user_id
+            ],
+        )
+        .db(&path)?;
+        event(
+            &tx,
+            &path,
+            actor,
+            "status.set",
+            "status",
+            Some(item_id),
+            &format!("{} {}", change.item.code, change.step),
+            &json!({"state": [old_state, new_state], "assignee": change.assignee,
+                    "completion": completion, "comment": change.comment}),
+        )?;
+        let sql = format!("{SELECT_STATUS} WHERE t.item_id = ?1 AND t.step_id = ?2");
+        let row = tx
+            .query_row(&sql, params![item_id, step_id], row_to_status)
+            .db(&path)?;
+        tx.commit().db(&path)?;
+        to_status(row)
+    }
+
+    /// Task statuses, by item and step; `item` filters on a code.
+    pub fn statuses(&self, item: Option<&str>) -> Result<Vec<Status>> {
+        let sql = format!(
+            "{SELECT_STATUS} WHERE i.project_id = ?1 AND (?2 IS NULL OR i.code = ?2)
+             ORDER BY i.kind DESC, i.code, s.code"
+        );
+        let mut st = self.conn.prepare(&sql).db(&self.path)?;
+        let rows = st
+            .query_map(params![self.project.id, item], row_to_status)
+            .db(&self.path)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(to_status(r.db(&self.path)?)?);
+        }
+        Ok(out)
+    }
+}
+
+fn kind_name(k: ItemKind) -> &'static str {
+    match k {
+        ItemKind::Shot => "shot",
+        ItemKind::Asset => "asset",
+    }
+}

@@ -1,0 +1,315 @@
+//! [`Store`]: an open tracking database bound to its project, plus the helpers every write
+//! shares (acting user and role, audit events).
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+
+use crate::actor::Actor;
+use crate::error::{Result, SqlContext, StoreError};
+use crate::model::{NewProject, Project, Role};
+use crate::schema;
+
+/// An open tracking database and the project it holds.
+pub struct Store {
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
+    pub(crate) project: Project,
+    pub(crate) read_only: bool,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("project", &self.project.code)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Creates the project in a new (or empty) database file and makes `actor` its admin.
+    /// Refuses a file that already holds a project: `init` must never clobber.
+    pub fn create(path: &Path, project: &NewProject, actor: &Actor) -> Result<Store> {
+        crate::validate::code("project code", &project.code)?;
+        let mut conn = crate::connect(path)?;
+        schema::migrate(&mut conn, path)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .db(path)?;
+        let existing: Option<String> = tx
+            .query_row("SELECT code FROM projects LIMIT 1", [], |r| r.get(0))
+            .optional()
+            .db(path)?;
+        if let Some(code) = existing {
+            return Err(StoreError::Exists {
+                kind: "project database",
+                name: format!("{} ({code})", path.display()),
+            });
+        }
+        let now = crate::time::now();
+        tx.execute(
+            "INSERT INTO projects (code, name, root, fps, width, height, pixel_aspect, start_frame, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                project.code,
+                project.name,
+                project.root,
+                project.fps,
+                project.width,
+                project.height,
+                project.pixel_aspect,
+                project.start_frame,
+                now
+            ],
+        )
+        .map_err(|e| invalid_or_db(e, path, "project", &project.code))?;
+        tx.execute(
+            "INSERT INTO users (name, role, created_at) VALUES (?1, 'admin', ?2)
+             ON CONFLICT (name) DO UPDATE SET role = 'admin'",
+            params![actor.user, now],
+        )
+        .db(path)?;
+        let id = tx.last_insert_rowid();
+        event(
+            &tx,
+            path,
+            actor,
+            "project.create",
+            "project",
+            Some(id),
+            &project.code,
+            &serde_json::json!({"name": project.name, "fps": project.fps,
+                "width": project.width, "height": project.height, "admin": actor.user}),
+        )?;
+        tx.commit().db(path)?;
+        let project = load_project(&conn, path)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            project,
+            read_only: false,
+        })
+    }
+
+    /// Opens an existing project database for reading and writing, applying pending
+    /// migrations. A newer schema is refused.
+    pub fn open(path: &Path, busy_timeout_ms: u64) -> Result<Store> {
+        let mut conn = crate::db::connect_existing(path, busy_timeout_ms, false)?;
+        schema::migrate(&mut conn, path)?;
+        let project = load_project(&conn, path)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            project,
+            read_only: false,
+        })
+    }
+
+    /// Opens an existing project database for reading only: nothing is written, not even a
+    /// migration (an older schema is reported instead).
+    pub fn open_read_only(path: &Path, busy_timeout_ms: u64) -> Result<Store> {
+        let conn = crate::db::connect_existing(path, busy_timeout_ms, true)?;
+        let found = schema::check_not_newer(&conn, path)?;
+        if found < schema::SCHEMA_VERSION {
+            return Err(StoreError::Invalid {
+                what: "schema version",
+                value: found.to_string(),
+                expected: format!(
+                    "{}; run `shotline db migrate` (or any write command) first",
+                    schema::SCHEMA_VERSION
+                ),
+            });
+        }
+        let project = load_project(&conn, path)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            project,
+            read_only: true,
+        })
+    }
+
+    /// The project this database holds.
+    pub fn project(&self) -> &Project {
+        &self.project
+    }
+
+    /// True when opened with [`Store::open_read_only`].
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the open file.
+    pub fn schema_version(&self) -> Result<i64> {
+        schema::current_version(&self.conn, &self.path)
+    }
+
+    /// Starts the one write transaction of an operation. IMMEDIATE takes the write lock up
+    /// front, so the reads that decide (next version number, current state) cannot go stale.
+    pub(crate) fn write_tx(&mut self) -> Result<Transaction<'_>> {
+        self.conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .db(&self.path)
+    }
+}
+
+pub(crate) fn load_project(conn: &Connection, path: &Path) -> Result<Project> {
+    conn.query_row(
+        "SELECT id, code, name, root, fps, width, height, pixel_aspect, start_frame, created_at
+         FROM projects ORDER BY id LIMIT 1",
+        [],
+        |r| {
+            Ok(Project {
+                id: r.get(0)?,
+                code: r.get(1)?,
+                name: r.get(2)?,
+                root: r.get(3)?,
+                fps: r.get(4)?,
+                width: r.get(5)?,
+                height: r.get(6)?,
+                pixel_aspect: r.get(7)?,
+                start_frame: r.get(8)?,
+                created_at: r.get(9)?,
+            })
+        },
+    )
+    .optional()
+    .db(path)?
+    .ok_or_else(|| StoreError::NoProject(path.to_path_buf()))
+}
+
+/// The acting user's id and role, registering an unknown user as `standard` (with an event) so
+/// artists can publish without set-up while approvals stay with leads.
+pub(crate) fn acting_user(conn: &Connection, path: &Path, actor: &Actor) -> Result<(i64, Role)> {
+    if let Some((id, role)) = conn
+        .query_row(
+            "SELECT id, role FROM users WHERE name = ?1",
+            [&actor.user],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+        )
+        .optional()
+        .db(path)?
+    {
+        return Ok((id, role.parse()?));
+    }
+    let id = ensure_user(conn, path, actor, &actor.user)?;
+    Ok((id, Role::Standard))
+}
+
+/// A user's id by name, creating them as `standard` when unknown (assignees, authors).
+pub(crate) fn ensure_user(
+    conn: &Connection,
+    path: &Path,
+    actor: &Actor,
+    name: &str,
+) -> Result<i64> {
+    crate::validate::user_name(name)?;
+    if let Some(id) = conn
+        .query_row("SELECT id FROM users WHERE name = ?1", [name], |r| r.get(0))
+        .optional()
+        .db(path)?
+    {
+        return Ok(id);
+    }
+    conn.execute(
+        "INSERT INTO users (name, role, created_at) VALUES (?1, 'standard', ?2)",
+        params![name, crate::time::now()],
+    )
+    .db(path)?;
+    let id = conn.last_insert_rowid();
+    event(
+        conn,
+        path,
+        actor,
+        "user.create",
+        "user",
+        Some(id),
+        name,
+        &serde_json::json!({"role": "standard", "auto": true}),
+    )?;
+    Ok(id)
+}
+
+/// Fails with [`StoreError::Forbidden`] unless `role` is at least `needed`.
+pub(crate) fn require(actor: &Actor, role: Role, needed: Role, action: &str) -> Result<()> {
+    if role >= needed {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden {
+            user: actor.user.clone(),
+            role: role.to_string(),
+            action: action.to_string(),
+            needed: needed.to_string(),
+        })
+    }
+}
+
+/// Appends one audit event (inside the caller's transaction, so the trail and the change commit
+/// or fail together).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn event(
+    conn: &Connection,
+    path: &Path,
+    actor: &Actor,
+    action: &str,
+    entity_kind: &str,
+    entity_id: Option<i64>,
+    entity: &str,
+    details: &serde_json::Value,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO events (at, user, host, action, entity_kind, entity_id, entity, details)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            crate::time::now(),
+            actor.user,
+            actor.host,
+            action,
+            entity_kind,
+            entity_id,
+            entity,
+            details.to_string()
+        ])
+    })
+    .db(path)?;
+    Ok(())
+}
+
+/// Turns a CHECK/UNIQUE violation into a user-facing message about `value`; other errors stay
+/// database errors.
+pub(crate) fn invalid_or_db(
+    e: rusqlite::Error,
+    path: &Path,
+    what: &'static str,
+    value: &str,
+) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) => {
+            let msg = e.to_string();
+            if msg.contains("UNIQUE") {
+                StoreError::Exists {
+                    kind: what,
+                    name: value.to_string(),
+                }
+            } else {
+                StoreError::Invalid {
+                    what,
+                    value: value.to_string(),
+                    expected: format!("values the schema accepts ({msg})"),
+                }
+            }
+        }
+        _ => StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source: e,
+        },
+    }
+}

@@ -1,0 +1,405 @@
+//! Behaviour tests of the store through its public API.
+
+use std::path::{Path, PathBuf};
+
+use crate::*;
+
+fn project() -> NewProject {
+    NewProject {
+        code: "DEMO".into(),
+        name: "Demo".into(),
+        root: "/proj".into(),
+        fps: 24.0,
+        width: 1920,
+        height: 1080,
+        pixel_aspect: 1.0,
+        start_frame: 1001,
+    }
+}
+
+fn setup() -> (tempfile::TempDir, PathBuf, Store, Actor) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(".shotline/shotline.db");
+    let boss = Actor::named("boss");
+    let mut s = Store::create(&path, &project(), &boss).unwrap();
+    s.add_step(&boss, "COMP", ItemKind::Shot, "Compositing")
+        .unwrap();
+    s.add_step(&boss, "MOD", ItemKind::Asset, "Modeling")
+        .unwrap();
+    let shots: Vec<NewShot> = ["SH010", "SH020"]
+        .iter()
+        .map(|c| NewShot {
+            code: c.to_string(),
+            fields: ShotFields {
+                frame_in: Some(1001),
+                frame_out: Some(1100),
+                ..Default::default()
+            },
+        })
+        .collect();
+    s.write_shots(&boss, &shots, ShotWrite::Create).unwrap();
+    (dir, path, s, boss)
+}
+
+fn nv(dir: &Path, shot: &str, step: &str) -> NewVersion {
+    NewVersion {
+        item: ItemRef::shot(shot),
+        step: step.into(),
+        resource: String::new(),
+        state: State::Wip,
+        files: Files {
+            dir: dir.to_string_lossy().into_owned(),
+            pattern: "comp.####.exr".into(),
+            first_frame: Some(1001),
+            last_frame: Some(1100),
+            frame_range: "1001-1100".into(),
+            bytes: 100,
+            file_count: 100,
+            ..Default::default()
+        },
+        comment: "c".into(),
+        source: "publish".into(),
+        uses: vec![],
+        tags: vec![],
+    }
+}
+
+#[test]
+fn create_refuses_existing_project() {
+    let (_d, path, _s, boss) = setup();
+    let e = Store::create(&path, &project(), &boss).unwrap_err();
+    assert!(matches!(e, StoreError::Exists { .. }), "{e}");
+}
+
+#[test]
+fn batch_numbers_per_item_step_resource() {
+    let (d, _p, mut s, boss) = setup();
+    let mut batch = vec![nv(d.path(), "SH010", "COMP"); 3];
+    batch.push(nv(d.path(), "SH020", "COMP"));
+    let mut bg = nv(d.path(), "SH010", "COMP");
+    bg.resource = "BG".into();
+    batch.push(bg);
+    let out = s.register_versions(&boss, &batch).unwrap();
+    let nums: Vec<i64> = out.iter().map(|v| v.number).collect();
+    assert_eq!(nums, [1, 2, 3, 1, 1]);
+    let again = s.register_versions(&boss, &batch[..1]).unwrap();
+    assert_eq!(again[0].number, 4);
+    let latest = s
+        .versions(&VersionQuery {
+            latest: true,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(latest.len(), 3);
+    let v = s.version(again[0].id).unwrap();
+    assert_eq!(v.number, 4);
+    assert_eq!(v.author, "boss");
+    assert_eq!(v.files.frame_range, "1001-1100");
+}
+
+#[test]
+fn a_bad_row_fails_the_whole_batch() {
+    let (d, _p, mut s, boss) = setup();
+    let batch = vec![nv(d.path(), "SH010", "COMP"), nv(d.path(), "SH999", "COMP")];
+    let e = s.register_versions(&boss, &batch).unwrap_err();
+    assert!(e.to_string().contains("SH999"), "{e}");
+    assert!(s.versions(&VersionQuery::default()).unwrap().is_empty());
+    // A shot step on an asset is refused too.
+    let mut wrong = nv(d.path(), "SH010", "MOD");
+    wrong.item = ItemRef::shot("SH010");
+    assert!(s.register_versions(&boss, &[wrong]).is_err());
+}
+
+#[test]
+fn uses_and_tags_are_recorded() {
+    let (d, _p, mut s, boss) = setup();
+    let base = s
+        .register_versions(&boss, &[nv(d.path(), "SH010", "COMP")])
+        .unwrap();
+    let mut v = nv(d.path(), "SH020", "COMP");
+    v.uses = vec![base[0].id];
+    v.tags = vec!["hero".into()];
+    let out = s.register_versions(&boss, &[v.clone()]).unwrap();
+    let got = s.version(out[0].id).unwrap();
+    assert_eq!(got.uses, [base[0].id]);
+    assert_eq!(got.tags, ["hero"]);
+    assert_eq!(s.used_by(base[0].id).unwrap(), [out[0].id]);
+    v.uses = vec![9999];
+    assert!(s
+        .register_versions(&boss, &[v])
+        .unwrap_err()
+        .to_string()
+        .contains("9999"));
+}
+
+#[test]
+fn roles_gate_structure_and_approvals() {
+    let (d, _p, mut s, _boss) = setup();
+    let artist = Actor::named("ana");
+    let e = s.add_step(&artist, "LGT", ItemKind::Shot, "").unwrap_err();
+    assert!(matches!(e, StoreError::Forbidden { .. }), "{e}");
+    // Artists publish WIP, not APPROVED.
+    s.register_versions(&artist, &[nv(d.path(), "SH010", "COMP")])
+        .unwrap();
+    let mut appr = nv(d.path(), "SH010", "COMP");
+    appr.state = State::Approved;
+    assert!(s.register_versions(&artist, &[appr]).is_err());
+    let change = |state| StatusChange {
+        item: ItemRef::shot("SH010"),
+        step: "COMP".into(),
+        state: Some(state),
+        assignee: Some("ana".into()),
+        completion: Some(50),
+        comment: String::new(),
+    };
+    assert_eq!(
+        s.set_status(&artist, &change(State::Review)).unwrap().state,
+        State::Review
+    );
+    let e = s.set_status(&artist, &change(State::Approved)).unwrap_err();
+    assert!(e.to_string().contains("needs lead"), "{e}");
+    let boss = Actor::named("boss");
+    s.set_role(&boss, "lea", Role::Lead).unwrap();
+    let lead = Actor::named("lea");
+    // FINAL only after APPROVED.
+    assert!(s.set_status(&lead, &change(State::Final)).is_err());
+    s.set_status(&lead, &change(State::Approved)).unwrap();
+    // An artist cannot undo an approval.
+    assert!(s.set_status(&artist, &change(State::Wip)).is_err());
+    let st = s.set_status(&lead, &change(State::Final)).unwrap();
+    assert_eq!((st.state, st.updated_by.as_str()), (State::Final, "lea"));
+    // The last admin cannot be demoted; a lead cannot grant roles.
+    assert!(s.set_role(&boss, "boss", Role::Lead).is_err());
+    assert!(s.set_role(&lead, "ana", Role::Lead).is_err());
+}
+
+#[test]
+fn events_record_every_change() {
+    let (d, _p, mut s, boss) = setup();
+    s.register_versions(&boss, &[nv(d.path(), "SH010", "COMP")])
+        .unwrap();
+    let ev = s.events(&EventQuery::default()).unwrap();
+    let actions: Vec<&str> = ev.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "project.create",
+            "step.create",
+            "step.create",
+            "shot.create",
+            "shot.create",
+            "version.publish"
+        ]
+    );
+    let only = s
+        .events(&EventQuery {
+            entity: Some("SH010".into()),
+            action: Some("version.".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(only.len(), 1);
+    assert_eq!(only[0].entity, "SH010 COMP v001");
+    let future = s
+        .events(&EventQuery {
+            since: Some("2999-01-01T00:00:00.000000Z".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(future.is_empty());
+}
+
+#[test]
+fn shot_upsert_and_diff() {
+    let (_d, _p, mut s, boss) = setup();
+    let rows = vec![
+        NewShot {
+            code: "SH010".into(),
+            fields: ShotFields {
+                frame_out: Some(1200),
+                sequence: Some("SQ01".into()),
+                ..Default::default()
+            },
+        },
+        NewShot {
+            code: "SH020".into(),
+            fields: ShotFields::default(),
+        },
+        NewShot {
+            code: "SH030".into(),
+            fields: ShotFields::default(),
+        },
+    ];
+    let sum = s.write_shots(&boss, &rows, ShotWrite::Upsert).unwrap();
+    assert_eq!(sum.created, ["SH030"]);
+    assert_eq!(sum.updated, ["SH010"]);
+    assert_eq!(sum.unchanged, ["SH020"]);
+    let sh = s.shot("SH010").unwrap();
+    assert_eq!((sh.frame_out, sh.sequence.as_deref()), (1200, Some("SQ01")));
+    assert_eq!(s.shots(Some("SQ01")).unwrap().len(), 1);
+    // Inverted range rejected, nothing written.
+    let bad = NewShot {
+        code: "SH010".into(),
+        fields: ShotFields {
+            frame_in: Some(2000),
+            ..Default::default()
+        },
+    };
+    assert!(s.write_shots(&boss, &[bad], ShotWrite::Update).is_err());
+    assert_eq!(s.shot("SH010").unwrap().frame_in, 1001);
+}
+
+#[test]
+fn publish_writes_manifest_and_never_overwrites() {
+    let (d, _p, mut s, boss) = setup();
+    let v = s.publish(&boss, nv(d.path(), "SH010", "COMP")).unwrap();
+    let m = manifest_path(&v);
+    assert_eq!(m.file_name().unwrap(), "SH010_COMP_v001.publish.json");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&m).unwrap()).unwrap();
+    assert_eq!(json["version"]["number"], 1);
+    assert_eq!(json["shotline_manifest"], 1);
+    // A manifest already at v002's name (published before a restore): the number is skipped,
+    // the file untouched.
+    std::fs::write(d.path().join("SH010_COMP_v002.publish.json"), "mine").unwrap();
+    let v3 = s.publish(&boss, nv(d.path(), "SH010", "COMP")).unwrap();
+    assert_eq!(v3.number, 3);
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("SH010_COMP_v002.publish.json")).unwrap(),
+        "mine"
+    );
+    // If the manifest cannot be written (a dangling link holds its name), the version is
+    // recorded, the error says so, and db check reports it.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(
+            d.path().join("nowhere"),
+            d.path().join("SH010_COMP_v004.publish.json"),
+        )
+        .unwrap();
+        let e = s.publish(&boss, nv(d.path(), "SH010", "COMP")).unwrap_err();
+        assert!(e.to_string().contains("was recorded"), "{e}");
+        assert_eq!(s.versions(&VersionQuery::default()).unwrap().len(), 3);
+        let c = s.check().unwrap();
+        assert!(c.orphans.iter().any(|o| o.contains("v004")), "{c:?}");
+    }
+}
+
+#[test]
+fn backup_restore_and_check() {
+    let (d, path, mut s, boss) = setup();
+    s.publish(&boss, nv(d.path(), "SH010", "COMP")).unwrap();
+    let bak = d.path().join("backup.db");
+    s.backup(&bak).unwrap();
+    assert!(s.backup(&bak).is_err(), "backup must not overwrite");
+    s.publish(&boss, nv(d.path(), "SH010", "COMP")).unwrap();
+    assert_eq!(s.versions(&VersionQuery::default()).unwrap().len(), 2);
+    // A corrupt backup is refused and the live DB is untouched.
+    let junk = d.path().join("junk.db");
+    std::fs::write(&junk, b"not a database at all, definitely not").unwrap();
+    assert!(s.restore(&boss, &junk).is_err());
+    assert_eq!(s.versions(&VersionQuery::default()).unwrap().len(), 2);
+    // An artist may not restore.
+    assert!(s.restore(&Actor::named("ana"), &bak).is_err());
+    let r = s.restore(&boss, &bak).unwrap();
+    assert!(Path::new(&r.previous).is_file());
+    assert_eq!(s.versions(&VersionQuery::default()).unwrap().len(), 1);
+    // Other connections see the restored content.
+    let other = Store::open_read_only(&path, 1000).unwrap();
+    assert_eq!(other.versions(&VersionQuery::default()).unwrap().len(), 1);
+    let c = other.check().unwrap();
+    assert!(!c.has_problems(), "{c:?}");
+    // Remove a manifest: check reports it.
+    std::fs::remove_file(d.path().join("SH010_COMP_v001.publish.json")).unwrap();
+    assert!(other.check().unwrap().has_problems());
+}
+
+#[test]
+fn locks_exclude_others_until_expiry() {
+    let (_d, _p, mut s, boss) = setup();
+    let mut other = boss.clone();
+    other.pid += 1;
+    s.acquire_lock(&boss, "shot/SH010/COMP", 60).unwrap();
+    let e = s.acquire_lock(&other, "shot/SH010/COMP", 60).unwrap_err();
+    assert!(matches!(e, StoreError::Locked { .. }), "{e}");
+    s.acquire_lock(&boss, "shot/SH010/COMP", 60).unwrap();
+    assert!(s.release_lock(&boss, "shot/SH010/COMP").unwrap());
+    s.acquire_lock(&other, "shot/SH010/COMP", 60).unwrap();
+    assert_eq!(s.locks().unwrap()[0].owner, other.owner());
+}
+
+#[test]
+fn concurrent_writers_get_distinct_numbers() {
+    let (d, path, _s, _boss) = setup();
+    let dir = d.path().to_path_buf();
+    let handles: Vec<_> = (0..6)
+        .map(|i| {
+            let (path, dir) = (path.clone(), dir.clone());
+            std::thread::spawn(move || {
+                let mut s = Store::open(&path, 30_000).unwrap();
+                let a = Actor::named(&format!("w{i}"));
+                (0..10)
+                    .map(|_| {
+                        s.register_versions(&a, &[nv(&dir, "SH010", "COMP")])
+                            .unwrap()[0]
+                            .number
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut all: Vec<i64> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    all.sort();
+    assert_eq!(all, (1..=60).collect::<Vec<_>>());
+}
+
+#[test]
+fn published_versions_are_immutable_in_the_schema() {
+    let (d, path, mut s, boss) = setup();
+    s.register_versions(&boss, &[nv(d.path(), "SH010", "COMP")])
+        .unwrap();
+    let c = connect(&path).unwrap();
+    assert!(c.execute("UPDATE versions SET number = 7", []).is_err());
+    assert!(c.execute("DELETE FROM versions", []).is_err());
+    assert!(c
+        .execute("UPDATE versions SET state = 'REVIEW'", [])
+        .is_ok());
+    // Duplicate numbers are impossible even through raw SQL.
+    let dup = c.execute(
+        "INSERT INTO versions (item_id, item_kind, step_id, resource, number, state, files_id, author_id, created_at)
+         SELECT item_id, item_kind, step_id, resource, number, state, files_id, author_id, created_at FROM versions",
+        [],
+    );
+    assert!(dup.is_err());
+}
+
+#[test]
+fn backup_is_consistent_while_another_process_writes() {
+    let (d, path, s, _boss) = setup();
+    let dir = d.path().to_path_buf();
+    let writer_path = path.clone();
+    let writer = std::thread::spawn(move || {
+        let mut w = Store::open(&writer_path, 30_000).unwrap();
+        let a = Actor::named("w");
+        for _ in 0..40 {
+            w.register_versions(&a, &[nv(&dir, "SH010", "COMP"), nv(&dir, "SH020", "COMP")])
+                .unwrap();
+        }
+    });
+    let mut sizes = Vec::new();
+    for i in 0..5 {
+        let bak = d.path().join(format!("b{i}.db"));
+        s.backup(&bak).unwrap();
+        let b = Store::open_read_only(&bak, 1000).unwrap();
+        assert!(!b.check().unwrap().has_problems());
+        // Each snapshot holds whole transactions: both shots have the same count.
+        let all = b.versions(&VersionQuery::default()).unwrap();
+        let sh10 = all.iter().filter(|v| v.item.code == "SH010").count();
+        assert_eq!(sh10 * 2, all.len());
+        sizes.push(all.len());
+    }
+    writer.join().unwrap();
+    assert!(sizes.windows(2).all(|w| w[0] <= w[1]), "{sizes:?}");
+}

@@ -1,0 +1,563 @@
+//! Versions: the batch registration used by publish and ingest, and the listing.
+//!
+//! A batch is one IMMEDIATE transaction: everything it needs (items, steps, current highest
+//! numbers, referenced versions, tags) is fetched in a handful of queries up front, never one
+//! query per row, and numbers are taken under the write lock so concurrent publishers can never
+//! get the same number.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection};
+use serde_json::json;
+
+use crate::actor::Actor;
+use crate::error::{Result, SqlContext, StoreError};
+use crate::model::{Files, ItemKind, ItemRef, NewVersion, Role, State, Version, VersionQuery};
+use crate::store::{acting_user, event, require, Store};
+use crate::validate;
+
+const SELECT_VERSIONS: &str = "SELECT v.id, i.kind, i.code, s.code, v.resource, v.number, v.state,
+        f.dir, f.pattern, v.first_frame, v.last_frame, v.frame_range, v.missing_frames,
+        v.width, v.height, v.fps, v.timecode, v.bytes, v.file_count, v.checksum,
+        u.name, v.created_at, v.comment, v.source, v.published, v.manifest,
+        (SELECT group_concat(d.uses_id) FROM dependencies d WHERE d.version_id = v.id),
+        (SELECT group_concat(t.name) FROM version_tags vt JOIN tags t ON t.id = vt.tag_id
+          WHERE vt.version_id = v.id)
+   FROM versions v
+   JOIN items i ON i.id = v.item_id
+   JOIN steps s ON s.id = v.step_id
+   JOIN file_sequences f ON f.id = v.files_id
+   JOIN users u ON u.id = v.author_id";
+
+fn row_to_version(r: &rusqlite::Row<'_>) -> rusqlite::Result<Version> {
+    let kind: String = r.get(1)?;
+    let state: String = r.get(6)?;
+    let bad = |i: usize, s: &str| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            format!("unexpected value {s:?}").into(),
+        )
+    };
+    let uses: Option<String> = r.get(26)?;
+    let tags: Option<String> = r.get(27)?;
+    Ok(Version {
+        id: r.get(0)?,
+        item: ItemRef {
+            kind: kind.parse::<ItemKind>().map_err(|_| bad(1, &kind))?,
+            code: r.get(2)?,
+        },
+        step: r.get(3)?,
+        resource: r.get(4)?,
+        number: r.get(5)?,
+        state: state.parse::<State>().map_err(|_| bad(6, &state))?,
+        files: Files {
+            dir: r.get(7)?,
+            pattern: r.get(8)?,
+            first_frame: r.get(9)?,
+            last_frame: r.get(10)?,
+            frame_range: r.get(11)?,
+            missing_frames: r.get(12)?,
+            width: r.get(13)?,
+            height: r.get(14)?,
+            fps: r.get(15)?,
+            timecode: r.get(16)?,
+            bytes: r.get(17)?,
+            file_count: r.get(18)?,
+            checksum: r.get(19)?,
+        },
+        author: r.get(20)?,
+        created_at: r.get(21)?,
+        comment: r.get(22)?,
+        source: r.get(23)?,
+        published: r.get(24)?,
+        manifest: r.get(25)?,
+        uses: uses
+            .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
+            .unwrap_or_default(),
+        tags: tags
+            .map(|s| s.split(',').map(str::to_string).collect())
+            .unwrap_or_default(),
+    })
+}
+
+/// `SH010 COMP v003` / `SH010 COMP/BG v003`: how events and messages name a version.
+pub fn version_name(item: &str, step: &str, resource: &str, number: i64) -> String {
+    if resource.is_empty() {
+        format!("{item} {step} v{number:03}")
+    } else {
+        format!("{item} {step}/{resource} v{number:03}")
+    }
+}
+
+impl Store {
+    /// Registers a batch of versions in one transaction and returns them with their numbers.
+    /// Registering an APPROVED, FINAL, RETAKE or OMIT version needs lead or above. Any invalid
+    /// row (unknown shot or step, bad resource) fails the whole batch before anything is written.
+    pub fn register_versions(
+        &mut self,
+        actor: &Actor,
+        batch: &[NewVersion],
+    ) -> Result<Vec<Version>> {
+        self.register_with(actor, batch, |_| None)
+    }
+
+    /// [`Store::register_versions`], recording for each version the manifest path chosen by
+    /// `manifest` once its number is known (inside the same transaction).
+    pub(crate) fn register_with(
+        &mut self,
+        actor: &Actor,
+        batch: &[NewVersion],
+        manifest: impl Fn(&Version) -> Option<PathBuf>,
+    ) -> Result<Vec<Version>> {
+        for v in batch {
+            check_new(v)?;
+        }
+        let (project, path) = (self.project.id, self.path.clone());
+        let tx = self.write_tx()?;
+        let (author_id, role) = acting_user(&tx, &path, actor)?;
+        if let Some(v) = batch.iter().find(|v| v.state.is_decision()) {
+            require(
+                actor,
+                role,
+                Role::Lead,
+                &format!("registering a {} version", v.state),
+            )?;
+        }
+        let items = prefetch_items(&tx, &path, project, batch)?;
+        let steps = all_steps(&tx, &path, project)?;
+        let mut keys = Vec::with_capacity(batch.len());
+        for v in batch {
+            let item_id = *items.get(&v.item).ok_or_else(|| StoreError::NotFound {
+                kind: if v.item.kind == ItemKind::Shot {
+                    "shot"
+                } else {
+                    "asset"
+                },
+                name: v.item.code.clone(),
+            })?;
+            let step_id =
+                *steps
+                    .get(&(v.item.kind, v.step.clone()))
+                    .ok_or_else(|| StoreError::NotFound {
+                        kind: if v.item.kind == ItemKind::Shot {
+                            "shot step"
+                        } else {
+                            "asset step"
+                        },
+                        name: v.step.clone(),
+                    })?;
+            keys.push((item_id, step_id, v.resource.clone()));
+        }
+        let mut next = max_numbers(&tx, &path, &keys)?;
+        check_uses(&tx, &path, batch)?;
+        let mut tag_ids = tag_ids(&tx, &path, batch)?;
+        let now = crate::time::now();
+        let mut out = Vec::with_capacity(batch.len());
+        for (v, (item_id, step_id, resource)) in batch.iter().zip(keys) {
+            let n = next
+                .entry((item_id, step_id, resource.clone()))
+                .or_insert(0);
+            *n += 1;
+            let files_id: i64 = tx
+                .prepare_cached(
+                    "INSERT INTO file_sequences (dir, pattern) VALUES (?1, ?2)
+                     ON CONFLICT (dir, pattern) DO UPDATE SET dir = excluded.dir RETURNING id",
+                )
+                .and_then(|mut s| s.query_row(params![v.files.dir, v.files.pattern], |r| r.get(0)))
+                .db(&path)?;
+            let mut version = Version {
+                id: 0,
+                item: v.item.clone(),
+                step: v.step.clone(),
+                resource: resource.clone(),
+                number: *n,
+                state: v.state,
+                files: v.files.clone(),
+                author: actor.user.clone(),
+                created_at: now.clone(),
+                comment: v.comment.clone(),
+                source: v.source.clone(),
+                published: true,
+                manifest: None,
+                uses: v.uses.clone(),
+                tags: v.tags.clone(),
+            };
+            // A manifest already on disk for this number (e.g. published before the database
+            // was restored from an older backup) means the number was used: skip it rather than
+            // issue a second, different v00N.
+            let mut chosen = manifest(&version);
+            while chosen.as_ref().is_some_and(|p| p.exists()) {
+                *n += 1;
+                version.number = *n;
+                chosen = manifest(&version);
+            }
+            let number = version.number;
+            version.manifest = chosen.map(|p| p.to_string_lossy().into_owned());
+            let f = &v.files;
+            version.id = tx
+                .prepare_cached(
+                    "INSERT INTO versions (item_id, item_kind, step_id, resource, number, state, files_id,
+                       first_frame, last_frame, frame_range, missing_frames, width, height, fps, timecode,
+                       bytes, file_count, checksum, author_id, created_at, comment, source, published, manifest)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                       ?18, ?19, ?20, ?21, ?22, 1, ?23) RETURNING id",
+                )
+                .and_then(|mut s| {
+                    s.query_row(
+                        params![
+                            item_id,
+                            v.item.kind.as_str(),
+                            step_id,
+                            resource,
+                            number,
+                            v.state.as_str(),
+                            files_id,
+                            f.first_frame,
+                            f.last_frame,
+                            f.frame_range,
+                            f.missing_frames,
+                            f.width,
+                            f.height,
+                            f.fps,
+                            f.timecode,
+                            f.bytes,
+                            f.file_count,
+                            f.checksum,
+                            author_id,
+                            now,
+                            v.comment,
+                            v.source,
+                            version.manifest
+                        ],
+                        |r| r.get(0),
+                    )
+                })
+                .db(&path)?;
+            for uses in &v.uses {
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO dependencies (version_id, uses_id) VALUES (?1, ?2)",
+                )
+                .and_then(|mut s| s.execute(params![version.id, uses]))
+                .db(&path)?;
+            }
+            for tag in &v.tags {
+                let tag_id = match tag_ids.get(tag) {
+                    Some(id) => *id,
+                    None => {
+                        tx.execute("INSERT INTO tags (name) VALUES (?1)", [tag])
+                            .db(&path)?;
+                        let id = tx.last_insert_rowid();
+                        tag_ids.insert(tag.clone(), id);
+                        id
+                    }
+                };
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO version_tags (version_id, tag_id) VALUES (?1, ?2)",
+                )
+                .and_then(|mut s| s.execute(params![version.id, tag_id]))
+                .db(&path)?;
+            }
+            let action = if v.source == "publish" {
+                "version.publish"
+            } else {
+                "version.register"
+            };
+            event(
+                &tx,
+                &path,
+                actor,
+                action,
+                "version",
+                Some(version.id),
+                &version_name(&v.item.code, &v.step, &resource, number),
+                &json!({"state": v.state, "dir": f.dir, "pattern": f.pattern, "frames": f.frame_range,
+                        "missing": f.missing_frames, "files": f.file_count, "bytes": f.bytes,
+                        "source": v.source, "comment": v.comment, "manifest": version.manifest}),
+            )?;
+            out.push(version);
+        }
+        crate::hooks::pause_at("before-commit");
+        tx.commit().db(&path)?;
+        Ok(out)
+    }
+
+    /// Streams versions matching `q` to `f`, ordered by item, step, resource and number, without
+    /// holding them all in memory (100,000 versions list in well under a second).
+    pub fn versions_each<E: From<StoreError>>(
+        &self,
+        q: &VersionQuery,
+        mut f: impl FnMut(Version) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let mut sql = format!(
+            "{SELECT_VERSIONS} WHERE i.project_id = ?1 AND (?2 IS NULL OR i.kind = ?2)
+               AND (?3 IS NULL OR i.code = ?3) AND (?4 IS NULL OR s.code = ?4)
+               AND (?5 IS NULL OR v.resource = ?5)"
+        );
+        if q.latest {
+            sql.push_str(
+                " AND NOT EXISTS (SELECT 1 FROM versions w WHERE w.item_id = v.item_id
+                   AND w.step_id = v.step_id AND w.resource = v.resource AND w.number > v.number)",
+            );
+        }
+        sql.push_str(" ORDER BY i.kind DESC, i.code, s.code, v.resource, v.number LIMIT ?6");
+        let limit = q.limit.map(|l| l.min(i64::MAX as u64) as i64).unwrap_or(-1);
+        let mut st = self
+            .conn
+            .prepare(&sql)
+            .map_err(|e| E::from(db_err(&self.path, e)))?;
+        let rows = st
+            .query_map(
+                params![
+                    self.project.id,
+                    q.kind.map(|k| k.as_str()),
+                    q.item,
+                    q.step,
+                    q.resource,
+                    limit
+                ],
+                row_to_version,
+            )
+            .map_err(|e| E::from(db_err(&self.path, e)))?;
+        for r in rows {
+            f(r.map_err(|e| E::from(db_err(&self.path, e)))?)?;
+        }
+        Ok(())
+    }
+
+    /// Versions matching `q`, collected.
+    pub fn versions(&self, q: &VersionQuery) -> Result<Vec<Version>> {
+        let mut out = Vec::new();
+        self.versions_each(q, |v| {
+            out.push(v);
+            Ok::<(), StoreError>(())
+        })?;
+        Ok(out)
+    }
+
+    /// One version by id.
+    pub fn version(&self, id: i64) -> Result<Version> {
+        let sql = format!("{SELECT_VERSIONS} WHERE v.id = ?1 AND i.project_id = ?2");
+        let mut st = self.conn.prepare(&sql).db(&self.path)?;
+        let mut rows = st
+            .query_map(params![id, self.project.id], row_to_version)
+            .db(&self.path)?;
+        match rows.next() {
+            Some(v) => v.db(&self.path),
+            None => Err(StoreError::NotFound {
+                kind: "version",
+                name: id.to_string(),
+            }),
+        }
+    }
+
+    /// Versions that use version `id` (reverse dependencies: what is affected by a change).
+    pub fn used_by(&self, id: i64) -> Result<Vec<i64>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT version_id FROM dependencies WHERE uses_id = ?1 ORDER BY version_id")
+            .db(&self.path)?;
+        let rows = st.query_map([id], |r| r.get(0)).db(&self.path)?;
+        rows.collect::<rusqlite::Result<_>>().db(&self.path)
+    }
+
+    /// Records the acting user's 1–5 rating of a version (replacing their previous one).
+    pub fn rate_version(&mut self, actor: &Actor, id: i64, rating: i64) -> Result<()> {
+        if !(1..=5).contains(&rating) {
+            return Err(StoreError::Invalid {
+                what: "rating",
+                value: rating.to_string(),
+                expected: "1 to 5".into(),
+            });
+        }
+        let v = self.version(id)?;
+        let path = self.path.clone();
+        let tx = self.write_tx()?;
+        let (user_id, _) = acting_user(&tx, &path, actor)?;
+        tx.execute(
+            "INSERT INTO ratings (version_id, user_id, rating, rated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (version_id, user_id) DO UPDATE SET rating = excluded.rating, rated_at = excluded.rated_at",
+            params![id, user_id, rating, crate::time::now()],
+        )
+        .db(&path)?;
+        let name = version_name(&v.item.code, &v.step, &v.resource, v.number);
+        event(
+            &tx,
+            &path,
+            actor,
+            "version.rate",
+            "version",
+            Some(id),
+            &name,
+            &json!({"rating": rating}),
+        )?;
+        tx.commit().db(&path)
+    }
+}
+
+fn db_err(path: &Path, e: rusqlite::Error) -> StoreError {
+    StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source: e,
+    }
+}
+
+fn check_new(v: &NewVersion) -> Result<()> {
+    validate::item_code("item code", &v.item.code)?;
+    validate::code("step code", &v.step)?;
+    validate::resource(&v.resource)?;
+    for t in &v.tags {
+        validate::item_code("tag", t)?;
+    }
+    let f = &v.files;
+    if f.dir.is_empty() || f.pattern.is_empty() {
+        return Err(StoreError::Invalid {
+            what: "files",
+            value: format!("{}/{}", f.dir, f.pattern),
+            expected: "a folder and a file pattern".into(),
+        });
+    }
+    if f.bytes < 0 || f.file_count < 0 {
+        return Err(StoreError::Invalid {
+            what: "files",
+            value: format!("{} bytes, {} files", f.bytes, f.file_count),
+            expected: "sizes and counts of 0 or more".into(),
+        });
+    }
+    match (f.first_frame, f.last_frame) {
+        (None, None) => Ok(()),
+        (Some(a), Some(b)) if b >= a => Ok(()),
+        (a, b) => Err(StoreError::Invalid {
+            what: "frame range",
+            value: format!("{a:?}-{b:?}"),
+            expected: "both first and last frame (last ≥ first) or neither".into(),
+        }),
+    }
+}
+
+fn prefetch_items(
+    conn: &Connection,
+    path: &Path,
+    project: i64,
+    batch: &[NewVersion],
+) -> Result<HashMap<ItemRef, i64>> {
+    let wanted: HashSet<(&str, &str)> = batch
+        .iter()
+        .map(|v| (v.item.kind.as_str(), v.item.code.as_str()))
+        .collect();
+    let list = serde_json::to_string(&wanted.into_iter().collect::<Vec<_>>()).unwrap_or_default();
+    let mut st = conn
+        .prepare(
+            "SELECT id, kind, code FROM items WHERE project_id = ?1
+               AND (kind, code) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?2))",
+        )
+        .db(path)?;
+    let rows = st
+        .query_map(params![project, list], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .db(path)?;
+    let mut out = HashMap::new();
+    for r in rows {
+        let (id, kind, code) = r.db(path)?;
+        out.insert(
+            ItemRef {
+                kind: kind.parse()?,
+                code,
+            },
+            id,
+        );
+    }
+    Ok(out)
+}
+
+fn all_steps(
+    conn: &Connection,
+    path: &Path,
+    project: i64,
+) -> Result<HashMap<(ItemKind, String), i64>> {
+    let mut st = conn
+        .prepare("SELECT id, kind, code FROM steps WHERE project_id = ?1")
+        .db(path)?;
+    let rows = st
+        .query_map([project], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .db(path)?;
+    let mut out = HashMap::new();
+    for r in rows {
+        let (id, kind, code) = r.db(path)?;
+        out.insert((kind.parse()?, code), id);
+    }
+    Ok(out)
+}
+
+type Key = (i64, i64, String);
+
+fn max_numbers(conn: &Connection, path: &Path, keys: &[Key]) -> Result<HashMap<Key, i64>> {
+    let distinct: HashSet<&Key> = keys.iter().collect();
+    let list = serde_json::to_string(&distinct.into_iter().collect::<Vec<_>>()).unwrap_or_default();
+    let mut st = conn
+        .prepare(
+            "SELECT item_id, step_id, resource, MAX(number) FROM versions
+              WHERE (item_id, step_id, resource) IN
+                    (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))
+              GROUP BY item_id, step_id, resource",
+        )
+        .db(path)?;
+    let rows = st
+        .query_map([list], |r| {
+            Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?))
+        })
+        .db(path)?;
+    rows.collect::<rusqlite::Result<_>>().db(path)
+}
+
+fn check_uses(conn: &Connection, path: &Path, batch: &[NewVersion]) -> Result<()> {
+    let wanted: HashSet<i64> = batch.iter().flat_map(|v| v.uses.iter().copied()).collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let list = serde_json::to_string(&wanted.iter().collect::<Vec<_>>()).unwrap_or_default();
+    let mut st = conn
+        .prepare("SELECT id FROM versions WHERE id IN (SELECT value FROM json_each(?1))")
+        .db(path)?;
+    let found: HashSet<i64> = st
+        .query_map([list], |r| r.get(0))
+        .db(path)?
+        .collect::<rusqlite::Result<_>>()
+        .db(path)?;
+    let mut missing: Vec<_> = wanted.difference(&found).collect();
+    missing.sort();
+    match missing.first() {
+        Some(id) => Err(StoreError::NotFound {
+            kind: "version (in uses)",
+            name: id.to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
+fn tag_ids(conn: &Connection, path: &Path, batch: &[NewVersion]) -> Result<HashMap<String, i64>> {
+    let wanted: HashSet<&String> = batch.iter().flat_map(|v| v.tags.iter()).collect();
+    if wanted.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let list = serde_json::to_string(&wanted.into_iter().collect::<Vec<_>>()).unwrap_or_default();
+    let mut st = conn
+        .prepare("SELECT name, id FROM tags WHERE name IN (SELECT value FROM json_each(?1))")
+        .db(path)?;
+    let rows = st
+        .query_map([list], |r| Ok((r.get(0)?, r.get(1)?)))
+        .db(path)?;
+    rows.collect::<rusqlite::Result<_>>().db(path)
+}
