@@ -17,13 +17,14 @@ echo "tree: $(find "$TREE" -type f | wc -l) files in $(find "$TREE" -type d | wc
 
 declare -A CMD=(
   [find]="find $TREE -type f"
+  [find_stat]="find $TREE -type f -printf '%s %T@ %p\\n'"
   [ls_R]="$BIN ls -R $TREE"
   [ls_Rl]="$BIN ls -R -l $TREE"
   [ls_R_json]="$BIN ls -R --json $TREE"
   [fileseq]="python3 bench/ls/fileseq_walk.py $TREE"
   [lsseq]="lsseq -R $TREE"
 )
-ORDER=(find ls_R ls_Rl ls_R_json fileseq lsseq)
+ORDER=(find find_stat ls_R ls_Rl ls_R_json fileseq lsseq)
 # Warm the page cache so every tool sees the same (cached) metadata.
 find "$TREE" -type f >/dev/null
 for name in "${ORDER[@]}"; do
@@ -33,13 +34,16 @@ done
 python3 - "$OUT" "${ORDER[@]}" <<'PY'
 import json, sys
 out, names = sys.argv[1], sys.argv[2:]
-best = {n: min(json.load(open(f"{out}/ls-{n}.json"))["results"][0]["times"]) for n in names}
-label = {"find": "find DIR -type f", "ls_R": "shotline ls -R", "ls_Rl": "shotline ls -R -l",
+res = {n: json.load(open(f"{out}/ls-{n}.json"))["results"][0] for n in names}
+best = {n: min(r["times"]) for n, r in res.items()}
+cpu = {n: r["user"] + r["system"] for n, r in res.items()}
+label = {"find": "find DIR -type f", "find_stat": "find DIR -type f -printf (stat)",
+         "ls_R": "shotline ls -R", "ls_Rl": "shotline ls -R -l",
          "ls_R_json": "shotline ls -R --json", "fileseq": "fileseq findSequencesOnDisk loop",
          "lsseq": "lsseq -R"}
-print(f"| command | best of runs (s) | vs find | fileseq / this |")
-print(f"| --- | ---: | ---: | ---: |")
+print("| command | wall s (best) | CPU s (user+sys, mean) | wall vs find | fileseq wall / this |")
+print("| --- | ---: | ---: | ---: | ---: |")
 for n in names:
     t = best[n]
-    print(f"| `{label[n]}` | {t:.3f} | {t / best['find']:.2f}x | {best['fileseq'] / t:.1f}x |")
+    print(f"| `{label[n]}` | {t:.3f} | {cpu[n]:.3f} | {t / best['find']:.2f}x | {best['fileseq'] / t:.1f}x |")
 PY

@@ -7,7 +7,7 @@ import sys
 
 root = sys.argv[1]
 shots = int(sys.argv[2]) if len(sys.argv) > 2 else 200
-marker = os.path.join(root, ".complete")
+marker = root.rstrip("/") + ".complete"
 if os.path.exists(marker):
     sys.exit(0)
 total = 0

@@ -153,7 +153,12 @@ fn clean_sequence_in_every_pattern_style_exits_zero() {
         .timecode(Timecode::parse("00:59:59:23").unwrap())
         .fps(24, 1);
     write_exr_sequence(d.path(), "shot.", 4, 1001..=1005, &spec).unwrap();
-    for pat in ["shot.####.exr", "shot.%04d.exr", "shot.1001-1005#.exr"] {
+    for pat in [
+        "shot.####.exr",
+        "shot.%04d.exr",
+        "shot.1001-1005#.exr",
+        "shot.%04d.exr 1001-1005",
+    ] {
         let (code, lines) = probe_json(d.path(), &[pat]);
         assert_eq!(code, 0, "{pat}: {lines:?}");
         let s = summaries(&lines)[0];

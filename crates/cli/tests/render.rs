@@ -10,8 +10,14 @@ use render_support::*;
 #[test]
 fn crash_is_retried_then_fails_with_the_reason() {
     let p = Project::new();
-    p.script("crash.sh", "echo \"rendering $1\"; echo 'segfault (core dumped)' >&2; exit 3");
-    p.write("job.yaml", "name: crashy\nframes: 1-2\nchunk: 2\nretries: 2\ncommand: ./crash.sh {start}\n");
+    p.script(
+        "crash.sh",
+        "echo \"rendering $1\"; echo 'segfault (core dumped)' >&2; exit 3",
+    );
+    p.write(
+        "job.yaml",
+        "name: crashy\nframes: 1-2\nchunk: 2\nretries: 2\ncommand: ./crash.sh {start}\n",
+    );
     p.cmd()
         .args(["render", "submit", "job.yaml", "--wait"])
         .assert()
@@ -23,30 +29,57 @@ fn crash_is_retried_then_fails_with_the_reason() {
     assert_eq!(t["state"], "failed");
     assert_eq!(t["attempts"], 3, "1 try + 2 retries: {t:#}");
     let msg = t["message"].as_str().unwrap();
-    assert!(msg.contains("exited with code 3") && msg.contains("after 3 attempts"), "{msg}");
+    assert!(
+        msg.contains("exited with code 3") && msg.contains("after 3 attempts"),
+        "{msg}"
+    );
     // One log per attempt, holding the renderer's stdout and stderr.
     for n in 1..=3 {
-        let log = p.path().join(format!(".shotline/render/jobs/1/logs/task-0000.attempt-{n}.log"));
+        let log = p.path().join(format!(
+            ".shotline/render/jobs/1/logs/task-0000.attempt-{n}.log"
+        ));
         let text = std::fs::read_to_string(&log).unwrap();
-        assert!(text.contains("rendering 1") && text.contains("segfault"), "{text}");
+        assert!(
+            text.contains("rendering 1") && text.contains("segfault"),
+            "{text}"
+        );
     }
     // `render status` exits 1 for a failed job; logs prints the last attempt.
-    p.cmd().args(["render", "status", "crashy"]).assert().code(1);
-    p.cmd().args(["render", "logs", "crashy/0"]).assert().success().stdout(predicate::str::contains("segfault"));
+    p.cmd()
+        .args(["render", "status", "crashy"])
+        .assert()
+        .code(1);
+    p.cmd()
+        .args(["render", "logs", "crashy/0"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("segfault"));
 }
 
 #[test]
 fn hang_times_out_and_the_whole_tree_is_killed() {
     let p = Project::new();
     // Ignores SIGTERM (inherited by its child), so only the SIGKILL escalation stops it.
-    p.script("hang.sh", "trap '' TERM\nsleep 600 &\necho $! > child.pid\nwait\nwait");
-    p.write("job.yaml", "name: hang\nframes: 1\ntimeout: 1s\ncommand: [./hang.sh]\n");
-    p.cmd().args(["render", "submit", "job.yaml", "--wait"]).assert().code(1);
+    p.script(
+        "hang.sh",
+        "trap '' TERM\nsleep 600 &\necho $! > child.pid\nwait\nwait",
+    );
+    p.write(
+        "job.yaml",
+        "name: hang\nframes: 1\ntimeout: 1s\ncommand: [./hang.sh]\n",
+    );
+    p.cmd()
+        .args(["render", "submit", "job.yaml", "--wait"])
+        .assert()
+        .code(1);
     let s = p.status("hang");
     let t = task0(&s);
     assert_eq!(t["state"], "failed");
     assert_eq!(t["attempt"]["outcome"], "timeout");
-    assert!(t["message"].as_str().unwrap().contains("timeout of 1s"), "{t:#}");
+    assert!(
+        t["message"].as_str().unwrap().contains("timeout of 1s"),
+        "{t:#}"
+    );
     let child: i64 = p.wait_file("child.pid").parse().unwrap();
     assert!(pid_gone(child), "grandchild {child} survived the timeout");
     assert!(pid_gone(t["attempt"]["pid"].as_i64().unwrap()));
@@ -56,18 +89,27 @@ fn hang_times_out_and_the_whole_tree_is_killed() {
 fn bad_output_fails_verification_after_retry() {
     let p = Project::new();
     // Frame 1 is garbage, frame 2 is never written; exit code 0 all the same.
-    p.script("bad.sh", "mkdir -p out\necho 'not an exr' > out/f.0001.exr\necho 'Saved: out/f.0001.exr'\nexit 0");
+    p.script(
+        "bad.sh",
+        "mkdir -p out\necho 'not an exr' > out/f.0001.exr\necho 'Saved: out/f.0001.exr'\nexit 0",
+    );
     p.write(
         "job.yaml",
         "name: bad\nframes: 1-2\nchunk: 2\nretries: 1\noutput: out/f.%04d.exr\ncommand: [./bad.sh, '{start}', '{end}']\n",
     );
-    p.cmd().args(["render", "submit", "job.yaml", "--wait"]).assert().code(1);
+    p.cmd()
+        .args(["render", "submit", "job.yaml", "--wait"])
+        .assert()
+        .code(1);
     let s = p.status("bad");
     let t = task0(&s);
     assert_eq!(t["attempts"], 2);
     assert_eq!(t["attempt"]["outcome"], "verify_failed");
     let msg = t["message"].as_str().unwrap();
-    assert!(msg.contains("output verification failed for 2 of 2"), "{msg}");
+    assert!(
+        msg.contains("output verification failed for 2 of 2"),
+        "{msg}"
+    );
     assert!(msg.contains("f.0002.exr missing"), "{msg}");
     assert!(msg.contains("f.0001.exr"), "{msg}");
 }
@@ -75,15 +117,35 @@ fn bad_output_fails_verification_after_retry() {
 #[test]
 fn cancel_kills_the_process_tree() {
     let p = Project::new();
-    p.script("long.sh", "sleep 600 &\necho $! > child.pid\necho 10%\nwait");
-    p.write("job.yaml", "name: long\nframes: 1-3\nchunk: 1\ncommand: ./long.sh {start}\n");
-    p.cmd().args(["render", "submit", "job.yaml"]).assert().success();
+    p.script(
+        "long.sh",
+        "sleep 600 &\necho $! > child.pid\necho 10%\nwait",
+    );
+    p.write(
+        "job.yaml",
+        "name: long\nframes: 1-3\nchunk: 1\ncommand: ./long.sh {start}\n",
+    );
+    p.cmd()
+        .args(["render", "submit", "job.yaml"])
+        .assert()
+        .success();
     let worker = p.spawn(&["render", "worker"]);
-    let s = p.wait_for("long", "a running task", |s| s["tasks"]["running"].as_u64() >= Some(1));
+    let s = p.wait_for("long", "a running task", |s| {
+        s["tasks"]["running"].as_u64() >= Some(1)
+    });
     let child: i64 = p.wait_file("child.pid").parse().unwrap();
-    let pids: Vec<i64> = s["task_list"].as_array().unwrap().iter().filter_map(|t| t["attempt"]["pid"].as_i64()).collect();
+    let pids: Vec<i64> = s["task_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["attempt"]["pid"].as_i64())
+        .collect();
     assert!(!pids.is_empty());
-    p.cmd().args(["render", "cancel", "long", "--wait", "--json"]).assert().success().stdout(predicate::str::contains("\"cancelled\""));
+    p.cmd()
+        .args(["render", "cancel", "long", "--wait", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"cancelled\""));
     assert!(pid_gone(child), "sleep {child} survived the cancel");
     for pid in pids {
         assert!(pid_gone(pid), "task process {pid} survived the cancel");
@@ -107,7 +169,10 @@ fn killed_worker_tasks_are_requeued_by_the_next_worker() {
         "if [ -e started ]; then echo second run; exit 0; fi\ntouch started\nsleep 600 &\necho $! > child.pid\nwait",
     );
     p.write("job.yaml", "name: lost\nframes: 1\ncommand: [./once.sh]\n");
-    p.cmd().args(["render", "submit", "job.yaml"]).assert().success();
+    p.cmd()
+        .args(["render", "submit", "job.yaml"])
+        .assert()
+        .success();
     let worker = p.spawn(&["render", "worker"]);
     p.wait_for("lost", "a running task", |s| s["tasks"]["running"] == 1);
     let child: i64 = p.wait_file("child.pid").parse().unwrap();
@@ -120,14 +185,21 @@ fn killed_worker_tasks_are_requeued_by_the_next_worker() {
         .assert()
         .success()
         .stderr(predicate::str::contains("requeued"));
-    assert!(pid_gone(child), "the dead worker's grandchild {child} is still running");
+    assert!(
+        pid_gone(child),
+        "the dead worker's grandchild {child} is still running"
+    );
     let s = p.status("lost");
     assert_eq!(s["state"], "done");
     let t = task0(&s);
     assert_eq!(t["attempts"], 2);
     let task_id = t["id"].as_i64().unwrap();
     assert!(task_id > 0);
-    let logs = p.cmd().args(["render", "logs", "lost/0", "--attempt", "2"]).output().unwrap();
+    let logs = p
+        .cmd()
+        .args(["render", "logs", "lost/0", "--attempt", "2"])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&logs.stdout).contains("second run"));
 }
 
@@ -136,7 +208,10 @@ fn sigterm_requeues_running_tasks_and_sigint_drains() {
     let p = Project::new();
     p.script("slow.sh", "echo $$ > pid.$SHOTLINE_TASK\nsleep 600");
     p.write("job.yaml", "name: slow\nframes: 1\ncommand: [./slow.sh]\n");
-    p.cmd().args(["render", "submit", "job.yaml"]).assert().success();
+    p.cmd()
+        .args(["render", "submit", "job.yaml"])
+        .assert()
+        .success();
     let worker = p.spawn(&["render", "worker", "--json"]);
     p.wait_for("slow", "a running task", |s| s["tasks"]["running"] == 1);
     let pid: i64 = p.wait_file("pid.0").parse().unwrap();
@@ -151,10 +226,22 @@ fn sigterm_requeues_running_tasks_and_sigint_drains() {
     assert_eq!(t["failures"], 0);
 
     // Ctrl-C once: the running task finishes, then the worker exits.
-    p.script("quick.sh", "touch go.$SHOTLINE_TASK\nwhile [ ! -e release ]; do sleep 0.05; done\necho finished");
-    p.cmd().args(["render", "cancel", "slow"]).assert().success();
-    p.write("job2.yaml", "name: drain\nframes: 1\ncommand: [./quick.sh]\n");
-    p.cmd().args(["render", "submit", "job2.yaml"]).assert().success();
+    p.script(
+        "quick.sh",
+        "touch go.$SHOTLINE_TASK\nwhile [ ! -e release ]; do sleep 0.05; done\necho finished",
+    );
+    p.cmd()
+        .args(["render", "cancel", "slow"])
+        .assert()
+        .success();
+    p.write(
+        "job2.yaml",
+        "name: drain\nframes: 1\ncommand: [./quick.sh]\n",
+    );
+    p.cmd()
+        .args(["render", "submit", "job2.yaml"])
+        .assert()
+        .success();
     let worker = p.spawn(&["render", "worker"]);
     p.wait_file_exists("go.0");
     signal(&worker, "INT");
@@ -178,21 +265,45 @@ fn progress_env_placeholders_and_logs() {
         "name: stepped\nframes: 1-9x2\nchunk: 3\ninclude_last: false\nenv: {SHOT: sh010}\nresources: {threads: 1}\n\
          progress: {frame_done: '^Rendered frame'}\ncommand: [./frames.sh, '{start}', '{end}', '{step}', '{threads}']\n",
     );
-    let out = p.cmd().args(["render", "submit", "job.yaml", "--wait", "--json"]).assert().success().get_output().stdout.clone();
-    let events: Vec<serde_json::Value> =
-        String::from_utf8_lossy(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let out = p
+        .cmd()
+        .args(["render", "submit", "job.yaml", "--wait", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(events[0]["event"], "submitted");
     assert_eq!(events.last().unwrap()["event"], "job_summary");
     assert_eq!(events.last().unwrap()["state"], "done");
-    let started: Vec<&str> = events.iter().filter(|e| e["event"] == "task_started").map(|e| e["frames"].as_str().unwrap()).collect();
-    assert_eq!(started, vec!["1-5x2", "7-9x2"], "stepped range renders as stepped chunks");
+    let started: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "task_started")
+        .map(|e| e["frames"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        started,
+        vec!["1-5x2", "7-9x2"],
+        "stepped range renders as stepped chunks"
+    );
     // Progress never reaches 1 from parsing alone, and the unmatched "Finished" lines move nothing.
     for e in events.iter().filter(|e| e["event"] == "task_progress") {
         assert!(e["progress"].as_f64().unwrap() < 1.0, "{e}");
     }
-    let log = p.cmd().args(["render", "logs", "stepped/0"]).output().unwrap();
+    let log = p
+        .cmd()
+        .args(["render", "logs", "stepped/0"])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&log.stdout);
-    assert!(text.contains("range 1-5 step 2 threads 1 gpu=[] shot=sh010"), "{text}");
+    assert!(
+        text.contains("range 1-5 step 2 threads 1 gpu=[] shot=sh010"),
+        "{text}"
+    );
     let s = p.status("stepped");
     assert_eq!(s["frames_done"], 5);
     assert_eq!(s["progress"], 1.0);
@@ -201,32 +312,67 @@ fn progress_env_placeholders_and_logs() {
 #[test]
 fn dependencies_pause_resume_and_retry() {
     let p = Project::new();
-    p.write("a.yaml", "name: a\nframes: 1\ncommand: [sh, -c, 'test -e ok']\n");
-    p.write("b.yaml", "name: b\nframes: 1\nafter: [a]\ncommand: [echo, b]\n");
-    p.cmd().args(["render", "submit", "a.yaml"]).assert().success();
-    p.cmd().args(["render", "submit", "b.yaml"]).assert().success();
+    p.write(
+        "a.yaml",
+        "name: a\nframes: 1\ncommand: [sh, -c, 'test -e ok']\n",
+    );
+    p.write(
+        "b.yaml",
+        "name: b\nframes: 1\nafter: [a]\ncommand: [echo, b]\n",
+    );
+    p.cmd()
+        .args(["render", "submit", "a.yaml"])
+        .assert()
+        .success();
+    p.cmd()
+        .args(["render", "submit", "b.yaml"])
+        .assert()
+        .success();
     assert_eq!(p.status("b")["state"], "blocked");
-    p.cmd().args(["render", "worker", "--until-idle"]).assert().code(1);
+    p.cmd()
+        .args(["render", "worker", "--until-idle"])
+        .assert()
+        .code(1);
     assert_eq!(p.status("a")["state"], "failed");
     let b = p.status("b");
     assert_eq!(b["state"], "failed");
-    assert!(task0(&b)["message"].as_str().unwrap().contains("dependency job 1 (a)"), "{b:#}");
+    assert!(
+        task0(&b)["message"]
+            .as_str()
+            .unwrap()
+            .contains("dependency job 1 (a)"),
+        "{b:#}"
+    );
     // Fix the cause and retry both; b runs after a.
     p.write("ok", "");
     p.cmd().args(["render", "retry", "a"]).assert().success();
-    p.cmd().args(["render", "retry", "b", "--json"]).assert().success().stdout(predicate::str::contains("\"changed\": 1"));
+    p.cmd()
+        .args(["render", "retry", "b", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"changed\": 1"));
     p.cmd().args(["render", "pause", "b"]).assert().success();
-    p.cmd().args(["render", "worker", "--until-idle"]).assert().success();
+    p.cmd()
+        .args(["render", "worker", "--until-idle"])
+        .assert()
+        .success();
     assert_eq!(p.status("a")["state"], "done");
     assert_eq!(p.status("b")["state"], "paused");
     p.cmd().args(["render", "resume", "b"]).assert().success();
-    p.cmd().args(["render", "worker", "--until-idle"]).assert().success();
+    p.cmd()
+        .args(["render", "worker", "--until-idle"])
+        .assert()
+        .success();
     assert_eq!(p.status("b")["state"], "done");
     let ls = p.cmd().args(["render", "ls", "--json"]).output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&ls.stdout).unwrap();
     assert_eq!(v["jobs"].as_array().unwrap().len(), 2);
     // Retention: with keep_days 0 both finished folders go.
-    p.cmd().args(["render", "clean", "--keep-days", "0", "--json"]).assert().success().stdout(predicate::str::contains("\"job\": 2"));
+    p.cmd()
+        .args(["render", "clean", "--keep-days", "0", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"job\": 2"));
     assert!(!p.path().join(".shotline/render/jobs/2").exists());
 }
 
@@ -238,22 +384,58 @@ fn bad_input_is_a_clear_error() {
         .args(["render", "submit", "typo.yaml"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("typo.yaml").and(predicate::str::contains("chunck")).and(predicate::str::contains("line 2")));
+        .stderr(
+            predicate::str::contains("typo.yaml")
+                .and(predicate::str::contains("chunck"))
+                .and(predicate::str::contains("line 2")),
+        );
     p.write("ph.yaml", "frames: 1\ncommand: echo {strat}\n");
-    p.cmd().args(["render", "submit", "ph.yaml"]).assert().code(2).stderr(predicate::str::contains("{strat}"));
-    p.cmd().args(["render", "submit", "--frames", "1-", "--", "echo"]).assert().code(2).stderr(predicate::str::contains("1-"));
-    p.cmd().args(["render", "submit", "--preset", "nuke", "--frames", "1"]).assert().code(2).stderr(predicate::str::contains("scene"));
-    p.cmd().args(["render", "status", "999"]).assert().code(2).stderr(predicate::str::contains("no render job"));
+    p.cmd()
+        .args(["render", "submit", "ph.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("{strat}"));
+    p.cmd()
+        .args(["render", "submit", "--frames", "1-", "--", "echo"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("1-"));
+    p.cmd()
+        .args(["render", "submit", "--preset", "nuke", "--frames", "1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("scene"));
+    p.cmd()
+        .args(["render", "status", "999"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no render job"));
     // A job that needs a GPU this machine cannot give fails with the reason, not a hang.
-    p.write("gpu.yaml", "name: gpu\nframes: 1\nresources: {gpus: 64}\ncommand: [echo]\n");
-    p.cmd().args(["render", "submit", "gpu.yaml", "--wait"]).assert().code(1);
-    assert!(task0(&p.status("gpu"))["message"].as_str().unwrap().contains("needs 64 GPU"));
+    p.write(
+        "gpu.yaml",
+        "name: gpu\nframes: 1\nresources: {gpus: 64}\ncommand: [echo]\n",
+    );
+    p.cmd()
+        .args(["render", "submit", "gpu.yaml", "--wait"])
+        .assert()
+        .code(1);
+    assert!(task0(&p.status("gpu"))["message"]
+        .as_str()
+        .unwrap()
+        .contains("needs 64 GPU"));
 }
 
 #[test]
 fn sysinfo_reports_and_degrades_without_gpu() {
     let p = Project::new();
-    let out = p.cmd().args(["sysinfo", "--json"]).assert().success().get_output().stdout.clone();
+    let out = p
+        .cmd()
+        .args(["sysinfo", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert!(v["threads"].as_u64().unwrap() >= 1);
     assert!(v["memory_total"].as_u64().unwrap() > 0);
@@ -262,7 +444,11 @@ fn sysinfo_reports_and_degrades_without_gpu() {
         assert!(v["gpu_note"].is_string());
     }
     assert!(v["available"]["threads"].as_u64().unwrap() >= 1);
-    p.cmd().args(["sysinfo"]).assert().success().stdout(predicate::str::contains("gpu"));
+    p.cmd()
+        .args(["sysinfo"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("gpu"));
 }
 
 #[test]
@@ -276,6 +462,10 @@ fn help_has_examples() {
         vec!["render", "cancel", "--help"],
         vec!["sysinfo", "--help"],
     ] {
-        p.cmd().args(&args).assert().success().stdout(predicate::str::contains("Examples:"));
+        p.cmd()
+            .args(&args)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Examples:"));
     }
 }

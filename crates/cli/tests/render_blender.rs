@@ -20,7 +20,9 @@ fn blender_available() -> bool {
 fn blender_renders_a_chunked_job_with_two_concurrent_tasks() {
     if !blender_available() {
         if std::env::var_os("CI").is_some() {
-            panic!("blender is not installed but CI is set: install it (apt-get install -y blender)");
+            panic!(
+                "blender is not installed but CI is set: install it (apt-get install -y blender)"
+            );
         }
         eprintln!("note: blender not found on PATH; skipping the Blender end-to-end render test");
         return;
@@ -35,10 +37,20 @@ fn blender_renders_a_chunked_job_with_two_concurrent_tasks() {
         scene.to_str().unwrap()
     );
     let made = std::process::Command::new("blender")
-        .args(["-b", "--factory-startup", "-noaudio", "--python-expr", &make])
+        .args([
+            "-b",
+            "--factory-startup",
+            "-noaudio",
+            "--python-expr",
+            &make,
+        ])
         .output()
         .unwrap();
-    assert!(scene.is_file(), "blender did not write the scene: {}", String::from_utf8_lossy(&made.stderr));
+    assert!(
+        scene.is_file(),
+        "blender did not write the scene: {}",
+        String::from_utf8_lossy(&made.stderr)
+    );
     p.write(
         "job.yaml",
         "name: sh010_light\npreset: blender\nscene: scene.blend\nrenderer: CYCLES\nframes: 1-4\nchunk: 2\n\
@@ -46,26 +58,59 @@ fn blender_renders_a_chunked_job_with_two_concurrent_tasks() {
     );
     let out = p
         .cmd()
-        .args(["render", "submit", "job.yaml", "--wait", "--json", "--max-concurrent", "2"])
+        .args([
+            "render",
+            "submit",
+            "job.yaml",
+            "--wait",
+            "--json",
+            "--max-concurrent",
+            "2",
+        ])
         .timeout(std::time::Duration::from_secs(170))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "render failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let events: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(
+        out.status.success(),
+        "render failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let events: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     // Two tasks ran side by side: the second started before the first finished.
     let pos = |kind: &str, nth: usize| {
-        events.iter().enumerate().filter(|(_, e)| e["event"] == kind).nth(nth).map(|(i, _)| i).unwrap()
+        events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e["event"] == kind)
+            .nth(nth)
+            .map(|(i, _)| i)
+            .unwrap()
     };
-    assert!(pos("task_started", 1) < pos("task_finished", 0), "tasks did not overlap: {stdout}");
+    assert!(
+        pos("task_started", 1) < pos("task_finished", 0),
+        "tasks did not overlap: {stdout}"
+    );
     // Blender's "Saved:" lines advanced the frame counts live.
-    assert!(events.iter().any(|e| e["event"] == "task_progress" && e["frames_done"] == 1), "{stdout}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "task_progress" && e["frames_done"] == 1),
+        "{stdout}"
+    );
     let summary = events.last().unwrap();
     assert_eq!(summary["state"], "done");
     assert_eq!(summary["tasks"]["done"], 2);
     assert_eq!(summary["frames_done"], 4);
     // Every frame is a real, complete EXR of the scene's size.
-    let probe = p.cmd().args(["probe", "--json", "renders/sh010.%04d.exr"]).output().unwrap();
+    let probe = p
+        .cmd()
+        .args(["probe", "--json", "renders/sh010.%04d.exr"])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&probe.stdout);
     let files: Vec<serde_json::Value> = text
         .lines()

@@ -360,6 +360,7 @@ fn read_only_commands_write_nothing() {
         &["status", "ls"],
         &["db", "check"],
         &["db", "user", "ls"],
+        &["db", "locks"],
     ] {
         p.ok("newcomer", args);
     }

@@ -100,6 +100,11 @@ fn clean_seed003_tree_passes_with_grouped_output() {
     }
     let (code, doc) = validate_json(root, &[]);
     assert_eq!(code, 0, "{doc:#}");
+    // The same tree one level down, checked from above: `store/` is a shows root of its own.
+    let store = mkdir(&root.join("store"));
+    std::fs::rename(root.join("demo"), store.join("demo")).unwrap();
+    let (code, doc) = validate_json(root, &["store"]);
+    assert_eq!(code, 0, "{doc:#}");
     assert_eq!(doc["schema"], "shotline.validate/1");
     assert_eq!(doc["ok"], true);
     assert_eq!(doc["summary"]["shows"], 1);
@@ -107,7 +112,7 @@ fn clean_seed003_tree_passes_with_grouped_output() {
     assert_eq!(doc["summary"]["frames"], 10);
     assert_eq!(doc["units"][0]["fields"]["shot"], "sh010");
     assert_eq!(doc["units"][0]["sequences"][0]["resolution"], "32x16");
-    let out = shotline(root).arg("validate").output().unwrap();
+    let out = shotline(&store).arg("validate").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("demo / sh010") && text.contains("demo / sh020"),
@@ -241,6 +246,9 @@ fn naming_rules_use_layout_fields() {
     write_exr_sequence(&d, "sh010_comp_v001.", 4, 1..=2, &ExrSpec::rgb(8, 8)).unwrap();
     write_exr_sequence(&d, "SH10-comp.", 4, 1..=2, &ExrSpec::rgb(8, 8)).unwrap();
     std::fs::write(d.join("sh020_comp.nk"), b"x").unwrap();
+    use std::os::unix::ffi::OsStrExt;
+    let latin1 = std::ffi::OsStr::from_bytes(b"sh010_caf\xe9.nk");
+    std::fs::write(d.join(latin1), b"x").unwrap();
     let (code, doc) = validate_json(root, &[]);
     assert_eq!(code, 0, "bad names are warnings: {doc:#}");
     let f = findings(&doc);
@@ -249,12 +257,26 @@ fn naming_rules_use_layout_fields() {
         .filter(|x| x.0 == "bad-name")
         .map(|x| &x.3)
         .collect();
-    assert_eq!(bad.len(), 2, "{f:#?}");
+    assert_eq!(bad.len(), 3, "{f:#?}");
     assert!(
         bad.iter().any(|p| p.ends_with("SH10-comp.%04d.exr")),
         "{bad:?}"
     );
     assert!(bad.iter().any(|p| p.ends_with("sh020_comp.nk")), "{bad:?}");
+    assert!(doc.to_string().contains("not valid UTF-8"), "{doc:#}");
+}
+
+#[test]
+fn naming_rule_with_unknown_field_is_warned_about() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("shotline.yaml"),
+        "naming:\n  rules:\n    file: '^{episode}_.*$'\n",
+    )
+    .unwrap();
+    let out = shotline(tmp.path()).arg("validate").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("warning:") && err.contains("{episode}"), "{err}");
 }
 
 #[test]

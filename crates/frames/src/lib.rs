@@ -9,17 +9,20 @@
 
 mod display;
 mod error;
+mod index;
 mod iter;
 mod parse;
 mod run;
 mod seg;
 
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 pub use error::{ParseError, RunError, TooComplex, TooManyFrames};
 pub use iter::{Iter, Runs};
 pub use run::Run;
 
+use index::Index;
 use seg::{push_merge, Seg};
 
 /// An ordered set of frame numbers: set order is first-seen order, repeats dropped.
@@ -30,6 +33,8 @@ pub struct FrameSet {
     len: u64,
     min: i64,
     max: i64,
+    /// Built on the first lookup, kept up to date by [`FrameSet::append`].
+    index: OnceLock<Index>,
 }
 
 impl FrameSet {
@@ -98,7 +103,22 @@ impl FrameSet {
     pub fn contains(&self, frame: i64) -> bool {
         self.len > 0
             && (self.min..=self.max).contains(&frame)
-            && self.segs.iter().any(|s| s.contains(frame))
+            && self
+                .overlapping(frame, frame)
+                .into_iter()
+                .any(|i| self.segs[i].contains(frame))
+    }
+
+    /// Positions of the stored segments whose bounds meet `lo..=hi`, ascending.
+    fn overlapping(&self, lo: i64, hi: i64) -> Vec<usize> {
+        if self.segs.len() <= 8 {
+            return (0..self.segs.len())
+                .filter(|&i| self.segs[i].max() >= lo && self.segs[i].min() <= hi)
+                .collect();
+        }
+        self.index
+            .get_or_init(|| Index::new(&self.segs))
+            .query(&self.segs, lo, hi)
     }
 
     /// Frames in set order, lazily.
@@ -141,17 +161,19 @@ impl FrameSet {
     /// The frames of `self` that are not in `other`, in `self`'s order (`expected - found`
     /// gives missing frames).
     pub fn difference(&self, other: &FrameSet) -> Result<FrameSet, TooComplex> {
-        let mut pieces = self.segs.clone();
-        for e in &other.segs {
-            let mut next = Vec::with_capacity(pieces.len());
-            for p in &pieces {
-                p.minus(e, &mut next)?;
-            }
-            pieces = next;
-        }
         let mut out = FrameSet::default();
-        for p in pieces {
-            out.append(p)?;
+        for seg in &self.segs {
+            let mut pieces = vec![seg.clone()];
+            for e in other.overlapping(seg.min(), seg.max()) {
+                let mut next = Vec::with_capacity(pieces.len());
+                for p in &pieces {
+                    p.minus(&other.segs[e], &mut next)?;
+                }
+                pieces = next;
+            }
+            for p in pieces {
+                out.append(p)?;
+            }
         }
         Ok(out)
     }
@@ -224,24 +246,19 @@ impl FrameSet {
             // Already canonical: keep the part's own structure (the normaliser recognises
             // staggers by it).
             for seg in segs {
-                self.len = self.len.checked_add(seg.len).ok_or_else(too_many)?;
-                (self.min, self.max) = if self.segs.is_empty() {
-                    (seg.min(), seg.max())
-                } else {
-                    (self.min.min(seg.min()), self.max.max(seg.max()))
-                };
-                self.segs.push(seg);
+                self.push_unmerged(seg)?;
             }
             return Ok(());
         }
         let mut all = Vec::with_capacity(segs.len());
         for seg in segs {
+            let (lo, hi) = (seg.min(), seg.max());
             let mut pieces = vec![seg];
-            if self.len > 0 && pieces[0].max() >= self.min && pieces[0].min() <= self.max {
-                for e in &self.segs {
+            if self.len > 0 && hi >= self.min && lo <= self.max {
+                for e in self.overlapping(lo, hi) {
                     let mut next = Vec::with_capacity(pieces.len());
                     for p in &pieces {
-                        p.minus(e, &mut next)?;
+                        p.minus(&self.segs[e], &mut next)?;
                     }
                     pieces = next;
                     if pieces.is_empty() {
@@ -253,9 +270,7 @@ impl FrameSet {
         }
         for (i, p) in all.into_iter().enumerate() {
             if i == 0 && !join {
-                self.len = self.len.checked_add(p.len).ok_or_else(too_many)?;
-                (self.min, self.max) = (self.min.min(p.min()), self.max.max(p.max()));
-                self.segs.push(p);
+                self.push_unmerged(p)?;
             } else {
                 self.append(p)?;
             }
@@ -265,6 +280,34 @@ impl FrameSet {
 
     /// Appends a segment known to share no frame with the set.
     fn append(&mut self, seg: Seg) -> Result<(), TooComplex> {
+        self.count(&seg)?;
+        // `push_merge` may rewrite the last segment and add up to two: re-index those.
+        let from = self.segs.len().saturating_sub(1);
+        if let (Some(ix), Some(last)) = (self.index.get_mut(), self.segs.last()) {
+            ix.remove(from, last);
+        }
+        push_merge(&mut self.segs, seg);
+        if let Some(ix) = self.index.get_mut() {
+            for (i, s) in self.segs.iter().enumerate().skip(from) {
+                ix.add(i, s);
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends a segment known to share no frame with the set, without folding it into the
+    /// last run.
+    fn push_unmerged(&mut self, seg: Seg) -> Result<(), TooComplex> {
+        self.count(&seg)?;
+        if let Some(ix) = self.index.get_mut() {
+            ix.add(self.segs.len(), &seg);
+        }
+        self.segs.push(seg);
+        Ok(())
+    }
+
+    /// Adds `seg` to the count and the bounds.
+    fn count(&mut self, seg: &Seg) -> Result<(), TooComplex> {
         self.len = self.len.checked_add(seg.len).ok_or_else(too_many)?;
         if self.segs.is_empty() {
             (self.min, self.max) = (seg.min(), seg.max());
@@ -272,7 +315,6 @@ impl FrameSet {
             self.min = self.min.min(seg.min());
             self.max = self.max.max(seg.max());
         }
-        push_merge(&mut self.segs, seg);
         Ok(())
     }
 }
@@ -298,10 +340,13 @@ fn full_range(min: i64, max: i64) -> Vec<Seg> {
 }
 
 impl PartialEq for FrameSet {
-    /// Same frames in the same order. Equal storage answers at once; otherwise the frames are
-    /// compared one by one.
+    /// Same frames in the same order. Equal storage or equal runs answer quickly; otherwise
+    /// the frames are compared one by one.
     fn eq(&self, other: &FrameSet) -> bool {
-        self.len == other.len && (self.segs == other.segs || self.iter().eq(other.iter()))
+        self.len == other.len
+            && (self.segs == other.segs
+                || self.runs().eq(other.runs())
+                || self.iter().eq(other.iter()))
     }
 }
 

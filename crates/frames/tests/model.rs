@@ -65,8 +65,49 @@ fn part() -> impl Strategy<Value = (i64, i64, char, i64)> {
         })
 }
 
+/// Short parts, so that a list of many stores many segments (and uses the value index).
+fn short_part() -> impl Strategy<Value = (i64, i64, char, i64)> {
+    (
+        -200i64..200,
+        -6i64..7,
+        prop::sample::select(vec!['x', 'y', ':']),
+        1i64..4,
+    )
+        .prop_map(|(a, d, k, n)| (a, a + d, k, n))
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(6000))]
+
+    #[test]
+    fn long_lists_match_model(parts in prop::collection::vec(short_part(), 10..80)) {
+        let expr = spell(&parts);
+        let set = FrameSet::parse(&expr).unwrap();
+        let want = model(&parts);
+        prop_assert_eq!(set.iter().collect::<Vec<_>>(), want.clone(), "{}", expr);
+        for f in -210..210 {
+            prop_assert_eq!(set.contains(f), want.contains(&f), "{} {}", expr, f);
+        }
+        let back = FrameSet::parse(&set.to_string()).unwrap();
+        prop_assert_eq!(back.iter().collect::<Vec<_>>(), want.clone());
+        let (lo, hi) = (*want.iter().min().unwrap(), *want.iter().max().unwrap());
+        let want_inv: Vec<i64> = (lo..=hi).filter(|f| !want.contains(f)).collect();
+        prop_assert_eq!(set.invert().iter().collect::<Vec<_>>(), want_inv);
+    }
+
+    #[test]
+    fn difference_and_union_match_model(
+        a in prop::collection::vec(short_part(), 1..30),
+        b in prop::collection::vec(short_part(), 1..30),
+    ) {
+        let (sa, sb) = (FrameSet::parse(&spell(&a)).unwrap(), FrameSet::parse(&spell(&b)).unwrap());
+        let (wa, wb) = (model(&a), model(&b));
+        let diff: Vec<i64> = wa.iter().copied().filter(|f| !wb.contains(f)).collect();
+        prop_assert_eq!(sa.difference(&sb).unwrap().iter().collect::<Vec<_>>(), diff.clone());
+        let mut uni = wa.clone();
+        uni.extend(wb.iter().copied().filter(|f| !wa.contains(f)));
+        prop_assert_eq!(sa.union(&sb).unwrap().iter().collect::<Vec<_>>(), uni);
+    }
 
     #[test]
     fn parse_matches_model(parts in prop::collection::vec(part(), 1..6)) {

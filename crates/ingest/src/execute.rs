@@ -88,6 +88,15 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
             .parse::<HashAlgo>()
             .map_err(|e| IngestError::Config(format!("ingest.hash: {e}")))?,
     };
+    let from_storage = match cfg.verify.to_ascii_lowercase().as_str() {
+        "storage" | "" => true,
+        "cache" => false,
+        other => {
+            return Err(IngestError::Config(format!(
+                "ingest.verify {other:?}: expected storage or cache"
+            )))
+        }
+    };
     let templates = Templates::from_config(
         &cfg.template,
         cfg.dir_template.as_deref(),
@@ -154,6 +163,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
     .map_err(IngestError::Io)?;
     let mut report = Report {
         schema: SCHEMA,
+        verify: if from_storage { "storage" } else { "cache" },
         dry_run: req.dry_run,
         resumed,
         started,
@@ -269,6 +279,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
         algo,
         buf_size,
         verify: true,
+        from_storage,
         throttle: req.throttle,
     };
     let threads = if cfg.threads == 0 { 8 } else { cfg.threads };

@@ -72,6 +72,8 @@ pub struct Report {
     pub schema: &'static str,
     /// True for `--dry-run`.
     pub dry_run: bool,
+    /// How copies were verified: `storage` or `cache`.
+    pub verify: &'static str,
     /// True when an interrupted run was resumed.
     pub resumed: bool,
     /// Start time, RFC 3339.

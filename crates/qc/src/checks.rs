@@ -72,13 +72,13 @@ pub(crate) fn missing_runs(present: &[i64], lo: i64, hi: i64) -> (u64, String) {
     };
     for &f in present.iter().filter(|&&f| f >= lo && f <= hi) {
         if f > next {
-            count += (f - next) as u64;
+            count += (i128::from(f) - i128::from(next)) as u64;
             push(next, f - 1, &mut text);
         }
         next = f.saturating_add(1);
     }
     if next <= hi {
-        count += (hi - next) as u64 + 1;
+        count += (i128::from(hi) - i128::from(next) + 1) as u64;
         push(next, hi, &mut text);
     }
     (count, text)
@@ -117,7 +117,10 @@ pub(crate) fn check_frames(
         let mut f = Finding::new(
             Code::MissingFrames,
             path,
-            format!("{count} of {} frames missing in {lo}-{hi}", hi - lo + 1),
+            format!(
+                "{count} of {} frames missing in {lo}-{hi}",
+                i128::from(hi) - i128::from(lo) + 1
+            ),
         );
         f.frames = Some(text);
         out.push(f);
@@ -358,6 +361,16 @@ mod tests {
         assert_eq!(missing_runs(&[2, 3, 7], 1, 9), (6, "1,4-6,8-9".into()));
         assert_eq!(missing_runs(&[5], 1, 1_000_000_000).0, 999_999_999);
         assert_eq!(missing_runs(&[1, 2], 1, 2), (0, String::new()));
+        // Extreme ranges neither overflow nor panic.
+        assert_eq!(missing_runs(&[0], i64::MIN, i64::MAX).0, u64::MAX);
+        let f = facts(&[(0, 1)]);
+        let out = check_frames(
+            "s",
+            &f,
+            Some(&(i64::MIN..=i64::MAX)),
+            &VerifyOptions::default(),
+        );
+        assert_eq!(out[0].code, Code::MissingFrames);
     }
 
     #[test]

@@ -201,32 +201,46 @@ impl Layout {
         start: &Path,
         upto: usize,
     ) -> (Vec<(PathBuf, Fields)>, Vec<DirError>) {
-        let mut errors = Vec::new();
-        let (fields, from) = match start.strip_prefix(&self.root).ok() {
-            Some(rel) => {
-                let n = rel.components().count();
-                match t.parse_prefix(rel) {
-                    Some(f) if n >= upto => return (vec![(start.to_path_buf(), f)], errors),
-                    Some(f) => (f, n),
-                    None => return (vec![], errors),
+        if let Ok(rel) = start.strip_prefix(&self.root) {
+            let n = rel.components().count();
+            match t.parse_prefix(rel) {
+                Some(f) if n >= upto => return (vec![(start.to_path_buf(), f)], Vec::new()),
+                Some(f) => {
+                    let found = walk_levels(t, start, f, n, upto);
+                    if !found.0.is_empty() || n == 0 {
+                        return found;
+                    }
                 }
-            }
-            None => (Fields::new(), 0),
-        };
-        let mut frontier = vec![(start.to_path_buf(), fields)];
-        for i in from..upto.min(t.depth()) {
-            let step: Vec<_> = frontier
-                .par_iter()
-                .map(|(dir, f)| descend(t, i, dir, f))
-                .collect();
-            frontier = Vec::new();
-            for (next, err) in step {
-                frontier.extend(next);
-                errors.extend(err);
+                None => {}
             }
         }
-        (frontier, errors)
+        // Outside the root, or a path the template does not explain: `start` is a root itself.
+        walk_levels(t, start, Fields::new(), 0, upto)
     }
+}
+
+/// Walks components `from..upto` of `t` below `start`, level by level, in parallel.
+fn walk_levels(
+    t: &Template,
+    start: &Path,
+    fields: Fields,
+    from: usize,
+    upto: usize,
+) -> (Vec<(PathBuf, Fields)>, Vec<DirError>) {
+    let mut errors = Vec::new();
+    let mut frontier = vec![(start.to_path_buf(), fields)];
+    for i in from..upto.min(t.depth()) {
+        let step: Vec<_> = frontier
+            .par_iter()
+            .map(|(dir, f)| descend(t, i, dir, f))
+            .collect();
+        frontier = Vec::new();
+        for (next, err) in step {
+            frontier.extend(next);
+            errors.extend(err);
+        }
+    }
+    (frontier, errors)
 }
 
 /// A directory that could not be listed, with the OS error.
@@ -354,6 +368,14 @@ mod tests {
         assert_eq!(d.units.len(), 2);
         assert_eq!(d.units[1].fields["version"], "001_WIP");
         assert_eq!(d.units[0].fields["step"], "COMP");
+        // Below the root but not explained by the templates: the folder is a root of its own.
+        mkdirs(
+            tmp.path(),
+            &["archive/old/PROJ/05-SHOTS/PROJ_S_SH020/PROJ_S_SH020_FX"],
+        );
+        let d = l.discover(&tmp.path().join("archive/old"));
+        assert_eq!(d.units.len(), 1);
+        assert_eq!(d.units[0].fields["shot"], "SH020");
         let other = tempfile::tempdir().unwrap();
         let d = l.discover(other.path());
         assert_eq!(d.units[0].template, "-");

@@ -4,6 +4,8 @@
 //! The library never prints or exits: it returns reports and findings that the binary renders,
 //! and that ingest, publish and the render queue consume through [`verify_sequence`].
 
+#![warn(missing_docs)]
+
 mod checks;
 pub mod disk;
 mod finding;

@@ -75,6 +75,27 @@ impl Naming {
         })
     }
 
+    /// `(rule kind, field)` for every `{field}` a rule uses, so callers can warn about fields
+    /// the layout never provides (such a rule can never match).
+    pub fn fields_used(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (kind, rule) in &self.rules {
+            let probe = fill(rule, &Fields::new(), false);
+            let mut rest = probe.as_str();
+            while let Some(i) = rest.find("\\{") {
+                let after = &rest[i + 2..];
+                match after.find("\\}") {
+                    Some(e) => {
+                        out.push((kind.clone(), after[..e].to_string()));
+                        rest = &after[e + 2..];
+                    }
+                    None => break,
+                }
+            }
+        }
+        out
+    }
+
     /// Rules with `{field}` placeholders replaced by this unit's values (regex-escaped).
     pub fn for_unit(&self, fields: &Fields) -> UnitRules {
         UnitRules {
@@ -220,6 +241,13 @@ mod tests {
         );
         assert!(r.broken("sh010_x.nk", false).is_none());
         assert!(r.broken("other.txt", false).is_none());
+        assert_eq!(
+            n.fields_used(),
+            vec![
+                ("nk".into(), "shot".into()),
+                ("sequence".into(), "shot".into())
+            ]
+        );
         cfg.rules.insert("file".into(), "(".into());
         assert!(Naming::from_config(&cfg).is_err());
     }

@@ -10,8 +10,8 @@ use serde::Serialize;
 use crate::checks::VerifyOptions;
 use crate::finding::{Code, Finding, Severity};
 use crate::layout::{DirError, Layout, Unit};
-use crate::names::{group, Sequence};
-use crate::naming::{extension, is_image_suffix, Naming, IMAGE_EXTENSIONS};
+use crate::names::{group, parse_frame_name, Sequence};
+use crate::naming::{is_image_suffix, Naming};
 use crate::template::Fields;
 use crate::verify::{check_sequence, sort_findings, SequenceReport};
 use crate::walk::{walk, Listing, WalkSpec};
@@ -98,6 +98,8 @@ pub struct ValidateReport {
     pub root: String,
     /// Units in directory order.
     pub units: Vec<UnitReport>,
+    /// Problems outside any unit: directories the layout walk could not list.
+    pub findings: Vec<Finding>,
     /// Totals.
     pub summary: Summary,
 }
@@ -141,29 +143,32 @@ pub fn validate(
         .iter()
         .flat_map(|(_, l, _)| l.iter())
         .flat_map(|l| l.files.iter())
-        .filter(|f| IMAGE_EXTENSIONS.contains(&extension(&f.name).as_str()))
+        .filter(|f| parse_frame_name(&f.name).is_some_and(|n| is_image_suffix(n.suffix)))
         .count() as u64;
     progress(Progress::Frames(total));
     let mut units: Vec<UnitReport> = listed
         .par_iter()
         .map(|(u, listings, errs)| check_unit(layout, naming, u, listings, errs, opts, progress))
         .collect();
-    for (dir, err) in &found.errors {
-        if let Some(u) = units.first_mut() {
-            u.findings.push(Finding::new(
+    let findings: Vec<Finding> = found
+        .errors
+        .iter()
+        .map(|(dir, err)| {
+            Finding::new(
                 Code::UnreadableDir,
                 dir.display().to_string(),
                 format!("cannot list directory: {err}"),
-            ));
-        }
-    }
-    let summary = summarize(&units);
+            )
+        })
+        .collect();
+    let summary = summarize(&units, &findings);
     for u in &mut units {
         sort_findings(&mut u.findings);
     }
     Ok(ValidateReport {
         root: start.display().to_string(),
         units,
+        findings,
         summary,
     })
 }
@@ -197,6 +202,14 @@ fn check_unit(
                 continue;
             }
             let path = listing.dir.join(&f.name);
+            if f.non_utf8 {
+                findings.push(Finding::new(
+                    Code::BadName,
+                    path.display().to_string(),
+                    "file name is not valid UTF-8; most pipeline tools cannot open it",
+                ));
+                continue;
+            }
             if let Some(why) = naming.unexpected(&f.name) {
                 findings.push(Finding::new(
                     Code::UnexpectedFile,
@@ -311,7 +324,7 @@ fn padding_findings(dir: &Path, seqs: &[Sequence], out: &mut Vec<Finding>) {
     }
 }
 
-fn summarize(units: &[UnitReport]) -> Summary {
+fn summarize(units: &[UnitReport], top: &[Finding]) -> Summary {
     let mut s = Summary {
         units: units.len(),
         ..Summary::default()
@@ -323,16 +336,22 @@ fn summarize(units: &[UnitReport]) -> Summary {
         .collect();
     s.shows = shows.len();
     s.items = items.len();
+    let count = |f: &Finding, s: &mut Summary| {
+        match f.severity {
+            Severity::Error => s.errors += 1,
+            Severity::Warning => s.warnings += 1,
+        }
+        *s.by_code.entry(f.code.as_str().to_string()).or_default() += 1;
+    };
+    for f in top {
+        count(f, &mut s);
+    }
     for u in units {
         s.sequences += u.sequences.len();
         s.frames += u.sequences.iter().map(|q| q.count).sum::<usize>();
         s.bytes += u.sequences.iter().map(|q| q.bytes).sum::<u64>();
         for f in u.all_findings() {
-            match f.severity {
-                Severity::Error => s.errors += 1,
-                Severity::Warning => s.warnings += 1,
-            }
-            *s.by_code.entry(f.code.as_str().to_string()).or_default() += 1;
+            count(f, &mut s);
         }
     }
     s

@@ -23,6 +23,8 @@ pub(crate) struct FileEntry {
     pub nlink: u64,
     /// A symlink whose target could not be read (dangling, permission).
     pub broken_link: bool,
+    /// The name is not valid UTF-8 (`name` is a lossy rendering and cannot be opened).
+    pub non_utf8: bool,
 }
 
 /// One directory's files.
@@ -82,7 +84,9 @@ fn walk_dir(
             }
         };
         let Ok(ft) = entry.file_type() else { continue };
-        let name = entry.file_name().to_string_lossy().into_owned();
+        let os_name = entry.file_name();
+        let non_utf8 = os_name.to_str().is_none();
+        let name = os_name.to_string_lossy().into_owned();
         if ft.is_dir() {
             if !(spec.skip_hidden && name.starts_with('.')) {
                 let p = entry.path();
@@ -110,6 +114,7 @@ fn walk_dir(
                 ino: m.ino(),
                 nlink: m.nlink(),
                 broken_link: false,
+                non_utf8,
             }),
             Err(()) => files.push(FileEntry {
                 name,
@@ -119,6 +124,7 @@ fn walk_dir(
                 ino: 0,
                 nlink: 1,
                 broken_link: true,
+                non_utf8,
             }),
         }
     }

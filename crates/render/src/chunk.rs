@@ -50,13 +50,20 @@ pub enum Stepping {
 
 /// Parses `frames`, adds range ends for `include_last`, and cuts the set into chunks of at most
 /// `chunk` frames, in set order.
-pub fn plan(frames: &str, include_last: bool, chunk: u32, stepping: Stepping) -> Result<Vec<Chunk>> {
+pub fn plan(
+    frames: &str,
+    include_last: bool,
+    chunk: u32,
+    stepping: Stepping,
+) -> Result<Vec<Chunk>> {
     let set = FrameSet::parse(frames).map_err(|e| RenderError::Invalid(e.to_string()))?;
-    let mut list = set.to_vec_capped(MAX_FRAMES).map_err(|e| {
-        RenderError::Invalid(format!("frame range {frames:?}: {e}"))
-    })?;
+    let mut list = set
+        .to_vec_capped(MAX_FRAMES)
+        .map_err(|e| RenderError::Invalid(format!("frame range {frames:?}: {e}")))?;
     if list.is_empty() {
-        return Err(RenderError::Invalid(format!("frame range {frames:?} has no frames")));
+        return Err(RenderError::Invalid(format!(
+            "frame range {frames:?} has no frames"
+        )));
     }
     if include_last {
         for end in range_ends(frames) {
@@ -86,7 +93,12 @@ pub fn plan(frames: &str, include_last: bool, chunk: u32, stepping: Stepping) ->
                 continue;
             }
         }
-        chunks.push(Chunk { first: f, last: f, step: 1, count: 1 });
+        chunks.push(Chunk {
+            first: f,
+            last: f,
+            step: 1,
+            count: 1,
+        });
     }
     Ok(chunks)
 }

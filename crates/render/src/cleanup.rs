@@ -24,7 +24,12 @@ pub struct Removed {
 }
 
 /// Removes expired job folders (or only lists them with `dry_run`).
-pub fn clean(queue: &Queue, keep_days: u32, keep_failed: bool, dry_run: bool) -> Result<Vec<Removed>> {
+pub fn clean(
+    queue: &Queue,
+    keep_days: u32,
+    keep_failed: bool,
+    dry_run: bool,
+) -> Result<Vec<Removed>> {
     let mut out = Vec::new();
     for job in queue.expired(keep_days, keep_failed)? {
         let dir = PathBuf::from(&job.dir);
@@ -34,16 +39,24 @@ pub fn clean(queue: &Queue, keep_days: u32, keep_failed: bool, dry_run: bool) ->
         }
         let bytes = dir_size(&dir);
         if !dry_run {
-            std::fs::remove_dir_all(&dir)
-                .map_err(|e| RenderError::io(format!("cannot remove job folder {}", dir.display()), e))?;
+            std::fs::remove_dir_all(&dir).map_err(|e| {
+                RenderError::io(format!("cannot remove job folder {}", dir.display()), e)
+            })?;
         }
-        out.push(Removed { job: job.id, state: job.state.as_str().into(), dir, bytes });
+        out.push(Removed {
+            job: job.id,
+            state: job.state.as_str().into(),
+            dir,
+            bytes,
+        });
     }
     Ok(out)
 }
 
 fn dir_size(dir: &std::path::Path) -> u64 {
-    let Ok(rd) = std::fs::read_dir(dir) else { return 0 };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return 0;
+    };
     rd.filter_map(|e| e.ok())
         .map(|e| match e.file_type() {
             Ok(t) if t.is_dir() => dir_size(&e.path()),

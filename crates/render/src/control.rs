@@ -29,7 +29,9 @@ impl Stop {
 
     /// The current level, including signals received by [`install_signal_handlers`].
     pub fn level(&self) -> usize {
-        self.0.load(Ordering::SeqCst).max(SIGNALLED.load(Ordering::SeqCst))
+        self.0
+            .load(Ordering::SeqCst)
+            .max(SIGNALLED.load(Ordering::SeqCst))
     }
 }
 

@@ -62,7 +62,9 @@ impl Queue {
         } else {
             "UPDATE render_workers SET heartbeat_at = ?1 WHERE id = ?2"
         };
-        self.conn.execute(sql, params![now, worker]).db("updating the worker heartbeat")?;
+        self.conn
+            .execute(sql, params![now, worker])
+            .db("updating the worker heartbeat")?;
         Ok(())
     }
 
@@ -85,7 +87,12 @@ impl Queue {
                     task_id: r.get(0)?,
                     job: r.get(1)?,
                     index: r.get(2)?,
-                    chunk: Chunk { first: r.get(3)?, last: r.get(4)?, step: r.get(5)?, count: r.get::<_, i64>(6)? as u64 },
+                    chunk: Chunk {
+                        first: r.get(3)?,
+                        last: r.get(4)?,
+                        step: r.get(5)?,
+                        count: r.get::<_, i64>(6)? as u64,
+                    },
                     failures: r.get(7)?,
                 })
             })
@@ -116,9 +123,18 @@ impl Queue {
             return Ok(None);
         }
         let number: i64 = tx
-            .query_row("SELECT attempts FROM render_tasks WHERE id = ?1", [c.task_id], |r| r.get(0))
+            .query_row(
+                "SELECT attempts FROM render_tasks WHERE id = ?1",
+                [c.task_id],
+                |r| r.get(0),
+            )
             .db("claiming a task")?;
-        let log = self.dir.join("jobs").join(c.job.to_string()).join("logs").join(format!("task-{:04}.attempt-{number}.log", c.index));
+        let log = self
+            .dir
+            .join("jobs")
+            .join(c.job.to_string())
+            .join("logs")
+            .join(format!("task-{:04}.attempt-{number}.log", c.index));
         tx.execute(
             "INSERT INTO render_attempts (task_id, number, executor, host, worker_id, threads, gpus, log_path, started_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -215,7 +231,9 @@ impl Queue {
                  WHERE t.state = 'running' AND j.control = 'cancelled'",
             )
             .db("checking for cancels")?;
-        let rows = stmt.query_map([], |r| r.get::<_, i64>(0)).db("checking for cancels")?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, i64>(0))
+            .db("checking for cancels")?;
         let all: Vec<i64> = rows.collect::<Result<_, _>>().db("checking for cancels")?;
         Ok(all.into_iter().filter(|t| tasks.contains(t)).collect())
     }
@@ -234,7 +252,9 @@ impl Queue {
                        AND (dj.control = 'cancelled' OR EXISTS (SELECT 1 FROM render_tasks t WHERE t.job_id = d.depends_on AND t.state IN ('failed','cancelled')))",
                 )
                 .db("checking dependencies")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).db("checking dependencies")?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .db("checking dependencies")?;
             rows.collect::<Result<_, _>>().db("checking dependencies")?
         };
         let mut jobs = Vec::new();

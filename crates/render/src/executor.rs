@@ -115,18 +115,23 @@ impl Executor for LocalExecutor {
     fn launch(&mut self, launch: Launch, events: Sender<ExecEvent>) -> Result<Box<dyn Execution>> {
         let attempt = launch.attempt;
         if let Some(dir) = launch.log.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| RenderError::io(format!("cannot create log folder {}", dir.display()), e))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                RenderError::io(format!("cannot create log folder {}", dir.display()), e)
+            })?;
         }
         let mut log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&launch.log)
             .map_err(|e| RenderError::io(format!("cannot open log {}", launch.log.display()), e))?;
-        let shown: Vec<String> = std::iter::once(launch.program.clone()).chain(launch.args.iter().cloned()).collect();
+        let shown: Vec<String> = std::iter::once(launch.program.clone())
+            .chain(launch.args.iter().cloned())
+            .collect();
         let _ = writeln!(log, "# shotline: {}", shown.join(" "));
-        let (reader, writer) = std::io::pipe().map_err(|e| RenderError::io("cannot create a pipe", e))?;
-        let writer2 = writer.try_clone().map_err(|e| RenderError::io("cannot create a pipe", e))?;
+        let (reader, writer) = pipe().map_err(|e| RenderError::io("cannot create a pipe", e))?;
+        let writer2 = writer
+            .try_clone()
+            .map_err(|e| RenderError::io("cannot create a pipe", e))?;
         let mut cmd = Command::new(&launch.program);
         cmd.args(&launch.args)
             .envs(launch.env.iter().map(|(k, v)| (k, v)))
@@ -135,20 +140,23 @@ impl Executor for LocalExecutor {
             .stdout(writer)
             .stderr(writer2)
             .process_group(0);
+        // No `pre_exec` hook (e.g. PR_SET_PDEATHSIG): it would force fork+exec instead of
+        // posix_spawn and make every start much slower. A worker that dies without stopping
+        // its tasks is covered instead by the pid + start time recorded for every attempt:
+        // the next worker start (or `render cancel`) kills what is left and requeues it.
         // SAFETY: prctl is async-signal-safe and touches no memory of the parent. With
         // PDEATHSIG the task dies with the worker thread that started it, so even a SIGKILLed
         // worker leaves no renderer holding licences and GPUs; the next worker requeues it.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
         let mut child = cmd.spawn().map_err(|e| {
             let _ = writeln!(log, "# shotline: cannot start {}: {e}", launch.program);
-            RenderError::io(format!("cannot start {:?} in {}", launch.program, launch.cwd.display()), e)
+            RenderError::io(
+                format!(
+                    "cannot start {:?} in {}",
+                    launch.program,
+                    launch.cwd.display()
+                ),
+                e,
+            )
         })?;
         drop(cmd); // closes our copies of the pipe's write end
         let pid = child.id() as i32;
@@ -158,17 +166,52 @@ impl Executor for LocalExecutor {
         std::thread::spawn(move || pump(reader, log, &mut parser, attempt, &tx));
         std::thread::spawn(move || {
             let status = match child.wait() {
-                Ok(s) => ExitInfo { code: s.code(), signal: s.signal() },
-                Err(_) => ExitInfo { code: None, signal: None },
+                Ok(s) => ExitInfo {
+                    code: s.code(),
+                    signal: s.signal(),
+                },
+                Err(_) => ExitInfo {
+                    code: None,
+                    signal: None,
+                },
             };
             let _ = events.send(ExecEvent::Exited { attempt, status });
         });
-        Ok(Box::new(LocalExecution { pid, id, exited: false }))
+        Ok(Box::new(LocalExecution {
+            pid,
+            id,
+            exited: false,
+        }))
+    }
+}
+
+/// A close-on-exec pipe: (read end, write end). The write end goes to the child as stdout and
+/// stderr; our copies are closed right after the spawn so the reader sees EOF when the task's
+/// whole process tree is done with it.
+fn pipe() -> std::io::Result<(std::fs::File, std::os::fd::OwnedFd)> {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: `fds` is a valid array of two ints for pipe2 to fill.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: pipe2 succeeded, so both descriptors are open and owned by nobody else.
+    unsafe {
+        Ok((
+            std::fs::File::from_raw_fd(fds[0]),
+            std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+        ))
     }
 }
 
 /// Copies output to the log and feeds complete lines (split at `\n` or `\r`) to the parser.
-fn pump(mut reader: std::io::PipeReader, mut log: std::fs::File, parser: &mut ProgressParser, attempt: i64, tx: &Sender<ExecEvent>) {
+fn pump(
+    mut reader: std::fs::File,
+    mut log: std::fs::File,
+    parser: &mut ProgressParser,
+    attempt: i64,
+    tx: &Sender<ExecEvent>,
+) {
     let mut buf = vec![0u8; 16 * 1024];
     let mut line: Vec<u8> = Vec::new();
     loop {
@@ -197,7 +240,11 @@ fn pump(mut reader: std::io::PipeReader, mut log: std::fs::File, parser: &mut Pr
         }
     }
     if !line.is_empty() && parser.feed(&String::from_utf8_lossy(&line)) {
-        let _ = tx.send(ExecEvent::Progress { attempt, frames_done: parser.frames_done(), fraction: parser.fraction() });
+        let _ = tx.send(ExecEvent::Progress {
+            attempt,
+            frames_done: parser.frames_done(),
+            fraction: parser.fraction(),
+        });
     }
     let _ = log.flush();
     let _ = tx.send(ExecEvent::OutputClosed { attempt });

@@ -59,7 +59,13 @@ pub struct ResolvedJob {
 impl ResolvedJob {
     /// Resolves `spec`, whose relative paths are against `base` (the spec file's directory).
     pub fn resolve(spec: &JobSpec, base: &Path, config: &RenderConfig) -> Result<ResolvedJob> {
-        let abs = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
+        let abs = |p: &Path| {
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                base.join(p)
+            }
+        };
         let scene = spec.scene.as_deref().map(abs);
         let output = match &spec.output {
             Some(o) => Some(OutputPattern::parse(o)?.absolute(base)),
@@ -85,8 +91,10 @@ impl ResolvedJob {
         for a in command.iter().chain(spec.env.values()) {
             template::check(a)?;
         }
-        if matches!(spec.preset, Preset::Blender | Preset::Maya | Preset::Nuke | Preset::Houdini | Preset::Fusion)
-            && spec.command.is_none()
+        if matches!(
+            spec.preset,
+            Preset::Blender | Preset::Maya | Preset::Nuke | Preset::Houdini | Preset::Fusion
+        ) && spec.command.is_none()
             && scene.is_none()
         {
             return Err(RenderError::Invalid(format!(
@@ -121,7 +129,11 @@ impl ResolvedJob {
             frames: spec.frames.clone(),
             command,
             env: spec.env.clone(),
-            cwd: spec.cwd.as_deref().map(abs).unwrap_or_else(|| base.to_path_buf()),
+            cwd: spec
+                .cwd
+                .as_deref()
+                .map(abs)
+                .unwrap_or_else(|| base.to_path_buf()),
             verify: spec.verify.unwrap_or(output.is_some()) && output.is_some(),
             output: output.map(|o| o.to_string()),
             layer: spec.layer.clone(),
@@ -138,7 +150,9 @@ impl ResolvedJob {
 
     /// The output pattern, parsed.
     pub fn output_pattern(&self) -> Option<OutputPattern> {
-        self.output.as_deref().and_then(|o| OutputPattern::parse(o).ok())
+        self.output
+            .as_deref()
+            .and_then(|o| OutputPattern::parse(o).ok())
     }
 }
 
@@ -207,16 +221,33 @@ fn preset_command(
                 c.extend([s("-o"), o.houdini()]);
             }
             c.extend(spec.args.iter().cloned());
-            c.extend(["--frame", "{start}", "--frame-count", "{count}", "--frame-inc", "{step}", "{scene}"].map(s));
+            c.extend(
+                [
+                    "--frame",
+                    "{start}",
+                    "--frame-count",
+                    "{count}",
+                    "--frame-inc",
+                    "{step}",
+                    "{scene}",
+                ]
+                .map(s),
+            );
         }
         Preset::Fusion => {
             c.extend([exe("FusionRenderNode"), s("{scene}"), s("-render")]);
             c.extend(spec.args.iter().cloned());
-            c.extend(["-start", "{start}", "-end", "{end}", "-step", "{step}", "-quit"].map(s));
+            c.extend(
+                [
+                    "-start", "{start}", "-end", "{end}", "-step", "{step}", "-quit",
+                ]
+                .map(s),
+            );
         }
         Preset::Generic => {
             return Err(RenderError::Invalid(
-                "the generic preset needs `command` (e.g. [\"render.sh\", \"{start}\", \"{end}\"])".into(),
+                "the generic preset needs `command` (e.g. [\"render.sh\", \"{start}\", \"{end}\"])"
+                    .into(),
             ))
         }
     }
@@ -248,9 +279,15 @@ mod tests {
 
     #[test]
     fn blender_preset_command() {
-        let j = resolve("preset: blender\nscene: s.blend\nframes: 1-10x2\nchunk: 2\noutput: out/a.%04d.exr\n").unwrap();
+        let j = resolve(
+            "preset: blender\nscene: s.blend\nframes: 1-10x2\nchunk: 2\noutput: out/a.%04d.exr\n",
+        )
+        .unwrap();
         assert_eq!(j.command[..4], ["blender", "-b", "{scene}", "-noaudio"]);
-        assert!(j.command.windows(2).any(|w| w == ["-o", "/proj/out/a.####"]));
+        assert!(j
+            .command
+            .windows(2)
+            .any(|w| w == ["-o", "/proj/out/a.####"]));
         assert!(j.command.windows(2).any(|w| w == ["-F", "OPEN_EXR"]));
         assert_eq!(j.command.last().unwrap(), "-a");
         assert_eq!(j.chunks.len(), 3);
@@ -262,7 +299,9 @@ mod tests {
     fn generic_without_step_renders_single_frames() {
         let j = resolve("command: echo {start}\nframes: 1-5x2\nchunk: 10\n").unwrap();
         assert_eq!(j.chunks.len(), 3);
-        let err = resolve("command: echo {strat}\nframes: 1\n").unwrap_err().to_string();
+        let err = resolve("command: echo {strat}\nframes: 1\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("strat"), "{err}");
         assert!(resolve("frames: 1-3\n").is_err());
         assert!(resolve("preset: nuke\nframes: 1-3\n").is_err());

@@ -9,6 +9,8 @@
 //!
 //! The library never prints and never exits: callers get [`Event`]s and typed errors.
 
+#![warn(missing_docs)]
+
 mod chunk;
 mod cleanup;
 mod control;
@@ -51,7 +53,11 @@ use std::path::{Path, PathBuf};
 
 /// Where job folders live: `render.dir` from the config (relative to the project root), else a
 /// `render` folder beside the database.
-pub fn default_render_dir(project_root: &Path, db_path: &Path, cfg: &shotline_config::RenderConfig) -> PathBuf {
+pub fn default_render_dir(
+    project_root: &Path,
+    db_path: &Path,
+    cfg: &shotline_config::RenderConfig,
+) -> PathBuf {
     match &cfg.dir {
         Some(d) if d.is_absolute() => d.clone(),
         Some(d) => project_root.join(d),
@@ -60,7 +66,12 @@ pub fn default_render_dir(project_root: &Path, db_path: &Path, cfg: &shotline_co
 }
 
 /// Submits a job and returns its id: the library entry point for DCCs and web pages.
-pub fn submit(queue: &mut Queue, spec: &JobSpec, base: &Path, cfg: &shotline_config::RenderConfig) -> Result<JobId> {
+pub fn submit(
+    queue: &mut Queue,
+    spec: &JobSpec,
+    base: &Path,
+    cfg: &shotline_config::RenderConfig,
+) -> Result<JobId> {
     let job = ResolvedJob::resolve(spec, base, cfg)?;
     queue.submit(&job)
 }

@@ -46,12 +46,18 @@ pub struct GpuInfo {
 impl MachineInfo {
     /// Reads the machine. Never fails: what cannot be read is left empty or explained.
     pub fn detect() -> MachineInfo {
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
         let (cpu, memory_total, memory_available) = match sysinfo::System::new() {
             Ok(mut sys) => {
                 sys.refresh_memory();
                 sys.refresh_cpu_list(sysinfo::CpuRefreshKind::nothing());
-                let cpu = sys.cpus().first().map(|c| c.brand().trim().to_string()).unwrap_or_default();
+                let cpu = sys
+                    .cpus()
+                    .first()
+                    .map(|c| c.brand().trim().to_string())
+                    .unwrap_or_default();
                 (cpu, sys.total_memory(), sys.available_memory())
             }
             Err(_) => (String::new(), 0, 0),
@@ -75,7 +81,12 @@ impl MachineInfo {
 fn detect_gpus() -> (Vec<GpuInfo>, Option<String>) {
     let nvml = match nvml_wrapper::Nvml::init() {
         Ok(n) => n,
-        Err(e) => return (Vec::new(), Some(format!("no NVIDIA GPU: NVML unavailable ({e})"))),
+        Err(e) => {
+            return (
+                Vec::new(),
+                Some(format!("no NVIDIA GPU: NVML unavailable ({e})")),
+            )
+        }
     };
     let count = match nvml.device_count() {
         Ok(c) => c,
@@ -83,7 +94,9 @@ fn detect_gpus() -> (Vec<GpuInfo>, Option<String>) {
     };
     let mut gpus = Vec::new();
     for index in 0..count {
-        let Ok(d) = nvml.device_by_index(index) else { continue };
+        let Ok(d) = nvml.device_by_index(index) else {
+            continue;
+        };
         let mem = d.memory_info().ok();
         gpus.push(GpuInfo {
             index,

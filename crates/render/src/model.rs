@@ -45,7 +45,10 @@ impl JobState {
 
     /// True when nothing more will happen without a retry.
     pub fn is_final(self) -> bool {
-        matches!(self, JobState::Done | JobState::Failed | JobState::Cancelled)
+        matches!(
+            self,
+            JobState::Done | JobState::Failed | JobState::Cancelled
+        )
     }
 }
 
@@ -210,6 +213,9 @@ impl Outcome {
 
     /// Counts toward the job's `retries`.
     pub fn is_failure(self) -> bool {
-        matches!(self, Outcome::Failed | Outcome::Timeout | Outcome::VerifyFailed)
+        matches!(
+            self,
+            Outcome::Failed | Outcome::Timeout | Outcome::VerifyFailed
+        )
     }
 }

@@ -77,10 +77,8 @@ impl OutputPattern {
         if !Path::new(&self.prefix).is_absolute() {
             let joined = base.join(&self.prefix);
             let mut s = joined.to_string_lossy().into_owned();
-            if self.prefix.is_empty() || self.prefix.ends_with('/') {
-                if !s.ends_with('/') {
-                    s.push('/');
-                }
+            if (self.prefix.is_empty() || self.prefix.ends_with('/')) && !s.ends_with('/') {
+                s.push('/');
             }
             p.prefix = s;
         }
@@ -155,7 +153,10 @@ mod tests {
         assert_eq!(OutputPattern::parse("a.###.exr").unwrap().width(), 3);
         assert_eq!(OutputPattern::parse("a.@@.exr").unwrap().width(), 2);
         assert_eq!(OutputPattern::parse("a.$F5.exr").unwrap().width(), 5);
-        assert_eq!(OutputPattern::parse("v2/a_#_b.png").unwrap().blender(), "v2/a_####_b");
+        assert_eq!(
+            OutputPattern::parse("v2/a_#_b.png").unwrap().blender(),
+            "v2/a_####_b"
+        );
         assert!(OutputPattern::parse("a.exr").is_err());
     }
 

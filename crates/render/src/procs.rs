@@ -110,7 +110,10 @@ mod tests {
     fn me_is_alive_and_fake_is_not() {
         let id = me();
         assert!(alive(id));
-        assert!(!alive(ProcId { pid: id.pid, start: id.start + 1 }));
+        assert!(!alive(ProcId {
+            pid: id.pid,
+            start: id.start + 1
+        }));
         assert!(!host_name().is_empty());
     }
 }

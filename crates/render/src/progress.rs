@@ -103,14 +103,18 @@ impl ProgressParser {
             let done = c.get(1).and_then(|m| m.as_str().parse::<u64>().ok());
             let total = c.get(2).and_then(|m| m.as_str().parse::<u64>().ok());
             if let (Some(d), Some(t)) = (done, total) {
-                if t > 0 {
-                    // "i of n" counts the frames written; rescale to this task's frames.
-                    let scaled = d.min(t) * self.frames_total / t;
+                // "i of n" counts the frames written; rescale to this task's frames.
+                if let Some(scaled) = (d.min(t) * self.frames_total).checked_div(t) {
                     self.frames_done = self.frames_done.max(scaled);
                     self.frame_fraction = 0.0;
                 }
             }
-        } else if self.rules.frame_done.as_ref().is_some_and(|r| r.is_match(line)) {
+        } else if self
+            .rules
+            .frame_done
+            .as_ref()
+            .is_some_and(|r| r.is_match(line))
+        {
             self.frames_done = (self.frames_done + 1).min(self.frames_total);
             self.frame_fraction = 0.0;
         } else if let Some(c) = self.rules.percent.as_ref().and_then(|r| r.captures(line)) {
@@ -146,14 +150,19 @@ mod tests {
     use super::*;
 
     fn parser(p: Preset, n: u64) -> ProgressParser {
-        ProgressParser::new(ProgressRules::compile(&ProgressRules::preset(p)).unwrap(), n)
+        ProgressParser::new(
+            ProgressRules::compile(&ProgressRules::preset(p)).unwrap(),
+            n,
+        )
     }
 
     #[test]
     fn blender_lines() {
         let mut p = parser(Preset::Blender, 2);
         assert!(!p.feed("Blender 3.4.1"));
-        assert!(p.feed("Fra:1 Mem:9.94M (Peak 10.83M) | Time:00:00.00 | Scene, ViewLayer | Sample 1/2"));
+        assert!(
+            p.feed("Fra:1 Mem:9.94M (Peak 10.83M) | Time:00:00.00 | Scene, ViewLayer | Sample 1/2")
+        );
         assert!((p.fraction() - 0.25).abs() < 1e-9);
         assert!(p.feed("Saved: '/tmp/out/shot_0001.exr'"));
         assert_eq!(p.frames_done(), 1);

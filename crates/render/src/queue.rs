@@ -96,7 +96,8 @@ impl Queue {
     pub fn open(db: &Path, dir: &Path, busy_timeout_ms: u64) -> Result<Queue> {
         let mut conn = shotline_store::connect_with_timeout(db, busy_timeout_ms)
             .map_err(|e| RenderError::Invalid(format!("cannot open the render queue: {e}")))?;
-        conn.execute_batch("PRAGMA synchronous = NORMAL;").db("setting pragmas")?;
+        conn.execute_batch("PRAGMA synchronous = NORMAL;")
+            .db("setting pragmas")?;
         migrate(&mut conn)?;
         Ok(Queue {
             conn,
@@ -140,7 +141,9 @@ impl Queue {
         let dir = self.dir.join("jobs").join(id.to_string());
         std::fs::create_dir_all(dir.join("tmp"))
             .and_then(|_| std::fs::create_dir_all(dir.join("logs")))
-            .map_err(|e| RenderError::io(format!("cannot create job folder {}", dir.display()), e))?;
+            .map_err(|e| {
+                RenderError::io(format!("cannot create job folder {}", dir.display()), e)
+            })?;
         if job.snapshot_scene {
             if let Some(scene) = job.scene.clone() {
                 let name = scene.file_name().unwrap_or_default();
@@ -172,8 +175,15 @@ impl Queue {
                 )
                 .db("inserting tasks")?;
             for (i, c) in job.chunks.iter().enumerate() {
-                ins.execute(params![id, i as i64, c.first, c.last, c.step, c.count as i64])
-                    .db("inserting tasks")?;
+                ins.execute(params![
+                    id,
+                    i as i64,
+                    c.first,
+                    c.last,
+                    c.step,
+                    c.count as i64
+                ])
+                .db("inserting tasks")?;
             }
         }
         tx.commit().db("committing the submit")?;
@@ -193,12 +203,15 @@ impl Queue {
     pub fn job_spec(&self, id: JobId) -> Result<ResolvedJob> {
         let text: String = self
             .conn
-            .query_row("SELECT spec FROM render_jobs WHERE id = ?1", [id], |r| r.get(0))
+            .query_row("SELECT spec FROM render_jobs WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
             .optional()
             .db("reading a job")?
             .ok_or_else(|| RenderError::NoSuchJob(id.to_string()))?;
-        serde_json::from_str(&text)
-            .map_err(|e| RenderError::Invalid(format!("job {id} has an unreadable spec in the queue: {e}")))
+        serde_json::from_str(&text).map_err(|e| {
+            RenderError::Invalid(format!("job {id} has an unreadable spec in the queue: {e}"))
+        })
     }
 
     /// Jobs, newest first. Without `all`, finished jobs older than a day are left out.
@@ -222,7 +235,11 @@ impl Queue {
     pub fn summary(&self, id: JobId) -> Result<JobSummary> {
         let mut s = self
             .conn
-            .query_row(&format!("{SUMMARY_SQL} WHERE j.id = ?1 GROUP BY j.id"), [id], summary_row)
+            .query_row(
+                &format!("{SUMMARY_SQL} WHERE j.id = ?1 GROUP BY j.id"),
+                [id],
+                summary_row,
+            )
             .optional()
             .db("reading a job")?
             .ok_or_else(|| RenderError::NoSuchJob(id.to_string()))?;
@@ -233,10 +250,15 @@ impl Queue {
     fn deps(&self, id: JobId) -> Result<Vec<JobId>> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT depends_on FROM render_job_deps WHERE job_id = ?1 ORDER BY depends_on")
+            .prepare_cached(
+                "SELECT depends_on FROM render_job_deps WHERE job_id = ?1 ORDER BY depends_on",
+            )
             .db("reading dependencies")?;
-        let rows = stmt.query_map([id], |r| r.get(0)).db("reading dependencies")?;
-        rows.collect::<Result<Vec<i64>, _>>().db("reading dependencies")
+        let rows = stmt
+            .query_map([id], |r| r.get(0))
+            .db("reading dependencies")?;
+        rows.collect::<Result<Vec<i64>, _>>()
+            .db("reading dependencies")
     }
 
     /// A job with its tasks and their latest attempts.
@@ -263,8 +285,14 @@ impl Queue {
             .db("reading tasks")?;
         let rows = stmt
             .query_map([id], |r| {
-                let (first, last, step, count): (i64, i64, i64, i64) = (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
-                let chunk = crate::chunk::Chunk { first, last, step, count: count as u64 };
+                let (first, last, step, count): (i64, i64, i64, i64) =
+                    (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
+                let chunk = crate::chunk::Chunk {
+                    first,
+                    last,
+                    step,
+                    count: count as u64,
+                };
                 Ok(TaskInfo {
                     id: r.get(0)?,
                     index: r.get(1)?,
@@ -326,8 +354,11 @@ impl Queue {
     pub fn cancel(&mut self, id: JobId) -> Result<u64> {
         self.summary(id)?;
         let tx = self.conn.transaction().db("cancelling")?;
-        tx.execute("UPDATE render_jobs SET control = 'cancelled' WHERE id = ?1", [id])
-            .db("cancelling")?;
+        tx.execute(
+            "UPDATE render_jobs SET control = 'cancelled' WHERE id = ?1",
+            [id],
+        )
+        .db("cancelling")?;
         tx.execute(
             "UPDATE render_tasks SET state = 'cancelled', message = 'cancelled by user'
              WHERE job_id = ?1 AND state = 'queued'",
@@ -373,7 +404,11 @@ impl Queue {
     /// job was cancelled (nothing to pause or resume).
     pub fn set_paused(&mut self, id: JobId, paused: bool) -> Result<bool> {
         self.summary(id)?;
-        let (from, to) = if paused { ("active", "paused") } else { ("paused", "active") };
+        let (from, to) = if paused {
+            ("active", "paused")
+        } else {
+            ("paused", "active")
+        };
         let n = self
             .conn
             .execute(
@@ -403,7 +438,7 @@ impl Queue {
     /// job was cancelled). Returns `(job, task index, message)` per task.
     pub fn reap_orphans(&mut self, job: Option<JobId>) -> Result<Vec<(JobId, i64, String)>> {
         let host = crate::procs::host_name();
-        let rows: Vec<(i64, i64, i64, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>, String)> = {
+        let rows: Vec<OpenAttempt> = {
             let mut stmt = self
                 .conn
                 .prepare(
@@ -416,10 +451,21 @@ impl Queue {
                 .db("looking for lost tasks")?;
             let rows = stmt
                 .query_map(params![host, job], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                        r.get(7)?,
+                        r.get(8)?,
+                    ))
                 })
                 .db("looking for lost tasks")?;
-            rows.collect::<Result<_, _>>().db("looking for lost tasks")?
+            rows.collect::<Result<_, _>>()
+                .db("looking for lost tasks")?
         };
         let mut out = Vec::new();
         for (attempt, task, job_id, idx, pid, pstart, wpid, wstart, control) in rows {
@@ -430,7 +476,10 @@ impl Queue {
             }
             let mut msg = "its worker is gone".to_string();
             if let (Some(p), Some(s)) = (pid, pstart) {
-                let leader = crate::procs::ProcId { pid: p as i32, start: s as u64 };
+                let leader = crate::procs::ProcId {
+                    pid: p as i32,
+                    start: s as u64,
+                };
                 let killed = crate::procs::kill_leftovers(leader);
                 msg = if killed > 0 {
                     format!("its worker is gone; killed {killed} leftover process(es) of pid {p}")
@@ -497,11 +546,29 @@ impl Queue {
 
     fn finished_ms(&self, id: JobId) -> Option<i64> {
         self.conn
-            .query_row("SELECT finished_at FROM render_jobs WHERE id = ?1", [id], |r| r.get(0))
+            .query_row(
+                "SELECT finished_at FROM render_jobs WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
             .ok()
             .flatten()
     }
 }
+
+/// An unfinished attempt: attempt, task, job, task index, pid, start, worker pid, worker
+/// start, job control.
+type OpenAttempt = (
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    String,
+);
 
 const SUMMARY_SQL: &str = "SELECT j.id, j.name, j.preset, j.priority, j.frames, j.control, j.dir, j.submitted_at, j.finished_at,
     count(t.id), sum(t.state = 'queued'), sum(t.state = 'running'), sum(t.state = 'done'),
@@ -513,7 +580,9 @@ const SUMMARY_SQL: &str = "SELECT j.id, j.name, j.preset, j.priority, j.frames, 
   FROM render_jobs j LEFT JOIN render_tasks t ON t.job_id = j.id";
 
 fn summary_row(r: &rusqlite::Row) -> rusqlite::Result<JobSummary> {
-    let n = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, Option<i64>>(i)?.unwrap_or(0).max(0) as u64) };
+    let n = |i: usize| -> rusqlite::Result<u64> {
+        Ok(r.get::<_, Option<i64>>(i)?.unwrap_or(0).max(0) as u64)
+    };
     let tasks = TaskCounts {
         total: n(9)?,
         queued: n(10)?,
@@ -539,7 +608,11 @@ fn summary_row(r: &rusqlite::Row) -> rusqlite::Result<JobSummary> {
         state,
         frame_count,
         frames_done: n(16)?,
-        progress: if frame_count > 0 { (weighted / frame_count as f64).clamp(0.0, 1.0) } else { 0.0 },
+        progress: if frame_count > 0 {
+            (weighted / frame_count as f64).clamp(0.0, 1.0)
+        } else {
+            0.0
+        },
         tasks,
         after: Vec::new(),
     })
@@ -575,7 +648,9 @@ pub(crate) fn derive_state(t: &TaskCounts, control: &str, blocked: bool) -> JobS
 fn find_in(conn: &Connection, r: &JobRef) -> Result<JobId> {
     let found: Option<i64> = match r {
         JobRef::Id(i) => conn
-            .query_row("SELECT id FROM render_jobs WHERE id = ?1", [i], |r| r.get(0))
+            .query_row("SELECT id FROM render_jobs WHERE id = ?1", [i], |r| {
+                r.get(0)
+            })
             .optional(),
         JobRef::Name(n) => conn
             .query_row(
@@ -598,7 +673,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     tx.execute_batch("CREATE TABLE IF NOT EXISTS render_schema_version (version INTEGER NOT NULL)")
         .db("creating render_schema_version")?;
     let current: Option<i64> = tx
-        .query_row("SELECT max(version) FROM render_schema_version", [], |r| r.get(0))
+        .query_row("SELECT max(version) FROM render_schema_version", [], |r| {
+            r.get(0)
+        })
         .db("reading the render schema version")?;
     let current = current.unwrap_or(0);
     if current > MIGRATIONS.len() as i64 {
@@ -609,9 +686,113 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         tx.execute_batch(sql).db("migrating the render schema")?;
-        tx.execute("DELETE FROM render_schema_version", []).db("migrating")?;
-        tx.execute("INSERT INTO render_schema_version (version) VALUES (?1)", [i as i64 + 1])
+        tx.execute("DELETE FROM render_schema_version", [])
             .db("migrating")?;
+        tx.execute(
+            "INSERT INTO render_schema_version (version) VALUES (?1)",
+            [i as i64 + 1],
+        )
+        .db("migrating")?;
     }
     tx.commit().db("committing the render schema migration")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::JobSpec;
+
+    fn job(yaml: &str) -> ResolvedJob {
+        let spec = JobSpec::parse(yaml, Path::new("j.yaml")).unwrap();
+        ResolvedJob::resolve(&spec, Path::new("/tmp"), &Default::default()).unwrap()
+    }
+
+    #[test]
+    fn submit_cancel_retry_pause() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("db/shotline.db");
+        let mut q = Queue::open(&db, &dir.path().join("render"), 5000).unwrap();
+        // Opening again finds the schema in place.
+        drop(Queue::open(&db, &dir.path().join("render"), 5000).unwrap());
+        let id = q
+            .submit(&job(
+                "name: a\nframes: 1-5\nchunk: 2\ncommand: [echo, '{start}', '{end}']\n",
+            ))
+            .unwrap();
+        assert_eq!(q.find("a").unwrap(), id);
+        assert_eq!(q.find(&id.to_string()).unwrap(), id);
+        assert!(matches!(q.find("nope"), Err(RenderError::NoSuchJob(_))));
+        let s = q.summary(id).unwrap();
+        assert_eq!(
+            (s.state, s.tasks.total, s.frame_count),
+            (JobState::Queued, 3, 5)
+        );
+        assert!(q.job_dir(id).join("job.json").is_file());
+        assert!(q.set_paused(id, true).unwrap());
+        assert_eq!(q.summary(id).unwrap().state, JobState::Paused);
+        assert!(q.set_paused(id, false).unwrap());
+        assert_eq!(q.cancel(id).unwrap(), 0);
+        assert_eq!(q.summary(id).unwrap().state, JobState::Cancelled);
+        assert!(!q.set_paused(id, true).unwrap());
+        assert_eq!(q.retry(id).unwrap(), 3);
+        assert_eq!(q.summary(id).unwrap().state, JobState::Queued);
+        let dep = q
+            .submit(&job("name: b\nframes: 1\nafter: [a]\ncommand: [echo]\n"))
+            .unwrap();
+        assert_eq!(q.summary(dep).unwrap().after, vec![id]);
+        assert_eq!(q.summary(dep).unwrap().state, JobState::Blocked);
+        assert!(q
+            .submit(&job("frames: 1\nafter: [missing]\ncommand: [echo]\n"))
+            .is_err());
+    }
+
+    #[test]
+    fn scene_snapshot_lands_in_the_job_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let scene = dir.path().join("shot.blend");
+        std::fs::write(&scene, b"scene v1").unwrap();
+        let mut q =
+            Queue::open(&dir.path().join("q.db"), &dir.path().join("render"), 5000).unwrap();
+        let yaml = format!(
+            "frames: 1\nscene: {}\nsnapshot_scene: true\ncommand: [echo, '{{scene}}']\n",
+            scene.display()
+        );
+        let id = q.submit(&job(&yaml)).unwrap();
+        std::fs::write(&scene, b"scene v2, saved by the artist later").unwrap();
+        let stored = q.job_spec(id).unwrap().scene.unwrap();
+        assert!(
+            stored.starts_with(q.job_dir(id).join("tmp")),
+            "{}",
+            stored.display()
+        );
+        assert_eq!(std::fs::read(stored).unwrap(), b"scene v1");
+    }
+
+    #[test]
+    fn states_derive_from_tasks() {
+        let c = |queued, running, done, failed| TaskCounts {
+            total: 4,
+            queued,
+            running,
+            done,
+            failed,
+            cancelled: 0,
+        };
+        assert_eq!(
+            derive_state(&c(1, 1, 0, 0), "cancelled", false),
+            JobState::Cancelling
+        );
+        assert_eq!(
+            derive_state(&c(1, 0, 0, 0), "active", true),
+            JobState::Blocked
+        );
+        assert_eq!(
+            derive_state(&c(0, 0, 3, 1), "active", false),
+            JobState::Failed
+        );
+        assert_eq!(
+            derive_state(&c(0, 0, 4, 0), "active", false),
+            JobState::Done
+        );
+    }
 }

@@ -61,13 +61,76 @@ pub struct JobSpec {
 }
 
 /// A command template: list form (`["blender", "-b", "{scene}"]`) or one string.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Command {
     /// Arguments as given.
     Args(Vec<String>),
     /// Split on whitespace; single and double quotes group.
     Line(String),
+}
+
+impl<'de> Deserialize<'de> for Command {
+    /// A string, or a list whose items may be strings, numbers or booleans (`[sleep, 5]`).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Arg(String);
+        impl<'de> Deserialize<'de> for Arg {
+            fn deserialize<D: serde::Deserializer<'de>>(
+                d: D,
+            ) -> std::result::Result<Self, D::Error> {
+                struct V;
+                impl serde::de::Visitor<'_> for V {
+                    type Value = Arg;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str("a command argument (string or number)")
+                    }
+                    fn visit_str<E: serde::de::Error>(
+                        self,
+                        v: &str,
+                    ) -> std::result::Result<Arg, E> {
+                        Ok(Arg(v.to_string()))
+                    }
+                    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Arg, E> {
+                        Ok(Arg(v.to_string()))
+                    }
+                    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Arg, E> {
+                        Ok(Arg(v.to_string()))
+                    }
+                    fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Arg, E> {
+                        Ok(Arg(v.to_string()))
+                    }
+                    fn visit_bool<E: serde::de::Error>(
+                        self,
+                        v: bool,
+                    ) -> std::result::Result<Arg, E> {
+                        Ok(Arg(v.to_string()))
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Command;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a command: a list of arguments or one string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Command, E> {
+                Ok(Command::Line(v.to_string()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Command, A::Error> {
+                let mut args = Vec::new();
+                while let Some(Arg(a)) = seq.next_element()? {
+                    args.push(a);
+                }
+                Ok(Command::Args(args))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A job named by id or by name.
@@ -175,7 +238,8 @@ impl Duration {
         if let Ok(n) = t.parse::<u64>() {
             return Ok(Duration(n));
         }
-        let bad = || format!("invalid duration {text:?}: expected seconds or e.g. 90s, 15m, 2h, 1h30m");
+        let bad =
+            || format!("invalid duration {text:?}: expected seconds or e.g. 90s, 15m, 2h, 1h30m");
         let (mut total, mut num) = (0u64, String::new());
         for c in t.chars() {
             if c.is_ascii_digit() {
@@ -234,7 +298,8 @@ impl JobSpec {
 
     /// Parses spec text; `path` only names the source in errors and picks the format.
     pub fn parse(text: &str, path: &Path) -> Result<JobSpec> {
-        let json = path.extension().is_some_and(|e| e == "json") || text.trim_start().starts_with('{');
+        let json =
+            path.extension().is_some_and(|e| e == "json") || text.trim_start().starts_with('{');
         let parsed = if json {
             serde_json::from_str::<JobSpec>(text).map_err(|e| e.to_string())
         } else {
@@ -276,13 +341,33 @@ mod tests {
         let err = JobSpec::parse("frames: 1-10\nchunck: 5\n", Path::new("job.yaml"))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("job.yaml") && err.contains("chunck") && err.contains('2'), "{err}");
+        assert!(
+            err.contains("job.yaml") && err.contains("chunck") && err.contains('2'),
+            "{err}"
+        );
     }
 
     #[test]
     fn json_spec_and_missing_frames() {
-        let s = JobSpec::parse(r#"{"frames": "1-3", "command": "echo {start}"}"#, Path::new("j.json")).unwrap();
+        let s = JobSpec::parse(
+            r#"{"frames": "1-3", "command": "echo {start}"}"#,
+            Path::new("j.json"),
+        )
+        .unwrap();
         assert_eq!(s.command, Some(Command::Line("echo {start}".into())));
+        let s = JobSpec::parse(
+            "frames: 1\ncommand: [sleep, 5, true]\n",
+            Path::new("j.yaml"),
+        )
+        .unwrap();
+        assert_eq!(
+            s.command,
+            Some(Command::Args(vec![
+                "sleep".into(),
+                "5".into(),
+                "true".into()
+            ]))
+        );
         assert!(JobSpec::parse("chunk: 2\n", Path::new("j.yaml")).is_err());
     }
 

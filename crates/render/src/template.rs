@@ -15,41 +15,51 @@ pub const PLACEHOLDERS: &[&str] = &[
 pub type Values = BTreeMap<&'static str, String>;
 
 /// Expands `{name}` placeholders; `{{` and `}}` are literal braces. Unknown names are an error
-/// naming the placeholder and the template.
+/// naming the placeholder and the template (a typo must fail at submit, not render nothing).
+/// Braces that cannot be a placeholder stay as they are, so shell snippets keep working:
+/// `${VAR}`, `{ cmd; }`, a lone `}`.
 pub fn expand(template: &str, values: &Values) -> Result<String> {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(i) = rest.find(['{', '}']) {
+        let shell_var = rest[..i].ends_with('$');
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
-        if tail.starts_with("{{") {
+        if let Some(after) = tail.strip_prefix("{{") {
             out.push('{');
-            rest = &tail[2..];
-        } else if tail.starts_with("}}") {
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix("}}") {
             out.push('}');
-            rest = &tail[2..];
-        } else if tail.starts_with('}') {
-            return Err(RenderError::Invalid(format!(
-                "command template {template:?}: unmatched '}}' (write '}}}}' for a literal brace)"
-            )));
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix('}') {
+            out.push('}');
+            rest = after;
         } else {
-            let close = tail.find('}').ok_or_else(|| {
-                RenderError::Invalid(format!(
-                    "command template {template:?}: unclosed '{{' (write '{{{{' for a literal brace)"
-                ))
-            })?;
-            let name = &tail[1..close];
+            let name_len = tail[1..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(tail.len() - 1);
+            let name = &tail[1..1 + name_len];
+            let closed = tail[1 + name_len..].starts_with('}');
+            if shell_var || !closed || name.is_empty() {
+                out.push('{');
+                rest = &tail[1..];
+                continue;
+            }
             match values.get(name) {
                 Some(v) => out.push_str(v),
                 None if PLACEHOLDERS.contains(&name) => {}
                 None => {
                     return Err(RenderError::Invalid(format!(
-                        "command template {template:?}: unknown placeholder {{{name}}} (expected one of {})",
-                        PLACEHOLDERS.iter().map(|p| format!("{{{p}}}")).collect::<Vec<_>>().join(", ")
+                        "command template {template:?}: unknown placeholder {{{name}}} (expected one of {}; write {{{{ for a literal brace)",
+                        PLACEHOLDERS
+                            .iter()
+                            .map(|p| format!("{{{p}}}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )))
                 }
             }
-            rest = &tail[close + 1..];
+            rest = &tail[name_len + 2..];
         }
     }
     out.push_str(rest);
@@ -139,7 +149,11 @@ mod tests {
         assert_eq!(expand("-s {start} {{x}}", &v).unwrap(), "-s 1 {x}");
         let err = expand("{strat}", &v).unwrap_err().to_string();
         assert!(err.contains("{strat}"), "{err}");
-        assert!(expand("{start", &v).is_err());
+        assert_eq!(expand("{start", &v).unwrap(), "{start");
+        assert_eq!(
+            expand("${HOME} {{ x }} [ -e a{start} ] || { touch b; }", &v).unwrap(),
+            "${HOME} { x } [ -e a1 ] || { touch b; }"
+        );
         assert_eq!(expand("{layer}", &v).unwrap(), "");
     }
 

@@ -31,7 +31,11 @@ pub fn verify_chunk(pattern: &OutputPattern, chunk: &Chunk) -> Result<(), String
     if bad == 0 {
         return Ok(());
     }
-    let more = if bad > problems.len() { format!(" (and {} more)", bad - problems.len()) } else { String::new() };
+    let more = if bad > problems.len() {
+        format!(" (and {} more)", bad - problems.len())
+    } else {
+        String::new()
+    };
     Err(format!(
         "output verification failed for {bad} of {} frame(s): {}{more}",
         chunk.count,

@@ -61,6 +61,33 @@ struct Budget {
     gpus: Vec<u32>,
 }
 
+/// Whether a task needing `(threads, gpus, memory)` fits beside the running tasks' `(threads,
+/// memory, gpus)`; the GPU indices to give it when it does (the lowest free ones).
+fn fit(
+    budget: &Budget,
+    in_use: &[(u32, u64, &[u32])],
+    (threads, gpus, memory): (u32, u32, u64),
+) -> Option<Vec<u32>> {
+    let used_threads: u32 = in_use.iter().map(|u| u.0).sum();
+    let used_mem: u64 = in_use.iter().map(|u| u.1).sum();
+    if used_threads + threads > budget.threads {
+        return None;
+    }
+    if memory > 0 && used_mem + memory > budget.memory {
+        return None;
+    }
+    let free: Vec<u32> = budget
+        .gpus
+        .iter()
+        .copied()
+        .filter(|g| !in_use.iter().any(|u| u.2.contains(g)))
+        .collect();
+    if free.len() < gpus as usize {
+        return None;
+    }
+    Some(free.into_iter().take(gpus as usize).collect())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum StopReason {
     Cancel,
@@ -109,7 +136,11 @@ pub struct Worker<'q> {
 impl<'q> Worker<'q> {
     /// Prepares a worker: takes this host's worker lock (one worker per queue and host, so the
     /// machine budget is never counted twice), measures the machine and registers.
-    pub fn new(queue: &'q mut Queue, exec: Box<dyn Executor>, opts: WorkerOptions) -> Result<Worker<'q>> {
+    pub fn new(
+        queue: &'q mut Queue,
+        exec: Box<dyn Executor>,
+        opts: WorkerOptions,
+    ) -> Result<Worker<'q>> {
         let host = crate::procs::host_name();
         std::fs::create_dir_all(queue.dir())
             .map_err(|e| RenderError::io(format!("cannot create {}", queue.dir().display()), e))?;
@@ -120,28 +151,51 @@ impl<'q> Worker<'q> {
             .write(true)
             .open(&lock_path)
             .map_err(|e| RenderError::io(format!("cannot open {}", lock_path.display()), e))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
+        // SAFETY: flock on a descriptor we own; released when the file is closed.
+        let rc = unsafe {
+            libc::flock(
+                std::os::fd::AsRawFd::as_raw_fd(&lock),
+                libc::LOCK_EX | libc::LOCK_NB,
+            )
+        };
+        if rc != 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
                 return Err(RenderError::Busy(format!(
                     "another render worker already runs this queue on {host} (lock {})",
                     lock_path.display()
-                )))
+                )));
             }
-            Err(std::fs::TryLockError::Error(e)) => {
-                return Err(RenderError::io(format!("cannot lock {}", lock_path.display()), e))
-            }
+            return Err(RenderError::io(
+                format!("cannot lock {}", lock_path.display()),
+                e,
+            ));
         }
         let m = MachineInfo::detect();
         let reserve_gpus = opts.reserve.gpus as usize;
         let budget = Budget {
-            threads: (m.threads as u32).saturating_sub(opts.reserve.threads).max(1),
+            threads: (m.threads as u32)
+                .saturating_sub(opts.reserve.threads)
+                .max(1),
             memory: m.memory_total.saturating_sub(opts.reserve.memory.0),
             gpus: m.gpus.iter().map(|g| g.index).skip(reserve_gpus).collect(),
         };
         let id = queue.register_worker(&host, crate::procs::me())?;
         let (tx, rx) = channel();
-        Ok(Worker { queue, exec, opts, budget, host, id, running: HashMap::new(), jobs: HashMap::new(), tx, rx, stats: (0, 0, 0), _lock: lock })
+        Ok(Worker {
+            queue,
+            exec,
+            opts,
+            budget,
+            host,
+            id,
+            running: HashMap::new(),
+            jobs: HashMap::new(),
+            tx,
+            rx,
+            stats: (0, 0, 0),
+            _lock: lock,
+        })
     }
 
     /// Runs until stopped (or idle / the awaited job is finished, per the options), calling
@@ -168,7 +222,11 @@ impl<'q> Worker<'q> {
         }
         let _ = self.queue.heartbeat(self.id, true);
         let (started, done, failed) = self.stats;
-        on_event(&Event::WorkerStopped { started, done, failed });
+        on_event(&Event::WorkerStopped {
+            started,
+            done,
+            failed,
+        });
         result
     }
 
@@ -182,7 +240,10 @@ impl<'q> Worker<'q> {
             if level >= 2 && !interrupting {
                 interrupting = true;
                 draining = true;
-                on_event(&Event::Stopping { running: self.running.len(), requeue: true });
+                on_event(&Event::Stopping {
+                    running: self.running.len(),
+                    requeue: true,
+                });
                 let grace = self.opts.kill_grace;
                 for r in self.running.values_mut() {
                     if r.stop.is_none() && r.exited.is_none() {
@@ -192,7 +253,10 @@ impl<'q> Worker<'q> {
                 }
             } else if level == 1 && !draining {
                 draining = true;
-                on_event(&Event::Stopping { running: self.running.len(), requeue: false });
+                on_event(&Event::Stopping {
+                    running: self.running.len(),
+                    requeue: false,
+                });
             }
             if last_poll.elapsed() >= self.opts.poll {
                 last_poll = Instant::now();
@@ -255,7 +319,11 @@ impl<'q> Worker<'q> {
 
     fn handle(&mut self, ev: ExecEvent, on_event: &mut dyn FnMut(&Event)) -> Result<()> {
         match ev {
-            ExecEvent::Progress { attempt, frames_done, fraction } => {
+            ExecEvent::Progress {
+                attempt,
+                frames_done,
+                fraction,
+            } => {
                 if let Some(r) = self.running.get_mut(&attempt) {
                     let frames_changed = frames_done != r.frames_done;
                     r.frames_done = frames_done;
@@ -289,7 +357,12 @@ impl<'q> Worker<'q> {
     }
 
     fn check_cancels(&mut self) -> Result<()> {
-        let tasks: Vec<i64> = self.running.values().filter(|r| r.stop.is_none()).map(|r| r.task_id).collect();
+        let tasks: Vec<i64> = self
+            .running
+            .values()
+            .filter(|r| r.stop.is_none())
+            .map(|r| r.task_id)
+            .collect();
         let cancelled = self.queue.cancelled_among(&tasks)?;
         let grace = self.opts.kill_grace;
         for r in self.running.values_mut() {
@@ -309,11 +382,9 @@ impl<'q> Worker<'q> {
                 continue;
             }
             match r.stop {
-                None => {
-                    if r.deadline.is_some_and(|d| now >= d) {
-                        r.exec.terminate();
-                        r.stop = Some((StopReason::Timeout, now + grace));
-                    }
+                None if r.deadline.is_some_and(|d| now >= d) => {
+                    r.exec.terminate();
+                    r.stop = Some((StopReason::Timeout, now + grace));
                 }
                 Some((_, kill_at)) if !r.killed && now >= kill_at => {
                     r.exec.kill();
@@ -341,17 +412,37 @@ impl<'q> Worker<'q> {
         Ok(!ready.is_empty())
     }
 
-    fn finalize(&mut self, attempt: i64, r: Running, on_event: &mut dyn FnMut(&Event)) -> Result<()> {
-        let (status, _) = r.exited.unwrap_or((ExitInfo { code: None, signal: None }, Instant::now()));
+    fn finalize(
+        &mut self,
+        attempt: i64,
+        r: Running,
+        on_event: &mut dyn FnMut(&Event),
+    ) -> Result<()> {
+        let (status, _) = r.exited.unwrap_or((
+            ExitInfo {
+                code: None,
+                signal: None,
+            },
+            Instant::now(),
+        ));
         let job = self.job(r.job)?;
         let (outcome, message) = match r.stop.map(|s| s.0) {
             Some(StopReason::Cancel) => (Outcome::Cancelled, Some("cancelled by user".to_string())),
-            Some(StopReason::Interrupt) => (Outcome::Interrupted, Some("worker stopped; requeued".to_string())),
+            Some(StopReason::Interrupt) => (
+                Outcome::Interrupted,
+                Some("worker stopped; requeued".to_string()),
+            ),
             Some(StopReason::Timeout) => (
                 Outcome::Timeout,
-                Some(format!("ran past the timeout of {}s and was stopped", job.0.timeout_secs.unwrap_or(0))),
+                Some(format!(
+                    "ran past the timeout of {}s and was stopped",
+                    job.0.timeout_secs.unwrap_or(0)
+                )),
             ),
-            None if !status.success() => (Outcome::Failed, Some(format!("the renderer {}", status.describe()))),
+            None if !status.success() => (
+                Outcome::Failed,
+                Some(format!("the renderer {}", status.describe())),
+            ),
             None => match job.0.output_pattern().filter(|_| job.0.verify) {
                 Some(p) => match crate::verify::verify_chunk(&p, &r.chunk) {
                     Ok(()) => (Outcome::Ok, None),
@@ -371,10 +462,21 @@ impl<'q> Worker<'q> {
             (NextState::Queued, Some(m)) if outcome.is_failure() => {
                 Some(format!("{m} (attempt {}, retrying)", r.number))
             }
-            (NextState::Failed, Some(m)) if r.number > 1 => Some(format!("{m} (after {} attempts)", r.number)),
+            (NextState::Failed, Some(m)) if r.number > 1 => {
+                Some(format!("{m} (after {} attempts)", r.number))
+            }
             (_, m) => m,
         };
-        self.queue.finish_attempt(attempt, r.task_id, r.job, outcome, Some(status), message.as_deref(), next, r.frames_done)?;
+        self.queue.finish_attempt(
+            attempt,
+            r.task_id,
+            r.job,
+            outcome,
+            Some(status),
+            message.as_deref(),
+            next,
+            r.frames_done,
+        )?;
         match next {
             NextState::Done => self.stats.1 += 1,
             NextState::Failed => self.stats.2 += 1,
@@ -405,7 +507,11 @@ impl<'q> Worker<'q> {
         let s = self.queue.summary(job)?;
         if s.state.is_final() {
             self.jobs.remove(&job);
-            on_event(&Event::JobFinished { job, name: s.name, state: s.state.as_str().into() });
+            on_event(&Event::JobFinished {
+                job,
+                name: s.name,
+                state: s.state.as_str().into(),
+            });
             if s.state != crate::model::JobState::Done {
                 // Jobs waiting for this one can now never start.
                 self.check_dependencies(on_event)?;
@@ -417,7 +523,11 @@ impl<'q> Worker<'q> {
     /// Fails the queued tasks of jobs whose dependencies ended without being done.
     fn check_dependencies(&mut self, on_event: &mut dyn FnMut(&Event)) -> Result<()> {
         for job in self.queue.fail_broken_dependencies()? {
-            on_event(&Event::TaskRejected { job, task: None, reason: "a job it depends on did not finish".into() });
+            on_event(&Event::TaskRejected {
+                job,
+                task: None,
+                reason: "a job it depends on did not finish".into(),
+            });
             self.job_finished(job, on_event)?;
         }
         Ok(())
@@ -452,7 +562,11 @@ impl<'q> Worker<'q> {
             let need = self.needs(&job.0);
             if let Some(reason) = self.never_fits(&need) {
                 self.queue.fail_task(c.task_id, c.job, &reason)?;
-                on_event(&Event::TaskRejected { job: c.job, task: Some(c.index), reason });
+                on_event(&Event::TaskRejected {
+                    job: c.job,
+                    task: Some(c.index),
+                    reason,
+                });
                 self.job_finished(c.job, on_event)?;
                 continue;
             }
@@ -502,21 +616,13 @@ impl<'q> Worker<'q> {
     }
 
     /// The GPUs to give when the task fits now.
-    fn fits(&self, (threads, gpus, memory): &(u32, u32, u64)) -> Option<Vec<u32>> {
-        let used_threads: u32 = self.running.values().map(|r| r.threads).sum();
-        let used_mem: u64 = self.running.values().map(|r| r.memory).sum();
-        if used_threads + threads > self.budget.threads {
-            return None;
-        }
-        if *memory > 0 && used_mem + memory > self.budget.memory {
-            return None;
-        }
-        let busy: Vec<u32> = self.running.values().flat_map(|r| r.gpus.iter().copied()).collect();
-        let free: Vec<u32> = self.budget.gpus.iter().copied().filter(|g| !busy.contains(g)).collect();
-        if free.len() < *gpus as usize {
-            return None;
-        }
-        Some(free.into_iter().take(*gpus as usize).collect())
+    fn fits(&self, need: &(u32, u32, u64)) -> Option<Vec<u32>> {
+        let in_use: Vec<(u32, u64, &[u32])> = self
+            .running
+            .values()
+            .map(|r| (r.threads, r.memory, r.gpus.as_slice()))
+            .collect();
+        fit(&self.budget, &in_use, *need)
     }
 
     fn start(
@@ -528,8 +634,20 @@ impl<'q> Worker<'q> {
         on_event: &mut dyn FnMut(&Event),
     ) -> Result<()> {
         let spec = &job.0;
-        let gpu_list = gpus.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
-        let Some((attempt, number, log)) = self.queue.claim(&c, self.exec.name(), &self.host, self.id, threads, &gpu_list)? else {
+        let gpu_list = gpus
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let Some((attempt, number, log)) = self.queue.claim(
+            &c,
+            self.exec.name(),
+            &self.host,
+            self.id,
+            threads,
+            &gpu_list,
+        )?
+        else {
             return Ok(());
         };
         self.stats.0 += 1;
@@ -542,7 +660,13 @@ impl<'q> Worker<'q> {
         v.insert("count", c.chunk.count.to_string());
         v.insert("frames", c.chunk.range());
         v.insert("output", spec.output.clone().unwrap_or_default());
-        v.insert("scene", spec.scene.as_ref().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
+        v.insert(
+            "scene",
+            spec.scene
+                .as_ref()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        );
         v.insert("layer", spec.layer.clone().unwrap_or_default());
         v.insert("threads", threads.to_string());
         v.insert("gpu", gpu_list.clone());
@@ -562,7 +686,10 @@ impl<'q> Worker<'q> {
                 ("SHOTLINE_JOB".to_string(), c.job.to_string()),
                 ("SHOTLINE_TASK".to_string(), c.index.to_string()),
                 ("SHOTLINE_FRAMES".to_string(), c.chunk.range()),
-                ("SHOTLINE_JOB_TMP".to_string(), tmp.to_string_lossy().into_owned()),
+                (
+                    "SHOTLINE_JOB_TMP".to_string(),
+                    tmp.to_string_lossy().into_owned(),
+                ),
             ];
             for (k, val) in &spec.env {
                 env.push((k.clone(), template::expand(val, &v)?));
@@ -582,9 +709,22 @@ impl<'q> Worker<'q> {
         let exec = match started {
             Ok(e) => e,
             Err(e) => {
-                let next = if c.failures < spec.retries as i64 { NextState::Queued } else { NextState::Failed };
+                let next = if c.failures < spec.retries as i64 {
+                    NextState::Queued
+                } else {
+                    NextState::Failed
+                };
                 let msg = format!("cannot start the renderer: {e}");
-                self.queue.finish_attempt(attempt, c.task_id, c.job, Outcome::Failed, None, Some(&msg), next, 0)?;
+                self.queue.finish_attempt(
+                    attempt,
+                    c.task_id,
+                    c.job,
+                    Outcome::Failed,
+                    None,
+                    Some(&msg),
+                    next,
+                    0,
+                )?;
                 if next == NextState::Failed {
                     self.stats.2 += 1;
                 }
@@ -593,7 +733,12 @@ impl<'q> Worker<'q> {
                     task: c.index,
                     attempt: number,
                     outcome: Outcome::Failed.as_str().into(),
-                    state: if next == NextState::Failed { "failed" } else { "queued" }.into(),
+                    state: if next == NextState::Failed {
+                        "failed"
+                    } else {
+                        "queued"
+                    }
+                    .into(),
                     message: Some(msg),
                     log: log_s,
                 });
@@ -642,5 +787,108 @@ impl<'q> Worker<'q> {
             },
         );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::executor::LocalExecutor;
+    use crate::spec::JobSpec;
+
+    fn setup(yaml: &str) -> (tempfile::TempDir, Queue, JobId) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut q =
+            Queue::open(&dir.path().join("q.db"), &dir.path().join("render"), 5000).unwrap();
+        let spec = JobSpec::parse(yaml, std::path::Path::new("j.yaml")).unwrap();
+        let id = crate::submit(&mut q, &spec, dir.path(), &Default::default()).unwrap();
+        (dir, q, id)
+    }
+
+    fn opts() -> WorkerOptions {
+        WorkerOptions {
+            max_concurrent: 2,
+            reserve: Default::default(),
+            kill_grace: Duration::from_secs(1),
+            poll: Duration::from_millis(20),
+            exit_when_idle: true,
+            until_job: None,
+        }
+    }
+
+    #[test]
+    fn runs_a_job_and_reports_events() {
+        let (_dir, mut q, id) = setup(
+            "frames: 1-4\nchunk: 2\ncommand: [sh, -c, 'echo 50%; echo frame {start}-{end}']\n",
+        );
+        let mut events = Vec::new();
+        let mut w = Worker::new(&mut q, Box::new(LocalExecutor), opts()).unwrap();
+        w.run(&Stop::new(), &mut |e| events.push(e.clone()))
+            .unwrap();
+        drop(w);
+        let started = events
+            .iter()
+            .filter(|e| matches!(e, Event::TaskStarted { .. }))
+            .count();
+        assert_eq!(started, 2);
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, Event::TaskProgress { progress, .. } if *progress == 0.25)));
+        assert!(
+            matches!(events.iter().rev().nth(1), Some(Event::JobFinished { state, .. }) if state == "done")
+        );
+        let s = q.summary(id).unwrap();
+        assert_eq!((s.state, s.frames_done), (crate::model::JobState::Done, 4));
+        let log = q.log_path(id, 1, None).unwrap().unwrap();
+        assert!(std::fs::read_to_string(log).unwrap().contains("frame 3-4"));
+    }
+
+    #[test]
+    fn resources_fit_and_gpus_are_assigned() {
+        // A machine with 8 threads, 16 GiB for renders and GPUs 1..=3 (GPU 0 reserved).
+        let b = Budget {
+            threads: 8,
+            memory: 16 << 30,
+            gpus: vec![1, 2, 3],
+        };
+        assert_eq!(fit(&b, &[], (4, 2, 0)), Some(vec![1, 2]));
+        let busy: [u32; 2] = [1, 2];
+        let in_use = [(4, 8 << 30, &busy[..])];
+        assert_eq!(
+            fit(&b, &in_use, (4, 1, 0)),
+            Some(vec![3]),
+            "GPUs in use are skipped"
+        );
+        assert_eq!(fit(&b, &in_use, (4, 2, 0)), None, "only one GPU left");
+        assert_eq!(fit(&b, &in_use, (5, 0, 0)), None, "threads exhausted");
+        assert_eq!(fit(&b, &in_use, (1, 0, 9 << 30)), None, "memory exhausted");
+        assert_eq!(fit(&b, &in_use, (1, 0, 8 << 30)), Some(vec![]));
+    }
+
+    #[test]
+    fn one_worker_per_host_and_queue() {
+        let (dir, mut q, _) = setup("frames: 1\ncommand: [true]\n");
+        let mut q2 =
+            Queue::open(&dir.path().join("q.db"), &dir.path().join("render"), 5000).unwrap();
+        let _w = Worker::new(&mut q, Box::new(LocalExecutor), opts()).unwrap();
+        assert!(matches!(
+            Worker::new(&mut q2, Box::new(LocalExecutor), opts()),
+            Err(RenderError::Busy(_))
+        ));
+    }
+
+    #[test]
+    fn missing_program_fails_with_the_reason() {
+        let (_dir, mut q, id) = setup("frames: 1\nretries: 1\ncommand: [/nonexistent/renderer]\n");
+        Worker::new(&mut q, Box::new(LocalExecutor), opts())
+            .unwrap()
+            .run(&Stop::new(), &mut |_| {})
+            .unwrap();
+        let t = &q.tasks(id).unwrap()[0];
+        assert_eq!((t.state.as_str(), t.attempts), ("failed", 2));
+        assert!(
+            t.message.as_deref().unwrap().contains("cannot start"),
+            "{t:?}"
+        );
     }
 }

@@ -9,8 +9,8 @@
 //! [`Warning`], never a silent merge.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::ffi::OsString;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 
 use shotline_frames::FrameSet;

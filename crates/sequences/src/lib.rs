@@ -16,6 +16,8 @@
 //! assert_eq!(g.files.len(), 1);
 //! ```
 
+#![warn(missing_docs)]
+
 mod group;
 mod name;
 mod os;

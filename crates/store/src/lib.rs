@@ -9,6 +9,8 @@
 //! tables there) and register versions through [`Store::register_versions`] or the
 //! [`Tracker`] trait.
 
+#![warn(missing_docs)]
+
 mod actor;
 mod atomic;
 mod audit;
@@ -20,6 +22,7 @@ mod hooks;
 mod locks;
 mod maintenance;
 mod model;
+mod prefetch;
 mod publish;
 mod schema;
 mod shots;

@@ -36,7 +36,12 @@ macro_rules! text_enum {
 
 text_enum!(
     /// Whether an item is a shot or an asset; steps are declared for one kind.
-    ItemKind, "item kind" { Shot = "shot", Asset = "asset" }
+    ItemKind, "item kind" {
+        /// A shot (frames in a cut).
+        Shot = "shot",
+        /// An asset (character, prop, set) used by shots.
+        Asset = "asset",
+    }
 );
 
 text_enum!(
@@ -374,7 +379,7 @@ pub struct VersionQuery {
     pub resource: Option<String>,
     /// Only the highest number per item × step × resource.
     pub latest: bool,
-    /// At most this many (newest first when set).
+    /// At most this many, in listing order (item, step, resource, number).
     pub limit: Option<u64>,
 }
 

@@ -166,6 +166,16 @@ fn roles_gate_structure_and_approvals() {
     s.set_status(&lead, &change(State::Approved)).unwrap();
     // An artist cannot undo an approval.
     assert!(s.set_status(&artist, &change(State::Wip)).is_err());
+    // A FINAL version needs the task approved: refused before, accepted now.
+    let mut fin = nv(d.path(), "SH020", "COMP");
+    fin.state = State::Final;
+    let e = s.register_versions(&lead, &[fin.clone()]).unwrap_err();
+    assert!(e.to_string().contains("APPROVED first"), "{e}");
+    fin.item = ItemRef::shot("SH010");
+    assert_eq!(
+        s.register_versions(&lead, &[fin]).unwrap()[0].state,
+        State::Final
+    );
     let st = s.set_status(&lead, &change(State::Final)).unwrap();
     assert_eq!((st.state, st.updated_by.as_str()), (State::Final, "lea"));
     // The last admin cannot be demoted; a lead cannot grant roles.
@@ -402,4 +412,22 @@ fn backup_is_consistent_while_another_process_writes() {
     }
     writer.join().unwrap();
     assert!(sizes.windows(2).all(|w| w[0] <= w[1]), "{sizes:?}");
+}
+
+#[test]
+fn tracker_trait_is_object_safe_and_backed_by_the_store() {
+    let (d, _p, s, boss) = setup();
+    let mut t: Box<dyn Tracker> = Box::new(s);
+    assert_eq!(t.project().unwrap().code, "DEMO");
+    assert_eq!(t.shots(None).unwrap().len(), 2);
+    assert_eq!(t.steps(Some(ItemKind::Asset)).unwrap()[0].code, "MOD");
+    let v = t.publish(&boss, nv(d.path(), "SH020", "COMP")).unwrap();
+    assert_eq!(t.version(v.id).unwrap().number, 1);
+    let q = VersionQuery {
+        item: Some("SH020".into()),
+        ..Default::default()
+    };
+    assert_eq!(t.versions(&q).unwrap().len(), 1);
+    assert!(t.assets(None).unwrap().is_empty());
+    assert!(!t.events(&EventQuery::default()).unwrap().is_empty());
 }

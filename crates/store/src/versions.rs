@@ -5,15 +5,15 @@
 //! query per row, and numbers are taken under the write lock so concurrent publishers can never
 //! get the same number.
 
-use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection};
+use rusqlite::params;
 use serde_json::json;
 
 use crate::actor::Actor;
 use crate::error::{Result, SqlContext, StoreError};
 use crate::model::{Files, ItemKind, ItemRef, NewVersion, Role, State, Version, VersionQuery};
+use crate::prefetch::{all_steps, check_final, check_uses, max_numbers, prefetch_items, tag_ids};
 use crate::store::{acting_user, event, require, Store};
 use crate::validate;
 
@@ -151,6 +151,7 @@ impl Store {
             keys.push((item_id, step_id, v.resource.clone()));
         }
         let mut next = max_numbers(&tx, &path, &keys)?;
+        check_final(&tx, &path, batch, &keys)?;
         check_uses(&tx, &path, batch)?;
         let mut tag_ids = tag_ids(&tx, &path, batch)?;
         let now = crate::time::now();
@@ -434,130 +435,4 @@ fn check_new(v: &NewVersion) -> Result<()> {
             expected: "both first and last frame (last ≥ first) or neither".into(),
         }),
     }
-}
-
-fn prefetch_items(
-    conn: &Connection,
-    path: &Path,
-    project: i64,
-    batch: &[NewVersion],
-) -> Result<HashMap<ItemRef, i64>> {
-    let wanted: HashSet<(&str, &str)> = batch
-        .iter()
-        .map(|v| (v.item.kind.as_str(), v.item.code.as_str()))
-        .collect();
-    let list = serde_json::to_string(&wanted.into_iter().collect::<Vec<_>>()).unwrap_or_default();
-    let mut st = conn
-        .prepare(
-            "SELECT id, kind, code FROM items WHERE project_id = ?1
-               AND (kind, code) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?2))",
-        )
-        .db(path)?;
-    let rows = st
-        .query_map(params![project, list], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })
-        .db(path)?;
-    let mut out = HashMap::new();
-    for r in rows {
-        let (id, kind, code) = r.db(path)?;
-        out.insert(
-            ItemRef {
-                kind: kind.parse()?,
-                code,
-            },
-            id,
-        );
-    }
-    Ok(out)
-}
-
-fn all_steps(
-    conn: &Connection,
-    path: &Path,
-    project: i64,
-) -> Result<HashMap<(ItemKind, String), i64>> {
-    let mut st = conn
-        .prepare("SELECT id, kind, code FROM steps WHERE project_id = ?1")
-        .db(path)?;
-    let rows = st
-        .query_map([project], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })
-        .db(path)?;
-    let mut out = HashMap::new();
-    for r in rows {
-        let (id, kind, code) = r.db(path)?;
-        out.insert((kind.parse()?, code), id);
-    }
-    Ok(out)
-}
-
-type Key = (i64, i64, String);
-
-fn max_numbers(conn: &Connection, path: &Path, keys: &[Key]) -> Result<HashMap<Key, i64>> {
-    let distinct: HashSet<&Key> = keys.iter().collect();
-    let list = serde_json::to_string(&distinct.into_iter().collect::<Vec<_>>()).unwrap_or_default();
-    let mut st = conn
-        .prepare(
-            "SELECT item_id, step_id, resource, MAX(number) FROM versions
-              WHERE (item_id, step_id, resource) IN
-                    (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))
-              GROUP BY item_id, step_id, resource",
-        )
-        .db(path)?;
-    let rows = st
-        .query_map([list], |r| {
-            Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?))
-        })
-        .db(path)?;
-    rows.collect::<rusqlite::Result<_>>().db(path)
-}
-
-fn check_uses(conn: &Connection, path: &Path, batch: &[NewVersion]) -> Result<()> {
-    let wanted: HashSet<i64> = batch.iter().flat_map(|v| v.uses.iter().copied()).collect();
-    if wanted.is_empty() {
-        return Ok(());
-    }
-    let list = serde_json::to_string(&wanted.iter().collect::<Vec<_>>()).unwrap_or_default();
-    let mut st = conn
-        .prepare("SELECT id FROM versions WHERE id IN (SELECT value FROM json_each(?1))")
-        .db(path)?;
-    let found: HashSet<i64> = st
-        .query_map([list], |r| r.get(0))
-        .db(path)?
-        .collect::<rusqlite::Result<_>>()
-        .db(path)?;
-    let mut missing: Vec<_> = wanted.difference(&found).collect();
-    missing.sort();
-    match missing.first() {
-        Some(id) => Err(StoreError::NotFound {
-            kind: "version (in uses)",
-            name: id.to_string(),
-        }),
-        None => Ok(()),
-    }
-}
-
-fn tag_ids(conn: &Connection, path: &Path, batch: &[NewVersion]) -> Result<HashMap<String, i64>> {
-    let wanted: HashSet<&String> = batch.iter().flat_map(|v| v.tags.iter()).collect();
-    if wanted.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let list = serde_json::to_string(&wanted.into_iter().collect::<Vec<_>>()).unwrap_or_default();
-    let mut st = conn
-        .prepare("SELECT name, id FROM tags WHERE name IN (SELECT value FROM json_each(?1))")
-        .db(path)?;
-    let rows = st
-        .query_map([list], |r| Ok((r.get(0)?, r.get(1)?)))
-        .db(path)?;
-    rows.collect::<rusqlite::Result<_>>().db(path)
 }

@@ -87,6 +87,12 @@ pub fn run(args: &DiskArgs, ctx: &Ctx) -> Result<Exit> {
         },
         thresholds,
     };
+    tracing::info!(
+        start = %start.display(),
+        layout_root = %layout.root.display(),
+        depth = opts.depth,
+        "measuring"
+    );
     let spinner = ctx.out.progress(0, "measuring");
     let report = disk_usage(&layout, &start, &opts)?;
     spinner.finish_and_clear();

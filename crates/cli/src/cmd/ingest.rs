@@ -56,6 +56,9 @@ pub struct IngestArgs {
     /// Destination layout preset: shotline or ramses (overrides ingest.template).
     #[arg(long, value_name = "PRESET")]
     pub template: Option<String>,
+    /// Read-back verification: storage (drop cached pages, re-read from disk; default) or cache.
+    #[arg(long, value_name = "MODE")]
+    pub verify: Option<String>,
     /// Parallel copies (default 8).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -186,6 +189,9 @@ pub fn run(args: &IngestArgs, ctx: &Ctx) -> Result<Exit> {
     let mut config = loaded.config.ingest.clone();
     if let Some(t) = &args.template {
         config.template = t.clone();
+    }
+    if let Some(v) = &args.verify {
+        config.verify = v.clone();
     }
     if let Some(n) = args.threads {
         anyhow::ensure!(n > 0, "--threads must be at least 1");

@@ -36,7 +36,7 @@ render.dir. Job spec schema, config keys and JSON schemas: docs/render.md.";
 #[command(after_help = EXAMPLES)]
 pub enum RenderCmd {
     /// Queue a job from a spec file (YAML or JSON) or from flags; --wait renders it now.
-    Submit(submit::SubmitArgs),
+    Submit(Box<submit::SubmitArgs>),
     /// Run the queue on this machine in the foreground.
     Worker(worker::WorkerArgs),
     /// List jobs.

@@ -372,6 +372,7 @@ Examples:
   shotline db backup /backups/demo-2026-11-20.db     consistent while others publish
   shotline db restore /backups/demo-2026-11-20.db    verified first; the old DB is kept
   shotline db check                                  integrity, foreign keys, orphans, sizes
+  shotline db locks --json                           who holds what
   shotline db user set ana --role lead               project_admin or above")]
 pub enum DbCmd {
     /// Copy the database to FILE with SQLite's online backup (never overwrites FILE).
@@ -388,6 +389,8 @@ pub enum DbCmd {
     Check,
     /// Apply pending schema migrations.
     Migrate,
+    /// Locks held (who has what open, since when, until when).
+    Locks,
     /// Users and roles.
     #[command(subcommand)]
     User(UserCmd),

@@ -20,7 +20,7 @@ Examples:
   shotline validate                          every show/shot under the layout root
   shotline validate /shows/demo/shots/sh010  one shot (show and shot parsed from the path)
   shotline validate --range 1001-1100 renders/
-  shotline validate --strict --json | jq '.units[].sequences[].findings[] | select(.code==\"truncated\")'
+  shotline validate --strict --json | jq .summary.by_code   findings per code
   shotline validate --no-headers /shows      names and sizes only, no header reads
 
 Checks: missing-frames, out-of-range, no-frames, zero-byte, truncated, corrupt, unreadable,
@@ -64,6 +64,15 @@ pub fn run(args: &ValidateArgs, ctx: &Ctx) -> Result<Exit> {
     let cfg_name = config_name(ctx);
     let layout = load_layout(ctx)?;
     let naming = Naming::from_config(&cfg.naming).with_context(|| format!("in {cfg_name}"))?;
+    let levels = layout.levels();
+    for (kind, field) in naming.fields_used() {
+        if !levels.contains(&field) {
+            ctx.out.warn(format!(
+                "naming rule {kind:?} in {cfg_name} uses {{{field}}}, which no layout template has ({}): names will not match",
+                levels.join(", ")
+            ));
+        }
+    }
     let t = &cfg.thresholds;
     if !(t.size_outlier_ratio > 0.0 && t.size_outlier_ratio <= 1.0) {
         bail!(
@@ -87,6 +96,12 @@ pub fn run(args: &ValidateArgs, ctx: &Ctx) -> Result<Exit> {
         range,
     };
     let start = start_dir(ctx, args.root.as_deref(), &layout)?;
+    tracing::info!(
+        start = %start.display(),
+        layout_root = %layout.root.display(),
+        templates = layout.templates.len(),
+        "validating"
+    );
     let bar = OnceLock::new();
     let progress = |p: Progress| match p {
         Progress::Frames(n) => {
@@ -103,6 +118,12 @@ pub fn run(args: &ValidateArgs, ctx: &Ctx) -> Result<Exit> {
         b.finish_and_clear();
     }
     let s = &report.summary;
+    tracing::info!(
+        units = s.units,
+        sequences = s.sequences,
+        frames = s.frames,
+        "validated"
+    );
     let failed = s.errors > 0 || (args.strict && s.warnings > 0);
     if ctx.out.json() {
         ctx.out.json_doc(&JsonReport {
@@ -158,6 +179,9 @@ pub(crate) fn start_dir(ctx: &Ctx, root: Option<&Path>, layout: &Layout) -> Resu
 }
 
 fn print_human(out: &Printer, report: &ValidateReport, strict: bool) -> Result<()> {
+    for f in &report.findings {
+        finding_line(out, Path::new(&report.root), f, None)?;
+    }
     let mut last_group: Option<(&str, &str)> = None;
     for u in &report.units {
         let g = (u.show.as_str(), u.item.as_str());

@@ -71,9 +71,17 @@ impl Project {
 
     /// `render status JOB --json`.
     pub fn status(&self, job: &str) -> Value {
-        let out = self.cmd().args(["render", "status", job, "--json"]).output().unwrap();
+        let out = self
+            .cmd()
+            .args(["render", "status", job, "--json"])
+            .output()
+            .unwrap();
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("status json: {e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+            panic!(
+                "status json: {e}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
         })
     }
 
@@ -85,7 +93,10 @@ impl Project {
             if pred(&s) {
                 return s;
             }
-            assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}: {s:#}");
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "timed out waiting for {what}: {s:#}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -100,7 +111,11 @@ impl Project {
                     return s.trim().to_string();
                 }
             }
-            assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {}", p.display());
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "timed out waiting for {}",
+                p.display()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -110,7 +125,10 @@ impl Project {
 pub fn pid_alive(pid: i64) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(s) => {
-            let state = s.rsplit_once(')').and_then(|(_, r)| r.split_whitespace().next()).unwrap_or("");
+            let state = s
+                .rsplit_once(')')
+                .and_then(|(_, r)| r.split_whitespace().next())
+                .unwrap_or("");
             state != "Z" && state != "X"
         }
         Err(_) => false,
@@ -133,7 +151,7 @@ pub fn pid_gone(pid: i64) -> bool {
 pub fn finish(mut child: Child) -> (std::process::ExitStatus, String, String) {
     let start = Instant::now();
     loop {
-        if let Some(_) = child.try_wait().unwrap() {
+        if child.try_wait().unwrap().is_some() {
             let out = child.wait_with_output().unwrap();
             return (
                 out.status,
@@ -151,7 +169,10 @@ pub fn finish(mut child: Child) -> (std::process::ExitStatus, String, String) {
 
 /// Sends a signal to a child.
 pub fn signal(child: &Child, sig: &str) {
-    let ok = std::process::Command::new("kill").args([&format!("-{sig}"), &child.id().to_string()]).status().unwrap();
+    let ok = std::process::Command::new("kill")
+        .args([&format!("-{sig}"), &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(ok.success());
 }
 
@@ -166,7 +187,11 @@ impl Project {
         let p = self.path().join(name);
         let start = Instant::now();
         while !p.exists() {
-            assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {}", p.display());
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "timed out waiting for {}",
+                p.display()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }

@@ -34,6 +34,10 @@ pub struct IngestConfig {
     pub default_rules: bool,
     /// Longest accepted sequence/shot/step/resource ID.
     pub max_id_len: usize,
+    /// How each copy is verified before it gets its final name: `storage` (default: fsync, drop
+    /// the cached pages, read back from the disk) or `cache` (fsync, read back through the page
+    /// cache: half the disk traffic, but it does not prove what the disk holds).
+    pub verify: String,
     /// Parallel copies. 0 picks a default suited to disk I/O (8).
     pub threads: usize,
     /// Copy buffer size in MiB: large buffers keep disks streaming.
@@ -57,6 +61,7 @@ impl Default for IngestConfig {
             rules: Vec::new(),
             default_rules: true,
             max_id_len: 32,
+            verify: "storage".into(),
             threads: 0,
             buffer_mib: 8,
             thumbnails: true,

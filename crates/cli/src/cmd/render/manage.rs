@@ -87,9 +87,13 @@ pub fn cancel(a: &CancelArgs, ctx: &Ctx) -> Result<Exit> {
     }
     let s = queue.summary(id)?;
     if ctx.out.json() {
-        ctx.out.json_doc(&serde_json::json!({"job": id, "state": s.state, "running": running}))?;
+        ctx.out
+            .json_doc(&serde_json::json!({"job": id, "state": s.state, "running": running}))?;
     } else if running > 0 {
-        ctx.out.line(format!("job {id} ({}) cancelling: {running} running task(s) being stopped", s.name))?;
+        ctx.out.line(format!(
+            "job {id} ({}) cancelling: {running} running task(s) being stopped",
+            s.name
+        ))?;
     } else {
         ctx.out.line(format!("job {id} ({}) cancelled", s.name))?;
     }
@@ -103,9 +107,14 @@ pub fn retry(a: &ManageArg, ctx: &Ctx) -> Result<Exit> {
     let n = queue.retry(id)?;
     let s = queue.summary(id)?;
     if ctx.out.json() {
-        ctx.out.json_doc(&Changed { job: id, state: s.state.as_str().into(), changed: n })?;
+        ctx.out.json_doc(&Changed {
+            job: id,
+            state: s.state.as_str().into(),
+            changed: n,
+        })?;
     } else {
-        ctx.out.line(format!("job {id} ({}): {n} task(s) requeued", s.name))?;
+        ctx.out
+            .line(format!("job {id} ({}): {n} task(s) requeued", s.name))?;
     }
     Ok(Exit::Clean)
 }
@@ -117,11 +126,23 @@ pub fn pause(a: &ManageArg, ctx: &Ctx, paused: bool) -> Result<Exit> {
     let changed = queue.set_paused(id, paused)?;
     let s = queue.summary(id)?;
     if ctx.out.json() {
-        ctx.out.json_doc(&Changed { job: id, state: s.state.as_str().into(), changed: u64::from(changed) })?;
+        ctx.out.json_doc(&Changed {
+            job: id,
+            state: s.state.as_str().into(),
+            changed: u64::from(changed),
+        })?;
     } else if changed {
-        ctx.out.line(format!("job {id} ({}) {}", s.name, if paused { "paused" } else { "resumed" }))?;
+        ctx.out.line(format!(
+            "job {id} ({}) {}",
+            s.name,
+            if paused { "paused" } else { "resumed" }
+        ))?;
     } else {
-        ctx.out.warn(format!("job {id} ({}) is cancelled; nothing to {}", s.name, if paused { "pause" } else { "resume" }));
+        ctx.out.warn(format!(
+            "job {id} ({}) is cancelled; nothing to {}",
+            s.name,
+            if paused { "pause" } else { "resume" }
+        ));
     }
     Ok(Exit::Clean)
 }
@@ -137,16 +158,35 @@ struct Cleaned<'a> {
 pub fn clean(a: &CleanArgs, ctx: &Ctx) -> Result<Exit> {
     let queue = open_queue(ctx)?;
     let cfg = &ctx.config.config.render;
-    let removed = shotline_render::clean(&queue, a.keep_days.unwrap_or(cfg.keep_days), cfg.keep_failed, a.dry_run)?;
+    let removed = shotline_render::clean(
+        &queue,
+        a.keep_days.unwrap_or(cfg.keep_days),
+        cfg.keep_failed,
+        a.dry_run,
+    )?;
     let bytes = removed.iter().map(|r| r.bytes).sum();
     if ctx.out.json() {
-        ctx.out.json_doc(&Cleaned { dry_run: a.dry_run, removed: &removed, bytes })?;
+        ctx.out.json_doc(&Cleaned {
+            dry_run: a.dry_run,
+            removed: &removed,
+            bytes,
+        })?;
         return Ok(Exit::Clean);
     }
     let verb = if a.dry_run { "would remove" } else { "removed" };
     for r in &removed {
-        ctx.out.line(format!("{verb} job {} ({}) {} ({})", r.job, r.state, r.dir.display(), human_bytes(r.bytes)))?;
+        ctx.out.line(format!(
+            "{verb} job {} ({}) {} ({})",
+            r.job,
+            r.state,
+            r.dir.display(),
+            human_bytes(r.bytes)
+        ))?;
     }
-    ctx.out.note(format!("{verb} {} job folder(s), {}", removed.len(), human_bytes(bytes)));
+    ctx.out.note(format!(
+        "{verb} {} job folder(s), {}",
+        removed.len(),
+        human_bytes(bytes)
+    ));
     Ok(Exit::Clean)
 }

@@ -76,7 +76,9 @@ fn state_cell(ctx: &Ctx, s: JobState) -> String {
         JobState::Done => Style::Green,
         JobState::Failed => Style::Red,
         JobState::Running => Style::Cyan,
-        JobState::Cancelled | JobState::Cancelling | JobState::Paused | JobState::Blocked => Style::Yellow,
+        JobState::Cancelled | JobState::Cancelling | JobState::Paused | JobState::Blocked => {
+            Style::Yellow
+        }
         JobState::Queued => Style::Dim,
     };
     ctx.out.paint(s.as_str(), style)
@@ -91,7 +93,8 @@ pub fn ls(a: &LsArgs, ctx: &Ctx) -> Result<Exit> {
         return Ok(Exit::Clean);
     }
     if jobs.is_empty() {
-        ctx.out.note("no render jobs (submit one with `shotline render submit`)");
+        ctx.out
+            .note("no render jobs (submit one with `shotline render submit`)");
         return Ok(Exit::Clean);
     }
     let rows: Vec<Vec<String>> = jobs
@@ -111,7 +114,21 @@ pub fn ls(a: &LsArgs, ctx: &Ctx) -> Result<Exit> {
             ]
         })
         .collect();
-    ctx.out.table(&["ID", "NAME", "STATE", "PRESET", "FRAMES", "TASKS", "DONE", "PROGRESS", "PRIO", "SUBMITTED"], &rows)?;
+    ctx.out.table(
+        &[
+            "ID",
+            "NAME",
+            "STATE",
+            "PRESET",
+            "FRAMES",
+            "TASKS",
+            "DONE",
+            "PROGRESS",
+            "PRIO",
+            "SUBMITTED",
+        ],
+        &rows,
+    )?;
     Ok(Exit::Clean)
 }
 
@@ -157,12 +174,20 @@ pub fn status(a: &JobArg, ctx: &Ctx) -> Result<Exit> {
                 t.attempts.to_string(),
                 format!("{}/{}", t.frames_done, t.frame_count),
                 pct(t.progress),
-                a.and_then(|a| a.pid).filter(|_| t.state == "running").map(|p| p.to_string()).unwrap_or_default(),
+                a.and_then(|a| a.pid)
+                    .filter(|_| t.state == "running")
+                    .map(|p| p.to_string())
+                    .unwrap_or_default(),
                 t.message.clone().unwrap_or_default(),
             ]
         })
         .collect();
-    out.table(&["TASK", "FRAMES", "STATE", "ATTEMPTS", "DONE", "PROGRESS", "PID", "MESSAGE"], &rows)?;
+    out.table(
+        &[
+            "TASK", "FRAMES", "STATE", "ATTEMPTS", "DONE", "PROGRESS", "PID", "MESSAGE",
+        ],
+        &rows,
+    )?;
     Ok(Exit::problems_if(failed))
 }
 
@@ -195,8 +220,13 @@ pub fn logs(a: &LogsArgs, ctx: &Ctx) -> Result<Exit> {
                 continue;
             };
             let number = attempt_number(&path);
-            let entry = state.entry(t).or_insert_with(|| (path.clone(), number, 0, Vec::new()));
+            let entry = state
+                .entry(t)
+                .or_insert_with(|| (path.clone(), number, 0, Vec::new()));
             if entry.0 != path {
+                // A retry started a new log: finish the old one first.
+                print_new(ctx, id, t, entry, prefix)?;
+                flush_partial(ctx, id, t, entry, prefix)?;
                 *entry = (path.clone(), number, 0, Vec::new());
             }
             if !prefix && !a.follow && !ctx.out.json() {
@@ -238,8 +268,16 @@ fn task_final(queue: &Queue, id: i64, index: i64) -> Result<bool> {
         .is_none_or(|t| matches!(t.state.as_str(), "done" | "failed" | "cancelled")))
 }
 
-fn print_new(ctx: &Ctx, job: i64, task: i64, entry: &mut (PathBuf, i64, u64, Vec<u8>), prefix: bool) -> Result<()> {
-    let Ok(mut f) = std::fs::File::open(&entry.0) else { return Ok(()) };
+fn print_new(
+    ctx: &Ctx,
+    job: i64,
+    task: i64,
+    entry: &mut (PathBuf, i64, u64, Vec<u8>),
+    prefix: bool,
+) -> Result<()> {
+    let Ok(mut f) = std::fs::File::open(&entry.0) else {
+        return Ok(());
+    };
     f.seek(SeekFrom::Start(entry.2))?;
     let mut buf = Vec::new();
     f.read_to_end(&mut buf)?;
@@ -247,12 +285,25 @@ fn print_new(ctx: &Ctx, job: i64, task: i64, entry: &mut (PathBuf, i64, u64, Vec
     entry.3.extend_from_slice(&buf);
     while let Some(i) = entry.3.iter().position(|&b| b == b'\n') {
         let line: Vec<u8> = entry.3.drain(..=i).collect();
-        emit(ctx, job, task, entry.1, &String::from_utf8_lossy(&line[..line.len() - 1]), prefix)?;
+        emit(
+            ctx,
+            job,
+            task,
+            entry.1,
+            &String::from_utf8_lossy(&line[..line.len() - 1]),
+            prefix,
+        )?;
     }
     Ok(())
 }
 
-fn flush_partial(ctx: &Ctx, job: i64, task: i64, entry: &mut (PathBuf, i64, u64, Vec<u8>), prefix: bool) -> Result<()> {
+fn flush_partial(
+    ctx: &Ctx,
+    job: i64,
+    task: i64,
+    entry: &mut (PathBuf, i64, u64, Vec<u8>),
+    prefix: bool,
+) -> Result<()> {
     if !entry.3.is_empty() {
         let line = String::from_utf8_lossy(&entry.3).into_owned();
         entry.3.clear();
@@ -263,9 +314,17 @@ fn flush_partial(ctx: &Ctx, job: i64, task: i64, entry: &mut (PathBuf, i64, u64,
 
 fn emit(ctx: &Ctx, job: i64, task: i64, attempt: i64, line: &str, prefix: bool) -> Result<()> {
     if ctx.out.json() {
-        ctx.out.json_line(&LogLine { job, task, attempt, line })?;
+        ctx.out.json_line(&LogLine {
+            job,
+            task,
+            attempt,
+            line,
+        })?;
     } else if prefix {
-        ctx.out.line(format!("{} {line}", ctx.out.paint(format!("[{task}]"), Style::Dim)))?;
+        ctx.out.line(format!(
+            "{} {line}",
+            ctx.out.paint(format!("[{task}]"), Style::Dim)
+        ))?;
     } else {
         ctx.out.line(line)?;
     }

@@ -97,7 +97,10 @@ fn build_spec(a: &SubmitArgs, ctx: &Ctx) -> Result<(JobSpec, PathBuf)> {
         Some(p) => {
             let path = ctx.cwd.join(p);
             let spec = JobSpec::from_file(&path)?;
-            let base = path.parent().map(PathBuf::from).unwrap_or_else(|| ctx.cwd.clone());
+            let base = path
+                .parent()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| ctx.cwd.clone());
             (spec, base)
         }
         None => (JobSpec::default(), ctx.cwd.clone()),
@@ -127,7 +130,11 @@ fn build_spec(a: &SubmitArgs, ctx: &Ctx) -> Result<(JobSpec, PathBuf)> {
     spec.renderer = a.renderer.clone().or(spec.renderer);
     spec.include_last |= a.include_last;
     if let Some(t) = &a.timeout {
-        spec.timeout = Some(shotline_render::Duration::parse(t).map_err(anyhow::Error::msg).context("--timeout")?);
+        spec.timeout = Some(
+            shotline_render::Duration::parse(t)
+                .map_err(anyhow::Error::msg)
+                .context("--timeout")?,
+        );
     }
     if let Some(t) = a.threads {
         spec.resources.threads = t;
@@ -136,7 +143,9 @@ fn build_spec(a: &SubmitArgs, ctx: &Ctx) -> Result<(JobSpec, PathBuf)> {
         spec.resources.gpus = g;
     }
     if let Some(m) = &a.memory {
-        spec.resources.memory = shotline_config::ByteSize::parse(m).map_err(anyhow::Error::msg).context("--memory")?;
+        spec.resources.memory = shotline_config::ByteSize::parse(m)
+            .map_err(anyhow::Error::msg)
+            .context("--memory")?;
     }
     for r in &a.after {
         spec.after.push(match r.parse::<i64>() {
@@ -174,14 +183,22 @@ pub fn run(a: &SubmitArgs, ctx: &Ctx) -> Result<Exit> {
         if ctx.out.json() {
             ctx.out.json_doc(&submitted)?;
         } else {
-            ctx.out.line(format!("submitted job {id} ({}): {} task(s)", job.name, job.chunks.len()))?;
+            ctx.out.line(format!(
+                "submitted job {id} ({}): {} task(s)",
+                job.name,
+                job.chunks.len()
+            ))?;
         }
         return Ok(Exit::Clean);
     }
     if ctx.out.json() {
         ctx.out.json_line(&submitted)?;
     } else {
-        ctx.out.note(format!("submitted job {id} ({}): {} task(s)", job.name, job.chunks.len()));
+        ctx.out.note(format!(
+            "submitted job {id} ({}): {} task(s)",
+            job.name,
+            job.chunks.len()
+        ));
     }
     shotline_render::install_signal_handlers();
     let stop = Stop::new();
@@ -193,11 +210,21 @@ pub fn run(a: &SubmitArgs, ctx: &Ctx) -> Result<Exit> {
     let ran = super::worker::drive(ctx, &mut queue, opts, &stop)?;
     if !ran {
         // Another worker owns this host's queue: watch the job through the database instead.
-        ctx.out.note("another worker is running this queue here; watching the job");
-        let pb = ctx.out.progress(job.chunks.iter().map(|c| c.count).sum(), &format!("job {id}"));
-        shotline_render::watch_job(&queue, id, std::time::Duration::from_millis(500), &stop, &mut |s| {
-            pb.set_position(s.frames_done);
-        })?;
+        ctx.out
+            .note("another worker is running this queue here; watching the job");
+        let pb = ctx.out.progress(
+            job.chunks.iter().map(|c| c.count).sum(),
+            &format!("job {id}"),
+        );
+        shotline_render::watch_job(
+            &queue,
+            id,
+            std::time::Duration::from_millis(500),
+            &stop,
+            &mut |s| {
+                pb.set_position(s.frames_done);
+            },
+        )?;
         pb.finish_and_clear();
     }
     let s = queue.summary(id)?;
@@ -222,5 +249,7 @@ pub fn run(a: &SubmitArgs, ctx: &Ctx) -> Result<Exit> {
         // Stopped with Ctrl-C before the job finished.
         return Ok(Exit::Problems);
     }
-    Ok(Exit::problems_if(s.state != shotline_render::JobState::Done))
+    Ok(Exit::problems_if(
+        s.state != shotline_render::JobState::Done,
+    ))
 }

@@ -41,28 +41,54 @@ pub fn run(_args: &SysinfoArgs, ctx: &Ctx) -> Result<Exit> {
     let m = MachineInfo::detect();
     let cfg = &ctx.config.config.render;
     let available = Available {
-        threads: m.threads.saturating_sub(cfg.reserve.threads as usize).max(1),
-        gpus: m.gpus.iter().map(|g| g.index).skip(cfg.reserve.gpus as usize).collect(),
+        threads: m
+            .threads
+            .saturating_sub(cfg.reserve.threads as usize)
+            .max(1),
+        gpus: m
+            .gpus
+            .iter()
+            .map(|g| g.index)
+            .skip(cfg.reserve.gpus as usize)
+            .collect(),
         memory: m.memory_total.saturating_sub(cfg.reserve.memory.0),
     };
     if ctx.out.json() {
-        ctx.out.json_doc(&Report { machine: &m, reserve: &cfg.reserve, available, max_concurrent: cfg.max_concurrent })?;
+        ctx.out.json_doc(&Report {
+            machine: &m,
+            reserve: &cfg.reserve,
+            available,
+            max_concurrent: cfg.max_concurrent,
+        })?;
         return Ok(Exit::Clean);
     }
     let out = &ctx.out;
     out.line(format!("host      {}  ({})", m.host, m.os))?;
     let cores = m.cores.map(|c| format!("{c} cores, ")).unwrap_or_default();
-    out.line(format!("cpu       {}  ({cores}{} threads)", m.cpu, m.threads))?;
-    out.line(format!("memory    {} total, {} available", human_bytes(m.memory_total), human_bytes(m.memory_available)))?;
+    out.line(format!(
+        "cpu       {}  ({cores}{} threads)",
+        m.cpu, m.threads
+    ))?;
+    out.line(format!(
+        "memory    {} total, {} available",
+        human_bytes(m.memory_total),
+        human_bytes(m.memory_available)
+    ))?;
     if m.gpus.is_empty() {
-        out.line(format!("gpus      none ({})", m.gpu_note.as_deref().unwrap_or("no NVIDIA GPU")))?;
+        out.line(format!(
+            "gpus      none ({})",
+            m.gpu_note.as_deref().unwrap_or("no NVIDIA GPU")
+        ))?;
     }
     for g in &m.gpus {
         let mem = match (g.memory_used, g.memory_total) {
             (Some(u), Some(t)) => format!("{} / {}", human_bytes(u), human_bytes(t)),
             _ => "memory unknown".into(),
         };
-        let util = g.utilization.map(|u| format!(", {u}% busy")).unwrap_or_default();
+        let util = g
+            .utilization
+            .map(|u| format!(", {u}% busy"))
+            .unwrap_or_default();
         out.line(format!("gpu {}     {}  ({mem}{util})", g.index, g.name))?;
     }
     let gpus = if available.gpus.is_empty() {

@@ -42,6 +42,17 @@ pub fn run(a: &WorkerArgs, ctx: &Ctx) -> Result<Exit> {
     if let Some(m) = a.max_concurrent {
         opts.max_concurrent = m;
     }
+    // Retention runs with every worker start, so job folders never pile up unattended.
+    let cfg = &ctx.config.config.render;
+    match shotline_render::clean(&queue, cfg.keep_days, cfg.keep_failed, false) {
+        Ok(r) if !r.is_empty() => ctx.out.note(format!(
+            "removed {} job folder(s) older than {} days",
+            r.len(),
+            cfg.keep_days
+        )),
+        Ok(_) => {}
+        Err(e) => ctx.out.warn(format!("cleanup of old job folders: {e}")),
+    }
     shotline_render::install_signal_handlers();
     let stop = Stop::new();
     let failed = drive_inner(ctx, &mut queue, opts, &stop)?;
@@ -52,7 +63,12 @@ pub fn run(a: &WorkerArgs, ctx: &Ctx) -> Result<Exit> {
 pub fn drive(ctx: &Ctx, queue: &mut Queue, opts: WorkerOptions, stop: &Stop) -> Result<bool> {
     match drive_inner(ctx, queue, opts, stop) {
         Ok(_) => Ok(true),
-        Err(e) if e.downcast_ref::<RenderError>().is_some_and(|e| matches!(e, RenderError::Busy(_))) => Ok(false),
+        Err(e)
+            if e.downcast_ref::<RenderError>()
+                .is_some_and(|e| matches!(e, RenderError::Busy(_))) =>
+        {
+            Ok(false)
+        }
         Err(e) => Err(e),
     }
 }
@@ -69,10 +85,18 @@ fn drive_inner(ctx: &Ctx, queue: &mut Queue, opts: WorkerOptions, stop: &Stop) -
     let mut io_err: Option<std::io::Error> = None;
     let mut on_event = |ev: &Event| {
         if out.json() {
-            if let Event::TaskProgress { job, task, frames_done, .. } = ev {
+            if let Event::TaskProgress {
+                job,
+                task,
+                frames_done,
+                ..
+            } = ev
+            {
                 // In-frame progress is throttled to 4 lines a second per task; a written
                 // frame is always reported.
-                let (t, done) = shown.entry((*job, *task)).or_insert_with(|| (Instant::now() - Duration::from_secs(1), 0));
+                let (t, done) = shown
+                    .entry((*job, *task))
+                    .or_insert_with(|| (Instant::now() - Duration::from_secs(1), 0));
                 if t.elapsed() < Duration::from_millis(250) && *done == *frames_done {
                     return;
                 }
@@ -88,30 +112,76 @@ fn drive_inner(ctx: &Ctx, queue: &mut Queue, opts: WorkerOptions, stop: &Stop) -
             return;
         }
         match ev {
-            Event::WorkerStarted { host, threads, gpus, max_concurrent, .. } => {
-                let gpus = if gpus.is_empty() { "no GPUs".into() } else { format!("GPUs {gpus:?}") };
-                let max = if *max_concurrent == 0 { "no limit".into() } else { max_concurrent.to_string() };
-                pb.suspend(|| out.note(format!("worker on {host}: {threads} threads, {gpus}, at most {max} tasks at once")));
+            Event::WorkerStarted {
+                host,
+                threads,
+                gpus,
+                max_concurrent,
+                ..
+            } => {
+                let gpus = if gpus.is_empty() {
+                    "no GPUs".into()
+                } else {
+                    format!("GPUs {gpus:?}")
+                };
+                let max = if *max_concurrent == 0 {
+                    "no limit".into()
+                } else {
+                    max_concurrent.to_string()
+                };
+                pb.suspend(|| {
+                    out.note(format!(
+                        "worker on {host}: {threads} threads, {gpus}, at most {max} tasks at once"
+                    ))
+                });
             }
             Event::Requeued { job, task, reason } => {
                 pb.suspend(|| out.warn(format!("job {job} task {task} requeued: {reason}")));
             }
-            Event::TaskStarted { job, name, task, attempt, frames: f, frame_count, pid, threads, gpus, .. } => {
+            Event::TaskStarted {
+                job,
+                name,
+                task,
+                attempt,
+                frames: f,
+                frame_count,
+                pid,
+                threads,
+                gpus,
+                ..
+            } => {
                 pb.inc_length(*frame_count);
                 frames.insert((*job, *task), (*frame_count, 0));
                 let pid = pid.map(|p| format!(" pid {p}")).unwrap_or_default();
-                let gpu = if gpus.is_empty() { String::new() } else { format!(" gpus {gpus:?}") };
+                let gpu = if gpus.is_empty() {
+                    String::new()
+                } else {
+                    format!(" gpus {gpus:?}")
+                };
                 pb.suspend(|| {
                     out.note(format!("start  {name} (job {job}) task {task} frames {f} attempt {attempt}{pid}, {threads} threads{gpu}"))
                 });
             }
-            Event::TaskProgress { job, task, frames_done, .. } => {
+            Event::TaskProgress {
+                job,
+                task,
+                frames_done,
+                ..
+            } => {
                 if let Some((_, shown_done)) = frames.get_mut(&(*job, *task)) {
                     pb.inc(frames_done.saturating_sub(*shown_done));
                     *shown_done = (*shown_done).max(*frames_done);
                 }
             }
-            Event::TaskFinished { job, task, attempt, outcome, state, message, log } => {
+            Event::TaskFinished {
+                job,
+                task,
+                attempt,
+                outcome,
+                state,
+                message,
+                log,
+            } => {
                 let (count, shown_done) = frames.remove(&(*job, *task)).unwrap_or((0, 0));
                 if state == "done" {
                     pb.inc(count.saturating_sub(shown_done));
@@ -121,7 +191,10 @@ fn drive_inner(ctx: &Ctx, queue: &mut Queue, opts: WorkerOptions, stop: &Stop) -
                     pb.set_length(pb.length().unwrap_or(0).saturating_sub(count));
                 }
                 failed += u64::from(state == "failed");
-                let why = message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+                let why = message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default();
                 let label = match state.as_str() {
                     "done" => out.paint("done  ", Style::Green),
                     "queued" => out.paint("retry ", Style::Yellow),
@@ -145,14 +218,17 @@ fn drive_inner(ctx: &Ctx, queue: &mut Queue, opts: WorkerOptions, stop: &Stop) -
                 };
                 pb.suspend(|| out.warn(msg));
             }
-            Event::WorkerStopped { started, done, failed } => {
+            Event::WorkerStopped {
+                started,
+                done,
+                failed,
+            } => {
                 pb.finish_and_clear();
                 out.note(format!("worker stopped: {started} attempt(s) started, {done} task(s) done, {failed} failed"));
             }
         }
     };
     let result = worker.run(stop, &mut on_event);
-    drop(on_event);
     pb.finish_and_clear();
     result?;
     if let Some(e) = io_err {

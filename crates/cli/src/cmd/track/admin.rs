@@ -124,6 +124,35 @@ pub fn run(cmd: &DbCmd, ctx: &Ctx) -> Result<Exit> {
                     .line(format!("{}: schema v{from} -> v{to}", r.database))?;
             }
         }
+        DbCmd::Locks => {
+            let locks = open_ro(ctx)?.locks()?;
+            if ctx.out.json() {
+                for l in &locks {
+                    ctx.out.json_line(l)?;
+                }
+            } else {
+                let now = shotline_store::now();
+                let rows: Vec<Vec<String>> = locks
+                    .iter()
+                    .map(|l| {
+                        let state = if l.expires_at < now {
+                            "expired"
+                        } else {
+                            "held"
+                        };
+                        vec![
+                            l.what.clone(),
+                            l.owner.clone(),
+                            state.into(),
+                            l.heartbeat_at.clone(),
+                            l.expires_at.clone(),
+                        ]
+                    })
+                    .collect();
+                ctx.out
+                    .table(&["WHAT", "OWNER", "STATE", "HEARTBEAT", "EXPIRES"], &rows)?;
+            }
+        }
         DbCmd::User(UserCmd::Set { name, role }) => {
             let role: shotline_store::Role = role.parse()?;
             let u = open_rw(ctx)?.set_role(&actor(), name, role)?;
