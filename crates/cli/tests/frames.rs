@@ -142,6 +142,8 @@ fn negative_expression_works_as_plain_argument_and_after_dashes() {
         json!({"range": "-3", "first": -3, "last": -3, "count": 1})
     );
     assert_eq!(stdout(&["--list", "--", "-1-1"]), "-1\n0\n1\n");
+    assert_eq!(stdout(&["-5--3", "--list"]), "-5\n-4\n-3\n");
+    assert_eq!(stdout(&["-l", "-5--3"]), "-5\n-4\n-3\n");
 }
 
 #[test]

@@ -432,3 +432,24 @@ fn help_has_examples() {
         .stdout(predicate::str::contains("Examples:"))
         .stdout(predicate::str::contains("--recursive"));
 }
+
+#[test]
+fn warnings_go_to_the_stream_in_json_and_quiet_hides_them() {
+    let t = tempfile::tempdir().unwrap();
+    touch(t.path(), "a.1.exr", 0);
+    touch(t.path(), "a.01.exr", 0);
+    let out = ls(t.path()).arg("--json").output().unwrap();
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(r#""warning":"duplicate_padding""#));
+    ls(t.path())
+        .arg("-q")
+        .assert()
+        .success()
+        .stderr("")
+        .stdout(predicate::str::contains("a.1@@.exr"));
+}

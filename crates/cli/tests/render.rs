@@ -148,7 +148,10 @@ fn cancel_kills_the_process_tree() {
         .stdout(predicate::str::contains("\"cancelled\""));
     assert!(pid_gone(child), "sleep {child} survived the cancel");
     for pid in pids {
-        assert!(pid_gone(pid), "task process {pid} survived the cancel");
+        assert!(
+            pid_reaped(pid),
+            "task process {pid} survived the cancel or was left a zombie"
+        );
     }
     let s = p.status("long");
     assert_eq!(s["state"], "cancelled");
@@ -302,6 +305,17 @@ fn progress_env_placeholders_and_logs() {
     let text = String::from_utf8_lossy(&log.stdout);
     assert!(
         text.contains("range 1-5 step 2 threads 1 gpu=[] shot=sh010"),
+        "{text}"
+    );
+    // Following a finished job prints every task's log, prefixed, and returns.
+    let follow = p
+        .cmd()
+        .args(["render", "logs", "stepped", "-f"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&follow.stdout);
+    assert!(
+        text.contains("[0] range 1-5") && text.contains("[1] range 7-9"),
         "{text}"
     );
     let s = p.status("stepped");

@@ -4,8 +4,9 @@
 use std::fmt::{self, Write};
 
 use crate::iter::Runs;
+use crate::merge::push_merge;
 use crate::parse::stagger_segs;
-use crate::seg::{push_merge, Seg};
+use crate::seg::Seg;
 use crate::{FrameSet, TooComplex};
 
 /// Largest stagger count the normaliser tries to recognise.

@@ -2,7 +2,8 @@
 
 use std::iter::FusedIterator;
 
-use crate::seg::{push_merge, Seg};
+use crate::merge::push_merge;
+use crate::seg::Seg;
 use crate::Run;
 
 /// The frames of a [`crate::FrameSet`] in set order, computed one at a time.

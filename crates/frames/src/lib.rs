@@ -6,11 +6,30 @@
 //! patterns instead of one integer per frame, so `1-1000000000` parses, counts, normalises and
 //! inverts in microseconds. Nothing here prints or panics on user input: bad expressions come
 //! back as a [`ParseError`] that names the offending character.
+//!
+//! ```
+//! use shotline_frames::{pad_frame, FrameSet};
+//!
+//! let set = FrameSet::parse("1,2,3,5,7,9,10").unwrap();
+//! assert_eq!(set.to_string(), "1-3,5-9x2,10");
+//! assert_eq!(set.invert().to_string(), "4-8x2");
+//!
+//! let big = FrameSet::parse("1-1000000000x3").unwrap();
+//! assert_eq!((big.len(), big.last()), (333_333_334, Some(1_000_000_000)));
+//! assert_eq!(big.invert().to_string(), "1-999999999y3");
+//!
+//! let err = FrameSet::parse("1-20x0").unwrap_err();
+//! assert_eq!(err.column, 5);
+//! assert_eq!(pad_frame(-1, 4), "-001");
+//! ```
+
+#![warn(missing_docs)]
 
 mod display;
 mod error;
 mod index;
 mod iter;
+mod merge;
 mod parse;
 mod run;
 mod seg;
@@ -23,7 +42,8 @@ pub use iter::{Iter, Runs};
 pub use run::Run;
 
 use index::Index;
-use seg::{push_merge, Seg};
+use merge::push_merge;
+use seg::Seg;
 
 /// An ordered set of frame numbers: set order is first-seen order, repeats dropped.
 /// Stored as arithmetic runs, never as one integer per frame, so `1-1000000000` is cheap.
@@ -351,6 +371,15 @@ impl PartialEq for FrameSet {
 }
 
 impl Eq for FrameSet {}
+
+impl std::str::FromStr for FrameSet {
+    type Err = ParseError;
+
+    /// Same as [`FrameSet::parse`], for `"1-10x2".parse::<FrameSet>()` and clap value parsers.
+    fn from_str(s: &str) -> Result<FrameSet, ParseError> {
+        FrameSet::parse(s)
+    }
+}
 
 impl<'a> IntoIterator for &'a FrameSet {
     type Item = i64;

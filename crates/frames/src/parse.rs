@@ -1,9 +1,11 @@
 //! The fileseq frame-range parser. Hand-written so every error can name the exact character
 //! (0-based column) and say what was expected there.
 
-use crate::seg::{Offs, Seg, MATERIALISE_CAP, PATTERN_CAP};
+use crate::seg::{Offs, Seg, PATTERN_CAP};
 use crate::{FrameSet, ParseError, TooComplex};
 
+/// Most runs a `y` fill with a step above the pattern limit may be stored as.
+const FILL_RUNS_CAP: u128 = 1_000_000;
 /// Most passes one stagger (`a-b:N`) may take.
 const STAGGER_CAP: u128 = 4096;
 
@@ -254,12 +256,12 @@ impl Parser<'_> {
             return Ok(out);
         }
         let periods = span.div_ceil(mag);
-        if periods > MATERIALISE_CAP as u128 {
+        if periods > FILL_RUNS_CAP {
             return Err(self.err_at(
                 ncol,
                 format!(
                     "y{n} over {a}-{b} would be stored as {periods} separate runs, more than \
-                     {MATERIALISE_CAP}; use a smaller range or step"
+                     {FILL_RUNS_CAP}; use a smaller range or step"
                 ),
             ));
         }

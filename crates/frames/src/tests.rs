@@ -347,6 +347,25 @@ fn equality_is_frames_in_order() {
 }
 
 #[test]
+fn fills_with_steps_beyond_the_pattern_limit_are_runs() {
+    let set = FrameSet::parse("1-1000000000y100000").unwrap();
+    assert_eq!(set.len(), 1_000_000_000 - 10_000);
+    assert_eq!(set.runs().count(), 10_000);
+    assert_eq!(set.iter().take(3).collect::<Vec<_>>(), [2, 3, 4]);
+    assert!(!set.contains(100_001) && set.contains(100_002));
+    let (col, msg) = error("1-1000000000000000y100000");
+    assert_eq!(col, 19);
+    assert!(msg.contains("separate runs"), "{msg}");
+}
+
+#[test]
+fn from_str_parses() {
+    let set: FrameSet = "1-3".parse().unwrap();
+    assert_eq!(set.len(), 3);
+    assert!("1-".parse::<FrameSet>().is_err());
+}
+
+#[test]
 fn pad_counts_the_sign() {
     assert_eq!(pad_frame(-1, 4), "-001");
     assert_eq!(pad_frame(7, 4), "0007");

@@ -218,6 +218,8 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
                         recorded: false,
                     },
                 );
+                // Saved at once: a kill now must find this folder again, not take another.
+                handle.save()?;
             }
             Err(e) => {
                 for c in plan.versions[gi].clips.clone() {

@@ -241,7 +241,7 @@ fn dir_usage(l: &Listing) -> (Usage, Vec<SequenceUsage>) {
         u.bytes += f.size;
         u.disk_bytes += f.blocks * 512;
     }
-    let g = group(l.files.iter().map(|f| (f.name.clone(), f.size)));
+    let g = group(l.files.iter().map(|f| (f.name.as_str(), f.size)));
     let seqs: Vec<SequenceUsage> = g
         .sequences
         .iter()

@@ -125,23 +125,23 @@ pub struct Grouped {
     pub singles: Vec<(String, u64)>,
 }
 
-/// Groups one directory's files (name, size) into sequences and singles.
-pub fn group(files: impl IntoIterator<Item = (String, u64)>) -> Grouped {
+/// Groups one directory's files (name, size) into sequences and singles. Names are borrowed
+/// while grouping; only frames and singles get an owned name.
+pub fn group<'a>(files: impl IntoIterator<Item = (&'a str, u64)>) -> Grouped {
     // (prefix, suffix) -> list of (frame, width, exact, name, size)
-    type Entry = (i64, usize, bool, String, u64);
-    let mut by_key: BTreeMap<(String, String), Vec<Entry>> = BTreeMap::new();
+    type Entry<'a> = (i64, usize, bool, &'a str, u64);
+    let mut by_key: BTreeMap<(&str, &str), Vec<Entry>> = BTreeMap::new();
     let mut singles = Vec::new();
     for (name, size) in files {
-        match parse_frame_name(&name) {
-            Some(f) => {
-                let key = (f.prefix.to_string(), f.suffix.to_string());
-                let e = (f.frame, f.width(), f.padding_is_exact());
-                by_key
-                    .entry(key)
-                    .or_default()
-                    .push((e.0, e.1, e.2, name, size));
-            }
-            None => singles.push((name, size)),
+        match parse_frame_name(name) {
+            Some(f) => by_key.entry((f.prefix, f.suffix)).or_default().push((
+                f.frame,
+                f.width(),
+                f.padding_is_exact(),
+                name,
+                size,
+            )),
+            None => singles.push((name.to_string(), size)),
         }
     }
     let mut sequences = Vec::new();
@@ -163,7 +163,7 @@ pub fn group(files: impl IntoIterator<Item = (String, u64)>) -> Grouped {
             match pad {
                 Some(p) => groups.entry(p).or_default().push(Frame {
                     frame: e.0,
-                    name: e.3,
+                    name: e.3.to_string(),
                     size: e.4,
                 }),
                 None => loose.push(e),
@@ -173,16 +173,16 @@ pub fn group(files: impl IntoIterator<Item = (String, u64)>) -> Grouped {
             let g = groups.entry(min_w).or_default();
             g.extend(loose.into_iter().map(|e| Frame {
                 frame: e.0,
-                name: e.3,
+                name: e.3.to_string(),
                 size: e.4,
             }));
         }
         for (padding, mut frames) in groups {
             frames.sort_by_key(|f| f.frame);
             sequences.push(Sequence {
-                prefix: prefix.clone(),
+                prefix: prefix.to_string(),
                 padding,
-                suffix: suffix.clone(),
+                suffix: suffix.to_string(),
                 frames,
             });
         }
@@ -255,7 +255,7 @@ mod tests {
                 "b.10000.exr",
                 "n.txt",
             ]
-            .map(|n| (n.to_string(), 1)),
+            .map(|n| (n, 1)),
         );
         assert_eq!(
             names(&g),
@@ -270,7 +270,7 @@ mod tests {
 
     #[test]
     fn duplicates_at_two_paddings_stay_apart() {
-        let g = group(["a.1.exr", "a.01.exr", "a.2.exr"].map(|n| (n.to_string(), 1)));
+        let g = group(["a.1.exr", "a.01.exr", "a.2.exr"].map(|n| (n, 1)));
         assert_eq!(
             names(&g),
             vec![

@@ -225,7 +225,7 @@ fn check_unit(
                 ));
                 continue;
             }
-            files.push((f.name.clone(), f.size));
+            files.push((f.name.as_str(), f.size));
         }
         let grouped = group(files);
         let (seqs, numbered_singles): (Vec<Sequence>, Vec<Sequence>) = grouped

@@ -21,6 +21,32 @@ pub(crate) struct Candidate {
     pub failures: i64,
 }
 
+/// A claimed task whose transaction is still open (see [`Queue::claim`]).
+pub(crate) struct Claim<'c> {
+    tx: rusqlite::Transaction<'c>,
+    pub attempt: i64,
+    pub number: i64,
+    pub log: std::path::PathBuf,
+}
+
+impl Claim<'_> {
+    /// Records the attempt's process.
+    pub fn set_proc(&self, id: ProcId) -> Result<()> {
+        self.tx
+            .execute(
+                "UPDATE render_attempts SET pid = ?1, proc_start = ?2 WHERE id = ?3",
+                params![id.pid, id.start as i64, self.attempt],
+            )
+            .db("recording a process")?;
+        Ok(())
+    }
+
+    /// Commits the claim (and the process, if recorded).
+    pub fn commit(self) -> Result<()> {
+        self.tx.commit().db("claiming a task")
+    }
+}
+
 /// Where a finished attempt sends its task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum NextState {
@@ -100,7 +126,9 @@ impl Queue {
         rows.collect::<Result<_, _>>().db("reading the queue")
     }
 
-    /// Claims a queued task and opens its attempt. `None` when someone else took it first.
+    /// Claims a queued task and opens its attempt, in a transaction left open so the process
+    /// id is committed together with the claim: no moment exists where the queue says
+    /// "running" without naming the process. `None` when someone else took the task first.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn claim(
         &mut self,
@@ -110,12 +138,16 @@ impl Queue {
         worker: i64,
         threads: u32,
         gpus: &str,
-    ) -> Result<Option<(i64, i64, std::path::PathBuf)>> {
-        let tx = self.conn.transaction().db("claiming a task")?;
+    ) -> Result<Option<Claim<'_>>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .db("claiming a task")?;
         let n = tx
             .execute(
                 "UPDATE render_tasks SET state = 'running', attempts = attempts + 1, frames_done = 0, progress = 0, message = NULL
-                 WHERE id = ?1 AND state = 'queued'",
+                 WHERE id = ?1 AND state = 'queued'
+                   AND (SELECT control FROM render_jobs WHERE id = render_tasks.job_id) = 'active'",
                 [c.task_id],
             )
             .db("claiming a task")?;
@@ -142,19 +174,12 @@ impl Queue {
         )
         .db("recording an attempt")?;
         let attempt = tx.last_insert_rowid();
-        tx.commit().db("claiming a task")?;
-        Ok(Some((attempt, number, log)))
-    }
-
-    /// Records the process of a started attempt.
-    pub(crate) fn set_attempt_proc(&self, attempt: i64, id: ProcId) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE render_attempts SET pid = ?1, proc_start = ?2 WHERE id = ?3",
-                params![id.pid, id.start as i64, attempt],
-            )
-            .db("recording a process")?;
-        Ok(())
+        Ok(Some(Claim {
+            tx,
+            attempt,
+            number,
+            log,
+        }))
     }
 
     /// Stores live progress.
@@ -168,7 +193,8 @@ impl Queue {
         Ok(())
     }
 
-    /// Closes an attempt and moves its task on, in one transaction.
+    /// Closes an attempt and moves its task on, in one transaction. Returns whether the job
+    /// still has queued or running tasks.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn finish_attempt(
         &mut self,
@@ -180,8 +206,11 @@ impl Queue {
         message: Option<&str>,
         next: NextState,
         frames_done: u64,
-    ) -> Result<()> {
-        let tx = self.conn.transaction().db("finishing an attempt")?;
+    ) -> Result<bool> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .db("finishing an attempt")?;
         tx.execute(
             "UPDATE render_attempts SET outcome = ?1, ended_at = ?2, exit_code = ?3, signal = ?4, message = ?5 WHERE id = ?6",
             params![outcome.as_str(), now_ms(), exit.and_then(|e| e.code), exit.and_then(|e| e.signal), message, attempt],
@@ -204,7 +233,15 @@ impl Queue {
             params![job, now_ms()],
         )
         .db("finishing an attempt")?;
-        tx.commit().db("finishing an attempt")
+        let has_work: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM render_tasks WHERE state IN ('queued','running') AND job_id = ?1)",
+                [job],
+                |r| r.get(0),
+            )
+            .db("finishing an attempt")?;
+        tx.commit().db("finishing an attempt")?;
+        Ok(has_work)
     }
 
     /// Fails a task that can never run here (needs more than the machine has), without an

@@ -125,7 +125,10 @@ impl Queue {
     /// its folder and, if asked, snapshots the scene there.
     pub fn submit(&mut self, job: &ResolvedJob) -> Result<JobId> {
         let mut job = job.clone();
-        let tx = self.conn.transaction().db("starting a submit")?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .db("starting a submit")?;
         let mut deps = Vec::new();
         for r in &job.after {
             deps.push(find_in(&tx, r)?);
@@ -353,7 +356,10 @@ impl Queue {
     /// Returns how many tasks were still running.
     pub fn cancel(&mut self, id: JobId) -> Result<u64> {
         self.summary(id)?;
-        let tx = self.conn.transaction().db("cancelling")?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .db("cancelling")?;
         tx.execute(
             "UPDATE render_jobs SET control = 'cancelled' WHERE id = ?1",
             [id],
@@ -383,7 +389,10 @@ impl Queue {
     /// how many were requeued.
     pub fn retry(&mut self, id: JobId) -> Result<u64> {
         self.summary(id)?;
-        let tx = self.conn.transaction().db("retrying")?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .db("retrying")?;
         let n = tx
             .execute(
                 "UPDATE render_tasks SET state = 'queued', failures = 0, message = NULL, progress = 0, frames_done = 0
@@ -492,7 +501,10 @@ impl Queue {
             } else {
                 (Outcome::Lost, "queued")
             };
-            let tx = self.conn.transaction().db("requeueing a lost task")?;
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .db("requeueing a lost task")?;
             tx.execute(
                 "UPDATE render_attempts SET outcome = ?1, ended_at = ?2, message = ?3 WHERE id = ?4",
                 params![outcome.as_str(), now_ms(), msg, attempt],

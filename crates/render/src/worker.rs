@@ -88,6 +88,23 @@ fn fit(
     Some(free.into_iter().take(gpus as usize).collect())
 }
 
+/// The executable `PATH` would run for a bare command name, so each start is one `execve`
+/// instead of a walk over `PATH`. Names with a `/` are left alone.
+fn which(name: &str) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    if name.contains('/') || name.is_empty() {
+        return None;
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .filter(|d| d.is_absolute())
+        .map(|d| d.join(name))
+        .find(|p| {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+        .map(|p| p.to_string_lossy().into_owned())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum StopReason {
     Cancel,
@@ -130,6 +147,11 @@ pub struct Worker<'q> {
     tx: Sender<ExecEvent>,
     rx: Receiver<ExecEvent>,
     stats: (u64, u64, u64),
+    /// Candidates read from the queue, reused until used up or the next poll, so a busy queue
+    /// costs one query per 64 task starts (claims re-check every task in the database).
+    pending: std::collections::VecDeque<Candidate>,
+    /// Resolved executables (`PATH` looked up once per name, not once per task).
+    programs: HashMap<String, String>,
     _lock: std::fs::File,
 }
 
@@ -194,6 +216,8 @@ impl<'q> Worker<'q> {
             tx,
             rx,
             stats: (0, 0, 0),
+            pending: Default::default(),
+            programs: HashMap::new(),
             _lock: lock,
         })
     }
@@ -261,6 +285,7 @@ impl<'q> Worker<'q> {
             if last_poll.elapsed() >= self.opts.poll {
                 last_poll = Instant::now();
                 dirty = true;
+                self.pending.clear();
                 self.check_cancels()?;
                 self.check_dependencies(on_event)?;
                 if last_beat.elapsed() >= Duration::from_secs(5) {
@@ -467,7 +492,7 @@ impl<'q> Worker<'q> {
             }
             (_, m) => m,
         };
-        self.queue.finish_attempt(
+        let has_work = self.queue.finish_attempt(
             attempt,
             r.task_id,
             r.job,
@@ -497,6 +522,9 @@ impl<'q> Worker<'q> {
             message,
             log: r.log,
         });
+        if has_work {
+            return Ok(());
+        }
         self.job_finished(r.job, on_event)
     }
 
@@ -550,13 +578,17 @@ impl<'q> Worker<'q> {
         if max > 0 && self.running.len() >= max {
             return Ok(false);
         }
-        let candidates = self.queue.candidates(64)?;
-        if candidates.is_empty() {
-            return Ok(true);
+        if self.pending.is_empty() {
+            self.pending = self.queue.candidates(64)?.into();
+            if self.pending.is_empty() {
+                return Ok(true);
+            }
         }
-        for c in candidates {
+        let mut left = std::collections::VecDeque::new();
+        while let Some(c) = self.pending.pop_front() {
             if max > 0 && self.running.len() >= max {
-                break;
+                left.push_back(c);
+                continue;
             }
             let job = self.job(c.job)?;
             let need = self.needs(&job.0);
@@ -570,10 +602,12 @@ impl<'q> Worker<'q> {
                 self.job_finished(c.job, on_event)?;
                 continue;
             }
-            if let Some(gpus) = self.fits(&need) {
-                self.start(c, &job, need, gpus, on_event)?;
+            match self.fits(&need) {
+                Some(gpus) => self.start(c, &job, need, gpus, on_event)?,
+                None => left.push_back(c),
             }
         }
+        self.pending = left;
         Ok(false)
     }
 
@@ -639,7 +673,8 @@ impl<'q> Worker<'q> {
             .map(u32::to_string)
             .collect::<Vec<_>>()
             .join(",");
-        let Some((attempt, number, log)) = self.queue.claim(
+        let job_dir = self.queue.job_dir(c.job);
+        let Some(claim) = self.queue.claim(
             &c,
             self.exec.name(),
             &self.host,
@@ -650,8 +685,8 @@ impl<'q> Worker<'q> {
         else {
             return Ok(());
         };
+        let (attempt, number, log) = (claim.attempt, claim.number, claim.log.clone());
         self.stats.0 += 1;
-        let job_dir = self.queue.job_dir(c.job);
         let tmp = job_dir.join("tmp");
         let mut v = Values::new();
         v.insert("start", c.chunk.first.to_string());
@@ -678,7 +713,14 @@ impl<'q> Worker<'q> {
             for a in &spec.command {
                 args.push(template::expand(a, &v)?);
             }
-            let program = args.remove(0);
+            let mut program = args.remove(0);
+            if !spec.env.contains_key("PATH") {
+                program = self
+                    .programs
+                    .entry(program.clone())
+                    .or_insert_with(|| which(&program).unwrap_or(program))
+                    .clone();
+            }
             let mut env = vec![
                 ("CUDA_VISIBLE_DEVICES".to_string(), gpu_list.clone()),
                 ("OMP_NUM_THREADS".to_string(), threads.to_string()),
@@ -707,8 +749,21 @@ impl<'q> Worker<'q> {
         let log_s = log.to_string_lossy().into_owned();
         let started = launch.and_then(|l| self.exec.launch(l, self.tx.clone()));
         let exec = match started {
-            Ok(e) => e,
+            Ok(mut e) => {
+                let recorded = match e.proc_id() {
+                    Some(id) => claim.set_proc(id),
+                    None => Ok(()),
+                }
+                .and_then(|()| claim.commit());
+                if let Err(err) = recorded {
+                    // The queue cannot know about it: it must not run.
+                    e.kill();
+                    return Err(err);
+                }
+                e
+            }
             Err(e) => {
+                claim.commit()?;
                 let next = if c.failures < spec.retries as i64 {
                     NextState::Queued
                 } else {
@@ -746,9 +801,6 @@ impl<'q> Worker<'q> {
             }
         };
         let pid = exec.proc_id();
-        if let Some(id) = pid {
-            self.queue.set_attempt_proc(attempt, id)?;
-        }
         on_event(&Event::TaskStarted {
             job: c.job,
             name: spec.name.clone(),

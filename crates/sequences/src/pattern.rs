@@ -60,6 +60,8 @@ struct Token {
     end: usize,
     padding: Result<usize, String>,
     hashy: bool,
+    /// A `%0Nd` token: `%%` elsewhere in the name is a literal `%`.
+    printf: bool,
 }
 
 /// Scans `name` for padding tokens and returns the last one.
@@ -68,6 +70,10 @@ fn last_token(name: &str) -> Option<Token> {
     let mut found = None;
     let mut i = 0;
     while i < b.len() {
+        if b[i..].starts_with(b"%%") {
+            i += 2; // a literal `%` in printf syntax
+            continue;
+        }
         let tok = match b[i] {
             b'#' | b'@' => {
                 let end = i + b[i..]
@@ -90,6 +96,7 @@ fn last_token(name: &str) -> Option<Token> {
                     end,
                     padding,
                     hashy: true,
+                    printf: false,
                 })
             }
             b'%' => {
@@ -111,6 +118,7 @@ fn last_token(name: &str) -> Option<Token> {
                         end: end + 1,
                         padding,
                         hashy: false,
+                        printf: true,
                     })
                 } else {
                     None
@@ -130,6 +138,7 @@ fn last_token(name: &str) -> Option<Token> {
                     end: i + 2 + digits,
                     padding,
                     hashy: false,
+                    printf: false,
                 })
             }
             b'$' if b[i..].starts_with(b"${F") => {
@@ -147,6 +156,7 @@ fn last_token(name: &str) -> Option<Token> {
                         end: i + 4 + digits,
                         padding,
                         hashy: false,
+                        printf: false,
                     })
                 } else {
                     None
@@ -157,6 +167,7 @@ fn last_token(name: &str) -> Option<Token> {
                 end: i + 6,
                 padding: Ok(4),
                 hashy: false,
+                printf: false,
             }),
             _ => None,
         };
@@ -235,10 +246,17 @@ pub fn parse_pattern(pattern: &str) -> Result<SequencePattern, PatternError> {
     } else {
         PathBuf::from(dir_text)
     };
+    let literal = |t: &str| {
+        if tok.printf {
+            t.replace("%%", "%")
+        } else {
+            t.to_string()
+        }
+    };
     Ok(SequencePattern {
         dir,
-        head: OsString::from(&file[..head_end]),
-        tail: OsString::from(tail),
+        head: OsString::from(literal(&file[..head_end])),
+        tail: OsString::from(literal(tail)),
         padding,
         range,
     })

@@ -165,7 +165,12 @@ impl Sequence {
             RangeIn::Frames => self.frames.to_string(),
         };
         let token = style.token(self.padding);
-        let (head, tail) = (self.head_str(), self.tail_str());
+        let (mut head, mut tail) = (self.head_str(), self.tail_str());
+        if style == PadStyle::Printf {
+            // printf readers take `%` as a directive: a literal one is written `%%`.
+            head = head.replace('%', "%%").into();
+            tail = tail.replace('%', "%%").into();
+        }
         if style.range_inside() {
             format!("{head}{r}{token}{tail}")
         } else if r.is_empty() {

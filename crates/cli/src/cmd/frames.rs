@@ -88,12 +88,11 @@ pub fn run(args: &FramesArgs, ctx: &Ctx) -> Result<Exit> {
             args.max
         ));
     }
-    let range = set.to_string_capped(MAX_RANGE_BYTES)?;
     let out = &ctx.out;
     if out.json() {
         let frames = args.list.then(|| set.iter().collect());
         out.json_doc(&Report {
-            range,
+            range: set.to_string_capped(MAX_RANGE_BYTES)?,
             first: set.first(),
             last: set.last(),
             count: set.len(),
@@ -111,6 +110,7 @@ pub fn run(args: &FramesArgs, ctx: &Ctx) -> Result<Exit> {
         }
         return Ok(Exit::Clean);
     }
+    let range = set.to_string_capped(MAX_RANGE_BYTES)?;
     let none = || out.paint("-", Style::Dim);
     let label = if args.invert { "missing" } else { "range" };
     let range = if range.is_empty() {

@@ -147,6 +147,19 @@ pub fn pid_gone(pid: i64) -> bool {
     true
 }
 
+/// Waits (hang guard) until no process entry is left at all, zombie included: proves the
+/// worker reaped its own child.
+pub fn pid_reaped(pid: i64) -> bool {
+    let start = Instant::now();
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        if start.elapsed() > Duration::from_secs(20) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    true
+}
+
 /// Waits for a child (hang guard) and returns its exit status, stdout and stderr.
 pub fn finish(mut child: Child) -> (std::process::ExitStatus, String, String) {
     let start = Instant::now();

@@ -89,6 +89,26 @@ fn ranges_inside_and_after() {
 }
 
 #[test]
+fn printf_percent_escape_round_trips() {
+    assert_eq!(
+        parts("50%%_plate.%04d.exr"),
+        want(".", "50%_plate.", ".exr", 4, None)
+    );
+    let x = p("50%%_plate.%04d.exr");
+    let seq = Sequence {
+        dir: x.dir,
+        head: x.head,
+        tail: x.tail,
+        padding: x.padding,
+        frames: FrameSet::default(),
+        missing: FrameSet::default(),
+        stat: None,
+    };
+    assert_eq!(seq.pattern(crate::PadStyle::Printf), "50%%_plate.%04d.exr");
+    assert_eq!(seq.pattern(crate::PadStyle::Hash), "50%_plate.#.exr");
+}
+
+#[test]
 fn directories_and_versions() {
     assert_eq!(
         parts("/show/sh010/comp_v002.####.exr"),
