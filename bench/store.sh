@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tracking-store benchmark: batch registration vs one transaction per row, listing 100,000
 # versions vs N+1 queries, 8 concurrent publisher processes x 200, and the real CLI listing the
-# 100,000 versions. Prints throughput and ratios; raw JSON lines go to bench/store/out/.
+# 100,000 versions. Prints throughput and ratios; raw JSON lines go to bench/out/store/.
 #
 # Usage: bench/store.sh [WORKDIR]   (default: a fresh temp dir, removed afterwards)
 set -euo pipefail
@@ -12,7 +12,7 @@ if [[ -z "$work" ]]; then
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
 fi
-out=bench/store/out
+out=bench/out/store
 mkdir -p "$out"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 

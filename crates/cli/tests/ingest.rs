@@ -433,7 +433,8 @@ fn concurrent_ingests_of_one_shot_get_different_versions() {
 
 #[test]
 fn sigkill_mid_copy_then_rerun_resumes() {
-    let e = env("");
+    // Small durability batches (2 frames) so some frames are final when the kill comes.
+    let e = env("  batch_mib: 1\n");
     let d = e.root.join("delivery");
     std::fs::create_dir_all(&d).unwrap();
     let spec = ExrSpec::rgba(256, 256).compression(ExrCompression::None);

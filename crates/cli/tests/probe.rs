@@ -428,3 +428,37 @@ fn help_has_examples() {
     assert!(text.contains("Examples:"));
     assert!(text.contains("plate.####.exr"));
 }
+
+#[test]
+fn multipart_json_and_long_listing() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("layers.exr");
+    write_exr_parts(
+        &p,
+        &[
+            ExrSpec::rgba(24, 12).named("beauty").tiled(8, 8),
+            ExrSpec::rgb(24, 12)
+                .named("diffuse")
+                .compression(ExrCompression::Piz),
+        ],
+    )
+    .unwrap();
+    let (code, lines) = probe_json(d.path(), &["layers.exr"]);
+    assert_eq!(code, 0, "{lines:?}");
+    let f = &lines[0];
+    assert_eq!(f["parts"], 2);
+    assert_eq!(f["tiled"], true);
+    assert_eq!(f["part_list"][0]["type"], "tiledimage");
+    assert_eq!(f["part_list"][1]["name"], "diffuse");
+    assert_eq!(f["part_list"][1]["compression"], "piz");
+    assert_eq!(f["channels"][0]["part"], "beauty");
+    assert_eq!(f["channels"].as_array().unwrap().len(), 7);
+    // One file on the command line: the human output lists the details.
+    let out = shotline(d.path())
+        .args(["probe", "layers.exr"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("part: diffuse scanlineimage"), "{text}");
+    assert!(text.contains("tiles: 8x8 one level"), "{text}");
+}

@@ -218,6 +218,53 @@ fn expected_range_from_flag_and_config() {
 }
 
 #[test]
+fn shot_range_from_the_tracking_database() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let ok = |args: &[&str]| {
+        let out = shotline(root).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ok(&["init", "--code", "DEMO"]);
+    ok(&[
+        "shot",
+        "add",
+        "SH010",
+        "--in",
+        "1001",
+        "--out",
+        "1004",
+        "--handles",
+        "1",
+    ]);
+    let d = mkdir(&root.join("demo/shots/sh010/renders"));
+    write_exr_sequence(&d, "a.", 4, 1001..=1004, &ExrSpec::rgb(8, 8)).unwrap();
+    // The database folder is left out: SQLite creates -wal/-shm beside a WAL database even
+    // for a read-only connection (the store's business, reported).
+    let frames_only = |root: &Path| -> Vec<(PathBuf, u64)> {
+        listing(root)
+            .into_iter()
+            .filter(|(p, _)| !p.to_string_lossy().contains("/.shotline"))
+            .collect()
+    };
+    let db = frames_only(root);
+    let (code, doc) = validate_json(root, &[]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["units"][0]["expected_range"], "1000-1005");
+    assert!(
+        has(&findings(&doc), "missing-frames", "1000,1005"),
+        "{doc:#}"
+    );
+    assert_eq!(frames_only(root), db, "validate writes nothing in the tree");
+    let (code, _) = validate_json(root, &["--no-store"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
 fn size_outliers_without_header_reads() {
     let tmp = tempfile::tempdir().unwrap();
     let d = mkdir(&tmp.path().join("frames"));
@@ -276,7 +323,10 @@ fn naming_rule_with_unknown_field_is_warned_about() {
     .unwrap();
     let out = shotline(tmp.path()).arg("validate").output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("warning:") && err.contains("{episode}"), "{err}");
+    assert!(
+        err.contains("warning:") && err.contains("{episode}"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -121,19 +121,38 @@ pub fn temp_path(dst: &Path) -> PathBuf {
     dst.with_file_name(format!("{TEMP_PREFIX}{name}.{}", std::process::id()))
 }
 
-/// Copies `src` to `dst` atomically and verified (see the module docs). `on_bytes` is called with
-/// the number of bytes written after every chunk (for progress bars).
-///
-/// When `dst` already exists its content is compared with the source: identical content is
-/// reported as `already_present`, anything else is [`CopyError::Exists`].
-pub fn copy_verified(
+/// A copy written under its temp name, hashed, with the source mtime, not yet synced or renamed.
+#[derive(Debug)]
+pub struct Staged {
+    /// The temp file.
+    pub tmp: PathBuf,
+    /// Checksum computed while copying.
+    pub hash: String,
+    /// Bytes written.
+    pub size: u64,
+}
+
+/// The result of [`stage`]: either a temp file to [`commit`], or nothing to do.
+#[derive(Debug)]
+pub enum StageResult {
+    /// Written to a temp file; sync it (or its filesystem), then [`commit`].
+    Pending(Staged),
+    /// The destination already holds identical content.
+    Done(Copied),
+}
+
+/// First half of a copy: writes `src` to a temp name beside `dst` while hashing it, gives it the
+/// source mtime and starts writeback, but neither waits for the disk nor renames. Splitting the
+/// copy lets the caller sync many files with one `syncfs` (one journal commit instead of one per
+/// file) before verifying and renaming them with [`commit`].
+pub fn stage(
     src: &Path,
     dst: &Path,
     opts: &CopyOptions,
     on_bytes: &(dyn Fn(u64) + Sync),
-) -> Result<Copied, CopyError> {
+) -> Result<StageResult, CopyError> {
     if dst.symlink_metadata().is_ok() {
-        return compare_existing(src, dst, opts);
+        return compare_existing(src, dst, opts).map(StageResult::Done);
     }
     let mut input = File::open(src).map_err(io("cannot open source", src))?;
     let meta = input.metadata().map_err(io("cannot stat source", src))?;
@@ -182,42 +201,59 @@ pub fn copy_verified(
                 actual: total,
             });
         }
-        let hash = hasher.finish();
-        // The source mtime is set before the fsync so that it is durable with the data.
+        // The source mtime is set before any sync so that it is durable with the data.
         let mtime = filetime::FileTime::from_last_modification_time(&meta);
         filetime::set_file_handle_times(&out, None, Some(mtime))
             .map_err(io("cannot set mtime on", &tmp))?;
-        out.sync_all().map_err(io("cannot fsync temp file", &tmp))?;
-        if opts.verify {
-            // Storage verification drops the (now clean) cached pages so the re-read comes
-            // from the disk; cache verification re-reads through the page cache.
+        Ok((hasher.finish(), total))
+    })();
+    drop(out);
+    match result {
+        Ok((hash, size)) => Ok(StageResult::Pending(Staged { tmp, hash, size })),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Second half of a copy, once the temp file is durable (fsynced, or its filesystem synced):
+/// re-reads it (from storage when `opts.from_storage`: its clean cached pages are dropped
+/// first), compares checksums, and renames it to `dst` without replacing anything. The temp file
+/// is removed on any failure.
+pub fn commit(
+    staged: Staged,
+    src: &Path,
+    dst: &Path,
+    opts: &CopyOptions,
+) -> Result<Copied, CopyError> {
+    let Staged { tmp, hash, size } = staged;
+    if opts.verify {
+        let verify = || -> Result<(), CopyError> {
+            let f = File::open(&tmp).map_err(io("cannot open temp file", &tmp))?;
             if opts.from_storage {
-                drop_cache(&out);
+                drop_cache(&f);
             }
             let (back, _) = hash_file(&tmp, opts.algo, opts.buf_size)
                 .map_err(io("cannot read back temp file", &tmp))?;
             if opts.from_storage {
-                drop_cache(&out);
+                drop_cache(&f);
             }
             if back != hash {
                 return Err(CopyError::VerifyFailed {
                     path: tmp.clone(),
-                    expected: hash,
+                    expected: hash.clone(),
                     actual: back,
                     algo: opts.algo,
                 });
             }
-        }
-        Ok((hash, total))
-    })();
-    drop(out);
-    let (hash, size) = match result {
-        Ok(v) => v,
-        Err(e) => {
+            Ok(())
+        };
+        if let Err(e) = verify() {
             let _ = std::fs::remove_file(&tmp);
             return Err(e);
         }
-    };
+    }
     match rename_noreplace(&tmp, dst) {
         Ok(()) => Ok(Copied {
             hash,
@@ -233,6 +269,50 @@ pub fn copy_verified(
             Err(io("cannot rename temp file to", dst)(e))
         }
     }
+}
+
+/// Copies `src` to `dst` atomically and verified (see the module docs): [`stage`], fsync the
+/// temp file, [`commit`]. `on_bytes` is called with the number of bytes written after every
+/// chunk (for progress bars).
+///
+/// When `dst` already exists its content is compared with the source: identical content is
+/// reported as `already_present`, anything else is [`CopyError::Exists`].
+pub fn copy_verified(
+    src: &Path,
+    dst: &Path,
+    opts: &CopyOptions,
+    on_bytes: &(dyn Fn(u64) + Sync),
+) -> Result<Copied, CopyError> {
+    let staged = match stage(src, dst, opts, on_bytes)? {
+        StageResult::Done(c) => return Ok(c),
+        StageResult::Pending(s) => s,
+    };
+    let synced = OpenOptions::new()
+        .write(true)
+        .open(&staged.tmp)
+        .and_then(|f| f.sync_all());
+    if let Err(e) = synced {
+        let _ = std::fs::remove_file(&staged.tmp);
+        return Err(io("cannot fsync temp file", &staged.tmp)(e));
+    }
+    commit(staged, src, dst, opts)
+}
+
+/// Flushes the whole filesystem holding `dir` to storage (`syncfs`): one journal commit for a
+/// batch of staged copies.
+pub fn sync_filesystem(dir: &Path) -> std::io::Result<()> {
+    let f = File::open(dir)?;
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: syncfs on a valid open descriptor.
+        if unsafe { libc::syncfs(f.as_raw_fd()) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    f.sync_all()
 }
 
 fn compare_existing(src: &Path, dst: &Path, opts: &CopyOptions) -> Result<Copied, CopyError> {

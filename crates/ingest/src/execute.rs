@@ -7,7 +7,10 @@ use std::time::{Instant, SystemTime};
 
 use rayon::prelude::*;
 
-use crate::copy::{clean_temp_leftovers, copy_verified, fsync_dir, CopyOptions};
+use crate::copy::{
+    clean_temp_leftovers, commit, fsync_dir, stage, sync_filesystem, CopyOptions, StageResult,
+    Staged,
+};
 use crate::edl::EdlMap;
 use crate::hash::{hash_file, HashAlgo};
 use crate::ledger::{self, LedgerClip, LedgerEntry};
@@ -20,6 +23,9 @@ use crate::scan::{scan_delivery, ClipKind};
 use crate::sidecar::{write_sidecar, SidecarFile, SIDECAR_FILE};
 use crate::template::Templates;
 use crate::{job_id, IngestError, Progress, Request, STATE_DIR};
+
+/// Most files in one batch.
+const BATCH_FILES: usize = 1000;
 
 /// File name of the thumbnail inside a version folder.
 pub const THUMB_FILE: &str = "_thumbnail.png";
@@ -293,39 +299,103 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
     let copied_bytes = AtomicU64::new(0);
     let t0 = Instant::now();
     let job_ref: &Job = handle;
-    let results: Vec<Result<Done, String>> = pool.install(|| {
-        tasks
-            .par_iter()
-            .with_max_len(1)
-            .map(|t| {
-                if let Some(v) = job_ref.already_verified(&t.dest) {
-                    progress.bytes(v.size);
-                    return Ok(Done {
-                        hash: v.hash.clone(),
-                        size: v.size,
-                        resumed: true,
-                    });
-                }
-                let c = copy_verified(&t.src, &t.dest, &opts, &|n| {
-                    copied_bytes.fetch_add(n, Ordering::Relaxed);
-                    progress.bytes(n);
-                })
-                .map_err(|e| e.to_string())?;
-                job_ref
-                    .journal(&Verified {
-                        dest: t.dest.clone(),
-                        hash: c.hash.clone(),
-                        size: c.size,
+    // Batches: stage every file of a batch in parallel (write + hash), make the batch durable
+    // with one syncfs per destination filesystem, then verify and rename in parallel. A batch
+    // is bounded so an interruption loses little work and dirty data stays limited.
+    let sizes: Vec<u64> = tasks
+        .iter()
+        .map(|t| {
+            plan.clips[t.clip]
+                .files
+                .iter()
+                .find(|f| f.source == t.src)
+                .map_or(0, |f| f.size)
+        })
+        .collect();
+    let batch_bytes = cfg.batch_mib.max(1) << 20;
+    let mut results: Vec<Result<Done, String>> = Vec::with_capacity(tasks.len());
+    let mut start = 0;
+    while start < tasks.len() {
+        let mut end = start;
+        let mut bytes = 0u64;
+        while end < tasks.len()
+            && (end == start || (bytes < batch_bytes && end - start < BATCH_FILES))
+        {
+            bytes += sizes[end];
+            end += 1;
+        }
+        let batch = &tasks[start..end];
+        let staged: Vec<Result<Result<Done, Staged>, String>> = pool.install(|| {
+            batch
+                .par_iter()
+                .with_max_len(1)
+                .map(|t| {
+                    if let Some(v) = job_ref.already_verified(&t.dest) {
+                        progress.bytes(v.size);
+                        return Ok(Ok(Done {
+                            hash: v.hash.clone(),
+                            size: v.size,
+                            resumed: true,
+                        }));
+                    }
+                    let r = stage(&t.src, &t.dest, &opts, &|n| {
+                        copied_bytes.fetch_add(n, Ordering::Relaxed);
+                        progress.bytes(n);
                     })
                     .map_err(|e| e.to_string())?;
-                Ok(Done {
-                    hash: c.hash,
-                    size: c.size,
-                    resumed: c.already_present,
+                    Ok(match r {
+                        StageResult::Done(c) => Ok(Done {
+                            hash: c.hash,
+                            size: c.size,
+                            resumed: true,
+                        }),
+                        StageResult::Pending(s) => Err(s),
+                    })
                 })
-            })
-            .collect()
-    });
+                .collect()
+        });
+        let mut dirs: Vec<&Path> = batch.iter().filter_map(|t| t.dest.parent()).collect();
+        dirs.sort();
+        dirs.dedup();
+        let mut sync_error = None;
+        for d in dirs {
+            if let Err(e) = sync_filesystem(d) {
+                sync_error = Some(format!("cannot sync {}: {e}", d.display()));
+            }
+        }
+        let committed: Vec<Result<Done, String>> = pool.install(|| {
+            staged
+                .into_par_iter()
+                .with_max_len(1)
+                .zip(batch.par_iter())
+                .map(|(r, t)| match r? {
+                    Ok(done) => Ok(done),
+                    Err(staged) => {
+                        if let Some(e) = &sync_error {
+                            let _ = std::fs::remove_file(&staged.tmp);
+                            return Err(e.clone());
+                        }
+                        let c =
+                            commit(staged, &t.src, &t.dest, &opts).map_err(|e| e.to_string())?;
+                        job_ref
+                            .journal(&Verified {
+                                dest: t.dest.clone(),
+                                hash: c.hash.clone(),
+                                size: c.size,
+                            })
+                            .map_err(|e| e.to_string())?;
+                        Ok(Done {
+                            hash: c.hash,
+                            size: c.size,
+                            resumed: c.already_present,
+                        })
+                    }
+                })
+                .collect()
+        });
+        results.extend(committed);
+        start = end;
+    }
     progress.end_copy();
     let secs = t0.elapsed().as_secs_f64();
     let mut per_clip: BTreeMap<usize, Vec<(usize, Done)>> = BTreeMap::new();

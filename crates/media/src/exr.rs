@@ -502,6 +502,19 @@ fn fill(info: &mut MediaInfo, headers: &[Header], kinds: &[&str], counts: &[u64]
         .map(|c| c.0.to_string());
     info.tiled = Some(kinds[0].ends_with("tile") || kinds[0] == "tiledimage");
     info.deep = Some(kinds.iter().any(|k| k.starts_with("deep")));
+    if let Some((tx, ty, mode)) = first.tiles {
+        let levels = match mode & 0xF {
+            0 => "one level",
+            1 => "mipmap",
+            2 => "ripmap",
+            _ => "unknown levels",
+        };
+        let rounding = if (mode >> 4) & 0xF == 1 { "up" } else { "down" };
+        info.metadata.insert(
+            "tiles".into(),
+            format!("{tx}x{ty} {levels}, rounding {rounding}"),
+        );
+    }
     for (i, h) in headers.iter().enumerate() {
         for (name, pt) in &h.channels {
             info.channels.push(Channel {

@@ -196,7 +196,6 @@ fn fill(info: &mut MediaInfo, parsed: Output) {
             info.timecode = Some(parsed.to_string());
         }
     }
-    info.tiled = Some(false);
 }
 
 /// Spawns ffprobe with a deadline; returns its stdout or a (status, reason).

@@ -197,8 +197,11 @@ impl SummaryBuilder {
         }
         self.tc_end = Some(tc.to_string());
         if let Some((pf, ptc, prate)) = self.prev_tc {
-            let expected =
-                Timecode::from_frames(ptc.to_frames(prate) + (frame - pf), prate, ptc.drop_frame);
+            let expected = Timecode::from_frames(
+                ptc.to_frames(prate).wrapping_add(frame.wrapping_sub(pf)),
+                prate,
+                ptc.drop_frame,
+            );
             if expected.to_frames(prate) != tc.to_frames(prate) {
                 self.jump_count += 1;
                 if self.jumps.len() < MAX_LISTED {

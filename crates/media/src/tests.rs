@@ -77,7 +77,10 @@ fn exr_attributes_timecode_fps_metadata() {
             .map(String::as_str),
         Some("128")
     );
-    assert_eq!(i.colour.get("oiio:ColorSpace").map(String::as_str), Some("ACEScg"));
+    assert_eq!(
+        i.colour.get("oiio:ColorSpace").map(String::as_str),
+        Some("ACEScg")
+    );
     assert!(!i.metadata.contains_key("oiio:ColorSpace"));
     assert_eq!(i.data_window.unwrap().width(), 16);
     assert_eq!(i.display_window.unwrap().height(), 8);
@@ -413,9 +416,9 @@ fn deep_exr() -> Vec<u8> {
     let table = v.len();
     v.extend_from_slice(&[0u8; 16]);
     let mut offsets = Vec::new();
-    for y in 0..2 {
+    for y in 0..2i32 {
         offsets.push(v.len() as u64);
-        v.extend_from_slice(&(y as i32).to_le_bytes());
+        v.extend_from_slice(&y.to_le_bytes());
         v.extend_from_slice(&8u64.to_le_bytes()); // packed pixel offset table
         v.extend_from_slice(&8u64.to_le_bytes()); // packed samples
         v.extend_from_slice(&8u64.to_le_bytes()); // unpacked samples

@@ -134,12 +134,21 @@ impl Layout {
         out.into_iter().map(|e| e.1).collect()
     }
 
-    /// Expected range for a unit: `show/shot` first, then `shot`.
+    /// Expected range for a unit: `show/shot` first, then `shot`, then `shot` in any case.
     pub fn range_for(&self, unit: &Unit) -> Option<RangeInclusive<i64>> {
         let (show, shot) = unit.group();
-        self.frame_ranges
+        let exact = self
+            .frame_ranges
             .get(&format!("{show}/{shot}"))
-            .or_else(|| self.frame_ranges.get(&shot))
+            .or_else(|| self.frame_ranges.get(&shot));
+        // Tracking codes are often upper case (`SH010`) where folders are not (`sh010`).
+        exact
+            .or_else(|| {
+                self.frame_ranges
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(&shot))
+                    .map(|(_, r)| r)
+            })
             .cloned()
     }
 

@@ -94,6 +94,7 @@ pub fn verify_sequence_with(
         frames: Vec::new(),
     };
     let mut other_padding: Vec<(i64, usize)> = Vec::new();
+    let mut dangling: Vec<i64> = Vec::new();
     for entry in entries.flatten() {
         let Ok(name) = entry.file_name().into_string() else {
             continue;
@@ -109,17 +110,39 @@ pub fn verify_sequence_with(
         } else {
             f.width() >= pat.padding
         };
-        let is_file = entry.file_type().map(|t| t.is_file()).unwrap_or(false);
         if !fits {
             other_padding.push((f.frame, f.width()));
-        } else if is_file {
-            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-            let frame = f.frame;
-            seq.frames.push(Frame { frame, name, size });
+            continue;
+        }
+        // Frames are read through symlinks (published versions often link to renders).
+        let frame = f.frame;
+        match std::fs::metadata(entry.path()) {
+            Ok(m) if m.is_file() => seq.frames.push(Frame {
+                frame,
+                name,
+                size: m.len(),
+            }),
+            Ok(_) => {}
+            Err(_) => dangling.push(frame),
         }
     }
     seq.frames.sort_by_key(|f| f.frame);
     let mut report = check_sequence(&pat.dir, &seq, expected_range.as_ref(), opts, &|_| {});
+    if !dangling.is_empty() {
+        dangling.sort_unstable();
+        report.findings.push(
+            Finding::new(
+                Code::Unreadable,
+                &report.pattern,
+                format!(
+                    "{} cannot be read (dangling symlink or no permission)",
+                    crate::checks::frames_word(dangling.len())
+                ),
+            )
+            .with_frames(&dangling),
+        );
+        sort_findings(&mut report.findings);
+    }
     if !other_padding.is_empty() {
         other_padding.sort_unstable();
         let nums: Vec<i64> = other_padding.iter().map(|x| x.0).collect();
@@ -233,6 +256,9 @@ mod tests {
         truncate_file(&paths[4], len / 2).unwrap(); // 1005 truncated
         write_exr(&paths[6], &ExrSpec::rgb(64, 16)).unwrap(); // 1007 wider
         std::fs::write(d.join("sh010.01001.exr"), b"").unwrap(); // other padding, duplicate
+        std::fs::remove_file(&paths[7]).unwrap(); // 1008 a link to a good frame
+        std::os::unix::fs::symlink(&paths[0], &paths[7]).unwrap();
+        std::os::unix::fs::symlink(d.join("gone.exr"), d.join("sh010.1009.exr")).unwrap();
         let rep = verify_sequence(&d.join("sh010.####.exr"), Some(1001..=1010)).unwrap();
         let codes: Vec<(Code, Option<&str>)> = rep
             .findings
@@ -244,6 +270,7 @@ mod tests {
             vec![
                 (Code::MissingFrames, Some("1003,1009-1010")),
                 (Code::Truncated, Some("1005")),
+                (Code::Unreadable, Some("1009")),
                 (Code::ResolutionChange, Some("1007")),
                 (Code::PaddingMismatch, Some("1001")),
                 (Code::DuplicateFrame, Some("1001")),

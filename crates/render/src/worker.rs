@@ -61,6 +61,18 @@ struct Budget {
     gpus: Vec<u32>,
 }
 
+impl Drop for Worker<'_> {
+    /// Even when unwinding (a panicking event callback, say), no task process outlives its
+    /// worker unrecorded: whatever still runs is killed, and the next worker requeues it.
+    fn drop(&mut self) {
+        for r in self.running.values_mut() {
+            if r.exited.is_none() {
+                r.exec.kill();
+            }
+        }
+    }
+}
+
 /// Whether a task needing `(threads, gpus, memory)` fits beside the running tasks' `(threads,
 /// memory, gpus)`; the GPU indices to give it when it does (the lowest free ones).
 fn fit(

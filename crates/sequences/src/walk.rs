@@ -2,9 +2,10 @@
 //!
 //! Directories are read in parallel on a rayon pool (listing is I/O-bound: on NFS many
 //! requests in flight is what makes it fast), but results are delivered to the caller's
-//! callback on the calling thread in a fixed order: depth-first, subdirectories by name. So
-//! output is deterministic and the callback needs no locking, while only directories that
-//! finished ahead of the consumer are held in memory, never the whole tree.
+//! callback one at a time in a fixed order: depth-first, subdirectories by name. So output is
+//! deterministic and the callback needs no locking, while only directories that finished ahead
+//! of the consumer are held in memory, never the whole tree. The callback runs on a pool
+//! thread (hence `Send`), which also lists directories while it waits.
 //!
 //! Cost per directory: one `readdir` pass using the entry type it returns (no `stat`), plus one
 //! `stat` per symlink (to learn whether it points at a directory), one per directory with
@@ -16,8 +17,9 @@ use std::io;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::Arc;
+use std::time::Duration;
 
 use rayon::prelude::*;
 
@@ -155,7 +157,7 @@ struct Shared<'a> {
 /// `ControlFlow::Break` from the callback to stop early (e.g. on a closed pipe).
 pub fn walk<F>(roots: &[PathBuf], opts: &WalkOptions, mut on_event: F) -> WalkSummary
 where
-    F: FnMut(WalkEvent) -> ControlFlow<()>,
+    F: FnMut(WalkEvent) -> ControlFlow<()> + Send,
 {
     let shared = Shared {
         opts,
@@ -176,51 +178,72 @@ where
         starts.push((root.clone(), tx));
     }
     stack.reverse();
-    std::thread::scope(|ts| {
-        let shared = &shared;
-        ts.spawn(move || {
-            let run = move || {
-                rayon::scope(|s| {
-                    for (root, tx) in starts {
-                        s.spawn(move |s| {
-                            let chain = chain_for(shared, &root, None);
-                            visit(s, shared, root, 0, chain, tx);
-                        });
-                    }
-                })
-            };
-            match &pool {
-                Some(p) => p.install(run),
-                None => run(),
+    let shared = &shared;
+    // The consumer runs on a pool worker (rayon::scope executes its body there), so while the
+    // next directory in order is not ready it lists directories itself instead of sleeping.
+    let run = || {
+        rayon::scope(|s| {
+            for (root, tx) in starts {
+                s.spawn(move |s| {
+                    let chain = chain_for(shared, &root, None);
+                    visit(s, shared, root, 0, chain, tx);
+                });
             }
-        });
-        while let Some(rx) = stack.pop() {
-            let Ok(node) = rx.recv() else { continue };
-            for ev in node.events {
-                match &ev {
-                    WalkEvent::Dir(d) => {
-                        summary.dirs += 1;
-                        summary.files += (d.grouping.files.len() as u64)
-                            + d.grouping
-                                .sequences
-                                .iter()
-                                .map(|s| s.frames.len())
-                                .sum::<u64>();
+            while let Some(rx) = stack.pop() {
+                let Some(node) = next_node(&rx) else { continue };
+                for ev in node.events {
+                    summary.count(&ev);
+                    if on_event(ev).is_break() {
+                        shared.cancel.store(true, Ordering::Relaxed);
+                        summary.stopped = true;
+                        stack.clear();
+                        return;
                     }
-                    WalkEvent::Error(_) => summary.errors += 1,
-                    WalkEvent::Cycle { .. } => {}
                 }
-                if on_event(ev).is_break() {
-                    shared.cancel.store(true, Ordering::Relaxed);
-                    summary.stopped = true;
-                    stack.clear();
-                    return;
-                }
+                stack.extend(node.children.into_iter().rev());
             }
-            stack.extend(node.children.into_iter().rev());
-        }
-    });
+        })
+    };
+    match &pool {
+        Some(p) => p.install(run),
+        None => run(),
+    }
     summary
+}
+
+/// Waits for a directory's result, running other pending walk tasks meanwhile. `None` when its
+/// producer gave up (the walk was cancelled).
+fn next_node(rx: &Receiver<Node>) -> Option<Node> {
+    loop {
+        match rx.try_recv() {
+            Ok(node) => return Some(node),
+            Err(TryRecvError::Disconnected) => return None,
+            Err(TryRecvError::Empty) => {}
+        }
+        if let Some(rayon::Yield::Executed) = rayon::yield_now() {
+            continue;
+        }
+        match rx.recv_timeout(Duration::from_micros(500)) {
+            Ok(node) => return Some(node),
+            Err(RecvTimeoutError::Disconnected) => return None,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+    }
+}
+
+impl WalkSummary {
+    /// Adds one event to the counts.
+    fn count(&mut self, ev: &WalkEvent) {
+        match ev {
+            WalkEvent::Dir(d) => {
+                self.dirs += 1;
+                let in_seqs: u64 = d.grouping.sequences.iter().map(|s| s.frames.len()).sum();
+                self.files += d.grouping.files.len() as u64 + in_seqs;
+            }
+            WalkEvent::Error(_) => self.errors += 1,
+            WalkEvent::Cycle { .. } => {}
+        }
+    }
 }
 
 /// The ancestor chain extended by `dir`, when following links (otherwise no cycles can form).

@@ -21,7 +21,7 @@ Examples:
   shotline ingest /deliveries/vendor_0412               copy, verify, write MHL, sidecar, ledger
   shotline ingest /deliveries/cam_A --edl cut_v3.edl    map camera originals to shots via an EDL
   shotline ingest /deliveries/x --override A001C003=SQ010/SH020
-  shotline ingest /deliveries/x --hash md5 --json       the report as JSON (schema shotline.ingest/1)
+  shotline ingest /deliveries/x --hash md5 --json       the report as JSON (shotline.ingest/1)
 
 Re-running the same command after an interruption (even kill -9) resumes: verified files are
 skipped, temp leftovers removed, the same version folders reused. The delivery is never modified.
@@ -237,6 +237,17 @@ pub fn run(args: &IngestArgs, ctx: &Ctx) -> Result<Exit> {
         bar: Mutex::new(None),
     };
     let report = shotline_ingest::ingest(&req, &bar)?;
+    tracing::info!(
+        job = %report.plan.job,
+        clips = report.totals.clips,
+        versions = report.versions_created.len(),
+        bytes = report.totals.bytes_copied,
+        resumed = report.resumed,
+        "ingest finished"
+    );
+    for v in &report.versions_created {
+        tracing::debug!(dir = %v.dir.display(), files = v.files, bytes = v.bytes, "version");
+    }
     if ctx.out.json() {
         ctx.out.json_doc(&report)?;
     } else {

@@ -56,13 +56,17 @@ pub struct ProbeArgs {
     /// For sequences print only the summary (and frames that are not ok), not every frame.
     #[arg(long)]
     pub summary: bool,
+    /// Under each file, list windows, parts, colour hints and metadata (automatic when the only
+    /// PATH is one file).
+    #[arg(short = 'l', long)]
+    pub long: bool,
 }
 
 /// One thing to probe, resolved before any output so a bad PATH fails fast with exit 2.
 enum Target {
     File(PathBuf),
     Dir(PathBuf),
-    Seq(Sequence),
+    Seq(Box<Sequence>),
 }
 
 fn resolve(path: &Path) -> Result<Target> {
@@ -87,7 +91,7 @@ fn resolve(path: &Path) -> Result<Target> {
             path.display()
         );
     }
-    Ok(Target::Seq(seq))
+    Ok(Target::Seq(Box::new(seq)))
 }
 
 /// Runs the command.
@@ -98,7 +102,9 @@ pub fn run(args: &ProbeArgs, ctx: &Ctx) -> Result<Exit> {
         .map(|p| resolve(p))
         .collect::<Result<Vec<_>>>()?;
     let opts = ProbeOptions::from_config(&ctx.config.config.probe, &ctx.project_root());
+    let long = args.long || matches!(targets.as_slice(), [Target::File(_)]);
     let mut run = Run {
+        long,
         out: &ctx.out,
         opts: &opts,
         args,
@@ -129,6 +135,7 @@ pub fn run(args: &ProbeArgs, ctx: &Ctx) -> Result<Exit> {
 }
 
 struct Run<'a> {
+    long: bool,
     out: &'a Printer,
     opts: &'a ProbeOptions,
     args: &'a ProbeArgs,
@@ -287,6 +294,15 @@ impl Run<'_> {
                 self.out.paint(format!("└ {r}"), style)
             ))?;
         }
+        if self.long {
+            for (k, v) in details(info) {
+                self.out.line(format!(
+                    "{:10}  {} {v}",
+                    "",
+                    self.out.paint(format!("{k}:"), Style::Dim)
+                ))?;
+            }
+        }
         Ok(())
     }
 
@@ -404,4 +420,69 @@ fn channels_text(info: &MediaInfo) -> String {
     } else {
         format!("{} ch {ty}", ch.len())
     }
+}
+
+/// The `--long` lines under a file: everything the table row leaves out.
+fn details(info: &MediaInfo) -> Vec<(String, String)> {
+    let mut d: Vec<(String, String)> = Vec::new();
+    let mut put = |k: &str, v: String| d.push((k.to_string(), v));
+    put("size", crate::output::human_bytes(info.size));
+    if let Some(w) = info.data_window {
+        put("data window", w.to_string());
+    }
+    if let Some(w) = info.display_window {
+        put("display window", w.to_string());
+    }
+    if let Some(p) = info.pixel_aspect {
+        put("pixel aspect", format!("{p}"));
+    }
+    if let Some(b) = info.bit_depth {
+        put("bit depth", b.to_string());
+    }
+    if let Some(t) = info.tiled {
+        put("storage", if t { "tiled" } else { "scanline" }.to_string());
+    }
+    if info.deep == Some(true) {
+        put("deep", "yes".into());
+    }
+    if let Some(n) = info.parts {
+        put("parts", n.to_string());
+    }
+    for p in &info.part_list {
+        put(
+            "part",
+            format!(
+                "{} {} {} {} ({} chunks)",
+                p.name.as_deref().unwrap_or("-"),
+                p.part_type,
+                p.data_window,
+                p.compression,
+                p.chunks
+            ),
+        );
+    }
+    if info.channels.len() > 1 {
+        let list: Vec<String> = info
+            .channels
+            .iter()
+            .map(|c| format!("{}:{}", c.name, c.sample_type))
+            .collect();
+        put("channels", list.join(" "));
+    }
+    if let Some(r) = info.fps_rational {
+        put("fps", r.to_string());
+    }
+    if let Some(n) = info.frame_count {
+        put("frames", n.to_string());
+    }
+    if let Some(s) = info.duration {
+        put("duration", format!("{s:.3} s"));
+    }
+    for (k, v) in &info.colour {
+        put(&format!("colour {k}"), v.clone());
+    }
+    for (k, v) in &info.metadata {
+        put(k, v.clone());
+    }
+    d
 }

@@ -36,8 +36,8 @@ pub struct ValidateArgs {
     /// Directory to check: the layout root, a show, a shot or any folder (default: the layout
     /// root from shotline.yaml, else the project root).
     pub root: Option<PathBuf>,
-    /// Expected frame range for every sequence (FIRST-LAST), instead of layout.frame_ranges or
-    /// each sequence's own first..last.
+    /// Expected frame range for every sequence (FIRST-LAST), instead of layout.frame_ranges,
+    /// the shot's range in the tracking database, or each sequence's own first..last.
     #[arg(long, value_name = "FIRST-LAST", allow_hyphen_values = true)]
     pub range: Option<String>,
     /// Exit 1 on warnings too.
@@ -46,6 +46,9 @@ pub struct ValidateArgs {
     /// Skip reading headers (no truncation/corruption/resolution checks): names and sizes only.
     #[arg(long)]
     pub no_headers: bool,
+    /// Do not take shot ranges (cut plus handles) from the tracking database.
+    #[arg(long)]
+    pub no_store: bool,
 }
 
 /// The JSON document: a schema tag and verdict around the library report.
@@ -62,7 +65,10 @@ struct JsonReport<'a> {
 pub fn run(args: &ValidateArgs, ctx: &Ctx) -> Result<Exit> {
     let cfg = &ctx.config.config;
     let cfg_name = config_name(ctx);
-    let layout = load_layout(ctx)?;
+    let mut layout = load_layout(ctx)?;
+    if !args.no_store {
+        store_ranges(ctx, &mut layout);
+    }
     let naming = Naming::from_config(&cfg.naming).with_context(|| format!("in {cfg_name}"))?;
     let levels = layout.levels();
     for (kind, field) in naming.fields_used() {
@@ -136,6 +142,35 @@ pub fn run(args: &ValidateArgs, ctx: &Ctx) -> Result<Exit> {
         print_human(&ctx.out, &report, args.strict)?;
     }
     Ok(Exit::problems_if(failed))
+}
+
+/// Adds each tracked shot's range (cut plus handles) under its code, below the ranges the
+/// config sets. The database is opened read-only; a missing one is normal (no tracking yet), an
+/// unusable one is a warning, never a reason to skip QC.
+fn store_ranges(ctx: &Ctx, layout: &mut Layout) {
+    let store_cfg = &ctx.config.config.store;
+    let path = shotline_store::default_db_path(&ctx.project_root(), store_cfg);
+    if !path.is_file() {
+        return;
+    }
+    let shots = shotline_store::Store::open_read_only(&path, store_cfg.busy_timeout_ms)
+        .and_then(|s| s.shots(None));
+    match shots {
+        Ok(shots) => {
+            tracing::info!(db = %path.display(), shots = shots.len(), "shot ranges from the tracking database");
+            for s in shots {
+                let first = s.frame_in.saturating_sub(s.handles);
+                let last = s.frame_out.saturating_add(s.handles);
+                if first <= last {
+                    layout.frame_ranges.entry(s.code).or_insert(first..=last);
+                }
+            }
+        }
+        Err(e) => ctx.out.warn(format!(
+            "shot ranges not taken from the tracking database {}: {e}",
+            path.display()
+        )),
+    }
 }
 
 /// The config file's name for messages (or "the built-in defaults").

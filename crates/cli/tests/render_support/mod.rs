@@ -40,18 +40,21 @@ impl Project {
         c
     }
 
-    /// The binary as a background process (a worker), stdout captured.
-    pub fn spawn(&self, args: &[&str]) -> Child {
-        std::process::Command::new(env!("CARGO_BIN_EXE_shotline"))
-            .args(args)
-            .current_dir(self.path())
-            .env_remove("SHOTLINE_DB")
-            .env_remove("SHOTLINE_CONFIG")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
+    /// The binary as a background process (a worker), stdout captured; killed if the test
+    /// fails before it is waited for.
+    pub fn spawn(&self, args: &[&str]) -> Bg {
+        Bg(Some(
+            std::process::Command::new(env!("CARGO_BIN_EXE_shotline"))
+                .args(args)
+                .current_dir(self.path())
+                .env_remove("SHOTLINE_DB")
+                .env_remove("SHOTLINE_CONFIG")
+                .env("NO_COLOR", "1")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        ))
     }
 
     /// Writes a file into the project.
@@ -160,8 +163,38 @@ pub fn pid_reaped(pid: i64) -> bool {
     true
 }
 
+/// A background shotline that is killed when dropped unwaited (a failing test must not leave a
+/// worker running).
+pub struct Bg(Option<Child>);
+
+impl Bg {
+    /// Its pid.
+    pub fn id(&self) -> u32 {
+        self.0.as_ref().map(Child::id).unwrap_or(0)
+    }
+}
+
+impl Drop for Bg {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            // SIGTERM first: the worker stops and kills its tasks; SIGKILL if it hangs.
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
+            let start = Instant::now();
+            while c.try_wait().ok().flatten().is_none() && start.elapsed() < Duration::from_secs(10)
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 /// Waits for a child (hang guard) and returns its exit status, stdout and stderr.
-pub fn finish(mut child: Child) -> (std::process::ExitStatus, String, String) {
+pub fn finish(mut bg: Bg) -> (std::process::ExitStatus, String, String) {
+    let mut child = bg.0.take().unwrap();
     let start = Instant::now();
     loop {
         if child.try_wait().unwrap().is_some() {
@@ -180,8 +213,8 @@ pub fn finish(mut child: Child) -> (std::process::ExitStatus, String, String) {
     }
 }
 
-/// Sends a signal to a child.
-pub fn signal(child: &Child, sig: &str) {
+/// Sends a signal to a background shotline.
+pub fn signal(child: &Bg, sig: &str) {
     let ok = std::process::Command::new("kill")
         .args([&format!("-{sig}"), &child.id().to_string()])
         .status()

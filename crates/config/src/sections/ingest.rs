@@ -40,6 +40,10 @@ pub struct IngestConfig {
     pub verify: String,
     /// Parallel copies. 0 picks a default suited to disk I/O (8).
     pub threads: usize,
+    /// Copies are made durable in batches of at most this many MiB: staged in parallel, synced
+    /// with one `syncfs`, then verified and renamed. Larger batches mean fewer journal commits;
+    /// smaller ones lose less work when an ingest is interrupted.
+    pub batch_mib: u64,
     /// Copy buffer size in MiB: large buffers keep disks streaming.
     pub buffer_mib: usize,
     /// Write a middle-frame PNG thumbnail into each version folder.
@@ -63,6 +67,7 @@ impl Default for IngestConfig {
             max_id_len: 32,
             verify: "storage".into(),
             threads: 0,
+            batch_mib: 2048,
             buffer_mib: 8,
             thumbnails: true,
             reserve_mib: 1024,

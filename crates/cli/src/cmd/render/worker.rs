@@ -103,9 +103,11 @@ fn drive_inner(ctx: &Ctx, queue: &mut Queue, opts: WorkerOptions, stop: &Stop) -
                 *t = Instant::now();
                 *done = *frames_done;
             }
+            // A stream: each event is flushed as it happens, for whoever reads the pipe.
             if let Err(e) = out.json_line(ev) {
                 io_err.get_or_insert(e);
             }
+            out.flush();
             if let Event::TaskFinished { state, .. } = ev {
                 failed += u64::from(state == "failed");
             }
