@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark: `shotline ls -R` (and `-R -l`) against `find -type f`, fileseq's
 # findSequencesOnDisk looped over every directory, and `lsseq -R`, on a generated tree of
-# 200 shots x 10 sequences x 100 frames (+ plain files) = 200,600 files.
+# 200 shots x 10 sequences x 100 frames, some gaps, 3 plain files per shot (200,198 files).
 # Usage: bench/ls.sh [RUNS]   (best and median of RUNS, default 10: shared machines are noisy).
-# Needs hyperfine, and python3 with fileseq and lsseq. The tree is cached under bench/out/ (gitignored); delete it to regenerate.
+# Needs hyperfine, and python3 with fileseq and lsseq. The tree is cached under bench/out/
+# (gitignored); delete bench/out/ls-tree* to regenerate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-10}

@@ -312,90 +312,133 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
                 .map_or(0, |f| f.size)
         })
         .collect();
-    let batch_bytes = cfg.batch_mib.max(1) << 20;
-    let mut results: Vec<Result<Done, String>> = Vec::with_capacity(tasks.len());
-    let mut start = 0;
-    while start < tasks.len() {
-        let mut end = start;
-        let mut bytes = 0u64;
-        while end < tasks.len()
-            && (end == start || (bytes < batch_bytes && end - start < BATCH_FILES))
-        {
-            bytes += sizes[end];
-            end += 1;
-        }
-        let batch = &tasks[start..end];
-        let staged: Vec<Result<Result<Done, Staged>, String>> = pool.install(|| {
-            batch
-                .par_iter()
-                .with_max_len(1)
-                .map(|t| {
-                    if let Some(v) = job_ref.already_verified(&t.dest) {
-                        progress.bytes(v.size);
-                        return Ok(Ok(Done {
-                            hash: v.hash.clone(),
-                            size: v.size,
-                            resumed: true,
-                        }));
-                    }
-                    let r = stage(&t.src, &t.dest, &opts, &|n| {
-                        copied_bytes.fetch_add(n, Ordering::Relaxed);
-                        progress.bytes(n);
-                    })
-                    .map_err(|e| e.to_string())?;
-                    Ok(match r {
-                        StageResult::Done(c) => Ok(Done {
-                            hash: c.hash,
-                            size: c.size,
-                            resumed: true,
-                        }),
-                        StageResult::Pending(s) => Err(s),
-                    })
-                })
-                .collect()
-        });
-        let mut dirs: Vec<&Path> = batch.iter().filter_map(|t| t.dest.parent()).collect();
-        dirs.sort();
-        dirs.dedup();
-        let mut sync_error = None;
-        for d in dirs {
-            if let Err(e) = sync_filesystem(d) {
-                sync_error = Some(format!("cannot sync {}: {e}", d.display()));
+    // Thumbnails are made from the source's middle frame while the copy runs (the bytes are
+    // the same; the copy is verified against them).
+    let mut thumb_jobs: Vec<(usize, PathBuf, PathBuf)> = Vec::new();
+    if cfg.thumbnails {
+        for (gi, g) in plan.versions.iter().enumerate() {
+            if !g.dir.is_dir()
+                || handle
+                    .state
+                    .versions
+                    .get(&g.key)
+                    .is_some_and(|r| r.recorded)
+                || !mhl::chain_generations(&g.dir).is_empty()
+            {
+                continue;
+            }
+            let planned = || {
+                g.clips
+                    .iter()
+                    .map(|&c| &plan.clips[c])
+                    .filter(|c| c.status == ClipStatus::Planned)
+            };
+            let clip = planned()
+                .find(|c| c.kind == ClipKind::Sequence)
+                .or_else(|| planned().find(|c| c.kind == ClipKind::Movie));
+            if let Some(f) = clip.and_then(|c| c.files.get(c.files.len() / 2)) {
+                thumb_jobs.push((gi, f.source.clone(), g.dir.join(THUMB_FILE)));
             }
         }
-        let committed: Vec<Result<Done, String>> = pool.install(|| {
-            staged
-                .into_par_iter()
-                .with_max_len(1)
-                .zip(batch.par_iter())
-                .map(|(r, t)| match r? {
-                    Ok(done) => Ok(done),
-                    Err(staged) => {
-                        if let Some(e) = &sync_error {
-                            let _ = std::fs::remove_file(&staged.tmp);
-                            return Err(e.clone());
-                        }
-                        let c =
-                            commit(staged, &t.src, &t.dest, &opts).map_err(|e| e.to_string())?;
-                        job_ref
-                            .journal(&Verified {
-                                dest: t.dest.clone(),
-                                hash: c.hash.clone(),
-                                size: c.size,
-                            })
-                            .map_err(|e| e.to_string())?;
-                        Ok(Done {
-                            hash: c.hash,
-                            size: c.size,
-                            resumed: c.already_present,
-                        })
-                    }
-                })
-                .collect()
-        });
-        results.extend(committed);
-        start = end;
     }
+    let batch_bytes = cfg.batch_mib.max(1) << 20;
+    let mut results: Vec<Result<Done, String>> = Vec::with_capacity(tasks.len());
+    let thumbs: BTreeMap<usize, Result<(), String>> = std::thread::scope(|scope| {
+        let thumber = scope.spawn(|| {
+            thumb_jobs
+                .iter()
+                .map(|(gi, src, out)| {
+                    (
+                        *gi,
+                        crate::thumb::write_thumbnail(src, out).map_err(|e| e.to_string()),
+                    )
+                })
+                .collect::<BTreeMap<_, _>>()
+        });
+        let mut start = 0;
+        while start < tasks.len() {
+            let mut end = start;
+            let mut bytes = 0u64;
+            while end < tasks.len()
+                && (end == start || (bytes < batch_bytes && end - start < BATCH_FILES))
+            {
+                bytes += sizes[end];
+                end += 1;
+            }
+            let batch = &tasks[start..end];
+            let staged: Vec<Result<Result<Done, Staged>, String>> = pool.install(|| {
+                batch
+                    .par_iter()
+                    .with_max_len(1)
+                    .map(|t| {
+                        if let Some(v) = job_ref.already_verified(&t.dest) {
+                            progress.bytes(v.size);
+                            return Ok(Ok(Done {
+                                hash: v.hash.clone(),
+                                size: v.size,
+                                resumed: true,
+                            }));
+                        }
+                        let r = stage(&t.src, &t.dest, &opts, &|n| {
+                            copied_bytes.fetch_add(n, Ordering::Relaxed);
+                            progress.bytes(n);
+                        })
+                        .map_err(|e| e.to_string())?;
+                        Ok(match r {
+                            StageResult::Done(c) => Ok(Done {
+                                hash: c.hash,
+                                size: c.size,
+                                resumed: true,
+                            }),
+                            StageResult::Pending(s) => Err(s),
+                        })
+                    })
+                    .collect()
+            });
+            let mut dirs: Vec<&Path> = batch.iter().filter_map(|t| t.dest.parent()).collect();
+            dirs.sort();
+            dirs.dedup();
+            let mut sync_error = None;
+            for d in dirs {
+                if let Err(e) = sync_filesystem(d) {
+                    sync_error = Some(format!("cannot sync {}: {e}", d.display()));
+                }
+            }
+            let committed: Vec<Result<Done, String>> = pool.install(|| {
+                staged
+                    .into_par_iter()
+                    .with_max_len(1)
+                    .zip(batch.par_iter())
+                    .map(|(r, t)| match r? {
+                        Ok(done) => Ok(done),
+                        Err(staged) => {
+                            if let Some(e) = &sync_error {
+                                let _ = std::fs::remove_file(&staged.tmp);
+                                return Err(e.clone());
+                            }
+                            let c = commit(staged, &t.src, &t.dest, &opts)
+                                .map_err(|e| e.to_string())?;
+                            job_ref
+                                .journal(&Verified {
+                                    dest: t.dest.clone(),
+                                    hash: c.hash.clone(),
+                                    size: c.size,
+                                })
+                                .map_err(|e| e.to_string())?;
+                            Ok(Done {
+                                hash: c.hash,
+                                size: c.size,
+                                resumed: c.already_present,
+                            })
+                        }
+                    })
+                    .collect()
+            });
+            results.extend(committed);
+            start = end;
+        }
+        thumber.join().unwrap_or_default()
+    });
     progress.end_copy();
     let secs = t0.elapsed().as_secs_f64();
     let mut per_clip: BTreeMap<usize, Vec<(usize, Done)>> = BTreeMap::new();
@@ -510,7 +553,16 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
             let gens = mhl::chain_generations(&g.dir);
             if gens.is_empty() {
                 record_version(
-                    &g.dir, g.version, &files, &members, &plan, cfg, algo, &date, buf_size,
+                    &g.dir,
+                    g.version,
+                    &files,
+                    &members,
+                    &plan,
+                    cfg,
+                    algo,
+                    &date,
+                    buf_size,
+                    thumbs.get(&gi),
                     &mut rec,
                 )?;
             } else if let Some((_, name, _)) = gens.last() {
@@ -695,6 +747,7 @@ fn record_version(
     algo: HashAlgo,
     date: &str,
     buf_size: usize,
+    early_thumb: Option<&Result<(), String>>,
     rec: &mut VersionRecord,
 ) -> Result<(), IngestError> {
     let io = |what: &str, p: &Path, e: &dyn std::fmt::Display| {
@@ -722,7 +775,15 @@ fn record_version(
     write_sidecar(dir, version, &cfg.state, &comment, date, algo.name(), &side)
         .map_err(|e| io("sidecar", &dir.join(SIDECAR_FILE), &e))?;
     let mut extra = vec![dir.join(SIDECAR_FILE)];
-    if cfg.thumbnails {
+    match early_thumb {
+        Some(Ok(())) if dir.join(THUMB_FILE).is_file() => {
+            rec.thumbnail = Some(dir.join(THUMB_FILE));
+            extra.push(dir.join(THUMB_FILE));
+        }
+        Some(Err(e)) => rec.warnings.push(format!("no thumbnail: {e}")),
+        _ => {}
+    }
+    if cfg.thumbnails && early_thumb.is_none() {
         let frame = members
             .iter()
             .map(|&c| &plan.clips[c])

@@ -201,7 +201,8 @@ pub fn scan_delivery(root: &Path) -> Result<Scan, ScanError> {
                     stack.push(path);
                 }
             } else if meta.is_file() {
-                if !JUNK.contains(&name.as_str()) {
+                // `._name` files are macOS AppleDouble metadata, never media.
+                if !JUNK.contains(&name.as_str()) && !name.starts_with("._") {
                     files.push((name, meta.len()));
                 }
             } else {
@@ -387,6 +388,7 @@ mod tests {
         std::fs::write(d.path().join("A001C003_230101_R1AB.mov"), b"m").unwrap();
         std::fs::write(d.path().join("notes.txt"), b"n").unwrap();
         std::fs::write(d.path().join(".DS_Store"), b"n").unwrap();
+        std::fs::write(d.path().join("._notes.txt"), b"n").unwrap();
         std::os::unix::fs::symlink("/etc", d.path().join("link")).unwrap();
         let s = scan_delivery(d.path()).unwrap();
         let names: Vec<_> = s.clips.iter().map(|c| c.key()).collect();

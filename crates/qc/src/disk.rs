@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::layout::Layout;
-use crate::names::{format_frames, group};
+use crate::names::{format_frames, format_pattern, group_index};
 use crate::naming::is_image_suffix;
 use crate::template::Fields;
 use crate::walk::{walk, Listing, WalkSpec};
@@ -241,16 +241,22 @@ fn dir_usage(l: &Listing) -> (Usage, Vec<SequenceUsage>) {
         u.bytes += f.size;
         u.disk_bytes += f.blocks * 512;
     }
-    let g = group(l.files.iter().map(|f| (f.name.as_str(), f.size)));
-    let seqs: Vec<SequenceUsage> = g
-        .sequences
+    let (indexed, _) = group_index(l.files.iter().map(|f| f.name.as_str()));
+    let seqs: Vec<SequenceUsage> = indexed
         .iter()
-        .filter(|s| is_image_suffix(&s.suffix))
-        .map(|s| SequenceUsage {
-            pattern: l.dir.join(s.pattern()).display().to_string(),
-            frames: format_frames(&s.frames.iter().map(|f| f.frame).collect::<Vec<_>>()),
-            count: s.frames.len() as u64,
-            bytes: s.bytes(),
+        .filter(|s| is_image_suffix(s.suffix))
+        .map(|s| {
+            let frames: Vec<i64> = s.members.iter().map(|m| m.0).collect();
+            SequenceUsage {
+                pattern: l
+                    .dir
+                    .join(format_pattern(s.prefix, s.padding, s.suffix))
+                    .display()
+                    .to_string(),
+                frames: format_frames(&frames),
+                count: frames.len() as u64,
+                bytes: s.members.iter().map(|m| l.files[m.1].size).sum(),
+            }
         })
         .collect();
     u.sequences = seqs.len() as u64;

@@ -125,34 +125,46 @@ pub struct Grouped {
     pub singles: Vec<(String, u64)>,
 }
 
-/// Groups one directory's files (name, size) into sequences and singles. Names are borrowed
-/// while grouping; only frames and singles get an owned name.
-pub fn group<'a>(files: impl IntoIterator<Item = (&'a str, u64)>) -> Grouped {
-    // (prefix, suffix) -> list of (frame, width, exact, name, size)
-    type Entry<'a> = (i64, usize, bool, &'a str, u64);
+/// One sequence as [`group_index`] finds it: borrowed name parts and, per frame, its number and
+/// the index of its name in the input (so callers attach sizes or paths without copies).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexedSequence<'a> {
+    /// Text before the frame number.
+    pub prefix: &'a str,
+    /// Frame width; 1 means unpadded.
+    pub padding: usize,
+    /// Text after the frame number.
+    pub suffix: &'a str,
+    /// (frame, input index), sorted by frame.
+    pub members: Vec<(i64, usize)>,
+}
+
+/// The grouping itself, allocation-light: sequences by index, and the indices of plain names.
+/// `disk` uses it directly (it needs counts and sizes, not owned names).
+pub fn group_index<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+) -> (Vec<IndexedSequence<'a>>, Vec<usize>) {
+    // (prefix, suffix) -> list of (frame, width, exact, input index)
+    type Entry = (i64, usize, bool, usize);
     let mut by_key: BTreeMap<(&str, &str), Vec<Entry>> = BTreeMap::new();
     let mut singles = Vec::new();
-    for (name, size) in files {
+    for (i, name) in names.into_iter().enumerate() {
         match parse_frame_name(name) {
             Some(f) => by_key.entry((f.prefix, f.suffix)).or_default().push((
                 f.frame,
                 f.width(),
                 f.padding_is_exact(),
-                name,
-                size,
+                i,
             )),
-            None => singles.push((name.to_string(), size)),
+            None => singles.push(i),
         }
     }
     let mut sequences = Vec::new();
     for ((prefix, suffix), entries) in by_key {
-        let exact: Vec<usize> = {
-            let mut p: Vec<usize> = entries.iter().filter(|e| e.2).map(|e| e.1).collect();
-            p.sort_unstable();
-            p.dedup();
-            p
-        };
-        let mut groups: BTreeMap<usize, Vec<Frame>> = BTreeMap::new();
+        let mut exact: Vec<usize> = entries.iter().filter(|e| e.2).map(|e| e.1).collect();
+        exact.sort_unstable();
+        exact.dedup();
+        let mut groups: BTreeMap<usize, Vec<(i64, usize)>> = BTreeMap::new();
         let mut loose: Vec<Entry> = Vec::new();
         for e in entries {
             let pad = if e.2 {
@@ -161,32 +173,52 @@ pub fn group<'a>(files: impl IntoIterator<Item = (&'a str, u64)>) -> Grouped {
                 exact.iter().copied().filter(|&p| p <= e.1).max()
             };
             match pad {
-                Some(p) => groups.entry(p).or_default().push(Frame {
-                    frame: e.0,
-                    name: e.3.to_string(),
-                    size: e.4,
-                }),
+                Some(p) => groups.entry(p).or_default().push((e.0, e.3)),
                 None => loose.push(e),
             }
         }
         if let Some(min_w) = loose.iter().map(|e| e.1).min() {
             let g = groups.entry(min_w).or_default();
-            g.extend(loose.into_iter().map(|e| Frame {
-                frame: e.0,
-                name: e.3.to_string(),
-                size: e.4,
-            }));
+            g.extend(loose.into_iter().map(|e| (e.0, e.3)));
         }
-        for (padding, mut frames) in groups {
-            frames.sort_by_key(|f| f.frame);
-            sequences.push(Sequence {
-                prefix: prefix.to_string(),
+        for (padding, mut members) in groups {
+            members.sort_unstable();
+            sequences.push(IndexedSequence {
+                prefix,
                 padding,
-                suffix: suffix.to_string(),
-                frames,
+                suffix,
+                members,
             });
         }
     }
+    (sequences, singles)
+}
+
+/// Groups one directory's files (name, size) into sequences and singles, with owned names.
+pub fn group<'a>(files: impl IntoIterator<Item = (&'a str, u64)>) -> Grouped {
+    let files: Vec<(&str, u64)> = files.into_iter().collect();
+    let (indexed, single_idx) = group_index(files.iter().map(|f| f.0));
+    let sequences = indexed
+        .into_iter()
+        .map(|s| Sequence {
+            prefix: s.prefix.to_string(),
+            padding: s.padding,
+            suffix: s.suffix.to_string(),
+            frames: s
+                .members
+                .iter()
+                .map(|&(frame, i)| Frame {
+                    frame,
+                    name: files[i].0.to_string(),
+                    size: files[i].1,
+                })
+                .collect(),
+        })
+        .collect();
+    let mut singles: Vec<(String, u64)> = single_idx
+        .iter()
+        .map(|&i| (files[i].0.to_string(), files[i].1))
+        .collect();
     singles.sort();
     Grouped { sequences, singles }
 }

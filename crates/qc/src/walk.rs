@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
-use rustix::fs::{AtFlags, Dir, FileType, Mode, OFlags, Stat, CWD};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir, Stat, CWD};
 
 /// One non-directory entry with the stat fields reports need.
 #[derive(Debug, Clone)]
@@ -91,13 +91,12 @@ fn walk_dir(dir: PathBuf, spec: &WalkSpec, out: &Mutex<Vec<Listing>>, errs: &Err
         Ok(fd) => fd,
         Err(e) => return push_err(errs, &dir, std::io::Error::from(e)),
     };
-    let mut reader = match Dir::read_from(&fd) {
-        Ok(d) => d,
-        Err(e) => return push_err(errs, &dir, std::io::Error::from(e)),
-    };
+    // getdents64 into one buffer, entries borrowed from it: no allocation per entry.
+    let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
+    let mut reader = RawDir::new(&fd, buf.spare_capacity_mut());
     let mut files = Vec::new();
     let mut subdirs = Vec::new();
-    while let Some(entry) = reader.read() {
+    while let Some(entry) = reader.next() {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
@@ -160,7 +159,8 @@ fn walk_dir(dir: PathBuf, spec: &WalkSpec, out: &Mutex<Vec<Listing>>, errs: &Err
             }),
         }
     }
-    drop(reader);
+    // Close the directory before descending, so open descriptors stay bounded by the depth.
+    drop(buf);
     drop(fd);
     subdirs
         .into_par_iter()

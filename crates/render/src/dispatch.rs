@@ -21,6 +21,16 @@ pub(crate) struct Candidate {
     pub failures: i64,
 }
 
+/// Runs a statement through the connection's statement cache: the worker repeats the same
+/// few statements for every task, and parsing them each time costs more than running them.
+fn exec(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    p: impl rusqlite::Params,
+) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(p)
+}
+
 /// A claimed task whose transaction is still open (see [`Queue::claim`]).
 pub(crate) struct Claim<'c> {
     tx: rusqlite::Transaction<'c>,
@@ -32,12 +42,12 @@ pub(crate) struct Claim<'c> {
 impl Claim<'_> {
     /// Records the attempt's process.
     pub fn set_proc(&self, id: ProcId) -> Result<()> {
-        self.tx
-            .execute(
-                "UPDATE render_attempts SET pid = ?1, proc_start = ?2 WHERE id = ?3",
-                params![id.pid, id.start as i64, self.attempt],
-            )
-            .db("recording a process")?;
+        exec(
+            &self.tx,
+            "UPDATE render_attempts SET pid = ?1, proc_start = ?2 WHERE id = ?3",
+            params![id.pid, id.start as i64, self.attempt],
+        )
+        .db("recording a process")?;
         Ok(())
     }
 
@@ -143,23 +153,20 @@ impl Queue {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .db("claiming a task")?;
-        let n = tx
-            .execute(
-                "UPDATE render_tasks SET state = 'running', attempts = attempts + 1, frames_done = 0, progress = 0, message = NULL
-                 WHERE id = ?1 AND state = 'queued'
-                   AND (SELECT control FROM render_jobs WHERE id = render_tasks.job_id) = 'active'",
-                [c.task_id],
-            )
-            .db("claiming a task")?;
+        let n = exec(
+            &tx,
+            "UPDATE render_tasks SET state = 'running', attempts = attempts + 1, frames_done = 0, progress = 0, message = NULL
+             WHERE id = ?1 AND state = 'queued'
+               AND (SELECT control FROM render_jobs WHERE id = render_tasks.job_id) = 'active'",
+            [c.task_id],
+        )
+        .db("claiming a task")?;
         if n == 0 {
             return Ok(None);
         }
         let number: i64 = tx
-            .query_row(
-                "SELECT attempts FROM render_tasks WHERE id = ?1",
-                [c.task_id],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT attempts FROM render_tasks WHERE id = ?1")
+            .and_then(|mut st| st.query_row([c.task_id], |r| r.get(0)))
             .db("claiming a task")?;
         let log = self
             .dir
@@ -167,7 +174,8 @@ impl Queue {
             .join(c.job.to_string())
             .join("logs")
             .join(format!("task-{:04}.attempt-{number}.log", c.index));
-        tx.execute(
+        exec(
+            &tx,
             "INSERT INTO render_attempts (task_id, number, executor, host, worker_id, threads, gpus, log_path, started_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![c.task_id, number, executor, host, worker, threads, gpus, log.to_string_lossy(), now_ms()],
@@ -211,35 +219,36 @@ impl Queue {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .db("finishing an attempt")?;
-        tx.execute(
+        exec(
+            &tx,
             "UPDATE render_attempts SET outcome = ?1, ended_at = ?2, exit_code = ?3, signal = ?4, message = ?5 WHERE id = ?6",
             params![outcome.as_str(), now_ms(), exit.and_then(|e| e.code), exit.and_then(|e| e.signal), message, attempt],
         )
         .db("finishing an attempt")?;
         let failure = i64::from(outcome.is_failure());
         let progress = if next == NextState::Done { 1.0 } else { 0.0 };
-        tx.execute(
+        exec(
+            &tx,
             "UPDATE render_tasks SET state = ?1, failures = failures + ?2, message = ?3, progress = ?4,
                  frames_done = CASE WHEN ?1 = 'done' THEN frame_count ELSE ?5 END
              WHERE id = ?6",
             params![next.as_str(), failure, message, progress, frames_done as i64, task],
         )
         .db("finishing an attempt")?;
-        tx.execute(
-            "UPDATE render_jobs SET finished_at = CASE
-                WHEN EXISTS (SELECT 1 FROM render_tasks WHERE job_id = ?1 AND state IN ('queued','running'))
-                THEN NULL ELSE coalesce(finished_at, ?2) END
-             WHERE id = ?1",
-            params![job, now_ms()],
-        )
-        .db("finishing an attempt")?;
         let has_work: bool = tx
-            .query_row(
+            .prepare_cached(
                 "SELECT EXISTS (SELECT 1 FROM render_tasks WHERE state IN ('queued','running') AND job_id = ?1)",
-                [job],
-                |r| r.get(0),
+            )
+            .and_then(|mut st| st.query_row([job], |r| r.get(0)))
+            .db("finishing an attempt")?;
+        if !has_work {
+            exec(
+                &tx,
+                "UPDATE render_jobs SET finished_at = coalesce(finished_at, ?2) WHERE id = ?1",
+                params![job, now_ms()],
             )
             .db("finishing an attempt")?;
+        }
         tx.commit().db("finishing an attempt")?;
         Ok(has_work)
     }

@@ -75,6 +75,13 @@ pub enum ExecEvent {
         /// How.
         status: ExitInfo,
     },
+    /// The log file could not be written; output is still read for progress.
+    LogFailed {
+        /// Attempt.
+        attempt: i64,
+        /// Why.
+        message: String,
+    },
     /// All output was read (every writer of the output pipe is gone).
     OutputClosed {
         /// Attempt.
@@ -114,20 +121,10 @@ impl Executor for LocalExecutor {
 
     fn launch(&mut self, launch: Launch, events: Sender<ExecEvent>) -> Result<Box<dyn Execution>> {
         let attempt = launch.attempt;
-        if let Some(dir) = launch.log.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                RenderError::io(format!("cannot create log folder {}", dir.display()), e)
-            })?;
-        }
-        let mut log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&launch.log)
-            .map_err(|e| RenderError::io(format!("cannot open log {}", launch.log.display()), e))?;
         let shown: Vec<String> = std::iter::once(launch.program.clone())
             .chain(launch.args.iter().cloned())
             .collect();
-        let _ = writeln!(log, "# shotline: {}", shown.join(" "));
+        let header = format!("# shotline: {}\n", shown.join(" "));
         let (reader, writer) = pipe().map_err(|e| RenderError::io("cannot create a pipe", e))?;
         let writer2 = writer
             .try_clone()
@@ -144,11 +141,14 @@ impl Executor for LocalExecutor {
         // posix_spawn and make every start much slower. A worker that dies without stopping
         // its tasks is covered instead by the pid + start time recorded for every attempt:
         // the next worker start (or `render cancel`) kills what is left and requeues it.
-        // SAFETY: prctl is async-signal-safe and touches no memory of the parent. With
-        // PDEATHSIG the task dies with the worker thread that started it, so even a SIGKILLed
-        // worker leaves no renderer holding licences and GPUs; the next worker requeues it.
-        let mut child = cmd.spawn().map_err(|e| {
-            let _ = writeln!(log, "# shotline: cannot start {}: {e}", launch.program);
+        let child = cmd.spawn().map_err(|e| {
+            if let Ok(mut log) = open_log(&launch.log) {
+                let _ = writeln!(
+                    log,
+                    "{header}# shotline: cannot start {}: {e}",
+                    launch.program
+                );
+            }
             RenderError::io(
                 format!(
                     "cannot start {:?} in {}",
@@ -161,21 +161,44 @@ impl Executor for LocalExecutor {
         drop(cmd); // closes our copies of the pipe's write end
         let pid = child.id() as i32;
         let id = procs::start_time(pid).map(|start| ProcId { pid, start });
-        let tx = events.clone();
-        let mut parser = launch.parser;
-        std::thread::spawn(move || pump(reader, log, &mut parser, attempt, &tx));
+        let parser = launch.parser;
+        let log_path = launch.log;
+        // One thread per attempt watches both the output pipe and the process (through a
+        // pidfd), so a start costs one thread; without pidfd support (Linux < 5.3) a second
+        // thread waits for the process. The log is created there too, off the worker's
+        // scheduling path; the pipe holds the first output meanwhile.
+        let pidfd = pidfd_open(pid);
         std::thread::spawn(move || {
-            let status = match child.wait() {
-                Ok(s) => ExitInfo {
-                    code: s.code(),
-                    signal: s.signal(),
-                },
-                Err(_) => ExitInfo {
-                    code: None,
-                    signal: None,
-                },
+            let log = match open_log(&log_path) {
+                Ok(mut f) => {
+                    let _ = f.write_all(header.as_bytes());
+                    Some(f)
+                }
+                Err(e) => {
+                    let _ = events.send(ExecEvent::LogFailed {
+                        attempt,
+                        message: format!("cannot write log {}: {e}", log_path.display()),
+                    });
+                    None
+                }
             };
-            let _ = events.send(ExecEvent::Exited { attempt, status });
+            let pump = Pump {
+                reader,
+                log,
+                parser,
+                line: Vec::new(),
+                buf: vec![0u8; 16 * 1024],
+                attempt,
+                tx: events.clone(),
+            };
+            match pidfd {
+                Some(pidfd) => watch(pump, child, pidfd, id, attempt, &events),
+                None => {
+                    let tx = events.clone();
+                    std::thread::spawn(move || reap(child, attempt, &tx));
+                    pump.run();
+                }
+            }
         });
         Ok(Box::new(LocalExecution {
             pid,
@@ -183,6 +206,17 @@ impl Executor for LocalExecutor {
             exited: false,
         }))
     }
+}
+
+/// Opens (creating folder and file) an attempt's log for appending.
+fn open_log(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
 }
 
 /// A close-on-exec pipe: (read end, write end). The write end goes to the child as stdout and
@@ -204,50 +238,203 @@ fn pipe() -> std::io::Result<(std::fs::File, std::os::fd::OwnedFd)> {
     }
 }
 
-/// Copies output to the log and feeds complete lines (split at `\n` or `\r`) to the parser.
-fn pump(
-    mut reader: std::fs::File,
-    mut log: std::fs::File,
-    parser: &mut ProgressParser,
+/// Reads a task's output: copies it to the log and feeds complete lines (split at `\n` or
+/// `\r`) to the progress parser.
+struct Pump {
+    reader: std::fs::File,
+    log: Option<std::fs::File>,
+    parser: ProgressParser,
+    line: Vec<u8>,
+    buf: Vec<u8>,
     attempt: i64,
-    tx: &Sender<ExecEvent>,
-) {
-    let mut buf = vec![0u8; 16 * 1024];
-    let mut line: Vec<u8> = Vec::new();
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
+    tx: Sender<ExecEvent>,
+}
+
+impl Pump {
+    /// Reads once; false at end of output (then `OutputClosed` has been sent).
+    fn read_once(&mut self) -> bool {
+        let n = loop {
+            match self.reader.read(&mut self.buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Ok(n) => break n,
+                Err(_) => break 0,
+            }
         };
-        let _ = log.write_all(&buf[..n]);
+        if n == 0 {
+            self.finish();
+            return false;
+        }
+        if let Some(log) = self.log.as_mut() {
+            let _ = log.write_all(&self.buf[..n]);
+        }
         let mut moved = false;
-        for &b in &buf[..n] {
+        for &b in &self.buf[..n] {
             if b == b'\n' || b == b'\r' {
-                moved |= parser.feed(&String::from_utf8_lossy(&line));
-                line.clear();
-            } else if line.len() < 64 * 1024 {
-                line.push(b);
+                moved |= self.parser.feed(&String::from_utf8_lossy(&self.line));
+                self.line.clear();
+            } else if self.line.len() < 64 * 1024 {
+                self.line.push(b);
             }
         }
         if moved {
-            let _ = tx.send(ExecEvent::Progress {
-                attempt,
-                frames_done: parser.frames_done(),
-                fraction: parser.fraction(),
-            });
+            self.progress();
         }
+        true
     }
-    if !line.is_empty() && parser.feed(&String::from_utf8_lossy(&line)) {
-        let _ = tx.send(ExecEvent::Progress {
-            attempt,
-            frames_done: parser.frames_done(),
-            fraction: parser.fraction(),
+
+    fn progress(&self) {
+        let _ = self.tx.send(ExecEvent::Progress {
+            attempt: self.attempt,
+            frames_done: self.parser.frames_done(),
+            fraction: self.parser.fraction(),
         });
     }
-    let _ = log.flush();
-    let _ = tx.send(ExecEvent::OutputClosed { attempt });
+
+    fn finish(&mut self) {
+        if !self.line.is_empty() && self.parser.feed(&String::from_utf8_lossy(&self.line)) {
+            self.progress();
+        }
+        self.line.clear();
+        if let Some(log) = self.log.as_mut() {
+            let _ = log.flush();
+        }
+        let _ = self.tx.send(ExecEvent::OutputClosed {
+            attempt: self.attempt,
+        });
+    }
+
+    /// Reads to the end.
+    fn run(mut self) {
+        while self.read_once() {}
+    }
+}
+
+/// Waits for the process and reports its exit.
+fn reap(mut child: std::process::Child, attempt: i64, tx: &Sender<ExecEvent>) {
+    let status = match child.wait() {
+        Ok(s) => ExitInfo {
+            code: s.code(),
+            signal: s.signal(),
+        },
+        Err(_) => ExitInfo {
+            code: None,
+            signal: None,
+        },
+    };
+    let _ = tx.send(ExecEvent::Exited { attempt, status });
+}
+
+/// Watches output and process exit from one thread with poll(2). When the leader exits, what
+/// it left in its group is killed at once, and the exit is reported together with the end of
+/// output (or after 2 s if something outside the group still holds the pipe), so the worker
+/// wakes once per finished task.
+fn watch(
+    mut pump: Pump,
+    child: std::process::Child,
+    pidfd: std::os::fd::OwnedFd,
+    id: Option<ProcId>,
+    attempt: i64,
+    tx: &Sender<ExecEvent>,
+) {
+    use std::os::fd::AsRawFd;
+    let mut child = Some(child);
+    let mut open = true;
+    let mut pending: Option<(ExitInfo, std::time::Instant)> = None;
+    let send_exit = |status: ExitInfo| {
+        let _ = tx.send(ExecEvent::Exited { attempt, status });
+    };
+    while open || child.is_some() {
+        let mut fds: Vec<libc::pollfd> = Vec::with_capacity(2);
+        if open {
+            fds.push(libc::pollfd {
+                fd: pump.reader.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            });
+        }
+        if child.is_some() {
+            fds.push(libc::pollfd {
+                fd: pidfd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            });
+        }
+        let timeout = match pending {
+            Some((_, at)) => 2000u128.saturating_sub(at.elapsed().as_millis()) as libc::c_int,
+            None => -1,
+        };
+        // SAFETY: `fds` is a valid, initialised array of `fds.len()` pollfd structs.
+        let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
+        if rc < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            // poll itself failed: fall back to blocking calls, which cannot miss anything.
+            if let Some((status, _)) = pending.take() {
+                send_exit(status);
+            }
+            if let Some(c) = child.take() {
+                let tx = tx.clone();
+                std::thread::spawn(move || reap(c, attempt, &tx));
+            }
+            if open {
+                pump.run();
+            }
+            return;
+        }
+        if rc == 0 {
+            // Output still open 2 s after the exit: report the exit now.
+            if let Some((status, _)) = pending.take() {
+                send_exit(status);
+            }
+            continue;
+        }
+        for p in &fds {
+            if p.revents == 0 {
+                continue;
+            }
+            if p.fd == pidfd.as_raw_fd() {
+                if let Some(mut c) = child.take() {
+                    let status = match c.wait() {
+                        Ok(s) => ExitInfo {
+                            code: s.code(),
+                            signal: s.signal(),
+                        },
+                        Err(_) => ExitInfo {
+                            code: None,
+                            signal: None,
+                        },
+                    };
+                    if let Some(id) = id {
+                        procs::kill_leftovers(id);
+                    }
+                    pending = Some((status, std::time::Instant::now()));
+                }
+            } else if !pump.read_once() {
+                open = false;
+            }
+        }
+        if !open {
+            if let Some((status, _)) = pending.take() {
+                send_exit(status);
+            }
+        }
+    }
+    if let Some((status, _)) = pending.take() {
+        send_exit(status);
+    }
+}
+
+/// A pidfd for `pid`, readable once the process exits; `None` where the kernel lacks it.
+fn pidfd_open(pid: i32) -> Option<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: the syscall returned a fresh descriptor that nothing else owns.
+    Some(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) })
 }
 
 struct LocalExecution {

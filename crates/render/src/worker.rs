@@ -144,6 +144,7 @@ struct Running {
     frames_done: u64,
     fraction: f64,
     saved_at: Instant,
+    log_error: Option<String>,
 }
 
 /// A worker bound to a queue; see [`Worker::run`].
@@ -384,6 +385,11 @@ impl<'q> Worker<'q> {
                     r.exec.cleanup();
                 }
             }
+            ExecEvent::LogFailed { attempt, message } => {
+                if let Some(r) = self.running.get_mut(&attempt) {
+                    r.log_error = Some(message);
+                }
+            }
             ExecEvent::OutputClosed { attempt } => {
                 if let Some(r) = self.running.get_mut(&attempt) {
                     r.closed = true;
@@ -494,6 +500,10 @@ impl<'q> Worker<'q> {
             Outcome::Interrupted | Outcome::Lost => NextState::Queued,
             _ if r.failures < job.0.retries as i64 => NextState::Queued,
             _ => NextState::Failed,
+        };
+        let message = match (message, r.log_error.clone()) {
+            (Some(m), Some(l)) => Some(format!("{m}; {l}")),
+            (m, l) => m.or(l),
         };
         let message = match (next, message) {
             (NextState::Queued, Some(m)) if outcome.is_failure() => {
@@ -848,6 +858,7 @@ impl<'q> Worker<'q> {
                 frames_done: 0,
                 fraction: 0.0,
                 saved_at: now,
+                log_error: None,
             },
         );
         Ok(())

@@ -17,7 +17,7 @@ use shotline_frames::FrameSet;
 
 use crate::name::{self, FrameName};
 use crate::os;
-use crate::sequence::{FileStat, PadStyle, Sequence};
+use crate::sequence::{frames_from_sorted, FileStat, PadStyle, Sequence};
 
 /// A file that is not part of any sequence (no frame number, or an unusable one).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,7 +147,7 @@ where
                         stat.get_or_insert_with(FileStat::default).add(s);
                     }
                 }
-                let frames = FrameSet::from_frames(nums);
+                let frames = frames_from_sorted(&nums);
                 let missing = frames.invert();
                 Sequence {
                     dir: dir.clone(),
@@ -261,7 +261,7 @@ fn duplicates(seqs: &[Sequence]) -> Vec<Warning> {
                 head: seqs[a].head.clone(),
                 tail: seqs[a].tail.clone(),
                 paddings: (pa.min(pb), pa.max(pb)),
-                frames: FrameSet::from_frames(both),
+                frames: frames_from_sorted(&both),
             });
         }
     }

@@ -11,11 +11,11 @@ use std::collections::HashSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use shotline_frames::FrameSet;
+use shotline_frames::{FrameSet, Run};
 
 use crate::name::{self, MAX_DIGITS};
 use crate::os;
-use crate::sequence::Sequence;
+use crate::sequence::{frames_from_sorted, Sequence};
 
 /// A parsed sequence pattern: where and what to look for, and optionally which frames.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -306,7 +306,8 @@ pub fn find_on_disk(pattern: &SequencePattern) -> Result<Sequence, FindError> {
         present.push(frame);
     }
     present.sort_unstable();
-    let frames = FrameSet::from_frames(present.iter().copied());
+    present.dedup();
+    let frames = frames_from_sorted(&present);
     let missing = match &pattern.range {
         Some(range) => missing_within(range, &present),
         None => frames.invert(),
@@ -323,38 +324,34 @@ pub fn find_on_disk(pattern: &SequencePattern) -> Result<Sequence, FindError> {
 }
 
 /// Frames of `range` not in `present` (sorted), ascending. Contiguous ranges are computed from
-/// the gaps alone, so `1-1000000000` with three frames on disk costs nothing.
+/// the gaps alone (as runs), so `1-1000000000` with three frames on disk costs nothing.
 pub(crate) fn missing_within(range: &FrameSet, present: &[i64]) -> FrameSet {
     let (Some(lo), Some(hi)) = (range.min(), range.max()) else {
         return FrameSet::default();
     };
     let span = (i128::from(hi) - i128::from(lo) + 1) as u128;
     if u128::from(range.len()) == span {
-        let mut parts = Vec::new();
+        let mut runs = Vec::new();
         let mut next = i128::from(lo);
         for &f in present.iter().filter(|&&f| f >= lo && f <= hi) {
-            let f = i128::from(f);
-            if f > next {
-                parts.push(if f - 1 == next {
-                    next.to_string()
-                } else {
-                    format!("{next}-{}", f - 1)
+            if i128::from(f) > next {
+                // `next` lies in lo..f here, so it fits in i64.
+                runs.push(Run {
+                    start: next as i64,
+                    end: f - 1,
+                    step: 1,
                 });
             }
-            next = f + 1;
+            next = i128::from(f) + 1;
         }
-        let hi = i128::from(hi);
-        if next <= hi {
-            parts.push(if next == hi {
-                next.to_string()
-            } else {
-                format!("{next}-{hi}")
+        if next <= i128::from(hi) {
+            runs.push(Run {
+                start: next as i64,
+                end: hi,
+                step: 1,
             });
         }
-        if parts.is_empty() {
-            return FrameSet::default();
-        }
-        if let Ok(set) = FrameSet::parse(&parts.join(",")) {
+        if let Ok(set) = FrameSet::from_runs(runs) {
             return set;
         }
     }

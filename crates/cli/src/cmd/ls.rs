@@ -135,7 +135,13 @@ pub fn run(args: &LsArgs, ctx: &Ctx) -> Result<Exit> {
         .then(|| out.progress(0, "scanning files"));
     let mut failed: Option<std::io::Error> = None;
     let summary = walk(&dirs, &opts, |ev| {
-        let r = match ev {
+        // Lines for stderr: take the spinner off the terminal while they are written.
+        let to_stderr = match &ev {
+            WalkEvent::Dir(d) => !out.json() && !d.grouping.warnings.is_empty(),
+            WalkEvent::Error(_) => true,
+            WalkEvent::Cycle { .. } => !out.json(),
+        };
+        let mut handle = |ev| match ev {
             WalkEvent::Dir(d) => {
                 if let Some(pb) = &spinner {
                     pb.inc(d.grouping.files.len() as u64 + seq_files(&d.grouping));
@@ -148,6 +154,10 @@ pub fn run(args: &LsArgs, ctx: &Ctx) -> Result<Exit> {
                 Ok(())
             }
             WalkEvent::Cycle { link, target } => view.cycle(&link, &target),
+        };
+        let r = match &spinner {
+            Some(pb) if to_stderr => pb.suspend(|| handle(ev)),
+            _ => handle(ev),
         };
         match r {
             Ok(()) => ControlFlow::Continue(()),

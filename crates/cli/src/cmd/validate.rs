@@ -66,7 +66,7 @@ pub fn run(args: &ValidateArgs, ctx: &Ctx) -> Result<Exit> {
     let cfg = &ctx.config.config;
     let cfg_name = config_name(ctx);
     let mut layout = load_layout(ctx)?;
-    if !args.no_store {
+    if !args.no_store && args.range.is_none() {
         store_ranges(ctx, &mut layout);
     }
     let naming = Naming::from_config(&cfg.naming).with_context(|| format!("in {cfg_name}"))?;

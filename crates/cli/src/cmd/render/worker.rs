@@ -213,7 +213,9 @@ fn drive_inner(ctx: &Ctx, queue: &mut Queue, opts: WorkerOptions, stop: &Stop) -
                 pb.suspend(|| out.note(format!("job {job} ({name}) {state}")));
             }
             Event::Stopping { running, requeue } => {
-                let msg = if *requeue {
+                let msg = if *running == 0 {
+                    "stopping".to_string()
+                } else if *requeue {
                     format!("stopping: {running} running task(s) are being stopped and requeued")
                 } else {
                     format!("stopping: waiting for {running} running task(s) to finish; Ctrl-C again to requeue them")
