@@ -137,24 +137,27 @@ impl Printer {
     pub fn warn(&self, text: impl Display) {
         if !self.quiet {
             self.flush();
-            eprintln!(
+            to_stderr(format_args!(
                 "{} {text}",
                 paint(self.stderr_color, "warning:", Style::Yellow)
-            );
+            ));
         }
     }
 
     /// An error that does not stop the command (e.g. an unreadable directory), on stderr.
     pub fn error(&self, text: impl Display) {
         self.flush();
-        eprintln!("{} {text}", paint(self.stderr_color, "error:", Style::Red));
+        to_stderr(format_args!(
+            "{} {text}",
+            paint(self.stderr_color, "error:", Style::Red)
+        ));
     }
 
     /// A summary line for humans on stderr (hidden with `-q` and `--json`).
     pub fn note(&self, text: impl Display) {
         if !self.quiet && !self.json {
             self.flush();
-            eprintln!("{text}");
+            to_stderr(format_args!("{text}"));
         }
     }
 
@@ -252,6 +255,12 @@ impl Printer {
     }
 }
 
+/// Writes one line to stderr. Unlike `eprintln!`, a closed stderr is ignored rather than a panic.
+fn to_stderr(args: std::fmt::Arguments<'_>) {
+    let mut e = std::io::stderr().lock();
+    let _ = e.write_fmt(args).and_then(|()| e.write_all(b"\n"));
+}
+
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
@@ -262,7 +271,10 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// Prints an error chain to stderr and returns the exit code for it. Errors carrying a
 /// [`Problems`] marker exit 1; everything else is a usage/input/config error (2).
 pub fn report_error(e: &anyhow::Error) -> i32 {
-    eprintln!("{} {e:#}", paint(stderr_color(), "error:", Style::Red));
+    to_stderr(format_args!(
+        "{} {e:#}",
+        paint(stderr_color(), "error:", Style::Red)
+    ));
     if e.chain().any(|c| c.downcast_ref::<Problems>().is_some()) {
         Exit::Problems as i32
     } else {

@@ -641,3 +641,26 @@ fn registers_versions_in_the_tracking_database() {
         .unwrap()
         .starts_with("xxh128:"));
 }
+
+#[test]
+fn every_hash_algorithm_writes_an_mhl_the_reference_tool_verifies() {
+    for algo in ["xxh64", "xxh3", "sha1", "c4"] {
+        let e = env("");
+        let d = e.root.join("delivery");
+        dpx_seq(&d, "SQ010_SH020_plate_v001.", 1..=3);
+        let (code, r, err) = ingest(
+            &e,
+            &[d.to_str().unwrap(), "--hash", algo, "--verify", "cache"],
+        );
+        assert_eq!(code, 0, "{algo}: {err}");
+        assert_eq!(r["verify"], "cache");
+        let dir = PathBuf::from(r["versions_created"][0]["dir"].as_str().unwrap());
+        let mhl =
+            std::fs::read_to_string(r["versions_created"][0]["mhl"].as_str().unwrap()).unwrap();
+        assert!(
+            mhl.contains(&format!("<{algo} action=\"original\"")),
+            "{algo}"
+        );
+        assert_mhl_ok(&dir);
+    }
+}

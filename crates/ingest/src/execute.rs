@@ -1,9 +1,10 @@
-//! Running an ingest: scan → match → plan → take versions → parallel verified copies → record.
+//! Running an ingest: scan → match → plan → take versions → parallel verified copies in
+//! durability batches → record (see [`crate::record`]) → register → ledger → report.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use rayon::prelude::*;
 
@@ -12,59 +13,21 @@ use crate::copy::{
     Staged,
 };
 use crate::edl::EdlMap;
-use crate::hash::{hash_file, HashAlgo};
+use crate::hash::HashAlgo;
 use crate::ledger::{self, LedgerClip, LedgerEntry};
-use crate::matching::{Matcher, ShotId};
-use crate::mhl::{self, MhlEntry};
+use crate::matching::Matcher;
+use crate::mhl;
 use crate::plan::{self, content_hash, ClipStatus, Issue, Plan, PlanInput};
+use crate::record::{record_version, Registration, THUMB_FILE};
 use crate::report::{Report, Totals, VersionRecord, SCHEMA};
 use crate::resume::{Job, Reserved, Verified};
 use crate::scan::{scan_delivery, ClipKind};
-use crate::sidecar::{write_sidecar, SidecarFile, SIDECAR_FILE};
+use crate::sidecar::SIDECAR_FILE;
 use crate::template::Templates;
 use crate::{job_id, IngestError, Progress, Request, STATE_DIR};
 
 /// Most files in one batch.
 const BATCH_FILES: usize = 1000;
-
-/// File name of the thumbnail inside a version folder.
-pub const THUMB_FILE: &str = "_thumbnail.png";
-
-/// A version to register in a tracking database.
-#[derive(Debug, Clone)]
-pub struct Registration {
-    /// Shot/step/resource.
-    pub id: ShotId,
-    /// Version number taken on disk.
-    pub version: u32,
-    /// Version folder.
-    pub dir: PathBuf,
-    /// The main clip's file name pattern in the version folder (`name.####.exr` or a file name).
-    pub pattern: String,
-    /// First and last frame of the main clip, if it is a sequence.
-    pub frame_range: Option<(i64, i64)>,
-    /// Frames missing in the main clip.
-    pub missing_frames: Vec<i64>,
-    /// Media values of the main clip (resolution, fps, timecode).
-    pub media: Option<crate::FrameInfo>,
-    /// Copied files and their checksums.
-    pub files: Vec<(PathBuf, String)>,
-    /// Bytes in the version.
-    pub bytes: u64,
-    /// Checksum algorithm.
-    pub algo: HashAlgo,
-    /// Content checksum of the main clip.
-    pub content: String,
-    /// Where it came from.
-    pub comment: String,
-}
-
-/// Registers created versions in a tracking database, all in one transaction.
-pub trait Registrar: Sync + Send {
-    /// Registers every version or none, returning the number the database gave each one;
-    /// `Err` explains why nothing was registered.
-    fn register(&self, versions: &[Registration]) -> Result<Vec<u32>, String>;
-}
 
 fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
@@ -734,112 +697,4 @@ fn take_version(g: &plan::VersionGroup) -> Result<(u32, PathBuf), String> {
         "no free version number under {}",
         g.parent.display()
     ))
-}
-
-#[allow(clippy::too_many_arguments)]
-fn record_version(
-    dir: &Path,
-    version: u32,
-    files: &[(PathBuf, String, u64, PathBuf)],
-    members: &[usize],
-    plan: &Plan,
-    cfg: &shotline_config::IngestConfig,
-    algo: HashAlgo,
-    date: &str,
-    buf_size: usize,
-    early_thumb: Option<&Result<(), String>>,
-    rec: &mut VersionRecord,
-) -> Result<(), IngestError> {
-    let io = |what: &str, p: &Path, e: &dyn std::fmt::Display| {
-        IngestError::Io(format!("cannot write {what} {}: {e}", p.display()))
-    };
-    let side: Vec<SidecarFile> = files
-        .iter()
-        .map(|(dest, hash, _, src)| SidecarFile {
-            name: dest
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            source: src.display().to_string(),
-            hash: hash.clone(),
-        })
-        .collect();
-    let comment = format!(
-        "ingested by shotline from {}",
-        members
-            .iter()
-            .map(|&c| plan.clips[c].key.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    write_sidecar(dir, version, &cfg.state, &comment, date, algo.name(), &side)
-        .map_err(|e| io("sidecar", &dir.join(SIDECAR_FILE), &e))?;
-    let mut extra = vec![dir.join(SIDECAR_FILE)];
-    match early_thumb {
-        Some(Ok(())) if dir.join(THUMB_FILE).is_file() => {
-            rec.thumbnail = Some(dir.join(THUMB_FILE));
-            extra.push(dir.join(THUMB_FILE));
-        }
-        Some(Err(e)) => rec.warnings.push(format!("no thumbnail: {e}")),
-        _ => {}
-    }
-    if cfg.thumbnails && early_thumb.is_none() {
-        let frame = members
-            .iter()
-            .map(|&c| &plan.clips[c])
-            .find(|c| c.kind == ClipKind::Sequence)
-            .or_else(|| {
-                members
-                    .iter()
-                    .map(|&c| &plan.clips[c])
-                    .find(|c| c.kind == ClipKind::Movie)
-            })
-            .and_then(|c| {
-                let mine: Vec<&PathBuf> = files
-                    .iter()
-                    .filter(|f| c.files.iter().any(|pf| pf.source == f.3))
-                    .map(|f| &f.0)
-                    .collect();
-                mine.get(mine.len() / 2).map(|p| (*p).clone())
-            });
-        if let Some(frame) = frame {
-            let out = dir.join(THUMB_FILE);
-            match crate::thumb::write_thumbnail(&frame, &out) {
-                Ok(()) => {
-                    rec.thumbnail = Some(out.clone());
-                    extra.push(out);
-                }
-                Err(e) => rec.warnings.push(format!("no thumbnail: {e}")),
-            }
-        }
-    }
-    let mut entries = Vec::with_capacity(files.len() + 2);
-    for (dest, hash, size, _) in files {
-        entries.push(mhl_entry(dir, dest, hash.clone(), *size)?);
-    }
-    for p in extra {
-        let (h, size) = hash_file(&p, algo, buf_size).map_err(|e| io("MHL entry for", &p, &e))?;
-        entries.push(mhl_entry(dir, &p, h, size)?);
-    }
-    let path = mhl::write_generation(dir, algo, &entries, SystemTime::now())
-        .map_err(|e| IngestError::Io(e.to_string()))?;
-    rec.mhl = Some(path);
-    Ok(())
-}
-
-fn mhl_entry(dir: &Path, p: &Path, hash: String, size: u64) -> Result<MhlEntry, IngestError> {
-    let mtime = std::fs::metadata(p)
-        .and_then(|m| m.modified())
-        .map_err(|e| IngestError::Io(format!("cannot stat {}: {e}", p.display())))?;
-    let rel = p
-        .strip_prefix(dir)
-        .unwrap_or(p)
-        .to_string_lossy()
-        .replace('\\', "/");
-    Ok(MhlEntry {
-        rel_path: rel,
-        size,
-        mtime,
-        hash,
-    })
 }

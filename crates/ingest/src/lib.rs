@@ -16,6 +16,7 @@ pub mod ledger;
 pub mod matching;
 pub mod mhl;
 pub mod plan;
+mod record;
 pub mod report;
 pub mod resume;
 pub mod scan;
@@ -26,8 +27,8 @@ pub mod thumb;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use execute::{Registrar, Registration};
 pub use hash::HashAlgo;
+pub use record::{Registrar, Registration};
 pub use report::Report;
 
 use shotline_config::{IngestConfig, ProjectConfig};

@@ -89,3 +89,24 @@ pub struct IngestRule {
     #[serde(default)]
     pub strip_prefix: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::parse_str;
+
+    #[test]
+    fn ingest_section_parses_rules_and_rejects_typos() {
+        let c = parse_str(
+            "ingest:\n  hash: md5\n  template: ramses\n  rules:\n    - pattern: '^(?P<shot>\\d+)$'\n      sequence_from_parent: true\n",
+        )
+        .unwrap();
+        assert_eq!(c.ingest.hash, "md5");
+        assert_eq!(c.ingest.rules.len(), 1);
+        assert!(c.ingest.rules[0].sequence_from_parent);
+        assert!(c.ingest.default_rules, "defaults kept");
+        let e = parse_str("ingest:\n  hsah: md5\n").unwrap_err();
+        assert!(e.contains("hsah"), "{e}");
+        let e = parse_str("ingest:\n  rules:\n    - patern: x\n").unwrap_err();
+        assert!(e.contains("patern"), "{e}");
+    }
+}
