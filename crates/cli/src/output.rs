@@ -100,11 +100,6 @@ impl Printer {
         self.json
     }
 
-    /// True when `-q` was given.
-    pub fn quiet(&self) -> bool {
-        self.quiet
-    }
-
     fn write_stdout(&self, s: &str) -> std::io::Result<()> {
         let mut w = self.stdout.lock().unwrap_or_else(|p| p.into_inner());
         w.write_all(s.as_bytes())?;

@@ -71,6 +71,37 @@ pub enum Status {
     Unreadable,
 }
 
+/// How many files ended in each [`Status`]: the tally behind every summary line, kept in one
+/// place so the sequence summary and the command agree.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct StatusCounts {
+    /// Files that are [`Status::Ok`].
+    pub ok: u64,
+    /// Files that are [`Status::Truncated`].
+    pub truncated: u64,
+    /// Files that are [`Status::Corrupt`].
+    pub corrupt: u64,
+    /// Files that are [`Status::Unreadable`].
+    pub unreadable: u64,
+}
+
+impl StatusCounts {
+    /// Counts one more file with `status`.
+    pub fn add(&mut self, status: Status) {
+        match status {
+            Status::Ok => self.ok += 1,
+            Status::Truncated => self.truncated += 1,
+            Status::Corrupt => self.corrupt += 1,
+            Status::Unreadable => self.unreadable += 1,
+        }
+    }
+
+    /// All files counted.
+    pub fn total(&self) -> u64 {
+        self.ok + self.truncated + self.corrupt + self.unreadable
+    }
+}
+
 impl Status {
     /// The lowercase name used in JSON and tables.
     pub fn as_str(self) -> &'static str {

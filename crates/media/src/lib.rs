@@ -46,7 +46,7 @@ use std::time::Duration;
 
 use rayon::prelude::*;
 
-pub use info::{Channel, Format, MediaInfo, Part, Rational, Status, Window};
+pub use info::{Channel, Format, MediaInfo, Part, Rational, Status, StatusCounts, Window};
 pub use movie::{resolve_executable, MOVIE_EXTENSIONS};
 pub use timecode::{nominal_rate, Timecode};
 

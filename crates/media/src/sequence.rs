@@ -6,7 +6,7 @@ use serde::Serialize;
 use shotline_frames::FrameSet;
 use shotline_sequences::{PadStyle, RangeIn, Sequence};
 
-use crate::info::{MediaInfo, Status};
+use crate::info::{MediaInfo, StatusCounts};
 use crate::timecode::{nominal_rate, Timecode};
 use crate::{probe_batch, ProbeOptions};
 
@@ -126,7 +126,7 @@ pub struct SummaryBuilder {
     frames: FrameSet,
     missing: FrameSet,
     default_fps: f64,
-    counts: [u64; 4],
+    counts: StatusCounts,
     resolution: Runs,
     channels: Runs,
     compression: Runs,
@@ -159,7 +159,7 @@ impl SummaryBuilder {
             frames: seq.frames.clone(),
             missing: seq.missing.clone(),
             default_fps,
-            counts: [0; 4],
+            counts: StatusCounts::default(),
             resolution: Runs::default(),
             channels: Runs::default(),
             compression: Runs::default(),
@@ -175,13 +175,7 @@ impl SummaryBuilder {
 
     /// Adds one frame's result (frames must come in ascending order).
     pub fn add(&mut self, frame: i64, info: &MediaInfo) {
-        let idx = match info.status {
-            Status::Ok => 0,
-            Status::Truncated => 1,
-            Status::Corrupt => 2,
-            Status::Unreadable => 3,
-        };
-        self.counts[idx] += 1;
+        self.counts.add(info.status);
         self.resolution.add(frame, info.resolution());
         if !info.channels.is_empty() {
             self.channels.add(frame, Some(info.channel_signature()));
@@ -229,7 +223,12 @@ impl SummaryBuilder {
                 self.missing
             ));
         }
-        let [ok, truncated, corrupt, unreadable] = self.counts;
+        let StatusCounts {
+            ok,
+            truncated,
+            corrupt,
+            unreadable,
+        } = self.counts;
         for (n, what) in [
             (truncated, "truncated"),
             (corrupt, "corrupt"),

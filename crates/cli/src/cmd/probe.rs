@@ -12,7 +12,9 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 use shotline_media::sequence::{probe_sequence, SequenceSummary};
-use shotline_media::{is_media_path, probe_batch, Format, MediaInfo, ProbeOptions, Status};
+use shotline_media::{
+    is_media_path, probe_batch, Format, MediaInfo, ProbeOptions, Status, StatusCounts,
+};
 use shotline_sequences::{
     find_on_disk, parse_pattern_path, walk, PadStyle, RangeIn, Sequence, WalkEvent, WalkOptions,
 };
@@ -111,7 +113,7 @@ pub fn run(args: &ProbeArgs, ctx: &Ctx) -> Result<Exit> {
         default_fps: ctx.config.config.project.fps,
         header_done: false,
         ffprobe_warned: false,
-        counts: [0; 4],
+        counts: StatusCounts::default(),
         bad_sequences: 0,
         skipped: 0,
         started: Instant::now(),
@@ -142,7 +144,7 @@ struct Run<'a> {
     default_fps: f64,
     header_done: bool,
     ffprobe_warned: bool,
-    counts: [u64; 4],
+    counts: StatusCounts,
     bad_sequences: u64,
     skipped: u64,
     started: Instant,
@@ -206,7 +208,7 @@ impl Run<'_> {
                 }
                 WalkEvent::Error(e) => {
                     self.out.error(&e);
-                    self.counts[3] += 1;
+                    self.counts.add(Status::Unreadable);
                     Ok(())
                 }
                 WalkEvent::Cycle { link, target } => {
@@ -230,13 +232,7 @@ impl Run<'_> {
     }
 
     fn emit(&mut self, info: &MediaInfo, in_sequence: bool) -> std::io::Result<()> {
-        let idx = match info.status {
-            Status::Ok => 0,
-            Status::Truncated => 1,
-            Status::Corrupt => 2,
-            Status::Unreadable => 3,
-        };
-        self.counts[idx] += 1;
+        self.counts.add(info.status);
         if info.format == Format::Movie && self.opts.ffprobe.is_none() && !self.ffprobe_warned {
             self.ffprobe_warned = true;
             self.out.warn(format!(
@@ -375,8 +371,13 @@ impl Run<'_> {
     }
 
     fn finish(&self) -> Result<Exit> {
-        let [ok, truncated, corrupt, unreadable] = self.counts;
-        let total = ok + truncated + corrupt + unreadable;
+        let StatusCounts {
+            ok,
+            truncated,
+            corrupt,
+            unreadable,
+        } = self.counts;
+        let total = self.counts.total();
         if self.skipped > 0 {
             self.out.note(format!(
                 "skipped {} file(s) that are not images or movies",
