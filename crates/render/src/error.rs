@@ -28,6 +28,9 @@ pub enum RenderError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// An atomic file write (job spec, scene snapshot) failed; the message names the file.
+    #[error(transparent)]
+    File(#[from] shotline_fsio::FsioError),
     /// The queue database failed.
     #[error("render queue database {context}: {source}")]
     Db {

@@ -8,6 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::{DbContext, RenderError, Result};
 use crate::fsutil::{now_ms, rfc3339};
+use shotline_fsio::Overwrite;
 use crate::job::ResolvedJob;
 use crate::model::*;
 use crate::spec::JobRef;
@@ -151,13 +152,13 @@ impl Queue {
             if let Some(scene) = job.scene.clone() {
                 let name = scene.file_name().unwrap_or_default();
                 let copy = dir.join("tmp").join(name);
-                crate::fsutil::copy_atomic(&scene, &copy)?;
+                shotline_fsio::copy_atomic(&scene, &copy, Overwrite::Replace)?;
                 job.scene = Some(copy);
             }
         }
         let spec = serde_json::to_string(&job)
             .map_err(|e| RenderError::Invalid(format!("cannot encode the job: {e}")))?;
-        crate::fsutil::write_atomic(&dir.join("job.json"), spec.as_bytes())?;
+        shotline_fsio::write_atomic(&dir.join("job.json"), spec.as_bytes(), Overwrite::Replace)?;
         tx.execute(
             "UPDATE render_jobs SET spec = ?1, dir = ?2 WHERE id = ?3",
             params![spec, dir.to_string_lossy(), id],

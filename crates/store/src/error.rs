@@ -97,6 +97,10 @@ pub enum StoreError {
         /// When the lock expires unless renewed (RFC 3339).
         expires: String,
     },
+    /// An atomic file write (manifest, backup) failed or would have overwritten a file; the
+    /// message names the file.
+    #[error(transparent)]
+    File(#[from] shotline_fsio::FsioError),
     /// The version was committed but its manifest could not be written beside the files.
     #[error("{version} (id {id}) was recorded, but its manifest could not be written: {source}")]
     Manifest {

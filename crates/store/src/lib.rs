@@ -12,7 +12,6 @@
 #![warn(missing_docs)]
 
 mod actor;
-mod atomic;
 mod audit;
 mod catalog;
 mod csv;
@@ -34,7 +33,6 @@ mod validate;
 mod versions;
 
 pub use actor::{hostname, Actor, USER_ENV};
-pub use atomic::write_atomic;
 pub use csv::{parse_shots_csv, SHOT_COLUMNS};
 pub use db::{connect, connect_with_timeout, default_db_path, DB_ENV, DEFAULT_BUSY_TIMEOUT_MS};
 pub use error::{Result, StoreError};

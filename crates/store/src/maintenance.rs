@@ -81,7 +81,7 @@ fn backup_conn(from: &Connection, from_path: &Path, to: &Path) -> Result<i64> {
             ),
         });
     }
-    let tmp = crate::atomic::temp_builder(".shotline-backup-")
+    let tmp = shotline_fsio::temp_builder(".shotline-backup-")
         .suffix(".db")
         .tempfile_in(dir)
         .io(dir)?;
@@ -103,7 +103,7 @@ fn backup_conn(from: &Connection, from_path: &Path, to: &Path) -> Result<i64> {
         path: to.to_path_buf(),
         source: e.error,
     })?;
-    crate::atomic::sync_dir(dir)?;
+    shotline_fsio::sync_dir(dir)?;
     Ok(bytes)
 }
 

@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+use shotline_fsio::Overwrite;
 
 use crate::actor::Actor;
 use crate::error::{Result, StoreError};
@@ -67,7 +68,10 @@ impl Store {
             })
             .and_then(|mut bytes| {
                 bytes.push(b'\n');
-                crate::atomic::write_atomic(&path, &bytes, false)
+                shotline_fsio::write_atomic_with(&path, &bytes, Overwrite::Never, || {
+                    crate::hooks::pause_at("manifest-written")
+                })
+                .map_err(StoreError::from)
             });
         match write {
             Ok(()) => Ok(version),

@@ -2,6 +2,7 @@
 
 use anyhow::{bail, Context as _, Result};
 use serde::Serialize;
+use shotline_fsio::Overwrite;
 use shotline_store::{NewProject, Project, Store};
 
 use super::common;
@@ -77,7 +78,7 @@ pub fn run(a: &InitArgs, ctx: &Ctx) -> Result<Exit> {
     };
     let store = Store::create(&db, &project, &actor)?;
     let yaml = config_text(a, &code, &name)?;
-    shotline_store::write_atomic(&config_path, yaml.as_bytes(), false).with_context(|| {
+    shotline_fsio::write_atomic(&config_path, yaml.as_bytes(), Overwrite::Never).with_context(|| {
         format!(
             "the database {} was created, but not the config",
             db.display()
