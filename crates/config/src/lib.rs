@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 
 mod sections;
+mod size;
 pub use sections::*;
+pub use size::ByteSize;
 
 /// The file name looked for when walking up from the current directory.
 pub const FILE_NAME: &str = "shotline.yaml";

@@ -11,6 +11,8 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use shotline_fsio::rename_noreplace;
+
 use crate::hash::{hash_file, HashAlgo};
 
 /// Prefix of every temp file the copy engine creates; nothing else ever starts with it.
@@ -382,72 +384,6 @@ fn drop_cache(f: &File) {
     let _ = f;
 }
 
-/// Renames `from` to `to`, failing with `AlreadyExists` instead of replacing `to`.
-pub fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::ffi::CString;
-        use std::os::unix::ffi::OsStrExt;
-        let a = CString::new(from.as_os_str().as_bytes())?;
-        let b = CString::new(to.as_os_str().as_bytes())?;
-        // SAFETY: both arguments are valid NUL-terminated paths that outlive the call.
-        let rc = unsafe {
-            libc::renameat2(
-                libc::AT_FDCWD,
-                a.as_ptr(),
-                libc::AT_FDCWD,
-                b.as_ptr(),
-                libc::RENAME_NOREPLACE,
-            )
-        };
-        if rc == 0 {
-            return Ok(());
-        }
-        let err = std::io::Error::last_os_error();
-        match err.raw_os_error() {
-            Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP) => {}
-            _ => return Err(err),
-        }
-    }
-    // Portable fallback: a hard link never replaces; then drop the temp name.
-    std::fs::hard_link(from, to)?;
-    std::fs::remove_file(from)
-}
-
-/// fsyncs a directory so that renames inside it survive a power cut.
-pub fn fsync_dir(dir: &Path) -> std::io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-/// Writes a small file atomically: temp file in the same directory, fsync, rename, fsync the
-/// directory. With `replace` false an existing file is an `AlreadyExists` error.
-pub fn write_atomic(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
-    let tmp = temp_path(path);
-    let _ = std::fs::remove_file(&tmp);
-    let write = || -> std::io::Result<()> {
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()
-    };
-    if let Err(e) = write() {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    let r = if replace {
-        std::fs::rename(&tmp, path)
-    } else {
-        rename_noreplace(&tmp, path)
-    };
-    if let Err(e) = r {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    if let Some(dir) = path.parent() {
-        fsync_dir(dir)?;
-    }
-    Ok(())
-}
-
 /// Removes temp files left in `dir` by interrupted copies; returns what was removed. Only names
 /// starting with [`TEMP_PREFIX`] are touched.
 pub fn clean_temp_leftovers(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
@@ -541,18 +477,6 @@ mod tests {
     }
 
     #[test]
-    fn rename_noreplace_refuses_existing() {
-        let d = tempfile::tempdir().unwrap();
-        let a = d.path().join("a");
-        let b = d.path().join("b");
-        std::fs::write(&a, b"a").unwrap();
-        std::fs::write(&b, b"b").unwrap();
-        let e = rename_noreplace(&a, &b).unwrap_err();
-        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
-        assert_eq!(std::fs::read(&b).unwrap(), b"b");
-    }
-
-    #[test]
     fn cleans_only_temp_files() {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join(format!("{TEMP_PREFIX}x.exr.123")), b"p").unwrap();
@@ -560,15 +484,5 @@ mod tests {
         let removed = clean_temp_leftovers(d.path()).unwrap();
         assert_eq!(removed.len(), 1);
         assert!(d.path().join("keep.exr").exists());
-    }
-
-    #[test]
-    fn write_atomic_respects_replace_flag() {
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("f.json");
-        write_atomic(&p, b"1", false).unwrap();
-        assert!(write_atomic(&p, b"2", false).is_err());
-        write_atomic(&p, b"3", true).unwrap();
-        assert_eq!(std::fs::read(&p).unwrap(), b"3");
     }
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::copy::{
-    clean_temp_leftovers, commit, fsync_dir, stage, sync_filesystem, CopyOptions, StageResult,
+    clean_temp_leftovers, commit, stage, sync_filesystem, CopyOptions, StageResult,
     Staged,
 };
 use crate::edl::EdlMap;
@@ -457,11 +457,8 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
         {
             continue; // resumed by the next run
         }
-        if let Err(e) = fsync_dir(&g.dir) {
-            return Err(IngestError::Io(format!(
-                "cannot fsync {}: {e}",
-                g.dir.display()
-            )));
+        if let Err(e) = shotline_fsio::sync_dir(&g.dir) {
+            return Err(IngestError::Io(e.to_string()));
         }
         let mut files: Vec<(PathBuf, String, u64, PathBuf)> = Vec::new();
         let mut lclips = Vec::new();
@@ -686,7 +683,7 @@ fn take_version(g: &plan::VersionGroup) -> Result<(u32, PathBuf), String> {
         let dir = g.parent.join(plan::leaf_name(g, v)?);
         match std::fs::create_dir(&dir) {
             Ok(()) => {
-                let _ = fsync_dir(&g.parent);
+                let _ = shotline_fsio::sync_dir(&g.parent);
                 return Ok((v, dir));
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => v += 1,

@@ -10,7 +10,7 @@ use std::time::SystemTime;
 
 use time::OffsetDateTime;
 
-use crate::copy::write_atomic;
+use shotline_fsio::{write_atomic, Overwrite};
 use crate::hash::{hash_bytes, HashAlgo};
 
 /// Folder holding the manifests, inside the root it describes.
@@ -186,7 +186,8 @@ pub fn write_generation(
     }
     x.push_str("  </hashes>\n</hashlist>\n");
     let mhl_path = dir.join(&file_name);
-    write_atomic(&mhl_path, x.as_bytes(), false).map_err(ioe(&mhl_path))?;
+    write_atomic(&mhl_path, x.as_bytes(), Overwrite::Never)
+        .map_err(|e| ioe(&mhl_path)(e.into()))?;
     let c4 = hash_bytes(x.as_bytes(), HashAlgo::C4);
     let mut c = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ascmhldirectory xmlns=\"urn:ASC:MHL:DIRECTORY:v2.0\">\n");
     let mut all = chain;
@@ -199,7 +200,8 @@ pub fn write_generation(
     }
     c.push_str("</ascmhldirectory>\n");
     let chain_path = dir.join(CHAIN_FILE);
-    write_atomic(&chain_path, c.as_bytes(), true).map_err(ioe(&chain_path))?;
+    write_atomic(&chain_path, c.as_bytes(), Overwrite::Replace)
+        .map_err(|e| ioe(&chain_path)(e.into()))?;
     Ok(mhl_path)
 }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::copy::write_atomic;
+use shotline_fsio::{write_atomic, Overwrite};
 use crate::plan::{ClipStatus, Plan};
 
 /// Schema identifier written into every report.
@@ -125,8 +125,12 @@ impl Report {
         let html = dir.join(format!("{stem}.html"));
         self.saved = vec![json.clone(), html.clone()];
         let text = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        write_atomic(&json, &text, true)?;
-        write_atomic(&html, self.html().as_bytes(), true)
+        write_atomic(&json, &text, Overwrite::Replace)?;
+        Ok(write_atomic(
+            &html,
+            self.html().as_bytes(),
+            Overwrite::Replace,
+        )?)
     }
 
     /// A self-contained HTML page.

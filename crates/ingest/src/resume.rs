@@ -13,7 +13,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::copy::write_atomic;
+use shotline_fsio::{write_atomic, Overwrite};
 
 /// A version folder taken by a job.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -150,7 +150,7 @@ impl Job {
     pub fn save(&self) -> Result<(), JobError> {
         let p = self.dir.join("state.json");
         let b = serde_json::to_vec_pretty(&self.state).map_err(|e| jerr(&p, e))?;
-        write_atomic(&p, &b, true).map_err(|e| jerr(&p, e))
+        write_atomic(&p, &b, Overwrite::Replace).map_err(|e| jerr(&p, e))
     }
 
     /// A journalled file whose destination still has the journalled size.

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use crate::copy::write_atomic;
+use shotline_fsio::{write_atomic, Overwrite};
 
 /// The sidecar file name Ramses reads.
 pub const SIDECAR_FILE: &str = "_ramses_data.json";
@@ -52,7 +52,11 @@ pub fn write_sidecar(
         );
     }
     let text = serde_json::to_string_pretty(&map).map_err(std::io::Error::other)?;
-    write_atomic(&dir.join(SIDECAR_FILE), text.as_bytes(), true)
+    Ok(write_atomic(
+        &dir.join(SIDECAR_FILE),
+        text.as_bytes(),
+        Overwrite::Replace,
+    )?)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use image::{DynamicImage, ImageBuffer, Rgba};
 
-use crate::copy::write_atomic;
+use shotline_fsio::{write_atomic, Overwrite};
 
 /// Longest side of a thumbnail in pixels.
 pub const THUMB_SIZE: u32 = 480;
@@ -89,9 +89,9 @@ fn write_thumbnail_ffmpeg(frame: &Path, out: &Path) -> Result<(), ThumbError> {
         std::fs::read(&tmp)
             .map_err(|e| err(e.to_string()))
             .and_then(|png| {
-                write_atomic(out, &png, true).map_err(|source| ThumbError::Io {
+                write_atomic(out, &png, Overwrite::Replace).map_err(|e| ThumbError::Io {
                     path: out.display().to_string(),
-                    source,
+                    source: e.into(),
                 })
             })
     } else {
@@ -138,9 +138,9 @@ fn write_thumbnail_native(frame: &Path, out: &Path) -> Result<(), ThumbError> {
     DynamicImage::ImageRgba8(rgba8)
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .map_err(|e| decode(e.to_string()))?;
-    write_atomic(out, &png, true).map_err(|source| ThumbError::Io {
+    write_atomic(out, &png, Overwrite::Replace).map_err(|e| ThumbError::Io {
         path: out.display().to_string(),
-        source,
+        source: e.into(),
     })
 }
 

@@ -25,6 +25,7 @@ fn new_version(i: usize, dir: &Path) -> NewVersion {
         item: ItemRef::shot(format!("SH{:04}", i % SHOTS)),
         step: "COMP".into(),
         resource: String::new(),
+        number: None,
         state: State::Wip,
         files: Files {
             dir: dir.to_string_lossy().into_owned(),

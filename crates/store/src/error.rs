@@ -101,6 +101,19 @@ pub enum StoreError {
     /// message names the file.
     #[error(transparent)]
     File(#[from] shotline_fsio::FsioError),
+    /// A version was registered with an explicit number that its item × step × resource
+    /// already uses; nothing in the batch was written.
+    #[error("version {item} {step} resource {resource:?} number {number} already exists in the tracking database; version numbers are never reused")]
+    VersionExists {
+        /// Shot or asset code.
+        item: String,
+        /// Step code.
+        step: String,
+        /// Resource (`""` = main).
+        resource: String,
+        /// The number asked for.
+        number: i64,
+    },
     /// The version was committed but its manifest could not be written beside the files.
     #[error("{version} (id {id}) was recorded, but its manifest could not be written: {source}")]
     Manifest {

@@ -310,6 +310,11 @@ pub struct NewVersion {
     pub step: String,
     /// Resource within the step (`""` for the main one, `BG`, `matte`).
     pub resource: String,
+    /// The number to register it under, when the caller already took one (ingest numbers its
+    /// version folder with an atomic `mkdir`, and the database must agree with the disk). `None`
+    /// takes the next number after the highest in the database. An explicit number that is
+    /// already used is [`crate::StoreError::VersionExists`], never silently renumbered.
+    pub number: Option<i64>,
     /// Version state.
     pub state: State,
     /// What was published.

@@ -46,6 +46,7 @@ fn nv(dir: &Path, shot: &str, step: &str) -> NewVersion {
         item: ItemRef::shot(shot),
         step: step.into(),
         resource: String::new(),
+        number: None,
         state: State::Wip,
         files: Files {
             dir: dir.to_string_lossy().into_owned(),
@@ -95,6 +96,42 @@ fn batch_numbers_per_item_step_resource() {
     assert_eq!(v.number, 4);
     assert_eq!(v.author, "boss");
     assert_eq!(v.files.frame_range, "1001-1100");
+}
+
+#[test]
+fn explicit_numbers_are_kept_and_clashes_are_typed_errors() {
+    let (d, _p, mut s, boss) = setup();
+    let mut v2 = nv(d.path(), "SH010", "COMP");
+    v2.number = Some(2);
+    let out = s
+        .register_versions(&boss, &[v2.clone(), nv(d.path(), "SH010", "COMP")])
+        .unwrap();
+    let nums: Vec<i64> = out.iter().map(|v| v.number).collect();
+    // The unnumbered version continues after the explicit one.
+    assert_eq!(nums, [2, 3]);
+    assert_eq!(s.version(out[0].id).unwrap().number, 2);
+    // A gap may be filled explicitly.
+    let mut v1 = nv(d.path(), "SH010", "COMP");
+    v1.number = Some(1);
+    assert_eq!(s.register_versions(&boss, &[v1]).unwrap()[0].number, 1);
+    // A used number is refused, naming item, step, resource and number, and nothing is written.
+    let mut bg = nv(d.path(), "SH020", "COMP");
+    bg.resource = "BG".into();
+    let e = s.register_versions(&boss, &[bg, v2]).unwrap_err();
+    assert!(
+        matches!(&e, StoreError::VersionExists { item, step, resource, number: 2 }
+            if item == "SH010" && step == "COMP" && resource.is_empty()),
+        "{e}"
+    );
+    let msg = e.to_string();
+    assert!(msg.contains("SH010") && msg.contains("COMP") && msg.contains('2'), "{msg}");
+    assert_eq!(s.versions(&VersionQuery::default()).unwrap().len(), 3);
+    let mut zero = nv(d.path(), "SH010", "COMP");
+    zero.number = Some(0);
+    assert!(matches!(
+        s.register_versions(&boss, &[zero]),
+        Err(StoreError::Invalid { .. })
+    ));
 }
 
 #[test]

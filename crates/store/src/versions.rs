@@ -160,7 +160,18 @@ impl Store {
             let n = next
                 .entry((item_id, step_id, resource.clone()))
                 .or_insert(0);
-            *n += 1;
+            // An explicit number is taken as it is; later unnumbered versions of the same key in
+            // this batch continue after it.
+            *n = match v.number {
+                Some(k) => k.max(*n),
+                None => *n + 1,
+            };
+            let clash = || StoreError::VersionExists {
+                item: v.item.code.clone(),
+                step: v.step.clone(),
+                resource: resource.clone(),
+                number: v.number.unwrap_or_default(),
+            };
             let files_id: i64 = tx
                 .prepare_cached(
                     "INSERT INTO file_sequences (dir, pattern) VALUES (?1, ?2)
@@ -173,7 +184,7 @@ impl Store {
                 item: v.item.clone(),
                 step: v.step.clone(),
                 resource: resource.clone(),
-                number: *n,
+                number: v.number.unwrap_or(*n),
                 state: v.state,
                 files: v.files.clone(),
                 author: actor.user.clone(),
@@ -189,6 +200,9 @@ impl Store {
             // was restored from an older backup) means the number was used: skip it rather than
             // issue a second, different v00N.
             let mut chosen = manifest(&version);
+            if v.number.is_some() && chosen.as_ref().is_some_and(|p| p.exists()) {
+                return Err(clash());
+            }
             while chosen.as_ref().is_some_and(|p| p.exists()) {
                 *n += 1;
                 version.number = *n;
@@ -235,7 +249,13 @@ impl Store {
                         |r| r.get(0),
                     )
                 })
-                .db(&path)?;
+                .map_err(|e| {
+                    if v.number.is_some() && is_unique_violation(&e) {
+                        clash()
+                    } else {
+                        db_err(&path, e)
+                    }
+                })?;
             for uses in &v.uses {
                 tx.prepare_cached(
                     "INSERT OR IGNORE INTO dependencies (version_id, uses_id) VALUES (?1, ?2)",
@@ -404,7 +424,21 @@ fn db_err(path: &Path, e: rusqlite::Error) -> StoreError {
     }
 }
 
+/// Whether SQLite refused a row for a UNIQUE constraint (on `versions`, only the
+/// item × step × resource × number key can be hit).
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
+}
+
 fn check_new(v: &NewVersion) -> Result<()> {
+    if let Some(n) = v.number.filter(|&n| n < 1) {
+        return Err(StoreError::Invalid {
+            what: "version number",
+            value: n.to_string(),
+            expected: "1 or more".into(),
+        });
+    }
     validate::item_code("item code", &v.item.code)?;
     validate::code("step code", &v.step)?;
     validate::resource(&v.resource)?;

@@ -81,6 +81,7 @@ pub fn run(a: &PublishArgs, ctx: &Ctx) -> Result<Exit> {
         item,
         step: a.step.clone(),
         resource: a.resource.clone(),
+        number: None,
         state: version_state,
         files,
         comment: a.comment.clone(),
