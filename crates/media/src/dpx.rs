@@ -69,6 +69,12 @@ fn defined_f32(v: f32) -> Option<f32> {
     (v.is_finite() && v > 0.0).then_some(v)
 }
 
+/// A frame rate only when it is one: writers leave garbage here (ffmpeg 5 writes a denormal),
+/// and reporting `0.000 fps` would turn every such file into an fps mismatch.
+fn plausible_fps(v: f32) -> Option<f32> {
+    (v.is_normal() && (1.0..=1000.0).contains(&v)).then_some(v)
+}
+
 /// Parses the header, fills `info`, then compares the header's file size with the real one.
 pub(crate) fn probe(src: &mut Source, info: &mut MediaInfo) -> PResult<()> {
     let size = src.size();
@@ -194,8 +200,8 @@ pub(crate) fn probe(src: &mut Source, info: &mut MediaInfo) -> PResult<()> {
         if let Some(v) = str_at(1764, 100) {
             info.metadata.insert("slate".into(), v);
         }
-        let film_rate = f32_at(1724).and_then(defined_f32);
-        let tv_rate = f32_at(1940).and_then(defined_f32);
+        let film_rate = f32_at(1724).and_then(plausible_fps);
+        let tv_rate = f32_at(1940).and_then(plausible_fps);
         info.fps = film_rate.or(tv_rate).map(f64::from);
         info.timecode = u32_at(1920)
             .and_then(Timecode::from_bcd)
@@ -222,5 +228,21 @@ pub(crate) fn probe(src: &mut Source, info: &mut MediaInfo) -> PResult<()> {
             info.reason = Some("DPX header does not record the file size; not checked".into());
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plausible_fps;
+
+    #[test]
+    fn garbage_frame_rates_are_unknown_not_zero() {
+        assert_eq!(plausible_fps(24.0), Some(24.0));
+        assert_eq!(plausible_fps(23.976), Some(23.976));
+        // What ffmpeg 5's DPX encoder leaves in the film header's frame-rate field.
+        assert_eq!(plausible_fps(f32::from_be_bytes([0x00, 0xf0, 0x3f, 0x00])), None);
+        assert_eq!(plausible_fps(0.0), None);
+        assert_eq!(plausible_fps(f32::NAN), None);
+        assert_eq!(plausible_fps(-24.0), None);
     }
 }
