@@ -634,12 +634,69 @@ fn registers_versions_in_the_tracking_database() {
         .expect("registered version");
     assert_eq!(v["source"], "ingest");
     assert_eq!(v["files"]["pattern"], "SQ010_SH020_PLATE_v002.####.exr");
+    // The database numbers the version like its folder (v001 is on disk but unregistered).
+    assert_eq!(r["versions_created"][0]["version"], 2, "{r:#}");
+    assert_eq!(v["number"], 2, "{v:#}");
+    assert!(r["versions_created"][0]["warnings"]
+        .as_array()
+        .unwrap()
+        .is_empty());
     assert_eq!(v["files"]["frame_range"], "1001-1003");
     assert_eq!(v["files"]["width"], 64);
     assert!(v["files"]["checksum"]
         .as_str()
         .unwrap()
         .starts_with("xxh128:"));
+    // A publish takes v003 in the database; the next ingest's folder is v003 too. That is an
+    // error on the clip, never a silent renumbering.
+    let pat = d2.join("SQ010_SH020_plate_v004.%04d.exr");
+    sh(&[
+        "publish",
+        "--shot",
+        "SH020",
+        "--step",
+        "PLATE",
+        "--force",
+        pat.to_str().unwrap(),
+    ]);
+    let d3 = tmp.path().join("delivery3");
+    exr_seq(&d3, "SQ010_SH020_plate_v005.", 1001..=1003, 9);
+    let out = Command::cargo_bin("shotline")
+        .unwrap()
+        .current_dir(&project)
+        .env("SHOTLINE_USER", "tester")
+        .args(["ingest", "--json", d3.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "a clash is a problem");
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["versions_created"][0]["version"], 3, "{r:#}");
+    assert_eq!(r["versions_created"][0]["registered"], false, "{r:#}");
+    let c = clip(&r, "SQ010_SH020_plate_v005.####.exr");
+    let issue = c["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == "version-clash")
+        .unwrap_or_else(|| panic!("no clash reported: {c:#}"));
+    let msg = issue["message"].as_str().unwrap();
+    assert!(
+        msg.contains("SH020") && msg.contains("PLATE") && msg.contains('3'),
+        "{msg}"
+    );
+    let out = sh(&["versions", "ls", "--json"]);
+    let numbers: Vec<(i64, String)> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["item"]["code"] == "SH020")
+        .map(|v| {
+            (
+                v["number"].as_i64().unwrap(),
+                v["source"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(numbers, [(2, "ingest".into()), (3, "publish".into())]);
 }
 
 #[test]

@@ -227,7 +227,10 @@ mod tests {
         let p = d.path().join("a.json");
         write_atomic(&p, b"one", Overwrite::Never).unwrap();
         let e = write_atomic(&p, b"two", Overwrite::Never).unwrap_err();
-        assert!(matches!(&e, FsioError::Exists { path } if path == &p), "{e}");
+        assert!(
+            matches!(&e, FsioError::Exists { path } if path == &p),
+            "{e}"
+        );
         assert!(e.to_string().contains("refusing to overwrite"), "{e}");
         assert_eq!(std::fs::read(&p).unwrap(), b"one");
         let io: std::io::Error = e.into();
@@ -254,7 +257,10 @@ mod tests {
         std::fs::create_dir(&p).unwrap();
         std::fs::write(p.join("x"), b"x").unwrap();
         let e = write_atomic(&p, b"data", Overwrite::Replace).unwrap_err();
-        assert!(matches!(&e, FsioError::Io { path, .. } if path == &p), "{e}");
+        assert!(
+            matches!(&e, FsioError::Io { path, .. } if path == &p),
+            "{e}"
+        );
         assert_eq!(names(d.path()), ["busy"]);
     }
 

@@ -9,8 +9,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::copy::{
-    clean_temp_leftovers, commit, stage, sync_filesystem, CopyOptions, StageResult,
-    Staged,
+    clean_temp_leftovers, commit, stage, sync_filesystem, CopyOptions, StageResult, Staged,
 };
 use crate::edl::EdlMap;
 use crate::hash::HashAlgo;
@@ -18,7 +17,7 @@ use crate::ledger::{self, LedgerClip, LedgerEntry};
 use crate::matching::Matcher;
 use crate::mhl;
 use crate::plan::{self, content_hash, ClipStatus, Issue, Plan, PlanInput};
-use crate::record::{record_version, Registration, THUMB_FILE};
+use crate::record::{record_version, RegisterError, Registration, THUMB_FILE};
 use crate::report::{Report, Totals, VersionRecord, SCHEMA};
 use crate::resume::{Job, Reserved, Verified};
 use crate::scan::{scan_delivery, ClipKind};
@@ -435,6 +434,8 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
     let date = now_rfc3339();
     let mut registrations = Vec::new();
     let mut ledger_lines: Vec<(usize, LedgerEntry)> = Vec::new();
+    // The clips of each registration (same index as `registrations`).
+    let mut reg_clips: Vec<Vec<usize>> = Vec::new();
     for gi in 0..plan.versions.len() {
         let g = plan.versions[gi].clone();
         let members: Vec<usize> = g
@@ -559,6 +560,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
                     .collect();
                 frames.windows(2).flat_map(|w| (w[0] + 1)..w[1]).collect()
             };
+            reg_clips.push(members.clone());
             registrations.push(Registration {
                 id: g.id.clone(),
                 version: g.version,
@@ -608,23 +610,37 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
 
     // Register all new versions in one transaction.
     if let (Some(r), false) = (&req.registrar, registrations.is_empty()) {
-        match r.register(&registrations) {
-            Ok(numbers) => {
-                for ((i, _), n) in ledger_lines.iter().zip(numbers) {
-                    let rec = &mut report.versions_created[*i];
-                    rec.registered = true;
-                    if n != rec.version {
-                        rec.warnings.push(format!(
-                            "the tracking database numbered this version {n}, the folder is {:03}: the database and the disk disagree",
-                            rec.version
+        // Each version is registered under its folder's number. A number the database already
+        // has is an error for that version's clips; the others are registered without it.
+        let mut pending: Vec<usize> = (0..registrations.len()).collect();
+        while !pending.is_empty() {
+            let batch: Vec<Registration> =
+                pending.iter().map(|&i| registrations[i].clone()).collect();
+            match r.register(&batch) {
+                Ok(()) => {
+                    for &i in &pending {
+                        report.versions_created[ledger_lines[i].0].registered = true;
+                    }
+                    break;
+                }
+                Err(RegisterError::Clash { index, message }) if index < pending.len() => {
+                    let i = pending.remove(index);
+                    let dir = &registrations[i].dir;
+                    for &ci in &reg_clips[i] {
+                        plan.clips[ci].issues.push(Issue::error(
+                            "version-clash",
+                            format!("copied to {} but not registered: {message}", dir.display()),
                         ));
                     }
                 }
+                Err(e) => {
+                    plan.issues.push(Issue::error(
+                        "registration",
+                        format!("versions are on disk but were not registered: {e}"),
+                    ));
+                    break;
+                }
             }
-            Err(e) => plan.issues.push(Issue::error(
-                "registration",
-                format!("versions are on disk but were not registered: {e}"),
-            )),
         }
     }
     let existing = ledger::read(&ledger_path).map_err(IngestError::Io)?;

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use hash::HashAlgo;
-pub use record::{Registrar, Registration};
+pub use record::{RegisterError, Registrar, Registration};
 pub use report::Report;
 
 use shotline_config::{IngestConfig, ProjectConfig};

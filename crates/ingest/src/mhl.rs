@@ -8,9 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use shotline_fsio::{write_atomic, Overwrite};
 use time::OffsetDateTime;
 
-use shotline_fsio::{write_atomic, Overwrite};
 use crate::hash::{hash_bytes, HashAlgo};
 
 /// Folder holding the manifests, inside the root it describes.

@@ -21,7 +21,7 @@ pub const THUMB_FILE: &str = "_thumbnail.png";
 pub struct Registration {
     /// Shot/step/resource.
     pub id: ShotId,
-    /// Version number taken on disk.
+    /// Version number taken on disk; the database registers the version under this number.
     pub version: u32,
     /// Version folder.
     pub dir: PathBuf,
@@ -45,11 +45,30 @@ pub struct Registration {
     pub comment: String,
 }
 
+/// Why a batch of versions was not registered. Nothing in the batch was written either way.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegisterError {
+    /// The database already has the number of the version at `index` in the batch (its
+    /// folder was numbered by `mkdir` on disk, the database got that number some other way).
+    /// Ingest reports it as an error for that version's clips and registers the others: a
+    /// version is never silently renumbered, so the database and the disk always agree.
+    #[error("{message}")]
+    Clash {
+        /// Index of the clashing version in the batch given to [`Registrar::register`].
+        index: usize,
+        /// The database's explanation, naming shot, step, resource and number.
+        message: String,
+    },
+    /// Any other failure (database missing, locked, unknown shot, ...).
+    #[error("{0}")]
+    Failed(String),
+}
+
 /// Registers created versions in a tracking database, all in one transaction.
 pub trait Registrar: Sync + Send {
-    /// Registers every version or none, returning the number the database gave each one;
-    /// `Err` explains why nothing was registered.
-    fn register(&self, versions: &[Registration]) -> Result<Vec<u32>, String>;
+    /// Registers every version under exactly its folder's number ([`Registration::version`]),
+    /// or none of them.
+    fn register(&self, versions: &[Registration]) -> Result<(), RegisterError>;
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-
 use shotline_fsio::{write_atomic, Overwrite};
-use crate::plan::{ClipStatus, Plan};
+
+use crate::plan::{ClipStatus, Plan, Severity};
 
 /// Schema identifier written into every report.
 pub const SCHEMA: &str = "shotline.ingest/1";
@@ -94,14 +94,14 @@ pub struct Report {
 
 impl Report {
     /// True when something needs attention (exit status 1): unmatched, blocked or failed clips,
-    /// or a global error.
+    /// an error on a clip (a version number the database already has), or a global error.
     pub fn has_problems(&self) -> bool {
         self.plan.blocked()
             || self.plan.clips.iter().any(|c| {
                 matches!(
                     c.status,
                     ClipStatus::Unmatched | ClipStatus::Blocked | ClipStatus::Failed
-                )
+                ) || c.issues.iter().any(|i| i.severity == Severity::Error)
             })
     }
 

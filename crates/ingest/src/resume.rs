@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
-
 use shotline_fsio::{write_atomic, Overwrite};
 
 /// A version folder taken by a job.

@@ -1,10 +1,11 @@
 //! Finding clips in a delivery: image sequences, movies and other files.
 //!
 //! A delivery is walked without following symlinks (a link could point out of the delivery or
-//! loop), and files are grouped per directory: the frame number is the last digit run directly
-//! before the extension, so `SQ010_SH020_plate_v003.1001.exr` is frame 1001 of one clip.
+//! loop), and image files are grouped per directory by `shotline_sequences` (the frame number
+//! is the digit run directly before the extension, so `SQ010_SH020_plate_v003.1001.exr` is frame
+//! 1001 of one clip), the same rules every other shotline command uses.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -216,166 +217,119 @@ pub fn scan_delivery(root: &Path) -> Result<Scan, ScanError> {
             .strip_prefix(root)
             .unwrap_or(Path::new(""))
             .to_path_buf();
-        scan.clips.extend(group_dir(root, &dir, &rel, files));
+        scan.clips
+            .extend(group_dir(root, &dir, &rel, files, &mut scan.notes));
     }
     scan.clips.sort_by_key(|c| c.key());
     Ok(scan)
 }
 
-/// Splits `name` into (prefix including separator, frame digits with sign, extension).
-fn split_frame(name: &str) -> Option<(&str, &str, &str)> {
-    let dot = name.rfind('.')?;
-    let (stem, ext) = (&name[..dot], &name[dot + 1..]);
-    if ext.is_empty() {
-        return None;
-    }
-    let digits_start = stem
-        .char_indices()
-        .rev()
-        .take_while(|(_, c)| c.is_ascii_digit())
-        .last()
-        .map(|(i, _)| i)?;
-    let mut start = digits_start;
-    // A '-' is a sign only at the start or right after a separator.
-    if start > 0 && stem.as_bytes()[start - 1] == b'-' {
-        let before = if start >= 2 {
-            Some(stem.as_bytes()[start - 2])
-        } else {
-            None
-        };
-        if matches!(before, None | Some(b'.') | Some(b'_')) {
-            start -= 1;
-        }
-    }
-    let digits = &stem[start..];
-    if digits.trim_start_matches('-').len() > 18 {
-        return None;
-    }
-    Some((&stem[..start], digits, ext))
-}
-
-fn group_dir(root: &Path, dir: &Path, rel: &Path, files: Vec<(String, u64)>) -> Vec<Clip> {
-    let mut groups: BTreeMap<(String, String, usize), Vec<SourceFile>> = BTreeMap::new();
+/// Groups the files of one directory into clips. Image files are grouped into sequences by
+/// `shotline_sequences`, so ingest agrees with `ls`, validate and publish on what a sequence is
+/// (padding, signs, long digit runs, the same frame at two paddings); everything else is one
+/// clip per file. Warnings of the grouping (duplicate paddings) become scan notes.
+fn group_dir(
+    root: &Path,
+    dir: &Path,
+    rel: &Path,
+    files: Vec<(String, u64)>,
+    notes: &mut Vec<ScanNote>,
+) -> Vec<Clip> {
     let mut clips = Vec::new();
+    let mut images: HashMap<String, u64> = HashMap::new();
     for (name, size) in files {
-        let ext_lower = name
-            .rsplit_once('.')
-            .map(|(_, e)| e.to_ascii_lowercase())
-            .unwrap_or_default();
-        let seq = if IMAGE_EXTS.contains(&ext_lower.as_str()) {
-            split_frame(&name)
+        if IMAGE_EXTS.contains(&ext_lower(&name).as_str()) {
+            images.insert(name, size);
         } else {
-            None
-        };
-        match seq.and_then(|(p, d, e)| d.parse::<i64>().ok().map(|f| (p, d, e, f))) {
-            Some((prefix, digits, ext, frame)) => {
-                let width = digits.trim_start_matches('-').len();
-                let pad = if digits.trim_start_matches('-').starts_with('0') {
-                    width
-                } else {
-                    0
-                };
-                groups
-                    .entry((prefix.to_string(), ext.to_string(), pad))
-                    .or_default()
-                    .push(SourceFile {
-                        path: dir.join(&name),
-                        frame: Some(frame),
-                        frame_text: Some(digits.to_string()),
-                        size,
-                    });
-            }
-            None => {
-                let (stem, ext) = match name.rsplit_once('.') {
-                    Some((s, e)) if !s.is_empty() => (s.to_string(), e.to_string()),
-                    _ => (name.clone(), String::new()),
-                };
-                let kind = if MOVIE_EXTS.contains(&ext_lower.as_str()) {
-                    ClipKind::Movie
-                } else {
-                    ClipKind::File
-                };
-                clips.push(Clip {
-                    name: name.clone(),
-                    base: stem,
-                    ext,
-                    rel_dir: rel.to_path_buf(),
-                    delivery: root.to_path_buf(),
-                    kind,
-                    files: vec![SourceFile {
-                        path: dir.join(&name),
-                        frame: None,
-                        frame_text: None,
-                        size,
-                    }],
+            clips.push(single_file(root, dir, rel, name, size));
+        }
+    }
+    let grouping = shotline_sequences::group(dir, images.keys().cloned());
+    for w in &grouping.warnings {
+        notes.push(ScanNote {
+            path: dir.to_path_buf(),
+            message: format!("kept as separate clips: {w}"),
+        });
+    }
+    for plain in grouping.files {
+        // Only UTF-8 names were grouped, so the name converts back; an image without a frame
+        // number is a clip of its own.
+        if let Some((name, size)) = plain.name.to_str().and_then(|n| images.get_key_value(n)) {
+            clips.push(single_file(root, dir, rel, name.clone(), *size));
+        }
+    }
+    for seq in grouping.sequences {
+        let (head, tail) = (seq.head_str().into_owned(), seq.tail_str().into_owned());
+        let mut members = Vec::with_capacity(usize::try_from(seq.len()).unwrap_or(0));
+        for (frame, name) in seq.frame_names() {
+            let Some((name, size)) = name.to_str().and_then(|n| images.get_key_value(n)) else {
+                notes.push(ScanNote {
+                    path: seq.frame_path(frame),
+                    message: "frame listed by the grouping but not found in the directory; skipped"
+                        .into(),
                 });
-            }
+                continue;
+            };
+            let text = name
+                .get(head.len()..name.len().saturating_sub(tail.len()))
+                .map(str::to_string);
+            members.push(SourceFile {
+                path: dir.join(name),
+                frame: Some(frame),
+                frame_text: text,
+                size: *size,
+            });
         }
-    }
-    // Unpadded frames (pad 0) join the padded group of the same width when one exists, so
-    // `b.9998 … b.10001` stays one clip.
-    let keys: Vec<_> = groups.keys().cloned().collect();
-    for (prefix, ext, pad) in keys {
-        if pad != 0 {
-            continue;
-        }
-        let Some(files) = groups.get(&(prefix.clone(), ext.clone(), 0)) else {
-            continue;
-        };
-        let min_width = files
-            .iter()
-            .filter_map(|f| f.frame_text.as_deref())
-            .map(|t| t.trim_start_matches('-').len())
-            .min()
-            .unwrap_or(0);
-        if groups.contains_key(&(prefix.clone(), ext.clone(), min_width)) {
-            if let Some(moved) = groups.remove(&(prefix.clone(), ext.clone(), 0)) {
-                if let Some(target) = groups.get_mut(&(prefix, ext, min_width)) {
-                    target.extend(moved);
-                }
-            }
-        }
-    }
-    for ((prefix, ext, pad), mut files) in groups {
-        files.sort_by_key(|f| f.frame);
-        let width = if pad > 0 {
-            pad
-        } else {
-            files
-                .iter()
-                .filter_map(|f| f.frame_text.as_deref())
-                .map(|t| t.trim_start_matches('-').len())
-                .min()
-                .unwrap_or(1)
-        };
-        let base = prefix.trim_end_matches(['.', '_', '-', ' ']).to_string();
         clips.push(Clip {
-            name: format!("{prefix}{}.{ext}", "#".repeat(width)),
-            base,
-            ext,
+            name: format!("{head}{}{tail}", "#".repeat(seq.padding)),
+            base: head.trim_end_matches(['.', '_', '-', ' ']).to_string(),
+            ext: tail.strip_prefix('.').unwrap_or(&tail).to_string(),
             rel_dir: rel.to_path_buf(),
             delivery: root.to_path_buf(),
             kind: ClipKind::Sequence,
-            files,
+            files: members,
         });
     }
     clips
 }
 
+/// The extension of `name`, lower case, without the dot (`""` when there is none).
+fn ext_lower(name: &str) -> String {
+    name.rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// A clip of one file: a movie, or any other file (audio, LUT, an image without a frame).
+fn single_file(root: &Path, dir: &Path, rel: &Path, name: String, size: u64) -> Clip {
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((s, e)) if !s.is_empty() => (s.to_string(), e.to_string()),
+        _ => (name.clone(), String::new()),
+    };
+    let kind = if MOVIE_EXTS.contains(&ext_lower(&name).as_str()) {
+        ClipKind::Movie
+    } else {
+        ClipKind::File
+    };
+    Clip {
+        name: name.clone(),
+        base: stem,
+        ext,
+        rel_dir: rel.to_path_buf(),
+        delivery: root.to_path_buf(),
+        kind,
+        files: vec![SourceFile {
+            path: dir.join(&name),
+            frame: None,
+            frame_text: None,
+            size,
+        }],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn frame_split_rules() {
-        assert_eq!(
-            split_frame("SQ010_SH020_plate_v003.1001.exr"),
-            Some(("SQ010_SH020_plate_v003.", "1001", "exr"))
-        );
-        assert_eq!(split_frame("a.-0001.exr"), Some(("a.", "-0001", "exr")));
-        assert_eq!(split_frame("file4-4.exr"), Some(("file4-", "4", "exr")));
-        assert_eq!(split_frame("noframe.exr"), None);
-    }
 
     #[test]
     fn groups_sequences_movies_and_files_per_directory() {
@@ -406,6 +360,72 @@ mod tests {
         assert_eq!(seq.missing_frames(), vec![1003]);
         assert_eq!(s.clips[0].kind, ClipKind::Movie);
         assert_eq!(s.notes.len(), 1, "symlink reported");
+    }
+
+    fn scan_names(names: &[&str]) -> Scan {
+        let d = tempfile::tempdir().unwrap();
+        for n in names {
+            std::fs::write(d.path().join(n), n.as_bytes()).unwrap();
+        }
+        let s = scan_delivery(d.path()).unwrap();
+        drop(d);
+        s
+    }
+
+    fn frames(c: &Clip) -> Vec<(i64, String)> {
+        c.files
+            .iter()
+            .map(|f| (f.frame.unwrap(), f.frame_text.clone().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn same_frame_at_two_paddings_is_two_clips_and_reported() {
+        let s = scan_names(&["c.1001.exr", "c.01001.exr", "c.1002.exr"]);
+        let names: Vec<_> = s.clips.iter().map(|c| c.name.as_str()).collect();
+        // Sorted by key: `#` sorts before `.`.
+        assert_eq!(names, ["c.#####.exr", "c.####.exr"]);
+        assert_eq!(frames(&s.clips[0]), [(1001, "01001".into())]);
+        assert_eq!(
+            frames(&s.clips[1]),
+            [(1001, "1001".into()), (1002, "1002".into())]
+        );
+        // The old grouping kept them apart silently; now the clash is a note naming the frame.
+        assert_eq!(s.notes.len(), 1, "{:?}", s.notes);
+        let m = &s.notes[0].message;
+        assert!(
+            m.contains("c.%04d.exr") && m.contains("c.%05d.exr") && m.contains("1001"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn unpadded_frames_join_the_widest_padding_that_fits() {
+        // `10000` fits padding 4 (`0999`); `100` fits none and is its own clip. The old
+        // grouping put `100` and `10000` together as a three-digit clip.
+        let s = scan_names(&["x.0999.exr", "x.100.exr", "x.10000.exr", "x.-001.exr"]);
+        let got: Vec<_> = s
+            .clips
+            .iter()
+            .map(|c| (c.name.clone(), frames(c)))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "x.####.exr".to_string(),
+                    vec![
+                        (-1, "-001".to_string()),
+                        (999, "0999".to_string()),
+                        (10000, "10000".to_string())
+                    ]
+                ),
+                ("x.###.exr".to_string(), vec![(100, "100".to_string())]),
+            ]
+        );
+        assert!(s.notes.is_empty(), "{:?}", s.notes);
+        assert_eq!(s.clips[0].base, "x");
+        assert_eq!(s.clips[0].ext, "exr");
     }
 
     #[test]

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::{json, Value};
-
 use shotline_fsio::{write_atomic, Overwrite};
 
 /// The sidecar file name Ramses reads.

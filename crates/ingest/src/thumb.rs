@@ -7,7 +7,6 @@
 use std::path::Path;
 
 use image::{DynamicImage, ImageBuffer, Rgba};
-
 use shotline_fsio::{write_atomic, Overwrite};
 
 /// Longest side of a thumbnail in pixels.

@@ -240,7 +240,10 @@ mod tests {
         assert_eq!(plausible_fps(24.0), Some(24.0));
         assert_eq!(plausible_fps(23.976), Some(23.976));
         // What ffmpeg 5's DPX encoder leaves in the film header's frame-rate field.
-        assert_eq!(plausible_fps(f32::from_be_bytes([0x00, 0xf0, 0x3f, 0x00])), None);
+        assert_eq!(
+            plausible_fps(f32::from_be_bytes([0x00, 0xf0, 0x3f, 0x00])),
+            None
+        );
         assert_eq!(plausible_fps(0.0), None);
         assert_eq!(plausible_fps(f32::NAN), None);
         assert_eq!(plausible_fps(-24.0), None);

@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use shotline_sequences::{group_entries, FileStat, PadStyle};
+
+use crate::finding::format_frames;
 use crate::layout::Layout;
-use crate::names::{format_frames, format_pattern, group_index};
 use crate::naming::is_image_suffix;
 use crate::template::Fields;
 use crate::walk::{walk, Listing, WalkSpec};
@@ -241,21 +243,30 @@ fn dir_usage(l: &Listing) -> (Usage, Vec<SequenceUsage>) {
         u.bytes += f.size;
         u.disk_bytes += f.blocks * 512;
     }
-    let (indexed, _) = group_index(l.files.iter().map(|f| f.name.as_str()));
-    let seqs: Vec<SequenceUsage> = indexed
+    // Sizes ride along as stats, so the grouping totals each sequence's bytes.
+    let entries = l.files.iter().map(|f| {
+        let stat = FileStat {
+            bytes: f.size,
+            mtime: None,
+        };
+        (f.name.clone().into(), Some(stat))
+    });
+    let grouping = group_entries(&l.dir, entries);
+    let seqs: Vec<SequenceUsage> = grouping
+        .sequences
         .iter()
-        .filter(|s| is_image_suffix(s.suffix))
+        .filter(|s| is_image_suffix(&s.tail_str()))
         .map(|s| {
-            let frames: Vec<i64> = s.members.iter().map(|m| m.0).collect();
+            let frames: Vec<i64> = s.frames.iter().collect();
             SequenceUsage {
                 pattern: l
                     .dir
-                    .join(format_pattern(s.prefix, s.padding, s.suffix))
+                    .join(s.pattern(PadStyle::Printf))
                     .display()
                     .to_string(),
                 frames: format_frames(&frames),
-                count: frames.len() as u64,
-                bytes: s.members.iter().map(|m| l.files[m.1].size).sum(),
+                count: s.len(),
+                bytes: s.stat.map_or(0, |st| st.bytes),
             }
         })
         .collect();

@@ -125,7 +125,43 @@ impl Finding {
 
     /// The same finding about the given frames.
     pub fn with_frames(mut self, frames: &[i64]) -> Finding {
-        self.frames = Some(crate::names::format_frames(frames));
+        self.frames = Some(format_frames(frames));
         self
+    }
+}
+
+/// Compact ascending range text for a sorted list of frames: `1001-1003,1007,1010-1012`.
+/// Reports use this plain spelling rather than `FrameSet`'s (which folds steps as `1-9x2`) so
+/// that anyone reading a finding, or a script splitting on `,` and `-`, needs no frame syntax.
+pub(crate) fn format_frames(frames: &[i64]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < frames.len() {
+        let start = frames[i];
+        let mut j = i;
+        while j + 1 < frames.len() && frames[j + 1] == frames[j] + 1 {
+            j += 1;
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if j == i {
+            out.push_str(&start.to_string());
+        } else {
+            out.push_str(&format!("{start}-{}", frames[j]));
+        }
+        i = j + 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_format_compactly() {
+        assert_eq!(format_frames(&[1, 2, 3, 5, 7, 8]), "1-3,5,7-8");
+        assert_eq!(format_frames(&[]), "");
     }
 }

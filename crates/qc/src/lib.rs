@@ -10,9 +10,7 @@ mod checks;
 pub mod disk;
 mod finding;
 pub mod layout;
-pub mod names;
 pub mod naming;
-mod pattern;
 mod probe;
 pub mod template;
 pub mod validate;
@@ -25,7 +23,6 @@ pub use checks::VerifyOptions;
 pub use disk::{disk_usage, DiskEntry, DiskOptions, DiskReport, SequenceUsage, SortBy, Usage};
 pub use finding::{Code, Finding, Severity};
 pub use layout::{Discovery, Layout, Unit};
-pub use pattern::Pattern;
 pub use validate::{validate, Progress, Summary, UnitReport, ValidateOptions, ValidateReport};
 pub use verify::{verify_sequence, verify_sequence_with, SequenceReport};
 
@@ -33,7 +30,8 @@ pub use verify::{verify_sequence, verify_sequence_with, SequenceReport};
 /// expected.
 #[derive(Debug, thiserror::Error)]
 pub enum QcError {
-    /// A sequence pattern without (or with several) frame tokens.
+    /// A sequence pattern that `shotline_sequences::parse_pattern` cannot read (no frame token,
+    /// mixed padding characters, padding out of range).
     #[error("invalid sequence pattern {pattern:?}: {message}")]
     Pattern {
         /// The pattern as given.
@@ -65,4 +63,15 @@ pub enum QcError {
         /// The OS error.
         source: std::io::Error,
     },
+}
+
+/// Patterns are parsed by `shotline-sequences` (one parser for every command); its error keeps
+/// the pattern and the reason, which QC reports unchanged.
+impl From<shotline_sequences::PatternError> for QcError {
+    fn from(e: shotline_sequences::PatternError) -> Self {
+        QcError::Pattern {
+            pattern: e.pattern,
+            message: e.message,
+        }
+    }
 }

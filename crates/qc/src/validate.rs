@@ -1,19 +1,20 @@
 //! `validate`: every unit the layout finds, every sequence and file in it, checked.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ffi::OsStr;
 use std::ops::RangeInclusive;
 use std::path::Path;
 
 use rayon::prelude::*;
 use serde::Serialize;
+use shotline_sequences::{PadStyle, Sequence, Warning};
 
 use crate::checks::VerifyOptions;
 use crate::finding::{Code, Finding, Severity};
 use crate::layout::{DirError, Layout, Unit};
-use crate::names::{group, parse_frame_name, Sequence};
 use crate::naming::{is_image_suffix, Naming};
 use crate::template::Fields;
-use crate::verify::{check_sequence, sort_findings, SequenceReport};
+use crate::verify::{check_sequence, sort_findings, FrameFile, SequenceReport};
 use crate::walk::{walk, Listing, WalkSpec};
 use crate::QcError;
 
@@ -129,7 +130,8 @@ pub fn validate(
         skip_hidden: true,
         follow_file_links: true,
     };
-    // List every unit (in parallel), then check all frames of all units in one parallel pass.
+    // List and group every unit (in parallel), then check all frames of all units in one
+    // parallel pass; grouping first makes the progress total exactly the frames checked.
     let listed: Vec<(&Unit, Vec<Listing>, Vec<DirError>)> = found
         .units
         .par_iter()
@@ -139,16 +141,23 @@ pub fn validate(
             (u, l, e)
         })
         .collect();
-    let total: u64 = listed
-        .iter()
-        .flat_map(|(_, l, _)| l.iter())
-        .flat_map(|l| l.files.iter())
-        .filter(|f| parse_frame_name(&f.name).is_some_and(|n| is_image_suffix(n.suffix)))
-        .count() as u64;
-    progress(Progress::Frames(total));
-    let mut units: Vec<UnitReport> = listed
+    let grouped: Vec<(&Unit, Vec<DirGroups<'_>>, &[DirError])> = listed
         .par_iter()
-        .map(|(u, listings, errs)| check_unit(layout, naming, u, listings, errs, opts, progress))
+        .map(|(u, listings, errs)| {
+            let groups = listings.iter().map(|l| group_dir(l, naming)).collect();
+            (*u, groups, errs.as_slice())
+        })
+        .collect();
+    let total: u64 = grouped
+        .iter()
+        .flat_map(|(_, g, _)| g.iter())
+        .flat_map(|g| g.sequences.iter())
+        .map(|(_, frames)| frames.len() as u64)
+        .sum();
+    progress(Progress::Frames(total));
+    let mut units: Vec<UnitReport> = grouped
+        .into_par_iter()
+        .map(|(u, groups, errs)| check_unit(layout, naming, u, groups, errs, opts, progress))
         .collect();
     let findings: Vec<Finding> = found
         .errors
@@ -173,11 +182,107 @@ pub fn validate(
     })
 }
 
+/// One listed directory, filtered and grouped by `shotline-sequences`, with the sizes QC's own
+/// listing stat'ed attached to each frame (the grouping itself only knows names).
+struct DirGroups<'a> {
+    /// The directory.
+    dir: &'a Path,
+    /// Findings about single entries (non-UTF-8 names, unexpected files, broken links).
+    findings: Vec<Finding>,
+    /// Image sequences with their frame files, sorted by head, tail, padding.
+    sequences: Vec<(Sequence, Vec<FrameFile>)>,
+    /// Names that are no frame of an image sequence, sorted.
+    others: Vec<String>,
+    /// The grouping's warnings about image sequences (the same frame at two paddings).
+    warnings: Vec<Warning>,
+}
+
+/// Filters `listing` by the naming settings and groups what is left.
+fn group_dir<'a>(listing: &'a Listing, naming: &Naming) -> DirGroups<'a> {
+    let mut findings = Vec::new();
+    let mut sizes: HashMap<&str, u64> = HashMap::with_capacity(listing.files.len());
+    for f in &listing.files {
+        if naming.ignored(&f.name) {
+            continue;
+        }
+        let path = listing.dir.join(&f.name);
+        if f.non_utf8 {
+            findings.push(Finding::new(
+                Code::BadName,
+                path.display().to_string(),
+                "file name is not valid UTF-8; most pipeline tools cannot open it",
+            ));
+            continue;
+        }
+        if let Some(why) = naming.unexpected(&f.name) {
+            findings.push(Finding::new(
+                Code::UnexpectedFile,
+                path.display().to_string(),
+                why,
+            ));
+        }
+        if f.broken_link {
+            findings.push(Finding::new(
+                Code::Unreadable,
+                path.display().to_string(),
+                "symlink whose target cannot be read",
+            ));
+            continue;
+        }
+        sizes.insert(f.name.as_str(), f.size);
+    }
+    let grouping = shotline_sequences::group(&listing.dir, sizes.keys().copied());
+    let mut others: Vec<String> = grouping
+        .files
+        .iter()
+        .map(|f| f.name.to_string_lossy().into_owned())
+        .collect();
+    let mut sequences = Vec::new();
+    for s in grouping.sequences {
+        if !is_image_suffix(&s.tail_str()) {
+            others.extend(
+                s.frame_names()
+                    .map(|(_, n)| n.to_string_lossy().into_owned()),
+            );
+            continue;
+        }
+        // `frame_name` is the name the frame was listed under, so every lookup hits.
+        let frames = s
+            .frame_names()
+            .map(|(frame, name)| FrameFile {
+                frame,
+                size: name
+                    .to_str()
+                    .and_then(|n| sizes.get(n))
+                    .copied()
+                    .unwrap_or(0),
+                name,
+            })
+            .collect();
+        sequences.push((s, frames));
+    }
+    let warnings = grouping
+        .warnings
+        .into_iter()
+        .filter(|w| {
+            let Warning::DuplicatePadding { tail, .. } = w;
+            is_image_suffix(&tail.to_string_lossy())
+        })
+        .collect();
+    DirGroups {
+        dir: &listing.dir,
+        findings,
+        sequences,
+        others,
+        warnings,
+    }
+}
+
 fn check_unit(
     layout: &Layout,
     naming: &Naming,
     unit: &Unit,
-    listings: &[Listing],
+    groups: Vec<DirGroups<'_>>,
     errs: &[DirError],
     opts: &ValidateOptions,
     progress: &(dyn Fn(Progress) + Sync),
@@ -195,69 +300,29 @@ fn check_unit(
             format!("cannot list directory: {e}"),
         ));
     }
-    for listing in listings {
-        let mut files = Vec::new();
-        for f in &listing.files {
-            if naming.ignored(&f.name) {
-                continue;
-            }
-            let path = listing.dir.join(&f.name);
-            if f.non_utf8 {
-                findings.push(Finding::new(
-                    Code::BadName,
-                    path.display().to_string(),
-                    "file name is not valid UTF-8; most pipeline tools cannot open it",
-                ));
-                continue;
-            }
-            if let Some(why) = naming.unexpected(&f.name) {
-                findings.push(Finding::new(
-                    Code::UnexpectedFile,
-                    path.display().to_string(),
-                    why,
-                ));
-            }
-            if f.broken_link {
-                findings.push(Finding::new(
-                    Code::Unreadable,
-                    path.display().to_string(),
-                    "symlink whose target cannot be read",
-                ));
-                continue;
-            }
-            files.push((f.name.as_str(), f.size));
-        }
-        let grouped = group(files);
-        let (seqs, numbered_singles): (Vec<Sequence>, Vec<Sequence>) = grouped
-            .sequences
-            .into_iter()
-            .partition(|s| is_image_suffix(&s.suffix));
-        let singles = grouped.singles.iter().map(|(n, _)| n.clone()).chain(
-            numbered_singles
-                .iter()
-                .flat_map(|s| s.frames.iter().map(|f| f.name.clone())),
-        );
-        for name in singles {
+    for group in groups {
+        findings.extend(group.findings);
+        for name in &group.others {
             other_files += 1;
-            if let Some((kind, rule)) = rules.broken(&name, false) {
+            if let Some((kind, rule)) = rules.broken(name, false) {
                 findings.push(Finding::new(
                     Code::BadName,
-                    listing.dir.join(&name).display().to_string(),
+                    group.dir.join(name).display().to_string(),
                     format!("does not match naming rule {kind:?} ({rule})"),
                 ));
             }
         }
-        padding_findings(&listing.dir, &seqs, &mut findings);
-        for s in &seqs {
+        padding_findings(group.dir, &group.sequences, &group.warnings, &mut findings);
+        for (s, frames) in &group.sequences {
             let tick = |n| progress(Progress::Checked(n));
-            let mut report = check_sequence(&listing.dir, s, range.as_ref(), &opts.verify, &tick);
-            let bad: Vec<i64> = s
-                .frames
+            let mut report = check_sequence(s, frames, range.as_ref(), &opts.verify, &tick);
+            let broken = |f: &FrameFile| rules.broken(&f.name.to_string_lossy(), true);
+            let bad: Vec<i64> = frames
                 .iter()
-                .filter(|f| rules.broken(&f.name, true).is_some())
+                .filter(|f| broken(f).is_some())
                 .map(|f| f.frame)
                 .collect();
-            if let Some((kind, rule)) = s.frames.iter().find_map(|g| rules.broken(&g.name, true)) {
+            if let Some((kind, rule)) = frames.iter().find_map(broken) {
                 report.findings.push(
                     Finding::new(
                         Code::BadName,
@@ -287,27 +352,42 @@ fn check_unit(
     }
 }
 
-/// Frames of one name at several paddings, and frame numbers present at two of them.
-fn padding_findings(dir: &Path, seqs: &[Sequence], out: &mut Vec<Finding>) {
-    let mut by_name: BTreeMap<(&str, &str), Vec<&Sequence>> = BTreeMap::new();
-    for s in seqs {
-        by_name.entry((&s.prefix, &s.suffix)).or_default().push(s);
+/// Frames of one name at several paddings, and frame numbers present at two of them (the
+/// grouping's [`Warning::DuplicatePadding`]s, one finding per name).
+fn padding_findings(
+    dir: &Path,
+    seqs: &[(Sequence, Vec<FrameFile>)],
+    warnings: &[Warning],
+    out: &mut Vec<Finding>,
+) {
+    let mut by_name: BTreeMap<(&OsStr, &OsStr), Vec<&Sequence>> = BTreeMap::new();
+    for (s, _) in seqs {
+        by_name.entry((&s.head, &s.tail)).or_default().push(s);
     }
-    for group in by_name.values().filter(|g| g.len() > 1) {
-        let pats: Vec<String> = group.iter().map(|s| s.pattern()).collect();
+    for ((head, tail), group) in by_name.iter().filter(|(_, g)| g.len() > 1) {
+        let pats: Vec<String> = group.iter().map(|s| s.pattern(PadStyle::Printf)).collect();
         out.push(Finding::new(
             Code::PaddingMismatch,
             dir.join(&pats[0]).display().to_string(),
             format!("one name at {} paddings: {}", group.len(), pats.join(", ")),
         ));
-        let mut seen: BTreeMap<i64, usize> = BTreeMap::new();
-        for s in group {
-            for f in &s.frames {
-                *seen.entry(f.frame).or_default() += 1;
-            }
-        }
-        let dupes: Vec<i64> = seen.into_iter().filter(|e| e.1 > 1).map(|e| e.0).collect();
+        let dupes: BTreeSet<i64> = warnings
+            .iter()
+            .flat_map(|w| {
+                let Warning::DuplicatePadding {
+                    head: h,
+                    tail: t,
+                    frames,
+                    ..
+                } = w;
+                (h == head && t == tail)
+                    .then(|| frames.iter())
+                    .into_iter()
+                    .flatten()
+            })
+            .collect();
         if !dupes.is_empty() {
+            let dupes: Vec<i64> = dupes.into_iter().collect();
             out.push(
                 Finding::new(
                     Code::DuplicateFrame,

@@ -1,16 +1,16 @@
 //! [`verify_sequence`]: one sequence checked against an expected range, for ingest, publish and
 //! the render queue (and for each sequence `validate` finds).
 
+use std::ffi::OsString;
 use std::ops::RangeInclusive;
 use std::path::Path;
 
 use rayon::prelude::*;
 use serde::Serialize;
+use shotline_sequences::{parse_pattern_path, PadStyle, Sequence};
 
 use crate::checks::{check_frames, FrameFacts, VerifyOptions};
-use crate::finding::{Code, Finding, Severity};
-use crate::names::{format_frames, parse_frame_name, Frame, Sequence};
-use crate::pattern::Pattern;
+use crate::finding::{format_frames, Code, Finding, Severity};
 use crate::QcError;
 
 /// The result of checking one sequence.
@@ -54,6 +54,19 @@ impl SequenceReport {
     }
 }
 
+/// One frame file of a sequence with the size QC's own listing stat'ed. The grouping
+/// (`shotline-sequences`) says which frames exist; the zero-byte, truncation and size-outlier
+/// checks need each file's size, which only the caller's `stat` knows.
+#[derive(Debug, Clone)]
+pub(crate) struct FrameFile {
+    /// The frame number.
+    pub frame: i64,
+    /// The file name, in the sequence's directory.
+    pub name: OsString,
+    /// Size in bytes.
+    pub size: u64,
+}
+
 /// Checks the sequence named by `pattern` (`/renders/sh010_comp.%04d.exr`, `####`, `@@@@`, `$F4`)
 /// against `expected_range` (or its own first..last): missing, zero-byte, truncated, corrupt and
 /// unreadable frames, size outliers, resolution/channel/compression changes, and frames of the
@@ -69,12 +82,14 @@ pub fn verify_sequence(
 }
 
 /// [`verify_sequence`] with explicit options (project fps, outlier thresholds, header checks).
+/// The pattern is read by `shotline_sequences::parse_pattern` and frames are matched with its
+/// `match_name`, so QC accepts exactly the patterns and frames `ls` and ingest do.
 pub fn verify_sequence_with(
     pattern: &Path,
     expected_range: Option<RangeInclusive<i64>>,
     opts: &VerifyOptions,
 ) -> Result<SequenceReport, QcError> {
-    let pat = Pattern::parse(pattern)?;
+    let pat = parse_pattern_path(pattern)?;
     if let Some(r) = &expected_range {
         if r.start() > r.end() {
             return Err(QcError::Range {
@@ -87,37 +102,24 @@ pub fn verify_sequence_with(
         path: pat.dir.clone(),
         source,
     })?;
-    let mut seq = Sequence {
-        prefix: pat.prefix.clone(),
-        padding: pat.padding,
-        suffix: pat.suffix.clone(),
-        frames: Vec::new(),
-    };
-    let mut other_padding: Vec<(i64, usize)> = Vec::new();
+    let (head, tail) = (pat.head.as_encoded_bytes(), pat.tail.as_encoded_bytes());
+    let mut frames: Vec<FrameFile> = Vec::new();
+    // Names of this head and tail that are no frame of the pattern: grouped below to find the
+    // same name at another padding.
+    let mut unmatched: Vec<OsString> = Vec::new();
     let mut dangling: Vec<i64> = Vec::new();
     for entry in entries.flatten() {
-        let Ok(name) = entry.file_name().into_string() else {
+        let name = entry.file_name();
+        let Some(frame) = pat.match_name(&name) else {
+            let b = name.as_encoded_bytes();
+            if b.starts_with(head) && b.ends_with(tail) {
+                unmatched.push(name);
+            }
             continue;
         };
-        let Some(f) = parse_frame_name(&name) else {
-            continue;
-        };
-        if f.prefix != pat.prefix || f.suffix != pat.suffix {
-            continue;
-        }
-        let fits = if f.padding_is_exact() {
-            f.width() == pat.padding
-        } else {
-            f.width() >= pat.padding
-        };
-        if !fits {
-            other_padding.push((f.frame, f.width()));
-            continue;
-        }
         // Frames are read through symlinks (published versions often link to renders).
-        let frame = f.frame;
         match std::fs::metadata(entry.path()) {
-            Ok(m) if m.is_file() => seq.frames.push(Frame {
+            Ok(m) if m.is_file() => frames.push(FrameFile {
                 frame,
                 name,
                 size: m.len(),
@@ -126,8 +128,9 @@ pub fn verify_sequence_with(
             Err(_) => dangling.push(frame),
         }
     }
-    seq.frames.sort_by_key(|f| f.frame);
-    let mut report = check_sequence(&pat.dir, &seq, expected_range.as_ref(), opts, &|_| {});
+    frames.sort_by_key(|f| f.frame);
+    let seq = pat.sequence_of(frames.iter().map(|f| f.frame).collect());
+    let mut report = check_sequence(&seq, &frames, expected_range.as_ref(), opts, &|_| {});
     if !dangling.is_empty() {
         dangling.sort_unstable();
         report.findings.push(
@@ -143,13 +146,20 @@ pub fn verify_sequence_with(
         );
         sort_findings(&mut report.findings);
     }
+    let grouped = shotline_sequences::group(&pat.dir, unmatched);
+    let mut other_padding: Vec<(i64, usize)> = grouped
+        .sequences
+        .iter()
+        .filter(|s| s.head == pat.head && s.tail == pat.tail)
+        .flat_map(|s| s.frames.iter().map(move |f| (f, s.padding)))
+        .collect();
     if !other_padding.is_empty() {
         other_padding.sort_unstable();
         let nums: Vec<i64> = other_padding.iter().map(|x| x.0).collect();
         let dupes: Vec<i64> = nums
             .iter()
             .copied()
-            .filter(|n| seq.frames.binary_search_by_key(n, |f| f.frame).is_ok())
+            .filter(|n| frames.binary_search_by_key(n, |f| f.frame).is_ok())
             .collect();
         report.findings.push(
             Finding::new(
@@ -178,21 +188,28 @@ pub fn verify_sequence_with(
     Ok(report)
 }
 
-/// Checks one grouped sequence living in `dir`; `tick` is called once per frame probed.
+/// Checks one grouped sequence, whose files (sorted by frame, sizes attached) are `frames`;
+/// `tick` is called once per frame probed.
 pub(crate) fn check_sequence(
-    dir: &Path,
     seq: &Sequence,
+    frames: &[FrameFile],
     expected: Option<&RangeInclusive<i64>>,
     opts: &VerifyOptions,
     tick: &(dyn Fn(u64) + Sync),
 ) -> SequenceReport {
-    let pattern = dir.join(seq.pattern()).display().to_string();
-    let facts: Vec<FrameFacts> = seq
-        .frames
+    let pattern = seq
+        .dir
+        .join(seq.pattern(PadStyle::Printf))
+        .display()
+        .to_string();
+    let facts: Vec<FrameFacts> = frames
         .par_iter()
         .map(|f| {
             let header = if opts.check_headers && f.size > 0 {
-                Some(crate::probe::read_header(&dir.join(&f.name), &opts.probe))
+                Some(crate::probe::read_header(
+                    &seq.dir.join(&f.name),
+                    &opts.probe,
+                ))
             } else {
                 None
             };
@@ -206,7 +223,7 @@ pub(crate) fn check_sequence(
         .collect();
     let mut findings = check_frames(&pattern, &facts, expected, opts);
     sort_findings(&mut findings);
-    let numbers: Vec<i64> = seq.frames.iter().map(|f| f.frame).collect();
+    let numbers: Vec<i64> = frames.iter().map(|f| f.frame).collect();
     let range = match (expected, numbers.first(), numbers.last()) {
         (Some(r), _, _) => Some(format!("{}-{}", r.start(), r.end())),
         (None, Some(a), Some(b)) => Some(format!("{a}-{b}")),
@@ -217,7 +234,7 @@ pub(crate) fn check_sequence(
         frames: format_frames(&numbers),
         count: numbers.len(),
         range,
-        bytes: seq.bytes(),
+        bytes: frames.iter().map(|f| f.size).sum(),
         resolution: majority(
             facts
                 .iter()
@@ -286,5 +303,33 @@ mod tests {
         assert!(verify_sequence(&d.join("nope/a.####.exr"), None).is_err());
         let empty = verify_sequence(&d.join("other.####.exr"), None).unwrap();
         assert_eq!(empty.findings[0].code, Code::NoFrames);
+    }
+
+    /// The pattern spellings `verify_sequence` accepts (parsed by `shotline-sequences`).
+    #[test]
+    fn pattern_tokens() {
+        let p = |s: &str| {
+            let p = parse_pattern_path(Path::new(s)).unwrap();
+            let text = |o: &OsString| o.to_string_lossy().into_owned();
+            (text(&p.head), p.padding, text(&p.tail))
+        };
+        assert_eq!(p("/r/a.%04d.exr"), ("a.".into(), 4, ".exr".into()));
+        assert_eq!(p("a.%d.exr").1, 1);
+        assert_eq!(p("a.####.exr").1, 4);
+        assert_eq!(p("a.#.exr").1, 4);
+        assert_eq!(p("a_@@@.dpx").1, 3);
+        assert_eq!(p("a.$F4.exr"), ("a.".into(), 4, ".exr".into()));
+        assert!(parse_pattern_path(Path::new("a.exr")).is_err());
+        assert!(matches!(
+            verify_sequence(Path::new("a.exr"), None),
+            Err(QcError::Pattern { .. })
+        ));
+        // Two tokens: the last one is the frame (shotline-sequences' rule, shared by `ls` and
+        // ingest); QC's own parser used to reject this name.
+        assert_eq!(p("a.%04d.%04d.exr"), ("a.%04d.".into(), 4, ".exr".into()));
+        assert_eq!(
+            parse_pattern_path(Path::new("a.%04d.exr")).unwrap().dir,
+            Path::new(".")
+        );
     }
 }

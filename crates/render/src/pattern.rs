@@ -1,141 +1,105 @@
 //! Expected output patterns (`renders/sh010.%04d.exr`): where each frame of a task must land, so
 //! the worker can verify it, and how to spell the same pattern for renderers with their own syntax.
+//!
+//! Parsing is `shotline_sequences::parse_pattern`'s, so a job's output is read exactly as `ls`,
+//! validate and ingest read the frames it produces.
 
 use std::path::{Path, PathBuf};
 
+use shotline_sequences::{parse_pattern, PadStyle, SequencePattern};
+
 use crate::error::{RenderError, Result};
 
-/// A path with one frame-number token. Accepted tokens: `%04d`/`%d` (printf), `$F4`/`$F`
-/// (Houdini), a run of `@` (one digit each), a lone `#` (4 digits, as fileseq) or a run of two or
-/// more `#` (one digit each, as Blender and Nuke write it).
+/// A path with one frame-number token, as `shotline-sequences` parses it: `%04d`/`%d` (printf),
+/// `$F4`/`$F` (Houdini), a run of `@` (one digit each), a lone `#` (4 digits, as fileseq) or a
+/// run of two or more `#` (one digit each, as Blender and Nuke write it).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutputPattern {
-    prefix: String,
-    width: usize,
-    suffix: String,
-}
+pub struct OutputPattern(SequencePattern);
 
 impl OutputPattern {
-    /// Parses a pattern; the last token in the file name wins. Errors name the pattern.
+    /// Parses a pattern; the last token in the file name wins. A frame range is refused: the
+    /// frames rendered are the job's `frames`, and a second source for them could disagree.
+    /// Errors name the pattern.
     pub fn parse(text: &str) -> Result<OutputPattern> {
-        let name_start = text.rfind('/').map(|i| i + 1).unwrap_or(0);
-        let name = &text[name_start..];
-        let b = name.as_bytes();
-        let mut found: Option<(usize, usize, usize)> = None; // start, end, width
-        let mut i = 0;
-        while i < b.len() {
-            let c = b[i];
-            if c == b'#' || c == b'@' {
-                let mut j = i;
-                while j < b.len() && b[j] == c {
-                    j += 1;
-                }
-                let n = j - i;
-                let width = if c == b'#' && n == 1 { 4 } else { n };
-                found = Some((i, j, width));
-                i = j;
-            } else if c == b'%' {
-                let mut j = i + 1;
-                while j < b.len() && b[j].is_ascii_digit() {
-                    j += 1;
-                }
-                if j < b.len() && b[j] == b'd' {
-                    let digits = &name[i + 1..j];
-                    let width = digits.trim_start_matches('0').parse().unwrap_or(1);
-                    found = Some((i, j + 1, width));
-                    i = j + 1;
-                } else {
-                    i += 1;
-                }
-            } else if c == b'$' && b.get(i + 1) == Some(&b'F') {
-                let mut j = i + 2;
-                while j < b.len() && b[j].is_ascii_digit() {
-                    j += 1;
-                }
-                let width = name[i + 2..j].parse().unwrap_or(1);
-                found = Some((i, j, width));
-                i = j;
-            } else {
-                i += 1;
-            }
-        }
-        let Some((s, e, width)) = found else {
+        let p = parse_pattern(text)
+            .map_err(|e| RenderError::Invalid(format!("output pattern: {e}")))?;
+        if p.range.is_some() {
             return Err(RenderError::Invalid(format!(
-                "output pattern {text:?} has no frame token: expected %04d, $F4, @@@@ or ####"
+                "output pattern {text:?} names frames: give them in the job's `frames`, not here"
             )));
-        };
-        Ok(OutputPattern {
-            prefix: text[..name_start + s].to_string(),
-            width,
-            suffix: name[e..].to_string(),
-        })
+        }
+        Ok(OutputPattern(p))
     }
 
     /// The pattern made absolute against `base`.
     pub fn absolute(&self, base: &Path) -> OutputPattern {
         let mut p = self.clone();
-        if !Path::new(&self.prefix).is_absolute() {
-            let joined = base.join(&self.prefix);
-            let mut s = joined.to_string_lossy().into_owned();
-            if (self.prefix.is_empty() || self.prefix.ends_with('/')) && !s.ends_with('/') {
-                s.push('/');
-            }
-            p.prefix = s;
+        if !p.0.dir.is_absolute() {
+            p.0.dir = if p.0.dir == Path::new(".") {
+                base.to_path_buf()
+            } else {
+                base.join(&p.0.dir)
+            };
         }
         p
     }
 
     /// The file a frame lands in.
     pub fn path(&self, frame: i64) -> PathBuf {
-        PathBuf::from(format!(
-            "{}{}{}",
-            self.prefix,
-            shotline_frames::pad_frame(frame, self.width),
-            self.suffix
-        ))
+        self.0.frame_path(frame)
     }
 
     /// Digits in the frame number.
     pub fn width(&self) -> usize {
-        self.width
+        self.0.padding
     }
 
     /// The file extension without the dot (`exr`), lowercased.
     pub fn extension(&self) -> Option<String> {
-        // `.exr` alone is a "hidden file" to `Path::extension`, so split by hand.
-        self.suffix
-            .rfind('.')
-            .map(|i| self.suffix[i + 1..].to_ascii_lowercase())
-            .filter(|e| !e.is_empty() && !e.contains('/'))
+        let tail = self.0.tail.to_string_lossy();
+        tail.rfind('.')
+            .map(|i| tail[i + 1..].to_ascii_lowercase())
+            .filter(|e| !e.is_empty())
     }
 
     /// Blender's `-o` argument: one `#` per digit and no extension (Blender adds it).
     pub fn blender(&self) -> String {
-        let suffix = match self.suffix.rfind('.') {
-            Some(dot) => &self.suffix[..dot],
-            None => &self.suffix,
-        };
-        format!("{}{}{}", self.prefix, "#".repeat(self.width), suffix)
+        let tail = self.0.tail.to_string_lossy();
+        let tail = tail.rfind('.').map_or(&*tail, |dot| &tail[..dot]);
+        let name = format!(
+            "{}{}{tail}",
+            self.0.head.to_string_lossy(),
+            PadStyle::Nuke.token(self.0.padding)
+        );
+        self.in_dir(&name)
     }
 
     /// Houdini's spelling (`$F4`).
     pub fn houdini(&self) -> String {
-        format!("{}$F{}{}", self.prefix, self.width, self.suffix)
+        self.in_dir(&self.0.pattern(PadStyle::Houdini))
     }
 
-    /// The directory the frames land in.
+    /// The directory the frames land in, without the trailing `/` the pattern's text keeps
+    /// (renderers get it as an argument, e.g. `-rd /proj/out`).
     pub fn dir(&self) -> PathBuf {
-        Path::new(&self.path(0))
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default()
+        self.0.dir.components().collect()
+    }
+
+    /// `name` in the pattern's directory, as text; an implicit `.` is left off as the user
+    /// left it off.
+    fn in_dir(&self, name: &str) -> String {
+        if self.0.dir == Path::new(".") {
+            name.to_string()
+        } else {
+            self.0.dir.join(name).to_string_lossy().into_owned()
+        }
     }
 }
 
 impl std::fmt::Display for OutputPattern {
     /// The printf spelling (`/renders/sh010.%04d.exr`), which every tool reads the same way.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}%0{}d{}", self.prefix, self.width, self.suffix)
+        f.write_str(&self.in_dir(&self.0.pattern(PadStyle::Printf)))
     }
 }
 
@@ -158,6 +122,7 @@ mod tests {
             "v2/a_####_b"
         );
         assert!(OutputPattern::parse("a.exr").is_err());
+        assert!(OutputPattern::parse("a.%04d.exr 1-10").is_err());
     }
 
     #[test]
@@ -167,5 +132,14 @@ mod tests {
             p.absolute(Path::new("/proj")).to_string(),
             "/proj/out/a.%04d.exr"
         );
+        let bare = OutputPattern::parse("a.%04d.exr").unwrap();
+        assert_eq!(bare.path(7), PathBuf::from("a.0007.exr"));
+        let abs = bare.absolute(Path::new("/proj"));
+        assert_eq!(abs.to_string(), "/proj/a.%04d.exr");
+        assert_eq!(abs.path(7), PathBuf::from("/proj/a.0007.exr"));
+        assert_eq!(abs.dir().to_string_lossy(), "/proj");
+        let out = p.absolute(Path::new("/proj")).dir();
+        assert_eq!(out.to_string_lossy(), "/proj/out");
+        assert_eq!(abs.extension().as_deref(), Some("exr"));
     }
 }

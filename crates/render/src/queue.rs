@@ -8,10 +8,10 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::{DbContext, RenderError, Result};
 use crate::fsutil::{now_ms, rfc3339};
-use shotline_fsio::Overwrite;
 use crate::job::ResolvedJob;
 use crate::model::*;
 use crate::spec::JobRef;
+use shotline_fsio::Overwrite;
 
 /// Schema migrations, applied in order; the index + 1 is the version.
 const MIGRATIONS: &[&str] = &[r#"

@@ -15,7 +15,7 @@ use shotline_frames::{FrameSet, Run};
 
 use crate::name::{self, MAX_DIGITS};
 use crate::os;
-use crate::sequence::{frames_from_sorted, Sequence};
+use crate::sequence::{self, frames_from_sorted, PadStyle, Sequence};
 
 /// A parsed sequence pattern: where and what to look for, and optionally which frames.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -284,6 +284,52 @@ impl SequencePattern {
         let (frame, width, exact) = name::parse_frame_text(head, text)?;
         name::fits(width, exact, self.padding).then_some(frame)
     }
+
+    /// The pattern's sequence holding the frames `present` (any order, repeats allowed): missing
+    /// frames are counted within the pattern's range when it has one, else between first and
+    /// last. [`find_on_disk`] builds its result with it; callers that list the directory
+    /// themselves (to stat each frame, say) use it to get the same [`Sequence`].
+    pub fn sequence_of(&self, mut present: Vec<i64>) -> Sequence {
+        present.sort_unstable();
+        present.dedup();
+        let frames = frames_from_sorted(&present);
+        let missing = match &self.range {
+            Some(range) => missing_within(range, &present),
+            None => frames.invert(),
+        };
+        Sequence {
+            dir: self.dir.clone(),
+            head: self.head.clone(),
+            tail: self.tail.clone(),
+            padding: self.padding,
+            frames,
+            missing,
+            stat: None,
+        }
+    }
+
+    /// The pattern without a range in `style` (`plate.%04d.exr`), no directory: how to hand the
+    /// same pattern to a tool that reads only its own dialect (a renderer's output argument).
+    pub fn pattern(&self, style: PadStyle) -> String {
+        self.sequence_of(Vec::new()).pattern(style)
+    }
+
+    /// File name of `frame` under this pattern (`plate.1001.exr`), spelled as a [`Sequence`]
+    /// spells it, so a frame a renderer writes is the frame `find_on_disk` finds.
+    pub fn frame_name(&self, frame: i64) -> OsString {
+        sequence::frame_name(&self.head, self.padding, &self.tail, frame)
+    }
+
+    /// Path of `frame` under this pattern: `dir` joined with [`SequencePattern::frame_name`],
+    /// except that an implicit `.` directory is left off (`plate.1001.exr`, not `./plate…`).
+    pub fn frame_path(&self, frame: i64) -> PathBuf {
+        let name = self.frame_name(frame);
+        if self.dir == Path::new(".") {
+            PathBuf::from(name)
+        } else {
+            self.dir.join(name)
+        }
+    }
 }
 
 /// Lists the pattern's directory once and returns its sequence: the frames present and the
@@ -305,22 +351,7 @@ pub fn find_on_disk(pattern: &SequencePattern) -> Result<Sequence, FindError> {
         }
         present.push(frame);
     }
-    present.sort_unstable();
-    present.dedup();
-    let frames = frames_from_sorted(&present);
-    let missing = match &pattern.range {
-        Some(range) => missing_within(range, &present),
-        None => frames.invert(),
-    };
-    Ok(Sequence {
-        dir: pattern.dir.clone(),
-        head: pattern.head.clone(),
-        tail: pattern.tail.clone(),
-        padding: pattern.padding,
-        frames,
-        missing,
-        stat: None,
-    })
+    Ok(pattern.sequence_of(present))
 }
 
 /// Frames of `range` not in `present` (sorted), ascending. Contiguous ranges are computed from

@@ -1,7 +1,7 @@
 //! A sequence found on disk and the ways studios write its name.
 
 use std::borrow::Cow;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::time::SystemTime;
 
@@ -33,6 +33,15 @@ pub(crate) fn frames_from_sorted(frames: &[i64]) -> FrameSet {
         });
     }
     FrameSet::from_runs(runs).unwrap_or_else(|_| FrameSet::from_frames(frames.iter().copied()))
+}
+
+/// `head`, `frame` padded to `padding`, `tail`: the one spelling of a frame's file name, shared
+/// by [`Sequence`] and [`crate::SequencePattern`] so both always name the same file.
+pub(crate) fn frame_name(head: &OsStr, padding: usize, tail: &OsStr, frame: i64) -> OsString {
+    let mut name = head.to_os_string();
+    name.push(pad_frame(frame, padding));
+    name.push(tail);
+    name
 }
 
 /// Size and modification time of a file, or totals for a sequence (sum of sizes, newest mtime).
@@ -214,11 +223,17 @@ impl Sequence {
     }
 
     /// File name of `frame` in this sequence (`plate.1001.exr`), exact even for non-UTF-8 names.
+    /// It is the name the frame was listed under: grouping only admits a frame written with a
+    /// leading zero at exactly the padding, and otherwise its plain digits, so callers can look a
+    /// frame up in their own listing (sizes, inodes) by this name.
     pub fn frame_name(&self, frame: i64) -> OsString {
-        let mut name = self.head.clone();
-        name.push(pad_frame(frame, self.padding));
-        name.push(&self.tail);
-        name
+        frame_name(&self.head, self.padding, &self.tail, frame)
+    }
+
+    /// Every present frame with its file name, ascending, lazily: for callers that keep their
+    /// own per-file facts (sizes, inodes) keyed by name and need them per frame.
+    pub fn frame_names(&self) -> impl Iterator<Item = (i64, OsString)> + '_ {
+        self.frames.iter().map(|f| (f, self.frame_name(f)))
     }
 
     /// Path of `frame` in this sequence.

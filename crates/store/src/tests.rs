@@ -124,7 +124,10 @@ fn explicit_numbers_are_kept_and_clashes_are_typed_errors() {
         "{e}"
     );
     let msg = e.to_string();
-    assert!(msg.contains("SH010") && msg.contains("COMP") && msg.contains('2'), "{msg}");
+    assert!(
+        msg.contains("SH010") && msg.contains("COMP") && msg.contains('2'),
+        "{msg}"
+    );
     assert_eq!(s.versions(&VersionQuery::default()).unwrap().len(), 3);
     let mut zero = nv(d.path(), "SH010", "COMP");
     zero.number = Some(0);

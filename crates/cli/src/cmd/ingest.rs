@@ -10,7 +10,9 @@ use std::sync::Mutex;
 use anyhow::{Context as _, Result};
 use indicatif::ProgressBar;
 use shotline_ingest::plan::{ClipStatus, Severity};
-use shotline_ingest::{FrameInfo, HashAlgo, Progress, Registrar, Registration, Report, Request};
+use shotline_ingest::{
+    FrameInfo, HashAlgo, Progress, RegisterError, Registrar, Registration, Report, Request,
+};
 
 use crate::context::Ctx;
 use crate::output::{human_bytes, Exit, Printer, Style};
@@ -120,9 +122,10 @@ struct StoreRegistrar {
 }
 
 impl Registrar for StoreRegistrar {
-    fn register(&self, versions: &[Registration]) -> std::result::Result<Vec<u32>, String> {
-        use shotline_store::{Actor, Files, ItemRef, NewVersion, State, Store};
-        let mut store = Store::open(&self.db, self.busy_timeout_ms).map_err(|e| e.to_string())?;
+    fn register(&self, versions: &[Registration]) -> std::result::Result<(), RegisterError> {
+        use shotline_store::{Actor, Files, ItemRef, NewVersion, State, Store, StoreError};
+        let failed = |e: StoreError| RegisterError::Failed(e.to_string());
+        let mut store = Store::open(&self.db, self.busy_timeout_ms).map_err(failed)?;
         let batch: Vec<NewVersion> = versions
             .iter()
             .map(|r| {
@@ -135,6 +138,7 @@ impl Registrar for StoreRegistrar {
                     item: ItemRef::shot(r.id.shot.clone()),
                     step: r.id.step.clone(),
                     resource: r.id.resource.clone().unwrap_or_default(),
+                    number: Some(i64::from(r.version)),
                     state: State::Wip,
                     files: Files {
                         dir: r.dir.display().to_string(),
@@ -166,13 +170,32 @@ impl Registrar for StoreRegistrar {
                 }
             })
             .collect();
-        let done = store
-            .register_versions(&Actor::from_env(), &batch)
-            .map_err(|e| e.to_string())?;
-        Ok(done
-            .iter()
-            .map(|v| u32::try_from(v.number).unwrap_or(0))
-            .collect())
+        let Err(e) = store.register_versions(&Actor::from_env(), &batch) else {
+            return Ok(());
+        };
+        // A folder number the database already has: say which version, so ingest can report it
+        // on that version's clips and register the others.
+        let clash = match &e {
+            StoreError::VersionExists {
+                item,
+                step,
+                resource,
+                number,
+            } => batch.iter().position(|v| {
+                v.item.code == *item
+                    && v.step == *step
+                    && v.resource == *resource
+                    && v.number == Some(*number)
+            }),
+            _ => None,
+        };
+        Err(match clash {
+            Some(index) => RegisterError::Clash {
+                index,
+                message: e.to_string(),
+            },
+            None => failed(e),
+        })
     }
 }
 

@@ -197,3 +197,17 @@ fn missing_within_huge_range_is_instant() {
     let all = FrameSet::parse("1-3").unwrap();
     assert!(missing_within(&all, &[1, 2, 3]).is_empty());
 }
+
+#[test]
+fn pattern_names_frames_and_respells() {
+    let x = p("/r/sh.####.exr");
+    assert_eq!(x.frame_name(7), OsString::from("sh.0007.exr"));
+    assert_eq!(x.frame_path(-1), PathBuf::from("/r/sh.-001.exr"));
+    assert_eq!(p("sh.%d.exr").frame_path(12), PathBuf::from("sh.12.exr"));
+    assert_eq!(x.pattern(crate::PadStyle::Houdini), "sh.$F4.exr");
+    let s = x.sequence_of(vec![3, 1, 1]);
+    assert_eq!(s.frames, FrameSet::from_frames([1, 3]));
+    assert_eq!(s.missing.to_string(), "2");
+    let names: Vec<(i64, OsString)> = s.frame_names().collect();
+    assert_eq!(names[1], (3, OsString::from("sh.0003.exr")));
+}

@@ -78,12 +78,14 @@ pub fn run(a: &InitArgs, ctx: &Ctx) -> Result<Exit> {
     };
     let store = Store::create(&db, &project, &actor)?;
     let yaml = config_text(a, &code, &name)?;
-    shotline_fsio::write_atomic(&config_path, yaml.as_bytes(), Overwrite::Never).with_context(|| {
-        format!(
-            "the database {} was created, but not the config",
-            db.display()
-        )
-    })?;
+    shotline_fsio::write_atomic(&config_path, yaml.as_bytes(), Overwrite::Never).with_context(
+        || {
+            format!(
+                "the database {} was created, but not the config",
+                db.display()
+            )
+        },
+    )?;
     let report = Report {
         config: config_path.to_string_lossy().into_owned(),
         database: db.to_string_lossy().into_owned(),

@@ -187,9 +187,15 @@ fn measure(pattern: &Path, report: &SequenceReport) -> Result<Files> {
         .find(|f| f.code == Code::MissingFrames)
         .and_then(|f| f.frames.clone())
         .unwrap_or_default();
-    let pat = shotline_qc::Pattern::parse(pattern)?;
+    let pat = shotline_sequences::parse_pattern_path(pattern)?;
     let mut files = Files {
-        dir: pat.dir.to_string_lossy().into_owned(),
+        // Components drop the trailing `/` the pattern's directory text keeps (`/r/` → `/r`).
+        dir: pat
+            .dir
+            .components()
+            .collect::<std::path::PathBuf>()
+            .to_string_lossy()
+            .into_owned(),
         pattern: pattern
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -203,13 +209,7 @@ fn measure(pattern: &Path, report: &SequenceReport) -> Result<Files> {
         ..Files::default()
     };
     if let Some(first) = frames.min() {
-        let name = format!(
-            "{}{}{}",
-            pat.prefix,
-            shotline_frames::pad_frame(first, pat.padding),
-            pat.suffix
-        );
-        let info = shotline_media::probe(pat.dir.join(name));
+        let info = shotline_media::probe(pat.frame_path(first));
         files.width = info
             .width
             .and_then(|w| u32::try_from(w).ok())
