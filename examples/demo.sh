@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shotline's main job on the example show: build, generate the show (real frames with planted
-# problems), list its sequences, probe its media and validate every shot.
-# Exits 0 when shotline found exactly the kind of problems planted; non-zero otherwise.
+# problems), list its sequences, probe its media, report disk usage and validate every shot.
+# Exits 0 when validate reports every problem planted (by code); non-zero otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -13,14 +13,22 @@ cd examples/show
 run() { echo; echo "\$ shotline $*"; "$bin" "$@"; }
 run ls -R demo
 set +e
-run probe -R demo/shots/SH010
+run probe -R --summary demo
+run disk
 run validate
 rc=$?
 set -e
 echo
-if [[ $rc -eq 1 ]]; then
-  echo "validate exited 1: it found the problems planted in the example show (see examples/make-show.sh)."
-  exit 0
+if [[ $rc -ne 1 ]]; then
+  echo "demo: validate exited $rc; expected 1 (problems found)" >&2
+  exit 1
 fi
-echo "validate exited $rc; expected 1 (problems found)" >&2
-exit 1
+# Every planted problem must be reported, with its stable code.
+report="$("$bin" validate --json || true)"
+for code in missing-frames truncated zero-byte resolution-change unexpected-file; do
+  if ! grep -Eq "\"code\": ?\"$code\"" <<<"$report"; then
+    echo "demo: validate did not report the planted $code problem" >&2
+    exit 1
+  fi
+done
+echo "demo: validate found every problem planted in the example show (see examples/make-show.sh)."
