@@ -384,8 +384,9 @@ fn drop_cache(f: &File) {
     let _ = f;
 }
 
-/// Removes temp files left in `dir` by interrupted copies; returns what was removed. Only names
-/// starting with [`TEMP_PREFIX`] are touched.
+/// Removes temp files left in `dir` by interrupted copies and by interrupted atomic writes
+/// (sidecar, reports: `shotline_fsio`'s temp names); returns what was removed. Only names
+/// starting with [`TEMP_PREFIX`] or [`shotline_fsio::TEMP_PREFIX`] are touched.
 pub fn clean_temp_leftovers(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut removed = Vec::new();
     let entries = match std::fs::read_dir(dir) {
@@ -395,7 +396,9 @@ pub fn clean_temp_leftovers(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     };
     for entry in entries {
         let entry = entry?;
-        if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX)
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if (name.starts_with(TEMP_PREFIX) || name.starts_with(shotline_fsio::TEMP_PREFIX))
             && entry.file_type()?.is_file()
         {
             std::fs::remove_file(entry.path())?;
@@ -480,9 +483,10 @@ mod tests {
     fn cleans_only_temp_files() {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join(format!("{TEMP_PREFIX}x.exr.123")), b"p").unwrap();
+        std::fs::write(d.path().join(".shotline-tmp-Ab12Cd"), b"p").unwrap();
         std::fs::write(d.path().join("keep.exr"), b"k").unwrap();
         let removed = clean_temp_leftovers(d.path()).unwrap();
-        assert_eq!(removed.len(), 1);
+        assert_eq!(removed.len(), 2);
         assert!(d.path().join("keep.exr").exists());
     }
 }
