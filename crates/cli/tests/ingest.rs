@@ -443,7 +443,7 @@ fn sigkill_mid_copy_then_rerun_resumes() {
     let dir = e.project.join("shots/SQ010/SH020/PLATE/v001");
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("shotline"))
         .current_dir(&e.project)
-        .env("SHOTLINE_INGEST_TEST_THROTTLE_MS", "40")
+        .env("SHOTLINE_INGEST_TEST_THROTTLE_MS", "80")
         .args(["ingest", "-q", "--threads", "2"])
         .arg(&d)
         .stdout(Stdio::null())
@@ -463,7 +463,15 @@ fn sigkill_mid_copy_then_rerun_resumes() {
                 .iter()
                 .filter(|n| n.ends_with(".exr") && !n.starts_with('.'))
                 .count();
-            let partial = names.iter().any(|n| n.starts_with(".shotline-partial."));
+            // A partial file still short of its source has at least one throttled chunk (80 ms)
+            // to go, so the kill below lands mid-copy even on a loaded machine.
+            let full = std::fs::metadata(d.join("SQ010_SH020_plate_v001.1001.exr"))
+                .unwrap()
+                .len();
+            let partial = names.iter().any(|n| {
+                n.starts_with(".shotline-partial.")
+                    && std::fs::metadata(dir.join(n)).is_ok_and(|m| m.len() + (64 << 10) <= full)
+            });
             if finals >= 1 && partial {
                 break;
             }
