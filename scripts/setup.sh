@@ -39,6 +39,6 @@ if [[ $want_tests == 1 ]]; then
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
-  echo "setup: cargo (Rust 1.85 or newer) is required; install it with rustup" >&2
+  echo "setup: cargo (Rust 1.95 or newer) is required; install it with rustup" >&2
   exit 2
 fi
