@@ -12,6 +12,10 @@
 
 #![warn(missing_docs)]
 
+mod host;
+
+pub use host::host_name;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

@@ -73,16 +73,6 @@ pub fn mhl_date(t: SystemTime) -> String {
     )
 }
 
-fn hostname() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it on success.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    if rc != 0 {
-        return "localhost".into();
-    }
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    String::from_utf8_lossy(&buf[..end]).into_owned()
-}
 
 /// Sequence numbers already in the chain file (empty when there is none).
 pub fn chain_generations(root: &Path) -> Vec<(u32, String, String)> {
@@ -158,7 +148,7 @@ pub fn write_generation(
     x.push_str(&format!("    <creationdate>{date}</creationdate>\n"));
     x.push_str(&format!(
         "    <hostname>{}</hostname>\n",
-        xml_escape(&hostname())
+        xml_escape(&shotline_fsio::host_name())
     ));
     x.push_str(&format!(
         "    <tool version=\"{}\">shotline</tool>\n",

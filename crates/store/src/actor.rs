@@ -54,26 +54,8 @@ fn os_uid_name() -> String {
     "unknown".to_string()
 }
 
-/// This machine's name (`unknown` if the OS will not say).
-pub fn hostname() -> String {
-    #[cfg(unix)]
-    {
-        let mut buf = [0u8; 256];
-        // SAFETY: the buffer is valid for its length; gethostname NUL-terminates on success
-        // (and we stop at the first NUL or the end either way).
-        let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-        if rc == 0 {
-            let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-            let name = String::from_utf8_lossy(&buf[..end]).trim().to_string();
-            if !name.is_empty() {
-                return name;
-            }
-        }
-    }
-    std::env::var("HOSTNAME")
-        .or_else(|_| std::env::var("COMPUTERNAME"))
-        .unwrap_or_else(|_| "unknown".to_string())
-}
+/// This machine's name (`unknown` if the OS will not say); see [`shotline_fsio::host_name`].
+pub use shotline_fsio::host_name as hostname;
 
 #[cfg(test)]
 mod tests {
