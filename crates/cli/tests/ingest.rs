@@ -729,3 +729,146 @@ fn every_hash_algorithm_writes_an_mhl_the_reference_tool_verifies() {
         assert_mhl_ok(&dir);
     }
 }
+
+/// A registration that failed (unknown step) is not a dead end: once the cause is fixed, a re-run
+/// registers the existing folder under its own number, copies nothing and takes no new version;
+/// until then every re-run says the version is not registered (exit 1), never "already ingested".
+#[test]
+fn rerun_registers_a_version_whose_registration_failed() {
+    use std::os::unix::fs::MetadataExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("p");
+    let run = |args: &[&str]| {
+        Command::cargo_bin("shotline")
+            .unwrap()
+            .current_dir(&project)
+            .env("SHOTLINE_USER", "tester")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let sh = |args: &[&str]| {
+        let out = run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let sh010_versions = || -> Vec<Value> {
+        let out = sh(&["versions", "ls", "--json"]);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["item"]["code"] == "SH010")
+            .collect()
+    };
+    std::fs::create_dir_all(&project).unwrap();
+    sh(&["init", "--code", "DEMO", "--width", "64", "--height", "48"]);
+    sh(&["shot", "add", "SH010", "--in", "1001", "--out", "1024"]);
+    let d = tmp.path().join("deliv");
+    exr_seq(&d, "SQ010_SH010_plate_v003.", 1001..=1003, 11);
+    let key = "SQ010_SH010_plate_v003.####.exr";
+    let ds = d.to_str().unwrap();
+    let parent = project.join("shots/SQ010/SH010/PLATE");
+    let v001 = parent.join("v001");
+
+    // No step PLATE yet: copied and verified, but not registered (exit 1).
+    let out = run(&["ingest", "--json", ds]);
+    assert_eq!(out.status.code(), Some(1));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["versions_created"][0]["registered"], false, "{r:#}");
+    assert!(r["plan"]["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["code"] == "registration"));
+    assert!(sh010_versions().is_empty());
+    let files = files_in(&v001);
+    let stamp = |fs: &[PathBuf]| -> Vec<(u64, std::time::SystemTime)> {
+        fs.iter()
+            .map(|p| {
+                let m = std::fs::metadata(p).unwrap();
+                (m.ino(), m.modified().unwrap())
+            })
+            .collect()
+    };
+    let before = stamp(&files);
+
+    // Re-run before the cause is fixed: still a problem, with the reason, never "done".
+    let out = run(&["ingest", "--json", ds]);
+    assert_eq!(out.status.code(), Some(1));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = clip(&r, key);
+    assert_eq!(c["status"], "already_ingested", "{c:#}");
+    assert_eq!(c["ingested_as"]["version"], 1, "{c:#}");
+    assert_eq!(c["ingested_as"]["registered"], false, "{c:#}");
+    assert!(
+        c["issues"].as_array().unwrap().iter().any(
+            |i| i["code"] == "registration" && i["message"].as_str().unwrap().contains("PLATE")
+        ),
+        "{c:#}"
+    );
+    assert!(sh010_versions().is_empty());
+
+    // The wrangler adds the step; the re-run registers v001 as version 1.
+    sh(&["step", "add", "PLATE", "--kind", "shot"]);
+    let out = run(&["ingest", "--json", ds]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = clip(&r, key);
+    assert_eq!(c["status"], "registered", "{c:#}");
+    assert_eq!(c["ingested_as"]["version"], 1, "{c:#}");
+    assert!(
+        c["ingested_as"]["dir"]
+            .as_str()
+            .unwrap()
+            .ends_with("shots/SQ010/SH010/PLATE/v001"),
+        "{c:#}"
+    );
+    assert_eq!(r["totals"]["registered"], 1);
+    assert_eq!(r["totals"]["files_copied"], 0);
+    assert!(r["versions_created"].as_array().unwrap().is_empty());
+    assert_eq!(r["plan"]["versions"][0]["version"], 1, "{r:#}");
+    let vs = sh010_versions();
+    assert_eq!(vs.len(), 1, "{vs:#?}");
+    let v = &vs[0];
+    assert_eq!(v["number"], 1, "{v:#}");
+    assert_eq!(v["source"], "ingest");
+    assert!(v["files"]["dir"]
+        .as_str()
+        .unwrap()
+        .ends_with("shots/SQ010/SH010/PLATE/v001"));
+    assert_eq!(v["files"]["pattern"], "SQ010_SH010_PLATE_v001.####.exr");
+    assert_eq!(v["files"]["frame_range"], "1001-1003");
+    assert_eq!(v["files"]["file_count"], 3);
+    assert_eq!(v["files"]["width"], 64);
+    assert!(v["files"]["checksum"]
+        .as_str()
+        .unwrap()
+        .starts_with("xxh128:"));
+    let folders: Vec<_> = std::fs::read_dir(&parent)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(folders, ["v001"], "no new version folder");
+    assert_eq!(files_in(&v001), files);
+    assert_eq!(stamp(&files), before, "nothing re-copied");
+
+    // Registered now: already ingested, exit 0, the table shows v001, nothing registered twice.
+    let out = run(&["ingest", ds]);
+    assert_eq!(out.status.code(), Some(0));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("already ingested"), "{table}");
+    assert!(
+        table.contains("001") && !table.contains("002"),
+        "the existing version, not the next free one: {table}"
+    );
+    assert_eq!(sh010_versions().len(), 1);
+}

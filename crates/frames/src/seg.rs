@@ -193,7 +193,7 @@ impl Seg {
         let o = self.offs.as_slice();
         let m = o.len();
         for t in (2..=m).rev() {
-            if m % t != 0 || self.period % t as u64 != 0 {
+            if !m.is_multiple_of(t) || !self.period.is_multiple_of(t as u64) {
                 continue;
             }
             let (p2, m2) = (self.period / t as u64, m / t);

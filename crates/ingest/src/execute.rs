@@ -203,9 +203,14 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
     }
     handle.save()?;
 
-    // Temp files of an interrupted run.
+    // Temp files of an interrupted run, only in folders this run writes into (a group whose
+    // clips were all ingested before points at an existing, finished version).
     for g in &plan.versions {
-        if g.dir.is_dir() {
+        let active = g
+            .clips
+            .iter()
+            .any(|&c| plan.clips[c].status == ClipStatus::Planned);
+        if active && g.dir.is_dir() {
             let removed = clean_temp_leftovers(&g.dir)
                 .map_err(|e| IngestError::Io(format!("cannot clean {}: {e}", g.dir.display())))?;
             report.cleaned_temp_files.extend(removed);
@@ -433,7 +438,9 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
     // Record each complete version.
     let date = now_rfc3339();
     let mut registrations = Vec::new();
-    let mut ledger_lines: Vec<(usize, LedgerEntry)> = Vec::new();
+    // Per registration: the index in `versions_created` of a version created by this run, or
+    // `None` for an existing version registered again (see below), and its ledger line.
+    let mut ledger_lines: Vec<(Option<usize>, LedgerEntry)> = Vec::new();
     // The clips of each registration (same index as `registrations`).
     let mut reg_clips: Vec<Vec<usize>> = Vec::new();
     for gi in 0..plan.versions.len() {
@@ -532,34 +539,10 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
                     rec.thumbnail = Some(g.dir.join(THUMB_FILE));
                 }
             }
-            let main = members
-                .iter()
-                .copied()
-                .find(|&c| plan.clips[c].kind == ClipKind::Sequence)
-                .unwrap_or(members[0]);
+            let (main, pattern, missing_frames) =
+                main_clip_fields(&plan, &templates, &g, g.version, &members)
+                    .map_err(IngestError::Io)?;
             let mc = &plan.clips[main];
-            let pattern = mc
-                .files
-                .first()
-                .map(|f| {
-                    let mut f = f.clone();
-                    f.frame = f
-                        .frame
-                        .as_ref()
-                        .map(|t| "#".repeat(t.trim_start_matches('-').len()));
-                    plan::dest_name(&templates, &g, g.version, &f, &mc.ext)
-                })
-                .transpose()
-                .map_err(IngestError::Io)?
-                .unwrap_or_default();
-            let missing_frames = {
-                let frames: Vec<i64> = mc
-                    .files
-                    .iter()
-                    .filter_map(|f| f.frame.as_deref().and_then(|t| t.parse().ok()))
-                    .collect();
-                frames.windows(2).flat_map(|w| (w[0] + 1)..w[1]).collect()
-            };
             reg_clips.push(members.clone());
             registrations.push(Registration {
                 id: g.id.clone(),
@@ -583,7 +566,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
                 ),
             });
             ledger_lines.push((
-                report.versions_created.len(),
+                Some(report.versions_created.len()),
                 LedgerEntry {
                     time: date.clone(),
                     job: job.clone(),
@@ -599,6 +582,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
                     bytes: rec.bytes,
                     algo: algo.name().into(),
                     clips: lclips,
+                    registered: Some(false),
                 },
             ));
         }
@@ -608,7 +592,46 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
         report.versions_created.push(rec);
     }
 
+    // Content already ingested into a folder that was never registered (its registration failed,
+    // or there was no database then): without this, a re-run after fixing the cause would skip
+    // it as already ingested forever and the version would never reach the database. It is
+    // registered now, under its folder's number, in the same transaction as the new versions.
+    if req.registrar.is_some() {
+        let mut by_dir: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
+        for (ci, c) in plan.clips.iter().enumerate() {
+            if c.status != ClipStatus::AlreadyIngested {
+                continue;
+            }
+            if let Some(a) = c.ingested_as.as_ref().filter(|a| !a.registered) {
+                by_dir.entry(a.dir.clone()).or_default().push(ci);
+            }
+        }
+        for (dir, members) in by_dir {
+            match existing_registration(&plan, &templates, &members, algo) {
+                Ok((reg, mut entry)) => {
+                    entry.time = date.clone();
+                    entry.job = job.clone();
+                    reg_clips.push(members);
+                    registrations.push(reg);
+                    ledger_lines.push((None, entry));
+                }
+                Err(e) => {
+                    for ci in members {
+                        plan.clips[ci].issues.push(Issue::error(
+                            "registration",
+                            format!(
+                                "already ingested into {} but not registered: {e}",
+                                dir.display()
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
     // Register all new versions in one transaction.
+    let mut reg_ok = vec![false; registrations.len()];
     if let (Some(r), false) = (&req.registrar, registrations.is_empty()) {
         // Each version is registered under its folder's number. A number the database already
         // has is an error for that version's clips; the others are registered without it.
@@ -619,7 +642,15 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
             match r.register(&batch) {
                 Ok(()) => {
                     for &i in &pending {
-                        report.versions_created[ledger_lines[i].0].registered = true;
+                        reg_ok[i] = true;
+                        match ledger_lines[i].0 {
+                            Some(v) => report.versions_created[v].registered = true,
+                            None => {
+                                for &ci in &reg_clips[i] {
+                                    plan.clips[ci].status = ClipStatus::Registered;
+                                }
+                            }
+                        }
                     }
                     break;
                 }
@@ -638,16 +669,33 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
                         "registration",
                         format!("versions are on disk but were not registered: {e}"),
                     ));
+                    // Already-ingested clips would otherwise read as done: say why they are not.
+                    for &i in pending.iter().filter(|&&i| ledger_lines[i].0.is_none()) {
+                        let dir = &registrations[i].dir;
+                        for &ci in &reg_clips[i] {
+                            plan.clips[ci].issues.push(Issue::error(
+                                "registration",
+                                format!(
+                                    "already ingested into {} but not registered: {e}",
+                                    dir.display()
+                                ),
+                            ));
+                        }
+                    }
                     break;
                 }
             }
         }
     }
     let existing = ledger::read(&ledger_path).map_err(IngestError::Io)?;
-    for (_, entry) in &ledger_lines {
+    for (i, (created, entry)) in ledger_lines.iter_mut().enumerate() {
+        entry.registered = Some(reg_ok[i]);
+        if created.is_none() && !reg_ok[i] {
+            continue; // the version's line already says it is not registered
+        }
         if !existing
             .iter()
-            .any(|e| e.job == entry.job && e.dir == entry.dir)
+            .any(|e| e.job == entry.job && e.dir == entry.dir && e.registered == entry.registered)
         {
             ledger::append(&ledger_path, entry).map_err(|e| {
                 IngestError::Io(format!(
@@ -688,6 +736,148 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
         .save(&state_root.join("reports"), &stem)
         .map_err(|e| IngestError::Io(format!("cannot save report: {e}")))?;
     Ok(report)
+}
+
+/// The main clip of a version (its first image sequence, else its first clip), that clip's file
+/// name pattern in the folder numbered `version` (`NAME_v001.####.exr`), and its missing frames:
+/// what the tracking database records for the version.
+fn main_clip_fields(
+    plan: &Plan,
+    templates: &Templates,
+    g: &plan::VersionGroup,
+    version: u32,
+    members: &[usize],
+) -> Result<(usize, String, Vec<i64>), String> {
+    let main = members
+        .iter()
+        .copied()
+        .find(|&c| plan.clips[c].kind == ClipKind::Sequence)
+        .or_else(|| members.first().copied())
+        .ok_or_else(|| format!("version {} has no clips", g.key))?;
+    let mc = &plan.clips[main];
+    let pattern = mc
+        .files
+        .first()
+        .map(|f| {
+            let mut f = f.clone();
+            f.frame = f
+                .frame
+                .as_ref()
+                .map(|t| "#".repeat(t.trim_start_matches('-').len()));
+            plan::dest_name(templates, g, version, &f, &mc.ext)
+        })
+        .transpose()?
+        .unwrap_or_default();
+    let frames: Vec<i64> = mc
+        .files
+        .iter()
+        .filter_map(|f| f.frame.as_deref().and_then(|t| t.parse().ok()))
+        .collect();
+    let missing = frames.windows(2).flat_map(|w| (w[0] + 1)..w[1]).collect();
+    Ok((main, pattern, missing))
+}
+
+/// The registration of an existing version folder that already-ingested `members` (all in that
+/// folder, per the ledger) went into, with the same fields a new version gets, and its ledger
+/// line (to append, marked registered, once the database has it). Refused when the clips now
+/// map to another shot/step/resource, when only some of the version's clips are in this run (the
+/// database would get a partial file list), or when a file is missing or has another size in the
+/// folder (what would be registered is not what was ingested).
+fn existing_registration(
+    plan: &Plan,
+    templates: &Templates,
+    members: &[usize],
+    algo: HashAlgo,
+) -> Result<(Registration, LedgerEntry), String> {
+    let first = members.first().map(|&c| &plan.clips[c]).ok_or("no clips")?;
+    let a = first.ingested_as.as_ref().ok_or("not already ingested")?;
+    let entry = &a.entry;
+    let entry_key = format!(
+        "{}/{}{}",
+        entry.shot,
+        entry.step,
+        entry
+            .resource
+            .as_deref()
+            .map(|r| format!("/{r}"))
+            .unwrap_or_default()
+    );
+    let g = first
+        .version_group
+        .and_then(|gi| plan.versions.get(gi))
+        .ok_or("the clip has no version")?;
+    if members.iter().any(|&c| {
+        plan.clips[c]
+            .version_group
+            .and_then(|gi| plan.versions.get(gi))
+            .is_none_or(|x| x.key != entry_key)
+    }) {
+        return Err(format!(
+            "it was ingested as {entry_key} but now matches another shot/step/resource"
+        ));
+    }
+    let present = |content: &str| {
+        members
+            .iter()
+            .any(|&c| plan.clips[c].content.as_deref() == Some(content))
+    };
+    if let Some(missing) = entry.clips.iter().find(|lc| !present(&lc.content)) {
+        return Err(format!(
+            "its clip {} is not in this delivery; ingest the whole delivery again to register it",
+            missing.clip
+        ));
+    }
+    let mut files = Vec::new();
+    let mut bytes = 0u64;
+    for &ci in members {
+        let c = &plan.clips[ci];
+        if c.hashes.len() != c.files.len() {
+            return Err(format!("{}: the source checksums are unknown", c.key));
+        }
+        for (f, h) in c.files.iter().zip(&c.hashes) {
+            let path = a
+                .dir
+                .join(plan::dest_name(templates, g, a.version, f, &c.ext)?);
+            match std::fs::metadata(&path) {
+                Ok(m) if m.is_file() && m.len() == f.size => {}
+                Ok(m) => {
+                    return Err(format!(
+                        "{} has {} bytes, {} were ingested",
+                        path.display(),
+                        m.len(),
+                        f.size
+                    ))
+                }
+                Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+            }
+            bytes += f.size;
+            files.push((path, h.clone()));
+        }
+    }
+    let (main, pattern, missing_frames) = main_clip_fields(plan, templates, g, a.version, members)?;
+    let mc = &plan.clips[main];
+    let reg = Registration {
+        id: g.id.clone(),
+        version: a.version,
+        dir: a.dir.clone(),
+        pattern,
+        frame_range: mc.frame_range,
+        missing_frames,
+        media: mc.media.clone(),
+        files,
+        bytes,
+        algo,
+        content: mc.content.clone().unwrap_or_default(),
+        comment: format!(
+            "ingested from {}",
+            members
+                .iter()
+                .map(|&c| plan.clips[c].key.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    Ok((reg, entry.clone()))
 }
 
 /// Takes the next free version number under the group's parent with an atomic `mkdir`.

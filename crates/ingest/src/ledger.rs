@@ -45,6 +45,26 @@ pub struct LedgerEntry {
     pub algo: String,
     /// The clips in this version.
     pub clips: Vec<LedgerClip>,
+    /// Whether the version is registered in the tracking database. `Some(false)` (registration
+    /// failed, or no database) lets a later run of the same content register the folder instead
+    /// of skipping it as already ingested; a later line `Some(true)` for the same `dir` records
+    /// that it was. `None` on lines written before this was recorded: assumed registered, so a
+    /// version is never registered twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registered: Option<bool>,
+}
+
+/// Version folders (`dir`) that no ledger line records as registered: every line for them says
+/// `registered: false`. The ledger is append-only, so a registration made later is a new line.
+pub fn unregistered_dirs(entries: &[LedgerEntry]) -> std::collections::HashSet<&str> {
+    let mut out = std::collections::HashSet::new();
+    for e in entries.iter().filter(|e| e.registered == Some(false)) {
+        out.insert(e.dir.as_str());
+    }
+    for e in entries.iter().filter(|e| e.registered != Some(false)) {
+        out.remove(e.dir.as_str());
+    }
+    out
 }
 
 /// Reads every entry; malformed lines are returned as errors naming the line.
@@ -107,10 +127,29 @@ mod tests {
             bytes: 3,
             algo: "xxh128".into(),
             clips: vec![],
+            registered: Some(false),
         };
         append(&p, &e).unwrap();
-        append(&p, &e).unwrap();
-        assert_eq!(read(&p).unwrap().len(), 2);
+        let read_back = read(&p).unwrap();
+        assert!(unregistered_dirs(&read_back).contains("/x"));
+        append(
+            &p,
+            &LedgerEntry {
+                registered: Some(true),
+                ..e.clone()
+            },
+        )
+        .unwrap();
+        let read_back = read(&p).unwrap();
+        assert_eq!(read_back.len(), 2);
+        assert!(unregistered_dirs(&read_back).is_empty(), "registered later");
+        std::fs::write(&p, "{\"time\":\"t\",\"job\":\"j\",\"shot\":\"S\",\"step\":\"P\",\"resource\":null,\"version\":1,\"dir\":\"/y\",\"files\":1,\"bytes\":1,\"algo\":\"md5\",\"clips\":[]}\n").unwrap();
+        let legacy = read(&p).unwrap();
+        assert_eq!(legacy[0].registered, None);
+        assert!(
+            unregistered_dirs(&legacy).is_empty(),
+            "old lines count as registered"
+        );
         std::fs::write(&p, "{bad\n").unwrap();
         assert!(read(&p).unwrap_err().contains("line 1"));
     }

@@ -73,7 +73,6 @@ pub fn mhl_date(t: SystemTime) -> String {
     )
 }
 
-
 /// Sequence numbers already in the chain file (empty when there is none).
 pub fn chain_generations(root: &Path) -> Vec<(u32, String, String)> {
     let path = root.join(MHL_DIR).join(CHAIN_FILE);

@@ -67,6 +67,9 @@ pub enum ClipStatus {
     Blocked,
     /// Same content already ingested (per the ledger); skipped.
     AlreadyIngested,
+    /// Same content already ingested into a version folder that was not registered (its
+    /// registration had failed, or there was no database); this run registered that folder.
+    Registered,
     /// Copied, verified and recorded.
     Ingested,
     /// A copy failed; re-run to resume.
@@ -125,6 +128,28 @@ pub struct PlannedClip {
     /// Content checksum, once known.
     #[serde(skip)]
     pub content: Option<String>,
+    /// Checksum of each source file (same order as `files`), when the source was hashed for the
+    /// already-ingested check: a later registration of the existing version needs them.
+    #[serde(skip)]
+    pub hashes: Vec<String>,
+    /// For content already ingested: the version it went into (shown instead of the next free
+    /// version, which this clip does not take).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ingested_as: Option<IngestedAs>,
+}
+
+/// The existing version an already-ingested clip went into.
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestedAs {
+    /// Version number of the folder.
+    pub version: u32,
+    /// The version folder.
+    pub dir: PathBuf,
+    /// Whether the ledger records it as registered in the tracking database.
+    pub registered: bool,
+    /// The ledger line that recorded the version.
+    #[serde(skip)]
+    pub entry: ledger::LedgerEntry,
 }
 
 /// One version to create: all clips of this ingest for one shot/step/resource.
@@ -337,6 +362,8 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, String> {
             ext: clip.ext.clone(),
             fingerprint: String::new(),
             content: None,
+            hashes: Vec::new(),
+            ingested_as: None,
         };
         pc.fingerprint = fingerprint(&pc, input.algo);
         check_frames(clip, &mut pc, input.frame_check, input.project_format);
@@ -476,6 +503,7 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, String> {
 
     // Already ingested: fingerprint hit in the ledger, confirmed by content checksum.
     let entries = ledger::read(&input.ledger)?;
+    let unregistered = ledger::unregistered_dirs(&entries);
     let mut known: HashMap<&str, Vec<(&ledger::LedgerEntry, &str)>> = HashMap::new();
     for e in &entries {
         for c in &e.clips {
@@ -501,13 +529,13 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, String> {
         })
         .map(|(i, _)| i)
         .collect();
-    let contents: Vec<(usize, Result<String, String>)> = suspects
+    let contents: Vec<(usize, Result<SourceContent, String>)> = suspects
         .par_iter()
         .map(|&i| (i, source_content(&clips[i], input.algo, input.buf_size)))
         .collect();
     for (i, content) in contents {
         match content {
-            Ok(content) => {
+            Ok((content, hashes)) => {
                 if let Some((e, _)) = known[clips[i].fingerprint.as_str()]
                     .iter()
                     .find(|(_, c)| *c == content)
@@ -520,12 +548,31 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, String> {
                         .issues
                         .push(Issue::warning("already_ingested", msg));
                     clips[i].status = ClipStatus::AlreadyIngested;
+                    clips[i].ingested_as = Some(IngestedAs {
+                        version: e.version,
+                        dir: PathBuf::from(&e.dir),
+                        registered: !unregistered.contains(e.dir.as_str()),
+                        entry: (*e).clone(),
+                    });
                 }
                 clips[i].content = Some(content);
+                clips[i].hashes = hashes;
             }
             Err(e) => {
                 clips[i].issues.push(Issue::error("unreadable", e));
                 clips[i].status = ClipStatus::Blocked;
+            }
+        }
+    }
+
+    // A version whose clips were all ingested before is shown as the folder they went into,
+    // not as the next free number it will never take.
+    for g in &mut versions {
+        let mut dirs = g.clips.iter().map(|&c| clips[c].ingested_as.as_ref());
+        if let Some(Some(first)) = dirs.next() {
+            if dirs.all(|d| d.is_some_and(|d| d.dir == first.dir)) {
+                g.version = first.version;
+                g.dir = first.dir.clone();
             }
         }
     }
@@ -563,7 +610,12 @@ fn mark_collision(clips: &mut [PlannedClip], ci: usize, msg: &str) {
     }
 }
 
-fn source_content(c: &PlannedClip, algo: HashAlgo, buf: usize) -> Result<String, String> {
+/// A clip's content checksum and each of its files' checksums (in `files` order).
+type SourceContent = (String, Vec<String>);
+
+/// Hashes a clip's source files: the content checksum compared with the ledger, and the
+/// per-file checksums a later registration of the existing version records.
+fn source_content(c: &PlannedClip, algo: HashAlgo, buf: usize) -> Result<SourceContent, String> {
     let hashes: Result<Vec<(String, String)>, String> = c
         .files
         .par_iter()
@@ -579,10 +631,8 @@ fn source_content(c: &PlannedClip, algo: HashAlgo, buf: usize) -> Result<String,
         })
         .collect();
     let hashes = hashes?;
-    Ok(content_hash(
-        hashes.iter().map(|(n, h)| (n.as_str(), h.as_str())),
-        algo,
-    ))
+    let content = content_hash(hashes.iter().map(|(n, h)| (n.as_str(), h.as_str())), algo);
+    Ok((content, hashes.into_iter().map(|(_, h)| h).collect()))
 }
 
 /// Frame checks: missing frames (warning); truncated/damaged frames (error) from the media check

@@ -22,6 +22,8 @@ pub struct Totals {
     pub blocked: usize,
     /// Clips skipped as already ingested.
     pub already_ingested: usize,
+    /// Clips already ingested whose unregistered version this run registered.
+    pub registered: usize,
     /// Clips planned (dry run) or still pending.
     pub planned: usize,
     /// Clips copied, verified and recorded.
@@ -113,6 +115,7 @@ impl Report {
         t.unmatched = n(ClipStatus::Unmatched);
         t.blocked = n(ClipStatus::Blocked);
         t.already_ingested = n(ClipStatus::AlreadyIngested);
+        t.registered = n(ClipStatus::Registered);
         t.planned = n(ClipStatus::Planned);
         t.ingested = n(ClipStatus::Ingested);
         t.failed = n(ClipStatus::Failed);

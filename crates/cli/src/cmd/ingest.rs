@@ -27,8 +27,9 @@ Examples:
 
 Re-running the same command after an interruption (even kill -9) resumes: verified files are
 skipped, temp leftovers removed, the same version folders reused. The delivery is never modified.
-Exit codes: 0 all clips ingested or already ingested; 1 unmatched, blocked or failed clips;
-2 bad arguments or configuration.";
+Content already ingested into a version whose registration failed is registered on a re-run.
+Exit codes: 0 all clips ingested or already ingested (and registered); 1 unmatched, blocked or
+failed clips, or versions not registered; 2 bad arguments or configuration.";
 
 /// Test-only: milliseconds to pause per 64 KiB copied, so tests can kill a copy midway.
 const THROTTLE_ENV: &str = "SHOTLINE_INGEST_TEST_THROTTLE_MS";
@@ -290,6 +291,7 @@ fn status_cell(out: &Printer, s: ClipStatus) -> String {
         ClipStatus::Planned => ("planned", Style::Cyan),
         ClipStatus::Ingested => ("ingested", Style::Green),
         ClipStatus::AlreadyIngested => ("already ingested", Style::Dim),
+        ClipStatus::Registered => ("registered", Style::Green),
         ClipStatus::Unmatched => ("unmatched", Style::Yellow),
         ClipStatus::Blocked => ("blocked", Style::Red),
         ClipStatus::Failed => ("FAILED", Style::Red),
@@ -301,11 +303,19 @@ fn print_human(out: &Printer, r: &Report) -> Result<()> {
     let mut rows = Vec::new();
     for c in &r.plan.clips {
         let (shot, version, dest) = match c.version_group.and_then(|g| r.plan.versions.get(g)) {
-            Some(g) => (
-                g.key.clone(),
-                format!("{:03}", g.version),
-                g.dir.display().to_string(),
-            ),
+            // Content ingested before: the version it is in, not the next free one.
+            Some(g) => match &c.ingested_as {
+                Some(a) => (
+                    g.key.clone(),
+                    format!("{:03}", a.version),
+                    a.dir.display().to_string(),
+                ),
+                None => (
+                    g.key.clone(),
+                    format!("{:03}", g.version),
+                    g.dir.display().to_string(),
+                ),
+            },
             None => ("-".into(), "-".into(), "-".into()),
         };
         let frames = match c.frame_range {
@@ -370,7 +380,7 @@ fn print_human(out: &Printer, r: &Report) -> Result<()> {
         ));
     } else {
         out.note(format!(
-            "{} clip(s) ingested into {} version(s): {} file(s), {} copied and verified ({}/s, {}){}; {} unmatched, {} blocked, {} failed, {} already ingested",
+            "{} clip(s) ingested into {} version(s): {} file(s), {} copied and verified ({}/s, {}){}; {} unmatched, {} blocked, {} failed, {} already ingested{}",
             t.ingested,
             r.versions_created.len(),
             t.files_copied,
@@ -385,7 +395,15 @@ fn print_human(out: &Printer, r: &Report) -> Result<()> {
             t.unmatched,
             t.blocked,
             t.failed,
-            t.already_ingested
+            t.already_ingested,
+            if t.registered > 0 {
+                format!(
+                    ", {} already ingested and now registered in the database",
+                    t.registered
+                )
+            } else {
+                String::new()
+            }
         ));
         if let Some(p) = r.saved.first() {
             out.note(format!("report: {}", p.display()));
