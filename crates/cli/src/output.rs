@@ -156,6 +156,21 @@ impl Printer {
         }
     }
 
+    /// A list of records, the shape of every `… ls` command: JSON Lines with `--json` (each
+    /// record serialised whole), else a table with `row` giving each record's cells.
+    pub fn records<T: Serialize>(
+        &self,
+        items: &[T],
+        headers: &[&str],
+        row: impl Fn(&T) -> Vec<String>,
+    ) -> std::io::Result<()> {
+        if self.json {
+            return items.iter().try_for_each(|item| self.json_line(item));
+        }
+        let rows: Vec<Vec<String>> = items.iter().map(row).collect();
+        self.table(headers, &rows)
+    }
+
     /// Rows aligned under headers, two spaces between columns. Cells may contain colour codes.
     pub fn table(&self, headers: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
         let cols = headers.len();

@@ -126,32 +126,25 @@ pub fn run(cmd: &DbCmd, ctx: &Ctx) -> Result<Exit> {
         }
         DbCmd::Locks => {
             let locks = open_ro(ctx)?.locks()?;
-            if ctx.out.json() {
-                for l in &locks {
-                    ctx.out.json_line(l)?;
-                }
-            } else {
-                let now = shotline_store::now();
-                let rows: Vec<Vec<String>> = locks
-                    .iter()
-                    .map(|l| {
-                        let state = if l.expires_at < now {
-                            "expired"
-                        } else {
-                            "held"
-                        };
-                        vec![
-                            l.what.clone(),
-                            l.owner.clone(),
-                            state.into(),
-                            l.heartbeat_at.clone(),
-                            l.expires_at.clone(),
-                        ]
-                    })
-                    .collect();
-                ctx.out
-                    .table(&["WHAT", "OWNER", "STATE", "HEARTBEAT", "EXPIRES"], &rows)?;
-            }
+            let now = shotline_store::now();
+            ctx.out.records(
+                &locks,
+                &["WHAT", "OWNER", "STATE", "HEARTBEAT", "EXPIRES"],
+                |l| {
+                    let state = if l.expires_at < now {
+                        "expired"
+                    } else {
+                        "held"
+                    };
+                    vec![
+                        l.what.clone(),
+                        l.owner.clone(),
+                        state.into(),
+                        l.heartbeat_at.clone(),
+                        l.expires_at.clone(),
+                    ]
+                },
+            )?;
         }
         DbCmd::User(UserCmd::Set { name, role }) => {
             let role: shotline_store::Role = role.parse()?;
@@ -164,23 +157,13 @@ pub fn run(cmd: &DbCmd, ctx: &Ctx) -> Result<Exit> {
         }
         DbCmd::User(UserCmd::Ls) => {
             let users = open_ro(ctx)?.users()?;
-            if ctx.out.json() {
-                for u in &users {
-                    ctx.out.json_line(u)?;
-                }
-            } else {
-                let rows: Vec<Vec<String>> = users
-                    .iter()
-                    .map(|u| {
-                        vec![
-                            u.name.clone(),
-                            u.role.to_string(),
-                            u.created_at[..10.min(u.created_at.len())].to_string(),
-                        ]
-                    })
-                    .collect();
-                ctx.out.table(&["USER", "ROLE", "SINCE"], &rows)?;
-            }
+            ctx.out.records(&users, &["USER", "ROLE", "SINCE"], |u| {
+                vec![
+                    u.name.clone(),
+                    u.role.to_string(),
+                    u.created_at[..10.min(u.created_at.len())].to_string(),
+                ]
+            })?;
         }
     }
     Ok(Exit::Clean)

@@ -61,15 +61,12 @@ pub fn shot(cmd: &ShotCmd, ctx: &Ctx) -> Result<Exit> {
         ShotCmd::Ls { sequence } => {
             let store = open_ro(ctx)?;
             let shots = store.shots(sequence.as_deref())?;
-            if ctx.out.json() {
-                for s in &shots {
-                    ctx.out.json_line(s)?;
-                }
-                return Ok(Exit::Clean);
-            }
-            let rows: Vec<Vec<String>> = shots
-                .iter()
-                .map(|s| {
+            ctx.out.records(
+                &shots,
+                &[
+                    "SHOT", "SEQ", "IN", "OUT", "FRAMES", "HANDLES", "FPS", "TC IN", "NAME",
+                ],
+                |s| {
                     vec![
                         s.code.clone(),
                         opt(&s.sequence),
@@ -81,13 +78,7 @@ pub fn shot(cmd: &ShotCmd, ctx: &Ctx) -> Result<Exit> {
                         opt(&s.timecode_in),
                         s.name.clone(),
                     ]
-                })
-                .collect();
-            ctx.out.table(
-                &[
-                    "SHOT", "SEQ", "IN", "OUT", "FRAMES", "HANDLES", "FPS", "TC IN", "NAME",
-                ],
-                &rows,
+                },
             )?;
             ctx.out.note(format!("{} shots", shots.len()));
             Ok(Exit::Clean)
@@ -215,18 +206,10 @@ pub fn asset(cmd: &AssetCmd, ctx: &Ctx) -> Result<Exit> {
         }
         AssetCmd::Ls { group } => {
             let list = open_ro(ctx)?.assets(group.as_deref())?;
-            if ctx.out.json() {
-                for a in &list {
-                    ctx.out.json_line(a)?;
-                }
-            } else {
-                let rows: Vec<Vec<String>> = list
-                    .iter()
-                    .map(|a| vec![a.code.clone(), opt(&a.group), a.name.clone()])
-                    .collect();
-                ctx.out.table(&["ASSET", "GROUP", "NAME"], &rows)?;
-                ctx.out.note(format!("{} assets", list.len()));
-            }
+            ctx.out.records(&list, &["ASSET", "GROUP", "NAME"], |a| {
+                vec![a.code.clone(), opt(&a.group), a.name.clone()]
+            })?;
+            ctx.out.note(format!("{} assets", list.len()));
         }
     }
     Ok(Exit::Clean)
@@ -245,17 +228,9 @@ pub fn step(cmd: &StepCmd, ctx: &Ctx) -> Result<Exit> {
         }
         StepCmd::Ls { kind } => {
             let list = open_ro(ctx)?.steps(kind.map(Into::into))?;
-            if ctx.out.json() {
-                for s in &list {
-                    ctx.out.json_line(s)?;
-                }
-            } else {
-                let rows: Vec<Vec<String>> = list
-                    .iter()
-                    .map(|s| vec![s.code.clone(), s.kind.to_string(), s.name.clone()])
-                    .collect();
-                ctx.out.table(&["STEP", "KIND", "NAME"], &rows)?;
-            }
+            ctx.out.records(&list, &["STEP", "KIND", "NAME"], |s| {
+                vec![s.code.clone(), s.kind.to_string(), s.name.clone()]
+            })?;
         }
     }
     Ok(Exit::Clean)

@@ -231,30 +231,21 @@ pub fn status(cmd: &StatusCmd, ctx: &Ctx) -> Result<Exit> {
         }
         StatusCmd::Ls { item } => {
             let list = open_ro(ctx)?.statuses(item.as_deref())?;
-            if ctx.out.json() {
-                for s in &list {
-                    ctx.out.json_line(s)?;
-                }
-            } else {
-                let rows: Vec<Vec<String>> = list
-                    .iter()
-                    .map(|s| {
-                        vec![
-                            s.item.code.clone(),
-                            s.step.clone(),
-                            s.state.to_string(),
-                            format!("{}%", s.completion),
-                            s.assignee.clone().unwrap_or_else(|| "-".into()),
-                            s.updated_by.clone(),
-                            short_time(&s.updated_at),
-                        ]
-                    })
-                    .collect();
-                ctx.out.table(
-                    &["ITEM", "STEP", "STATE", "DONE", "ASSIGNEE", "BY", "UPDATED"],
-                    &rows,
-                )?;
-            }
+            ctx.out.records(
+                &list,
+                &["ITEM", "STEP", "STATE", "DONE", "ASSIGNEE", "BY", "UPDATED"],
+                |s| {
+                    vec![
+                        s.item.code.clone(),
+                        s.step.clone(),
+                        s.state.to_string(),
+                        format!("{}%", s.completion),
+                        s.assignee.clone().unwrap_or_else(|| "-".into()),
+                        s.updated_by.clone(),
+                        short_time(&s.updated_at),
+                    ]
+                },
+            )?;
         }
     }
     Ok(Exit::Clean)
@@ -276,15 +267,10 @@ pub fn log(a: &LogArgs, ctx: &Ctx) -> Result<Exit> {
         limit: a.limit,
     };
     let events = open_ro(ctx)?.events(&q)?;
-    if ctx.out.json() {
-        for e in &events {
-            ctx.out.json_line(e)?;
-        }
-        return Ok(Exit::Clean);
-    }
-    let rows: Vec<Vec<String>> = events
-        .iter()
-        .map(|e| {
+    ctx.out.records(
+        &events,
+        &["TIME", "USER", "ACTION", "ENTITY", "DETAILS"],
+        |e| {
             vec![
                 short_time(&e.at),
                 e.user.clone(),
@@ -292,10 +278,8 @@ pub fn log(a: &LogArgs, ctx: &Ctx) -> Result<Exit> {
                 e.entity.clone(),
                 summarize(&e.details),
             ]
-        })
-        .collect();
-    ctx.out
-        .table(&["TIME", "USER", "ACTION", "ENTITY", "DETAILS"], &rows)?;
+        },
+    )?;
     Ok(Exit::Clean)
 }
 
