@@ -100,6 +100,7 @@ Examples:
 Adding, importing and changing shots needs the lead role or above (docs/tracking.md).")]
 pub enum ShotCmd {
     /// Create a shot.
+    #[command(after_help = "Example:\n  shotline shot add SH010 --sequence SQ01 --in 1001 --out 1100 --handles 8")]
     Add {
         /// Shot code (A-Z 0-9 _ - .).
         code: String,
@@ -107,6 +108,7 @@ pub enum ShotCmd {
         fields: ShotFieldArgs,
     },
     /// List shots.
+    #[command(after_help = "Example:\n  shotline shot ls --sequence SQ01\n  shotline shot ls --json | jq -r .code")]
     Ls {
         /// Only shots of this editorial sequence.
         #[arg(long = "sequence", visible_alias = "seq")]
@@ -129,6 +131,7 @@ Examples:
         dry_run: bool,
     },
     /// Change fields of a shot.
+    #[command(after_help = "Example:\n  shotline shot set SH010 --out 1120")]
     Set {
         /// Shot code.
         code: String,
@@ -146,6 +149,7 @@ Examples:
   shotline asset ls --json")]
 pub enum AssetCmd {
     /// Create an asset (lead or above).
+    #[command(after_help = "Example:\n  shotline asset add hero_car --group vehicles")]
     Add {
         /// Asset code (A-Z 0-9 _ - .).
         code: String,
@@ -157,6 +161,7 @@ pub enum AssetCmd {
         group: Option<String>,
     },
     /// List assets.
+    #[command(after_help = "Example:\n  shotline asset ls --group vehicles --json")]
     Ls {
         /// Only this group.
         #[arg(long)]
@@ -191,6 +196,7 @@ Examples:
   shotline step ls --kind shot")]
 pub enum StepCmd {
     /// Declare a pipeline step (lead or above).
+    #[command(after_help = "Example:\n  shotline step add COMP --kind shot\n  shotline step add MOD --kind asset")]
     Add {
         /// Step code (A-Z 0-9 _ -).
         code: String,
@@ -202,6 +208,7 @@ pub enum StepCmd {
         name: String,
     },
     /// List steps.
+    #[command(after_help = "Example:\n  shotline step ls --kind shot")]
     Ls {
         /// Only steps of this kind.
         #[arg(long, value_enum)]
@@ -269,6 +276,7 @@ Examples:
   shotline versions show 42")]
 pub enum VersionsCmd {
     /// List versions.
+    #[command(after_help = "Example:\n  shotline versions ls --shot SH010 --step COMP --latest\n  shotline versions ls --json")]
     Ls {
         /// Only this shot.
         #[arg(long, conflicts_with = "asset")]
@@ -290,6 +298,7 @@ pub enum VersionsCmd {
         limit: Option<u64>,
     },
     /// Everything about one version.
+    #[command(after_help = "Example:\n  shotline versions show 42 --json")]
     Show {
         /// Version id (the ID column of `versions ls`).
         id: i64,
@@ -309,6 +318,7 @@ States: TODO WIP REVIEW RETAKE APPROVED FINAL OMIT. Anyone may set TODO/WIP/REVI
 APPROVED, RETAKE, FINAL and OMIT (and leaving them) need lead or above; FINAL needs APPROVED.")]
 pub enum StatusCmd {
     /// Change the status of an item's step.
+    #[command(after_help = "Example:\n  shotline status set SH010 COMP --state APPROVED")]
     Set {
         /// Shot code (asset code with --asset).
         item: String,
@@ -331,6 +341,7 @@ pub enum StatusCmd {
         comment: String,
     },
     /// List statuses.
+    #[command(after_help = "Example:\n  shotline status ls SH010")]
     Ls {
         /// Only this item code.
         item: Option<String>,
@@ -376,20 +387,25 @@ Examples:
   shotline db user set ana --role lead               project_admin or above")]
 pub enum DbCmd {
     /// Copy the database to FILE with SQLite's online backup (never overwrites FILE).
+    #[command(after_help = "Example:\n  shotline db backup /backups/demo-$(date +%F).db")]
     Backup {
         /// Where to write the copy.
         file: PathBuf,
     },
     /// Replace the database with a verified backup (project_admin or above).
+    #[command(after_help = "Example:\n  shotline db restore /backups/demo-2026-11-20.db")]
     Restore {
         /// The backup to restore.
         file: PathBuf,
     },
     /// Integrity check, foreign keys, orphans and sizes (exit 1 on problems).
+    #[command(after_help = "Example:\n  shotline db check --json")]
     Check,
     /// Apply pending schema migrations.
+    #[command(after_help = "Example:\n  shotline db migrate")]
     Migrate,
     /// Locks held (who has what open, since when, until when).
+    #[command(after_help = "Example:\n  shotline db locks")]
     Locks,
     /// Users and roles.
     #[command(subcommand)]
@@ -400,6 +416,7 @@ pub enum DbCmd {
 #[derive(Debug, Subcommand)]
 pub enum UserCmd {
     /// Set a user's role: standard, lead, project_admin, admin.
+    #[command(after_help = "Example:\n  shotline db user set alice lead")]
     Set {
         /// User name (as in $SHOTLINE_USER or the login).
         name: String,
@@ -408,6 +425,7 @@ pub enum UserCmd {
         role: String,
     },
     /// List users and roles.
+    #[command(after_help = "Example:\n  shotline db user ls")]
     Ls,
 }
 
