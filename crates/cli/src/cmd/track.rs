@@ -100,7 +100,9 @@ Examples:
 Adding, importing and changing shots needs the lead role or above (docs/tracking.md).")]
 pub enum ShotCmd {
     /// Create a shot.
-    #[command(after_help = "Example:\n  shotline shot add SH010 --sequence SQ01 --in 1001 --out 1100 --handles 8")]
+    #[command(
+        after_help = "Example:\n  shotline shot add SH010 --sequence SQ01 --in 1001 --out 1100 --handles 8"
+    )]
     Add {
         /// Shot code (A-Z 0-9 _ - .).
         code: String,
@@ -108,7 +110,9 @@ pub enum ShotCmd {
         fields: ShotFieldArgs,
     },
     /// List shots.
-    #[command(after_help = "Example:\n  shotline shot ls --sequence SQ01\n  shotline shot ls --json | jq -r .code")]
+    #[command(
+        after_help = "Example:\n  shotline shot ls --sequence SQ01\n  shotline shot ls --json | jq -r .code"
+    )]
     Ls {
         /// Only shots of this editorial sequence.
         #[arg(long = "sequence", visible_alias = "seq")]
@@ -196,7 +200,9 @@ Examples:
   shotline step ls --kind shot")]
 pub enum StepCmd {
     /// Declare a pipeline step (lead or above).
-    #[command(after_help = "Example:\n  shotline step add COMP --kind shot\n  shotline step add MOD --kind asset")]
+    #[command(
+        after_help = "Example:\n  shotline step add COMP --kind shot\n  shotline step add MOD --kind asset"
+    )]
     Add {
         /// Step code (A-Z 0-9 _ -).
         code: String,
@@ -276,7 +282,9 @@ Examples:
   shotline versions show 42")]
 pub enum VersionsCmd {
     /// List versions.
-    #[command(after_help = "Example:\n  shotline versions ls --shot SH010 --step COMP --latest\n  shotline versions ls --json")]
+    #[command(
+        after_help = "Example:\n  shotline versions ls --shot SH010 --step COMP --latest\n  shotline versions ls --json"
+    )]
     Ls {
         /// Only this shot.
         #[arg(long, conflicts_with = "asset")]
