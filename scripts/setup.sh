@@ -32,9 +32,15 @@ fi
 
 if [[ $want_tests == 1 ]]; then
   # The reference ASC MHL implementation, used by the ingest tests to verify our manifests.
-  if ! command -v ascmhl >/dev/null 2>&1 && ! python3 -c "import ascmhl" >/dev/null 2>&1; then
+  if ! command -v ascmhl-debug >/dev/null 2>&1; then
     echo "setup: installing ascmhl from PyPI" >&2
     python3 -m pip install -q ascmhl 2>/dev/null || python3 -m pip install -q --break-system-packages ascmhl
+    # pyenv installs console scripts behind shims that exist only after a rehash.
+    command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+    if ! command -v ascmhl-debug >/dev/null 2>&1; then
+      echo "setup: ascmhl-debug is not on PATH after installing ascmhl" >&2
+      exit 2
+    fi
   fi
 fi
 
