@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod check;
 mod sections;
 mod size;
 pub use sections::*;
@@ -138,6 +139,28 @@ pub fn parse_str(text: &str) -> Result<Config, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn project_values_are_checked_with_line_and_column() {
+        for (text, needle) in [
+            ("project:\n  fps: -24\n", "frame rate -24"),
+            ("project:\n  fps: 0\n", "frame rate 0"),
+            ("project:\n  fps: .nan\n", "frame rate NaN"),
+            ("project:\n  width: 0\n", "0 pixels"),
+            ("project:\n  pixel_aspect: .inf\n", "ratio inf"),
+            ("project:\n  code: \"x/../../tmp/evil\"\n", "path separator"),
+            (
+                "project:\n  start_frame: 9223372036854775807\n",
+                "out of range",
+            ),
+        ] {
+            let e = parse_str(text).unwrap_err();
+            assert!(e.contains(needle), "{text:?}: {e}");
+            assert!(e.contains("line 2"), "{text:?}: {e}");
+        }
+        let ok = parse_str("project:\n  code: DEMO\n  fps: 23.976\n").unwrap();
+        assert_eq!(ok.project.code, "DEMO");
+    }
 
     #[test]
     fn empty_is_defaults() {

@@ -5,19 +5,25 @@
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProjectConfig {
-    /// Short project code, used in names and the store (e.g. `DEMO`).
+    /// Short project code, used in names and the store (e.g. `DEMO`); one safe path component.
+    #[serde(deserialize_with = "crate::check::code")]
     pub code: String,
     /// Human-readable name.
     pub name: String,
-    /// Frames per second of the project (e.g. 24, 23.976, 25).
+    /// Frames per second of the project (e.g. 24, 23.976, 25); above 0, at most 1000.
+    #[serde(deserialize_with = "crate::check::fps")]
     pub fps: f64,
     /// Working resolution width in pixels.
+    #[serde(deserialize_with = "crate::check::pixels")]
     pub width: u32,
     /// Working resolution height in pixels.
+    #[serde(deserialize_with = "crate::check::pixels")]
     pub height: u32,
     /// Pixel aspect ratio.
+    #[serde(deserialize_with = "crate::check::ratio")]
     pub pixel_aspect: f64,
     /// Default first frame of a shot.
+    #[serde(deserialize_with = "crate::check::frame")]
     pub start_frame: i64,
 }
 
