@@ -14,7 +14,10 @@ fn tool(name: &str) -> bool {
     let found = Std::new(name).arg("-version").output().is_ok()
         || Std::new(name).arg("--help").output().is_ok();
     if !found {
-        assert!(std::env::var_os("CI").is_none(), "{name} is required under CI");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{name} is required under CI"
+        );
         eprintln!("note: {name} not installed; test skipped");
     }
     found
@@ -45,7 +48,17 @@ fn project_with_frames(p: &Project, alpha: bool) -> PathBuf {
     let pat = dir.join("comp.%04d.png");
     p.ok(
         "ana",
-        &["publish", "--shot", "SH010", "--step", "COMP", pat.to_str().unwrap(), "--force", "-m", "first"],
+        &[
+            "publish",
+            "--shot",
+            "SH010",
+            "--step",
+            "COMP",
+            pat.to_str().unwrap(),
+            "--force",
+            "-m",
+            "first",
+        ],
     );
     dir
 }
@@ -57,20 +70,36 @@ fn tiny_project() -> Project {
     };
     p.ok(
         "boss",
-        &["init", "--code", "DEMO", "--width", "64", "--height", "36", "--fps", "24"],
+        &[
+            "init", "--code", "DEMO", "--width", "64", "--height", "36", "--fps", "24",
+        ],
     );
     p.ok("boss", &["step", "add", "COMP", "--kind", "shot"]);
-    p.ok("boss", &["shot", "add", "SH010", "--in", "1001", "--out", "1008"]);
+    p.ok(
+        "boss",
+        &["shot", "add", "SH010", "--in", "1001", "--out", "1008"],
+    );
     p
 }
 
 fn ffprobe(movie: &Path) -> Value {
     let out = Std::new("ffprobe")
-        .args(["-v", "error", "-print_format", "json", "-show_streams", "-count_frames"])
+        .args([
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_streams",
+            "-count_frames",
+        ])
         .arg(movie)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     v["streams"]
         .as_array()
@@ -90,7 +119,11 @@ fn rgba(path: &Path, n: u32) -> Vec<u8> {
         .args(["-f", "rawvideo", "-pix_fmt", "rgba", "-"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -128,7 +161,10 @@ fn h264_movie_has_slate_burnins_timecode_and_held_frames() {
         &["review", "--shot", "SH010", "--step", "COMP", "--latest"],
     );
     let movie = PathBuf::from(r["output"].as_str().unwrap());
-    assert!(movie.starts_with(p.root().join("renders/SH010/comp/review")), "{r}");
+    assert!(
+        movie.starts_with(p.root().join("renders/SH010/comp/review")),
+        "{r}"
+    );
     assert_eq!(r["missing"], "1004");
     assert_eq!(r["frames"], "1001-1008");
     assert_eq!(r["movie_frames"], 9);
@@ -139,11 +175,17 @@ fn h264_movie_has_slate_burnins_timecode_and_held_frames() {
     let s = ffprobe(&movie);
     assert_eq!(s["codec_name"], "h264");
     assert_eq!(s["pix_fmt"], "yuv420p");
-    assert_eq!((s["width"].as_u64(), s["height"].as_u64()), (Some(64), Some(36)));
+    assert_eq!(
+        (s["width"].as_u64(), s["height"].as_u64()),
+        (Some(64), Some(36))
+    );
     assert_eq!(s["nb_read_frames"], "9");
     assert_eq!(s["r_frame_rate"], "24/1");
     // The slate sits one frame before the first picture frame's timecode.
-    let tc = s["tags"]["timecode"].as_str().unwrap_or_default().to_string();
+    let tc = s["tags"]["timecode"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert_eq!(tc, "00:59:59:23", "{s}");
     assert!(movie.with_extension("jpg").is_file());
 
@@ -163,12 +205,164 @@ fn h264_movie_has_slate_burnins_timecode_and_held_frames() {
     };
     let slate = rgba(&movie, 0);
     let first = rgba(&movie, 1);
-    assert!(region_diff(&slate, &src, 0, 0, 64, 36) > 20.0, "slate looks like a source frame");
-    assert!(region_diff(&first, &src, 0, 0, 20, 9) > 10.0, "top-left burn-in missing");
-    assert!(region_diff(&first, &src, 44, 27, 20, 9) > 10.0, "bottom-right burn-in missing");
-    assert!(region_diff(&first, &src, 24, 12, 16, 10) < 12.0, "picture is not the source frame");
+    assert!(
+        region_diff(&slate, &src, 0, 0, 64, 36) > 20.0,
+        "slate looks like a source frame"
+    );
+    assert!(
+        region_diff(&first, &src, 0, 0, 20, 9) > 10.0,
+        "top-left burn-in missing"
+    );
+    assert!(
+        region_diff(&first, &src, 44, 27, 20, 9) > 10.0,
+        "bottom-right burn-in missing"
+    );
+    assert!(
+        region_diff(&first, &src, 24, 12, 16, 10) < 12.0,
+        "picture is not the source frame"
+    );
 
     // Published versions are never overwritten: the same output again is refused.
     let out = movie.to_str().unwrap();
     p.fails("ana", &["review", "--version", "1", "-o", out], 2);
+}
+
+/// Mean of channel `c` over a rectangle of a 64×36 RGBA frame.
+fn mean(px: &[u8], c: usize, x0: usize, y0: usize, w: usize, h: usize) -> f64 {
+    let mut sum = 0u64;
+    for y in y0..y0 + h {
+        for x in x0..x0 + w {
+            sum += u64::from(px[(y * 64 + x) * 4 + c]);
+        }
+    }
+    sum as f64 / (w * h) as f64
+}
+
+fn append_config(p: &Project, yaml: &str) {
+    let path = p.root().join("shotline.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{text}\n{yaml}")).unwrap();
+}
+
+#[test]
+fn prores4444_keeps_alpha() {
+    if !tool("ffmpeg") || !tool("ffprobe") {
+        return;
+    }
+    let p = tiny_project();
+    project_with_frames(&p, true);
+    let out = p.root().join("alpha.mov");
+    let r = p.json(
+        "ana",
+        &[
+            "review",
+            "--version",
+            "1",
+            "--preset",
+            "prores4444",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r["pix_fmt"], "yuva444p10le");
+    let s = ffprobe(&out);
+    assert_eq!(s["codec_name"], "prores");
+    assert_eq!(s["profile"], "4444");
+    assert!(s["pix_fmt"].as_str().unwrap().starts_with("yuva444"), "{s}");
+    assert_eq!(s["nb_read_frames"], "8");
+    let px = rgba(&out, 1);
+    assert!(
+        mean(&px, 3, 4, 12, 24, 10) > 200.0,
+        "opaque half lost its alpha"
+    );
+    assert!(
+        mean(&px, 3, 36, 12, 24, 10) < 50.0,
+        "transparent half became opaque"
+    );
+}
+
+#[test]
+fn ocio_transform_is_baked_and_applied() {
+    if !tool("ffmpeg") || !tool("ociobakelut") {
+        return;
+    }
+    let p = tiny_project();
+    let dir = project_with_frames(&p, false);
+    std::fs::write(
+        p.root().join("config.ocio"),
+        "ocio_profile_version: 1\nsearch_path: \"\"\nstrictparsing: true\nroles:\n  default: raw\n  scene_linear: raw\n\
+displays:\n  sRGB:\n    - !<View> {name: Dim, colorspace: dim}\nactive_displays: [sRGB]\nactive_views: [Dim]\n\
+colorspaces:\n  - !<ColorSpace>\n    name: raw\n    family: raw\n    bitdepth: 32f\n    isdata: false\n    allocation: uniform\n\
+  - !<ColorSpace>\n    name: dim\n    family: display\n    bitdepth: 32f\n    isdata: false\n    allocation: uniform\n\
+    from_reference: !<MatrixTransform> {matrix: [0.5, 0, 0, 0, 0, 0.5, 0, 0, 0, 0, 0.5, 0, 0, 0, 0, 1]}\n",
+    )
+    .unwrap();
+    append_config(
+        &p,
+        "review:\n  ocio: {config: config.ocio, input: raw, display: sRGB, view: Dim}\n  presets:\n    plain:\n      codec: prores4444\n      pix_fmt: yuv444p10le\n      slate: false\n      burnins: {}\n",
+    );
+    let out = p.root().join("dim.mov");
+    let r = p.json(
+        "ana",
+        &[
+            "review",
+            "--version",
+            "1",
+            "--preset",
+            "plain",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r["slate"], false);
+    assert!(r["colour"].as_str().unwrap().starts_with("ocio"), "{r}");
+    let src = rgba(&dir.join("comp.1001.png"), 0);
+    let got = rgba(&out, 0);
+    for c in 0..3 {
+        let (a, b) = (mean(&src, c, 0, 0, 64, 36), mean(&got, c, 0, 0, 64, 36));
+        assert!(
+            (b - a / 2.0).abs() < 6.0,
+            "channel {c}: source {a}, movie {b} (expected half)"
+        );
+    }
+
+    // A view that does not exist is an error, not an untransformed movie.
+    append_config(&p, "");
+    let cfg = std::fs::read_to_string(p.root().join("shotline.yaml")).unwrap();
+    std::fs::write(
+        p.root().join("shotline.yaml"),
+        cfg.replace("view: Dim", "view: Nope"),
+    )
+    .unwrap();
+    let err = p.fails(
+        "ana",
+        &[
+            "review",
+            "--version",
+            "1",
+            "--preset",
+            "plain",
+            "-o",
+            "x.mov",
+        ],
+        2,
+    );
+    assert!(err.contains("Nope"), "{err}");
+    assert!(!p.root().join("x.mov").exists());
+}
+
+#[test]
+fn config_and_selection_errors_are_clear() {
+    let p = tiny_project();
+    append_config(
+        &p,
+        "review:\n  presets:\n    bad:\n      codec: h264\n      burnins: {top_left: \"{shto}\"}\n",
+    );
+    let err = p.fails("ana", &["review", "--version", "1"], 2);
+    assert!(err.contains("shto"), "{err}");
+    let p = tiny_project();
+    let err = p.fails("ana", &["review", "--shot", "SH010", "--step", "COMP"], 2);
+    assert!(err.contains("none found"), "{err}");
+    let err = p.fails("ana", &["review", "--version", "1", "--preset", "nope"], 2);
+    assert!(err.contains("prores422hq"), "{err}");
 }

@@ -14,6 +14,7 @@ use crate::output::Exit;
 
 /// Arguments of `shotline review`.
 #[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
 #[command(group(ArgGroup::new("what").required(true).args(["pattern", "version", "shot"])))]
 #[command(after_help = "\
 Examples:
