@@ -269,7 +269,7 @@ fn prores4444_keeps_alpha() {
     assert_eq!(s["codec_name"], "prores");
     assert_eq!(s["profile"], "4444");
     assert!(s["pix_fmt"].as_str().unwrap().starts_with("yuva444"), "{s}");
-    assert_eq!(s["nb_read_frames"], "8");
+    assert_eq!(s["nb_read_frames"], "9");
     let px = rgba(&out, 1);
     assert!(
         mean(&px, 3, 4, 12, 24, 10) > 200.0,
@@ -288,15 +288,34 @@ fn ocio_transform_is_baked_and_applied() {
     }
     let p = tiny_project();
     let dir = project_with_frames(&p, false);
-    std::fs::write(
-        p.root().join("config.ocio"),
-        "ocio_profile_version: 1\nsearch_path: \"\"\nstrictparsing: true\nroles:\n  default: raw\n  scene_linear: raw\n\
-displays:\n  sRGB:\n    - !<View> {name: Dim, colorspace: dim}\nactive_displays: [sRGB]\nactive_views: [Dim]\n\
-colorspaces:\n  - !<ColorSpace>\n    name: raw\n    family: raw\n    bitdepth: 32f\n    isdata: false\n    allocation: uniform\n\
-  - !<ColorSpace>\n    name: dim\n    family: display\n    bitdepth: 32f\n    isdata: false\n    allocation: uniform\n\
-    from_reference: !<MatrixTransform> {matrix: [0.5, 0, 0, 0, 0, 0.5, 0, 0, 0, 0, 0.5, 0, 0, 0, 0, 1]}\n",
-    )
-    .unwrap();
+    let ocio = [
+        "ocio_profile_version: 1",
+        "search_path: \"\"",
+        "strictparsing: true",
+        "roles:",
+        "  default: raw",
+        "  scene_linear: raw",
+        "displays:",
+        "  sRGB:",
+        "    - !<View> {name: Dim, colorspace: dim}",
+        "active_displays: [sRGB]",
+        "active_views: [Dim]",
+        "colorspaces:",
+        "  - !<ColorSpace>",
+        "    name: raw",
+        "    family: raw",
+        "    bitdepth: 32f",
+        "    isdata: false",
+        "    allocation: uniform",
+        "  - !<ColorSpace>",
+        "    name: dim",
+        "    family: display",
+        "    bitdepth: 32f",
+        "    isdata: false",
+        "    allocation: uniform",
+        "    from_reference: !<MatrixTransform> {matrix: [0.5, 0, 0, 0, 0, 0.5, 0, 0, 0, 0, 0.5, 0, 0, 0, 0, 1]}",
+    ];
+    std::fs::write(p.root().join("config.ocio"), ocio.join("\n") + "\n").unwrap();
     append_config(
         &p,
         "review:\n  ocio: {config: config.ocio, input: raw, display: sRGB, view: Dim}\n  presets:\n    plain:\n      codec: prores4444\n      pix_fmt: yuv444p10le\n      slate: false\n      burnins: {}\n",

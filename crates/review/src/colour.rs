@@ -139,10 +139,10 @@ pub fn bake(
         .args(["--format", "cinespace"])
         .arg(&path)
         .output()
-        .map_err(|source| ReviewError::ToolMissing {
+        .map_err(|error| ReviewError::ToolMissing {
             tool: "ociobakelut",
             path: ociobakelut.to_path_buf(),
-            source,
+            error,
         })?;
     if !out.status.success() || !path.is_file() {
         return Err(ReviewError::ToolFailed {

@@ -48,7 +48,7 @@ pub enum ReviewError {
     NoFont(String),
     /// An external tool could not be started.
     #[error(
-        "cannot run {tool} ({path}): {source}; install it or set review.{tool} in shotline.yaml"
+        "cannot run {tool} ({path}): {error}; install it or set review.{tool} in shotline.yaml"
     )]
     ToolMissing {
         /// `ffmpeg` or `ociobakelut`.
@@ -56,7 +56,7 @@ pub enum ReviewError {
         /// The executable tried.
         path: PathBuf,
         /// The OS error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// An external tool failed.
     #[error("{tool} failed ({status}): {stderr}")]
@@ -78,14 +78,14 @@ pub enum ReviewError {
     #[error("{0} exists already; review movies are never overwritten (choose another -o)")]
     Exists(PathBuf),
     /// A file operation failed.
-    #[error("cannot {action} {path}: {source}")]
+    #[error("cannot {action} {path}: {error}")]
     Io {
         /// What was being done.
         action: &'static str,
         /// The file.
         path: PathBuf,
         /// The OS error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// An atomic write helper failed.
     #[error(transparent)]
@@ -106,9 +106,9 @@ pub(crate) fn io(
     path: &std::path::Path,
 ) -> impl FnOnce(std::io::Error) -> ReviewError {
     let path = path.to_path_buf();
-    move |source| ReviewError::Io {
+    move |error| ReviewError::Io {
         action,
         path,
-        source,
+        error,
     }
 }

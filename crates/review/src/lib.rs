@@ -148,7 +148,7 @@ fn find_frames(v: &Version) -> Result<Frames> {
     let seq = shotline_sequences::find_on_disk(&pattern).map_err(|e| ReviewError::Io {
         action: "list",
         path: pattern.dir.clone(),
-        source: std::io::Error::other(e.to_string()),
+        error: std::io::Error::other(e.to_string()),
     })?;
     let (Some(first), Some(last)) = (seq.frames.min(), seq.frames.max()) else {
         return Err(ReviewError::NoFrames { pattern: shown });
@@ -420,7 +420,7 @@ pub fn prepare(inputs: &Inputs<'_>) -> Result<Prepared> {
 
     let baked = match &inputs.config.ocio {
         Some(o) => Some(colour::bake(
-            &resolve_path(inputs.base_dir, &inputs.config.ociobakelut),
+            &resolve_tool(inputs.base_dir, &inputs.config.ociobakelut),
             o,
             &resolve_path(inputs.base_dir, &o.config),
             wd,

@@ -43,10 +43,10 @@ pub fn ffmpeg(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|source| ReviewError::ToolMissing {
+        .map_err(|error| ReviewError::ToolMissing {
             tool: "ffmpeg",
             path: exe.to_path_buf(),
-            source,
+            error,
         })?;
     let stderr = collect_stderr(&mut child);
     let progress = watch_progress(&mut child);
