@@ -385,3 +385,88 @@ fn config_and_selection_errors_are_clear() {
     let err = p.fails("ana", &["review", "--version", "1", "--preset", "nope"], 2);
     assert!(err.contains("prores422hq"), "{err}");
 }
+
+#[test]
+fn linear_exr_gets_the_display_transfer_and_its_header_timecode() {
+    if !tool("ffmpeg") || !tool("ffprobe") {
+        return;
+    }
+    use shotline_media::testdata::{write_exr_sequence, ExrSpec};
+    let p = tiny_project();
+    let dir = p.root().join("renders/SH010/comp/v001");
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = ExrSpec::rgb(32, 18)
+        .fps(24, 1)
+        .timecode(shotline_media::Timecode::parse("02:00:00:00").unwrap());
+    write_exr_sequence(&dir, "comp.", 4, 1001..=1004, &spec).unwrap();
+    let pat = dir.join("comp.%04d.exr");
+    p.ok(
+        "ana",
+        &[
+            "publish",
+            "--shot",
+            "SH010",
+            "--step",
+            "COMP",
+            pat.to_str().unwrap(),
+            "--force",
+        ],
+    );
+    append_config(&p, "review:\n  display: rec709\n");
+    let out = p.root().join("exr.mov");
+    let r = p.json(
+        "ana",
+        &[
+            "review",
+            pat.to_str().unwrap(),
+            "--preset",
+            "prores422hq",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r["colour"], "linear -> bt709", "{r}");
+    assert_eq!(r["timecode"], "02:00:00:00");
+    let s = ffprobe(&out);
+    assert_eq!(s["codec_name"], "prores");
+    assert_eq!(s["profile"], "HQ");
+    assert_eq!(s["pix_fmt"], "yuv422p10le");
+    assert_eq!(
+        (s["width"].as_u64(), s["height"].as_u64()),
+        (Some(64), Some(36))
+    );
+    assert_eq!(s["nb_read_frames"], "5");
+    assert_eq!(s["tags"]["timecode"], "01:59:59:23");
+}
+
+#[test]
+fn log_dpx_without_ocio_is_refused() {
+    use shotline_media::testdata::{write_dpx, DpxSpec};
+    let p = tiny_project();
+    let dir = p.root().join("renders/SH010/comp/v001");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut spec = DpxSpec::rgb10(16, 9, true);
+    spec.transfer = 3;
+    for f in 1001..=1002 {
+        write_dpx(&dir.join(format!("comp.{f}.dpx")), &spec).unwrap();
+    }
+    let pat = dir.join("comp.%04d.dpx");
+    p.ok(
+        "ana",
+        &[
+            "publish",
+            "--shot",
+            "SH010",
+            "--step",
+            "COMP",
+            pat.to_str().unwrap(),
+            "--force",
+        ],
+    );
+    let err = p.fails("ana", &["review", "--version", "1", "-o", "log.mp4"], 2);
+    assert!(
+        err.contains("logarithmic") && err.contains("review.ocio"),
+        "{err}"
+    );
+    assert!(!p.root().join("log.mp4").exists());
+}
