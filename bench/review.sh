@@ -2,7 +2,8 @@
 # Benchmark: `shotline review` vs the same ffmpeg encode typed by hand (same preset, same
 # filters: sRGB transfer, letterbox, six burn-ins, slate, thumbnail) on N frames (default 500).
 # Goal: shotline within 1.1x of the hand-typed encode (its own work negligible next to ffmpeg).
-# Needs ffmpeg and hyperfine. Usage: bench/review.sh [N] [WIDTHxHEIGHT]
+# Needs ffmpeg, fc-match and hyperfine. Usage: bench/review.sh [N] [WIDTHxHEIGHT]
+# SHOTLINE_BIN=path uses that binary instead of building a release one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,11 +12,11 @@ SIZE=${2:-320x180}
 W=${SIZE%x*}
 H=${SIZE#*x}
 OUT=bench/out/review
-BIN=$PWD/target/release/shotline
+BIN=${SHOTLINE_BIN:-$PWD/target/release/shotline}
 for t in hyperfine ffmpeg; do
     command -v "$t" >/dev/null || { echo "bench/review.sh: $t is required" >&2; exit 2; }
 done
-cargo build --release -q -p shotline
+[ -n "${SHOTLINE_BIN:-}" ] || cargo build --release -q -p shotline
 
 rm -rf "$OUT" && mkdir -p "$OUT/proj/renders/SH010/comp/v001"
 FR="$OUT/proj/renders/SH010/comp/v001"
