@@ -194,14 +194,14 @@ pub fn filter_graph(spec: &GraphSpec) -> String {
     let mut pic = format!("[0:v]{chain}");
     for (slot, file) in &spec.burnins {
         let (x, y) = slot.position();
-        let x = x.replace('m', &margin.to_string()).replace("text_w", "tw");
-        let y = y.replace('m', &margin.to_string()).replace("text_h", "th");
+        // `m` in a position is the margin; drawtext's own names (`text_w`) have no `m`.
+        let m = margin.to_string();
         pic.push(',');
         pic.push_str(&drawtext(
             file,
             fs,
-            &x.replace("tw", "text_w"),
-            &y.replace("th", "text_h"),
+            &x.replace('m', &m),
+            &y.replace('m', &m),
         ));
     }
     let mut g = Vec::new();

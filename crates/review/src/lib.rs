@@ -551,8 +551,13 @@ fn write_burnins(
         if t.as_str().is_empty() {
             continue;
         }
+        let text = text::burnin_text(t, f, c);
+        // drawtext refuses an empty text (an empty `{comment}`): the slot is simply left out.
+        if text.trim().is_empty() {
+            continue;
+        }
         let name = format!("slot{i}.txt");
-        write_text(&wd.join(&name), &text::burnin_text(t, f, c))?;
+        write_text(&wd.join(&name), &text)?;
         out.push((slot, name));
     }
     Ok(out)
