@@ -88,4 +88,6 @@ pub enum Command {
     Render(cmd::render::RenderCmd),
     /// CPU, memory and GPU resources of this machine.
     Sysinfo(cmd::render::SysinfoArgs),
+    /// Make a review movie (slate, burn-ins, display colour) of a published version.
+    Review(cmd::review::ReviewArgs),
 }

@@ -37,6 +37,8 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// The local render queue.
     pub render: RenderConfig,
+    /// Review movies (presets, colour, slate and burn-ins).
+    pub review: ReviewConfig,
 }
 
 /// A loaded configuration and where it came from.

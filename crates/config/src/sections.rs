@@ -6,6 +6,7 @@ mod naming;
 mod probe;
 mod project;
 mod render;
+mod review;
 mod store;
 mod thresholds;
 
@@ -15,5 +16,6 @@ pub use naming::*;
 pub use probe::*;
 pub use project::*;
 pub use render::*;
+pub use review::*;
 pub use store::*;
 pub use thresholds::*;

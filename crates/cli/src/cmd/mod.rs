@@ -7,6 +7,7 @@ pub mod ingest;
 pub mod ls;
 pub mod probe;
 pub mod render;
+pub mod review;
 pub mod track;
 pub mod validate;
 
@@ -36,5 +37,6 @@ pub fn dispatch(cmd: &Command, ctx: &Ctx) -> Result<Exit> {
         Command::Ingest(a) => ingest::run(a, ctx),
         Command::Render(c) => render::run(c, ctx),
         Command::Sysinfo(a) => render::sysinfo(a, ctx),
+        Command::Review(a) => review::run(a, ctx),
     }
 }

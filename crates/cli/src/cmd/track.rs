@@ -4,7 +4,7 @@
 //! JSON schemas are documented in `docs/tracking.md`.
 
 mod admin;
-mod common;
+pub(crate) mod common;
 mod init;
 mod items;
 mod publish;
