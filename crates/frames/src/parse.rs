@@ -295,7 +295,8 @@ impl Parser<'_> {
         }
         let dir: i64 = if b < a { -1 } else { 1 };
         if passes <= 1 {
-            return Ok(vec![Seg::single(a)]);
+            // `:1` is the plain range (span + 1 fits: the caller refused 2^64 frames).
+            return Ok(vec![Seg::run(a, dir as i128, span as u64 + 1)]);
         }
         // span + 1 >= passes >= 2 and span < 2^64 - 1 (checked by the caller's range).
         Ok(vec![Seg::stagger(a, dir, span as u64, passes as u64)])

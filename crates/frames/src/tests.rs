@@ -52,6 +52,8 @@ fn stagger_steps_down_without_repeats() {
     assert_eq!(frames("1-10:3"), [1, 4, 7, 10, 3, 5, 9, 2, 6, 8]);
     assert_eq!(frames("10-1:3"), [10, 7, 4, 1, 8, 6, 2, 9, 5, 3]);
     assert_eq!(frames("1-3:9"), [1, 3, 2]);
+    assert_eq!(frames("0--1:1"), [0, -1]);
+    assert_eq!(frames("1-4:1"), [1, 2, 3, 4]);
 }
 
 #[test]
