@@ -44,8 +44,7 @@ pub(crate) fn parse(expr: &str) -> Result<FrameSet, ParseError> {
         let col = p.pos;
         let part = p.part()?;
         any = true;
-        set.insert_all(part)
-            .map_err(|e| p.err_at(col, e.reason))?;
+        set.insert_all(part).map_err(|e| p.err_at(col, e.reason))?;
         p.skip_ws();
         match p.peek() {
             None => break,

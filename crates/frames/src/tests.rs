@@ -413,7 +413,10 @@ fn staggers_print_in_their_shortest_spelling() {
 fn stagger_sets_are_computed_without_listing() {
     let set = FrameSet::parse("1-100000:50").unwrap();
     assert_eq!(set.len(), 100_000);
-    assert_eq!((set.min(), set.max(), set.first()), (Some(1), Some(100_000), Some(1)));
+    assert_eq!(
+        (set.min(), set.max(), set.first()),
+        (Some(1), Some(100_000), Some(1))
+    );
     assert!(set.invert().is_empty());
     assert!(set.contains(77_777));
     let listed: Vec<i64> = set.iter().collect();
@@ -446,9 +449,15 @@ fn interleaved_sparse_runs_invert_in_linear_time() {
 fn missing_within_works_on_runs() {
     let set = FrameSet::from_frames([1001, 100_000_000]);
     assert_eq!(set.to_string(), "1001,100000000");
-    assert_eq!(set.missing_within(1001, 100_000_000).to_string(), "1002-99999999");
+    assert_eq!(
+        set.missing_within(1001, 100_000_000).to_string(),
+        "1002-99999999"
+    );
     assert_eq!(set.gaps().to_string(), "1002-99999999");
-    assert_eq!(set.missing_within(990, 1010).to_string(), "990-1000,1002-1010");
+    assert_eq!(
+        set.missing_within(990, 1010).to_string(),
+        "990-1000,1002-1010"
+    );
     assert_eq!(set.missing_within(1010, 990), set.missing_within(990, 1010));
     assert!(set.missing_within(1001, 1001).is_empty());
     assert_eq!(FrameSet::default().missing_within(1, 3).to_string(), "1-3");

@@ -57,11 +57,7 @@ fn part() -> impl Strategy<Value = (i64, i64, char, i64)> {
     )
         .prop_map(|(a, b, k, n)| {
             // fileseq allows a negative step or stagger on a descending range.
-            let n = if b < a && n % 2 == 0 {
-                -n
-            } else {
-                n
-            };
+            let n = if b < a && n % 2 == 0 { -n } else { n };
             (a, b, k, n)
         })
 }
