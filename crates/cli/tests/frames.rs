@@ -250,3 +250,26 @@ fn pad_beyond_32_is_a_usage_error_not_a_panic() {
         .code(2)
         .stderr(predicate::str::contains("--max"));
 }
+
+#[test]
+fn publish_range_takes_frame_range_syntax() {
+    let dir = tempfile::tempdir().unwrap();
+    let pat = dir.path().join("comp.%04d.exr");
+    let pat = pat.to_str().unwrap();
+    let publish = |range: &str| {
+        let mut c = shotline();
+        c.env("SHOTLINE_DB", dir.path().join("db.sqlite"))
+            .args(["publish", "--shot", "SH010", "--step", "COMP", pat])
+            .args(["--range", range]);
+        c
+    };
+    publish("1001-1100x2")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("contiguous span"));
+    publish("1001-1100X2")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--range"))
+        .stderr(predicate::str::contains("character 10"));
+}
