@@ -81,8 +81,18 @@ fn token() -> impl Strategy<Value = String> {
     prop_oneof![
         (-1_000i64..1_000).prop_map(|n| n.to_string()),
         any::<i64>().prop_map(|n| n.to_string()),
-        prop::sample::select(vec!["-", ",", "x", "y", ":", " ", "X", "--", "9223372036854775808"])
-            .prop_map(str::to_string),
+        prop::sample::select(vec![
+            "-",
+            ",",
+            "x",
+            "y",
+            ":",
+            " ",
+            "X",
+            "--",
+            "9223372036854775808"
+        ])
+        .prop_map(str::to_string),
         "\\PC{1,3}",
     ]
 }
