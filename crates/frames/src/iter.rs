@@ -132,8 +132,8 @@ impl<'a> Runs<'a> {
 
     /// The next merged run as a segment (used by `Display` as well).
     pub(crate) fn next_seg(&mut self) -> Option<Seg> {
-        // Only the last buffered run can still change, so anything before it is final.
-        while self.buf.len() < 2 && !self.done {
+        // Only the last two buffered runs can still change, so anything before them is final.
+        while self.buf.len() < 3 && !self.done {
             match self.raw.next_seg() {
                 Some(s) => push_merge(&mut self.buf, s),
                 None => self.done = true,

@@ -349,10 +349,12 @@ impl FrameSet {
     /// Appends a segment known to share no frame with the set.
     fn append(&mut self, seg: Seg) -> Result<(), TooComplex> {
         self.count(&seg)?;
-        // `push_merge` may rewrite the last segment and add up to two: re-index those.
-        let from = self.segs.len().saturating_sub(1);
-        if let (Some(ix), Some(last)) = (self.index.get_mut(), self.segs.last()) {
-            ix.remove(from, last);
+        // `push_merge` may rewrite the last two segments and add up to two: re-index those.
+        let from = self.segs.len().saturating_sub(2);
+        if let Some(ix) = self.index.get_mut() {
+            for (i, s) in self.segs.iter().enumerate().skip(from) {
+                ix.remove(i, s);
+            }
         }
         push_merge(&mut self.segs, seg);
         if let Some(ix) = self.index.get_mut() {

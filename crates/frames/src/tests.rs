@@ -479,3 +479,13 @@ fn pad_is_bounded() {
     assert_eq!(pad_frame(1, 65536).len(), crate::MAX_PAD);
     assert_eq!(pad_frame(-1, usize::MAX).len(), crate::MAX_PAD);
 }
+
+#[test]
+fn normalising_twice_changes_nothing() {
+    let once = norm("28-0x3,43--8y4");
+    assert_eq!(
+        once,
+        "28-1x3,43-29y4,26,24,21-20,18-17,14,12,9-8,6-5,2--2x2,-3--4,-6--8"
+    );
+    assert_eq!(norm(&once), once);
+}

@@ -35,6 +35,8 @@ fn check(expr: &str) -> Result<(), TestCaseError> {
             prop_assert_eq!(back.first(), set.first());
             prop_assert_eq!(back.last(), set.last());
             prop_assert_eq!((back.min(), back.max()), (set.min(), set.max()));
+            // Printing the parsed spelling is not always byte-identical (greedy run merging
+            // can cut a list differently the second time), but it must print.
             prop_assert!(back.to_string_capped(SPELLING_CAP).is_ok());
             if set.len() <= 4096 {
                 prop_assert!(set.iter().eq(back.iter()), "{:?} printed {:?}", expr, text);
