@@ -57,7 +57,7 @@ fn json_object_follows_the_documented_schema() {
     );
     assert_eq!(
         json(&["--list", "1-10:2"]),
-        json!({"range": "1-9x2,2-10x2", "first": 1, "last": 10, "count": 10,
+        json!({"range": "1-10:2", "first": 1, "last": 10, "count": 10,
                "frames": [1, 3, 5, 7, 9, 2, 4, 6, 8, 10]})
     );
 }
@@ -194,4 +194,82 @@ fn help_has_examples() {
         .code(0)
         .stdout(predicate::str::contains("Examples:"))
         .stdout(predicate::str::contains("shotline frames -5--1"));
+}
+
+#[test]
+fn staggers_answer_at_once_and_print_as_staggers() {
+    assert_eq!(
+        json(&["1-10000:20"]),
+        json!({"range": "1-10000:20", "first": 1, "last": 9992, "count": 10000})
+    );
+    let big = json(&["1-100000:50"]);
+    assert_eq!(big["range"], "1-100000:50");
+    assert_eq!(big["count"], 100000);
+    let listed = json(&["--list", "1-100000:50"]);
+    assert_eq!(listed["frames"].as_array().unwrap().len(), 100000);
+    assert_eq!(
+        json(&["--list", "20-1:-2"])["frames"],
+        json!([20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1])
+    );
+    assert_eq!(json(&["--invert", "1-1000000000:3"])["count"], 0);
+}
+
+#[test]
+fn interleaved_sparse_runs_invert_at_once_and_max_bounds_the_work() {
+    let inv = json(&["--invert", "1-10000000000x65537,2-10000000000x65539"]);
+    // 1 and 2 are frames; 3 is the first hole.
+    assert_eq!(inv["first"], 3);
+    assert_eq!(inv["count"], 9_999_657_981u64);
+    shotline()
+        .args([
+            "frames",
+            "--invert",
+            "--max",
+            "1000",
+            "1-10000000000x65537,2-10000000000x65539",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("1000"));
+}
+
+#[test]
+fn pad_beyond_32_is_a_usage_error_not_a_panic() {
+    for bad in ["65536", "33", "-1", "99999999999999999999999"] {
+        shotline()
+            .args(["frames", "--pad", bad, "1"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--pad"));
+    }
+    let out = stdout(&["--list", "--pad", "32", "7"]);
+    assert_eq!(out, format!("{:0>32}\n", 7));
+    shotline()
+        .args(["frames", "--max", "-1", "1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--max"));
+}
+
+#[test]
+fn publish_range_takes_frame_range_syntax() {
+    let dir = tempfile::tempdir().unwrap();
+    let pat = dir.path().join("comp.%04d.exr");
+    let pat = pat.to_str().unwrap();
+    let publish = |range: &str| {
+        let mut c = shotline();
+        c.env("SHOTLINE_DB", dir.path().join("db.sqlite"))
+            .args(["publish", "--shot", "SH010", "--step", "COMP", pat])
+            .args(["--range", range]);
+        c
+    };
+    publish("1001-1100x2")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("contiguous span"));
+    publish("1001-1100X2")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--range"))
+        .stderr(predicate::str::contains("character 10"));
 }

@@ -4,13 +4,8 @@
 use std::fmt::{self, Write};
 
 use crate::iter::Runs;
-use crate::merge::push_merge;
-use crate::parse::stagger_segs;
 use crate::seg::Seg;
 use crate::{FrameSet, TooComplex};
-
-/// Largest stagger count the normaliser tries to recognise.
-const STAGGER_RECOGNISE_MAX: u64 = 64;
 
 /// Writes one run in fileseq syntax.
 fn write_run<W: Write>(w: &mut W, s: &Seg) -> fmt::Result {
@@ -25,36 +20,42 @@ fn write_run<W: Write>(w: &mut W, s: &Seg) -> fmt::Result {
     }
 }
 
-/// If `segs` starts with what `a-b:n` stores, returns `(a, b, n, segments used)`. Only tried
-/// where the alternative is long: a stepped run followed by a periodic pattern.
-fn stagger_at(segs: &[Seg]) -> Option<(i64, i64, u64, usize)> {
-    let (s, next) = (segs.first()?, segs.get(1)?);
-    if !s.is_run() || next.is_run() || s.len < 2 {
-        return None;
-    }
-    if !(3..=STAGGER_RECOGNISE_MAX).contains(&s.period) {
-        return None;
-    }
-    for r in 0..s.period as i64 {
-        let Some(b) = s.last().checked_add(s.dir * r) else {
-            break;
+/// Staggers of at most this many frames are also spelled as runs, and the strictly shorter
+/// spelling wins (`1-2:2` is `1-2`, `1-10:10` is `1,10-2`). Larger ones always print as
+/// `a-b:N`, so that printing never lists frames; the runs could only be shorter when `N` is
+/// close to the number of frames.
+const STAGGER_AS_RUNS_MAX: u64 = 4096;
+
+/// True for what prints on its own (a fill or a stagger), never merged with neighbours.
+fn stands_alone(s: &Seg) -> bool {
+    s.as_fill().is_some() || s.stagger_passes().is_some()
+}
+
+/// Writes a stagger segment as `a-b:N`, or as its runs when that is shorter.
+fn write_stagger<W: Write>(w: &mut W, s: &Seg, passes: u64) -> fmt::Result {
+    let stagger = format!("{}-{}:{passes}", s.start, s.range_end());
+    if s.len <= STAGGER_AS_RUNS_MAX {
+        let mut runs = Capped {
+            out: String::new(),
+            cap: stagger.len() - 1,
         };
-        let Ok(cand) = stagger_segs(s.start, b, s.period as i64) else {
-            continue;
-        };
-        if segs.len() >= cand.len() && segs[..cand.len()] == cand[..] {
-            return Some((s.start, b, s.period, cand.len()));
-        }
-        // After an earlier part, the stagger's pieces were appended one by one.
-        let mut again = Vec::with_capacity(cand.len());
-        for seg in cand {
-            push_merge(&mut again, seg);
-        }
-        if segs.len() >= again.len() && segs[..again.len()] == again[..] {
-            return Some((s.start, b, s.period, again.len()));
+        if write_runs(&mut runs, std::slice::from_ref(s), "").is_ok() {
+            return w.write_str(&runs.out);
         }
     }
-    None
+    w.write_str(&stagger)
+}
+
+/// Writes `segs` as merged runs, each preceded by a comma except the first when `sep` is
+/// empty.
+fn write_runs<W: Write>(w: &mut W, segs: &[Seg], mut sep: &str) -> fmt::Result {
+    let mut runs = Runs::new(segs);
+    while let Some(s) = runs.next_seg() {
+        w.write_str(sep)?;
+        write_run(w, &s)?;
+        sep = ",";
+    }
+    Ok(())
 }
 
 /// The normalised spelling, written piece by piece so a capped writer can stop early.
@@ -65,28 +66,22 @@ fn write_normalised<W: Write>(set: &FrameSet, w: &mut W) -> fmt::Result {
     while i < segs.len() {
         if let Some((a, b, n)) = segs[i].as_fill() {
             write!(w, "{sep}{a}-{b}y{n}")?;
-            sep = ",";
-            i += 1;
-            continue;
-        }
-        if let Some((a, b, n, used)) = stagger_at(&segs[i..]) {
-            write!(w, "{sep}{a}-{b}:{n}")?;
-            sep = ",";
-            i += used;
-            continue;
-        }
-        // Plain runs up to the next fill or stagger, merged across pattern periods.
-        let mut j = i + 1;
-        while j < segs.len() && segs[j].as_fill().is_none() && stagger_at(&segs[j..]).is_none() {
-            j += 1;
-        }
-        let mut runs = Runs::new(&segs[i..j]);
-        while let Some(s) = runs.next_seg() {
+        } else if let Some(passes) = segs[i].stagger_passes() {
             w.write_str(sep)?;
-            write_run(w, &s)?;
+            write_stagger(w, &segs[i], passes)?;
+        } else {
+            // Plain runs up to the next fill or stagger, merged across pattern periods.
+            let mut j = i + 1;
+            while j < segs.len() && !stands_alone(&segs[j]) {
+                j += 1;
+            }
+            write_runs(w, &segs[i..j], sep)?;
             sep = ",";
+            i = j;
+            continue;
         }
-        i = j;
+        sep = ",";
+        i += 1;
     }
     Ok(())
 }

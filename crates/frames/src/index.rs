@@ -31,7 +31,10 @@ enum Slot {
 }
 
 fn slot(s: &Seg) -> Slot {
-    if s.len <= FEW {
+    if s.stagger_passes().is_some() {
+        // Listing a stagger's frames is what the index must not do; its bounds are enough.
+        Slot::Wide
+    } else if s.len <= FEW {
         Slot::Points
     } else if (s.max() as i128 - s.min() as i128) <= NARROW as i128 {
         Slot::Narrow

@@ -3,7 +3,7 @@
 use std::iter::FusedIterator;
 
 use crate::merge::push_merge;
-use crate::seg::Seg;
+use crate::seg::{Seg, StaggerFrames};
 use crate::Run;
 
 /// The frames of a [`crate::FrameSet`] in set order, computed one at a time.
@@ -12,6 +12,8 @@ pub struct Iter<'a> {
     segs: &'a [Seg],
     i: u64,
     left: u64,
+    /// The frames of `segs[0]` when it is a stagger, made when the iteration reaches it.
+    stagger: Option<StaggerFrames>,
 }
 
 impl<'a> Iter<'a> {
@@ -20,6 +22,7 @@ impl<'a> Iter<'a> {
             segs,
             i: 0,
             left: len,
+            stagger: None,
         }
     }
 }
@@ -29,12 +32,20 @@ impl Iterator for Iter<'_> {
 
     fn next(&mut self) -> Option<i64> {
         let seg = self.segs.first()?;
-        let f = seg.nth(self.i);
+        let f = match seg.stagger_passes() {
+            Some(_) => {
+                let frames = self.stagger.get_or_insert_with(|| StaggerFrames::new(seg));
+                // A stagger yields exactly `len` frames; the fallback is never used.
+                frames.next().unwrap_or(seg.start)
+            }
+            None => seg.nth(self.i),
+        };
         self.i += 1;
         self.left -= 1;
         if self.i == seg.len {
             self.segs = &self.segs[1..];
             self.i = 0;
+            self.stagger = None;
         }
         Some(f)
     }
@@ -55,6 +66,8 @@ struct RawRuns<'a> {
     /// Index of the next frame of `segs[0]` to emit.
     i: u64,
     g: usize,
+    /// The frames of `segs[0]` when it is a stagger (given one by one; `Runs` merges them).
+    stagger: Option<StaggerFrames>,
 }
 
 impl RawRuns<'_> {
@@ -63,6 +76,15 @@ impl RawRuns<'_> {
         if seg.is_run() {
             self.segs = &self.segs[1..];
             return Some(seg.clone());
+        }
+        if seg.stagger_passes().is_some() {
+            let frames = self.stagger.get_or_insert_with(|| StaggerFrames::new(seg));
+            if let Some(f) = frames.next() {
+                return Some(Seg::single(f));
+            }
+            self.segs = &self.segs[1..];
+            self.stagger = None;
+            return self.next_seg();
         }
         if self.i == 0 && self.g == 0 {
             self.groups = seg.groups();
@@ -100,6 +122,7 @@ impl<'a> Runs<'a> {
                 groups: Vec::new(),
                 i: 0,
                 g: 0,
+                stagger: None,
             },
             buf: Vec::new(),
             done: false,
@@ -109,8 +132,8 @@ impl<'a> Runs<'a> {
 
     /// The next merged run as a segment (used by `Display` as well).
     pub(crate) fn next_seg(&mut self) -> Option<Seg> {
-        // Only the last buffered run can still change, so anything before it is final.
-        while self.buf.len() < 2 && !self.done {
+        // Only the last two buffered runs can still change, so anything before them is final.
+        while self.buf.len() < 3 && !self.done {
             match self.raw.next_seg() {
                 Some(s) => push_merge(&mut self.buf, s),
                 None => self.done = true,

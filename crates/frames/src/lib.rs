@@ -34,7 +34,6 @@ mod parse;
 mod run;
 mod seg;
 
-use std::collections::HashSet;
 use std::sync::OnceLock;
 
 pub use error::{ParseError, RunError, TooComplex, TooManyFrames};
@@ -64,13 +63,17 @@ impl FrameSet {
         parse::parse(expr)
     }
 
-    /// Builds a set from frames in order (repeats dropped), compressing runs. The frames are
-    /// already in memory, so this lists them; use [`FrameSet::from_runs`] for big ranges.
+    /// Builds a set from frames in order (repeats dropped), compressing runs as they come.
+    ///
+    /// Memory is proportional to the runs, not the frames: a stream of file names holding
+    /// frames 1001 and 100000000 makes one two-frame run. Sorted input (what a directory
+    /// listing gives after sorting) costs O(1) per frame; a frame inside the span seen so far
+    /// is looked up in the runs.
     pub fn from_frames<I: IntoIterator<Item = i64>>(frames: I) -> FrameSet {
         let mut set = FrameSet::default();
-        let mut seen = HashSet::new();
         for f in frames {
-            if seen.insert(f) {
+            let new = set.is_empty() || f > set.max || f < set.min || !set.contains(f);
+            if new {
                 // Distinct i64 values never reach 2^64, so the count cannot overflow.
                 let _ = set.append(Seg::single(f));
             }
@@ -172,10 +175,27 @@ impl FrameSet {
         self.invert_capped(u64::MAX).unwrap_or_default()
     }
 
-    /// Like [`FrameSet::invert`], but refuses to list more than `cap` frames in the rare case
-    /// where the arithmetic path cannot be used.
+    /// Like [`FrameSet::invert`], but bounds the work by `cap`: refuses to list more than `cap`
+    /// frames in the rare case where the arithmetic path cannot be used, and to build an
+    /// inverse of more than `cap` stored runs.
     pub fn try_invert(&self, cap: u64) -> Result<FrameSet, TooManyFrames> {
         self.invert_capped(cap)
+    }
+
+    /// The holes between the smallest and largest frame, ascending: the same as
+    /// [`FrameSet::invert`], named for what a delivery check asks ("which frames are missing").
+    pub fn gaps(&self) -> FrameSet {
+        self.invert()
+    }
+
+    /// The frames from `first` to `last` (inclusive, either order) that the set lacks,
+    /// ascending.
+    ///
+    /// Computed on runs: a set of frames 1001 and 100000000 checked against 1001-100000000
+    /// answers `1002-99999999` at once. Frames of the set outside `first..=last` are ignored.
+    pub fn missing_within(&self, first: i64, last: i64) -> FrameSet {
+        let (lo, hi) = (first.min(last), first.max(last));
+        self.gaps_between(lo, hi, u64::MAX).unwrap_or_default()
     }
 
     /// The frames of `self` that are not in `other`, in `self`'s order (`expected - found`
@@ -211,8 +231,20 @@ impl FrameSet {
         if self.len == 0 {
             return Ok(FrameSet::default());
         }
-        let mut pieces = full_range(self.min, self.max);
-        let mut order: Vec<&Seg> = self.segs.iter().collect();
+        self.gaps_between(self.min, self.max, cap)
+    }
+
+    /// The frames in `lo..=hi` (`lo <= hi`) not in the set, ascending, computed on runs: each
+    /// stored segment is removed from the window of pieces its bounds meet, so the cost is the
+    /// segments plus the pieces made, never pieces times segments. `cap` bounds the pieces
+    /// built and the frames listed by the fallback.
+    fn gaps_between(&self, lo: i64, hi: i64, cap: u64) -> Result<FrameSet, TooManyFrames> {
+        let mut pieces = full_range(lo, hi);
+        let mut order: Vec<&Seg> = self
+            .segs
+            .iter()
+            .filter(|s| s.max() >= lo && s.min() <= hi)
+            .collect();
         order.sort_by_key(|s| s.min());
         for e in order {
             // `pieces` stay ascending with disjoint bounds, so only a window can overlap `e`.
@@ -224,10 +256,16 @@ impl FrameSet {
             let mut repl = Vec::new();
             for p in &pieces[a..b] {
                 if p.minus(e, &mut repl).is_err() {
-                    return self.invert_by_sorting(cap);
+                    return self.invert_by_sorting(lo, hi, cap);
                 }
             }
             pieces.splice(a..b, repl);
+            if pieces.len() as u64 > cap {
+                return Err(TooManyFrames {
+                    count: pieces.len() as u64,
+                    cap,
+                });
+            }
         }
         let mut out = FrameSet::default();
         for p in pieces {
@@ -238,14 +276,31 @@ impl FrameSet {
     }
 
     /// The slow, exact path of [`FrameSet::invert`]: sort every frame and collect the gaps.
-    fn invert_by_sorting(&self, cap: u64) -> Result<FrameSet, TooManyFrames> {
+    fn invert_by_sorting(&self, lo: i64, hi: i64, cap: u64) -> Result<FrameSet, TooManyFrames> {
         let mut all = self.to_vec_capped(cap)?;
+        all.retain(|f| (lo..=hi).contains(f));
         all.sort_unstable();
         let mut out = FrameSet::default();
+        let Some(&first) = all.first() else {
+            for p in full_range(lo, hi) {
+                let _ = out.append(p);
+            }
+            return Ok(out);
+        };
+        let first_gap = first as i128 - lo as i128;
+        if first_gap > 0 {
+            let _ = out.append(Seg::run(lo, 1, first_gap as u64));
+        }
         for w in all.windows(2) {
             let gap = w[1] as i128 - w[0] as i128 - 1;
             if gap > 0 {
                 let _ = out.append(Seg::run(w[0] + 1, 1, gap as u64));
+            }
+        }
+        if let Some(&f) = all.last() {
+            let tail = hi as i128 - f as i128;
+            if tail > 0 {
+                let _ = out.append(Seg::run(f + 1, 1, tail as u64));
             }
         }
         Ok(out)
@@ -253,18 +308,15 @@ impl FrameSet {
 
     /// Adds `seg`'s frames that are not yet present, after the existing ones.
     fn insert(&mut self, seg: Seg) -> Result<(), TooComplex> {
-        self.insert_all(vec![seg], true)
+        self.insert_all(vec![seg])
     }
 
     /// Adds segments that share no frame among themselves (one parsed part), dropping frames
     /// already present. They are compared with the set as it was, never with each other, so a
-    /// part is stored exactly as it was built. With `join` false the part's first piece is not
-    /// folded into the set's last run (the parser keeps a stagger's pieces apart so that the
-    /// normaliser can print it back as `a-b:N`).
-    pub(crate) fn insert_all(&mut self, segs: Vec<Seg>, join: bool) -> Result<(), TooComplex> {
+    /// part is stored exactly as it was built.
+    pub(crate) fn insert_all(&mut self, segs: Vec<Seg>) -> Result<(), TooComplex> {
         if self.segs.is_empty() {
-            // Already canonical: keep the part's own structure (the normaliser recognises
-            // staggers by it).
+            // Already canonical: keep the part's own structure.
             for seg in segs {
                 self.push_unmerged(seg)?;
             }
@@ -288,12 +340,8 @@ impl FrameSet {
             }
             all.extend(pieces);
         }
-        for (i, p) in all.into_iter().enumerate() {
-            if i == 0 && !join {
-                self.push_unmerged(p)?;
-            } else {
-                self.append(p)?;
-            }
+        for p in all {
+            self.append(p)?;
         }
         Ok(())
     }
@@ -301,10 +349,12 @@ impl FrameSet {
     /// Appends a segment known to share no frame with the set.
     fn append(&mut self, seg: Seg) -> Result<(), TooComplex> {
         self.count(&seg)?;
-        // `push_merge` may rewrite the last segment and add up to two: re-index those.
-        let from = self.segs.len().saturating_sub(1);
-        if let (Some(ix), Some(last)) = (self.index.get_mut(), self.segs.last()) {
-            ix.remove(from, last);
+        // `push_merge` may rewrite the last two segments and add up to two: re-index those.
+        let from = self.segs.len().saturating_sub(2);
+        if let Some(ix) = self.index.get_mut() {
+            for (i, s) in self.segs.iter().enumerate().skip(from) {
+                ix.remove(i, s);
+            }
         }
         push_merge(&mut self.segs, seg);
         if let Some(ix) = self.index.get_mut() {
@@ -390,8 +440,14 @@ impl<'a> IntoIterator for &'a FrameSet {
     }
 }
 
-/// Formats a frame zero-padded to `width`, the sign counting toward the width (`-001` is 4).
+/// Widest padding [`pad_frame`] applies: an `i64` prints in at most 20 characters, so wider
+/// padding only adds zeros, and commands refuse more.
+pub const MAX_PAD: usize = 32;
+
+/// Formats a frame zero-padded to `width` (at most [`MAX_PAD`]; wider counts as `MAX_PAD`),
+/// the sign counting toward the width (`-001` is 4).
 pub fn pad_frame(frame: i64, width: usize) -> String {
+    let width = width.min(MAX_PAD);
     format!("{frame:0width$}")
 }
 

@@ -2,7 +2,7 @@
 //! (0-based column) and say what was expected there.
 
 use crate::seg::{Offs, Seg, PATTERN_CAP};
-use crate::{FrameSet, ParseError, TooComplex};
+use crate::{FrameSet, ParseError};
 
 /// Most runs a `y` fill with a step above the pattern limit may be stored as.
 const FILL_RUNS_CAP: u128 = 1_000_000;
@@ -31,7 +31,6 @@ pub(crate) fn parse(expr: &str) -> Result<FrameSet, ParseError> {
     };
     let mut set = FrameSet::default();
     let mut any = false;
-    let mut after_stagger = false;
     loop {
         p.skip_ws();
         match p.peek() {
@@ -43,11 +42,9 @@ pub(crate) fn parse(expr: &str) -> Result<FrameSet, ParseError> {
             Some(_) => {}
         }
         let col = p.pos;
-        let (part, stagger) = p.part()?;
+        let part = p.part()?;
         any = true;
-        set.insert_all(part, !(stagger || after_stagger))
-            .map_err(|e| p.err_at(col, e.reason))?;
-        after_stagger = stagger;
+        set.insert_all(part).map_err(|e| p.err_at(col, e.reason))?;
         p.skip_ws();
         match p.peek() {
             None => break,
@@ -140,14 +137,13 @@ impl Parser<'_> {
         })
     }
 
-    /// One comma-separated part, as segments without repeats among themselves, and whether it
-    /// was a stagger.
-    fn part(&mut self) -> Result<(Vec<Seg>, bool), ParseError> {
+    /// One comma-separated part, as segments without repeats among themselves.
+    fn part(&mut self) -> Result<Vec<Seg>, ParseError> {
         let col = self.pos;
         let a = self.number("a frame number")?;
         self.skip_ws();
         match self.peek() {
-            None | Some(',') => return Ok((vec![Seg::single(a)], false)),
+            None | Some(',') => return Ok(vec![Seg::single(a)]),
             Some('-') => self.pos += 1,
             Some(c @ ('x' | 'y' | ':')) => {
                 return Err(self.err(format!(
@@ -165,7 +161,7 @@ impl Parser<'_> {
         let b = self.number("an end frame after '-'")?;
         self.skip_ws();
         let modifier = match self.peek() {
-            None | Some(',') => return Ok((self.range(col, a, b, 1)?, false)),
+            None | Some(',') => return self.range(col, a, b, 1),
             Some('x') => Modifier::Step,
             Some('y') => Modifier::Fill,
             Some(':') => Modifier::Stagger,
@@ -194,23 +190,29 @@ impl Parser<'_> {
         if n == 0 {
             return Err(self.err_at(ncol, "the step must not be zero".into()));
         }
-        if n < 0 && modifier == Modifier::Stagger {
-            return Err(self.err_at(ncol, "the stagger count must be positive".into()));
-        }
         if n < 0 && a <= b {
+            let c = match modifier {
+                Modifier::Step => 'x',
+                Modifier::Fill => 'y',
+                Modifier::Stagger => ':',
+            };
             return Err(self.err_at(
                 ncol,
                 format!(
-                    "a negative step needs a descending range (like {b}-{a}x{n}); \
+                    "a negative step needs a descending range (like {b}-{a}{c}{n}); \
                      {a}-{b} ascends, so write the step without '-'"
                 ),
             ));
         }
-        Ok(match modifier {
-            Modifier::Step => (self.range(col, a, b, n)?, false),
-            Modifier::Fill => (self.fill(ncol, a, b, n)?, false),
-            Modifier::Stagger => (self.stagger(col, ncol, a, b, n)?, true),
-        })
+        match modifier {
+            Modifier::Step => self.range(col, a, b, n),
+            Modifier::Fill => self.fill(ncol, a, b, n),
+            Modifier::Stagger => {
+                // Refuses a range of all 2^64 frames, as for a plain range.
+                self.range(col, a, b, 1)?;
+                self.stagger(ncol, a, b, n)
+            }
+        }
     }
 
     /// `a-b` every `n`-th frame (the sign of `n` is already checked against the direction).
@@ -275,17 +277,11 @@ impl Parser<'_> {
         Ok(out)
     }
 
-    /// `a-b:n`: `xn`, then `x(n-1)` … `x1`, each adding only frames not yet listed.
-    fn stagger(
-        &self,
-        col: usize,
-        ncol: usize,
-        a: i64,
-        b: i64,
-        n: i64,
-    ) -> Result<Vec<Seg>, ParseError> {
+    /// `a-b:n`: `xn`, then `x(n-1)` … `x1`, each adding only frames not yet listed; stored as
+    /// one stagger segment (a plain run when only one pass is left).
+    fn stagger(&self, ncol: usize, a: i64, b: i64, n: i64) -> Result<Vec<Seg>, ParseError> {
         let span = (b as i128 - a as i128).unsigned_abs();
-        let passes = (n as u128).min(span + 1);
+        let passes = (n as i128).unsigned_abs().min(span + 1);
         if passes > STAGGER_CAP {
             return Err(self.err_at(
                 ncol,
@@ -296,25 +292,12 @@ impl Parser<'_> {
                 ),
             ));
         }
-        stagger_segs(a, b, n).map_err(|e| self.err_at(col, e.reason))
+        let dir: i64 = if b < a { -1 } else { 1 };
+        if passes <= 1 {
+            // `:1` is the plain range (span + 1 fits: the caller refused 2^64 frames).
+            return Ok(vec![Seg::run(a, dir as i128, span as u64 + 1)]);
+        }
+        // span + 1 >= passes >= 2 and span < 2^64 - 1 (checked by the caller's range).
+        Ok(vec![Seg::stagger(a, dir, span as u64, passes as u64)])
     }
-}
-
-/// The segments of `a-b:n` (`n > 0`), exactly as the parser stores them; the normaliser
-/// rebuilds candidates with it to recognise a stagger and print it back as `a-b:n`.
-pub(crate) fn stagger_segs(a: i64, b: i64, n: i64) -> Result<Vec<Seg>, TooComplex> {
-    let span = (b as i128 - a as i128).unsigned_abs();
-    if span == u64::MAX as u128 {
-        return Err(TooComplex {
-            reason: "this range holds all 2^64 frame numbers, one more than can be counted".into(),
-        });
-    }
-    // Steps beyond the span add only `a`, which the first pass already has.
-    let passes = (n as u128).min(span + 1);
-    let dir: i128 = if b < a { -1 } else { 1 };
-    let mut set = FrameSet::default();
-    for step in (1..=passes).rev() {
-        set.insert(Seg::run(a, dir * step as i128, (span / step + 1) as u64))?;
-    }
-    Ok(set.segs)
 }

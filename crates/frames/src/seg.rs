@@ -8,6 +8,9 @@
 //! same as ten.
 
 mod minus;
+mod stagger;
+
+pub(crate) use stagger::StaggerFrames;
 
 use std::sync::Arc;
 
@@ -17,10 +20,13 @@ use crate::merge::push_merge;
 pub(crate) const PATTERN_CAP: u64 = 1 << 16;
 
 /// The offsets of a pattern; `One` is the plain run (`[0]`) and allocates nothing.
+/// `Stagger(passes)` is not a periodic pattern but a whole `a-b:N` (see `seg/stagger.rs`):
+/// every frame from `start` over `len` frames, in stagger order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Offs {
     One,
     Many(Arc<[u64]>),
+    Stagger(u64),
 }
 
 impl Offs {
@@ -28,6 +34,8 @@ impl Offs {
         match self {
             Offs::One => &[0],
             Offs::Many(v) => v,
+            // Callers test `stagger_passes` first; an empty slice keeps any slip harmless.
+            Offs::Stagger(_) => &[],
         }
     }
 
@@ -101,24 +109,40 @@ impl Seg {
 
     /// The `i`-th frame (`i < len`).
     pub fn nth(&self, i: u64) -> i64 {
+        if self.stagger_passes().is_some() {
+            // Slow (lists frames up to `i`), and only reached by the few-frame paths.
+            let i = usize::try_from(i).unwrap_or(usize::MAX);
+            return StaggerFrames::new(self).nth(i).unwrap_or(self.start);
+        }
         (self.start as i128 + self.dir as i128 * self.d_of(i)) as i64
     }
 
     pub fn last(&self) -> i64 {
-        self.nth(self.len - 1)
+        match self.stagger_passes() {
+            Some(p) => self.stagger_last(p),
+            None => self.nth(self.len - 1),
+        }
+    }
+
+    /// The frame farthest from `start` (`last` except for a stagger, which ends mid-range).
+    fn far_end(&self) -> i64 {
+        match self.stagger_passes() {
+            Some(_) => self.range_end(),
+            None => self.last(),
+        }
     }
 
     pub fn min(&self) -> i64 {
         if self.dir > 0 {
             self.start
         } else {
-            self.last()
+            self.far_end()
         }
     }
 
     pub fn max(&self) -> i64 {
         if self.dir > 0 {
-            self.last()
+            self.far_end()
         } else {
             self.start
         }
@@ -141,6 +165,9 @@ impl Seg {
     }
 
     pub fn contains(&self, f: i64) -> bool {
+        if self.stagger_passes().is_some() {
+            return (self.min()..=self.max()).contains(&f);
+        }
         self.index_of(f).is_some()
     }
 
@@ -212,6 +239,10 @@ impl Seg {
     /// Appends the canonical form of this segment: a single frame, a run, a pattern of at least
     /// two whole periods, or (for shorter patterns) the runs it consists of.
     pub fn finish(self, out: &mut Vec<Seg>) {
+        if self.stagger_passes().is_some() {
+            out.push(self);
+            return;
+        }
         if self.len == 1 {
             out.push(Seg::single(self.start));
             return;

@@ -52,6 +52,8 @@ fn stagger_steps_down_without_repeats() {
     assert_eq!(frames("1-10:3"), [1, 4, 7, 10, 3, 5, 9, 2, 6, 8]);
     assert_eq!(frames("10-1:3"), [10, 7, 4, 1, 8, 6, 2, 9, 5, 3]);
     assert_eq!(frames("1-3:9"), [1, 3, 2]);
+    assert_eq!(frames("0--1:1"), [0, -1]);
+    assert_eq!(frames("1-4:1"), [1, 2, 3, 4]);
 }
 
 #[test]
@@ -81,7 +83,7 @@ fn malformed_forms_point_at_the_offending_character() {
         ("1-20x-5", 5, "descending range"),
         ("1-20y-5", 5, "descending range"),
         ("5-5x-1", 4, "descending range"),
-        ("1-20:-2", 5, "positive"),
+        ("1-20:-2", 5, "descending range"),
         ("1-20:0", 5, "must not be zero"),
         ("a-z", 0, "expected a frame number, found 'a'"),
         ("1-z", 2, "found 'z'"),
@@ -230,7 +232,7 @@ fn normalisation_compresses_runs_and_steps() {
     assert_eq!(norm("1001,1002,1004"), "1001-1002,1004");
     assert_eq!(norm("1,2,4,6,8"), "1-2,4-8x2");
     assert_eq!(norm("1-10y3"), "1-9y3");
-    assert_eq!(norm("1-10:2"), "1-9x2,2-10x2");
+    assert_eq!(norm("1-10:2"), "1-10:2");
     assert_eq!(FrameSet::default().to_string(), "");
 }
 
@@ -372,4 +374,118 @@ fn pad_counts_the_sign() {
     assert_eq!(pad_frame(12345, 4), "12345");
     assert_eq!(pad_frame(0, 0), "0");
     assert_eq!(pad_frame(-12, 2), "-12");
+}
+
+#[test]
+fn negative_stagger_on_a_descending_range_is_the_stagger() {
+    // fileseq: `20-1:-2` and `20-1:2` list the same frames.
+    assert_eq!(frames("20-1:-2"), frames("20-1:2"));
+    assert_eq!(
+        frames("20-1:-2"),
+        [20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1]
+    );
+    assert_eq!(frames("10-1:-3"), [10, 7, 4, 1, 8, 6, 2, 9, 5, 3]);
+    assert_eq!(norm("20-1:-2"), "20-1:2");
+}
+
+#[test]
+fn staggers_print_in_their_shortest_spelling() {
+    assert_eq!(norm("1-10:2"), "1-10:2");
+    assert_eq!(norm("1-100:3"), "1-100:3");
+    assert_eq!(norm("1-10000:20"), "1-10000:20");
+    assert_eq!(norm("10-1:3"), "10-1:3");
+    // More passes than frames: only as many as there are frames count.
+    assert_eq!(norm("1-4000:4001"), "1,4000-2");
+    assert_eq!(norm("1-5000:4000"), "1-5000:4000");
+    assert_eq!(norm("1-100:500"), "1,100-2");
+    // Where the runs are strictly shorter they win.
+    assert_eq!(norm("1-2:2"), "1-2");
+    assert_eq!(norm("1-10:10"), "1,10-2");
+    assert_eq!(norm("1-3:9"), "1-3:3");
+    assert_eq!(norm("7-7:3"), "7");
+    // After other parts, and followed by them.
+    assert_eq!(norm("50,1-10:2,11-20"), "50,1-10:2,11-20");
+    // A stagger overlapping earlier parts keeps only its new frames, as runs.
+    assert_eq!(norm("5,1-10:2"), "5,1,3,7,9,2-10x2");
+}
+
+#[test]
+fn stagger_sets_are_computed_without_listing() {
+    let set = FrameSet::parse("1-100000:50").unwrap();
+    assert_eq!(set.len(), 100_000);
+    assert_eq!(
+        (set.min(), set.max(), set.first()),
+        (Some(1), Some(100_000), Some(1))
+    );
+    assert!(set.invert().is_empty());
+    assert!(set.contains(77_777));
+    let listed: Vec<i64> = set.iter().collect();
+    assert_eq!(listed.len(), 100_000);
+    assert_eq!(set.last(), listed.last().copied());
+    let mut sorted = listed.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (1..=100_000).collect::<Vec<_>>());
+
+    let set = FrameSet::parse("1-1000000000:4096").unwrap();
+    assert_eq!(set.to_string(), "1-1000000000:4096");
+    assert_eq!(set.iter().take(3).collect::<Vec<_>>(), [1, 4097, 8193]);
+    assert!(set.runs().next().is_some());
+    let with = FrameSet::parse("1-1000000000:4096,999999990-1000000010").unwrap();
+    assert_eq!(with.to_string(), "1-1000000000:4096,1000000001-1000000010");
+}
+
+#[test]
+fn interleaved_sparse_runs_invert_in_linear_time() {
+    let set = FrameSet::parse("1-10000000000x65537,2-10000000000x65539").unwrap();
+    let inv = set.try_invert(10_000_000).unwrap();
+    let (lo, hi) = (set.min().unwrap(), set.max().unwrap());
+    assert_eq!(inv.len(), (hi - lo + 1) as u64 - set.len());
+    assert!(inv.to_string_capped(16 << 20).is_ok());
+    // The cap bounds the work, not only the frames listed.
+    assert!(set.try_invert(1000).is_err());
+}
+
+#[test]
+fn missing_within_works_on_runs() {
+    let set = FrameSet::from_frames([1001, 100_000_000]);
+    assert_eq!(set.to_string(), "1001,100000000");
+    assert_eq!(
+        set.missing_within(1001, 100_000_000).to_string(),
+        "1002-99999999"
+    );
+    assert_eq!(set.gaps().to_string(), "1002-99999999");
+    assert_eq!(
+        set.missing_within(990, 1010).to_string(),
+        "990-1000,1002-1010"
+    );
+    assert_eq!(set.missing_within(1010, 990), set.missing_within(990, 1010));
+    assert!(set.missing_within(1001, 1001).is_empty());
+    assert_eq!(FrameSet::default().missing_within(1, 3).to_string(), "1-3");
+    let set = FrameSet::parse("1-100x2").unwrap();
+    assert_eq!(set.missing_within(0, 10).to_string(), "0-10x2");
+}
+
+#[test]
+fn from_frames_keeps_runs_not_frames() {
+    let set = FrameSet::from_frames((1..=1_000_000).chain([5, 2_000_000]));
+    assert_eq!(set.to_string(), "1-1000000,2000000");
+    assert_eq!(set.segs.len(), 2);
+    let set = FrameSet::from_frames([3, 1, 2, 1, 3]);
+    assert_eq!(set.iter().collect::<Vec<_>>(), [3, 1, 2]);
+}
+
+#[test]
+fn pad_is_bounded() {
+    assert_eq!(pad_frame(1, 65536).len(), crate::MAX_PAD);
+    assert_eq!(pad_frame(-1, usize::MAX).len(), crate::MAX_PAD);
+}
+
+#[test]
+fn normalising_twice_changes_nothing() {
+    let once = norm("28-0x3,43--8y4");
+    assert_eq!(
+        once,
+        "28-1x3,43-29y4,26,24,21-20,18-17,14,12,9-8,6-5,2--2x2,-3--4,-6--8"
+    );
+    assert_eq!(norm(&once), once);
 }

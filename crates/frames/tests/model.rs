@@ -31,7 +31,7 @@ fn model(parts: &[(i64, i64, char, i64)]) -> Vec<i64> {
                     .for_each(|&f| push(&mut out, f));
             }
             _ => {
-                for k in (1..=n).rev() {
+                for k in (1..=n.abs()).rev() {
                     every(k).into_iter().for_each(|f| push(&mut out, f));
                 }
             }
@@ -56,11 +56,8 @@ fn part() -> impl Strategy<Value = (i64, i64, char, i64)> {
         1i64..13,
     )
         .prop_map(|(a, b, k, n)| {
-            let n = if k != ':' && b < a && n % 2 == 0 {
-                -n
-            } else {
-                n
-            };
+            // fileseq allows a negative step or stagger on a descending range.
+            let n = if b < a && n % 2 == 0 { -n } else { n };
             (a, b, k, n)
         })
 }

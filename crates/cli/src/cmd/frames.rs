@@ -6,7 +6,7 @@
 
 use anyhow::{anyhow, Result};
 use serde::Serialize;
-use shotline_frames::{pad_frame, FrameSet, ParseError};
+use shotline_frames::{pad_frame, FrameSet, ParseError, MAX_PAD};
 
 use crate::context::Ctx;
 use crate::output::{Exit, Style};
@@ -43,8 +43,8 @@ pub struct FramesArgs {
     /// Describe the frames missing between the smallest and largest frame instead.
     #[arg(short, long)]
     pub invert: bool,
-    /// Zero-pad printed frames to N characters, the sign counting (`-001` is 4).
-    #[arg(short, long, value_name = "N")]
+    /// Zero-pad printed frames to N characters (at most 32), the sign counting (`-001` is 4).
+    #[arg(short, long, value_name = "N", value_parser = pad_width())]
     pub pad: Option<usize>,
     /// Most frames --list (or an --invert that must list frames) may produce.
     #[arg(long, value_name = "N", default_value_t = 10_000_000)]
@@ -132,6 +132,15 @@ pub fn run(args: &FramesArgs, ctx: &Ctx) -> Result<Exit> {
     ))?;
     out.line(format!("{:<width$}  {}", "count", set.len()))?;
     Ok(Exit::Clean)
+}
+
+/// `--pad`: 0 to [`MAX_PAD`] (an `i64` needs at most 20 characters; a huge width would only
+/// make a huge string, and format widths past 65535 panic).
+fn pad_width() -> impl clap::builder::TypedValueParser<Value = usize> {
+    use clap::builder::TypedValueParser as _;
+    clap::value_parser!(u64)
+        .range(0..=MAX_PAD as u64)
+        .map(|w| usize::try_from(w).unwrap_or(MAX_PAD))
 }
 
 /// The parse error with the expression and a caret under the offending character.

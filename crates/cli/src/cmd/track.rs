@@ -258,9 +258,11 @@ pub struct PublishArgs {
     /// Version state.
     #[arg(long, default_value = "WIP")]
     pub state: String,
-    /// Expected frames (1001-1100); default: the shot's cut, or the frames found for assets.
-    #[arg(long, value_name = "FIRST-LAST")]
-    pub range: Option<String>,
+    /// Expected frames in frame-range syntax (1001-1100, -5--1); default: the shot's cut, or
+    /// the frames found for assets. Verification checks a contiguous span, so a stepped set
+    /// (1001-1100x2) is refused for now.
+    #[arg(long, value_name = "FRAMES", allow_hyphen_values = true)]
+    pub range: Option<shotline_frames::FrameSet>,
     /// Id of a version this one was made from (repeatable).
     #[arg(long = "uses", value_name = "ID")]
     pub uses: Vec<i64>,

@@ -22,12 +22,13 @@ impl Seg {
             out.push(self.clone());
             return Ok(());
         }
-        let s = self.start as i128;
-        let (i0, i1) = if self.dir > 0 {
-            (self.count_below(lo - s), self.count_below(hi - s + 1))
-        } else {
-            (self.count_below(s - hi), self.count_below(s - lo + 1))
-        };
+        if b.stagger_passes().is_some() {
+            return self.minus(&b.as_range(), out);
+        }
+        if self.stagger_passes().is_some() {
+            return self.stagger_minus(b, out);
+        }
+        let (i0, i1) = self.index_span(lo, hi);
         if i0 >= i1 {
             out.push(self.clone());
             return Ok(());
@@ -46,9 +47,23 @@ impl Seg {
         Ok(())
     }
 
-    /// `self` minus the few frames of `b`, cutting around each one.
+    /// Indices `i0..i1` of the frames lying between `lo` and `hi` (a pattern or run is
+    /// monotone, so they are contiguous).
+    fn index_span(&self, lo: i128, hi: i128) -> (u64, u64) {
+        let s = self.start as i128;
+        if self.dir > 0 {
+            (self.count_below(lo - s), self.count_below(hi - s + 1))
+        } else {
+            (self.count_below(s - hi), self.count_below(s - lo + 1))
+        }
+    }
+
+    /// `self` minus the frames of `b`, cutting around each one. Only `b`'s frames within
+    /// `self`'s bounds are looked at, so cutting many small pieces by one long sparse run
+    /// costs the overlap, not pieces × frames.
     fn minus_frames(&self, b: &Seg, out: &mut Vec<Seg>) {
-        let mut cuts: Vec<u64> = (0..b.len).filter_map(|i| self.index_of(b.nth(i))).collect();
+        let (j0, j1) = b.index_span(self.min() as i128, self.max() as i128);
+        let mut cuts: Vec<u64> = (j0..j1).filter_map(|i| self.index_of(b.nth(i))).collect();
         cuts.sort_unstable();
         let mut from = 0;
         for c in cuts {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use shotline_qc::{Code, Finding, SequenceReport, Severity, VerifyOptions};
 use shotline_store::{Files, ItemKind, ItemRef, NewVersion, Version};
 
-use super::common::{actor, open_rw, parse_range, state};
+use super::common::{actor, expected_span, open_rw, state};
 use super::PublishArgs;
 use crate::context::Ctx;
 use crate::output::{human_bytes, Exit};
@@ -35,12 +35,13 @@ pub fn run(a: &PublishArgs, ctx: &Ctx) -> Result<Exit> {
         ctx.cwd.join(&a.path)
     };
     let pattern = resolve_pattern(&path)?;
+    let wanted = a.range.as_ref().map(expected_span).transpose()?;
     let mut store = open_rw(ctx)?;
-    let (expected, fps) = match (&a.range, item.kind) {
-        (Some(r), _) => (Some(parse_range(r)?), None),
+    let (expected, fps) = match (wanted, item.kind) {
+        (Some(r), _) => (Some(r), None),
         (None, ItemKind::Shot) => {
             let s = store.shot(&item.code)?;
-            (Some((s.frame_in, s.frame_out)), s.fps)
+            (Some(s.frame_in..=s.frame_out), s.fps)
         }
         (None, ItemKind::Asset) => (None, None),
     };
@@ -49,7 +50,7 @@ pub fn run(a: &PublishArgs, ctx: &Ctx) -> Result<Exit> {
         ..VerifyOptions::default()
     };
     tracing::info!(pattern = %pattern.display(), "verifying frames");
-    let report = shotline_qc::verify_sequence_with(&pattern, expected.map(|(f, l)| f..=l), &opts)
+    let report = shotline_qc::verify_sequence_with(&pattern, expected, &opts)
         .with_context(|| format!("cannot verify {}", pattern.display()))?;
     for f in &report.findings {
         let text = finding_text(f);
