@@ -29,7 +29,7 @@ pub const DEFAULT_LOG_BYTES: u64 = 16 << 20;
 #[serde(default, deny_unknown_fields)]
 pub struct RenderConfig {
     /// Resources kept free for the interactive session, so a workstation stays usable while
-    /// it renders (seed 002 reserved cores and a GPU for Maya).
+    /// it renders (cores and a GPU kept for the DCC).
     pub reserve: RenderReserve,
     /// Most tasks running at once on this machine, whatever the resources say. `0` means no
     /// limit besides resources. At most [`MAX_CONCURRENT`].
