@@ -430,15 +430,10 @@ fn wait_leader(
     tx: &Sender<ExecEvent>,
 ) {
     if let Some(pid) = Pid::from_raw(lock(leader).child.id() as i32) {
-        loop {
-            match rustix::process::waitid(
-                WaitId::Pid(pid),
-                WaitIdOptions::EXITED | WaitIdOptions::NOWAIT,
-            ) {
-                Err(rustix::io::Errno::INTR) => continue,
-                _ => break,
-            }
-        }
+        while let Err(rustix::io::Errno::INTR) = rustix::process::waitid(
+            WaitId::Pid(pid),
+            WaitIdOptions::EXITED | WaitIdOptions::NOWAIT,
+        ) {}
     }
     let status = reap_and_clean(leader, tree);
     let _ = tx.send(ExecEvent::Exited { attempt, status });
