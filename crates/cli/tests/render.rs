@@ -248,7 +248,8 @@ fn sigterm_requeues_running_tasks_and_sigint_drains() {
     let worker = p.spawn(&["render", "worker"]);
     p.wait_file_exists("go.0");
     signal(&worker, "INT");
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // The worker has taken the Ctrl-C (it says it drains) before the task may finish.
+    worker.wait_stderr("waiting for 1 running task");
     p.write("release", "");
     let (status, _, err) = finish(worker);
     assert!(status.success(), "{err}");
@@ -482,4 +483,77 @@ fn help_has_examples() {
             .success()
             .stdout(predicate::str::contains("Examples:"));
     }
+}
+
+#[test]
+fn ls_reads_a_read_only_database_that_never_held_jobs() {
+    let p = Project::new();
+    // An empty file is an empty SQLite database: no render tables, never written by ls.
+    let db_dir = p.path().join(".shotline");
+    std::fs::create_dir_all(&db_dir).unwrap();
+    let db = db_dir.join("shotline.db");
+    std::fs::write(&db, "").unwrap();
+    let read_only = |mode| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    read_only(0o444);
+    p.cmd()
+        .args(["render", "ls"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("no render jobs"));
+    p.cmd()
+        .args(["render", "ls", "--json"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("\"jobs\":[]").or(predicate::str::contains("\"jobs\": []")),
+        );
+    read_only(0o644);
+    assert_eq!(
+        std::fs::metadata(&db).unwrap().len(),
+        0,
+        "ls wrote to the database"
+    );
+}
+
+#[test]
+fn values_that_would_overflow_or_mislead_are_refused_at_the_edge() {
+    let p = Project::new();
+    for (args, says) in [
+        (vec!["--timeout", "99999999999999"], "too long"),
+        (vec!["--chunk", "0"], "--chunk"),
+        (vec!["--threads", "100000"], "--threads"),
+        (vec!["--env", "=x"], "not a variable name"),
+        (
+            vec!["--max-concurrent", "99999", "--wait"],
+            "--max-concurrent",
+        ),
+    ] {
+        let mut cmd = p.cmd();
+        cmd.args(["render", "submit", "--frames", "1"])
+            .args(&args)
+            .args(["--", "true"]);
+        cmd.assert().code(2).stderr(predicate::str::contains(says));
+    }
+    for (yaml, field) in [
+        ("frames: 1\nchunk: 0\ncommand: [true]\n", "chunk"),
+        ("frames: 1\nenv: {'A=B': x}\ncommand: [true]\n", "A=B"),
+        ("frames: 1\ncwd: missing/folder\ncommand: [true]\n", "cwd"),
+    ] {
+        p.write("bad.yaml", yaml);
+        p.cmd()
+            .args(["render", "submit", "bad.yaml"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(field).and(predicate::str::contains("<input>").not()));
+    }
+    p.write(
+        "shotline.yaml",
+        "render:\n  kill_grace_secs: 99999999999999\n",
+    );
+    p.cmd().args(["render", "ls"]).assert().code(2).stderr(
+        predicate::str::contains("kill_grace_secs").and(predicate::str::contains("line 2")),
+    );
 }

@@ -5,8 +5,8 @@
 use rusqlite::params;
 
 use crate::chunk::Chunk;
+use crate::clock::now_ms;
 use crate::error::{DbContext, Result};
-use crate::fsutil::now_ms;
 use crate::model::{JobId, Outcome};
 use crate::procs::ProcId;
 use crate::queue::Queue;
@@ -67,7 +67,7 @@ pub(crate) enum NextState {
 }
 
 impl NextState {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             NextState::Done => "done",
             NextState::Queued => "queued",

@@ -69,7 +69,7 @@ impl ResolvedJob {
         let scene = spec.scene.as_deref().map(abs);
         let output = match &spec.output {
             Some(o) => Some(OutputPattern::parse(o)?.absolute(base)),
-            None => None,
+            None => default_output(spec, base)?,
         };
         let exe = |default: &str| {
             config
@@ -90,6 +90,21 @@ impl ResolvedJob {
         }
         for a in command.iter().chain(spec.env.values()) {
             template::check(a)?;
+        }
+        for k in spec.env.keys() {
+            crate::spec::check_env_key(k).map_err(RenderError::Invalid)?;
+        }
+        let cwd = spec
+            .cwd
+            .as_deref()
+            .map(abs)
+            .unwrap_or_else(|| base.to_path_buf());
+        if spec.cwd.is_some() && !cwd.is_dir() {
+            return Err(RenderError::Invalid(format!(
+                "`cwd`: the folder {} does not exist (relative paths are against {})",
+                cwd.display(),
+                base.display()
+            )));
         }
         if matches!(
             spec.preset,
@@ -129,11 +144,7 @@ impl ResolvedJob {
             frames: spec.frames.clone(),
             command,
             env: spec.env.clone(),
-            cwd: spec
-                .cwd
-                .as_deref()
-                .map(abs)
-                .unwrap_or_else(|| base.to_path_buf()),
+            cwd,
             verify: spec.verify.unwrap_or(output.is_some()) && output.is_some(),
             output: output.map(|o| o.to_string()),
             layer: spec.layer.clone(),
@@ -148,12 +159,25 @@ impl ResolvedJob {
         })
     }
 
-    /// The output pattern, parsed.
-    pub fn output_pattern(&self) -> Option<OutputPattern> {
+    /// The output pattern, parsed (`None`: the job names no output). A stored pattern that
+    /// no longer parses is an error, never "nothing to verify".
+    pub fn output_pattern(&self) -> Result<Option<OutputPattern>> {
         self.output
             .as_deref()
-            .and_then(|o| OutputPattern::parse(o).ok())
+            .map(|o| {
+                OutputPattern::parse(o).map_err(|e| {
+                    RenderError::Invalid(format!("the job's output pattern {o:?} is unusable: {e}"))
+                })
+            })
+            .transpose()
     }
+}
+
+/// The output of a job whose spec names none. Today: none (nothing is verified). This is the
+/// seam where the project's one layout (`shotline-layout`) will supply the shot's render path
+/// from the scene and the layout templates, so every renderer writes where review looks.
+pub fn default_output(_spec: &JobSpec, _base: &Path) -> Result<Option<OutputPattern>> {
+    Ok(None)
 }
 
 /// The preset's patterns, with the spec's overrides on top.
@@ -305,5 +329,22 @@ mod tests {
         assert!(err.contains("strat"), "{err}");
         assert!(resolve("frames: 1-3\n").is_err());
         assert!(resolve("preset: nuke\nframes: 1-3\n").is_err());
+    }
+
+    #[test]
+    fn a_cwd_that_does_not_exist_and_bad_env_keys_are_errors() {
+        let err = resolve("frames: 1\ncwd: /nonexistent/shots\ncommand: [true]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`cwd`") && err.contains("/nonexistent/shots"),
+            "{err}"
+        );
+        let mut spec = JobSpec::parse("frames: 1\ncommand: [true]\n", Path::new("j.yaml")).unwrap();
+        spec.env.insert("A=B".into(), "x".into());
+        let err = ResolvedJob::resolve(&spec, Path::new("/"), &Default::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("A=B"), "{err}");
     }
 }

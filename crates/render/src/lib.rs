@@ -4,8 +4,13 @@
 //! chunks ([`ResolvedJob`]), are stored in the project's SQLite database ([`Queue`]) and run by a
 //! [`Worker`] within this machine's CPU/GPU/memory budget ([`MachineInfo`] minus the configured
 //! reserve). Each task runs in its own process group through an [`Executor`] (the
-//! [`LocalExecutor`] here; a farm backend later), with live progress parsing, per-attempt logs,
-//! timeouts, cancel of the whole process tree, retries and output verification.
+//! [`LocalExecutor`] here; a farm backend later), with live progress parsing, capped
+//! per-attempt logs, timeouts, cancel of the whole process tree (children that call `setsid`
+//! included), retries and output verification.
+//!
+//! Modules follow the worker's steps: `schedule` (budget, fit), `launch` (templates,
+//! environment), `supervise` (process groups, pidfd, trees, logs), `finalize` (verify, retry);
+//! `worker` only dispatches between them.
 //!
 //! The library never prints and never exits: callers get [`Event`]s and typed errors.
 
@@ -13,38 +18,48 @@
 
 mod chunk;
 mod cleanup;
+mod clock;
 mod control;
 mod dispatch;
 mod error;
 mod event;
 mod executor;
-mod fsutil;
+mod finalize;
 mod job;
+mod launch;
+mod logcap;
 mod machine;
 mod model;
 mod pattern;
 mod procs;
 mod progress;
 mod queue;
+mod schedule;
 mod spec;
+mod supervise;
 mod template;
 mod verify;
 mod worker;
 
 pub use chunk::{plan, Chunk, Stepping, MAX_FRAMES};
 pub use cleanup::{clean, Removed};
-pub use control::{install_signal_handlers, Stop};
+pub use control::{install_signal_handlers, SignalHandlerKind, Stop};
 pub use error::{RenderError, Result};
 pub use event::Event;
-pub use executor::{ExecEvent, Execution, Executor, ExitInfo, Launch, LocalExecutor};
-pub use job::ResolvedJob;
+pub use executor::{ExecEvent, Execution, Executor, ExitInfo, Launch};
+pub use job::{default_output, ResolvedJob};
+pub use launch::shell_line;
 pub use machine::{GpuInfo, MachineInfo};
 pub use model::*;
 pub use pattern::OutputPattern;
-pub use procs::ProcId;
+pub use procs::{ProcId, TaskTree};
 pub use progress::{ProgressParser, ProgressRules};
 pub use queue::Queue;
-pub use spec::{Command, Duration, JobRef, JobSpec, Preset, ProgressSpec, Resources};
+pub use schedule::{Budget, Need};
+pub use spec::{
+    check_env_key, Command, Duration, JobRef, JobSpec, Preset, ProgressSpec, Resources, MAX_RETRIES,
+};
+pub use supervise::LocalExecutor;
 pub use template::PLACEHOLDERS;
 pub use verify::verify_chunk;
 pub use worker::{Worker, WorkerOptions};

@@ -44,6 +44,33 @@ pub struct GpuInfo {
 }
 
 impl MachineInfo {
+    /// A machine described rather than measured: `threads` CPU threads, `memory` bytes and
+    /// GPUs with these indices. For schedulers and tests that must not depend on the machine
+    /// they run on (a worker given two GPUs assigns `CUDA_VISIBLE_DEVICES` on any host).
+    pub fn described(threads: usize, memory: u64, gpus: &[u32]) -> MachineInfo {
+        MachineInfo {
+            host: crate::procs::host_name(),
+            os: String::new(),
+            cpu: String::new(),
+            cores: None,
+            threads,
+            memory_total: memory,
+            memory_available: memory,
+            gpus: gpus
+                .iter()
+                .map(|&index| GpuInfo {
+                    index,
+                    name: format!("described GPU {index}"),
+                    uuid: None,
+                    memory_total: None,
+                    memory_used: None,
+                    utilization: None,
+                })
+                .collect(),
+            gpu_note: None,
+        }
+    }
+
     /// Reads the machine. Never fails: what cannot be read is left empty or explained.
     pub fn detect() -> MachineInfo {
         let threads = std::thread::available_parallelism()

@@ -1,8 +1,26 @@
-//! Process facts from `/proc` and process-group signals. A pid alone is not an identity (pids are
-//! reused), so every recorded process also carries its start time in clock ticks since boot.
+//! Process facts from `/proc` and the whole process tree of a task. A pid alone is not an
+//! identity (pids are reused), so every recorded process also carries its start time in clock
+//! ticks since boot, and single processes are signalled through a pidfd opened before their
+//! start time is re-checked.
+//!
+//! A task's tree is more than its process group: a renderer that calls `setsid` (or
+//! double-forks) leaves the group and would escape cancel and timeout. Every task therefore
+//! runs with a marker in its environment ([`TaskTree::marker`]), which children inherit; the
+//! tree is the group, the session, every descendant and every process carrying the marker,
+//! re-scanned from `/proc` until nothing is left.
+
+use std::collections::HashSet;
+
+use rustix::process::{Pid, PidfdFlags, Signal};
+
+/// The environment variable that marks every process of one attempt.
+pub const MARKER_VAR: &str = "SHOTLINE_ATTEMPT_KEY";
+
+/// Most `/proc` scans while killing a tree: a fork bomb cannot keep the worker busy forever.
+const MAX_KILL_ROUNDS: usize = 200;
 
 /// Identity of a running process as stored in the queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ProcId {
     /// Process id (also the process group id: every task leads its own group).
     pub pid: i32,
@@ -10,74 +28,182 @@ pub struct ProcId {
     pub start: u64,
 }
 
-/// `(state, pgrp, starttime)` of a process, if it exists.
-fn stat(pid: i32) -> Option<(char, i32, u64)> {
+/// The fields of `/proc/<pid>/stat` the tree needs.
+#[derive(Debug, Clone, Copy)]
+struct Stat {
+    state: char,
+    parent: i32,
+    group: i32,
+    session: i32,
+    start: u64,
+}
+
+impl Stat {
+    fn is_gone(&self) -> bool {
+        self.state == 'Z' || self.state == 'X'
+    }
+}
+
+/// The stat of a process, if it exists.
+fn stat(pid: i32) -> Option<Stat> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name may contain spaces and parentheses: split after the last ')'.
     let rest = &text[text.rfind(')')? + 1..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let state = fields.first()?.chars().next()?;
-    let pgrp = fields.get(2)?.parse().ok()?;
-    let start = fields.get(19)?.parse().ok()?;
-    Some((state, pgrp, start))
+    Some(Stat {
+        state: fields.first()?.chars().next()?,
+        parent: fields.get(1)?.parse().ok()?,
+        group: fields.get(2)?.parse().ok()?,
+        session: fields.get(3)?.parse().ok()?,
+        start: fields.get(19)?.parse().ok()?,
+    })
 }
 
 /// Start time of `pid`, if it runs.
 pub fn start_time(pid: i32) -> Option<u64> {
-    stat(pid).map(|s| s.2)
+    stat(pid).map(|s| s.start)
 }
 
 /// True when the process recorded as `id` still runs (same pid, same start, not a zombie).
 pub fn alive(id: ProcId) -> bool {
-    matches!(stat(id.pid), Some((state, _, start)) if start == id.start && state != 'Z' && state != 'X')
+    matches!(stat(id.pid), Some(s) if s.start == id.start && !s.is_gone())
 }
 
-/// Live members of the process group led by `leader`, started no earlier than it: what is left
-/// of a task's process tree even after its leader exited.
-pub fn group_members(leader: ProcId) -> Vec<i32> {
+/// The process tree of one task attempt: its leader and the marker its environment carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskTree {
+    /// The process the worker started (leader of its own process group).
+    pub leader: ProcId,
+    /// `SHOTLINE_ATTEMPT_KEY=<value>` as it appears in `/proc/<pid>/environ`.
+    marker: String,
+}
+
+impl TaskTree {
+    /// The tree of attempt `attempt` started by the worker process `worker`.
+    pub fn new(leader: ProcId, worker: ProcId, attempt: i64) -> TaskTree {
+        TaskTree {
+            leader,
+            marker: format!("{MARKER_VAR}={}", marker_value(worker, attempt)),
+        }
+    }
+
+    /// Live members, leader included while it runs: the group, the session, descendants and
+    /// marked processes, all started no earlier than the leader (so a reused pid is never one).
+    pub fn members(&self) -> Vec<ProcId> {
+        let procs = live_processes(self.leader.start);
+        let mut found: HashSet<i32> = HashSet::new();
+        for (pid, s) in &procs {
+            let by_id = *pid == self.leader.pid
+                || s.group == self.leader.pid
+                || s.session == self.leader.pid;
+            if by_id || has_marker(*pid, &self.marker) {
+                found.insert(*pid);
+            }
+        }
+        // Descendants of members that cleared their environment, to a fixed point.
+        loop {
+            let before = found.len();
+            for (pid, s) in &procs {
+                if found.contains(&s.parent) {
+                    found.insert(*pid);
+                }
+            }
+            if found.len() == before {
+                break;
+            }
+        }
+        procs
+            .iter()
+            .filter(|(pid, _)| found.contains(pid))
+            .map(|(pid, s)| ProcId {
+                pid: *pid,
+                start: s.start,
+            })
+            .collect()
+    }
+
+    /// Sends `signal` to every live member but the leader (whose group the caller signals
+    /// while it holds the leader); returns how many were signalled.
+    pub fn signal_escaped(&self, signal: Signal) -> usize {
+        self.members()
+            .into_iter()
+            .filter(|m| m.pid != self.leader.pid)
+            .filter(|m| signal_process(*m, signal))
+            .count()
+    }
+
+    /// SIGKILLs every member, re-scanning until none is left (a member may fork while it is
+    /// being killed); returns how many distinct processes were killed.
+    pub fn kill_all(&self) -> usize {
+        let mut killed: HashSet<ProcId> = HashSet::new();
+        for _ in 0..MAX_KILL_ROUNDS {
+            let members = self.members();
+            if members.is_empty() {
+                break;
+            }
+            for m in members {
+                if signal_process(m, Signal::KILL) {
+                    killed.insert(m);
+                }
+            }
+            // Let the kernel turn the killed into zombies before the next scan.
+            std::thread::yield_now();
+        }
+        killed.len()
+    }
+}
+
+/// The marker value for an attempt: unique per host, since the worker's pid and start time
+/// are.
+pub fn marker_value(worker: ProcId, attempt: i64) -> String {
+    format!("{}.{}.{attempt}", worker.pid, worker.start)
+}
+
+/// Every live process started at or after `since`, with its stat.
+fn live_processes(since: u64) -> Vec<(i32, Stat)> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| {
-            matches!(stat(pid), Some((state, pgrp, start))
-                if pgrp == leader.pid && start >= leader.start && state != 'Z' && state != 'X')
-        })
+        .filter_map(|pid| Some((pid, stat(pid)?)))
+        .filter(|(_, s)| s.start >= since && !s.is_gone())
         .collect()
 }
 
-/// Sends `signal` to the whole process group. Errors (group already gone) are ignored: the
-/// caller only wants the group not to exist.
-pub fn signal_group(pgid: i32, signal: i32) {
-    if pgid > 1 {
-        // SAFETY: kill(2) with a negative pid signals a process group; no memory is involved.
-        unsafe {
-            libc::kill(-pgid, signal);
+/// True when the environment of `pid` holds `marker` (`NAME=value`) as one entry.
+fn has_marker(pid: i32, marker: &str) -> bool {
+    let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
+        return false;
+    };
+    env.split(|b| *b == 0).any(|e| e == marker.as_bytes())
+}
+
+/// Signals one process, only if it still is `id`: the pidfd pins the process, then its start
+/// time is checked, so a pid reused meanwhile is never hit.
+pub fn signal_process(id: ProcId, signal: Signal) -> bool {
+    let Some(pid) = Pid::from_raw(id.pid).filter(|_| id.pid > 1) else {
+        return false;
+    };
+    match rustix::process::pidfd_open(pid, PidfdFlags::empty()) {
+        Ok(fd) => {
+            start_time(id.pid) == Some(id.start)
+                && rustix::process::pidfd_send_signal(&fd, signal).is_ok()
+        }
+        // No pidfd (Linux < 5.3): the start-time check narrows the window to the syscall.
+        Err(_) => {
+            start_time(id.pid) == Some(id.start)
+                && rustix::process::kill_process(pid, signal).is_ok()
         }
     }
 }
 
-/// Kills what remains of a recorded task's process group, only when its members provably
-/// belong to that task (start times), so a reused pid is never hit.
-pub fn kill_leftovers(leader: ProcId) -> usize {
-    if !group_exists(leader.pid) {
-        return 0;
+/// Sends `signal` to the process group `pgid`. Only for a group whose leader the caller has
+/// not reaped (a running or zombie leader keeps the id from being reused); errors (group
+/// already gone) are ignored, the caller only wants the group not to run.
+pub fn signal_group(pgid: i32, signal: Signal) {
+    if let Some(pid) = Pid::from_raw(pgid).filter(|_| pgid > 1) {
+        let _ = rustix::process::kill_process_group(pid, signal);
     }
-    let members = group_members(leader);
-    if !members.is_empty() {
-        signal_group(leader.pid, libc::SIGKILL);
-    }
-    members.len()
-}
-
-/// True when any process is in group `pgid` (a cheap probe before scanning `/proc`).
-fn group_exists(pgid: i32) -> bool {
-    if pgid <= 1 {
-        return false;
-    }
-    // SAFETY: signal 0 only checks for existence and permission; nothing is delivered.
-    let rc = unsafe { libc::kill(-pgid, 0) };
-    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 /// This process's identity.
@@ -105,5 +231,38 @@ mod tests {
             start: id.start + 1
         }));
         assert!(!host_name().is_empty());
+    }
+
+    #[test]
+    fn a_marked_process_that_left_the_session_is_found_and_killed() {
+        let worker = me();
+        let mut child = std::process::Command::new("setsid")
+            .args(["sleep", "300"])
+            .env(MARKER_VAR, marker_value(worker, 7))
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        let id = ProcId {
+            pid,
+            start: start_time(pid).unwrap(),
+        };
+        // A tree whose leader is this test process's own start: anything newer may belong.
+        let tree = TaskTree::new(
+            ProcId {
+                pid: i32::MAX,
+                start: id.start,
+            },
+            worker,
+            7,
+        );
+        assert!(tree.members().contains(&id), "{:?}", tree.members());
+        assert_eq!(tree.kill_all(), 1);
+        let status = child.wait().unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(9)
+        );
+        let other = TaskTree::new(id, worker, 8);
+        assert!(other.members().is_empty());
     }
 }

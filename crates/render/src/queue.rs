@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::clock::{now_ms, rfc3339};
 use crate::error::{DbContext, RenderError, Result};
-use crate::fsutil::{now_ms, rfc3339};
 use crate::job::ResolvedJob;
 use crate::model::*;
 use crate::spec::JobRef;
@@ -107,6 +107,31 @@ impl Queue {
         })
     }
 
+    /// Opens the queue for reading only, changing nothing (no migration, no write lock):
+    /// listings work on a read-only database or one where no job was ever submitted. `None`
+    /// when the database does not exist or has no render tables yet (an empty queue).
+    pub fn open_read_only(db: &Path, dir: &Path) -> Result<Option<Queue>> {
+        if !db.exists() {
+            return Ok(None);
+        }
+        let conn = open_reader(db)?;
+        let has_jobs: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'render_jobs')",
+                [],
+                |r| r.get(0),
+            )
+            .db("reading the schema")?;
+        if !has_jobs {
+            return Ok(None);
+        }
+        Ok(Some(Queue {
+            conn,
+            db_path: db.to_path_buf(),
+            dir: dir.to_path_buf(),
+        }))
+    }
+
     /// The database file.
     pub fn db_path(&self) -> &Path {
         &self.db_path
@@ -126,6 +151,12 @@ impl Queue {
     /// its folder and, if asked, snapshots the scene there.
     pub fn submit(&mut self, job: &ResolvedJob) -> Result<JobId> {
         let mut job = job.clone();
+        // The scene is copied before the write transaction: a multi-GB scene must not block
+        // every other writer of the database while it is read.
+        let staged = match (&job.scene, job.snapshot_scene) {
+            (Some(scene), true) => Some(self.stage_snapshot(scene)?),
+            _ => None,
+        };
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -148,13 +179,16 @@ impl Queue {
             .map_err(|e| {
                 RenderError::io(format!("cannot create job folder {}", dir.display()), e)
             })?;
-        if job.snapshot_scene {
-            if let Some(scene) = job.scene.clone() {
-                let name = scene.file_name().unwrap_or_default();
-                let copy = dir.join("tmp").join(name);
-                shotline_fsio::copy_atomic(&scene, &copy, Overwrite::Replace)?;
-                job.scene = Some(copy);
-            }
+        if let (Some(staged), Some(scene)) = (staged, job.scene.as_deref()) {
+            let copy = dir.join("tmp").join(scene.file_name().unwrap_or_default());
+            staged.persist(&copy).map_err(|e| {
+                RenderError::io(
+                    format!("cannot move the scene snapshot to {}", copy.display()),
+                    e.error,
+                )
+            })?;
+            shotline_fsio::sync_dir(&dir.join("tmp"))?;
+            job.scene = Some(copy);
         }
         let spec = serde_json::to_string(&job)
             .map_err(|e| RenderError::Invalid(format!("cannot encode the job: {e}")))?;
@@ -192,6 +226,39 @@ impl Queue {
         }
         tx.commit().db("committing the submit")?;
         Ok(id)
+    }
+
+    /// Copies `scene` (streaming, fsynced) to a temp file beside the job folders, from where
+    /// the submit renames it into the job's folder; the temp file is removed if that never
+    /// happens.
+    fn stage_snapshot(&self, scene: &Path) -> Result<tempfile::TempPath> {
+        let staging = self.dir.join("staging");
+        std::fs::create_dir_all(&staging)
+            .map_err(|e| RenderError::io(format!("cannot create {}", staging.display()), e))?;
+        let mut from = std::fs::File::open(scene).map_err(|e| {
+            RenderError::io(format!("cannot read the scene {}", scene.display()), e)
+        })?;
+        let mut tmp = shotline_fsio::temp_builder(".snapshot-")
+            .tempfile_in(&staging)
+            .map_err(|e| {
+                RenderError::io(
+                    format!("cannot create a temp file in {}", staging.display()),
+                    e,
+                )
+            })?;
+        std::io::copy(&mut from, &mut tmp)
+            .and_then(|_| tmp.as_file().sync_all())
+            .map_err(|e| {
+                RenderError::io(
+                    format!(
+                        "cannot copy the scene {} to {}",
+                        scene.display(),
+                        staging.display()
+                    ),
+                    e,
+                )
+            })?;
+        Ok(tmp.into_temp_path())
     }
 
     /// Finds a job by id (`12`) or name (the most recent of that name).
@@ -490,7 +557,13 @@ impl Queue {
                     pid: p as i32,
                     start: s as u64,
                 };
-                let killed = crate::procs::kill_leftovers(leader);
+                // The worker is gone, so the leader is not ours to reap: only members found
+                // in /proc (start time checked, signalled by pidfd) are killed, never the group.
+                let worker = crate::procs::ProcId {
+                    pid: wpid.unwrap_or(0) as i32,
+                    start: wstart.unwrap_or(0) as u64,
+                };
+                let killed = crate::procs::TaskTree::new(leader, worker, attempt).kill_all();
                 msg = if killed > 0 {
                     format!("its worker is gone; killed {killed} leftover process(es) of pid {p}")
                 } else {
@@ -655,6 +728,28 @@ pub(crate) fn derive_state(t: &TaskCounts, control: &str, blocked: bool) -> JobS
         JobState::Cancelled
     } else {
         JobState::Done
+    }
+}
+
+/// A read-only connection; where SQLite cannot set up its shared memory (a read-only folder
+/// holding a WAL database), the file is read as immutable instead.
+fn open_reader(db: &Path) -> Result<Connection> {
+    use rusqlite::OpenFlags;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let probe = |c: Connection| -> rusqlite::Result<Connection> {
+        c.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
+        Ok(c)
+    };
+    let plain = Connection::open_with_flags(db, flags).and_then(probe);
+    match plain {
+        Ok(c) => Ok(c),
+        Err(first) => {
+            let uri = format!("file:{}?immutable=1", db.display());
+            Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+                .and_then(probe)
+                .map_err(|_| first)
+                .db(&format!("opening {} read-only", db.display()))
+        }
     }
 }
 

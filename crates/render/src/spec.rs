@@ -22,7 +22,9 @@ pub struct JobSpec {
     pub scene: Option<PathBuf>,
     /// Frames in frame-range syntax (`1001-1100`, `1-100x5`, `1,5,9`).
     pub frames: String,
-    /// Frames per task. Stepped ranges give stepped chunks (`1-37x4` in chunks of 10).
+    /// Frames per task (default 10). Stepped ranges give stepped chunks (`1-37x4` in chunks
+    /// of 10). Written, it must be 1 or more.
+    #[serde(deserialize_with = "chunk")]
     pub chunk: u32,
     /// Also render the end frame of every `a-bxN` range even where the step skips it.
     pub include_last: bool,
@@ -39,11 +41,15 @@ pub struct JobSpec {
     pub args: Vec<String>,
     /// What one task needs; the scheduler starts it only when this fits.
     pub resources: Resources,
-    /// Extra environment for the renderer (placeholders expanded).
+    /// Extra environment for the renderer (placeholders expanded). Keys are non-empty and
+    /// hold no `=` or NUL.
+    #[serde(deserialize_with = "env")]
     pub env: BTreeMap<String, String>,
     /// Higher runs first.
     pub priority: i64,
-    /// Extra attempts after a failed one (crash, timeout, bad output).
+    /// Extra attempts after a failed one (crash, timeout, bad output); at most
+    /// [`MAX_RETRIES`].
+    #[serde(deserialize_with = "retries")]
     pub retries: u32,
     /// Per-task time limit (`90s`, `15m`, `2h`, or seconds); none by default.
     pub timeout: Option<Duration>,
@@ -54,7 +60,7 @@ pub struct JobSpec {
     /// Progress patterns overriding the preset's.
     pub progress: ProgressSpec,
     /// Copy the scene into the job's folder at submit, so later saves by the artist do not
-    /// change what renders (seed 002 rendered from a scene copy).
+    /// change what renders.
     pub snapshot_scene: bool,
     /// Check the frames after each task (default true when `output` is set).
     pub verify: Option<bool>,
@@ -157,8 +163,10 @@ impl std::fmt::Display for JobRef {
 #[serde(default, deny_unknown_fields)]
 pub struct Resources {
     /// CPU threads (passed to the renderer); 0 = an even share of the machine.
+    #[serde(deserialize_with = "threads")]
     pub threads: u32,
     /// NVIDIA GPUs, exposed through `CUDA_VISIBLE_DEVICES` and `{gpu}`.
+    #[serde(deserialize_with = "gpus")]
     pub gpus: u32,
     /// Memory the task may use (bytes or `8GiB`), counted against the machine's memory.
     pub memory: ByteSize,
@@ -226,14 +234,33 @@ impl Preset {
     }
 }
 
-/// A duration written as seconds or `90s`, `15m`, `2h`, `1h30m`.
+/// A duration written as seconds or `90s`, `15m`, `2h`, `1h30m`; at most
+/// [`Duration::MAX_SECS`], so adding it to a clock can never overflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Duration(pub u64);
 
 impl Duration {
+    /// The longest duration accepted: 366 days.
+    pub const MAX_SECS: u64 = 366 * 86_400;
+
     /// Parses `90`, `90s`, `15m`, `2h`, `1h30m`, `1d`.
     pub fn parse(text: &str) -> std::result::Result<Duration, String> {
+        Duration::parse_unbounded(text)?.bounded(text)
+    }
+
+    /// The duration, unless it is longer than [`Duration::MAX_SECS`].
+    fn bounded(self, text: &str) -> std::result::Result<Duration, String> {
+        if self.0 > Duration::MAX_SECS {
+            return Err(format!(
+                "duration {text:?} is too long: at most {} seconds (366 days)",
+                Duration::MAX_SECS
+            ));
+        }
+        Ok(self)
+    }
+
+    fn parse_unbounded(text: &str) -> std::result::Result<Duration, String> {
         let t = text.trim();
         if let Ok(n) = t.parse::<u64>() {
             return Ok(Duration(n));
@@ -273,12 +300,13 @@ impl<'de> Deserialize<'de> for Duration {
                 f.write_str("seconds or a duration such as 90s, 15m, 2h")
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Duration, E> {
-                Ok(Duration(v))
+                Duration(v).bounded(&v.to_string()).map_err(E::custom)
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Duration, E> {
-                u64::try_from(v)
-                    .map(Duration)
-                    .map_err(|_| E::custom(format!("invalid duration {v}: must not be negative")))
+                let v = u64::try_from(v).map_err(|_| {
+                    E::custom(format!("invalid duration {v}: must not be negative"))
+                })?;
+                self.visit_u64(v)
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Duration, E> {
                 Duration::parse(v).map_err(E::custom)
@@ -286,6 +314,67 @@ impl<'de> Deserialize<'de> for Duration {
         }
         d.deserialize_any(V)
     }
+}
+
+/// Most extra attempts a job may ask for.
+pub const MAX_RETRIES: u32 = 100;
+
+/// A number within `lo..=hi`, or an error (located by the parser) naming the field.
+fn within<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    field: &str,
+    lo: u32,
+    hi: u32,
+) -> std::result::Result<u32, D::Error> {
+    let v = u32::deserialize(d)?;
+    if v < lo || v > hi {
+        return Err(serde::de::Error::custom(format!(
+            "`{field}` must be between {lo} and {hi}, got {v}"
+        )));
+    }
+    Ok(v)
+}
+
+fn chunk<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Error> {
+    within(
+        d,
+        "chunk",
+        1,
+        crate::chunk::MAX_FRAMES.try_into().unwrap_or(u32::MAX),
+    )
+}
+
+fn retries<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Error> {
+    within(d, "retries", 0, MAX_RETRIES)
+}
+
+fn threads<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Error> {
+    within(d, "resources.threads", 0, shotline_config::MAX_THREADS)
+}
+
+fn gpus<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Error> {
+    within(d, "resources.gpus", 0, shotline_config::MAX_GPUS)
+}
+
+fn env<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<BTreeMap<String, String>, D::Error> {
+    let map = BTreeMap::<String, String>::deserialize(d)?;
+    for k in map.keys() {
+        check_env_key(k).map_err(serde::de::Error::custom)?;
+    }
+    Ok(map)
+}
+
+/// An environment variable name the renderer can actually receive: not empty, no `=` (which
+/// would split it) and no NUL.
+pub fn check_env_key(key: &str) -> std::result::Result<(), String> {
+    if key.is_empty() || key.contains('=') || key.contains('\0') {
+        return Err(format!(
+            "`env` key {key:?} is not a variable name: it must be non-empty and hold no `=`"
+        ));
+    }
+    Ok(())
 }
 
 impl JobSpec {
@@ -307,7 +396,8 @@ impl JobSpec {
         };
         let spec = parsed.map_err(|message| RenderError::Spec {
             path: path.to_path_buf(),
-            message,
+            // The parser's snippet names its source `<input>`; name the real file instead.
+            message: message.replace("<input>", &path.display().to_string()),
         })?;
         if spec.frames.trim().is_empty() {
             return Err(RenderError::Spec {
@@ -376,5 +466,33 @@ mod tests {
         assert_eq!(Duration::parse("1h30m").unwrap().0, 5400);
         assert_eq!(Duration::parse("45").unwrap().0, 45);
         assert!(Duration::parse("soon").is_err());
+        assert!(Duration::parse("99999999999999").is_err());
+        assert!(Duration::parse("99999999999999d").is_err());
+    }
+
+    #[test]
+    fn accepted_but_wrong_values_are_errors_naming_file_field_and_line() {
+        for (yaml, field) in [
+            ("frames: 1-10\nchunk: 0\n", "chunk"),
+            ("frames: 1-10\nenv: {'': x}\n", "env"),
+            ("frames: 1-10\nenv: {'A=B': x}\n", "env"),
+            ("frames: 1-10\ntimeout: 99999999999999\n", "too long"),
+            (
+                "frames: 1-10\nresources: {threads: 99999}\n",
+                "resources.threads",
+            ),
+            ("frames: 1-10\nretries: 1000\n", "retries"),
+        ] {
+            let err = JobSpec::parse(yaml, Path::new("/shots/job.yaml"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("/shots/job.yaml")
+                    && err.contains(field)
+                    && err.contains('2')
+                    && !err.contains("<input>"),
+                "{yaml}: {err}"
+            );
+        }
     }
 }

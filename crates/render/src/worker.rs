@@ -1,9 +1,11 @@
-//! The worker: runs the queue on this machine. It starts tasks by priority while their
-//! resources fit the budget (machine minus reserve), watches their processes through an
-//! [`Executor`], stops them on cancel or timeout (process group SIGTERM, SIGKILL after the
-//! grace period), verifies their frames and records every step in the queue.
+//! The worker: runs the queue on this machine. The loop here only dispatches: it starts tasks
+//! by priority while they fit ([`crate::schedule`]), builds their processes
+//! ([`crate::launch`]) and hands them to an [`Executor`] (supervision of the process tree
+//! lives in [`crate::supervise`]), stops them on cancel or timeout (SIGTERM to the tree,
+//! SIGKILL after the grace period), judges how they ended ([`crate::finalize`]) and records
+//! every step in the queue.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,13 +16,18 @@ use crate::control::Stop;
 use crate::dispatch::{Candidate, NextState};
 use crate::error::{RenderError, Result};
 use crate::event::Event;
-use crate::executor::{ExecEvent, Execution, Executor, ExitInfo, Launch};
+use crate::executor::{ExecEvent, Execution, Executor, ExitInfo};
+use crate::finalize::{self, StopReason};
 use crate::job::ResolvedJob;
+use crate::launch::{gpu_list, Launcher, LogSpec, TaskSlot};
 use crate::machine::MachineInfo;
 use crate::model::{JobId, Outcome};
-use crate::progress::{ProgressParser, ProgressRules};
+use crate::progress::ProgressRules;
 use crate::queue::Queue;
-use crate::template::{self, Values};
+use crate::schedule::{fit, never_fits, Budget, InUse, Need};
+
+/// How long after its exit an attempt is finalized even if its output is still open.
+const EXIT_GRACE: Duration = Duration::from_secs(2);
 
 /// How a worker runs.
 #[derive(Debug, Clone)]
@@ -33,6 +40,8 @@ pub struct WorkerOptions {
     pub kill_grace: Duration,
     /// How often the queue is re-read for cancels, pauses and new jobs.
     pub poll: Duration,
+    /// Most bytes one attempt's log keeps (head and tail; 0: no cap).
+    pub log_max_bytes: u64,
     /// Return once nothing is running and nothing can start.
     pub exit_when_idle: bool,
     /// Return once this job is finished (`submit --wait`).
@@ -40,25 +49,18 @@ pub struct WorkerOptions {
 }
 
 impl WorkerOptions {
-    /// Options from the `render:` config section.
+    /// Options from the `render:` config section (whose values are bounded at load).
     pub fn from_config(cfg: &RenderConfig) -> WorkerOptions {
         WorkerOptions {
             max_concurrent: cfg.max_concurrent,
             reserve: cfg.reserve.clone(),
             kill_grace: Duration::from_secs(cfg.kill_grace_secs),
             poll: Duration::from_millis(cfg.poll_ms.max(10)),
+            log_max_bytes: cfg.log_max_bytes.0,
             exit_when_idle: false,
             until_job: None,
         }
     }
-}
-
-/// What the worker schedules within.
-#[derive(Debug, Clone)]
-struct Budget {
-    threads: u32,
-    memory: u64,
-    gpus: Vec<u32>,
 }
 
 impl Drop for Worker<'_> {
@@ -73,57 +75,22 @@ impl Drop for Worker<'_> {
     }
 }
 
-/// Whether a task needing `(threads, gpus, memory)` fits beside the running tasks' `(threads,
-/// memory, gpus)`; the GPU indices to give it when it does (the lowest free ones).
-fn fit(
-    budget: &Budget,
-    in_use: &[(u32, u64, &[u32])],
-    (threads, gpus, memory): (u32, u32, u64),
-) -> Option<Vec<u32>> {
-    let used_threads: u32 = in_use.iter().map(|u| u.0).sum();
-    let used_mem: u64 = in_use.iter().map(|u| u.1).sum();
-    if used_threads + threads > budget.threads {
-        return None;
-    }
-    if memory > 0 && used_mem + memory > budget.memory {
-        return None;
-    }
-    let free: Vec<u32> = budget
-        .gpus
-        .iter()
-        .copied()
-        .filter(|g| !in_use.iter().any(|u| u.2.contains(g)))
-        .collect();
-    if free.len() < gpus as usize {
-        return None;
-    }
-    Some(free.into_iter().take(gpus as usize).collect())
+/// A task the worker is stopping: why, and when SIGTERM turns into SIGKILL.
+#[derive(Debug, Clone, Copy)]
+struct Stopping {
+    reason: StopReason,
+    /// `None`: the grace period is too long to count (it never is, config bounds it).
+    kill_at: Option<Instant>,
 }
 
-/// The executable `PATH` would run for a bare command name, so each start is one `execve`
-/// instead of a walk over `PATH`. Names with a `/` are left alone.
-fn which(name: &str) -> Option<String> {
-    use std::os::unix::fs::PermissionsExt;
-    if name.contains('/') || name.is_empty() {
-        return None;
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .filter(|d| d.is_absolute())
-        .map(|d| d.join(name))
-        .find(|p| {
-            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-        .map(|p| p.to_string_lossy().into_owned())
+/// A task whose leader exited: how, and when.
+#[derive(Debug, Clone, Copy)]
+struct Exited {
+    status: ExitInfo,
+    at: Instant,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum StopReason {
-    Cancel,
-    Timeout,
-    Interrupt,
-}
-
+/// One running attempt, as the worker tracks it.
 struct Running {
     job: JobId,
     task_id: i64,
@@ -134,9 +101,9 @@ struct Running {
     log: String,
     exec: Box<dyn Execution>,
     deadline: Option<Instant>,
-    stop: Option<(StopReason, Instant)>,
+    stop: Option<Stopping>,
     killed: bool,
-    exited: Option<(ExitInfo, Instant)>,
+    exited: Option<Exited>,
     closed: bool,
     threads: u32,
     gpus: Vec<u32>,
@@ -145,6 +112,38 @@ struct Running {
     fraction: f64,
     saved_at: Instant,
     log_error: Option<String>,
+}
+
+impl Running {
+    /// Sends SIGTERM to its tree and starts the grace period, once.
+    fn begin_stop(&mut self, reason: StopReason, grace: Duration) {
+        if self.stop.is_none() && self.exited.is_none() {
+            self.exec.terminate();
+            self.stop = Some(Stopping {
+                reason,
+                kill_at: Instant::now().checked_add(grace),
+            });
+        }
+    }
+
+    /// Ready to finalize: exited, and its output read (or the exit is a while ago).
+    fn ready(&self) -> bool {
+        matches!(self.exited, Some(e) if self.closed || e.at.elapsed() >= EXIT_GRACE)
+    }
+}
+
+/// Counts reported when the worker stops.
+#[derive(Debug, Clone, Copy, Default)]
+struct Stats {
+    started: u64,
+    done: u64,
+    failed: u64,
+}
+
+/// A job as the worker uses it: resolved spec and compiled progress patterns.
+struct JobInfo {
+    spec: ResolvedJob,
+    rules: ProgressRules,
 }
 
 /// A worker bound to a queue; see [`Worker::run`].
@@ -156,65 +155,39 @@ pub struct Worker<'q> {
     host: String,
     id: i64,
     running: HashMap<i64, Running>,
-    jobs: HashMap<JobId, Arc<(ResolvedJob, ProgressRules)>>,
+    jobs: HashMap<JobId, Arc<JobInfo>>,
     tx: Sender<ExecEvent>,
     rx: Receiver<ExecEvent>,
-    stats: (u64, u64, u64),
+    stats: Stats,
     /// Candidates read from the queue, reused until used up or the next poll, so a busy queue
     /// costs one query per 64 task starts (claims re-check every task in the database).
-    pending: std::collections::VecDeque<Candidate>,
-    /// Resolved executables (`PATH` looked up once per name, not once per task).
-    programs: HashMap<String, String>,
+    pending: VecDeque<Candidate>,
+    launcher: Launcher,
     _lock: std::fs::File,
 }
 
 impl<'q> Worker<'q> {
-    /// Prepares a worker: takes this host's worker lock (one worker per queue and host, so the
-    /// machine budget is never counted twice), measures the machine and registers.
+    /// Prepares a worker on this machine as measured ([`MachineInfo::detect`]).
     pub fn new(
         queue: &'q mut Queue,
         exec: Box<dyn Executor>,
         opts: WorkerOptions,
     ) -> Result<Worker<'q>> {
+        Worker::with_machine(queue, exec, opts, &MachineInfo::detect())
+    }
+
+    /// Prepares a worker scheduling within `machine` (measured, or described for tests and
+    /// for farms that know better): takes this host's worker lock (one worker per queue and
+    /// host, so the machine budget is never counted twice) and registers.
+    pub fn with_machine(
+        queue: &'q mut Queue,
+        exec: Box<dyn Executor>,
+        opts: WorkerOptions,
+        machine: &MachineInfo,
+    ) -> Result<Worker<'q>> {
         let host = crate::procs::host_name();
-        std::fs::create_dir_all(queue.dir())
-            .map_err(|e| RenderError::io(format!("cannot create {}", queue.dir().display()), e))?;
-        let lock_path = queue.dir().join(format!("worker-{host}.lock"));
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| RenderError::io(format!("cannot open {}", lock_path.display()), e))?;
-        // SAFETY: flock on a descriptor we own; released when the file is closed.
-        let rc = unsafe {
-            libc::flock(
-                std::os::fd::AsRawFd::as_raw_fd(&lock),
-                libc::LOCK_EX | libc::LOCK_NB,
-            )
-        };
-        if rc != 0 {
-            let e = std::io::Error::last_os_error();
-            if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
-                return Err(RenderError::Busy(format!(
-                    "another render worker already runs this queue on {host} (lock {})",
-                    lock_path.display()
-                )));
-            }
-            return Err(RenderError::io(
-                format!("cannot lock {}", lock_path.display()),
-                e,
-            ));
-        }
-        let m = MachineInfo::detect();
-        let reserve_gpus = opts.reserve.gpus as usize;
-        let budget = Budget {
-            threads: (m.threads as u32)
-                .saturating_sub(opts.reserve.threads)
-                .max(1),
-            memory: m.memory_total.saturating_sub(opts.reserve.memory.0),
-            gpus: m.gpus.iter().map(|g| g.index).skip(reserve_gpus).collect(),
-        };
+        let lock = take_worker_lock(queue, &host)?;
+        let budget = Budget::of(machine, &opts.reserve);
         let id = queue.register_worker(&host, crate::procs::me())?;
         let (tx, rx) = channel();
         Ok(Worker {
@@ -228,9 +201,9 @@ impl<'q> Worker<'q> {
             jobs: HashMap::new(),
             tx,
             rx,
-            stats: (0, 0, 0),
-            pending: Default::default(),
-            programs: HashMap::new(),
+            stats: Stats::default(),
+            pending: VecDeque::new(),
+            launcher: Launcher::default(),
             _lock: lock,
         })
     }
@@ -257,19 +230,19 @@ impl<'q> Worker<'q> {
                 r.exec.kill();
             }
         }
-        let _ = self.queue.heartbeat(self.id, true);
-        let (started, done, failed) = self.stats;
+        let beat = self.queue.heartbeat(self.id, true);
         on_event(&Event::WorkerStopped {
-            started,
-            done,
-            failed,
+            started: self.stats.started,
+            done: self.stats.done,
+            failed: self.stats.failed,
         });
-        result
+        result.and(beat)
     }
 
     fn run_loop(&mut self, stop: &Stop, on_event: &mut dyn FnMut(&Event)) -> Result<()> {
         let (mut draining, mut interrupting) = (false, false);
-        let mut last_poll = Instant::now() - self.opts.poll;
+        // `None`: poll at once.
+        let mut last_poll: Option<Instant> = None;
         let mut last_beat = Instant::now();
         let mut dirty = true;
         loop {
@@ -283,10 +256,7 @@ impl<'q> Worker<'q> {
                 });
                 let grace = self.opts.kill_grace;
                 for r in self.running.values_mut() {
-                    if r.stop.is_none() && r.exited.is_none() {
-                        r.exec.terminate();
-                        r.stop = Some((StopReason::Interrupt, Instant::now() + grace));
-                    }
+                    r.begin_stop(StopReason::Interrupt, grace);
                 }
             } else if level == 1 && !draining {
                 draining = true;
@@ -295,8 +265,8 @@ impl<'q> Worker<'q> {
                     requeue: false,
                 });
             }
-            if last_poll.elapsed() >= self.opts.poll {
-                last_poll = Instant::now();
+            if last_poll.is_none_or(|t| t.elapsed() >= self.opts.poll) {
+                last_poll = Some(Instant::now());
                 dirty = true;
                 self.pending.clear();
                 self.check_cancels()?;
@@ -343,8 +313,8 @@ impl<'q> Worker<'q> {
         let mut wait = self.opts.poll;
         for r in self.running.values() {
             let at = match (r.stop, r.deadline, r.exited) {
-                (_, _, Some((_, t))) => Some(t + Duration::from_secs(2)),
-                (Some((_, kill_at)), _, _) if !r.killed => Some(kill_at),
+                (_, _, Some(e)) => e.at.checked_add(EXIT_GRACE),
+                (Some(s), _, _) if !r.killed => s.kill_at,
                 (None, Some(d), _) => Some(d),
                 _ => None,
             };
@@ -381,7 +351,10 @@ impl<'q> Worker<'q> {
             }
             ExecEvent::Exited { attempt, status } => {
                 if let Some(r) = self.running.get_mut(&attempt) {
-                    r.exited = Some((status, Instant::now()));
+                    r.exited = Some(Exited {
+                        status,
+                        at: Instant::now(),
+                    });
                     r.exec.cleanup();
                 }
             }
@@ -409,9 +382,8 @@ impl<'q> Worker<'q> {
         let cancelled = self.queue.cancelled_among(&tasks)?;
         let grace = self.opts.kill_grace;
         for r in self.running.values_mut() {
-            if cancelled.contains(&r.task_id) && r.stop.is_none() && r.exited.is_none() {
-                r.exec.terminate();
-                r.stop = Some((StopReason::Cancel, Instant::now() + grace));
+            if cancelled.contains(&r.task_id) {
+                r.begin_stop(StopReason::Cancel, grace);
             }
         }
         Ok(())
@@ -426,10 +398,12 @@ impl<'q> Worker<'q> {
             }
             match r.stop {
                 None if r.deadline.is_some_and(|d| now >= d) => {
-                    r.exec.terminate();
-                    r.stop = Some((StopReason::Timeout, now + grace));
+                    r.begin_stop(StopReason::Timeout, grace);
                 }
-                Some((_, kill_at)) if !r.killed && now >= kill_at => {
+                Some(Stopping {
+                    kill_at: Some(kill_at),
+                    ..
+                }) if !r.killed && now >= kill_at => {
                     r.exec.kill();
                     r.killed = true;
                 }
@@ -438,13 +412,13 @@ impl<'q> Worker<'q> {
         }
     }
 
-    /// Finishes attempts whose process exited and whose output was read (or 2 s after the exit
-    /// when something still holds the pipe). True when any finished.
+    /// Finishes attempts whose process exited and whose output was read (or a while after
+    /// the exit when something still holds the pipe). True when any finished.
     fn finalize_ready(&mut self, on_event: &mut dyn FnMut(&Event)) -> Result<bool> {
         let ready: Vec<i64> = self
             .running
             .iter()
-            .filter(|(_, r)| matches!(r.exited, Some((_, t)) if r.closed || t.elapsed() >= Duration::from_secs(2)))
+            .filter(|(_, r)| r.ready())
             .map(|(a, _)| *a)
             .collect();
         for attempt in &ready {
@@ -461,86 +435,34 @@ impl<'q> Worker<'q> {
         r: Running,
         on_event: &mut dyn FnMut(&Event),
     ) -> Result<()> {
-        let (status, _) = r.exited.unwrap_or((
+        let status = r.exited.map_or(
             ExitInfo {
                 code: None,
                 signal: None,
             },
-            Instant::now(),
-        ));
+            |e| e.status,
+        );
         let job = self.job(r.job)?;
-        let (outcome, message) = match r.stop.map(|s| s.0) {
-            Some(StopReason::Cancel) => (Outcome::Cancelled, Some("cancelled by user".to_string())),
-            Some(StopReason::Interrupt) => (
-                Outcome::Interrupted,
-                Some("worker stopped; requeued".to_string()),
-            ),
-            Some(StopReason::Timeout) => (
-                Outcome::Timeout,
-                Some(format!(
-                    "ran past the timeout of {}s and was stopped",
-                    job.0.timeout_secs.unwrap_or(0)
-                )),
-            ),
-            None if !status.success() => (
-                Outcome::Failed,
-                Some(format!("the renderer {}", status.describe())),
-            ),
-            None => match job.0.output_pattern().filter(|_| job.0.verify) {
-                Some(p) => match crate::verify::verify_chunk(&p, &r.chunk) {
-                    Ok(()) => (Outcome::Ok, None),
-                    Err(m) => (Outcome::VerifyFailed, Some(m)),
-                },
-                None => (Outcome::Ok, None),
-            },
-        };
-        let next = match outcome {
-            Outcome::Ok => NextState::Done,
-            Outcome::Cancelled => NextState::Cancelled,
-            Outcome::Interrupted | Outcome::Lost => NextState::Queued,
-            _ if r.failures < job.0.retries as i64 => NextState::Queued,
-            _ => NextState::Failed,
-        };
-        let message = match (message, r.log_error.clone()) {
-            (Some(m), Some(l)) => Some(format!("{m}; {l}")),
-            (m, l) => m.or(l),
-        };
-        let message = match (next, message) {
-            (NextState::Queued, Some(m)) if outcome.is_failure() => {
-                Some(format!("{m} (attempt {}, retrying)", r.number))
-            }
-            (NextState::Failed, Some(m)) if r.number > 1 => {
-                Some(format!("{m} (after {} attempts)", r.number))
-            }
-            (_, m) => m,
-        };
+        let verdict = finalize::judge(r.stop.map(|s| s.reason), status, &job.spec, &r.chunk);
+        let next = finalize::next_state(verdict.outcome, r.failures, job.spec.retries);
+        let message = finalize::message(&verdict, r.log_error.as_deref(), next, r.number);
         let has_work = self.queue.finish_attempt(
             attempt,
             r.task_id,
             r.job,
-            outcome,
+            verdict.outcome,
             Some(status),
             message.as_deref(),
             next,
             r.frames_done,
         )?;
-        match next {
-            NextState::Done => self.stats.1 += 1,
-            NextState::Failed => self.stats.2 += 1,
-            _ => {}
-        }
+        self.count(next);
         on_event(&Event::TaskFinished {
             job: r.job,
             task: r.index,
             attempt: r.number,
-            outcome: outcome.as_str().into(),
-            state: match next {
-                NextState::Done => "done",
-                NextState::Queued => "queued",
-                NextState::Failed => "failed",
-                NextState::Cancelled => "cancelled",
-            }
-            .into(),
+            outcome: verdict.outcome.as_str().into(),
+            state: next.as_str().into(),
             message,
             log: r.log,
         });
@@ -548,6 +470,14 @@ impl<'q> Worker<'q> {
             return Ok(());
         }
         self.job_finished(r.job, on_event)
+    }
+
+    fn count(&mut self, next: NextState) {
+        match next {
+            NextState::Done => self.stats.done += 1,
+            NextState::Failed => self.stats.failed += 1,
+            _ => {}
+        }
     }
 
     fn job_finished(&mut self, job: JobId, on_event: &mut dyn FnMut(&Event)) -> Result<()> {
@@ -583,13 +513,13 @@ impl<'q> Worker<'q> {
         Ok(())
     }
 
-    fn job(&mut self, id: JobId) -> Result<Arc<(ResolvedJob, ProgressRules)>> {
+    fn job(&mut self, id: JobId) -> Result<Arc<JobInfo>> {
         if let Some(j) = self.jobs.get(&id) {
             return Ok(j.clone());
         }
         let spec = self.queue.job_spec(id)?;
         let rules = ProgressRules::compile(&spec.progress)?;
-        let j = Arc::new((spec, rules));
+        let j = Arc::new(JobInfo { spec, rules });
         self.jobs.insert(id, j.clone());
         Ok(j)
     }
@@ -606,15 +536,15 @@ impl<'q> Worker<'q> {
                 return Ok(true);
             }
         }
-        let mut left = std::collections::VecDeque::new();
+        let mut left = VecDeque::new();
         while let Some(c) = self.pending.pop_front() {
             if max > 0 && self.running.len() >= max {
                 left.push_back(c);
                 continue;
             }
             let job = self.job(c.job)?;
-            let need = self.needs(&job.0);
-            if let Some(reason) = self.never_fits(&need) {
+            let need = Need::of(&job.spec, &self.budget, self.opts.max_concurrent);
+            if let Some(reason) = never_fits(&self.budget, &need, &self.host) {
                 self.queue.fail_task(c.task_id, c.job, &reason)?;
                 on_event(&Event::TaskRejected {
                     job: c.job,
@@ -633,141 +563,60 @@ impl<'q> Worker<'q> {
         Ok(false)
     }
 
-    /// (threads, gpus, memory) one task of `job` takes.
-    fn needs(&self, job: &ResolvedJob) -> (u32, u32, u64) {
-        let threads = match job.resources.threads {
-            0 => {
-                let share = match self.opts.max_concurrent {
-                    0 => self.budget.threads,
-                    n => self.budget.threads / n,
-                };
-                share.max(1)
-            }
-            t => t,
-        };
-        (threads, job.resources.gpus, job.resources.memory.0)
-    }
-
-    fn never_fits(&self, (threads, gpus, memory): &(u32, u32, u64)) -> Option<String> {
-        if *threads > self.budget.threads {
-            return Some(format!(
-                "needs {threads} threads but {} are available on {} after the reserve (render.reserve.threads)",
-                self.budget.threads, self.host
-            ));
-        }
-        if *gpus as usize > self.budget.gpus.len() {
-            return Some(format!(
-                "needs {gpus} GPU(s) but {} are available on {} after the reserve (see `shotline sysinfo`)",
-                self.budget.gpus.len(),
-                self.host
-            ));
-        }
-        if *memory > self.budget.memory && self.budget.memory > 0 {
-            return Some(format!(
-                "needs {memory} bytes of memory but {} are available on {} after the reserve",
-                self.budget.memory, self.host
-            ));
-        }
-        None
-    }
-
     /// The GPUs to give when the task fits now.
-    fn fits(&self, need: &(u32, u32, u64)) -> Option<Vec<u32>> {
-        let in_use: Vec<(u32, u64, &[u32])> = self
+    fn fits(&self, need: &Need) -> Option<Vec<u32>> {
+        let in_use: Vec<InUse<'_>> = self
             .running
             .values()
-            .map(|r| (r.threads, r.memory, r.gpus.as_slice()))
+            .map(|r| InUse {
+                threads: r.threads,
+                memory: r.memory,
+                gpus: &r.gpus,
+            })
             .collect();
-        fit(&self.budget, &in_use, *need)
+        fit(&self.budget, &in_use, need)
     }
 
     fn start(
         &mut self,
         c: Candidate,
-        job: &Arc<(ResolvedJob, ProgressRules)>,
-        (threads, _, memory): (u32, u32, u64),
+        job: &Arc<JobInfo>,
+        need: Need,
         gpus: Vec<u32>,
         on_event: &mut dyn FnMut(&Event),
     ) -> Result<()> {
-        let spec = &job.0;
-        let gpu_list = gpus
-            .iter()
-            .map(u32::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
         let job_dir = self.queue.job_dir(c.job);
         let Some(claim) = self.queue.claim(
             &c,
             self.exec.name(),
             &self.host,
             self.id,
-            threads,
-            &gpu_list,
+            need.threads,
+            &gpu_list(&gpus),
         )?
         else {
             return Ok(());
         };
         let (attempt, number, log) = (claim.attempt, claim.number, claim.log.clone());
-        self.stats.0 += 1;
-        let tmp = job_dir.join("tmp");
-        let mut v = Values::new();
-        v.insert("start", c.chunk.first.to_string());
-        v.insert("end", c.chunk.last.to_string());
-        v.insert("step", c.chunk.step.to_string());
-        v.insert("count", c.chunk.count.to_string());
-        v.insert("frames", c.chunk.range());
-        v.insert("output", spec.output.clone().unwrap_or_default());
-        v.insert(
-            "scene",
-            spec.scene
-                .as_ref()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+        self.stats.started += 1;
+        let slot = TaskSlot {
+            job: c.job,
+            index: c.index,
+            chunk: &c.chunk,
+            threads: need.threads,
+            gpus: &gpus,
+            tmp: job_dir.join("tmp"),
+        };
+        let launch = self.launcher.build(
+            &job.spec,
+            &job.rules,
+            &slot,
+            attempt,
+            LogSpec {
+                path: log.clone(),
+                max_bytes: self.opts.log_max_bytes,
+            },
         );
-        v.insert("layer", spec.layer.clone().unwrap_or_default());
-        v.insert("threads", threads.to_string());
-        v.insert("gpu", gpu_list.clone());
-        v.insert("job", c.job.to_string());
-        v.insert("task", c.index.to_string());
-        v.insert("tmp", tmp.to_string_lossy().into_owned());
-        let launch = (|| -> Result<Launch> {
-            let mut args = Vec::with_capacity(spec.command.len());
-            for a in &spec.command {
-                args.push(template::expand(a, &v)?);
-            }
-            let mut program = args.remove(0);
-            if !spec.env.contains_key("PATH") {
-                program = self
-                    .programs
-                    .entry(program.clone())
-                    .or_insert_with(|| which(&program).unwrap_or(program))
-                    .clone();
-            }
-            let mut env = vec![
-                ("CUDA_VISIBLE_DEVICES".to_string(), gpu_list.clone()),
-                ("OMP_NUM_THREADS".to_string(), threads.to_string()),
-                ("SHOTLINE_THREADS".to_string(), threads.to_string()),
-                ("SHOTLINE_JOB".to_string(), c.job.to_string()),
-                ("SHOTLINE_TASK".to_string(), c.index.to_string()),
-                ("SHOTLINE_FRAMES".to_string(), c.chunk.range()),
-                (
-                    "SHOTLINE_JOB_TMP".to_string(),
-                    tmp.to_string_lossy().into_owned(),
-                ),
-            ];
-            for (k, val) in &spec.env {
-                env.push((k.clone(), template::expand(val, &v)?));
-            }
-            Ok(Launch {
-                attempt,
-                program,
-                args,
-                env,
-                cwd: spec.cwd.clone(),
-                log: log.clone(),
-                parser: ProgressParser::new(job.1.clone(), c.chunk.count),
-            })
-        })();
         let log_s = log.to_string_lossy().into_owned();
         let started = launch.and_then(|l| self.exec.launch(l, self.tx.clone()));
         let exec = match started {
@@ -786,56 +635,27 @@ impl<'q> Worker<'q> {
             }
             Err(e) => {
                 claim.commit()?;
-                let next = if c.failures < spec.retries as i64 {
-                    NextState::Queued
-                } else {
-                    NextState::Failed
-                };
-                let msg = format!("cannot start the renderer: {e}");
-                self.queue.finish_attempt(
-                    attempt,
-                    c.task_id,
-                    c.job,
-                    Outcome::Failed,
-                    None,
-                    Some(&msg),
-                    next,
-                    0,
-                )?;
-                if next == NextState::Failed {
-                    self.stats.2 += 1;
-                }
-                on_event(&Event::TaskFinished {
-                    job: c.job,
-                    task: c.index,
-                    attempt: number,
-                    outcome: Outcome::Failed.as_str().into(),
-                    state: if next == NextState::Failed {
-                        "failed"
-                    } else {
-                        "queued"
-                    }
-                    .into(),
-                    message: Some(msg),
-                    log: log_s,
-                });
-                return self.job_finished(c.job, on_event);
+                return self.fail_start(&c, job, attempt, number, log_s, &e, on_event);
             }
         };
         let pid = exec.proc_id();
         on_event(&Event::TaskStarted {
             job: c.job,
-            name: spec.name.clone(),
+            name: job.spec.name.clone(),
             task: c.index,
             attempt: number,
             frames: c.chunk.range(),
             frame_count: c.chunk.count,
             pid: pid.map(|p| p.pid),
-            threads,
+            threads: need.threads,
             gpus: gpus.clone(),
             log: log_s.clone(),
         });
         let now = Instant::now();
+        let deadline = job
+            .spec
+            .timeout_secs
+            .and_then(|s| now.checked_add(Duration::from_secs(s)));
         self.running.insert(
             attempt,
             Running {
@@ -847,14 +667,14 @@ impl<'q> Worker<'q> {
                 chunk: c.chunk,
                 log: log_s,
                 exec,
-                deadline: spec.timeout_secs.map(|s| now + Duration::from_secs(s)),
+                deadline,
                 stop: None,
                 killed: false,
                 exited: None,
                 closed: false,
-                threads,
+                threads: need.threads,
                 gpus,
-                memory,
+                memory: need.memory,
                 frames_done: 0,
                 fraction: 0.0,
                 saved_at: now,
@@ -863,13 +683,75 @@ impl<'q> Worker<'q> {
         );
         Ok(())
     }
+
+    /// Records an attempt whose process could not start (requeued while retries are left).
+    #[allow(clippy::too_many_arguments)]
+    fn fail_start(
+        &mut self,
+        c: &Candidate,
+        job: &JobInfo,
+        attempt: i64,
+        number: i64,
+        log: String,
+        err: &RenderError,
+        on_event: &mut dyn FnMut(&Event),
+    ) -> Result<()> {
+        let outcome = Outcome::Failed;
+        let next = finalize::next_state(outcome, c.failures, job.spec.retries);
+        let msg = format!("cannot start the renderer: {err}");
+        self.queue.finish_attempt(
+            attempt,
+            c.task_id,
+            c.job,
+            outcome,
+            None,
+            Some(&msg),
+            next,
+            0,
+        )?;
+        self.count(next);
+        on_event(&Event::TaskFinished {
+            job: c.job,
+            task: c.index,
+            attempt: number,
+            outcome: outcome.as_str().into(),
+            state: next.as_str().into(),
+            message: Some(msg),
+            log,
+        });
+        self.job_finished(c.job, on_event)
+    }
+}
+
+/// Takes this host's worker lock on the queue (released when the file is closed).
+fn take_worker_lock(queue: &Queue, host: &str) -> Result<std::fs::File> {
+    std::fs::create_dir_all(queue.dir())
+        .map_err(|e| RenderError::io(format!("cannot create {}", queue.dir().display()), e))?;
+    let lock_path = queue.dir().join(format!("worker-{host}.lock"));
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| RenderError::io(format!("cannot open {}", lock_path.display()), e))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => Err(RenderError::Busy(format!(
+            "another render worker already runs this queue on {host} (lock {})",
+            lock_path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(RenderError::io(
+            format!("cannot lock {}", lock_path.display()),
+            e,
+        )),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::executor::LocalExecutor;
     use crate::spec::JobSpec;
+    use crate::supervise::LocalExecutor;
 
     fn setup(yaml: &str) -> (tempfile::TempDir, Queue, JobId) {
         let dir = tempfile::tempdir().unwrap();
@@ -886,6 +768,7 @@ mod tests {
             reserve: Default::default(),
             kill_grace: Duration::from_secs(1),
             poll: Duration::from_millis(20),
+            log_max_bytes: 1 << 20,
             exit_when_idle: true,
             until_job: None,
         }
@@ -897,7 +780,7 @@ mod tests {
             "frames: 1-4\nchunk: 2\ncommand: [sh, -c, 'echo 50%; echo frame {start}-{end}']\n",
         );
         let mut events = Vec::new();
-        let mut w = Worker::new(&mut q, Box::new(LocalExecutor), opts()).unwrap();
+        let mut w = Worker::new(&mut q, Box::new(LocalExecutor::new()), opts()).unwrap();
         w.run(&Stop::new(), &mut |e| events.push(e.clone()))
             .unwrap();
         drop(w);
@@ -919,35 +802,13 @@ mod tests {
     }
 
     #[test]
-    fn resources_fit_and_gpus_are_assigned() {
-        // A machine with 8 threads, 16 GiB for renders and GPUs 1..=3 (GPU 0 reserved).
-        let b = Budget {
-            threads: 8,
-            memory: 16 << 30,
-            gpus: vec![1, 2, 3],
-        };
-        assert_eq!(fit(&b, &[], (4, 2, 0)), Some(vec![1, 2]));
-        let busy: [u32; 2] = [1, 2];
-        let in_use = [(4, 8 << 30, &busy[..])];
-        assert_eq!(
-            fit(&b, &in_use, (4, 1, 0)),
-            Some(vec![3]),
-            "GPUs in use are skipped"
-        );
-        assert_eq!(fit(&b, &in_use, (4, 2, 0)), None, "only one GPU left");
-        assert_eq!(fit(&b, &in_use, (5, 0, 0)), None, "threads exhausted");
-        assert_eq!(fit(&b, &in_use, (1, 0, 9 << 30)), None, "memory exhausted");
-        assert_eq!(fit(&b, &in_use, (1, 0, 8 << 30)), Some(vec![]));
-    }
-
-    #[test]
     fn one_worker_per_host_and_queue() {
         let (dir, mut q, _) = setup("frames: 1\ncommand: [true]\n");
         let mut q2 =
             Queue::open(&dir.path().join("q.db"), &dir.path().join("render"), 5000).unwrap();
-        let _w = Worker::new(&mut q, Box::new(LocalExecutor), opts()).unwrap();
+        let _w = Worker::new(&mut q, Box::new(LocalExecutor::new()), opts()).unwrap();
         assert!(matches!(
-            Worker::new(&mut q2, Box::new(LocalExecutor), opts()),
+            Worker::new(&mut q2, Box::new(LocalExecutor::new()), opts()),
             Err(RenderError::Busy(_))
         ));
     }
@@ -955,7 +816,7 @@ mod tests {
     #[test]
     fn missing_program_fails_with_the_reason() {
         let (_dir, mut q, id) = setup("frames: 1\nretries: 1\ncommand: [/nonexistent/renderer]\n");
-        Worker::new(&mut q, Box::new(LocalExecutor), opts())
+        Worker::new(&mut q, Box::new(LocalExecutor::new()), opts())
             .unwrap()
             .run(&Stop::new(), &mut |_| {})
             .unwrap();
@@ -965,5 +826,114 @@ mod tests {
             t.message.as_deref().unwrap().contains("cannot start"),
             "{t:?}"
         );
+    }
+
+    fn run_with(q: &mut Queue, o: WorkerOptions, m: &MachineInfo) -> Vec<Event> {
+        let mut events = Vec::new();
+        Worker::with_machine(q, Box::new(LocalExecutor::new()), o, m)
+            .unwrap()
+            .run(&Stop::new(), &mut |e| events.push(e.clone()))
+            .unwrap();
+        events
+    }
+
+    #[test]
+    fn a_child_that_calls_setsid_does_not_outlive_its_timed_out_task() {
+        // The task double-forks a `sleep` into its own session, then hangs.
+        let (dir, mut q, id) = setup(
+            "frames: 1\ntimeout: 1\ncommand: [sh, -c, '(setsid sh -c \"echo \\$\\$ > {tmp}/grand.pid; exec sleep 300\" &); sleep 300']\n",
+        );
+        let m = MachineInfo::described(4, 0, &[]);
+        run_with(&mut q, opts(), &m);
+        let t = &q.tasks(id).unwrap()[0];
+        let log = std::fs::read_to_string(q.log_path(id, 0, None).unwrap().unwrap()).unwrap();
+        assert_eq!(t.state.as_str(), "failed", "{t:?}");
+        assert!(
+            t.message.as_deref().unwrap_or("").contains("timeout"),
+            "{t:?}\n{log}"
+        );
+        let pid_file = q.job_dir(id).join("tmp").join("grand.pid");
+        let pid: i32 = std::fs::read_to_string(&pid_file)
+            .unwrap_or_else(|e| panic!("{}: {e}", pid_file.display()))
+            .trim()
+            .parse()
+            .unwrap();
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = stat
+            .rsplit_once(')')
+            .map(|(_, r)| r.trim_start().chars().next());
+        assert!(
+            stat.is_empty() || state == Some(Some('Z')),
+            "the setsid child {pid} still runs: {stat}"
+        );
+        drop(dir);
+    }
+
+    #[test]
+    fn gpus_of_a_described_machine_are_assigned_and_exported() {
+        let (_dir, mut q, id) = setup(
+            "frames: 1-2\nchunk: 1\nresources: {gpus: 1, threads: 1}\ncommand: [sh, -c, 'echo gpu=$CUDA_VISIBLE_DEVICES']\n",
+        );
+        let m = MachineInfo::described(4, 8 << 30, &[0, 1]);
+        let events = run_with(&mut q, opts(), &m);
+        let mut given: Vec<Vec<u32>> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::TaskStarted { gpus, .. } => Some(gpus.clone()),
+                _ => None,
+            })
+            .collect();
+        given.sort();
+        assert_eq!(given, vec![vec![0], vec![1]]);
+        let mut seen: Vec<String> = (0..2)
+            .map(|i| {
+                let log = q.log_path(id, i, None).unwrap().unwrap();
+                let text = std::fs::read_to_string(log).unwrap();
+                text.lines()
+                    .find(|l| l.starts_with("gpu="))
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect();
+        seen.sort();
+        assert_eq!(seen, ["gpu=0", "gpu=1"]);
+        // Three GPUs never fit a two-GPU machine: rejected with the reason.
+        let spec = JobSpec::parse(
+            "frames: 1\nresources: {gpus: 3}\ncommand: [true]\n",
+            std::path::Path::new("j.yaml"),
+        )
+        .unwrap();
+        let big = crate::submit(&mut q, &spec, _dir.path(), &Default::default()).unwrap();
+        run_with(&mut q, opts(), &m);
+        let t = &q.tasks(big).unwrap()[0];
+        assert!(
+            t.message
+                .as_deref()
+                .unwrap_or("")
+                .contains("needs 3 GPU(s) but 2"),
+            "{t:?}"
+        );
+    }
+
+    #[test]
+    fn a_chatty_renderer_gets_a_capped_log_with_head_tail_and_a_quoted_command() {
+        let (_dir, mut q, id) = setup(
+            "frames: 1\ncommand: [sh, -c, 'echo FIRST; i=0; while [ $i -lt 2000 ]; do echo 0123456789; i=$((i+1)); done; echo LAST']\n",
+        );
+        let mut o = opts();
+        o.log_max_bytes = 1000;
+        run_with(&mut q, o, &MachineInfo::described(2, 0, &[]));
+        let log = std::fs::read_to_string(q.log_path(id, 0, None).unwrap().unwrap()).unwrap();
+        let first = log.lines().next().unwrap();
+        assert!(
+            first.starts_with("# shotline: ") && first.contains(" -c 'echo FIRST; i=0;"),
+            "{first}"
+        );
+        assert!(
+            log.contains("\nFIRST\n") && log.ends_with("LAST\n"),
+            "{log}"
+        );
+        assert!(log.contains("bytes of output dropped"), "{log}");
+        assert!(log.len() < 1300, "{}", log.len());
     }
 }

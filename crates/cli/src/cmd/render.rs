@@ -87,6 +87,15 @@ fn open_queue(ctx: &Ctx) -> Result<Queue> {
     Ok(Queue::open(&db, &dir, cfg.store.busy_timeout_ms)?)
 }
 
+/// Opens the queue for listing only (`None`: no job was ever submitted).
+fn open_queue_read_only(ctx: &Ctx) -> Result<Option<Queue>> {
+    let cfg = &ctx.config.config;
+    let root = ctx.project_root();
+    let db = shotline_store::default_db_path(&root, &cfg.store);
+    let dir = shotline_render::default_render_dir(&root, &db, &cfg.render);
+    Ok(Queue::open_read_only(&db, &dir)?)
+}
+
 /// `JOB` or `JOB/TASK`.
 fn split_job_task(s: &str) -> (&str, Option<&str>) {
     match s.rsplit_once('/') {

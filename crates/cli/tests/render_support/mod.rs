@@ -43,18 +43,37 @@ impl Project {
     /// The binary as a background process (a worker), stdout captured; killed if the test
     /// fails before it is waited for.
     pub fn spawn(&self, args: &[&str]) -> Bg {
-        Bg(Some(
-            std::process::Command::new(env!("CARGO_BIN_EXE_shotline"))
-                .args(args)
-                .current_dir(self.path())
-                .env_remove("SHOTLINE_DB")
-                .env_remove("SHOTLINE_CONFIG")
-                .env("NO_COLOR", "1")
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap(),
-        ))
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_shotline"))
+            .args(args)
+            .current_dir(self.path())
+            .env_remove("SHOTLINE_DB")
+            .env_remove("SHOTLINE_CONFIG")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Stderr is read line by line as it comes, so a test can wait for a message.
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            use std::io::BufRead;
+            let mut all = String::new();
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                all.push_str(&line);
+                all.push('\n');
+                let _ = tx.send(line);
+            }
+            all
+        });
+        Bg {
+            child: Some(child),
+            lines: rx,
+            reader: Some(reader),
+        }
     }
 
     /// Writes a file into the project.
@@ -165,18 +184,37 @@ pub fn pid_reaped(pid: i64) -> bool {
 
 /// A background shotline that is killed when dropped unwaited (a failing test must not leave a
 /// worker running).
-pub struct Bg(Option<Child>);
+pub struct Bg {
+    child: Option<Child>,
+    /// Stderr lines as they are printed.
+    lines: std::sync::mpsc::Receiver<String>,
+    /// Collects the whole stderr for [`finish`].
+    reader: Option<std::thread::JoinHandle<String>>,
+}
 
 impl Bg {
     /// Its pid.
     pub fn id(&self) -> u32 {
-        self.0.as_ref().map(Child::id).unwrap_or(0)
+        self.child.as_ref().map(Child::id).unwrap_or(0)
+    }
+
+    /// Waits until stderr prints a line containing `text` (hang guard only) and returns it.
+    pub fn wait_stderr(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return line,
+                Ok(_) => {}
+                Err(e) => panic!("no stderr line containing {text:?}: {e}"),
+            }
+        }
     }
 }
 
 impl Drop for Bg {
     fn drop(&mut self) {
-        if let Some(mut c) = self.0.take() {
+        if let Some(mut c) = self.child.take() {
             // SIGTERM first: the worker stops and kills its tasks; SIGKILL if it hangs.
             let _ = std::process::Command::new("kill")
                 .args(["-TERM", &c.id().to_string()])
@@ -194,15 +232,16 @@ impl Drop for Bg {
 
 /// Waits for a child (hang guard) and returns its exit status, stdout and stderr.
 pub fn finish(mut bg: Bg) -> (std::process::ExitStatus, String, String) {
-    let mut child = bg.0.take().unwrap();
+    let mut child = bg.child.take().unwrap();
     let start = Instant::now();
     loop {
         if child.try_wait().unwrap().is_some() {
             let out = child.wait_with_output().unwrap();
+            let err = bg.reader.take().unwrap().join().unwrap();
             return (
                 out.status,
                 String::from_utf8_lossy(&out.stdout).into_owned(),
-                String::from_utf8_lossy(&out.stderr).into_owned(),
+                err,
             );
         }
         if start.elapsed() > Duration::from_secs(90) {

@@ -86,8 +86,11 @@ fn state_cell(ctx: &Ctx, s: JobState) -> String {
 
 /// `render ls`.
 pub fn ls(a: &LsArgs, ctx: &Ctx) -> Result<Exit> {
-    let queue = open_queue(ctx)?;
-    let jobs = queue.list(a.all)?;
+    // Listing never writes: a read-only database, or one that never held a job, lists empty.
+    let jobs = match super::open_queue_read_only(ctx)? {
+        Some(queue) => queue.list(a.all)?,
+        None => Vec::new(),
+    };
     if ctx.out.json() {
         ctx.out.json_doc(&Jobs { jobs: &jobs })?;
         return Ok(Exit::Clean);

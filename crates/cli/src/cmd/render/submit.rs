@@ -38,8 +38,8 @@ pub struct SubmitArgs {
     /// Frame range (`1001-1100`, `1-100x5`, `1,5,9`).
     #[arg(long)]
     pub frames: Option<String>,
-    /// Frames per task.
-    #[arg(long)]
+    /// Frames per task (1 or more).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub chunk: Option<u32>,
     /// Also render the end frame of stepped ranges.
     #[arg(long)]
@@ -59,17 +59,17 @@ pub struct SubmitArgs {
     /// Higher runs first.
     #[arg(long, allow_hyphen_values = true)]
     pub priority: Option<i64>,
-    /// Extra attempts after a failure.
-    #[arg(long)]
+    /// Extra attempts after a failure (at most 100).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=i64::from(shotline_render::MAX_RETRIES)))]
     pub retries: Option<u32>,
-    /// Per-task time limit (`90s`, `15m`, `2h`).
-    #[arg(long)]
-    pub timeout: Option<String>,
-    /// CPU threads per task.
-    #[arg(long)]
+    /// Per-task time limit (`90s`, `15m`, `2h`; at most 366 days).
+    #[arg(long, value_parser = shotline_render::Duration::parse)]
+    pub timeout: Option<shotline_render::Duration>,
+    /// CPU threads per task (at most 4096).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=i64::from(shotline_config::MAX_THREADS)))]
     pub threads: Option<u32>,
-    /// GPUs per task.
-    #[arg(long)]
+    /// GPUs per task (at most 64).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=i64::from(shotline_config::MAX_GPUS)))]
     pub gpus: Option<u32>,
     /// Memory per task (`8GiB`).
     #[arg(long)]
@@ -83,8 +83,8 @@ pub struct SubmitArgs {
     /// Render the job now (and whatever else is queued) until it is finished.
     #[arg(long)]
     pub wait: bool,
-    /// With --wait: most tasks at once (default render.max_concurrent).
-    #[arg(long)]
+    /// With --wait: most tasks at once (default render.max_concurrent; at most 1024).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=i64::from(shotline_config::MAX_CONCURRENT)))]
     pub max_concurrent: Option<u32>,
     /// The command template, after `--`.
     #[arg(last = true, value_name = "COMMAND")]
@@ -129,12 +129,8 @@ fn build_spec(a: &SubmitArgs, ctx: &Ctx) -> Result<(JobSpec, PathBuf)> {
     spec.layer = a.layer.clone().or(spec.layer);
     spec.renderer = a.renderer.clone().or(spec.renderer);
     spec.include_last |= a.include_last;
-    if let Some(t) = &a.timeout {
-        spec.timeout = Some(
-            shotline_render::Duration::parse(t)
-                .map_err(anyhow::Error::msg)
-                .context("--timeout")?,
-        );
+    if let Some(t) = a.timeout {
+        spec.timeout = Some(t);
     }
     if let Some(t) = a.threads {
         spec.resources.threads = t;
@@ -200,8 +196,8 @@ pub fn run(a: &SubmitArgs, ctx: &Ctx) -> Result<Exit> {
             job.chunks.len()
         ));
     }
-    shotline_render::install_signal_handlers();
     let stop = Stop::new();
+    shotline_render::install_signal_handlers(shotline_render::SignalHandlerKind::Standard, &stop)?;
     let mut opts = shotline_render::WorkerOptions::from_config(&ctx.config.config.render);
     opts.until_job = Some(id);
     if let Some(m) = a.max_concurrent {

@@ -29,8 +29,8 @@ pub struct WorkerArgs {
     /// Exit once nothing runs and nothing can start.
     #[arg(long)]
     pub until_idle: bool,
-    /// Most tasks at once (default render.max_concurrent).
-    #[arg(long)]
+    /// Most tasks at once (default render.max_concurrent; at most 1024).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=i64::from(shotline_config::MAX_CONCURRENT)))]
     pub max_concurrent: Option<u32>,
 }
 
@@ -53,8 +53,8 @@ pub fn run(a: &WorkerArgs, ctx: &Ctx) -> Result<Exit> {
         Ok(_) => {}
         Err(e) => ctx.out.warn(format!("cleanup of old job folders: {e}")),
     }
-    shotline_render::install_signal_handlers();
     let stop = Stop::new();
+    shotline_render::install_signal_handlers(shotline_render::SignalHandlerKind::Standard, &stop)?;
     let failed = drive_inner(ctx, &mut queue, opts, &stop)?;
     Ok(Exit::problems_if(failed > 0))
 }
@@ -74,7 +74,7 @@ pub fn drive(ctx: &Ctx, queue: &mut Queue, opts: WorkerOptions, stop: &Stop) -> 
 }
 
 fn drive_inner(ctx: &Ctx, queue: &mut Queue, opts: WorkerOptions, stop: &Stop) -> Result<u64> {
-    let mut worker = Worker::new(queue, Box::new(LocalExecutor), opts)?;
+    let mut worker = Worker::new(queue, Box::new(LocalExecutor::new()), opts)?;
     let out = &ctx.out;
     let pb = out.progress(1, "frames");
     pb.set_length(0);

@@ -1,4 +1,4 @@
-//! Small helpers: the queue's clock. Atomic writes live in `shotline_fsio`.
+//! The queue's clock: milliseconds since the epoch, and their RFC 3339 spelling.
 
 /// Milliseconds since the Unix epoch, the queue's clock.
 pub fn now_ms() -> i64 {
