@@ -12,8 +12,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Result};
 use serde::Serialize;
+use shotline_media::kinds::Registry;
 use shotline_sequences::{
-    group_entries, walk, FileStat, Grouping, PadStyle, RangeIn, Sequence, SubDir, WalkEvent,
+    group_entries_with, walk, FileStat, Grouping, PadStyle, RangeIn, Sequence, SubDir, WalkEvent,
     WalkOptions, Warning,
 };
 
@@ -142,7 +143,9 @@ pub fn run(args: &LsArgs, ctx: &Ctx) -> Result<Exit> {
             WalkEvent::Cycle { .. } => !out.json(),
         };
         let mut handle = |ev| match ev {
-            WalkEvent::Dir(d) => {
+            WalkEvent::Dir(mut d) => {
+                // Movies are one file each, never frames of a sequence.
+                d.grouping.ungroup_with(&Registry);
                 if let Some(pb) = &spinner {
                     pb.inc(d.grouping.files.len() as u64 + seq_files(&d.grouping));
                 }
@@ -219,7 +222,7 @@ fn group_file_args(files: &[PathBuf], long: bool, view: &mut View<'_>) -> Vec<Gr
     }
     by_dir
         .into_iter()
-        .map(|(d, entries)| group_entries(d, entries))
+        .map(|(d, entries)| group_entries_with(d, entries, &Registry))
         .collect()
 }
 
