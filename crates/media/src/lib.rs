@@ -26,6 +26,8 @@
 mod cineon;
 mod dpx;
 mod exr;
+#[cfg(test)]
+mod fuzz;
 mod hdr;
 mod info;
 mod jpeg;
