@@ -489,3 +489,17 @@ fn numbered_movies_are_files_not_sequences() {
     let lines = json(t.path(), &["review"]);
     assert_eq!(seqs(&lines), ["plate.%04d.exr 1001-1002 "]);
 }
+
+#[cfg(unix)]
+#[test]
+fn symlink_loop_is_reported_as_a_loop() {
+    let t = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("b", t.path().join("a")).unwrap();
+    std::os::unix::fs::symlink("a", t.path().join("b")).unwrap();
+    ls(t.path())
+        .arg("a/")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("symlink loop"))
+        .stderr(predicate::str::contains("no such file").not());
+}

@@ -572,3 +572,29 @@ fn huge_stepped_range_walks_only_frames_on_disk() {
     assert_eq!(s["missing"], "7-99999999x2");
     assert_eq!(s["missing_count"], 49_999_997);
 }
+
+#[cfg(unix)]
+#[test]
+fn symlink_loop_is_reported_as_a_loop() {
+    let d = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("b.exr", d.path().join("a.exr")).unwrap();
+    std::os::unix::fs::symlink("a.exr", d.path().join("b.exr")).unwrap();
+    let out = shotline(d.path())
+        .args(["probe", "a.exr/"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("symlink loop") && !err.contains("no such file"),
+        "{err}"
+    );
+    // Inside a directory probe the loop is an unreadable file with that reason.
+    let (code, lines) = probe_json(d.path(), &["."]);
+    assert_eq!(code, 1);
+    assert!(
+        files(&lines).iter().all(|f| f["status"] == "unreadable"
+            && f["reason"].as_str().unwrap().contains("symlink loop")),
+        "{lines:?}"
+    );
+}

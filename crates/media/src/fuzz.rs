@@ -75,7 +75,11 @@ fn probe_checked(path: &Path) -> MediaInfo {
         info.reason
     );
     if !info.status.is_ok() {
-        assert!(info.reason.is_some(), "{}: a verdict without a reason", path.display());
+        assert!(
+            info.reason.is_some(),
+            "{}: a verdict without a reason",
+            path.display()
+        );
     }
     info
 }
@@ -95,10 +99,12 @@ fn originals() -> &'static [(&'static str, Vec<u8>)] {
         write_image(&p("a.jpg"), 16, 8).expect("jpeg");
         write_tga(&p("a.tga"), 16, 8).expect("tga");
         write_hdr(&p("a.hdr"), 16, 8).expect("hdr");
-        ["a.exr", "t.exr", "a.dpx", "a.cin", "a.tif", "a.png", "a.jpg", "a.tga", "a.hdr"]
-            .into_iter()
-            .map(|n| (n, std::fs::read(p(n)).expect("read back")))
-            .collect()
+        [
+            "a.exr", "t.exr", "a.dpx", "a.cin", "a.tif", "a.png", "a.jpg", "a.tga", "a.hdr",
+        ]
+        .into_iter()
+        .map(|n| (n, std::fs::read(p(n)).expect("read back")))
+        .collect()
     })
 }
 
@@ -121,7 +127,15 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         any::<usize>().prop_map(|len| Mutation::Cut { len }),
         (0usize..2048, proptest::collection::vec(any::<u8>(), 1..16))
             .prop_map(|(at, bytes)| Mutation::Bytes { at, bytes }),
-        (0usize..512, prop_oneof![Just(u32::MAX), Just(0x7fff_ffff), Just(0x0100_0000), any::<u32>()])
+        (
+            0usize..512,
+            prop_oneof![
+                Just(u32::MAX),
+                Just(0x7fff_ffff),
+                Just(0x0100_0000),
+                any::<u32>()
+            ]
+        )
             .prop_map(|(at, value)| Mutation::Huge { at: at * 4, value }),
     ]
 }
@@ -229,10 +243,19 @@ fn regenerate_corpus() {
         let dir = root.join(fmt);
         std::fs::create_dir_all(&dir).expect("mkdir");
         std::fs::write(dir.join(format!("ok_{stem}.{ext}")), data).expect("write");
-        std::fs::write(dir.join(format!("truncated_{stem}_half.{ext}")), &data[..data.len() / 2])
-            .expect("write");
+        std::fs::write(
+            dir.join(format!("truncated_{stem}_half.{ext}")),
+            &data[..data.len() / 2],
+        )
+        .expect("write");
         let mut huge = data.clone();
-        apply(&mut huge, &Mutation::Huge { at: 8, value: u32::MAX });
+        apply(
+            &mut huge,
+            &Mutation::Huge {
+                at: 8,
+                value: u32::MAX,
+            },
+        );
         std::fs::write(dir.join(format!("huge_{stem}.{ext}")), huge).expect("write");
     }
 }

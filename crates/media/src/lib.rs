@@ -160,6 +160,8 @@ pub fn probe_with(path: &Path, opts: &ProbeOptions) -> MediaInfo {
             let mut info = MediaInfo::new(path.to_path_buf(), by_ext.unwrap_or(Format::Unknown), 0);
             let what = if path.is_dir() {
                 "is a directory, not a file".to_string()
+            } else if shotline_sequences::is_symlink_loop(&e) {
+                format!("a symlink loop (a link that leads back to itself): {e}")
             } else if e.kind() == std::io::ErrorKind::InvalidInput {
                 "not a regular file (FIFO, socket or device)".to_string()
             } else {

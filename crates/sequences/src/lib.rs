@@ -24,6 +24,7 @@ mod classify;
 mod group;
 mod name;
 mod os;
+pub use os::is_symlink_loop;
 mod pattern;
 mod sequence;
 mod walk;

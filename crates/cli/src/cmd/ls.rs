@@ -14,8 +14,8 @@ use anyhow::{bail, Result};
 use serde::Serialize;
 use shotline_media::kinds::Registry;
 use shotline_sequences::{
-    group_entries_with, walk, FileStat, Grouping, PadStyle, RangeIn, Sequence, SubDir, WalkEvent,
-    WalkOptions, Warning,
+    group_entries_with, is_symlink_loop, walk, FileStat, Grouping, PadStyle, RangeIn, Sequence,
+    SubDir, WalkEvent, WalkOptions, Warning,
 };
 
 use crate::context::Ctx;
@@ -104,6 +104,10 @@ pub fn run(args: &LsArgs, ctx: &Ctx) -> Result<Exit> {
             Ok(_) => files.push(p.clone()),
             // A dangling symlink named on the command line is still a name to list.
             Err(_) if std::fs::symlink_metadata(p).is_ok() => files.push(p.clone()),
+            Err(e) if is_symlink_loop(&e) => bail!(
+                "cannot list {}: a symlink loop (a link that leads back to itself): {e}",
+                p.display()
+            ),
             Err(e) => bail!("cannot list {}: {e}", p.display()),
         }
     }

@@ -18,7 +18,8 @@ use shotline_media::{
     is_media_path, probe_batch, FileKind, Format, MediaInfo, ProbeOptions, Status, StatusCounts,
 };
 use shotline_sequences::{
-    find_on_disk, parse_pattern_path, walk, PadStyle, RangeIn, Sequence, WalkEvent, WalkOptions,
+    find_on_disk, is_symlink_loop, parse_pattern_path, walk, PadStyle, RangeIn, Sequence,
+    WalkEvent, WalkOptions,
 };
 
 use crate::context::Ctx;
@@ -74,12 +75,18 @@ enum Target {
 }
 
 fn resolve(path: &Path) -> Result<Target> {
-    if let Ok(md) = std::fs::metadata(path) {
-        return Ok(if md.is_dir() {
-            Target::Dir(path.to_path_buf())
-        } else {
-            Target::File(path.to_path_buf())
-        });
+    match std::fs::metadata(path) {
+        Ok(md) if md.is_dir() => return Ok(Target::Dir(path.to_path_buf())),
+        Ok(_) => return Ok(Target::File(path.to_path_buf())),
+        Err(e) if is_symlink_loop(&e) => bail!(
+            "{}: a symlink loop (a link that leads back to itself): {e}",
+            path.display()
+        ),
+        Err(_) if std::fs::symlink_metadata(path).is_ok() => {
+            // A dangling link is a file that cannot be read: probe says so per file.
+            return Ok(Target::File(path.to_path_buf()));
+        }
+        Err(_) => {}
     }
     let pattern = match parse_pattern_path(path) {
         Ok(p) => p,
