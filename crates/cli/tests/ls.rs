@@ -453,3 +453,53 @@ fn warnings_go_to_the_stream_in_json_and_quiet_hides_them() {
         .stderr("")
         .stdout(predicate::str::contains("a.1@@.exr"));
 }
+
+#[test]
+fn numbered_movies_are_files_not_sequences() {
+    let t = tempfile::tempdir().unwrap();
+    touch(t.path(), "review/SH030_review_v001.mov", 5);
+    touch(t.path(), "review/SH030_review_v002.MOV", 6);
+    touch(t.path(), "review/plate.1001.exr", 1);
+    touch(t.path(), "review/plate.1002.exr", 1);
+    for args in [
+        &["-l", "review"][..],
+        &[
+            "-l",
+            "review/SH030_review_v001.mov",
+            "review/SH030_review_v002.MOV",
+        ],
+    ] {
+        let lines = json(t.path(), args);
+        assert!(
+            seqs(&lines)
+                .iter()
+                .all(|s| !s.contains(".mov") && !s.contains(".MOV")),
+            "{args:?}: {lines:?}"
+        );
+        let files: Vec<(&str, i64)> = kind(&lines, "file")
+            .iter()
+            .map(|v| (v["name"].as_str().unwrap(), v["bytes"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(
+            files,
+            [("SH030_review_v001.mov", 5), ("SH030_review_v002.MOV", 6)],
+            "{args:?}"
+        );
+    }
+    let lines = json(t.path(), &["review"]);
+    assert_eq!(seqs(&lines), ["plate.%04d.exr 1001-1002 "]);
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loop_is_reported_as_a_loop() {
+    let t = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("b", t.path().join("a")).unwrap();
+    std::os::unix::fs::symlink("a", t.path().join("b")).unwrap();
+    ls(t.path())
+        .arg("a/")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("symlink loop"))
+        .stderr(predicate::str::contains("no such file").not());
+}

@@ -45,6 +45,10 @@ fn summaries(lines: &[Value]) -> Vec<&Value> {
 
 fn tool(name: &str) -> bool {
     let found = Std::new(name).arg("--help").output().is_ok();
+    assert!(
+        found || std::env::var_os("CI").is_none(),
+        "{name} is required under CI"
+    );
     if !found {
         eprintln!("note: {name} not installed; cross-check skipped");
     }
@@ -461,4 +465,140 @@ fn multipart_json_and_long_listing() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("part: diffuse scanlineimage"), "{text}");
     assert!(text.contains("tiles: 8x8 one level"), "{text}");
+}
+
+/// Fails under CI when a tool a test needs is missing (skips only on a developer's machine).
+fn need(found: bool, what: &str) -> bool {
+    assert!(
+        found || std::env::var_os("CI").is_none(),
+        "{what} is required under CI"
+    );
+    found
+}
+
+#[test]
+fn numbered_movie_is_one_file_and_cut_movies_are_truncated() {
+    if !need(have_ffmpeg(), "ffmpeg/ffprobe") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    make_movie(&d.path().join("SH030_review_v001.mov"));
+    let (code, lines) = probe_json(d.path(), &["."]);
+    assert_eq!(code, 0, "{lines:?}");
+    assert!(
+        summaries(&lines).is_empty(),
+        "a movie is no sequence: {lines:?}"
+    );
+    assert_eq!(files(&lines).len(), 1);
+
+    // Cut to 80%: index at the end (ffmpeg's default) and index first (faststart).
+    for faststart in [false, true] {
+        let src = d.path().join(format!("src{faststart}.mov"));
+        let ok = Std::new("ffmpeg")
+            .args([
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=size=64x48:rate=24",
+            ])
+            .args(["-t", "2", "-c:v", "mpeg4"])
+            .args(if faststart {
+                &["-movflags", "+faststart"][..]
+            } else {
+                &[][..]
+            })
+            .arg(&src)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let size = std::fs::metadata(&src).unwrap().len();
+        cut(&src, size * 8 / 10);
+        let (code, lines) = probe_json(d.path(), &[src.to_str().unwrap()]);
+        assert_eq!(code, 1);
+        assert_eq!(
+            lines[0]["status"], "truncated",
+            "faststart {faststart}: {lines:?}"
+        );
+    }
+}
+
+#[test]
+fn misconfigured_ffprobe_is_unreadable_naming_the_path() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("clip.mov"), b"\0\0\0\x14ftypqt  ").unwrap();
+    std::fs::write(d.path().join("notexec"), b"#!/bin/sh\nexit 1\n").unwrap();
+    for bad in ["/nonexistent/bin/ffprobe", "notexec"] {
+        let cfg = d.path().join("shotline.yaml");
+        let path = if bad.starts_with('/') {
+            bad.to_string()
+        } else {
+            d.path().join(bad).display().to_string()
+        };
+        std::fs::write(&cfg, format!("probe:\n  ffprobe: {path}\n")).unwrap();
+        let (code, lines) = probe_json(d.path(), &["clip.mov"]);
+        assert_eq!(code, 1);
+        assert_eq!(lines[0]["status"], "unreadable", "{lines:?}");
+        assert!(
+            lines[0]["reason"].as_str().unwrap().contains(&path),
+            "{lines:?}"
+        );
+    }
+    std::fs::write(
+        d.path().join("shotline.yaml"),
+        "probe:\n  ffprobe_timeout_secs: 18446744073709551615\n",
+    )
+    .unwrap();
+    let out = shotline(d.path())
+        .args(["probe", "clip.mov"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ffprobe_timeout_secs") && err.contains("line 2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn huge_stepped_range_walks_only_frames_on_disk() {
+    let d = tempfile::tempdir().unwrap();
+    for f in [1, 3, 5] {
+        write_exr(&d.path().join(format!("a.{f:04}.exr")), &ExrSpec::rgb(8, 4)).unwrap();
+    }
+    let (code, lines) = probe_json(d.path(), &["a.%04d.exr 1-100000000x2"]);
+    assert_eq!(code, 1, "missing frames are a problem");
+    assert_eq!(files(&lines).len(), 3);
+    let s = summaries(&lines)[0];
+    assert_eq!(s["missing"], "7-99999999x2");
+    assert_eq!(s["missing_count"], 49_999_997);
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loop_is_reported_as_a_loop() {
+    let d = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("b.exr", d.path().join("a.exr")).unwrap();
+    std::os::unix::fs::symlink("a.exr", d.path().join("b.exr")).unwrap();
+    let out = shotline(d.path())
+        .args(["probe", "a.exr/"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("symlink loop") && !err.contains("no such file"),
+        "{err}"
+    );
+    // Inside a directory probe the loop is an unreadable file with that reason.
+    let (code, lines) = probe_json(d.path(), &["."]);
+    assert_eq!(code, 1);
+    assert!(
+        files(&lines).iter().all(|f| f["status"] == "unreadable"
+            && f["reason"].as_str().unwrap().contains("symlink loop")),
+        "{lines:?}"
+    );
 }

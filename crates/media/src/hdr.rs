@@ -1,6 +1,9 @@
 //! Radiance RGBE (`.hdr`): the text header (format, exposure, software, pixel aspect) and the
-//! resolution line. Pixels are run-length coded per scanline, so integrity is limited to a
-//! complete header and at least the minimum bytes the scanlines need.
+//! resolution line. Integrity: the run-length coded scanlines are walked (run headers read,
+//! literal bytes skipped, nothing kept), so a file cut anywhere in its pixels is `truncated`
+//! and a run that overflows its scanline is `corrupt`.
+
+use std::io::{self, BufRead, Read};
 
 use crate::info::{Channel, MediaInfo};
 use crate::source::{clip, Fail, PResult, Source};
@@ -89,5 +92,114 @@ pub(crate) fn probe(src: &mut Source, info: &mut MediaInfo) -> PResult<()> {
             "{ht} scanlines need at least {min} bytes, the file has {size}"
         )));
     }
+    check_scanlines(src, pos as u64, w, ht)
+}
+
+/// Walks every scanline's runs from `start`: `Truncated` naming the scanline when the file ends
+/// first, `Corrupt` when a run overflows its scanline. Each step consumes at least one byte of
+/// the file, so the walk is bounded by the file size whatever the header declares.
+fn check_scanlines(src: &mut Source, start: u64, w: u64, h: u64) -> PResult<()> {
+    let mut r = src.reader_at(start)?;
+    // Flat / old-style RLE pixels already counted past the current scanline.
+    let mut carried = 0u64;
+    for y in 0..h {
+        let cut = |e: io::Error| match e.kind() {
+            io::ErrorKind::UnexpectedEof => Fail::Truncated(format!(
+                "file ends in scanline {y} of {h} (the pixels are cut short)"
+            )),
+            _ => Fail::Io(e),
+        };
+        if carried >= w {
+            carried -= w;
+            continue;
+        }
+        let mut first = [0u8; 4];
+        r.read_exact(&mut first).map_err(cut)?;
+        let new_rle =
+            (8..=0x7fff).contains(&w) && first[0] == 2 && first[1] == 2 && first[2] < 0x80;
+        if new_rle {
+            let declared = u64::from(u16::from_be_bytes([first[2], first[3]]));
+            if declared != w {
+                return Err(Fail::Corrupt(format!(
+                    "scanline {y} declares width {declared}, the header says {w}"
+                )));
+            }
+            for component in 0..4 {
+                rle_component(&mut r, w).map_err(|e| match e {
+                    RunError::Io(e) => cut(e),
+                    RunError::Overflow(x) => Fail::Corrupt(format!(
+                        "scanline {y} component {component}: a run reaches pixel {x} of {w}"
+                    )),
+                    RunError::Empty => Fail::Corrupt(format!(
+                        "scanline {y} component {component}: a zero-length run"
+                    )),
+                })?;
+            }
+        } else {
+            carried = flat_pixels(&mut r, first, w.saturating_sub(carried)).map_err(cut)?;
+        }
+    }
     Ok(())
+}
+
+/// Why one component's runs are wrong.
+enum RunError {
+    Io(io::Error),
+    Overflow(u64),
+    Empty,
+}
+
+/// One component of a new-style RLE scanline: `n > 128` repeats the next byte `n - 128` times,
+/// otherwise `n` literal bytes follow (skipped unread).
+fn rle_component<R: BufRead>(r: &mut R, w: u64) -> Result<(), RunError> {
+    let mut x = 0u64;
+    while x < w {
+        let mut n = [0u8; 1];
+        r.read_exact(&mut n).map_err(RunError::Io)?;
+        let n = n[0];
+        let (count, skip) = if n > 128 {
+            (u64::from(n - 128), 1)
+        } else {
+            (u64::from(n), u64::from(n))
+        };
+        if count == 0 {
+            return Err(RunError::Empty);
+        }
+        skip_bytes(r, skip).map_err(RunError::Io)?;
+        x += count;
+        if x > w {
+            return Err(RunError::Overflow(x));
+        }
+    }
+    Ok(())
+}
+
+/// Skips `n` bytes, failing with `UnexpectedEof` when the file has fewer.
+fn skip_bytes<R: BufRead>(r: &mut R, n: u64) -> io::Result<()> {
+    let got = io::copy(&mut r.by_ref().take(n), &mut io::sink())?;
+    if got < n {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(())
+}
+
+/// Flat or old-style RLE pixels (4 bytes each; `1,1,1,n` repeats the previous pixel `n << shift`
+/// times) until `need` pixels are covered. Returns how many pixels ran past them.
+fn flat_pixels<R: Read>(r: &mut R, first: [u8; 4], need: u64) -> io::Result<u64> {
+    let mut x = 1u64;
+    let mut shift = 0u32;
+    let mut p = first;
+    loop {
+        if x >= need {
+            return Ok(x - need);
+        }
+        r.read_exact(&mut p)?;
+        if p[0] == 1 && p[1] == 1 && p[2] == 1 {
+            x = x.saturating_add(u64::from(p[3]) << shift.min(32));
+            shift = (shift + 8).min(32);
+        } else {
+            x += 1;
+            shift = 0;
+        }
+    }
 }

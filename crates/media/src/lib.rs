@@ -26,9 +26,12 @@
 mod cineon;
 mod dpx;
 mod exr;
+#[cfg(test)]
+mod fuzz;
 mod hdr;
 mod info;
 mod jpeg;
+pub mod kinds;
 mod movie;
 mod png;
 pub mod sequence;
@@ -47,16 +50,11 @@ use std::time::Duration;
 use rayon::prelude::*;
 
 pub use info::{Channel, Format, MediaInfo, Part, Rational, Status, StatusCounts, Window};
-pub use movie::{resolve_executable, MOVIE_EXTENSIONS};
+pub use kinds::{FileKind, ImageFormat, IMAGE_EXTENSIONS, MOVIE_EXTENSIONS};
+pub use movie::resolve_executable;
 pub use timecode::{nominal_rate, Timecode};
 
 use source::{Fail, Source};
-
-/// Image file extensions probed natively (lowercase).
-pub const IMAGE_EXTENSIONS: &[&str] = &[
-    "exr", "sxr", "dpx", "cin", "tif", "tiff", "tx", "png", "jpg", "jpeg", "jpe", "tga", "hdr",
-    "rgbe", "pic",
-];
 
 /// How probing behaves; built from the `probe:` config section.
 #[derive(Debug, Clone)]
@@ -92,8 +90,11 @@ impl ProbeOptions {
         ProbeOptions {
             ffprobe: resolve_executable(&candidate),
             ffprobe_configured: configured,
-            ffprobe_timeout: Duration::from_secs(cfg.ffprobe_timeout_secs.max(1)),
-            batch_size: cfg.batch_size.clamp(1, 1 << 16),
+            ffprobe_timeout: Duration::from_secs(
+                cfg.ffprobe_timeout_secs
+                    .clamp(1, shotline_config::MAX_FFPROBE_TIMEOUT_SECS),
+            ),
+            batch_size: cfg.batch_size.clamp(1, shotline_config::MAX_BATCH_SIZE),
         }
     }
 
@@ -101,34 +102,22 @@ impl ProbeOptions {
     pub fn ffprobe_missing(&self) -> Option<String> {
         self.ffprobe.is_none().then(|| {
             format!(
-                "ffprobe not found (looked for {:?}); install ffmpeg or set probe.ffprobe in shotline.yaml",
+                "ffprobe not found or not executable (probe.ffprobe is {:?}); install ffmpeg or set probe.ffprobe in shotline.yaml",
                 self.ffprobe_configured
             )
         })
     }
 }
 
-/// The format a file name suggests, from its extension (case-insensitive).
+/// The format a file name suggests, from its extension (case-insensitive; see [`kinds`]).
 pub fn format_from_extension(path: &Path) -> Option<Format> {
-    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-    Some(match ext.as_str() {
-        "exr" | "sxr" => Format::Exr,
-        "dpx" => Format::Dpx,
-        "cin" => Format::Cineon,
-        "tif" | "tiff" | "tx" => Format::Tiff,
-        "png" => Format::Png,
-        "jpg" | "jpeg" | "jpe" => Format::Jpeg,
-        "tga" => Format::Tga,
-        "hdr" | "rgbe" | "pic" => Format::Hdr,
-        e if MOVIE_EXTENSIONS.contains(&e) => Format::Movie,
-        _ => return None,
-    })
+    FileKind::of_path(path).format()
 }
 
 /// True when the extension is one the prober handles (images or movies): what directory probes
 /// look at.
 pub fn is_media_path(path: &Path) -> bool {
-    format_from_extension(path).is_some()
+    FileKind::of_path(path).is_media()
 }
 
 /// The format the first bytes announce, if any.
@@ -171,6 +160,8 @@ pub fn probe_with(path: &Path, opts: &ProbeOptions) -> MediaInfo {
             let mut info = MediaInfo::new(path.to_path_buf(), by_ext.unwrap_or(Format::Unknown), 0);
             let what = if path.is_dir() {
                 "is a directory, not a file".to_string()
+            } else if shotline_sequences::is_symlink_loop(&e) {
+                format!("a symlink loop (a link that leads back to itself): {e}")
             } else if e.kind() == std::io::ErrorKind::InvalidInput {
                 "not a regular file (FIFO, socket or device)".to_string()
             } else {

@@ -11,13 +11,8 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use crate::info::{Channel, MediaInfo, Rational, Status};
+use crate::source::clip;
 use crate::timecode::Timecode;
-
-/// File extensions handed to ffprobe.
-pub const MOVIE_EXTENSIONS: &[&str] = &[
-    "mov", "mp4", "m4v", "mxf", "mkv", "avi", "webm", "mpg", "mpeg", "ts", "mts", "m2ts", "r3d",
-    "braw", "ari", "dnxhd", "y4m", "gif", "wmv", "flv", "ogv",
-];
 
 /// Most bytes of ffprobe output accepted.
 const MAX_OUTPUT: u64 = 16 * 1024 * 1024;
@@ -60,15 +55,31 @@ struct Container {
 }
 
 /// Finds an executable: a path with a separator is checked as is, a bare name is looked up on
-/// `PATH`. `None` when there is no such file.
+/// `PATH`. `None` when there is no such file, or it is not executable.
 pub fn resolve_executable(name: &Path) -> Option<PathBuf> {
     if name.components().count() > 1 || name.is_absolute() {
-        return name.is_file().then(|| name.to_path_buf());
+        return is_executable(name).then(|| name.to_path_buf());
     }
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|d| d.join(name))
-        .find(|p| p.is_file())
+        .find(|p| is_executable(p))
+}
+
+/// A regular file (after links) that someone may execute.
+fn is_executable(p: &Path) -> bool {
+    let Ok(md) = std::fs::metadata(p) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        md.is_file() && md.permissions().mode() & 0o111 != 0
+    }
+    #[cfg(not(unix))]
+    {
+        md.is_file()
+    }
 }
 
 fn rational(s: Option<&str>) -> Option<Rational> {
@@ -88,7 +99,7 @@ fn tag(tags: &BTreeMap<String, serde_json::Value>, key: &str) -> Option<String> 
 
 /// Runs ffprobe on `path` and fills `info` (format is already `movie`).
 pub(crate) fn probe(ffprobe: &Path, timeout: Duration, path: &Path, info: &mut MediaInfo) {
-    let out = match run(ffprobe, timeout, path) {
+    let Ran { out, err } = match run(ffprobe, timeout, path) {
         Ok(o) => o,
         Err((status, reason)) => return info.fail(status, reason),
     };
@@ -102,6 +113,179 @@ pub(crate) fn probe(ffprobe: &Path, timeout: Duration, path: &Path, info: &mut M
         }
     };
     fill(info, parsed);
+    if !info.status.is_ok() {
+        return;
+    }
+    if let Some(problem) = truncation_in(&err) {
+        return info.fail(
+            Status::Truncated,
+            format!("ffprobe reports a damaged file: {problem}"),
+        );
+    }
+    if let Some((status, reason)) = implausible(info) {
+        return info.fail(status, reason);
+    }
+    if let Some(reason) = iso_atoms_overrun(path, info.size) {
+        info.fail(Status::Truncated, reason);
+    }
+}
+
+/// What ffprobe printed: the JSON on stdout and any complaints on stderr.
+struct Ran {
+    out: Vec<u8>,
+    err: Vec<u8>,
+}
+
+/// The first stderr line that says the file was cut short, if any.
+fn truncation_in(err: &[u8]) -> Option<String> {
+    const MARKERS: &[&str] = &[
+        "moov atom not found",
+        "partial file",
+        "truncat",
+        "end of file",
+        "unexpected eof",
+        "too short",
+    ];
+    let text = String::from_utf8_lossy(err);
+    text.lines()
+        .find(|l| {
+            let low = l.to_ascii_lowercase();
+            MARKERS.iter().any(|m| low.contains(m))
+        })
+        .map(|l| {
+            // Drop ffprobe's "[mov,mp4,… @ 0x55…] " context prefix: it names a pointer.
+            let l = l.trim();
+            let l = match l.strip_prefix('[').and_then(|r| r.split_once("] ")) {
+                Some((_, rest)) => rest,
+                None => l,
+            };
+            clip(l)
+        })
+}
+
+/// Values no intact movie has: a 0x0 picture, an absurd or missing frame rate, no duration.
+fn implausible(info: &MediaInfo) -> Option<(Status, String)> {
+    if info.width == Some(0) || info.height == Some(0) || info.width.is_none() {
+        return Some((
+            Status::Corrupt,
+            format!(
+                "the video stream declares a {}x{} picture",
+                info.width.unwrap_or(0),
+                info.height.unwrap_or(0)
+            ),
+        ));
+    }
+    match info.fps {
+        Some(f) if f.is_finite() && f > 0.0 && f <= MAX_FPS => {}
+        Some(f) => {
+            return Some((
+                Status::Corrupt,
+                format!("the video stream declares {f} fps (expected 0 to {MAX_FPS})"),
+            ))
+        }
+        None => {
+            return Some((
+                Status::Corrupt,
+                "the video stream declares no frame rate".into(),
+            ))
+        }
+    }
+    if info.duration.is_none_or(|d| !d.is_finite() || d <= 0.0) {
+        return Some((
+            Status::Truncated,
+            "the container declares no duration (index missing or cut)".into(),
+        ));
+    }
+    None
+}
+
+/// Highest frame rate believed (high-speed cameras reach a few hundred; 12288 is damage).
+const MAX_FPS: f64 = 1000.0;
+
+/// Most top-level atoms walked before giving up (real files have a handful).
+const MAX_ATOMS: usize = 4096;
+
+/// For QuickTime/MP4 files: walks the top-level atoms (8 or 16 header bytes each, never the
+/// payload) and reports one whose declared size runs past the end of the file, which is how a
+/// copy cut short looks when the index (`moov`) came first and ffprobe is still happy.
+fn iso_atoms_overrun(path: &Path, size: u64) -> Option<String> {
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut pos = 0u64;
+    for i in 0..MAX_ATOMS {
+        if pos == size {
+            return None;
+        }
+        let mut h = [0u8; 16];
+        let have = read_upto(&mut f, pos, &mut h)?;
+        if have < 8 {
+            return Some(format!(
+                "{} stray byte(s) after the last atom at offset {pos}",
+                size - pos
+            ));
+        }
+        let kind = &h[4..8];
+        if i == 0 && !is_iso_atom(kind) {
+            return None; // not an ISO-BMFF file (MXF, Matroska, …)
+        }
+        if !kind.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+            return None; // not an atom header: nothing more to say safely
+        }
+        let name = String::from_utf8_lossy(kind).into_owned();
+        let declared = match u32::from_be_bytes([h[0], h[1], h[2], h[3]]) {
+            0 => return None, // extends to the end of the file
+            1 if have >= 16 => {
+                u64::from_be_bytes([h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]])
+            }
+            1 => {
+                return Some(format!(
+                    "the file ends inside the header of the '{name}' atom at offset {pos}"
+                ))
+            }
+            n => u64::from(n),
+        };
+        if declared < 8 {
+            return None;
+        }
+        let end = pos.saturating_add(declared);
+        if end > size {
+            return Some(format!(
+                "the '{name}' atom at offset {pos} declares {declared} bytes, but the file ends after {} (cut short)",
+                size - pos
+            ));
+        }
+        pos = end;
+    }
+    None
+}
+
+/// Top-level atom types that open a QuickTime/MP4 file.
+fn is_iso_atom(kind: &[u8]) -> bool {
+    [
+        &b"ftyp"[..],
+        b"moov",
+        b"mdat",
+        b"wide",
+        b"free",
+        b"skip",
+        b"pnot",
+        b"uuid",
+    ]
+    .contains(&kind)
+}
+
+/// Reads up to `buf.len()` bytes at `pos`; how many came.
+fn read_upto(f: &mut std::fs::File, pos: u64, buf: &mut [u8]) -> Option<usize> {
+    use std::io::{Seek, SeekFrom};
+    f.seek(SeekFrom::Start(pos)).ok()?;
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(_) => return None,
+        }
+    }
+    Some(n)
 }
 
 fn fill(info: &mut MediaInfo, parsed: Output) {
@@ -199,7 +383,7 @@ fn fill(info: &mut MediaInfo, parsed: Output) {
 }
 
 /// Spawns ffprobe with a deadline; returns its stdout or a (status, reason).
-fn run(ffprobe: &Path, timeout: Duration, path: &Path) -> Result<Vec<u8>, (Status, String)> {
+fn run(ffprobe: &Path, timeout: Duration, path: &Path) -> Result<Ran, (Status, String)> {
     let mut child = Command::new(ffprobe)
         .args([
             "-v",
@@ -236,7 +420,12 @@ fn run(ffprobe: &Path, timeout: Duration, path: &Path) -> Result<Vec<u8>, (Statu
         }
         v
     });
-    let deadline = Instant::now() + timeout;
+    // The config bounds the timeout; a deadline past the clock's range waits "forever" (a day).
+    let started = Instant::now();
+    let deadline = started
+        .checked_add(timeout)
+        .or_else(|| started.checked_add(Duration::from_secs(86_400)))
+        .unwrap_or(started);
     let status = loop {
         match child.try_wait() {
             Ok(Some(s)) => break s,
@@ -255,40 +444,45 @@ fn run(ffprobe: &Path, timeout: Duration, path: &Path) -> Result<Vec<u8>, (Statu
     let out = out_thread.join().unwrap_or_default();
     let err = err_thread.join().unwrap_or_default();
     if !status.success() {
-        let msg = String::from_utf8_lossy(&err);
-        let msg = msg
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("");
-        // ffprobe prints "<path>: <problem>"; keep the problem.
-        let problem = msg
-            .rsplit_once(": ")
-            .map_or(msg, |(_, p)| p)
-            .trim()
-            .to_string();
-        let lower = problem.to_ascii_lowercase();
-        let status = if lower.contains("moov atom not found")
-            || lower.contains("end of file")
-            || lower.contains("truncat")
-        {
-            Status::Truncated
-        } else {
-            Status::Corrupt
-        };
-        return Err((
-            status,
-            format!(
-                "ffprobe cannot read the file: {}",
-                if problem.is_empty() {
-                    "unknown error"
-                } else {
-                    &problem
-                }
-            ),
-        ));
+        return Err(failure(ffprobe, path, &err));
     }
-    Ok(out)
+    Ok(Ran { out, err })
+}
+
+/// Why ffprobe exited non-zero: the file (cut short or corrupt) when ffprobe names it, else
+/// ffprobe itself (a wrong binary configured as `probe.ffprobe`), which makes the file
+/// unreadable, not corrupt.
+fn failure(ffprobe: &Path, path: &Path, err: &[u8]) -> (Status, String) {
+    let text = String::from_utf8_lossy(err);
+    let last = text
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    let names_file = !last.is_empty() && text.contains(&*path.to_string_lossy());
+    if !names_file {
+        return (
+            Status::Unreadable,
+            format!(
+                "ffprobe ({}) failed without naming the file: {}",
+                ffprobe.display(),
+                if last.is_empty() { "no message" } else { last }
+            ),
+        );
+    }
+    if let Some(problem) = truncation_in(err) {
+        return (
+            Status::Truncated,
+            format!("ffprobe cannot read the file: {problem}"),
+        );
+    }
+    // ffprobe prints "<path>: <problem>"; keep the problem.
+    let problem = last.rsplit_once(": ").map_or(last, |(_, p)| p).trim();
+    (
+        Status::Corrupt,
+        format!("ffprobe cannot read the file: {}", clip(problem)),
+    )
 }
 
 #[cfg(test)]

@@ -131,6 +131,13 @@ impl Source {
         Ok(v)
     }
 
+    /// A buffered reader from `offset`, for parsers that must walk a structure spread over the
+    /// whole file (Radiance scanline runs) without holding it in memory.
+    pub(crate) fn reader_at(&mut self, offset: u64) -> io::Result<io::BufReader<&mut File>> {
+        self.file.seek(SeekFrom::Start(offset))?;
+        Ok(io::BufReader::with_capacity(64 * 1024, &mut self.file))
+    }
+
     /// The last `n` bytes of the file (fewer when the file is shorter).
     pub(crate) fn tail(&mut self, n: usize) -> io::Result<Vec<u8>> {
         let n = (n as u64).min(self.size) as usize;

@@ -455,3 +455,58 @@ pub fn write_image(path: &Path, width: u32, height: u32) -> io::Result<()> {
     });
     img.save(path).map_err(|e| io::Error::other(e.to_string()))
 }
+
+/// Writes a Radiance HDR with new-style run-length scanlines (each component: one repeat run,
+/// then literal runs), as Radiance, Photoshop and OIIO write them. `width` must be 8 to 32767.
+pub fn write_hdr(path: &Path, width: u16, height: u16) -> io::Result<()> {
+    let mut v =
+        format!("#?RADIANCE\nFORMAT=32-bit_rle_rgbe\nEXPOSURE=1.0\n\n-Y {height} +X {width}\n")
+            .into_bytes();
+    let w = usize::from(width);
+    for y in 0..usize::from(height) {
+        v.extend([2, 2, (width >> 8) as u8, (width & 0xff) as u8]);
+        for c in 0..4usize {
+            let rep = w.min(3);
+            v.extend([128 + rep as u8, (y + c) as u8]);
+            let mut x = rep;
+            while x < w {
+                let n = (w - x).min(128);
+                v.push(n as u8);
+                v.extend((0..n).map(|i| ((x + i + y * 3 + c) % 251) as u8));
+                x += n;
+            }
+        }
+    }
+    std::fs::write(path, v)
+}
+
+/// Writes an uncompressed 24-bit TGA of `width` x `height`.
+pub fn write_tga(path: &Path, width: u16, height: u16) -> io::Result<()> {
+    let mut v = vec![0u8; 18];
+    v[2] = 2;
+    v[12..14].copy_from_slice(&width.to_le_bytes());
+    v[14..16].copy_from_slice(&height.to_le_bytes());
+    v[16] = 24;
+    let n = usize::from(width) * usize::from(height) * 3;
+    v.extend((0..n).map(|i| (i % 253) as u8));
+    std::fs::write(path, v)
+}
+
+/// Writes a big-endian 10-bit RGB Cineon file (1024-byte header, packed pixels).
+pub fn write_cineon(path: &Path, width: u32, height: u32) -> io::Result<()> {
+    const OFFSET: u32 = 1024;
+    let data = u64::from(width) * u64::from(height) * 4;
+    let total = u64::from(OFFSET) + data;
+    let total32 = u32::try_from(total).map_err(|_| io::Error::other("too large"))?;
+    let mut v = vec![0u8; OFFSET as usize];
+    v[0..4].copy_from_slice(&[0x80, 0x2A, 0x5F, 0xD7]);
+    v[4..8].copy_from_slice(&OFFSET.to_be_bytes());
+    v[20..24].copy_from_slice(&total32.to_be_bytes());
+    v[24..28].copy_from_slice(b"V4.5");
+    v[193] = 3;
+    v[198] = 10;
+    v[200..204].copy_from_slice(&width.to_be_bytes());
+    v[204..208].copy_from_slice(&height.to_be_bytes());
+    v.resize(total as usize, 0x5a);
+    std::fs::write(path, v)
+}

@@ -545,3 +545,26 @@ fn bigtiff_strips_checked() {
     assert_eq!(i.status, Status::Truncated, "{:?}", i.reason);
     assert!(i.reason.unwrap().contains("strip 0"));
 }
+
+#[test]
+fn hdr_cut_anywhere_in_the_pixels_is_truncated() {
+    let d = tmp();
+    let p = d.path().join("full.hdr");
+    crate::testdata::write_hdr(&p, 64, 40).unwrap();
+    let i = probe(&p);
+    assert_eq!(i.status, Status::Ok, "{:?}", i.reason);
+    let size = std::fs::metadata(&p).unwrap().len();
+    for pct in (10..=90).step_by(10) {
+        let cut = d.path().join(format!("cut{pct}.hdr"));
+        std::fs::copy(&p, &cut).unwrap();
+        crate::testdata::truncate_file(&cut, size * pct / 100).unwrap();
+        let i = probe(&cut);
+        assert_eq!(i.status, Status::Truncated, "{pct}%: {:?}", i.reason);
+    }
+    // A run longer than its scanline is corrupt, not truncated.
+    let mut bytes = std::fs::read(&p).unwrap();
+    let at = bytes.windows(4).position(|w| w == [2, 2, 0, 64]).unwrap() + 4;
+    bytes[at] = 128 + 127;
+    std::fs::write(&p, &bytes).unwrap();
+    assert_eq!(probe(&p).status, Status::Corrupt);
+}

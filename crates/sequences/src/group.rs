@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use shotline_frames::FrameSet;
 
+use crate::classify::{tail_groups, Classify, GroupAll};
 use crate::name::{self, FrameName};
 use crate::os;
 use crate::sequence::{frames_from_sorted, FileStat, PadStyle, Sequence};
@@ -117,6 +118,20 @@ pub fn group_entries<I>(dir: impl Into<PathBuf>, entries: I) -> Grouping
 where
     I: IntoIterator<Item = (OsString, Option<FileStat>)>,
 {
+    group_entries_with(dir, entries, &GroupAll)
+}
+
+/// Like [`group_entries`], but numbered names whose extension `classify` says must not group
+/// (movies, for the media registry) stay plain files: `review_v001.mov` is one movie, not a
+/// one-frame sequence.
+pub fn group_entries_with<I>(
+    dir: impl Into<PathBuf>,
+    entries: I,
+    classify: &dyn Classify,
+) -> Grouping
+where
+    I: IntoIterator<Item = (OsString, Option<FileStat>)>,
+{
     let dir = dir.into();
     let entries: Vec<(OsString, Option<FileStat>)> = entries.into_iter().collect();
     let mut keyed: HashMap<(&[u8], &[u8]), Members<'_>, BuildHasherDefault<FastHasher>> =
@@ -134,6 +149,13 @@ where
     let mut sequences = Vec::new();
     let mut warnings = Vec::new();
     for ((head, tail), frames) in keyed {
+        if !tail_groups(classify, tail) {
+            files.extend(frames.iter().map(|(i, _)| PlainFile {
+                name: entries[*i].0.clone(),
+                stat: entries[*i].1,
+            }));
+            continue;
+        }
         let buckets = split_by_padding(frames);
         let built: Vec<Sequence> = buckets
             .into_iter()

@@ -7,6 +7,8 @@
 //! grouping is per directory, case-sensitive, padding- and sign-aware.
 //!
 //! - [`group`] / [`group_entries`] / [`group_paths`]: names in, [`Grouping`] out.
+//! - [`Classify`]: which extensions may form sequences ([`group_entries_with`],
+//!   [`Grouping::ungroup_with`]); the media registry implements it, [`GroupAll`] groups all.
 //! - [`parse_pattern`] and [`find_on_disk`]: `plate.####.exr` in, the [`Sequence`] on disk out.
 //! - [`walk`]: a parallel recursive listing streamed one directory at a time.
 //!
@@ -18,14 +20,19 @@
 
 #![warn(missing_docs)]
 
+mod classify;
 mod group;
 mod name;
 mod os;
+pub use os::is_symlink_loop;
 mod pattern;
 mod sequence;
 mod walk;
 
-pub use group::{group, group_entries, group_paths, Grouping, PlainFile, Warning};
+pub use classify::{Classify, GroupAll};
+pub use group::{
+    group, group_entries, group_entries_with, group_paths, Grouping, PlainFile, Warning,
+};
 pub use pattern::{
     find_on_disk, parse_pattern, parse_pattern_path, FindError, PatternError, SequencePattern,
 };

@@ -32,3 +32,25 @@ pub(crate) fn from_bytes(b: &[u8]) -> OsString {
 pub(crate) fn from_bytes(b: &[u8]) -> OsString {
     String::from_utf8_lossy(b).into_owned().into()
 }
+
+/// The OS error number for "too many levels of symbolic links" (`ELOOP`).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const ELOOP: i32 = 40;
+/// The OS error number for "too many levels of symbolic links" (`ELOOP`).
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+const ELOOP: i32 = 62;
+
+/// True when `e` means a path runs through a symlink loop (`a -> b -> a`, `self -> self`), so
+/// callers can say "symlink loop" rather than the OS's "too many levels of symbolic links" or,
+/// worse, "no such file".
+pub fn is_symlink_loop(e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        e.raw_os_error() == Some(ELOOP)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = e;
+        false
+    }
+}

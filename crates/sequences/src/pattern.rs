@@ -354,43 +354,73 @@ pub fn find_on_disk(pattern: &SequencePattern) -> Result<Sequence, FindError> {
     Ok(pattern.sequence_of(present))
 }
 
-/// Frames of `range` not in `present` (sorted), ascending. Contiguous ranges are computed from
-/// the gaps alone (as runs), so `1-1000000000` with three frames on disk costs nothing.
+/// Frames of `range` not in `present` (sorted, no repeats), ascending. Computed run by run from
+/// the gaps between the frames on disk, so `1-1000000000` or `1-100000000x2` with three frames
+/// on disk costs three steps, never a list of the range.
 pub(crate) fn missing_within(range: &FrameSet, present: &[i64]) -> FrameSet {
-    let (Some(lo), Some(hi)) = (range.min(), range.max()) else {
-        return FrameSet::default();
-    };
-    let span = (i128::from(hi) - i128::from(lo) + 1) as u128;
-    if u128::from(range.len()) == span {
-        let mut runs = Vec::new();
-        let mut next = i128::from(lo);
-        for &f in present.iter().filter(|&&f| f >= lo && f <= hi) {
-            if i128::from(f) > next {
-                // `next` lies in lo..f here, so it fits in i64.
-                runs.push(Run {
+    if let Some(set) = gaps_per_run(range, present) {
+        return set;
+    }
+    // Overlapping runs in the range (`1-10,5-20x2`): subtract as sets.
+    let on_disk = frames_from_sorted(present);
+    match range.difference(&on_disk) {
+        Ok(set) => set,
+        Err(_) => missing_by_listing(range, present),
+    }
+}
+
+/// The gaps between `present` frames inside each arithmetic run of `range`, as runs of the same
+/// step. `None` when they do not form a set of disjoint runs (overlapping range runs).
+fn gaps_per_run(range: &FrameSet, present: &[i64]) -> Option<FrameSet> {
+    let mut gaps = Vec::new();
+    for run in range.runs() {
+        let (lo, hi) = (run.start.min(run.end), run.start.max(run.end));
+        let step = i128::from(run.step).abs();
+        let step64 = i64::try_from(step).ok()?;
+        let base = i128::from(lo);
+        let from = present.partition_point(|&f| f < lo);
+        let to = present.partition_point(|&f| f <= hi);
+        let mut next = base;
+        for &f in &present[from..to] {
+            let f = i128::from(f);
+            if (f - base) % step != 0 || f < next {
+                continue;
+            }
+            if f > next {
+                // `next` and `f - step` lie in lo..=hi here, so they fit in i64.
+                gaps.push(Run {
                     start: next as i64,
-                    end: f - 1,
-                    step: 1,
+                    end: (f - step) as i64,
+                    step: step64,
                 });
             }
-            next = i128::from(f) + 1;
+            next = f + step;
         }
         if next <= i128::from(hi) {
-            runs.push(Run {
+            gaps.push(Run {
                 start: next as i64,
                 end: hi,
-                step: 1,
+                step: step64,
             });
         }
-        if let Ok(set) = FrameSet::from_runs(runs) {
-            return set;
-        }
     }
+    FrameSet::from_runs(gaps).ok()
+}
+
+/// The slow path for ranges whose difference has no compact form: lists at most
+/// [`MAX_LISTED_MISSING`] frames of the range, so no range can exhaust memory.
+fn missing_by_listing(range: &FrameSet, present: &[i64]) -> FrameSet {
     let have: HashSet<i64> = present.iter().copied().collect();
-    let mut out: Vec<i64> = range.iter().filter(|f| !have.contains(f)).collect();
-    out.sort_unstable();
+    let out: Vec<i64> = range
+        .iter()
+        .take(MAX_LISTED_MISSING)
+        .filter(|f| !have.contains(f))
+        .collect();
     FrameSet::from_frames(out)
 }
+
+/// Most frames the slow path of [`missing_within`] looks at.
+const MAX_LISTED_MISSING: usize = 1 << 20;
 
 /// Convenience for callers holding a path: parses `path` (lossily, patterns are typed text).
 pub fn parse_pattern_path(path: &Path) -> Result<SequencePattern, PatternError> {

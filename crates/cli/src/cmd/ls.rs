@@ -12,9 +12,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Result};
 use serde::Serialize;
+use shotline_media::kinds::Registry;
 use shotline_sequences::{
-    group_entries, walk, FileStat, Grouping, PadStyle, RangeIn, Sequence, SubDir, WalkEvent,
-    WalkOptions, Warning,
+    group_entries_with, is_symlink_loop, walk, FileStat, Grouping, PadStyle, RangeIn, Sequence,
+    SubDir, WalkEvent, WalkOptions, Warning,
 };
 
 use crate::context::Ctx;
@@ -103,6 +104,10 @@ pub fn run(args: &LsArgs, ctx: &Ctx) -> Result<Exit> {
             Ok(_) => files.push(p.clone()),
             // A dangling symlink named on the command line is still a name to list.
             Err(_) if std::fs::symlink_metadata(p).is_ok() => files.push(p.clone()),
+            Err(e) if is_symlink_loop(&e) => bail!(
+                "cannot list {}: a symlink loop (a link that leads back to itself): {e}",
+                p.display()
+            ),
             Err(e) => bail!("cannot list {}: {e}", p.display()),
         }
     }
@@ -142,7 +147,9 @@ pub fn run(args: &LsArgs, ctx: &Ctx) -> Result<Exit> {
             WalkEvent::Cycle { .. } => !out.json(),
         };
         let mut handle = |ev| match ev {
-            WalkEvent::Dir(d) => {
+            WalkEvent::Dir(mut d) => {
+                // Movies are one file each, never frames of a sequence.
+                d.grouping.ungroup_with(&Registry);
                 if let Some(pb) = &spinner {
                     pb.inc(d.grouping.files.len() as u64 + seq_files(&d.grouping));
                 }
@@ -219,7 +226,7 @@ fn group_file_args(files: &[PathBuf], long: bool, view: &mut View<'_>) -> Vec<Gr
     }
     by_dir
         .into_iter()
-        .map(|(d, entries)| group_entries(d, entries))
+        .map(|(d, entries)| group_entries_with(d, entries, &Registry))
         .collect()
 }
 

@@ -11,12 +11,15 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Result};
+use shotline_frames::FrameSet;
+use shotline_media::kinds::Registry;
 use shotline_media::sequence::{probe_sequence, SequenceSummary};
 use shotline_media::{
-    is_media_path, probe_batch, Format, MediaInfo, ProbeOptions, Status, StatusCounts,
+    is_media_path, probe_batch, FileKind, Format, MediaInfo, ProbeOptions, Status, StatusCounts,
 };
 use shotline_sequences::{
-    find_on_disk, parse_pattern_path, walk, PadStyle, RangeIn, Sequence, WalkEvent, WalkOptions,
+    find_on_disk, is_symlink_loop, parse_pattern_path, walk, PadStyle, RangeIn, Sequence,
+    WalkEvent, WalkOptions,
 };
 
 use crate::context::Ctx;
@@ -72,12 +75,18 @@ enum Target {
 }
 
 fn resolve(path: &Path) -> Result<Target> {
-    if let Ok(md) = std::fs::metadata(path) {
-        return Ok(if md.is_dir() {
-            Target::Dir(path.to_path_buf())
-        } else {
-            Target::File(path.to_path_buf())
-        });
+    match std::fs::metadata(path) {
+        Ok(md) if md.is_dir() => return Ok(Target::Dir(path.to_path_buf())),
+        Ok(_) => return Ok(Target::File(path.to_path_buf())),
+        Err(e) if is_symlink_loop(&e) => bail!(
+            "{}: a symlink loop (a link that leads back to itself): {e}",
+            path.display()
+        ),
+        Err(_) if std::fs::symlink_metadata(path).is_ok() => {
+            // A dangling link is a file that cannot be read: probe says so per file.
+            return Ok(Target::File(path.to_path_buf()));
+        }
+        Err(_) => {}
     }
     let pattern = match parse_pattern_path(path) {
         Ok(p) => p,
@@ -86,7 +95,11 @@ fn resolve(path: &Path) -> Result<Target> {
             path.display()
         ),
     };
-    let seq = find_on_disk(&pattern)?;
+    let mut seq = find_on_disk(&pattern)?;
+    if let Some(range) = &pattern.range {
+        // Only the frames on disk are walked: those the range names.
+        seq.frames = FrameSet::from_frames(seq.frames.iter().filter(|f| range.contains(*f)));
+    }
     if seq.is_empty() {
         bail!(
             "{}: no frames on disk match this sequence pattern",
@@ -181,7 +194,9 @@ impl Run<'_> {
         walk(&[dir.to_path_buf()], &wopts, |ev| {
             let r = match ev {
                 WalkEvent::Dir(listing) => {
-                    let g = listing.grouping;
+                    let mut g = listing.grouping;
+                    // Movies are one file each, never frames of a sequence.
+                    g.ungroup_with(&Registry);
                     let mut files = Vec::new();
                     for f in &g.files {
                         let p = g.dir.join(&f.name);
@@ -196,9 +211,7 @@ impl Run<'_> {
                         if r.is_err() {
                             break;
                         }
-                        let mut sample = std::ffi::OsString::from("frame");
-                        sample.push(&s.tail);
-                        if is_media_path(Path::new(&sample)) {
+                        if tail_kind(&s.tail).is_image_frame() {
                             r = self.sequence(s);
                         } else {
                             self.skipped += s.len();
@@ -390,6 +403,13 @@ impl Run<'_> {
         ));
         Ok(Exit::problems_if(ok != total || self.bad_sequences > 0))
     }
+}
+
+/// The kind of a sequence's frames, from its tail (`.exr`, `_v1.dpx`).
+fn tail_kind(tail: &std::ffi::OsStr) -> FileKind {
+    let mut sample = std::ffi::OsString::from("frame");
+    sample.push(tail);
+    FileKind::of_path(Path::new(&sample))
 }
 
 fn fps_text(fps: f64) -> String {

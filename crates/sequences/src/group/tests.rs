@@ -306,3 +306,40 @@ proptest::proptest! {
         proptest::prop_assert_eq!(back, want);
     }
 }
+
+/// Movies are one file each, whatever digits end their name.
+struct NoMovies;
+
+impl crate::Classify for NoMovies {
+    fn groups_as_frames(&self, ext: &str) -> bool {
+        !ext.eq_ignore_ascii_case("mov")
+    }
+}
+
+#[test]
+fn classifier_keeps_movies_out_of_sequences() {
+    let names = [
+        "SH030_review_v001.mov",
+        "SH030_review_v002.MOV",
+        "plate.1001.exr",
+    ];
+    let g = crate::group_entries_with(
+        "shots",
+        names.iter().map(|n| (OsString::from(n), None)),
+        &NoMovies,
+    );
+    assert_eq!(g.sequences.len(), 1);
+    assert_eq!(g.sequences[0].tail, ".exr");
+    let files: Vec<_> = g.files.iter().map(|f| f.name.clone()).collect();
+    assert_eq!(files, ["SH030_review_v001.mov", "SH030_review_v002.MOV"]);
+
+    // The same result from a format-blind grouping undone afterwards (the walker's path).
+    let mut blind = crate::group("shots", names);
+    assert_eq!(
+        blind.sequences.len(),
+        3,
+        "format-blind grouping makes movie sequences"
+    );
+    blind.ungroup_with(&NoMovies);
+    assert_eq!(blind, g);
+}
