@@ -217,18 +217,15 @@ impl Layout {
         best.map(|(_, _, r)| r)
     }
 
-    /// The fields of the folder templates, outermost first (each at the shallowest depth any
-    /// template names it): the levels reports group by.
+    /// The fields that name folders, outermost first (each at the shallowest depth any folder
+    /// template names it, see [`crate::Variant::naming_field`]): the levels reports group by.
     pub fn levels(&self) -> Vec<Field> {
         let mut out: Vec<(usize, Field)> = Vec::new();
-        for t in self.folder_templates() {
-            for v in t.variants() {
-                for f in v.fields() {
-                    let d = v.field_depth(f).unwrap_or(usize::MAX);
-                    match out.iter_mut().find(|(_, g)| *g == f) {
-                        Some(e) => e.0 = e.0.min(d),
-                        None => out.push((d, f)),
-                    }
+        for v in self.folder_templates().flat_map(Template::variants) {
+            for (d, f) in (0..v.depth()).filter_map(|i| v.naming_field(i).map(|f| (i, f))) {
+                match out.iter_mut().find(|(_, g)| *g == f) {
+                    Some(e) => e.0 = e.0.min(d),
+                    None => out.push((d, f)),
                 }
             }
         }
@@ -348,7 +345,6 @@ mod tests {
                 Field::Group,
                 Field::Asset,
                 Field::Step,
-                Field::Resource,
                 Field::Version
             ]
         );

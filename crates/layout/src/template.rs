@@ -227,6 +227,28 @@ impl Variant {
             .map(|i| i + 1)
     }
 
+    /// The field that names the folder at component `i` (0-based): of the fields first seen
+    /// there, the innermost, with resource and state (qualifiers) only when nothing else is
+    /// new. `{project}_S_{shot}` names a shot folder; `[{resource}_]v{version}` a version.
+    pub fn naming_field(&self, i: usize) -> Option<Field> {
+        let earlier: Vec<Field> = self
+            .segments
+            .get(..i)?
+            .iter()
+            .flat_map(Segment::fields)
+            .collect();
+        let rank = |f: &Field| match f {
+            Field::Resource | Field::State => 0,
+            f => 1 + Field::ALL.iter().position(|g| g == f).unwrap_or(0),
+        };
+        self.segments
+            .get(i)?
+            .fields()
+            .into_iter()
+            .filter(|f| !earlier.contains(f))
+            .max_by_key(rank)
+    }
+
     /// Fields in order of first appearance.
     pub fn fields(&self) -> Vec<Field> {
         let mut out = Vec::new();
@@ -663,5 +685,11 @@ mod tests {
         assert_eq!(v.depth(), 4);
         assert_eq!(v.literal(0), Some("shots"));
         assert_eq!(v.field_depth(Field::Step), Some(3));
+        assert_eq!(v.naming_field(0), None);
+        assert_eq!(v.naming_field(3), Some(Field::Version));
+        let r = Template::compile("r", "05-SHOTS/{project}_S_{shot}/{project}_S_{shot}_{step}")
+            .unwrap();
+        assert_eq!(r.variants()[0].naming_field(1), Some(Field::Shot));
+        assert_eq!(r.variants()[0].naming_field(2), Some(Field::Step));
     }
 }

@@ -69,9 +69,13 @@ pub fn run(args: &DiskArgs, ctx: &Ctx) -> Result<Exit> {
         .collect();
     let levels = layout.levels();
     for k in cfg.disk_warning.keys() {
-        if !levels.contains(k) && k != "dir" {
+        let known = k == "dir"
+            || k == "show"
+            || levels.contains(k)
+            || k.parse::<shotline_layout::Field>().is_ok();
+        if !known {
             bail!(
-                "unknown level {k:?} in thresholds.disk_warning of {}: expected one of {} (the layout's fields) or \"dir\"",
+                "unknown level {k:?} in thresholds.disk_warning of {}: expected one of {} (the layout's levels), another layout field, \"show\" or \"dir\"",
                 config_name(ctx),
                 levels.join(", ")
             );
@@ -89,7 +93,7 @@ pub fn run(args: &DiskArgs, ctx: &Ctx) -> Result<Exit> {
     };
     tracing::info!(
         start = %start.display(),
-        layout_root = %layout.root.display(),
+        layout_root = %layout.root().display(),
         depth = opts.depth,
         "measuring"
     );

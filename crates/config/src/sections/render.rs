@@ -11,7 +11,7 @@ use std::path::PathBuf;
 #[serde(default, deny_unknown_fields)]
 pub struct RenderConfig {
     /// Resources kept free for the interactive session, so a workstation stays usable while
-    /// it renders (seed 002 reserved cores and a GPU for Maya).
+    /// it renders (e.g. cores and a GPU kept for Maya).
     pub reserve: RenderReserve,
     /// Most tasks running at once on this machine, whatever the resources say. `0` means no
     /// limit besides resources.
