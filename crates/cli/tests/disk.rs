@@ -21,7 +21,13 @@ fn write(root: &Path, rel: &str, len: usize) {
 }
 
 /// show `demo`: sh010 3 frames x 1000 B in comp, sh020 2 frames x 100 B; show `zed`: 1 file.
+/// The tree is the `show-renders` layout (one render folder per show and shot).
 fn tree(root: &Path) {
+    std::fs::write(
+        root.join("shotline.yaml"),
+        "layout:\n  preset: show-renders\n",
+    )
+    .unwrap();
     for f in 1..=3 {
         write(
             root,
@@ -119,7 +125,7 @@ fn thresholds_flag_and_exit_1() {
     tree(tmp.path());
     std::fs::write(
         tmp.path().join("shotline.yaml"),
-        "thresholds:\n  disk_warning:\n    shot: 2 KiB\n    show: 1 GiB\n",
+        "layout:\n  preset: show-renders\nthresholds:\n  disk_warning:\n    shot: 2 KiB\n    show: 1 GiB\n",
     )
     .unwrap();
     let (code, doc) = disk_json(tmp.path(), &[]);

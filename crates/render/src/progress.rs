@@ -1,6 +1,6 @@
 //! Live progress from renderer output. Only matching lines move progress, and parsing never
 //! reports a finished task: 100% comes from the worker after the process exits and its frames
-//! verify (seed 002 jumped to 100% on any unmatched line).
+//! verify (a progress parser that jumps to 100% on any unmatched line lies).
 
 use regex::Regex;
 

@@ -54,7 +54,7 @@ pub struct JobSpec {
     /// Progress patterns overriding the preset's.
     pub progress: ProgressSpec,
     /// Copy the scene into the job's folder at submit, so later saves by the artist do not
-    /// change what renders (seed 002 rendered from a scene copy).
+    /// change what renders (the scene as submitted is the scene rendered).
     pub snapshot_scene: bool,
     /// Check the frames after each task (default true when `output` is set).
     pub verify: Option<bool>,
