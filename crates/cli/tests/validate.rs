@@ -116,7 +116,7 @@ fn clean_default_tree_passes_with_grouped_output() {
     assert_eq!(doc["units"][0]["fields"]["version"], "001");
     assert_eq!(doc["units"][0]["show"], "demo");
     assert_eq!(doc["units"][0]["sequences"][0]["resolution"], "32x16");
-    let out = shotline(&store).arg("validate").output().unwrap();
+    let out = shotline(root).args(["validate", "store"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("demo / sh010") && text.contains("demo / sh020"),

@@ -14,9 +14,9 @@ use crate::output::{human_bytes, Exit, Printer, Style};
 
 const EXAMPLES: &str = "\
 Examples:
-  shotline disk                          shows and shots under the layout root
-  shotline disk --depth 4 --sort name    down to step and version, alphabetical
-  shotline disk /shows/demo --top 10     one show, its 10 biggest sequences
+  shotline disk                          shots and steps under the layout root
+  shotline disk --depth 3 --sort name    down to versions, alphabetical
+  shotline disk shots/SH010 --top 10     one shot, its 10 biggest sequences
   shotline disk --json | jq '.entries[] | {name, bytes: .usage.bytes}'
 
 Sizes are binary (KiB, MiB, GiB). SIZE is the apparent size (ls -l), ON DISK what the filesystem
@@ -39,8 +39,8 @@ pub enum SortArg {
 pub struct DiskArgs {
     /// Directory to measure (default: the layout root from shotline.yaml, else the project root).
     pub root: Option<PathBuf>,
-    /// Levels to break usage down by: 1 shows, 2 shots, 3 steps, 4 versions (as the layout's
-    /// templates name them).
+    /// Levels to break usage down by, as the layout's templates name them (default layout:
+    /// 1 shots, 2 steps, 3 versions; see docs/layout.md).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=16))]
     pub depth: u16,
     /// Order of siblings.
