@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark: `shotline disk` against `du -s` (and `du -sb`) on a 200,000-file seed-003 show tree
+# Benchmark: `shotline disk` against `du -s` (and `du -sb`) on a 200,000-file show-renders tree
 # (2 shows x 100 shots x 2 steps x 5 versions x 100 frames, sparse files, 1% hard links).
 # The tree is generated once and cached under bench/out/disk-tree (gitignored).
 # Usage: bench/disk.sh [RUNS]   (default 10). Needs hyperfine, python3, GNU du.
@@ -16,6 +16,9 @@ done
 python3 bench/qc/gen_disk_tree.py "$TREE"
 cargo build --release -q -p shotline
 BIN=$PWD/target/release/shotline
+# The tree is the `show-renders` layout (<show>/shots/<shot>/renders/...).
+printf 'layout:\n  preset: show-renders\n' > "$OUT/show-renders.yaml"
+export SHOTLINE_CONFIG=$PWD/$OUT/show-renders.yaml
 FILES=$(find "$TREE" -type f | wc -l)
 echo "tree: $FILES files in $(find "$TREE" -type d | wc -l) directories; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 

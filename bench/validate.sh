@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark: `shotline validate` throughput on 100,000 real EXR frames (16x16 RGB half zip,
-# each encoded separately by the exr crate) in a seed-003 tree: 2 shows x 50 shots x 2
+# each encoded separately by the exr crate) in a show-renders tree: 2 shows x 50 shots x 2
 # sequences x 500 frames, with a truncated and a missing frame in some shots. Compared with
 # `exrheader` reading the same headers (xargs-batched) and `find` as the floor.
 # The tree is generated once and cached under bench/out/validate-tree (gitignored).
@@ -25,6 +25,9 @@ if [ ! -f "$TREE/.complete" ]; then
     touch "$TREE/.complete"
 fi
 BIN=$PWD/target/release/shotline
+# The tree is the `show-renders` layout (<show>/shots/<shot>/renders/<seq>/).
+printf 'layout:\n  preset: show-renders\n' > "$OUT/show-renders.yaml"
+export SHOTLINE_CONFIG=$PWD/$OUT/show-renders.yaml
 FRAMES=$(find "$TREE" -name '*.exr' | wc -l)
 echo "frames: $FRAMES ($(du -sh "$TREE" | cut -f1)); $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 find "$TREE" -name '*.exr' > "$RES/list.txt"

@@ -11,9 +11,9 @@ examples/make-show.sh examples/show >/dev/null
 cd examples/show
 
 run() { echo; echo "\$ shotline $*"; "$bin" "$@"; }
-run ls -R demo
+run ls -R shots
 set +e
-run probe -R --summary demo
+run probe -R --summary shots
 run disk
 run validate
 rc=$?

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates the `bench/disk.sh` tree: a seed-003 show layout of 200,000 files.
+"""Generates the `bench/disk.sh` tree: a show-renders tree (<show>/shots/<shot>/renders/) of 200,000 files.
 
 DIR/show{S}/shots/sh{NNN}/renders/{step}/sh{NNN}_{step}_v00{V}.{frame}.exr
 2 shows x 100 shots x 2 steps x 5 versions x 100 frames = 200,000 files. Files are sparse

@@ -28,8 +28,12 @@ impl Ctx {
         if let Some(p) = &config.path {
             tracing::debug!(config = %p.display(), "loaded config");
         }
+        let out = Printer::new(global.json, global.quiet);
+        for w in &config.warnings {
+            out.warn(w);
+        }
         Ok(Ctx {
-            out: Printer::new(global.json, global.quiet),
+            out,
             config,
             cwd,
             global: global.clone(),

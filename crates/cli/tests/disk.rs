@@ -20,8 +20,13 @@ fn write(root: &Path, rel: &str, len: usize) {
     std::fs::write(p, vec![1u8; len]).unwrap();
 }
 
+/// The config `tree` writes at the root (measured with the rest: one file of this length).
+const CONFIG: &str = "layout:\n  preset: show-renders\n";
+
 /// show `demo`: sh010 3 frames x 1000 B in comp, sh020 2 frames x 100 B; show `zed`: 1 file.
+/// The tree is the `show-renders` layout (one render folder per show and shot).
 fn tree(root: &Path) {
+    std::fs::write(root.join("shotline.yaml"), CONFIG).unwrap();
     for f in 1..=3 {
         write(
             root,
@@ -58,8 +63,8 @@ fn usage_per_show_and_shot() {
     let (code, doc) = disk_json(tmp.path(), &[]);
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(doc["schema"], "shotline.disk/1");
-    assert_eq!(doc["total"]["bytes"], 3210);
-    assert_eq!(doc["total"]["files"], 6);
+    assert_eq!(doc["total"]["bytes"], 3210 + CONFIG.len());
+    assert_eq!(doc["total"]["files"], 7);
     assert_eq!(doc["total"]["sequences"], 2);
     assert_eq!(doc["levels"], serde_json::json!(["show", "shot"]));
     let demo = &doc["entries"][0];
@@ -119,7 +124,7 @@ fn thresholds_flag_and_exit_1() {
     tree(tmp.path());
     std::fs::write(
         tmp.path().join("shotline.yaml"),
-        "thresholds:\n  disk_warning:\n    shot: 2 KiB\n    show: 1 GiB\n",
+        "layout:\n  preset: show-renders\nthresholds:\n  disk_warning:\n    shot: 2 KiB\n    show: 1 GiB\n",
     )
     .unwrap();
     let (code, doc) = disk_json(tmp.path(), &[]);
@@ -149,9 +154,13 @@ fn hard_links_once_symlinks_not_followed() {
     let link_len = std::fs::symlink_metadata(r.join("zed/shots/a001/renders/loop"))
         .unwrap()
         .len();
-    assert_eq!(doc["total"]["bytes"].as_u64().unwrap(), 3210 + link_len);
+    let config_len = CONFIG.len() as u64;
+    assert_eq!(
+        doc["total"]["bytes"].as_u64().unwrap(),
+        3210 + link_len + config_len
+    );
     assert_eq!(doc["hardlinks_deduplicated"], 1);
-    assert_eq!(doc["total"]["files"], 8);
+    assert_eq!(doc["total"]["files"], 9);
 }
 
 #[test]

@@ -84,11 +84,12 @@ fn listing(dir: &Path) -> Vec<(PathBuf, u64)> {
 }
 
 #[test]
-fn clean_seed003_tree_passes_with_grouped_output() {
+fn clean_default_tree_passes_with_grouped_output() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
+    std::fs::write(root.join("shotline.yaml"), "project:\n  code: demo\n").unwrap();
     for shot in ["sh010", "sh020"] {
-        let d = mkdir(&root.join(format!("demo/shots/{shot}/renders")));
+        let d = mkdir(&root.join(format!("shots/{shot}/comp/v001")));
         write_exr_sequence(
             &d,
             &format!("{shot}_comp_v001."),
@@ -100,9 +101,9 @@ fn clean_seed003_tree_passes_with_grouped_output() {
     }
     let (code, doc) = validate_json(root, &[]);
     assert_eq!(code, 0, "{doc:#}");
-    // The same tree one level down, checked from above: `store/` is a shows root of its own.
+    // The same tree one level down, checked from above: `store/` is a root of its own.
     let store = mkdir(&root.join("store"));
-    std::fs::rename(root.join("demo"), store.join("demo")).unwrap();
+    std::fs::rename(root.join("shots"), store.join("shots")).unwrap();
     let (code, doc) = validate_json(root, &["store"]);
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(doc["schema"], "shotline.validate/1");
@@ -111,8 +112,11 @@ fn clean_seed003_tree_passes_with_grouped_output() {
     assert_eq!(doc["summary"]["items"], 2);
     assert_eq!(doc["summary"]["frames"], 10);
     assert_eq!(doc["units"][0]["fields"]["shot"], "sh010");
+    assert_eq!(doc["units"][0]["fields"]["step"], "comp");
+    assert_eq!(doc["units"][0]["fields"]["version"], "001");
+    assert_eq!(doc["units"][0]["show"], "demo");
     assert_eq!(doc["units"][0]["sequences"][0]["resolution"], "32x16");
-    let out = shotline(&store).arg("validate").output().unwrap();
+    let out = shotline(root).args(["validate", "store"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("demo / sh010") && text.contains("demo / sh020"),
@@ -128,7 +132,8 @@ fn clean_seed003_tree_passes_with_grouped_output() {
 fn every_frame_problem_is_found_and_nothing_is_written() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
-    let d = mkdir(&root.join("demo/shots/sh010/renders"));
+    std::fs::write(root.join("shotline.yaml"), "project:\n  code: demo\n").unwrap();
+    let d = mkdir(&root.join("shots/sh010/comp/v001"));
     let spec = ExrSpec::rgb(32, 16).compression(ExrCompression::None);
     let p = write_exr_sequence(&d, "sh010_comp_v001.", 4, 1001..=1012, &spec).unwrap();
     std::fs::remove_file(&p[2]).unwrap(); // 1003 missing
@@ -196,14 +201,22 @@ fn every_frame_problem_is_found_and_nothing_is_written() {
 fn expected_range_from_flag_and_config() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
-    let d = mkdir(&root.join("demo/shots/sh010/renders"));
+    std::fs::write(root.join("shotline.yaml"), "project:\n  code: demo\n").unwrap();
+    let d = mkdir(&root.join("shots/sh010/comp/v001"));
     write_exr_sequence(&d, "a.", 4, 1001..=1003, &ExrSpec::rgb(16, 8)).unwrap();
     let (code, doc) = validate_json(root, &["--range", "1001-1005"]);
     assert_eq!(code, 1);
     assert!(has(&findings(&doc), "missing-frames", "1004-1005"));
+    // Any frame-range syntax: every other frame expected, 1002 is outside.
+    let (code, doc) = validate_json(root, &["--range", "1001-1005x2"]);
+    assert_eq!(code, 1);
+    let f = findings(&doc);
+    assert!(has(&f, "missing-frames", "1005"), "{f:?}");
+    assert!(has(&f, "out-of-range", "1002"), "{f:?}");
+    assert_eq!(doc["units"][0]["expected_range"], "1001-1005x2");
     std::fs::write(
         root.join("shotline.yaml"),
-        "layout:\n  frame_ranges:\n    demo/sh010: 1000-1003\n",
+        "project:\n  code: demo\nlayout:\n  frame_ranges:\n    demo/sh010: 1000-1003\n",
     )
     .unwrap();
     let (code, doc) = validate_json(root, &[]);
@@ -211,16 +224,15 @@ fn expected_range_from_flag_and_config() {
     assert!(has(&findings(&doc), "missing-frames", "1000"), "{doc:#}");
     assert_eq!(doc["units"][0]["expected_range"], "1000-1003");
     let bad = shotline(root)
-        .args(["validate", "--range", "9-1"])
+        .args(["validate", "--range", "1-"])
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
 
-#[test]
-fn shot_range_from_the_tracking_database() {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path();
+/// A project made with the real binary (`init`, `shot add` with a cut and handles), the tree
+/// ingest writes in `preset` with one frame missing; `extra_yaml` is appended to the config.
+fn project_with_tree(root: &Path, extra_yaml: &str, version_dir: &str, prefix: &str) {
     let ok = |args: &[&str]| {
         let out = shotline(root).args(args).output().unwrap();
         assert!(
@@ -230,6 +242,12 @@ fn shot_range_from_the_tracking_database() {
         );
     };
     ok(&["init", "--code", "DEMO"]);
+    if !extra_yaml.is_empty() {
+        let cfg = root.join("shotline.yaml");
+        let mut text = std::fs::read_to_string(&cfg).unwrap();
+        text.push_str(extra_yaml);
+        std::fs::write(&cfg, text).unwrap();
+    }
     ok(&[
         "shot",
         "add",
@@ -241,8 +259,14 @@ fn shot_range_from_the_tracking_database() {
         "--handles",
         "1",
     ]);
-    let d = mkdir(&root.join("demo/shots/sh010/renders"));
-    write_exr_sequence(&d, "a.", 4, 1001..=1004, &ExrSpec::rgb(8, 8)).unwrap();
+    let d = mkdir(&root.join(version_dir));
+    let p = write_exr_sequence(&d, prefix, 4, 1000..=1005, &ExrSpec::rgb(8, 8)).unwrap();
+    std::fs::remove_file(&p[3]).unwrap(); // 1003 missing
+}
+
+/// Checks validate and disk on a tree from [`project_with_tree`]: grouped by show (the project
+/// code), shot, step and version, with the shot's cut plus handles from the store applied.
+fn assert_grouped_with_cut(root: &Path, step: &str, disk_levels: &[&str]) {
     // The database folder is left out: SQLite creates -wal/-shm beside a WAL database even
     // for a read-only connection (the store's business, reported).
     let frames_only = |root: &Path| -> Vec<(PathBuf, u64)> {
@@ -251,17 +275,66 @@ fn shot_range_from_the_tracking_database() {
             .filter(|(p, _)| !p.to_string_lossy().contains("/.shotline"))
             .collect()
     };
-    let db = frames_only(root);
+    let before = frames_only(root);
     let (code, doc) = validate_json(root, &[]);
     assert_eq!(code, 1, "{doc:#}");
-    assert_eq!(doc["units"][0]["expected_range"], "1000-1005");
-    assert!(
-        has(&findings(&doc), "missing-frames", "1000,1005"),
-        "{doc:#}"
+    let units = doc["units"].as_array().unwrap();
+    assert_eq!(units.len(), 1, "{doc:#}");
+    let u = &units[0];
+    assert_eq!(u["show"], "DEMO");
+    assert_eq!(u["item"], "SH010");
+    assert_eq!(u["fields"]["step"], step);
+    assert_eq!(u["fields"]["version"], "002");
+    assert_eq!(u["template"], "shot_version");
+    assert_eq!(u["expected_range"], "1000-1005");
+    assert!(has(&findings(&doc), "missing-frames", "1003"), "{doc:#}");
+    assert_eq!(
+        frames_only(root),
+        before,
+        "validate writes nothing in the tree"
     );
-    assert_eq!(frames_only(root), db, "validate writes nothing in the tree");
-    let (code, _) = validate_json(root, &["--no-store"]);
-    assert_eq!(code, 0);
+    let (code, doc) = validate_json(root, &["--no-store"]);
+    assert_eq!(code, 1);
+    assert!(doc["units"][0]["expected_range"].is_null(), "{doc:#}");
+    let out = shotline(root)
+        .args(["disk", "--json", "--depth", "3"])
+        .output()
+        .unwrap();
+    let disk: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(disk["levels"], serde_json::json!(disk_levels), "{disk:#}");
+    let shot = &disk["entries"][0];
+    assert_eq!(
+        (&shot["level"], &shot["name"]),
+        (&"shot".into(), &"SH010".into())
+    );
+    let stepe = &shot["children"][0];
+    assert_eq!(stepe["name"], step);
+    let version = &stepe["children"][0];
+    assert_eq!(version["level"], "version");
+    assert_eq!(version["name"], "002");
+    assert_eq!(version["usage"]["files"], 5);
+    assert_eq!(version["fields"]["show"], "DEMO");
+}
+
+#[test]
+fn default_layout_groups_by_shot_step_version_with_the_cut_from_the_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    project_with_tree(root, "", "shots/SH010/plate/v002", "SH010_plate_v002.");
+    assert_grouped_with_cut(root, "plate", &["shot", "step", "version"]);
+}
+
+#[test]
+fn ramses_layout_groups_by_shot_step_version_with_the_cut_from_the_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    project_with_tree(
+        root,
+        "layout:\n  preset: ramses\n",
+        "05-SHOTS/DEMO_S_SH010/DEMO_S_SH010_PLATE/_published/002_OK",
+        "DEMO_S_SH010_PLATE.",
+    );
+    assert_grouped_with_cut(root, "PLATE", &["shot", "step", "version"]);
 }
 
 #[test]
@@ -289,7 +362,7 @@ fn naming_rules_use_layout_fields() {
         "naming:\n  rules:\n    sequence: '^{shot}_[a-z]+_v\\d{3}\\.\\d{4}\\.exr$'\n    nk: '^{shot}_.*\\.nk$'\n",
     )
     .unwrap();
-    let d = mkdir(&root.join("demo/shots/sh010/renders"));
+    let d = mkdir(&root.join("shots/sh010/comp/v001"));
     write_exr_sequence(&d, "sh010_comp_v001.", 4, 1..=2, &ExrSpec::rgb(8, 8)).unwrap();
     write_exr_sequence(&d, "SH10-comp.", 4, 1..=2, &ExrSpec::rgb(8, 8)).unwrap();
     std::fs::write(d.join("sh020_comp.nk"), b"x").unwrap();
@@ -334,19 +407,51 @@ fn ramses_tree_is_parsed_into_fields() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     std::fs::write(root.join("shotline.yaml"), "layout:\n  preset: ramses\n").unwrap();
-    let step = mkdir(&root.join("PROJ/05-SHOTS/PROJ_S_SH010/PROJ_S_SH010_COMP"));
-    let publ = mkdir(&step.join("_published/001_WIP"));
-    write_exr_sequence(&publ, "PROJ_S_SH010_COMP.", 4, 1..=3, &ExrSpec::rgb(8, 8)).unwrap();
+    let step = mkdir(&root.join("05-SHOTS/PROJ_S_SH010/PROJ_S_SH010_COMP"));
+    let publ = mkdir(&step.join("_published/bg_001_WIP"));
+    write_exr_sequence(
+        &publ,
+        "PROJ_S_SH010_COMP_bg.",
+        4,
+        1..=3,
+        &ExrSpec::rgb(8, 8),
+    )
+    .unwrap();
     std::fs::write(step.join("_ramses_data.json"), b"{}").unwrap();
     let (code, doc) = validate_json(root, &[]);
     assert_eq!(code, 0, "{doc:#}");
     let units = doc["units"].as_array().unwrap();
-    assert_eq!(units.len(), 2);
-    assert_eq!(units[0]["fields"]["step"], "COMP");
-    assert_eq!(units[1]["fields"]["version"], "001_WIP");
-    assert_eq!(units[1]["show"], "PROJ");
-    assert_eq!(units[1]["item"], "SH010");
-    assert_eq!(units[1]["sequences"][0]["count"], 3);
+    assert_eq!(units.len(), 1);
+    let f = &units[0]["fields"];
+    assert_eq!(
+        (&f["step"], &f["resource"], &f["version"], &f["state"]),
+        (&"COMP".into(), &"bg".into(), &"001".into(), &"WIP".into())
+    );
+    assert_eq!(units[0]["show"], "PROJ");
+    assert_eq!(units[0]["item"], "SH010");
+    assert_eq!(units[0]["sequences"][0]["count"], 3);
+}
+
+#[test]
+fn old_preset_name_warns_and_still_works() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    std::fs::write(root.join("shotline.yaml"), "layout:\n  preset: seed003\n").unwrap();
+    let d = mkdir(&root.join("demo/shots/sh010/renders"));
+    write_exr_sequence(&d, "a.", 4, 1..=3, &ExrSpec::rgb(8, 8)).unwrap();
+    let out = shotline(root)
+        .args(["validate", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning:") && err.contains("show-renders"),
+        "{err}"
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["units"][0]["show"], "demo");
+    assert_eq!(doc["units"][0]["item"], "sh010");
 }
 
 #[test]

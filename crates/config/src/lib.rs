@@ -48,6 +48,9 @@ pub struct Loaded {
     pub config: Config,
     /// The file read, if any. `None` means built-in defaults.
     pub path: Option<PathBuf>,
+    /// Deprecated spellings found in the file, each naming its replacement; the binary
+    /// prints them as warnings (the library never prints).
+    pub warnings: Vec<String>,
 }
 
 impl Loaded {
@@ -82,6 +85,13 @@ pub enum ConfigError {
     },
 }
 
+impl Config {
+    /// Deprecated spellings in the settings, each naming the key or value that replaces it.
+    pub fn warnings(&self) -> Vec<String> {
+        self.layout.warnings()
+    }
+}
+
 /// Finds the config to use: `explicit` (from `--config`), else `$SHOTLINE_CONFIG`, else the
 /// first `shotline.yaml` walking up from `cwd`. Returns `None` when there is none.
 pub fn discover(explicit: Option<&Path>, env: Option<&Path>, cwd: &Path) -> Option<PathBuf> {
@@ -103,9 +113,15 @@ pub fn load(
     match discover(explicit, env, cwd) {
         Some(path) => {
             let config = load_file(&path)?;
+            let warnings = config
+                .warnings()
+                .into_iter()
+                .map(|w| format!("{}: {w}", path.display()))
+                .collect();
             Ok(Loaded {
                 config,
                 path: Some(path),
+                warnings,
             })
         }
         None => Ok(Loaded::default()),

@@ -1,4 +1,4 @@
-//! Writes a seed-003 show tree of real EXR frames for `bench/validate.sh`:
+//! Writes a `show-renders` tree of real EXR frames for `bench/validate.sh`:
 //! `DIR/show{S}/shots/sh{NNN}/renders/{seq}/sh{NNN}_{seq}_v001.{frame}.exr`, 16x16 RGB half zip,
 //! every frame encoded separately (headers checks mean something per file). One frame in every
 //! tenth shot is truncated and one removed, so the run has findings to report.

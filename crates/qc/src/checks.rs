@@ -1,8 +1,8 @@
 //! The per-sequence checks, shared by [`crate::verify_sequence`] and `validate`: frame coverage,
 //! empty and damaged files, size outliers, and header changes inside a sequence.
 
+use shotline_frames::FrameSet;
 use std::collections::BTreeMap;
-use std::ops::RangeInclusive;
 
 use crate::finding::{Code, Finding};
 use crate::probe::Header;
@@ -89,61 +89,23 @@ pub(crate) fn missing_runs(present: &[i64], lo: i64, hi: i64) -> (u64, String) {
 pub(crate) fn check_frames(
     path: &str,
     frames: &[FrameFacts],
-    expected: Option<&RangeInclusive<i64>>,
+    expected: Option<&FrameSet>,
     opts: &VerifyOptions,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let numbers: Vec<i64> = frames.iter().map(|f| f.frame).collect();
-    let (lo, hi) = match (expected, numbers.first(), numbers.last()) {
-        (Some(r), _, _) => (*r.start(), *r.end()),
-        (None, Some(&a), Some(&b)) => (a, b),
-        _ => {
-            out.push(Finding::new(Code::NoFrames, path, "no frames found"));
-            return out;
-        }
-    };
+    match expected {
+        Some(set) => expected_findings(path, &numbers, set, &mut out),
+        None => match (numbers.first(), numbers.last()) {
+            (Some(&lo), Some(&hi)) => gap_findings(path, &numbers, lo, hi, &mut out),
+            _ => {
+                out.push(Finding::new(Code::NoFrames, path, "no frames found"));
+                return out;
+            }
+        },
+    }
     if numbers.is_empty() {
-        let mut f = Finding::new(
-            Code::NoFrames,
-            path,
-            format!("no frames found; expected {lo}-{hi}"),
-        );
-        f.frames = Some(format!("{lo}-{hi}"));
-        out.push(f);
         return out;
-    }
-    let (count, text) = missing_runs(&numbers, lo, hi);
-    if count > 0 {
-        let mut f = Finding::new(
-            Code::MissingFrames,
-            path,
-            format!(
-                "{count} of {} frames missing in {lo}-{hi}",
-                i128::from(hi) - i128::from(lo) + 1
-            ),
-        );
-        f.frames = Some(text);
-        out.push(f);
-    }
-    if expected.is_some() {
-        let outside: Vec<i64> = numbers
-            .iter()
-            .copied()
-            .filter(|f| *f < lo || *f > hi)
-            .collect();
-        if !outside.is_empty() {
-            out.push(
-                Finding::new(
-                    Code::OutOfRange,
-                    path,
-                    format!(
-                        "{} outside the expected {lo}-{hi}",
-                        frames_word(outside.len())
-                    ),
-                )
-                .with_frames(&outside),
-            );
-        }
     }
     let zero: Vec<i64> = frames
         .iter()
@@ -164,6 +126,79 @@ pub(crate) fn check_frames(
     size_outliers(path, frames, &damaged, opts, &mut out);
     header_changes(path, frames, opts, &mut out);
     out
+}
+
+/// Frames missing between the first and last present (no expected frames known).
+fn gap_findings(path: &str, numbers: &[i64], lo: i64, hi: i64, out: &mut Vec<Finding>) {
+    let (count, text) = missing_runs(numbers, lo, hi);
+    if count > 0 {
+        let mut f = Finding::new(
+            Code::MissingFrames,
+            path,
+            format!(
+                "{count} of {} frames missing in {lo}-{hi}",
+                i128::from(hi) - i128::from(lo) + 1
+            ),
+        );
+        f.frames = Some(text);
+        out.push(f);
+    }
+}
+
+/// Frames of `expected` that are missing, and frames present outside it. `expected` may be
+/// any frame set (`1001-1100x2`); it is never listed frame by frame.
+fn expected_findings(path: &str, numbers: &[i64], expected: &FrameSet, out: &mut Vec<Finding>) {
+    if numbers.is_empty() {
+        let mut f = Finding::new(
+            Code::NoFrames,
+            path,
+            format!("no frames found; expected {expected}"),
+        );
+        f.frames = Some(expected.to_string());
+        out.push(f);
+        return;
+    }
+    let present = FrameSet::from_frames(numbers.iter().copied());
+    let missing = match expected.difference(&present) {
+        Ok(m) => (m.len(), m.to_string()),
+        // Too fragmented to subtract as runs: count the gaps between the bounds instead.
+        Err(_) => missing_runs(
+            numbers,
+            expected.min().unwrap_or(i64::MIN),
+            expected.max().unwrap_or(i64::MAX),
+        ),
+    };
+    if missing.0 > 0 {
+        let mut f = Finding::new(
+            Code::MissingFrames,
+            path,
+            format!(
+                "{} of {} frames missing in {expected}",
+                missing.0,
+                expected.len()
+            ),
+        );
+        f.frames = Some(missing.1);
+        out.push(f);
+    }
+    let outside: Vec<i64> = numbers
+        .iter()
+        .copied()
+        .filter(|f| !expected.contains(*f))
+        .collect();
+    if !outside.is_empty() {
+        out.push(
+            Finding::new(
+                Code::OutOfRange,
+                path,
+                format!(
+                    "{} outside the expected {expected}",
+                    frames_word(outside.len())
+                ),
+            )
+            .with_frames(&outside),
+        );
+    }
 }
 
 /// Truncated / corrupt / unreadable frames, one finding per status. Returns the damaged frames.
@@ -363,14 +398,11 @@ mod tests {
         assert_eq!(missing_runs(&[1, 2], 1, 2), (0, String::new()));
         // Extreme ranges neither overflow nor panic.
         assert_eq!(missing_runs(&[0], i64::MIN, i64::MAX).0, u64::MAX);
-        let f = facts(&[(0, 1)]);
-        let out = check_frames(
-            "s",
-            &f,
-            Some(&(i64::MIN..=i64::MAX)),
-            &VerifyOptions::default(),
-        );
+        let f = facts(&[(5, 1)]);
+        let big = FrameSet::parse("1-1000000000").unwrap();
+        let out = check_frames("s", &f, Some(&big), &VerifyOptions::default());
         assert_eq!(out[0].code, Code::MissingFrames);
+        assert_eq!(out[0].frames.as_deref(), Some("1-4,6-1000000000"));
     }
 
     #[test]
@@ -397,10 +429,19 @@ mod tests {
     #[test]
     fn expected_range_reports_edges_and_extras() {
         let f = facts(&[(1002, 5), (1003, 5), (1200, 5)]);
-        let out = check_frames("s", &f, Some(&(1001..=1004)), &VerifyOptions::default());
+        let r = FrameSet::parse("1001-1004").unwrap();
+        let out = check_frames("s", &f, Some(&r), &VerifyOptions::default());
         assert_eq!(codes(&out), vec![Code::MissingFrames, Code::OutOfRange]);
         assert_eq!(out[0].frames.as_deref(), Some("1001,1004"));
-        let none = check_frames("s", &[], Some(&(1..=3)), &VerifyOptions::default());
+        // A stepped range expects every other frame only.
+        let f = facts(&[(1001, 5), (1003, 5), (1004, 5)]);
+        let r = FrameSet::parse("1001-1007x2").unwrap();
+        let out = check_frames("s", &f, Some(&r), &VerifyOptions::default());
+        assert_eq!(codes(&out), vec![Code::MissingFrames, Code::OutOfRange]);
+        assert_eq!(out[0].frames.as_deref(), Some("1005,1007"));
+        assert_eq!(out[1].frames.as_deref(), Some("1004"));
+        let r = FrameSet::parse("1-3").unwrap();
+        let none = check_frames("s", &[], Some(&r), &VerifyOptions::default());
         assert_eq!(codes(&none), vec![Code::NoFrames]);
     }
 

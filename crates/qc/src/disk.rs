@@ -11,12 +11,12 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use shotline_layout::{Field, Fields, Variant};
 use shotline_sequences::{group_entries, FileStat, PadStyle};
 
 use crate::finding::format_frames;
-use crate::layout::Layout;
+use crate::layout::{field_map, level_name, Layout};
 use crate::naming::is_image_suffix;
-use crate::template::Fields;
 use crate::walk::{walk, Listing, WalkSpec};
 use crate::QcError;
 
@@ -98,8 +98,8 @@ pub struct DiskEntry {
     pub name: String,
     /// The directory.
     pub path: String,
-    /// Fields parsed from the path.
-    pub fields: Fields,
+    /// Fields parsed from the path (`show` repeats `project`).
+    pub fields: BTreeMap<String, String>,
     /// Totals of everything below it.
     pub usage: Usage,
     /// The threshold for this level, when configured.
@@ -280,32 +280,45 @@ fn top(mut v: Vec<SequenceUsage>, n: usize) -> Vec<SequenceUsage> {
     v
 }
 
-type Targets = BTreeMap<PathBuf, (String, String, Fields)>;
+type Targets = BTreeMap<PathBuf, (String, String, BTreeMap<String, String>)>;
 
 /// The directories to report: for each template, the directory of each of its first `depth`
 /// fields; without any template match, plain directories `depth` levels deep.
 fn level_dirs(layout: &Layout, start: &Path, depth: usize) -> (Targets, Vec<String>) {
     let mut out = Targets::new();
     let mut levels: Vec<String> = Vec::new();
-    for t in &layout.templates {
-        for field in t.fields().into_iter().take(depth) {
-            let Some(d) = t.field_depth(field) else {
-                continue;
-            };
-            let (dirs, _) = layout.match_template(t, start, d);
-            for (dir, fields) in dirs {
-                if !dir.starts_with(start) {
-                    continue;
-                }
-                let name = fields.get(field).cloned().unwrap_or_default();
-                out.entry(dir)
-                    .or_insert_with(|| (field.to_string(), name, fields));
-                if !levels.iter().any(|l| l == field) {
-                    levels.push(field.to_string());
+    for t in layout.model.folder_templates() {
+        for v in t.variants() {
+            // Levels come from complete matches only: `shots/SH010` is a shot folder because
+            // `shots/SH010/comp/v001` is a version folder, not because a sequence could be
+            // named `SH010` in the variant with sequences.
+            let (full, _) = layout.match_variant(t, v, start, v.depth());
+            let named: Vec<(usize, Field)> = (0..v.depth())
+                .filter_map(|i| v.naming_field(i).map(|f| (i + 1, f)))
+                .take(depth)
+                .collect();
+            for (dir, fields) in &full {
+                for &(d, field) in &named {
+                    let Some(at) = ancestor(dir, v.depth() - d) else {
+                        continue;
+                    };
+                    if !at.starts_with(start) {
+                        continue;
+                    }
+                    let level = level_name(field);
+                    let name = fields.get(field).unwrap_or_default();
+                    let mut upto = fields_upto(v, fields, d);
+                    upto.fill_from(layout.model.defaults());
+                    out.entry(at)
+                        .or_insert_with(|| (level.to_string(), name, field_map(&upto)));
+                    if !levels.iter().any(|l| l == level) {
+                        levels.push(level.to_string());
+                    }
                 }
             }
         }
     }
+    partial_level_dirs(layout, start, depth, &mut out, &mut levels);
     if out.is_empty() {
         levels = vec!["dir".into()];
         let mut frontier = vec![start.to_path_buf()];
@@ -318,7 +331,7 @@ fn level_dirs(layout: &Layout, start: &Path, depth: usize) -> (Targets, Vec<Stri
                 for e in rd.flatten() {
                     if e.file_type().is_ok_and(|t| t.is_dir()) {
                         let name = e.file_name().to_string_lossy().into_owned();
-                        out.insert(e.path(), ("dir".into(), name, Fields::new()));
+                        out.insert(e.path(), ("dir".into(), name, BTreeMap::new()));
                         next.push(e.path());
                     }
                 }
@@ -327,6 +340,62 @@ fn level_dirs(layout: &Layout, start: &Path, depth: usize) -> (Targets, Vec<Stri
         }
     }
     (out, levels)
+}
+
+/// Folders of a level with nothing complete below them yet (a shot without versions), from
+/// the shortest variant of each template first; folders already placed keep their level.
+fn partial_level_dirs(
+    layout: &Layout,
+    start: &Path,
+    depth: usize,
+    out: &mut Targets,
+    levels: &mut Vec<String>,
+) {
+    for t in layout.model.folder_templates() {
+        let mut variants: Vec<&Variant> = t.variants().iter().collect();
+        variants.sort_by_key(|v| v.depth());
+        for v in variants {
+            let named = (0..v.depth()).filter_map(|i| v.naming_field(i).map(|f| (i + 1, f)));
+            for (d, field) in named.take(depth) {
+                let (dirs, _) = layout.match_variant(t, v, start, d);
+                let level = level_name(field);
+                for (dir, mut fields) in dirs {
+                    if !dir.starts_with(start) || out.contains_key(&dir) {
+                        continue;
+                    }
+                    let name = fields.get(field).unwrap_or_default();
+                    fields.fill_from(layout.model.defaults());
+                    out.insert(dir, (level.to_string(), name, field_map(&fields)));
+                    if !levels.iter().any(|l| l == level) {
+                        levels.push(level.to_string());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `dir` with its last `up` components removed.
+fn ancestor(dir: &Path, up: usize) -> Option<PathBuf> {
+    let mut p = dir;
+    for _ in 0..up {
+        p = p.parent()?;
+    }
+    Some(p.to_path_buf())
+}
+
+/// The fields named in the first `d` components of `v`.
+fn fields_upto(v: &Variant, fields: &Fields, d: usize) -> Fields {
+    let mut out = Fields::default();
+    for f in Field::ALL {
+        if v.field_depth(f).is_some_and(|fd| fd <= d) {
+            if let Some(val) = fields.get(f) {
+                // Values read back from a template always set cleanly.
+                let _ = out.set(f, &val);
+            }
+        }
+    }
+    out
 }
 
 /// Nests entries (sorted by path) under their nearest ancestor entry and sorts siblings.
@@ -392,7 +461,11 @@ mod tests {
         write(r, "demo/notes.txt", 5);
         std::fs::hard_link(r.join("demo/notes.txt"), r.join("demo/notes_link.txt")).unwrap();
         std::os::unix::fs::symlink(r.join("demo/shots"), r.join("demo/loop")).unwrap();
-        let layout = Layout::from_config(&LayoutConfig::default(), r).unwrap();
+        let cfg = LayoutConfig {
+            preset: Some(shotline_config::LayoutPreset::ShowRenders),
+            ..LayoutConfig::default()
+        };
+        let layout = Layout::from_config(&cfg, "", r).unwrap();
         let opts = DiskOptions {
             thresholds: [("shot".to_string(), 200u64)].into(),
             ..DiskOptions::default()

@@ -1,141 +1,138 @@
-//! The project layout: the templates in force (preset plus config), the root they apply to, and
-//! discovery of the units (shot render folders, step folders, published versions) in a tree.
+//! The project layout as QC uses it: the one layout of `shotline-layout` (preset plus config),
+//! the expected frames per shot, and discovery of the units (version folders, render folders)
+//! in a tree, walking template components level by level and pruning where none can match.
 
 use std::collections::{BTreeMap, HashSet};
-use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use serde::Serialize;
 use shotline_config::{LayoutConfig, LayoutPreset};
+use shotline_frames::FrameSet;
+use shotline_layout::{Field, Fields, Preset, Template, Variant};
 
-use crate::template::{Fields, Template};
 use crate::QcError;
 
-/// The seed-003 (vfx-ops-toolkit) tree: `<shows_root>/<show>/shots/<shot>/renders/`.
-pub const SEED003: &[(&str, &str)] = &[("renders", "{show}/shots/{shot}/renders")];
-
-/// The Ramses tree (RxLaboratory): shots under `05-SHOTS`, assets under `04-ASSETS/<group>`,
-/// step folders `PROJ_S_SH010_COMP`, published versions under `_published/`.
-pub const RAMSES: &[(&str, &str)] = &[
-    (
-        "shot_steps",
-        "{show}/05-SHOTS/{show}_S_{shot}/{show}_S_{shot}_{step}",
-    ),
-    (
-        "shot_published",
-        "{show}/05-SHOTS/{show}_S_{shot}/{show}_S_{shot}_{step}/_published/{version}",
-    ),
-    (
-        "asset_steps",
-        "{show}/04-ASSETS/{group}/{show}_A_{asset}/{show}_A_{asset}_{step}",
-    ),
-    (
-        "asset_published",
-        "{show}/04-ASSETS/{group}/{show}_A_{asset}/{show}_A_{asset}_{step}/_published/{version}",
-    ),
-];
-
-/// Templates in force and where they apply.
+/// Templates in force, where they apply, and the frames each shot should have.
 #[derive(Debug, Clone)]
 pub struct Layout {
-    /// The directory templates are relative to.
-    pub root: PathBuf,
-    /// Compiled templates, in name order.
-    pub templates: Vec<Template>,
-    /// Expected frame ranges keyed by `show/shot` or `shot`.
-    pub frame_ranges: BTreeMap<String, RangeInclusive<i64>>,
+    /// The one project layout.
+    pub model: shotline_layout::Layout,
+    /// Expected frames keyed by `show/shot` or `shot`: `layout.frame_ranges`, then the shots'
+    /// cuts from the tracking database.
+    pub frame_ranges: BTreeMap<String, FrameSet>,
 }
 
-/// One directory a template matched, with the fields parsed from its path.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One folder a template matched, with the fields parsed from its path.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unit {
     /// The template's name (`-` when no template matched and the whole root is checked).
     pub template: String,
     /// The directory.
     pub dir: PathBuf,
-    /// Parsed fields (`show`, `shot`, `step`, …).
+    /// Parsed fields (the project filled from `project.code` when the path has none).
     pub fields: Fields,
+}
+
+/// The name reports use for a level: `show` for the project (what the `--json` schemas and
+/// `thresholds.disk_warning` have always called it), else the field's name.
+pub fn level_name(f: Field) -> &'static str {
+    match f {
+        Field::Project => "show",
+        f => f.name(),
+    }
+}
+
+/// Fields by name for reports and naming rules: every present field, plus `show` (an alias
+/// of `project`, the name older reports and naming rules use).
+pub fn field_map(fields: &Fields) -> BTreeMap<String, String> {
+    let mut m = fields.to_map();
+    if let Some(p) = fields.get(Field::Project) {
+        m.insert("show".into(), p);
+    }
+    m
 }
 
 impl Unit {
     /// `show / shot` (or asset), the heading reports are grouped under.
     pub fn group(&self) -> (String, String) {
-        let get = |k: &str| self.fields.get(k).cloned();
-        let show = get("show").unwrap_or_else(|| "-".into());
-        let item = get("shot")
-            .or_else(|| get("asset"))
+        let show = self
+            .fields
+            .get(Field::Project)
             .unwrap_or_else(|| "-".into());
+        let item = self.fields.item().unwrap_or("-").to_string();
         (show, item)
     }
 }
+
+/// A directory that could not be listed, with the OS error.
+pub type DirError = (PathBuf, String);
 
 /// Units found and the directories that could not be listed on the way.
 #[derive(Debug, Clone, Default)]
 pub struct Discovery {
     /// Units, sorted by directory.
     pub units: Vec<Unit>,
-    /// (directory, OS error) for each directory that could not be listed.
-    pub errors: Vec<(PathBuf, String)>,
+    /// Each directory that could not be listed, with the OS error.
+    pub errors: Vec<DirError>,
 }
 
+/// A folder found by a partial walk, with its fields.
+pub type Found = (PathBuf, Fields);
+
 impl Layout {
-    /// Builds the layout from config; `base` is the project root relative paths resolve against.
-    pub fn from_config(cfg: &LayoutConfig, base: &Path) -> Result<Layout, QcError> {
-        let mut texts: BTreeMap<String, String> = BTreeMap::new();
-        let preset = match cfg.preset {
-            Some(LayoutPreset::Ramses) => RAMSES,
-            Some(LayoutPreset::Seed003) => SEED003,
-            None if cfg.templates.is_empty() => SEED003,
-            None => &[],
+    /// Builds the layout from config; `base` is the project root relative paths resolve
+    /// against, `project_code` (`project.code`) the project of paths that do not name one.
+    pub fn from_config(
+        cfg: &LayoutConfig,
+        project_code: &str,
+        base: &Path,
+    ) -> Result<Layout, QcError> {
+        let preset = match cfg.preset.map(LayoutPreset::canonical) {
+            Some(LayoutPreset::Ramses) => Some(Preset::Ramses),
+            Some(LayoutPreset::ShowRenders | LayoutPreset::ShowRendersOldName) => {
+                Some(Preset::ShowRenders)
+            }
+            Some(LayoutPreset::Shots) => Some(Preset::Shots),
+            None if cfg.templates.is_empty() => Some(Preset::Shots),
+            None => None,
         };
-        for (k, v) in preset {
-            texts.insert(k.to_string(), v.to_string());
-        }
-        texts.extend(cfg.templates.clone());
-        let templates = texts
-            .iter()
-            .map(|(k, v)| Template::parse(k, v))
-            .collect::<Result<Vec<_>, _>>()?;
         let root = match &cfg.root {
             Some(r) if r.is_absolute() => r.clone(),
             Some(r) => base.join(r),
             None => base.to_path_buf(),
         };
-        let mut frame_ranges = BTreeMap::new();
-        for (k, v) in &cfg.frame_ranges {
-            let r = parse_range(v).map_err(|message| QcError::Config {
-                what: format!("layout.frame_ranges.{k} ({v:?})"),
-                message,
-            })?;
-            frame_ranges.insert(k.clone(), r);
-        }
+        let model = shotline_layout::Layout::new(preset, &cfg.templates, root).map_err(|e| {
+            QcError::Config {
+                what: format!("layout template {:?} ({:?})", e.name, e.text),
+                message: e.message,
+            }
+        })?;
+        let defaults = Fields {
+            project: Some(project_code.to_string()).filter(|c| !c.is_empty()),
+            ..Fields::default()
+        };
         Ok(Layout {
-            root,
-            templates,
-            frame_ranges,
+            model: model.with_defaults(defaults),
+            frame_ranges: cfg.frame_ranges.clone(),
         })
     }
 
-    /// The levels reports break usage down by: fields in template order (`show`, `shot`,
-    /// `step`, `version`, …), de-duplicated across templates.
-    pub fn levels(&self) -> Vec<String> {
-        let mut out: Vec<(usize, String)> = Vec::new();
-        for t in &self.templates {
-            for f in t.fields() {
-                let d = t.field_depth(f).unwrap_or(usize::MAX);
-                match out.iter_mut().find(|(_, n)| n == f) {
-                    Some(e) => e.0 = e.0.min(d),
-                    None => out.push((d, f.to_string())),
-                }
-            }
-        }
-        out.sort_by_key(|e| e.0);
-        out.into_iter().map(|e| e.1).collect()
+    /// The directory templates are relative to.
+    pub fn root(&self) -> &Path {
+        self.model.root()
     }
 
-    /// Expected range for a unit: `show/shot` first, then `shot`, then `shot` in any case.
-    pub fn range_for(&self, unit: &Unit) -> Option<RangeInclusive<i64>> {
+    /// The levels reports break usage down by (`show`, `shot`, `step`, `version`, …).
+    pub fn levels(&self) -> Vec<String> {
+        self.model
+            .levels()
+            .into_iter()
+            .map(|f| level_name(f).to_string())
+            .collect()
+    }
+
+    /// Expected frames for a unit: `show/shot` first, then `shot`, then `shot` in any case.
+    pub fn range_for(&self, unit: &Unit) -> Option<FrameSet> {
         let (show, shot) = unit.group();
         let exact = self
             .frame_ranges
@@ -152,37 +149,26 @@ impl Layout {
             .cloned()
     }
 
-    /// Parses a path under the root back into its template and fields.
-    pub fn parse_path(&self, path: &Path) -> Option<(&Template, Fields)> {
-        let rel = path.strip_prefix(&self.root).ok()?;
-        let n = rel.components().count();
-        let mut best: Option<(&Template, Fields)> = None;
-        for t in self.templates.iter().filter(|t| t.depth() <= n) {
-            if let Some(f) = t.parse_prefix(rel) {
-                if best.as_ref().is_none_or(|(b, _)| t.depth() > b.depth()) {
-                    best = Some((t, f));
-                }
-            }
-        }
-        best
-    }
-
     /// Finds every unit at or below `start`. `start` may be the root, a directory above a unit
-    /// (a show) or inside one (a step folder); fields above `start` are parsed from its path.
-    /// When no template fits, `start` itself is the one unit (template `-`, no fields), so any
-    /// folder can be checked.
+    /// or inside one; fields above `start` are parsed from its path. When no template fits,
+    /// `start` itself is the one unit (template `-`, no fields), so any folder can be checked.
     pub fn discover(&self, start: &Path) -> Discovery {
         let mut found = Discovery::default();
-        for t in &self.templates {
-            let (dirs, errors) = self.match_template(t, start, t.depth());
-            found.errors.extend(errors);
-            found
-                .units
-                .extend(dirs.into_iter().map(|(dir, fields)| Unit {
-                    template: t.name.clone(),
-                    dir,
-                    fields,
-                }));
+        for t in self.model.folder_templates() {
+            for v in t.variants() {
+                let (dirs, errors) = self.match_variant(t, v, start, v.depth());
+                found.errors.extend(errors);
+                found
+                    .units
+                    .extend(dirs.into_iter().map(|(dir, mut fields)| {
+                        fields.fill_from(self.model.defaults());
+                        Unit {
+                            template: t.name().to_string(),
+                            dir,
+                            fields,
+                        }
+                    }));
+            }
         }
         found
             .units
@@ -193,7 +179,7 @@ impl Layout {
             found.units.push(Unit {
                 template: "-".into(),
                 dir: start.to_path_buf(),
-                fields: Fields::new(),
+                fields: Fields::default(),
             });
         }
         found.errors.sort();
@@ -201,47 +187,52 @@ impl Layout {
         found
     }
 
-    /// Directories at or below `start` matching the first `upto` components of `t`, with their
-    /// fields. When `start` is already `upto` or more components deep, `start` itself is the one
-    /// match (its fields parsed from its path).
-    pub fn match_template(
+    /// Directories at or below `start` matching the first `upto` components of variant `v` of
+    /// `t`, with their fields. When `start` is already `upto` or more components deep, `start`
+    /// itself is the one match (its fields parsed from its path).
+    pub fn match_variant(
         &self,
         t: &Template,
+        v: &Variant,
         start: &Path,
         upto: usize,
-    ) -> (Vec<(PathBuf, Fields)>, Vec<DirError>) {
-        if let Ok(rel) = start.strip_prefix(&self.root) {
+    ) -> (Vec<Found>, Vec<DirError>) {
+        if let Ok(rel) = start.strip_prefix(self.root()) {
             let n = rel.components().count();
-            match t.parse_prefix(rel) {
-                Some(f) if n >= upto => return (vec![(start.to_path_buf(), f)], Vec::new()),
-                Some(f) => {
-                    let found = walk_levels(t, start, f, n, upto);
-                    if !found.0.is_empty() || n == 0 {
-                        return found;
-                    }
+            let parsed = t
+                .parse_prefix(rel)
+                .into_iter()
+                .find(|(pv, _)| std::ptr::eq(*pv, v))
+                .map(|(_, f)| f);
+            if let Some(f) = parsed {
+                if n >= upto {
+                    return (vec![(start.to_path_buf(), f)], Vec::new());
                 }
-                None => {}
+                let found = walk_levels(v, start, f, n, upto);
+                if !found.0.is_empty() || n == 0 {
+                    return found;
+                }
             }
         }
         // Outside the root, or a path the template does not explain: `start` is a root itself.
-        walk_levels(t, start, Fields::new(), 0, upto)
+        walk_levels(v, start, Fields::default(), 0, upto)
     }
 }
 
-/// Walks components `from..upto` of `t` below `start`, level by level, in parallel.
+/// Walks components `from..upto` of `v` below `start`, level by level, in parallel.
 fn walk_levels(
-    t: &Template,
+    v: &Variant,
     start: &Path,
     fields: Fields,
     from: usize,
     upto: usize,
-) -> (Vec<(PathBuf, Fields)>, Vec<DirError>) {
+) -> (Vec<Found>, Vec<DirError>) {
     let mut errors = Vec::new();
     let mut frontier = vec![(start.to_path_buf(), fields)];
-    for i in from..upto.min(t.depth()) {
+    for i in from..upto.min(v.depth()) {
         let step: Vec<_> = frontier
             .par_iter()
-            .map(|(dir, f)| descend(t, i, dir, f))
+            .map(|(dir, f)| descend(v, i, dir, f))
             .collect();
         frontier = Vec::new();
         for (next, err) in step {
@@ -252,24 +243,17 @@ fn walk_levels(
     (frontier, errors)
 }
 
-/// A directory that could not be listed, with the OS error.
-pub type DirError = (PathBuf, String);
-
-type Step = (Vec<(PathBuf, Fields)>, Option<DirError>);
-
-/// The children of `dir` matching component `i` of `t`. Symlinks are not followed.
-fn descend(t: &Template, i: usize, dir: &Path, bound: &Fields) -> Step {
-    if let Some(lit) = t.literal(i) {
+/// The children of `dir` matching component `i` of `v`. Symlinks are not followed.
+fn descend(v: &Variant, i: usize, dir: &Path, known: &Fields) -> (Vec<Found>, Option<DirError>) {
+    if let Some(lit) = v.literal(i) {
         let p = dir.join(lit);
         let is_dir = std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir());
-        return (
-            if is_dir {
-                vec![(p, bound.clone())]
-            } else {
-                vec![]
-            },
-            None,
-        );
+        let found = if is_dir {
+            vec![(p, known.clone())]
+        } else {
+            vec![]
+        };
+        return (found, None);
     }
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -286,32 +270,11 @@ fn descend(t: &Template, i: usize, dir: &Path, bound: &Fields) -> Step {
         if name.starts_with('.') {
             continue;
         }
-        if let Some(f) = t.match_component(i, &name, bound) {
+        if let Some(f) = v.match_component(i, &name, known) {
             out.push((e.path(), f));
         }
     }
     (out, None)
-}
-
-/// `1001-1100`, `-5--1` or a single frame `1001`.
-pub fn parse_range(text: &str) -> Result<RangeInclusive<i64>, String> {
-    let t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    let expected = || format!("expected FIRST-LAST such as 1001-1100, got {text:?}");
-    let split = t
-        .char_indices()
-        .skip(1)
-        .find(|&(i, c)| c == '-' && t.as_bytes()[i - 1].is_ascii_digit())
-        .map(|(i, _)| i);
-    let (a, b) = match split {
-        Some(i) => (&t[..i], &t[i + 1..]),
-        None => (t.as_str(), t.as_str()),
-    };
-    let a: i64 = a.parse().map_err(|_| expected())?;
-    let b: i64 = b.parse().map_err(|_| expected())?;
-    if a > b {
-        return Err(format!("{text:?}: the first frame is after the last"));
-    }
-    Ok(a..=b)
 }
 
 #[cfg(test)]
@@ -324,78 +287,99 @@ mod tests {
         }
     }
 
+    fn layout(preset: Option<LayoutPreset>, root: &Path) -> Layout {
+        let cfg = LayoutConfig {
+            preset,
+            ..LayoutConfig::default()
+        };
+        Layout::from_config(&cfg, "DEMO", root).unwrap()
+    }
+
     #[test]
-    fn seed003_default_finds_shots_and_parses_subpaths() {
+    fn shots_default_finds_version_folders_with_and_without_sequence() {
         let tmp = tempfile::tempdir().unwrap();
         mkdirs(
             tmp.path(),
             &[
-                "demo/shots/sh010/renders",
-                "demo/shots/sh020/renders",
-                "demo/assets/x",
-                ".snap/shots/a/renders",
+                "shots/SH010/comp/v001",
+                "shots/SH010/comp/v002",
+                "shots/SQ1/SH020/plate/bg_v001",
+                "shots/SH030/comp/notaversion",
+                "assets/props/tree/mod/v003",
+                ".snap/shots/a/b/v001",
             ],
         );
-        let l = Layout::from_config(&LayoutConfig::default(), tmp.path()).unwrap();
+        let l = layout(None, tmp.path());
         let d = l.discover(tmp.path());
-        let shots: Vec<_> = d.units.iter().map(|u| u.group()).collect();
+        let got: Vec<_> = d
+            .units
+            .iter()
+            .map(|u| {
+                let (show, item) = u.group();
+                format!("{show}/{item}/{}", u.fields.get(Field::Version).unwrap())
+            })
+            .collect();
         assert_eq!(
-            shots,
+            got,
             vec![
-                ("demo".into(), "sh010".into()),
-                ("demo".into(), "sh020".into())
+                "DEMO/tree/003",
+                "DEMO/SH010/001",
+                "DEMO/SH010/002",
+                "DEMO/SH020/001"
             ]
         );
-        assert_eq!(l.levels(), vec!["show", "shot"]);
-        // Starting inside a shot still knows show and shot.
-        let d = l.discover(&tmp.path().join("demo/shots/sh020"));
-        assert_eq!(d.units.len(), 1);
-        assert_eq!(d.units[0].group(), ("demo".into(), "sh020".into()));
-        let (t, f) = l
-            .parse_path(&tmp.path().join("demo/shots/sh010/renders/comp/v001"))
-            .unwrap();
-        assert_eq!((t.name.as_str(), f["shot"].as_str()), ("renders", "sh010"));
+        let sq = &d.units[3];
+        assert_eq!(sq.fields.sequence.as_deref(), Some("SQ1"));
+        assert_eq!(sq.fields.resource.as_deref(), Some("bg"));
+        // Starting inside a shot still knows the shot.
+        let d = l.discover(&tmp.path().join("shots/SH010"));
+        assert_eq!(d.units.len(), 2);
+        assert_eq!(d.units[0].group().1, "SH010");
+        assert_eq!(
+            l.levels(),
+            vec!["sequence", "shot", "group", "asset", "step", "version"]
+        );
     }
 
     #[test]
-    fn ramses_preset_levels_and_fallback() {
+    fn ramses_preset_and_fallback() {
         let tmp = tempfile::tempdir().unwrap();
         mkdirs(
             tmp.path(),
-            &["PROJ/05-SHOTS/PROJ_S_SH010/PROJ_S_SH010_COMP/_published/001_WIP"],
+            &["05-SHOTS/PROJ_S_SH010/PROJ_S_SH010_COMP/_published/001_WIP"],
         );
-        let cfg = LayoutConfig {
-            preset: Some(LayoutPreset::Ramses),
-            ..LayoutConfig::default()
-        };
-        let l = Layout::from_config(&cfg, tmp.path()).unwrap();
-        assert_eq!(
-            l.levels(),
-            vec!["show", "group", "shot", "asset", "step", "version"]
-        );
+        let l = layout(Some(LayoutPreset::Ramses), tmp.path());
         let d = l.discover(tmp.path());
-        assert_eq!(d.units.len(), 2);
-        assert_eq!(d.units[1].fields["version"], "001_WIP");
-        assert_eq!(d.units[0].fields["step"], "COMP");
+        assert_eq!(d.units.len(), 1);
+        let u = &d.units[0];
+        assert_eq!(u.group(), ("PROJ".into(), "SH010".into()));
+        assert_eq!(u.fields.state.as_deref(), Some("WIP"));
+        assert_eq!(u.fields.step.as_deref(), Some("COMP"));
         // Below the root but not explained by the templates: the folder is a root of its own.
         mkdirs(
             tmp.path(),
-            &["archive/old/PROJ/05-SHOTS/PROJ_S_SH020/PROJ_S_SH020_FX"],
+            &["archive/05-SHOTS/PROJ_S_SH020/PROJ_S_SH020_FX/_published/002"],
         );
-        let d = l.discover(&tmp.path().join("archive/old"));
+        let d = l.discover(&tmp.path().join("archive"));
         assert_eq!(d.units.len(), 1);
-        assert_eq!(d.units[0].fields["shot"], "SH020");
+        assert_eq!(d.units[0].fields.shot.as_deref(), Some("SH020"));
         let other = tempfile::tempdir().unwrap();
         let d = l.discover(other.path());
         assert_eq!(d.units[0].template, "-");
     }
 
     #[test]
-    fn ranges_parse() {
-        assert_eq!(parse_range("1001-1100").unwrap(), 1001..=1100);
-        assert_eq!(parse_range("-5--1").unwrap(), -5..=-1);
-        assert_eq!(parse_range("7").unwrap(), 7..=7);
-        assert!(parse_range("10-1").is_err());
-        assert!(parse_range("a-b").is_err());
+    fn show_renders_and_ranges() {
+        let tmp = tempfile::tempdir().unwrap();
+        mkdirs(tmp.path(), &["demo/shots/sh010/renders", "demo/assets/x"]);
+        let mut l = layout(Some(LayoutPreset::ShowRendersOldName), tmp.path());
+        assert_eq!(l.levels(), vec!["show", "shot"]);
+        let d = l.discover(tmp.path());
+        assert_eq!(d.units.len(), 1);
+        assert_eq!(d.units[0].group(), ("demo".into(), "sh010".into()));
+        assert_eq!(field_map(&d.units[0].fields)["show"], "demo");
+        l.frame_ranges
+            .insert("SH010".into(), FrameSet::parse("1-9x2").unwrap());
+        assert_eq!(l.range_for(&d.units[0]).unwrap().len(), 5);
     }
 }

@@ -1,5 +1,5 @@
-//! shotline-qc: frame QC (`shotline validate`), disk usage (`shotline disk`) and the project
-//! layout templates both use to turn paths into show/shot/step/version fields.
+//! shotline-qc: frame QC (`shotline validate`) and disk usage (`shotline disk`), both finding
+//! their show/shot/step/version folders through the one layout of `shotline-layout`.
 //!
 //! The library never prints or exits: it returns reports and findings that the binary renders,
 //! and that ingest, publish and the render queue consume through [`verify_sequence`].
@@ -12,7 +12,6 @@ mod finding;
 pub mod layout;
 pub mod naming;
 mod probe;
-pub mod template;
 pub mod validate;
 mod verify;
 mod walk;
@@ -22,7 +21,7 @@ use std::path::PathBuf;
 pub use checks::VerifyOptions;
 pub use disk::{disk_usage, DiskEntry, DiskOptions, DiskReport, SequenceUsage, SortBy, Usage};
 pub use finding::{Code, Finding, Severity};
-pub use layout::{Discovery, Layout, Unit};
+pub use layout::{field_map, level_name, Discovery, Layout, Unit};
 pub use validate::{validate, Progress, Summary, UnitReport, ValidateOptions, ValidateReport};
 pub use verify::{verify_sequence, verify_sequence_with, SequenceReport};
 

@@ -4,7 +4,8 @@
 use regex::Regex;
 use shotline_config::NamingConfig;
 
-use crate::template::Fields;
+/// Field name → value, as a unit's fields fill `{field}` in naming rules.
+type Fields = std::collections::BTreeMap<String, String>;
 use crate::QcError;
 
 /// Extensions treated as frames of image sequences (the rest are plain files even when

@@ -2,18 +2,17 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ffi::OsStr;
-use std::ops::RangeInclusive;
 use std::path::Path;
 
 use rayon::prelude::*;
 use serde::Serialize;
+use shotline_frames::FrameSet;
 use shotline_sequences::{PadStyle, Sequence, Warning};
 
 use crate::checks::VerifyOptions;
 use crate::finding::{Code, Finding, Severity};
-use crate::layout::{DirError, Layout, Unit};
+use crate::layout::{field_map, DirError, Layout, Unit};
 use crate::naming::{is_image_suffix, Naming};
-use crate::template::Fields;
 use crate::verify::{check_sequence, sort_findings, FrameFile, SequenceReport};
 use crate::walk::{walk, Listing, WalkSpec};
 use crate::QcError;
@@ -23,8 +22,8 @@ use crate::QcError;
 pub struct ValidateOptions {
     /// Sequence checks (fps, outliers, headers).
     pub verify: VerifyOptions,
-    /// Expected range for every sequence (`--range`), over `layout.frame_ranges`.
-    pub range: Option<RangeInclusive<i64>>,
+    /// Expected frames for every sequence (`--range`), over `layout.frame_ranges`.
+    pub range: Option<FrameSet>,
 }
 
 /// Progress events, so the caller can draw a bar without the library printing.
@@ -47,8 +46,8 @@ pub struct UnitReport {
     pub template: String,
     /// The unit's directory.
     pub dir: String,
-    /// All fields parsed from the directory.
-    pub fields: Fields,
+    /// All fields parsed from the directory (`show` repeats `project`).
+    pub fields: BTreeMap<String, String>,
     /// The expected range applied, when one was known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expected_range: Option<String>,
@@ -289,7 +288,8 @@ fn check_unit(
 ) -> UnitReport {
     let (show, item) = unit.group();
     let range = opts.range.clone().or_else(|| layout.range_for(unit));
-    let rules = naming.for_unit(&unit.fields);
+    let fields = field_map(&unit.fields);
+    let rules = naming.for_unit(&fields);
     let mut findings = Vec::new();
     let mut sequences = Vec::new();
     let mut other_files = 0;
@@ -344,8 +344,8 @@ fn check_unit(
         item,
         template: unit.template.clone(),
         dir: unit.dir.display().to_string(),
-        fields: unit.fields.clone(),
-        expected_range: range.map(|r| format!("{}-{}", r.start(), r.end())),
+        fields,
+        expected_range: range.map(|r| r.to_string()),
         sequences,
         other_files,
         findings,

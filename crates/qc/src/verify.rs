@@ -7,6 +7,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 use serde::Serialize;
+use shotline_frames::{FrameSet, Run};
 use shotline_sequences::{parse_pattern_path, PadStyle, Sequence};
 
 use crate::checks::{check_frames, FrameFacts, VerifyOptions};
@@ -90,14 +91,7 @@ pub fn verify_sequence_with(
     opts: &VerifyOptions,
 ) -> Result<SequenceReport, QcError> {
     let pat = parse_pattern_path(pattern)?;
-    if let Some(r) = &expected_range {
-        if r.start() > r.end() {
-            return Err(QcError::Range {
-                range: format!("{}-{}", r.start(), r.end()),
-                message: "the first frame is after the last".into(),
-            });
-        }
-    }
+    let expected = expected_range.map(range_set).transpose()?;
     let entries = std::fs::read_dir(&pat.dir).map_err(|source| QcError::Io {
         path: pat.dir.clone(),
         source,
@@ -130,7 +124,7 @@ pub fn verify_sequence_with(
     }
     frames.sort_by_key(|f| f.frame);
     let seq = pat.sequence_of(frames.iter().map(|f| f.frame).collect());
-    let mut report = check_sequence(&seq, &frames, expected_range.as_ref(), opts, &|_| {});
+    let mut report = check_sequence(&seq, &frames, expected.as_ref(), opts, &|_| {});
     if !dangling.is_empty() {
         dangling.sort_unstable();
         report.findings.push(
@@ -188,12 +182,25 @@ pub fn verify_sequence_with(
     Ok(report)
 }
 
+/// `first..=last` as a frame set; an empty or unrepresentable range is an error naming it.
+fn range_set(r: RangeInclusive<i64>) -> Result<FrameSet, QcError> {
+    let err = |message: String| QcError::Range {
+        range: format!("{}-{}", r.start(), r.end()),
+        message,
+    };
+    if r.start() > r.end() {
+        return Err(err("the first frame is after the last".into()));
+    }
+    let run = Run::new(*r.start(), *r.end(), 1).map_err(|e| err(e.to_string()))?;
+    FrameSet::from_runs([run]).map_err(|e| err(e.to_string()))
+}
+
 /// Checks one grouped sequence, whose files (sorted by frame, sizes attached) are `frames`;
 /// `tick` is called once per frame probed.
 pub(crate) fn check_sequence(
     seq: &Sequence,
     frames: &[FrameFile],
-    expected: Option<&RangeInclusive<i64>>,
+    expected: Option<&FrameSet>,
     opts: &VerifyOptions,
     tick: &(dyn Fn(u64) + Sync),
 ) -> SequenceReport {
@@ -225,7 +232,7 @@ pub(crate) fn check_sequence(
     sort_findings(&mut findings);
     let numbers: Vec<i64> = frames.iter().map(|f| f.frame).collect();
     let range = match (expected, numbers.first(), numbers.last()) {
-        (Some(r), _, _) => Some(format!("{}-{}", r.start(), r.end())),
+        (Some(r), _, _) => Some(r.to_string()),
         (None, Some(a), Some(b)) => Some(format!("{a}-{b}")),
         _ => None,
     };

@@ -14,9 +14,9 @@ use crate::output::{human_bytes, Exit, Printer, Style};
 
 const EXAMPLES: &str = "\
 Examples:
-  shotline disk                          shows and shots under the layout root
-  shotline disk --depth 4 --sort name    down to step and version, alphabetical
-  shotline disk /shows/demo --top 10     one show, its 10 biggest sequences
+  shotline disk                          shots and steps under the layout root
+  shotline disk --depth 3 --sort name    down to versions, alphabetical
+  shotline disk shots/SH010 --top 10     one shot, its 10 biggest sequences
   shotline disk --json | jq '.entries[] | {name, bytes: .usage.bytes}'
 
 Sizes are binary (KiB, MiB, GiB). SIZE is the apparent size (ls -l), ON DISK what the filesystem
@@ -39,8 +39,8 @@ pub enum SortArg {
 pub struct DiskArgs {
     /// Directory to measure (default: the layout root from shotline.yaml, else the project root).
     pub root: Option<PathBuf>,
-    /// Levels to break usage down by: 1 shows, 2 shots, 3 steps, 4 versions (as the layout's
-    /// templates name them).
+    /// Levels to break usage down by, as the layout's templates name them (default layout:
+    /// 1 shots, 2 steps, 3 versions; see docs/layout.md).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=16))]
     pub depth: u16,
     /// Order of siblings.
@@ -69,9 +69,13 @@ pub fn run(args: &DiskArgs, ctx: &Ctx) -> Result<Exit> {
         .collect();
     let levels = layout.levels();
     for k in cfg.disk_warning.keys() {
-        if !levels.contains(k) && k != "dir" {
+        let known = k == "dir"
+            || k == "show"
+            || levels.contains(k)
+            || k.parse::<shotline_layout::Field>().is_ok();
+        if !known {
             bail!(
-                "unknown level {k:?} in thresholds.disk_warning of {}: expected one of {} (the layout's fields) or \"dir\"",
+                "unknown level {k:?} in thresholds.disk_warning of {}: expected one of {} (the layout's levels), another layout field, \"show\" or \"dir\"",
                 config_name(ctx),
                 levels.join(", ")
             );
@@ -89,7 +93,7 @@ pub fn run(args: &DiskArgs, ctx: &Ctx) -> Result<Exit> {
     };
     tracing::info!(
         start = %start.display(),
-        layout_root = %layout.root.display(),
+        layout_root = %layout.root().display(),
         depth = opts.depth,
         "measuring"
     );

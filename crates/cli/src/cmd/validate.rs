@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use anyhow::{bail, Context as _, Result};
 use serde::Serialize;
-use shotline_qc::layout::parse_range;
+use shotline_frames::FrameSet;
 use shotline_qc::naming::Naming;
 use shotline_qc::{
     Finding, Layout, Progress, Severity, ValidateOptions, ValidateReport, VerifyOptions,
@@ -18,8 +18,8 @@ use crate::output::{human_bytes, Exit, Printer, Style};
 const EXAMPLES: &str = "\
 Examples:
   shotline validate                          every show/shot under the layout root
-  shotline validate /shows/demo/shots/sh010  one shot (show and shot parsed from the path)
-  shotline validate --range 1001-1100 renders/
+  shotline validate shots/SH010              one shot (fields parsed from the path)
+  shotline validate --range 1001-1100x2 renders/   every other frame expected
   shotline validate --strict --json | jq .summary.by_code   findings per code
   shotline validate --no-headers /shows      names and sizes only, no header reads
 
@@ -36,10 +36,11 @@ pub struct ValidateArgs {
     /// Directory to check: the layout root, a show, a shot or any folder (default: the layout
     /// root from shotline.yaml, else the project root).
     pub root: Option<PathBuf>,
-    /// Expected frame range for every sequence (FIRST-LAST), instead of layout.frame_ranges,
-    /// the shot's range in the tracking database, or each sequence's own first..last.
-    #[arg(long, value_name = "FIRST-LAST", allow_hyphen_values = true)]
-    pub range: Option<String>,
+    /// Expected frames for every sequence (any frame-range syntax: 1001-1100, 1001-1100x2),
+    /// instead of layout.frame_ranges, the shot's cut in the tracking database, or each
+    /// sequence's own first..last.
+    #[arg(long, value_name = "FRAMES", allow_hyphen_values = true, value_parser = parse_frames)]
+    pub range: Option<FrameSet>,
     /// Exit 1 on warnings too.
     #[arg(long)]
     pub strict: bool,
@@ -86,10 +87,7 @@ pub fn run(args: &ValidateArgs, ctx: &Ctx) -> Result<Exit> {
             t.size_outlier_ratio
         );
     }
-    let range = match &args.range {
-        Some(r) => Some(parse_range(r).map_err(|m| anyhow::anyhow!("invalid --range: {m}"))?),
-        None => None,
-    };
+    let range = args.range.clone();
     let probe = shotline_media::ProbeOptions::from_config(&cfg.probe, &ctx.project_root());
     let opts = ValidateOptions {
         verify: VerifyOptions {
@@ -104,8 +102,8 @@ pub fn run(args: &ValidateArgs, ctx: &Ctx) -> Result<Exit> {
     let start = start_dir(ctx, args.root.as_deref(), &layout)?;
     tracing::info!(
         start = %start.display(),
-        layout_root = %layout.root.display(),
-        templates = layout.templates.len(),
+        layout_root = %layout.root().display(),
+        templates = layout.model.templates().len(),
         "validating"
     );
     let bar = OnceLock::new();
@@ -161,8 +159,12 @@ fn store_ranges(ctx: &Ctx, layout: &mut Layout) {
             for s in shots {
                 let first = s.frame_in.saturating_sub(s.handles);
                 let last = s.frame_out.saturating_add(s.handles);
-                if first <= last {
-                    layout.frame_ranges.entry(s.code).or_insert(first..=last);
+                let set = shotline_frames::Run::new(first, last, 1)
+                    .ok()
+                    .filter(|_| first <= last)
+                    .and_then(|r| FrameSet::from_runs([r]).ok());
+                if let Some(set) = set {
+                    layout.frame_ranges.entry(s.code).or_insert(set);
                 }
             }
         }
@@ -171,6 +173,16 @@ fn store_ranges(ctx: &Ctx, layout: &mut Layout) {
             path.display()
         )),
     }
+}
+
+/// `--range`: any frame-range syntax, refused when it names no frames.
+fn parse_frames(text: &str) -> Result<FrameSet, String> {
+    let set = FrameSet::parse(text)
+        .map_err(|e| format!("{e}; expected e.g. 1001-1100 or 1001-1100x2"))?;
+    if set.is_empty() {
+        return Err("names no frames".into());
+    }
+    Ok(set)
 }
 
 /// The config file's name for messages (or "the built-in defaults").
@@ -183,10 +195,11 @@ pub(crate) fn config_name(ctx: &Ctx) -> String {
 
 /// The layout from config, its root made absolute and canonical so paths can be parsed back.
 pub(crate) fn load_layout(ctx: &Ctx) -> Result<Layout> {
-    let mut layout = Layout::from_config(&ctx.config.config.layout, &ctx.project_root())
+    let cfg = &ctx.config.config;
+    let mut layout = Layout::from_config(&cfg.layout, &cfg.project.code, &ctx.project_root())
         .with_context(|| format!("in {}", config_name(ctx)))?;
-    if let Ok(c) = layout.root.canonicalize() {
-        layout.root = c;
+    if let Ok(c) = layout.root().canonicalize() {
+        layout.model.set_root(c);
     }
     Ok(layout)
 }
@@ -196,7 +209,7 @@ pub(crate) fn start_dir(ctx: &Ctx, root: Option<&Path>, layout: &Layout) -> Resu
     let p = match root {
         Some(r) if r.is_absolute() => r.to_path_buf(),
         Some(r) => ctx.cwd.join(r),
-        None => layout.root.clone(),
+        None => layout.root().to_path_buf(),
     };
     let c = p.canonicalize().with_context(|| {
         format!(
@@ -233,7 +246,7 @@ fn print_human(out: &Printer, report: &ValidateReport, strict: bool) -> Result<(
         let extra: Vec<String> = u
             .fields
             .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "show" | "shot" | "asset"))
+            .filter(|(k, _)| !matches!(k.as_str(), "show" | "project" | "shot" | "asset"))
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         let mut head = format!("  {}", u.dir);

@@ -1,9 +1,12 @@
-//! `layout:` section.
+//! `layout:` section: the one project layout (see `docs/layout.md`).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// Where things live: path templates with named fields, parsed back by validate and disk.
+use shotline_frames::FrameSet;
+
+/// Where things live: a preset of path templates, overrides by name, and the root they apply
+/// to. Ingest, publish, validate, disk and render all read paths through it.
 ///
 /// Templates are kept under an explicit `templates:` key (rather than as free keys of `layout:`)
 /// so that every other key stays checked: a typo like `preset:` → `presets:` must be an error
@@ -11,25 +14,127 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LayoutConfig {
-    /// A built-in set of templates to start from; `templates` adds to it or overrides it by name.
+    /// A built-in set of templates to start from; `templates` adds to it or overrides it by
+    /// name. Default: `shots` (unless only `templates` are given: then exactly those).
     pub preset: Option<LayoutPreset>,
-    /// Directory the templates are relative to, itself relative to the project root
-    /// (seed-003's `shows_root`). Default: the project root.
+    /// Directory the templates are relative to, itself relative to the project root.
+    /// Default: the project root.
     pub root: Option<PathBuf>,
-    /// Named directory templates, e.g. `shot_renders: "{show}/shots/{shot}/renders/{step}"`.
-    /// A `{field}` matches one path component (or part of one); `{field:REGEX}` restricts it.
+    /// Named templates, e.g. `shot_version: "shots/{shot}/{step}/v{version}"`. `{field}` is one
+    /// path component or part of one, `{field:REGEX}` restricts it, `[...]` is optional.
     pub templates: BTreeMap<String, String>,
-    /// Expected frame ranges per shot (`SH010: "1001-1100"`), keyed by shot name or
-    /// `show/shot`. Missing frames are counted against these instead of first..last.
-    pub frame_ranges: BTreeMap<String, String>,
+    /// Expected frames per shot (`SH010: "1001-1100"`, any frame-range syntax such as
+    /// `1001-1100x2`), keyed by shot name or `show/shot`. Missing frames are counted against
+    /// these instead of first..last; they win over the shot's cut in the tracking database.
+    #[serde(
+        deserialize_with = "frame_ranges::deserialize",
+        serialize_with = "frame_ranges::serialize"
+    )]
+    pub frame_ranges: BTreeMap<String, FrameSet>,
 }
 
-/// The layouts shotline knows without configuration, because studios already use them.
+/// The layouts shotline knows without configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum LayoutPreset {
-    /// vfx-ops-toolkit (seed 003): `<shows_root>/<show>/shots/<shot>/renders/`.
-    Seed003,
-    /// The Ramses (RxLaboratory) tree: `<PROJ>/05-SHOTS/PROJ_S_SH010/PROJ_S_SH010_COMP/…`.
+    /// The default: what ingest writes, `shots/[SQ/]SH010/comp/[res_]v001/`.
+    Shots,
+    /// The Ramses (RxLaboratory) tree: `05-SHOTS/PROJ_S_SH010/PROJ_S_SH010_COMP/_published/…`.
     Ramses,
+    /// A render folder per shot and show: `<show>/shots/<shot>/renders/`.
+    ShowRenders,
+    /// Deprecated spelling of [`LayoutPreset::ShowRenders`] (the name older configs used);
+    /// loading it warns.
+    #[serde(rename = "seed003")]
+    ShowRendersOldName,
+}
+
+impl LayoutPreset {
+    /// The preset this value means (a deprecated spelling resolved to its replacement).
+    pub fn canonical(self) -> LayoutPreset {
+        match self {
+            LayoutPreset::ShowRendersOldName => LayoutPreset::ShowRenders,
+            p => p,
+        }
+    }
+}
+
+impl LayoutConfig {
+    /// Deprecated spellings in this section, each with the key that replaces it.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.preset == Some(LayoutPreset::ShowRendersOldName) {
+            out.push(
+                "layout.preset \"seed003\" is deprecated: write \"show-renders\" (the same <show>/shots/<shot>/renders tree); the default is now \"shots\", the tree ingest writes (docs/layout.md)".to_string(),
+            );
+        }
+        out
+    }
+}
+
+mod frame_ranges {
+    use super::*;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, FrameSet>, D::Error> {
+        let raw = BTreeMap::<String, String>::deserialize(d)?;
+        raw.into_iter()
+            .map(|(k, v)| {
+                let set = FrameSet::parse(&v).map_err(|e| {
+                    serde::de::Error::custom(format!(
+                        "layout.frame_ranges.{k}: {v:?} is not a frame range ({e}); expected e.g. 1001-1100 or 1001-1100x2"
+                    ))
+                })?;
+                if set.is_empty() {
+                    return Err(serde::de::Error::custom(format!(
+                        "layout.frame_ranges.{k}: {v:?} names no frames"
+                    )));
+                }
+                Ok((k, set))
+            })
+            .collect()
+    }
+
+    pub fn serialize<S: Serializer>(
+        m: &BTreeMap<String, FrameSet>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_map(m.iter().map(|(k, v)| (k, v.to_string())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::parse_str;
+
+    use super::*;
+
+    #[test]
+    fn presets_and_the_deprecated_alias() {
+        let c = parse_str("layout:\n  preset: show-renders\n").unwrap();
+        assert_eq!(c.layout.preset, Some(LayoutPreset::ShowRenders));
+        assert!(c.layout.warnings().is_empty());
+        let c = parse_str("layout:\n  preset: seed003\n").unwrap();
+        assert_eq!(
+            c.layout.preset.map(LayoutPreset::canonical),
+            Some(LayoutPreset::ShowRenders)
+        );
+        let w = c.layout.warnings().join("\n");
+        assert!(
+            w.contains("show-renders") && w.contains("deprecated"),
+            "{w}"
+        );
+        let e = parse_str("layout:\n  preset: shotz\n").unwrap_err();
+        assert!(e.contains("shots") && e.contains('2'), "{e}");
+    }
+
+    #[test]
+    fn frame_ranges_take_the_full_syntax() {
+        let c = parse_str("layout:\n  frame_ranges:\n    SH010: 1001-1010x2\n").unwrap();
+        assert_eq!(c.layout.frame_ranges["SH010"].len(), 5);
+        let e = parse_str("layout:\n  frame_ranges:\n    SH010: 1001-\n").unwrap_err();
+        assert!(e.contains("SH010") && e.contains('3'), "{e}");
+    }
 }
