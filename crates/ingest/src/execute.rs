@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use rayon::prelude::*;
+use shotline_frames::FrameSet;
 
 use crate::copy::{
     clean_temp_leftovers, commit, stage, sync_filesystem, CopyOptions, StageResult, Staged,
@@ -226,11 +227,11 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
         let Some(gi) = c.version_group else { continue };
         let g = &plan.versions[gi];
         for f in &c.files {
-            match plan::dest_name(&templates, g, g.version, f, &c.ext) {
-                Ok(name) => tasks.push(Task {
+            match plan::dest_path(&templates, g, f, &c.ext) {
+                Ok(dest) => tasks.push(Task {
                     clip: ci,
                     src: f.source.clone(),
-                    dest: g.dir.join(name),
+                    dest,
                 }),
                 Err(e) => {
                     c.issues.push(Issue::error("template", e));
@@ -255,9 +256,18 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
         buf_size,
         verify: true,
         from_storage,
-        throttle: req.throttle,
+        throttle: crate::hooks::throttle().map_err(IngestError::Config)?,
     };
-    let threads = if cfg.threads == 0 { 8 } else { cfg.threads };
+    let threads = match cfg.threads {
+        0 => 8,
+        n if n > shotline_config::MAX_INGEST_THREADS => {
+            return Err(IngestError::Config(format!(
+                "ingest.threads {n}: at most {} parallel copies",
+                shotline_config::MAX_INGEST_THREADS
+            )))
+        }
+        n => n,
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -290,7 +300,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
                     .versions
                     .get(&g.key)
                     .is_some_and(|r| r.recorded)
-                || !mhl::chain_generations(&g.dir).is_empty()
+                || mhl::chain_generations(&g.dir).map_or(true, |c| !c.is_empty())
             {
                 continue;
             }
@@ -479,7 +489,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
                     let n = tasks[*ti]
                         .src
                         .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
+                        .map(crate::names::escape_os)
                         .unwrap_or_default();
                     (n, d.hash.clone())
                 })
@@ -518,7 +528,8 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
             warnings: Vec::new(),
         };
         if !already_recorded {
-            let gens = mhl::chain_generations(&g.dir);
+            let gens =
+                mhl::chain_generations(&g.dir).map_err(|e| IngestError::Io(e.to_string()))?;
             if gens.is_empty() {
                 record_version(
                     &g.dir,
@@ -533,8 +544,8 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
                     thumbs.get(&gi),
                     &mut rec,
                 )?;
-            } else if let Some((_, name, _)) = gens.last() {
-                rec.mhl = Some(g.dir.join(mhl::MHL_DIR).join(name));
+            } else if let Some(last) = gens.last() {
+                rec.mhl = Some(g.dir.join(mhl::MHL_DIR).join(&last.path));
                 if g.dir.join(THUMB_FILE).is_file() {
                     rec.thumbnail = Some(g.dir.join(THUMB_FILE));
                 }
@@ -641,18 +652,17 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
                 pending.iter().map(|&i| registrations[i].clone()).collect();
             match r.register(&batch) {
                 Ok(()) => {
+                    crate::hooks::kill_at(crate::hooks::KillPoint::AfterRegistration);
                     for &i in &pending {
                         reg_ok[i] = true;
-                        match ledger_lines[i].0 {
-                            Some(v) => report.versions_created[v].registered = true,
-                            None => {
-                                for &ci in &reg_clips[i] {
-                                    plan.clips[ci].status = ClipStatus::Registered;
-                                }
-                            }
-                        }
+                        mark_registered(&mut report, &mut plan, ledger_lines[i].0, &reg_clips[i]);
                     }
                     break;
+                }
+                Err(RegisterError::AlreadyRegistered { index }) if index < pending.len() => {
+                    let i = pending.remove(index);
+                    reg_ok[i] = true;
+                    mark_registered(&mut report, &mut plan, ledger_lines[i].0, &reg_clips[i]);
                 }
                 Err(RegisterError::Clash { index, message }) if index < pending.len() => {
                     let i = pending.remove(index);
@@ -738,6 +748,19 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
     Ok(report)
 }
 
+/// Notes a registration that the database holds: on the version this run created
+/// (`created`: its index in `versions_created`), else on the already-ingested clips it was for.
+fn mark_registered(report: &mut Report, plan: &mut Plan, created: Option<usize>, clips: &[usize]) {
+    match created {
+        Some(v) => report.versions_created[v].registered = true,
+        None => {
+            for &ci in clips {
+                plan.clips[ci].status = ClipStatus::Registered;
+            }
+        }
+    }
+}
+
 /// The main clip of a version (its first image sequence, else its first clip), that clip's file
 /// name pattern in the folder numbered `version` (`NAME_v001.####.exr`), and its missing frames:
 /// what the tracking database records for the version.
@@ -747,7 +770,7 @@ fn main_clip_fields(
     g: &plan::VersionGroup,
     version: u32,
     members: &[usize],
-) -> Result<(usize, String, Vec<i64>), String> {
+) -> Result<(usize, String, FrameSet), String> {
     let main = members
         .iter()
         .copied()
@@ -768,12 +791,11 @@ fn main_clip_fields(
         })
         .transpose()?
         .unwrap_or_default();
-    let frames: Vec<i64> = mc
-        .files
-        .iter()
-        .filter_map(|f| f.frame.as_deref().and_then(|t| t.parse().ok()))
-        .collect();
-    let missing = frames.windows(2).flat_map(|w| (w[0] + 1)..w[1]).collect();
+    let missing = crate::scan::missing_between(
+        mc.files
+            .iter()
+            .filter_map(|f| f.frame.as_deref().and_then(|t| t.parse().ok())),
+    );
     Ok((main, pattern, missing))
 }
 
@@ -889,7 +911,10 @@ fn take_version(g: &plan::VersionGroup) -> Result<(u32, PathBuf), String> {
         let dir = g.parent.join(plan::leaf_name(g, v)?);
         match std::fs::create_dir(&dir) {
             Ok(()) => {
-                let _ = shotline_fsio::sync_dir(&g.parent);
+                // Without this the folder (and so the number taken) may vanish in a crash
+                // while files inside it were already made durable.
+                shotline_fsio::sync_dir(&g.parent)
+                    .map_err(|e| format!("cannot sync {}: {e}", g.parent.display()))?;
                 return Ok((v, dir));
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => v += 1,

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 use anyhow::{Context as _, Result};
 use indicatif::ProgressBar;
+use shotline_config::MAX_INGEST_THREADS;
 use shotline_ingest::plan::{ClipStatus, Severity};
 use shotline_ingest::{
     FrameInfo, HashAlgo, Progress, RegisterError, Registrar, Registration, Report, Request,
@@ -30,9 +31,6 @@ skipped, temp leftovers removed, the same version folders reused. The delivery i
 Content already ingested into a version whose registration failed is registered on a re-run.
 Exit codes: 0 all clips ingested or already ingested (and registered); 1 unmatched, blocked or
 failed clips, or versions not registered; 2 bad arguments or configuration.";
-
-/// Test-only: milliseconds to pause per 64 KiB copied, so tests can kill a copy midway.
-const THROTTLE_ENV: &str = "SHOTLINE_INGEST_TEST_THROTTLE_MS";
 
 /// Arguments of `shotline ingest`.
 #[derive(Debug, clap::Args)]
@@ -62,12 +60,24 @@ pub struct IngestArgs {
     /// Read-back verification: storage (drop cached pages, re-read from disk; default) or cache.
     #[arg(long, value_name = "MODE")]
     pub verify: Option<String>,
-    /// Parallel copies (default 8).
-    #[arg(long, value_name = "N")]
+    /// Parallel copies, 1 to 256 (default 8).
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// Skip thumbnails.
     #[arg(long)]
     pub no_thumbnails: bool,
+}
+
+/// `--threads`: the same bounds as `ingest.threads`.
+fn parse_threads(s: &str) -> std::result::Result<usize, String> {
+    let n: usize = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number"))?;
+    if (1..=MAX_INGEST_THREADS).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("{n} is not between 1 and {MAX_INGEST_THREADS}"))
+    }
 }
 
 struct Bar<'a> {
@@ -150,12 +160,8 @@ impl Registrar for StoreRegistrar {
                             .frame_range
                             .map(|(a, b)| format!("{a}-{b}"))
                             .unwrap_or_default(),
-                        missing_frames: r
-                            .missing_frames
-                            .iter()
-                            .map(i64::to_string)
-                            .collect::<Vec<_>>()
-                            .join(","),
+                        // Range syntax (`1002-99999999`), never one number per frame.
+                        missing_frames: r.missing_frames.to_string(),
                         width: media.width.and_then(|w| u32::try_from(w).ok()),
                         height: media.height.and_then(|h| u32::try_from(h).ok()),
                         fps: media.fps,
@@ -191,6 +197,9 @@ impl Registrar for StoreRegistrar {
             _ => None,
         };
         Err(match clash {
+            Some(index) if same_version_registered(&store, &batch[index]) => {
+                RegisterError::AlreadyRegistered { index }
+            }
             Some(index) => RegisterError::Clash {
                 index,
                 message: e.to_string(),
@@ -198,6 +207,24 @@ impl Registrar for StoreRegistrar {
             None => failed(e),
         })
     }
+}
+
+/// Whether the database already holds `v` itself (same number, folder and content checksum):
+/// what a run killed right after registering left behind, not a clash.
+fn same_version_registered(store: &shotline_store::Store, v: &shotline_store::NewVersion) -> bool {
+    let q = shotline_store::VersionQuery {
+        item: Some(v.item.code.clone()),
+        step: Some(v.step.clone()),
+        resource: Some(v.resource.clone()),
+        ..Default::default()
+    };
+    store.versions(&q).is_ok_and(|found| {
+        found.iter().any(|x| {
+            Some(x.number) == v.number
+                && x.files.dir == v.files.dir
+                && x.files.checksum == v.files.checksum
+        })
+    })
 }
 
 /// Runs the command.
@@ -218,7 +245,6 @@ pub fn run(args: &IngestArgs, ctx: &Ctx) -> Result<Exit> {
         config.verify = v.clone();
     }
     if let Some(n) = args.threads {
-        anyhow::ensure!(n > 0, "--threads must be at least 1");
         config.threads = n;
     }
     if args.no_thumbnails {
@@ -227,12 +253,6 @@ pub fn run(args: &IngestArgs, ctx: &Ctx) -> Result<Exit> {
     let hash = match &args.hash {
         Some(h) => Some(h.parse::<HashAlgo>()?),
         None => None,
-    };
-    let throttle = match std::env::var(THROTTLE_ENV) {
-        Ok(v) => Some(std::time::Duration::from_millis(v.parse().with_context(
-            || format!("{THROTTLE_ENV}={v:?}: expected milliseconds"),
-        )?)),
-        Err(_) => None,
     };
     let db = shotline_store::default_db_path(&project_root, &loaded.config.store);
     let registrar: Option<Box<dyn Registrar>> = if db.is_file() {
@@ -252,7 +272,6 @@ pub fn run(args: &IngestArgs, ctx: &Ctx) -> Result<Exit> {
         edl: args.edl.clone(),
         dry_run: args.dry_run,
         hash,
-        throttle,
         frame_check: Some(Box::new(frame_check)),
         registrar,
     };
