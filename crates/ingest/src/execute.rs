@@ -148,6 +148,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
         saved: Vec::new(),
     };
     let Some(handle) = handle_opt.as_mut() else {
+        check_targets_dry(req, &mut plan)?;
         report.plan = plan;
         report.finished = now_rfc3339();
         report.count();
@@ -169,7 +170,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
         if !active {
             continue;
         }
-        let key = plan.versions[gi].key.clone();
+        let key = plan.versions[gi].job_key.clone();
         if let Some(r) = handle.state.versions.get(&key).filter(|r| r.dir.is_dir()) {
             plan.versions[gi].version = r.version;
             plan.versions[gi].dir = r.dir.clone();
@@ -298,7 +299,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
                 || handle
                     .state
                     .versions
-                    .get(&g.key)
+                    .get(&g.job_key)
                     .is_some_and(|r| r.recorded)
                 || mhl::chain_generations(&g.dir).map_or(true, |c| !c.is_empty())
             {
@@ -419,6 +420,9 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
     progress.end_copy();
     let secs = t0.elapsed().as_secs_f64();
     let mut per_clip: BTreeMap<usize, Vec<(usize, Done)>> = BTreeMap::new();
+    // Only copies that were verified and renamed count as copied; bytes written for a copy that
+    // failed do not.
+    let mut verified_bytes = 0u64;
     for (ti, r) in results.into_iter().enumerate() {
         let ci = tasks[ti].clip;
         match r {
@@ -427,6 +431,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
                     report.totals.files_resumed += 1;
                 } else {
                     report.totals.files_copied += 1;
+                    verified_bytes = verified_bytes.saturating_add(d.size);
                 }
                 per_clip.entry(ci).or_default().push((ti, d));
             }
@@ -437,7 +442,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
             }
         }
     }
-    report.totals.bytes_copied = copied_bytes.load(Ordering::Relaxed);
+    report.totals.bytes_copied = verified_bytes;
     report.totals.copy_seconds = secs;
     report.totals.bytes_per_second = if secs > 0.0 {
         report.totals.bytes_copied as f64 / secs
@@ -513,7 +518,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
         let already_recorded = handle
             .state
             .versions
-            .get(&g.key)
+            .get(&g.job_key)
             .is_some_and(|r| r.recorded);
         let mut rec = VersionRecord {
             key: g.key.clone(),
@@ -697,6 +702,17 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
             }
         }
     }
+    // A version on disk that the database did not take is not "ingested" as far as the user
+    // can tell: its clips say so.
+    if req.registrar.is_some() {
+        for (i, (created, _)) in ledger_lines.iter().enumerate() {
+            if created.is_some() && !reg_ok[i] {
+                for &ci in &reg_clips[i] {
+                    plan.clips[ci].status = ClipStatus::NotRegistered;
+                }
+            }
+        }
+    }
     let existing = ledger::read(&ledger_path).map_err(IngestError::Io)?;
     for (i, (created, entry)) in ledger_lines.iter_mut().enumerate() {
         entry.registered = Some(reg_ok[i]);
@@ -746,6 +762,51 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
         .save(&state_root.join("reports"), &stem)
         .map_err(|e| IngestError::Io(format!("cannot save report: {e}")))?;
     Ok(report)
+}
+
+/// The dry run's stand-in for registration: asks the database whether it would take versions
+/// of each planned target, and blocks the clips it would refuse, as the real run would fail
+/// them.
+fn check_targets_dry(req: &Request, plan: &mut Plan) -> Result<(), IngestError> {
+    let Some(r) = &req.registrar else {
+        return Ok(());
+    };
+    let planned: Vec<usize> = (0..plan.versions.len())
+        .filter(|&gi| {
+            plan.versions[gi]
+                .clips
+                .iter()
+                .any(|&c| plan.clips[c].status == ClipStatus::Planned)
+        })
+        .collect();
+    let targets: Vec<&crate::matching::ShotId> =
+        planned.iter().map(|&gi| &plan.versions[gi].id).collect();
+    let problems = match r.check_targets(&targets) {
+        Ok(p) => p,
+        Err(e) => {
+            plan.issues.push(Issue::error(
+                "registration",
+                format!("cannot check the tracking database: {e}"),
+            ));
+            return Ok(());
+        }
+    };
+    for p in problems {
+        let Some(&gi) = planned.get(p.index) else {
+            continue;
+        };
+        for c in plan.versions[gi].clips.clone() {
+            let clip = &mut plan.clips[c];
+            if clip.status == ClipStatus::Planned {
+                clip.status = ClipStatus::Blocked;
+                clip.issues.push(Issue::error(
+                    "registration",
+                    format!("would be copied but not registered: {}", p.message),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Notes a registration that the database holds: on the version this run created

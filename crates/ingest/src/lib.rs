@@ -29,7 +29,7 @@ pub mod thumb;
 use std::path::{Path, PathBuf};
 
 pub use hash::HashAlgo;
-pub use record::{RegisterError, Registrar, Registration};
+pub use record::{RegisterError, Registrar, Registration, TargetProblem};
 pub use report::Report;
 
 use shotline_config::{IngestConfig, ProjectConfig};

@@ -75,6 +75,9 @@ pub enum ClipStatus {
     Ingested,
     /// A copy failed; re-run to resume.
     Failed,
+    /// Copied, verified and recorded on disk, but the tracking database refused or failed the
+    /// registration of its version (see the clip's issues).
+    NotRegistered,
 }
 
 /// One file of a planned clip.
@@ -161,6 +164,10 @@ pub struct IngestedAs {
 pub struct VersionGroup {
     /// `SEQ/SHOT/STEP[/RESOURCE]`.
     pub key: String,
+    /// Key of this version in the job state: the shot key and the clip's key (one version per
+    /// clip).
+    #[serde(skip)]
+    pub job_key: String,
     /// The IDs.
     pub id: ShotId,
     /// Folder holding the version folders.
@@ -443,6 +450,8 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, String> {
     // Group matched clips into versions.
     let mut versions: Vec<VersionGroup> = Vec::new();
     let mut by_key: HashMap<String, usize> = HashMap::new();
+    // The next number a version of each shot/step/resource would take in this plan.
+    let mut next_in_plan: HashMap<String, u32> = HashMap::new();
     let (dir_parent_tpl, leaf_tpl) = match input.templates.dir.rsplit_once('/') {
         Some((p, l)) => (p.to_string(), l.to_string()),
         None => (String::new(), input.templates.dir.clone()),
@@ -475,7 +484,11 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, String> {
                 .map(|r| format!("/{r}"))
                 .unwrap_or_default()
         );
-        let gi = match by_key.get(&key) {
+        // One version per clip: a version records one file set (pattern, frame range, file
+        // count), so two clips of one shot/step/resource (an EXR plate and a DPX of it) become
+        // two consecutive versions, never one version registered with the other's pattern.
+        let job_key = format!("{key}\t{}", pc.key);
+        let gi = match by_key.get(&job_key) {
             Some(&gi) => gi,
             None => {
                 let mut fields: BTreeMap<&'static str, String> = BTreeMap::new();
@@ -500,6 +513,7 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, String> {
                 };
                 let mut g = VersionGroup {
                     key: key.clone(),
+                    job_key: job_key.clone(),
                     id: id.clone(),
                     parent,
                     version: 0,
@@ -510,7 +524,7 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, String> {
                 };
                 let reserved = input
                     .resumed
-                    .and_then(|s| s.versions.get(&key))
+                    .and_then(|s| s.versions.get(&job_key))
                     .filter(|r| r.dir.is_dir());
                 match reserved {
                     Some(r) => {
@@ -518,7 +532,9 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, String> {
                         g.dir = r.dir.clone();
                     }
                     None => {
-                        g.version = highest_version(&g) + 1;
+                        let next = next_in_plan.get(&key).copied().unwrap_or(0);
+                        g.version = (highest_version(&g) + 1).max(next);
+                        next_in_plan.insert(key.clone(), g.version.saturating_add(1));
                         match leaf_name(&g, g.version) {
                             Ok(leaf) => g.dir = g.parent.join(leaf),
                             Err(e) => {
@@ -530,7 +546,7 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, String> {
                     }
                 }
                 versions.push(g);
-                by_key.insert(key.clone(), versions.len() - 1);
+                by_key.insert(job_key, versions.len() - 1);
                 versions.len() - 1
             }
         };
@@ -591,7 +607,7 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, String> {
         })
         .filter(|(_, c)| {
             c.version_group
-                .is_none_or(|g| !resumed_keys.contains(&&versions[g].key))
+                .is_none_or(|g| !resumed_keys.contains(&&versions[g].job_key))
         })
         .map(|(i, _)| i)
         .collect();

@@ -77,6 +77,22 @@ pub trait Registrar: Sync + Send {
     /// Registers every version under exactly its folder's number ([`Registration::version`]),
     /// or none of them.
     fn register(&self, versions: &[Registration]) -> Result<(), RegisterError>;
+
+    /// Checks, writing nothing, that the database could take versions of each target (its shot
+    /// and step exist), so a dry run reports what the real run would refuse. Returns a problem
+    /// per refused target, by index in `targets`.
+    fn check_targets(&self, _targets: &[&ShotId]) -> Result<Vec<TargetProblem>, RegisterError> {
+        Ok(Vec::new())
+    }
+}
+
+/// A target the database would refuse (see [`Registrar::check_targets`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetProblem {
+    /// Index in the checked targets.
+    pub index: usize,
+    /// Why, naming the shot or step.
+    pub message: String,
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -30,6 +30,8 @@ pub struct Totals {
     pub ingested: usize,
     /// Clips whose copy failed.
     pub failed: usize,
+    /// Clips copied and verified whose version the tracking database did not register.
+    pub not_registered: usize,
     /// Files copied in this run.
     pub files_copied: usize,
     /// Files skipped because a previous run had verified them.
@@ -113,7 +115,10 @@ impl Report {
             || self.plan.clips.iter().any(|c| {
                 matches!(
                     c.status,
-                    ClipStatus::Unmatched | ClipStatus::Blocked | ClipStatus::Failed
+                    ClipStatus::Unmatched
+                        | ClipStatus::Blocked
+                        | ClipStatus::Failed
+                        | ClipStatus::NotRegistered
                 ) || c.issues.iter().any(|i| i.severity == Severity::Error)
             })
     }
@@ -130,6 +135,7 @@ impl Report {
         t.planned = n(ClipStatus::Planned);
         t.ingested = n(ClipStatus::Ingested);
         t.failed = n(ClipStatus::Failed);
+        t.not_registered = n(ClipStatus::NotRegistered);
     }
 
     /// Saves `<stem>.json` and `<stem>.html` in `dir`.

@@ -455,6 +455,32 @@ mod tests {
         assert_eq!(seq.missing_frames(), FrameSet::parse("1003").unwrap());
         assert_eq!(s.clips[0].kind, ClipKind::Movie);
         assert_eq!(s.notes.len(), 1, "symlink reported");
+        assert_eq!(s.notes[0].kind, NoteKind::Refused);
+    }
+
+    #[test]
+    fn links_inside_are_files_links_outside_are_refused_and_odd_names_are_kept() {
+        use std::os::unix::ffi::OsStrExt;
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.exr"), b"s").unwrap();
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("SH010_bg01.1001.exr"), b"frame").unwrap();
+        std::os::unix::fs::symlink("SH010_bg01.1001.exr", d.path().join("SH010_bg01.1002.exr"))
+            .unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.exr"),
+            d.path().join("SH010_bg01.1003.exr"),
+        )
+        .unwrap();
+        std::fs::write(d.path().join(OsStr::from_bytes(b"notes\xff.txt")), b"n").unwrap();
+        let s = scan_delivery(d.path()).unwrap();
+        let keys: Vec<_> = s.clips.iter().map(|c| c.key()).collect();
+        assert_eq!(keys, vec!["SH010_bg01.####.exr", "notes\\xFF.txt"]);
+        assert_eq!(s.clips[0].files.len(), 2, "the held frame is kept");
+        assert_eq!(s.clips[0].files[1].size, 5, "the target's size");
+        assert_eq!(s.clips[1].files[0].path.file_name().unwrap().as_bytes(), b"notes\xff.txt");
+        let kinds: Vec<_> = s.notes.iter().map(|n| n.kind).collect();
+        assert!(kinds.contains(&NoteKind::Linked) && kinds.contains(&NoteKind::Refused), "{s:?}");
     }
 
     fn scan_names(names: &[&str]) -> Scan {

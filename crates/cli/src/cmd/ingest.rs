@@ -7,12 +7,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use indicatif::ProgressBar;
 use shotline_config::MAX_INGEST_THREADS;
+use shotline_ingest::matching::ShotId;
 use shotline_ingest::plan::{ClipStatus, Severity};
 use shotline_ingest::{
     FrameInfo, HashAlgo, Progress, RegisterError, Registrar, Registration, Report, Request,
+    TargetProblem,
 };
 
 use crate::context::Ctx;
@@ -133,6 +135,33 @@ struct StoreRegistrar {
 }
 
 impl Registrar for StoreRegistrar {
+    fn check_targets(
+        &self,
+        targets: &[&ShotId],
+    ) -> std::result::Result<Vec<TargetProblem>, RegisterError> {
+        use shotline_store::{ItemKind, Store, StoreError};
+        let failed = |e: StoreError| RegisterError::Failed(e.to_string());
+        let store = Store::open(&self.db, self.busy_timeout_ms).map_err(failed)?;
+        let steps = store.steps(Some(ItemKind::Shot)).map_err(failed)?;
+        let mut problems = Vec::new();
+        for (index, id) in targets.iter().enumerate() {
+            let message = match store.shot(&id.shot) {
+                Err(StoreError::NotFound { .. }) => Some(format!(
+                    "shot {} is not in the tracking database (shotline shot add)",
+                    id.shot
+                )),
+                Err(e) => return Err(failed(e)),
+                Ok(_) if !steps.iter().any(|s| s.code == id.step) => Some(format!(
+                    "step {} is not in the tracking database (shotline step add)",
+                    id.step
+                )),
+                Ok(_) => None,
+            };
+            problems.extend(message.map(|message| TargetProblem { index, message }));
+        }
+        Ok(problems)
+    }
+
     fn register(&self, versions: &[Registration]) -> std::result::Result<(), RegisterError> {
         use shotline_store::{Actor, Files, ItemRef, NewVersion, State, Store, StoreError};
         let failed = |e: StoreError| RegisterError::Failed(e.to_string());
@@ -309,6 +338,7 @@ fn status_cell(out: &Printer, s: ClipStatus) -> String {
     let (text, style) = match s {
         ClipStatus::Planned => ("planned", Style::Cyan),
         ClipStatus::Ingested => ("ingested", Style::Green),
+        ClipStatus::NotRegistered => ("copied, not registered", Style::Yellow),
         ClipStatus::AlreadyIngested => ("already ingested", Style::Dim),
         ClipStatus::Registered => ("registered", Style::Green),
         ClipStatus::Unmatched => ("unmatched", Style::Yellow),
@@ -399,7 +429,7 @@ fn print_human(out: &Printer, r: &Report) -> Result<()> {
         ));
     } else {
         out.note(format!(
-            "{} clip(s) ingested into {} version(s): {} file(s), {} copied and verified ({}/s, {}){}; {} unmatched, {} blocked, {} failed, {} already ingested{}",
+            "{} clip(s) ingested into {} version(s): {} file(s), {} copied and verified ({}/s, {}){}; {} unmatched, {} blocked, {} failed, {} copied but not registered, {} already ingested{}",
             t.ingested,
             r.versions_created.len(),
             t.files_copied,
@@ -414,6 +444,7 @@ fn print_human(out: &Printer, r: &Report) -> Result<()> {
             t.unmatched,
             t.blocked,
             t.failed,
+            t.not_registered,
             t.already_ingested,
             if t.registered > 0 {
                 format!(
