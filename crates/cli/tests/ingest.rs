@@ -10,9 +10,7 @@ use std::process::Stdio;
 
 use assert_cmd::Command;
 use serde_json::Value;
-use shotline_media::testdata::{
-    truncate_file, write_dpx, write_exr_sequence, DpxSpec, ExrSpec,
-};
+use shotline_media::testdata::{truncate_file, write_dpx, write_exr_sequence, DpxSpec, ExrSpec};
 
 struct Env {
     _tmp: tempfile::TempDir,
@@ -218,7 +216,9 @@ fn ingest_copies_verifies_and_records_everything() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (code, r, err) = ingest(&e, &args);
     assert_eq!(code, 0, "{err}\n{r:#}");
-    assert_eq!(r["versions_created"].as_array().unwrap().len(), 1);
+    // One version per clip: the movie of the same shot is the next version.
+    let versions = 1 + usize::from(has_movie);
+    assert_eq!(r["versions_created"].as_array().unwrap().len(), versions);
     let v = &r["versions_created"][0];
     assert_eq!(v["version"], 1);
     let dir = PathBuf::from(v["dir"].as_str().unwrap());
@@ -234,7 +234,10 @@ fn ingest_copies_verifies_and_records_everything() {
         );
     }
     if has_movie {
-        assert!(dir.join("SQ010_SH020_PLATE_v001.mov").is_file());
+        assert!(e
+            .project
+            .join("shots/SQ010/SH020/PLATE/v002/SQ010_SH020_PLATE_v002.mov")
+            .is_file());
     }
     // Sidecar keyed by file name, thumbnail PNG, MHL verified by the reference tool.
     let side: Value =
@@ -246,7 +249,7 @@ fn ingest_copies_verifies_and_records_everything() {
     assert_mhl_ok(&dir);
     // Ledger and saved reports.
     let ledger = std::fs::read_to_string(e.project.join(".shotline/ingest/ledger.jsonl")).unwrap();
-    assert_eq!(ledger.lines().count(), 1);
+    assert_eq!(ledger.lines().count(), versions);
     let saved = r["saved"].as_array().unwrap();
     assert!(saved
         .iter()
@@ -273,15 +276,19 @@ fn ingest_copies_verifies_and_records_everything() {
         "already_ingested"
     );
     assert!(r2["versions_created"].as_array().unwrap().is_empty());
-    assert!(!e.project.join("shots/SQ010/SH020/PLATE/v002").exists());
+    assert_eq!(
+        e.project.join("shots/SQ010/SH020/PLATE/v002").exists(),
+        has_movie
+    );
 
-    // A new delivery of the same shot with new content becomes v002; v001 is untouched.
+    // A new delivery of the same shot with new content becomes the next version; v001 is
+    // untouched.
     let d2 = e.root.join("delivery2");
     exr_seq(&d2, "SQ010_SH020_plate_v004.", 1001..=1002, 99);
     let v1_before = snapshot(&dir);
     let (code, r3, err) = ingest(&e, &[d2.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(r3["versions_created"][0]["version"], 2);
+    assert_eq!(r3["versions_created"][0]["version"], versions + 1);
     assert_eq!(
         v1_before,
         snapshot(&dir),
@@ -828,7 +835,10 @@ fn a_config_value_cannot_make_ingest_write_outside_the_project() {
         .iter()
         .find(|i| i["code"] == "unsafe_path")
         .unwrap_or_else(|| panic!("{c:#}"));
-    assert!(issue["message"].as_str().unwrap().contains("project code"), "{issue}");
+    assert!(
+        issue["message"].as_str().unwrap().contains("project code"),
+        "{issue}"
+    );
     // Nothing but the project's own state was written, inside or outside the project.
     assert!(all_files(&tmp.path().join("a"))
         .iter()
@@ -878,7 +888,10 @@ fn a_huge_frame_gap_plans_and_ingests_as_runs() {
             .find(|i| i["code"] == "missing_frames")
             .unwrap_or_else(|| panic!("{c:#}"));
         assert!(
-            missing["message"].as_str().unwrap().contains("1002-99999999"),
+            missing["message"]
+                .as_str()
+                .unwrap()
+                .contains("1002-99999999"),
             "{missing}"
         );
     }
@@ -914,9 +927,18 @@ fn a_file_name_that_is_not_utf8_is_ingested_and_reported() {
     assert_mhl_ok(&dir);
     // The report was saved, and the job finished (a rerun finds everything ingested).
     let reports = e.project.join(".shotline/ingest/reports");
-    assert_eq!(std::fs::read_dir(&reports).unwrap().count(), 2, "json and html");
-    assert!(!e.project.join(".shotline/ingest/jobs").exists()
-        || std::fs::read_dir(e.project.join(".shotline/ingest/jobs")).unwrap().count() == 0);
+    assert_eq!(
+        std::fs::read_dir(&reports).unwrap().count(),
+        2,
+        "json and html"
+    );
+    assert!(
+        !e.project.join(".shotline/ingest/jobs").exists()
+            || std::fs::read_dir(e.project.join(".shotline/ingest/jobs"))
+                .unwrap()
+                .count()
+                == 0
+    );
     let (code, r, err) = ingest(
         &e,
         &[
@@ -967,9 +989,16 @@ fn a_linked_hold_frame_is_copied_and_a_link_leaving_the_delivery_is_refused() {
         .iter()
         .find(|n| n["kind"] == "refused")
         .unwrap_or_else(|| panic!("{r:#}"));
-    assert!(note["message"].as_str().unwrap().contains("outside the delivery"), "{note}");
-    assert!(!all_files(&e.project).iter().any(|p| std::fs::read(p)
-        .is_ok_and(|b| b == b"not part of the delivery")));
+    assert!(
+        note["message"]
+            .as_str()
+            .unwrap()
+            .contains("outside the delivery"),
+        "{note}"
+    );
+    assert!(!all_files(&e.project)
+        .iter()
+        .any(|p| std::fs::read(p).is_ok_and(|b| b == b"not part of the delivery")));
 }
 
 #[test]
@@ -1026,9 +1055,44 @@ fn the_dry_run_refuses_what_the_database_would_refuse() {
     assert_eq!(out.status.code(), Some(1), "{r:#}");
     let c = clip(&r, "SQ010_SH020_plate_v001.####.exr");
     assert_eq!(c["status"], "blocked");
-    assert!(c["issues"][0]["message"]
-        .as_str()
-        .unwrap()
-        .contains("step PLATE"));
+    assert!(
+        c["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["code"] == "registration"
+                && i["message"].as_str().unwrap().contains("step PLATE")),
+        "{c:#}"
+    );
     assert!(!project.join("shots").exists());
+
+    // An EXR clip and a one-frame DPX of the same vendor version: each is a version registered
+    // with its own pattern, range and file count.
+    assert!(sh(&["step", "add", "PLATE", "--kind", "shot"])
+        .status
+        .success());
+    let d2 = tmp.path().join("delivery2");
+    exr_seq(&d2, "SQ010_SH020_plate_v002.", 1001..=1003, 2);
+    dpx_seq(&d2, "SQ010_SH020_plate_v002.", 1001..=1001);
+    let out = sh(&["ingest", "--json", d2.to_str().unwrap()]);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{r:#}");
+    let out = sh(&["versions", "ls", "--json"]);
+    let listed: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(listed.len(), 2, "{listed:#?}");
+    for v in &listed {
+        let pattern = v["files"]["pattern"].as_str().unwrap();
+        let count = v["files"]["file_count"].as_u64().unwrap();
+        if pattern.ends_with(".exr") {
+            assert_eq!(count, 3, "{v:#}");
+            assert_eq!(v["files"]["frame_range"], "1001-1003", "{v:#}");
+        } else {
+            assert!(pattern.ends_with(".dpx"), "{v:#}");
+            assert_eq!(count, 1, "{v:#}");
+            assert_eq!(v["files"]["frame_range"], "1001-1001", "{v:#}");
+        }
+    }
 }

@@ -238,10 +238,15 @@ fn a_source_rewritten_in_place_during_the_copy_fails_its_clip() {
     let c = &r["plan"]["clips"][0];
     assert_eq!(c["status"], "failed", "{c:#}");
     assert!(
-        c["issues"][0]["message"]
-            .as_str()
+        c["issues"]
+            .as_array()
             .unwrap()
-            .contains("changed while it was being copied"),
+            .iter()
+            .any(|i| i["code"] == "copy"
+                && i["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("changed while it was being copied")),
         "{c:#}"
     );
     assert!(r["versions_created"].as_array().unwrap().is_empty());
@@ -296,8 +301,7 @@ fn a_kill_right_after_registration_resumes_without_a_false_clash() {
     let (code, r, err) = ingest(&e, &[], &[delivery]);
     assert_eq!(code, 0, "{err}\n{r:#}");
     assert_eq!(r["versions_created"][0]["registered"], true, "{r:#}");
-    let ledger =
-        std::fs::read_to_string(e.project.join(".shotline/ingest/ledger.jsonl")).unwrap();
+    let ledger = std::fs::read_to_string(e.project.join(".shotline/ingest/ledger.jsonl")).unwrap();
     assert_eq!(ledger.lines().count(), 1, "{ledger}");
     assert!(ledger.contains("\"registered\":true"), "{ledger}");
     let (code, r, err) = ingest(&e, &[], &[delivery]);

@@ -367,7 +367,8 @@ fn check_source_unchanged(
     if let Some(what) = before.difference(&open_now) {
         return Err(changed(what));
     }
-    let named_now = SourceStamp::of(&std::fs::metadata(src).map_err(io("cannot stat source", src))?);
+    let named_now =
+        SourceStamp::of(&std::fs::metadata(src).map_err(io("cannot stat source", src))?);
     if let Some(what) = before.difference(&named_now) {
         return Err(changed(what));
     }

@@ -47,7 +47,8 @@ pub(crate) fn throttle() -> Result<Option<Duration>, String> {
 #[cfg(feature = "test-hooks")]
 pub(crate) fn kill_at(point: KillPoint) {
     if std::env::var(KILL_AT_ENV).is_ok_and(|v| v == point.name()) {
-        let _ = rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
+        let _ =
+            rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
         // SIGKILL cannot be caught; should it somehow return, abort just as abruptly.
         std::process::abort();
     }

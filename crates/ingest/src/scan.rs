@@ -478,9 +478,15 @@ mod tests {
         assert_eq!(keys, vec!["SH010_bg01.####.exr", "notes\\xFF.txt"]);
         assert_eq!(s.clips[0].files.len(), 2, "the held frame is kept");
         assert_eq!(s.clips[0].files[1].size, 5, "the target's size");
-        assert_eq!(s.clips[1].files[0].path.file_name().unwrap().as_bytes(), b"notes\xff.txt");
+        assert_eq!(
+            s.clips[1].files[0].path.file_name().unwrap().as_bytes(),
+            b"notes\xff.txt"
+        );
         let kinds: Vec<_> = s.notes.iter().map(|n| n.kind).collect();
-        assert!(kinds.contains(&NoteKind::Linked) && kinds.contains(&NoteKind::Refused), "{s:?}");
+        assert!(
+            kinds.contains(&NoteKind::Linked) && kinds.contains(&NoteKind::Refused),
+            "{s:?}"
+        );
     }
 
     fn scan_names(names: &[&str]) -> Scan {

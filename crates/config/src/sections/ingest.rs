@@ -129,7 +129,13 @@ mod tests {
 
     #[test]
     fn threads_are_bounded_with_line_and_column() {
-        assert_eq!(parse_str("ingest:\n  threads: 256\n").unwrap().ingest.threads, 256);
+        assert_eq!(
+            parse_str("ingest:\n  threads: 256\n")
+                .unwrap()
+                .ingest
+                .threads,
+            256
+        );
         let e = parse_str("ingest:\n  threads: 100000000\n").unwrap_err();
         assert!(e.contains("100000000") && e.contains("256"), "{e}");
         assert!(e.contains("line 2"), "{e}");
