@@ -161,49 +161,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
         return Ok(report);
     }
 
-    // Take versions: reuse the interrupted run's, else the next free number by atomic mkdir.
-    for gi in 0..plan.versions.len() {
-        let active = plan.versions[gi]
-            .clips
-            .iter()
-            .any(|&c| plan.clips[c].status == ClipStatus::Planned);
-        if !active {
-            continue;
-        }
-        let key = plan.versions[gi].job_key.clone();
-        if let Some(r) = handle.state.versions.get(&key).filter(|r| r.dir.is_dir()) {
-            plan.versions[gi].version = r.version;
-            plan.versions[gi].dir = r.dir.clone();
-            continue;
-        }
-        match take_version(&plan.versions[gi]) {
-            Ok((v, dir)) => {
-                plan.versions[gi].version = v;
-                plan.versions[gi].dir = dir.clone();
-                handle.state.versions.insert(
-                    key,
-                    Reserved {
-                        version: v,
-                        dir,
-                        recorded: false,
-                    },
-                );
-                // Saved at once: a kill now must find this folder again, not take another.
-                handle.save()?;
-            }
-            Err(e) => {
-                for c in plan.versions[gi].clips.clone() {
-                    if plan.clips[c].status == ClipStatus::Planned {
-                        plan.clips[c].status = ClipStatus::Blocked;
-                        plan.clips[c]
-                            .issues
-                            .push(Issue::error("version", e.clone()));
-                    }
-                }
-            }
-        }
-    }
-    handle.save()?;
+    take_versions(&mut plan, handle)?;
 
     // Temp files of an interrupted run, only in folders this run writes into (a group whose
     // clips were all ingested before points at an existing, finished version).
@@ -219,29 +177,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
         }
     }
 
-    // Copy tasks.
-    let mut tasks: Vec<Task> = Vec::new();
-    for (ci, c) in plan.clips.iter_mut().enumerate() {
-        if c.status != ClipStatus::Planned {
-            continue;
-        }
-        let Some(gi) = c.version_group else { continue };
-        let g = &plan.versions[gi];
-        for f in &c.files {
-            match plan::dest_path(&templates, g, f, &c.ext) {
-                Ok(dest) => tasks.push(Task {
-                    clip: ci,
-                    src: f.source.clone(),
-                    dest,
-                }),
-                Err(e) => {
-                    c.issues.push(Issue::error("template", e));
-                    c.status = ClipStatus::Blocked;
-                }
-            }
-        }
-    }
-    tasks.retain(|t| plan.clips[t.clip].status == ClipStatus::Planned);
+    let tasks = copy_tasks(&mut plan, &templates);
     let total_bytes: u64 = tasks
         .iter()
         .map(|t| {
@@ -762,6 +698,84 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
         .save(&state_root.join("reports"), &stem)
         .map_err(|e| IngestError::Io(format!("cannot save report: {e}")))?;
     Ok(report)
+}
+
+/// Phase "take version": each version with clips to copy reuses the folder the interrupted
+/// run took, else takes the next free number with an atomic `mkdir` ([`take_version`]). The
+/// job state is saved after each, so a kill never makes a later run take another.
+fn take_versions(plan: &mut Plan, handle: &mut Job) -> Result<(), IngestError> {
+    for gi in 0..plan.versions.len() {
+        let active = plan.versions[gi]
+            .clips
+            .iter()
+            .any(|&c| plan.clips[c].status == ClipStatus::Planned);
+        if !active {
+            continue;
+        }
+        let key = plan.versions[gi].job_key.clone();
+        if let Some(r) = handle.state.versions.get(&key).filter(|r| r.dir.is_dir()) {
+            plan.versions[gi].version = r.version;
+            plan.versions[gi].dir = r.dir.clone();
+            continue;
+        }
+        match take_version(&plan.versions[gi]) {
+            Ok((v, dir)) => {
+                plan.versions[gi].version = v;
+                plan.versions[gi].dir = dir.clone();
+                handle.state.versions.insert(
+                    key,
+                    Reserved {
+                        version: v,
+                        dir,
+                        recorded: false,
+                    },
+                );
+                // Saved at once: a kill now must find this folder again, not take another.
+                handle.save()?;
+            }
+            Err(e) => {
+                for c in plan.versions[gi].clips.clone() {
+                    if plan.clips[c].status == ClipStatus::Planned {
+                        plan.clips[c].status = ClipStatus::Blocked;
+                        plan.clips[c]
+                            .issues
+                            .push(Issue::error("version", e.clone()));
+                    }
+                }
+            }
+        }
+    }
+    handle.save()?;
+
+    Ok(())
+}
+
+/// Phase "copy tasks": one task per file of each planned clip, to its destination path; a clip
+/// whose destination cannot be built is blocked.
+fn copy_tasks(plan: &mut Plan, templates: &Templates) -> Vec<Task> {
+    let mut tasks: Vec<Task> = Vec::new();
+    for (ci, c) in plan.clips.iter_mut().enumerate() {
+        if c.status != ClipStatus::Planned {
+            continue;
+        }
+        let Some(gi) = c.version_group else { continue };
+        let g = &plan.versions[gi];
+        for f in &c.files {
+            match plan::dest_path(templates, g, f, &c.ext) {
+                Ok(dest) => tasks.push(Task {
+                    clip: ci,
+                    src: f.source.clone(),
+                    dest,
+                }),
+                Err(e) => {
+                    c.issues.push(Issue::error("template", e));
+                    c.status = ClipStatus::Blocked;
+                }
+            }
+        }
+    }
+    tasks.retain(|t| plan.clips[t.clip].status == ClipStatus::Planned);
+    tasks
 }
 
 /// The dry run's stand-in for registration: asks the database whether it would take versions
