@@ -1,17 +1,16 @@
 //! End-to-end tests of `shotline ingest` on deliveries of real EXR/DPX/movie files generated in a
 //! temp dir: matching and EDL mapping, unmatched/colliding/truncated clips, already-ingested
-//! content, concurrent ingests of one shot, and a SIGKILL mid-copy followed by a resume.
+//! content, concurrent ingests of one shot, unsafe path values, odd file names, links, huge frame
+//! gaps. Tests that need the test hooks (a kill at a chosen point, a throttled copy) are in
+//! `ingest_hooks.rs`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use serde_json::Value;
-use shotline_media::testdata::{
-    truncate_file, write_dpx, write_exr_sequence, DpxSpec, ExrCompression, ExrSpec,
-};
+use shotline_media::testdata::{truncate_file, write_dpx, write_exr_sequence, DpxSpec, ExrSpec};
 
 struct Env {
     _tmp: tempfile::TempDir,
@@ -207,7 +206,8 @@ fn ingest_copies_verifies_and_records_everything() {
     let e = env("");
     let d = e.root.join("delivery");
     exr_seq(&d, "SQ010_SH020_plate_v003.", 1001..=1005, 7);
-    let has_movie = movie(&d.join("A001C003_230101_R1AB.mov"));
+    // In a folder sorting after the plate, so the plate is the first version.
+    let has_movie = movie(&d.join("zz_camera/A001C003_230101_R1AB.mov"));
     let before = snapshot(&d);
     let mut args = vec![d.to_str().unwrap().to_string()];
     if has_movie {
@@ -217,7 +217,9 @@ fn ingest_copies_verifies_and_records_everything() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (code, r, err) = ingest(&e, &args);
     assert_eq!(code, 0, "{err}\n{r:#}");
-    assert_eq!(r["versions_created"].as_array().unwrap().len(), 1);
+    // One version per clip: the movie of the same shot is the next version.
+    let versions = 1 + usize::from(has_movie);
+    assert_eq!(r["versions_created"].as_array().unwrap().len(), versions);
     let v = &r["versions_created"][0];
     assert_eq!(v["version"], 1);
     let dir = PathBuf::from(v["dir"].as_str().unwrap());
@@ -233,7 +235,10 @@ fn ingest_copies_verifies_and_records_everything() {
         );
     }
     if has_movie {
-        assert!(dir.join("SQ010_SH020_PLATE_v001.mov").is_file());
+        assert!(e
+            .project
+            .join("shots/SQ010/SH020/PLATE/v002/SQ010_SH020_PLATE_v002.mov")
+            .is_file());
     }
     // Sidecar keyed by file name, thumbnail PNG, MHL verified by the reference tool.
     let side: Value =
@@ -245,7 +250,7 @@ fn ingest_copies_verifies_and_records_everything() {
     assert_mhl_ok(&dir);
     // Ledger and saved reports.
     let ledger = std::fs::read_to_string(e.project.join(".shotline/ingest/ledger.jsonl")).unwrap();
-    assert_eq!(ledger.lines().count(), 1);
+    assert_eq!(ledger.lines().count(), versions);
     let saved = r["saved"].as_array().unwrap();
     assert!(saved
         .iter()
@@ -272,15 +277,19 @@ fn ingest_copies_verifies_and_records_everything() {
         "already_ingested"
     );
     assert!(r2["versions_created"].as_array().unwrap().is_empty());
-    assert!(!e.project.join("shots/SQ010/SH020/PLATE/v002").exists());
+    assert_eq!(
+        e.project.join("shots/SQ010/SH020/PLATE/v002").exists(),
+        has_movie
+    );
 
-    // A new delivery of the same shot with new content becomes v002; v001 is untouched.
+    // A new delivery of the same shot with new content becomes the next version; v001 is
+    // untouched.
     let d2 = e.root.join("delivery2");
     exr_seq(&d2, "SQ010_SH020_plate_v004.", 1001..=1002, 99);
     let v1_before = snapshot(&dir);
     let (code, r3, err) = ingest(&e, &[d2.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(r3["versions_created"][0]["version"], 2);
+    assert_eq!(r3["versions_created"][0]["version"], versions + 1);
     assert_eq!(
         v1_before,
         snapshot(&dir),
@@ -343,10 +352,11 @@ fn edl_maps_camera_originals_and_ramses_template() {
 }
 
 #[test]
-fn collisions_and_truncated_frames_are_blocked() {
+fn two_clips_of_one_shot_are_two_versions_and_truncated_frames_are_blocked() {
     let e = env("");
     let d = e.root.join("delivery");
-    // Two vendor versions of one plate would write the same names into one version.
+    // Two vendor versions of one plate: each is a version of its own, never one version with
+    // the other's pattern and file count.
     exr_seq(&d, "SQ010_SH020_plate_v003.", 1001..=1002, 1);
     exr_seq(&d, "SQ010_SH020_plate_v004.", 1001..=1002, 2);
     // A cut transfer.
@@ -358,17 +368,20 @@ fn collisions_and_truncated_frames_are_blocked() {
     dpx_seq(&d, "SQ010_SH040_plate_v001.", 1..=2);
     let (code, r, err) = ingest(&e, &[d.to_str().unwrap()]);
     assert_eq!(code, 1, "{err}");
-    for k in [
-        "SQ010_SH020_plate_v003.####.exr",
-        "SQ010_SH020_plate_v004.####.exr",
+    for (k, v) in [
+        ("SQ010_SH020_plate_v003.####.exr", "v001"),
+        ("SQ010_SH020_plate_v004.####.exr", "v002"),
     ] {
-        let c = clip(&r, k);
-        assert_eq!(c["status"], "blocked");
-        assert!(c["issues"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|i| i["code"] == "collision"));
+        assert_eq!(clip(&r, k)["status"], "ingested", "{r:#}");
+        let dir = e.project.join("shots/SQ010/SH020/PLATE").join(v);
+        assert_eq!(
+            files_in(&dir)
+                .iter()
+                .filter(|p| p.extension().is_some_and(|x| x == "exr"))
+                .count(),
+            2,
+            "{v}"
+        );
     }
     let t = clip(&r, "SQ010_SH030_plate_v001.####.exr");
     assert_eq!(t["status"], "blocked");
@@ -386,9 +399,7 @@ fn collisions_and_truncated_frames_are_blocked() {
         clip(&r, "SQ010_SH040_plate_v001.####.dpx")["status"],
         "ingested"
     );
-    assert!(!e.project.join("shots/SQ010/SH020").exists());
     assert!(!e.project.join("shots/SQ010/SH030").exists());
-    assert!(err.contains("collision") || r.is_object());
 }
 
 #[test]
@@ -433,107 +444,6 @@ fn concurrent_ingests_of_one_shot_get_different_versions() {
         );
         assert_mhl_ok(&dir);
     }
-}
-
-#[test]
-fn sigkill_mid_copy_then_rerun_resumes() {
-    // Small durability batches (2 frames) so some frames are final when the kill comes.
-    let e = env("  batch_mib: 1\n");
-    let d = e.root.join("delivery");
-    std::fs::create_dir_all(&d).unwrap();
-    let spec = ExrSpec::rgba(256, 256).compression(ExrCompression::None);
-    write_exr_sequence(&d, "SQ010_SH020_plate_v001.", 4, 1001..=1008, &spec).unwrap();
-    let before = snapshot(&d);
-    let dir = e.project.join("shots/SQ010/SH020/PLATE/v001");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("shotline"))
-        .current_dir(&e.project)
-        .env("SHOTLINE_INGEST_TEST_THROTTLE_MS", "80")
-        .args(["ingest", "-q", "--threads", "2"])
-        .arg(&d)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Wait until at least one frame is final and another is half written, then SIGKILL.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        assert!(Instant::now() < deadline, "copy never got going");
-        if dir.is_dir() {
-            let names: Vec<String> = files_in(&dir)
-                .iter()
-                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-                .collect();
-            let finals = names
-                .iter()
-                .filter(|n| n.ends_with(".exr") && !n.starts_with('.'))
-                .count();
-            // A partial file still short of its source has at least one throttled chunk (80 ms)
-            // to go, so the kill below lands mid-copy even on a loaded machine.
-            let full = std::fs::metadata(d.join("SQ010_SH020_plate_v001.1001.exr"))
-                .unwrap()
-                .len();
-            let partial = names.iter().any(|n| {
-                n.starts_with(".shotline-partial.")
-                    && std::fs::metadata(dir.join(n)).is_ok_and(|m| m.len() + (64 << 10) <= full)
-            });
-            if finals >= 1 && partial {
-                break;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    // No partial file under a final name: every final file equals its source.
-    let mut finals = 0;
-    let mut partials = 0;
-    for p in files_in(&dir) {
-        let n = p.file_name().unwrap().to_string_lossy().into_owned();
-        if n.starts_with(".shotline-partial.") {
-            partials += 1;
-            continue;
-        }
-        if !n.ends_with(".exr") {
-            continue; // the thumbnail, made while copying
-        }
-        let frame = n.rsplit('.').nth(1).unwrap();
-        let src = d.join(format!("SQ010_SH020_plate_v001.{frame}.exr"));
-        assert_eq!(
-            std::fs::read(&src).unwrap(),
-            std::fs::read(&p).unwrap(),
-            "{n}"
-        );
-        finals += 1;
-    }
-    assert!(
-        partials >= 1 && (1..8).contains(&finals),
-        "{finals} {partials}"
-    );
-    assert!(
-        !dir.join("ascmhl").exists(),
-        "MHL written for an incomplete version"
-    );
-
-    // Re-run the same command: resumes into the same version, skipping verified files.
-    let (code, r, err) = ingest(&e, &[d.to_str().unwrap()]);
-    assert_eq!(code, 0, "{err}\n{r:#}");
-    assert_eq!(r["resumed"], true);
-    assert!(!r["cleaned_temp_files"].as_array().unwrap().is_empty());
-    assert!(r["totals"]["files_resumed"].as_u64().unwrap() >= 1);
-    assert_eq!(r["versions_created"][0]["version"], 1);
-    assert!(!e.project.join("shots/SQ010/SH020/PLATE/v002").exists());
-    for f in 1001..=1008 {
-        let src = d.join(format!("SQ010_SH020_plate_v001.{f}.exr"));
-        let dst = dir.join(format!("SQ010_SH020_PLATE_v001.{f}.exr"));
-        assert_eq!(std::fs::read(&src).unwrap(), std::fs::read(&dst).unwrap());
-    }
-    assert!(files_in(&dir).iter().all(|p| !p
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .starts_with(".shotline-partial")));
-    assert_mhl_ok(&dir);
-    assert_eq!(before, snapshot(&d), "the delivery was modified");
 }
 
 #[test]
@@ -875,4 +785,314 @@ fn rerun_registers_a_version_whose_registration_failed() {
         "the existing version, not the next free one: {table}"
     );
     assert_eq!(sh010_versions().len(), 1);
+}
+
+/// Every file below `dir`, recursively.
+fn all_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_config_value_cannot_make_ingest_write_outside_the_project() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("a/b/c/project");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join("shotline.yaml"),
+        "project:\n  code: \"x/../../../../tmp/evil\"\ningest:\n  reserve_mib: 0\n  template: custom\n  dir_template: \"{project}/{shot}/v{version}\"\n  file_template: \"{shot}_v{version}.{frame}.{ext}\"\n",
+    )
+    .unwrap();
+    let d = tmp.path().join("delivery");
+    exr_seq(&d, "SQ010_SH020_plate_v001.", 1001..=1002, 1);
+    let out = Command::cargo_bin("shotline")
+        .unwrap()
+        .current_dir(&project)
+        .args(["ingest", "--json"])
+        .arg(&d)
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{r:#}");
+    let c = clip(&r, "SQ010_SH020_plate_v001.####.exr");
+    assert_eq!(c["status"], "blocked");
+    let issue = c["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == "unsafe_path")
+        .unwrap_or_else(|| panic!("{c:#}"));
+    assert!(
+        issue["message"].as_str().unwrap().contains("project code"),
+        "{issue}"
+    );
+    // Nothing but the project's own state was written, inside or outside the project.
+    assert!(all_files(&tmp.path().join("a"))
+        .iter()
+        .all(|p| p.starts_with(&project)));
+    assert!(!tmp.path().join("tmp").exists() && !tmp.path().join("a/tmp").exists());
+    assert!(all_files(&project)
+        .iter()
+        .all(|p| p.starts_with(project.join(".shotline")) || p.ends_with("shotline.yaml")));
+}
+
+#[test]
+fn thread_counts_are_bounded() {
+    let e = env("");
+    let d = e.root.join("delivery");
+    exr_seq(&d, "SQ010_SH020_plate_v001.", 1001..=1001, 1);
+    let (code, _, err) = ingest(&e, &["--threads", "100000000", d.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("256"), "{err}");
+    let e = env("  threads: 100000000\n");
+    let (code, _, err) = ingest(&e, &[d.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("threads") && err.contains("256"), "{err}");
+}
+
+#[test]
+fn a_huge_frame_gap_plans_and_ingests_as_runs() {
+    let e = env("");
+    let d = e.root.join("delivery");
+    std::fs::create_dir_all(&d).unwrap();
+    for f in [1001, 100_000_000] {
+        write_dpx(
+            &d.join(format!("SQ010_SH020_plate_v001.{f:04}.dpx")),
+            &DpxSpec::rgb10(32, 24, true),
+        )
+        .unwrap();
+    }
+    for args in [vec!["--dry-run"], vec![]] {
+        let mut a = args.clone();
+        a.push(d.to_str().unwrap());
+        let (code, r, err) = ingest(&e, &a);
+        assert_eq!(code, 0, "{err}\n{r:#}");
+        let c = clip(&r, "SQ010_SH020_plate_v001.####.dpx");
+        let missing = c["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["code"] == "missing_frames")
+            .unwrap_or_else(|| panic!("{c:#}"));
+        assert!(
+            missing["message"]
+                .as_str()
+                .unwrap()
+                .contains("1002-99999999"),
+            "{missing}"
+        );
+    }
+    assert!(e
+        .project
+        .join("shots/SQ010/SH020/PLATE/v001/SQ010_SH020_PLATE_v001.100000000.dpx")
+        .is_file());
+}
+
+#[test]
+fn a_file_name_that_is_not_utf8_is_ingested_and_reported() {
+    use std::os::unix::ffi::OsStrExt;
+    let e = env("");
+    let d = e.root.join("delivery");
+    exr_seq(&d, "SQ010_SH020_plate_v001.", 1001..=1002, 1);
+    let odd = d.join(std::ffi::OsStr::from_bytes(b"notes\xff.txt"));
+    std::fs::write(&odd, b"vendor notes").unwrap();
+    let (code, r, err) = ingest(
+        &e,
+        &[
+            "--override",
+            "notes\\xFF.txt=SQ010/SH030",
+            d.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}\n{r:#}");
+    assert_eq!(clip(&r, "notes\\xFF.txt")["status"], "ingested");
+    let dir = e.project.join("shots/SQ010/SH030/PLATE/v001");
+    assert_eq!(
+        std::fs::read(dir.join("SQ010_SH030_PLATE_v001.txt")).unwrap(),
+        b"vendor notes"
+    );
+    assert_mhl_ok(&dir);
+    // The report was saved, and the job finished (a rerun finds everything ingested).
+    let reports = e.project.join(".shotline/ingest/reports");
+    assert_eq!(
+        std::fs::read_dir(&reports).unwrap().count(),
+        2,
+        "json and html"
+    );
+    for j in std::fs::read_dir(e.project.join(".shotline/ingest/jobs")).unwrap() {
+        assert!(
+            !j.unwrap().path().join("state.json").exists(),
+            "job not finished"
+        );
+    }
+    let (code, r, err) = ingest(
+        &e,
+        &[
+            "--override",
+            "notes\\xFF.txt=SQ010/SH030",
+            d.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}\n{r:#}");
+    assert_eq!(clip(&r, "notes\\xFF.txt")["status"], "already_ingested");
+}
+
+#[test]
+fn a_linked_hold_frame_is_copied_and_a_link_leaving_the_delivery_is_refused() {
+    let e = env("");
+    let d = e.root.join("delivery");
+    exr_seq(&d, "SQ010_SH020_plate_v001.", 1001..=1002, 1);
+    std::os::unix::fs::symlink(
+        "SQ010_SH020_plate_v001.1002.exr",
+        d.join("SQ010_SH020_plate_v001.1003.exr"),
+    )
+    .unwrap();
+    let (code, r, err) = ingest(&e, &[d.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}\n{r:#}");
+    let dir = e.project.join("shots/SQ010/SH020/PLATE/v001");
+    assert_eq!(
+        std::fs::read(dir.join("SQ010_SH020_PLATE_v001.1003.exr")).unwrap(),
+        std::fs::read(d.join("SQ010_SH020_plate_v001.1002.exr")).unwrap()
+    );
+    assert!(!dir.join("SQ010_SH020_PLATE_v001.1003.exr").is_symlink());
+    assert!(r["plan"]["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["kind"] == "linked"));
+    assert_mhl_ok(&dir);
+
+    let outside = e.root.join("elsewhere.exr");
+    std::fs::write(&outside, b"not part of the delivery").unwrap();
+    let d2 = e.root.join("delivery2");
+    exr_seq(&d2, "SQ010_SH030_plate_v001.", 1001..=1001, 2);
+    std::os::unix::fs::symlink(&outside, d2.join("SQ010_SH030_plate_v001.1002.exr")).unwrap();
+    let (code, r, err) = ingest(&e, &[d2.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}\n{r:#}");
+    let note = r["plan"]["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "refused")
+        .unwrap_or_else(|| panic!("{r:#}"));
+    assert!(
+        note["message"]
+            .as_str()
+            .unwrap()
+            .contains("outside the delivery"),
+        "{note}"
+    );
+    assert!(!all_files(&e.project)
+        .iter()
+        .any(|p| std::fs::read(p).is_ok_and(|b| b == b"not part of the delivery")));
+}
+
+#[test]
+fn already_ingested_content_whose_folder_is_gone_is_ingested_again() {
+    let e = env("");
+    let d = e.root.join("delivery");
+    exr_seq(&d, "SQ010_SH020_plate_v001.", 1001..=1002, 1);
+    let (code, _, err) = ingest(&e, &[d.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let dir = e.project.join("shots/SQ010/SH020/PLATE/v001");
+    std::fs::remove_dir_all(&dir).unwrap();
+    let (code, r, err) = ingest(&e, &[d.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}\n{r:#}");
+    let c = clip(&r, "SQ010_SH020_plate_v001.####.exr");
+    assert_eq!(c["status"], "ingested", "{c:#}");
+    assert!(c["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["code"] == "ingested_folder_gone"));
+    assert_eq!(
+        files_in(&dir)
+            .iter()
+            .filter(|p| p.extension().is_some_and(|x| x == "exr"))
+            .count(),
+        2
+    );
+    assert_mhl_ok(&dir);
+}
+
+#[test]
+fn the_dry_run_refuses_what_the_database_would_refuse() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("p");
+    std::fs::create_dir_all(&project).unwrap();
+    let sh = |args: &[&str]| {
+        Command::cargo_bin("shotline")
+            .unwrap()
+            .current_dir(&project)
+            .env("SHOTLINE_USER", "tester")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(sh(&["init", "--code", "DEMO"]).status.success());
+    assert!(sh(&["shot", "add", "SH020", "--sequence", "SQ010"])
+        .status
+        .success());
+    // No step PLATE: the real run would copy and then fail to register.
+    let d = tmp.path().join("delivery");
+    exr_seq(&d, "SQ010_SH020_plate_v001.", 1001..=1001, 1);
+    let out = sh(&["ingest", "--json", "--dry-run", d.to_str().unwrap()]);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{r:#}");
+    let c = clip(&r, "SQ010_SH020_plate_v001.####.exr");
+    assert_eq!(c["status"], "blocked");
+    assert!(
+        c["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["code"] == "registration"
+                && i["message"].as_str().unwrap().contains("step PLATE")),
+        "{c:#}"
+    );
+    assert!(!project.join("shots").exists());
+
+    // An EXR clip and a one-frame DPX of the same vendor version: each is a version registered
+    // with its own pattern, range and file count.
+    assert!(sh(&["step", "add", "PLATE", "--kind", "shot"])
+        .status
+        .success());
+    let d2 = tmp.path().join("delivery2");
+    exr_seq(&d2, "SQ010_SH020_plate_v002.", 1001..=1003, 2);
+    dpx_seq(&d2, "SQ010_SH020_plate_v002.", 1001..=1001);
+    let out = sh(&["ingest", "--json", d2.to_str().unwrap()]);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{r:#}");
+    let out = sh(&["versions", "ls", "--json"]);
+    let listed: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(listed.len(), 2, "{listed:#?}");
+    for v in &listed {
+        let pattern = v["files"]["pattern"].as_str().unwrap();
+        let count = v["files"]["file_count"].as_u64().unwrap();
+        if pattern.ends_with(".exr") {
+            assert_eq!(count, 3, "{v:#}");
+            assert_eq!(v["files"]["frame_range"], "1001-1003", "{v:#}");
+        } else {
+            assert!(pattern.ends_with(".dpx"), "{v:#}");
+            assert_eq!(count, 1, "{v:#}");
+            assert_eq!(v["files"]["frame_range"], "1001-1001", "{v:#}");
+        }
+    }
 }

@@ -84,15 +84,14 @@ pub enum CopyError {
         /// The algorithm.
         algo: HashAlgo,
     },
-    /// The source changed size while it was being copied.
-    #[error("source {path} changed while copying: expected {expected} bytes, read {actual}")]
+    /// The source changed while it was being copied (size, modification or change time, or the
+    /// file under its name): the copy matches neither version, so it is discarded.
+    #[error("source {path} changed while it was being copied ({what}); the copy was discarded: copy it again once the delivery is complete")]
     SourceChanged {
         /// The source file.
         path: PathBuf,
-        /// Size when the copy started.
-        expected: u64,
-        /// Bytes read.
-        actual: u64,
+        /// What differs (`size 10 -> 12 bytes`, `modification time`, …).
+        what: String,
     },
     /// A different file already exists under the destination name; it is never replaced.
     #[error("destination {path} already exists with different content ({existing} vs source {source_hash}); not overwritten")]
@@ -158,7 +157,7 @@ pub fn stage(
     }
     let mut input = File::open(src).map_err(io("cannot open source", src))?;
     let meta = input.metadata().map_err(io("cannot stat source", src))?;
-    let expected_size = meta.len();
+    let before = SourceStamp::of(&meta);
     let tmp = temp_path(dst);
     let mut out = match OpenOptions::new().write(true).create_new(true).open(&tmp) {
         Ok(f) => f,
@@ -196,13 +195,7 @@ pub fn stage(
                 std::thread::sleep(d);
             }
         }
-        if total != expected_size {
-            return Err(CopyError::SourceChanged {
-                path: src.to_path_buf(),
-                expected: expected_size,
-                actual: total,
-            });
-        }
+        check_source_unchanged(src, &input, &before, total)?;
         // The source mtime is set before any sync so that it is durable with the data.
         let mtime = filetime::FileTime::from_last_modification_time(&meta);
         filetime::set_file_handle_times(&out, None, Some(mtime))
@@ -306,15 +299,80 @@ pub fn sync_filesystem(dir: &Path) -> std::io::Result<()> {
     let f = File::open(dir)?;
     #[cfg(target_os = "linux")]
     {
-        use std::os::fd::AsRawFd;
-        // SAFETY: syncfs on a valid open descriptor.
-        if unsafe { libc::syncfs(f.as_raw_fd()) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
+        rustix::fs::syncfs(&f)?;
         Ok(())
     }
     #[cfg(not(target_os = "linux"))]
     f.sync_all()
+}
+
+/// What identifies the state of a source file: a rewrite (even at the same size) changes its
+/// change time, a replacement by rename changes the inode under its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SourceStamp {
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+    dev: u64,
+    ino: u64,
+}
+
+impl SourceStamp {
+    fn of(m: &std::fs::Metadata) -> SourceStamp {
+        use std::os::unix::fs::MetadataExt;
+        SourceStamp {
+            size: m.len(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+            dev: m.dev(),
+            ino: m.ino(),
+        }
+    }
+
+    /// What differs from `self` in `now`, in words; `None` when nothing does.
+    fn difference(&self, now: &SourceStamp) -> Option<String> {
+        if self.size != now.size {
+            Some(format!("size {} -> {} bytes", self.size, now.size))
+        } else if (self.dev, self.ino) != (now.dev, now.ino) {
+            Some("another file was put under its name".into())
+        } else if self.mtime != now.mtime {
+            Some("its modification time changed".into())
+        } else if self.ctime != now.ctime {
+            Some("it was written to or its attributes changed".into())
+        } else {
+            None
+        }
+    }
+}
+
+/// Fails when the source changed during the copy: the bytes read differ from its size at the
+/// start, or the open file or the file now under its name has another stamp.
+fn check_source_unchanged(
+    src: &Path,
+    input: &File,
+    before: &SourceStamp,
+    read: u64,
+) -> Result<(), CopyError> {
+    let changed = |what: String| CopyError::SourceChanged {
+        path: src.to_path_buf(),
+        what,
+    };
+    if read != before.size {
+        return Err(changed(format!(
+            "{} bytes at the start, {read} read",
+            before.size
+        )));
+    }
+    let open_now = SourceStamp::of(&input.metadata().map_err(io("cannot stat source", src))?);
+    if let Some(what) = before.difference(&open_now) {
+        return Err(changed(what));
+    }
+    let named_now =
+        SourceStamp::of(&std::fs::metadata(src).map_err(io("cannot stat source", src))?);
+    if let Some(what) = before.difference(&named_now) {
+        return Err(changed(what));
+    }
+    Ok(())
 }
 
 fn compare_existing(src: &Path, dst: &Path, opts: &CopyOptions) -> Result<Copied, CopyError> {
@@ -356,6 +414,7 @@ fn start_writeback(f: &File, offset: u64, len: u64) {
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;
+        // rustix has no sync_file_range, hence the one raw call left.
         // SAFETY: plain syscall on a valid, open descriptor; a hint, errors are harmless.
         unsafe {
             libc::sync_file_range(
@@ -374,11 +433,9 @@ fn start_writeback(f: &File, offset: u64, len: u64) {
 fn drop_cache(f: &File) {
     #[cfg(target_os = "linux")]
     {
-        use std::os::fd::AsRawFd;
-        // SAFETY: plain syscall on a valid, open descriptor; advice only, errors are harmless.
-        unsafe {
-            libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED);
-        }
+        // Advice only: when it is not taken the read-back comes from the cache, as with
+        // `verify: cache`.
+        let _ = rustix::fs::fadvise(f, 0, None, rustix::fs::Advice::DontNeed);
     }
     #[cfg(not(target_os = "linux"))]
     let _ = f;
@@ -477,6 +534,30 @@ mod tests {
         std::fs::write(&dst, b"same").unwrap();
         let c = copy_verified(&src, &dst, &CopyOptions::default(), &|_| {}).unwrap();
         assert!(c.already_present);
+    }
+
+    #[test]
+    fn a_source_rewritten_at_the_same_size_during_the_copy_fails() {
+        let data = vec![7u8; 200_000];
+        let (_d, src, dst) = setup(&data);
+        let opts = CopyOptions {
+            buf_size: 64 << 10,
+            ..CopyOptions::default()
+        };
+        let rewritten = std::sync::atomic::AtomicBool::new(false);
+        let e = copy_verified(&src, &dst, &opts, &|_| {
+            if !rewritten.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                use std::os::unix::fs::FileExt;
+                let f = OpenOptions::new().write(true).open(&src).unwrap();
+                f.write_all_at(&[9u8; 100_000], 100_000).unwrap();
+            }
+        })
+        .unwrap_err();
+        assert!(matches!(e, CopyError::SourceChanged { .. }), "{e}");
+        assert!(!dst.exists());
+        assert!(clean_temp_leftovers(dst.parent().unwrap())
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

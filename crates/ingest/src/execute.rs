@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use rayon::prelude::*;
+use shotline_frames::FrameSet;
 
 use crate::copy::{
     clean_temp_leftovers, commit, stage, sync_filesystem, CopyOptions, StageResult, Staged,
@@ -147,6 +148,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
         saved: Vec::new(),
     };
     let Some(handle) = handle_opt.as_mut() else {
+        check_targets_dry(req, &mut plan)?;
         report.plan = plan;
         report.finished = now_rfc3339();
         report.count();
@@ -159,49 +161,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
         return Ok(report);
     }
 
-    // Take versions: reuse the interrupted run's, else the next free number by atomic mkdir.
-    for gi in 0..plan.versions.len() {
-        let active = plan.versions[gi]
-            .clips
-            .iter()
-            .any(|&c| plan.clips[c].status == ClipStatus::Planned);
-        if !active {
-            continue;
-        }
-        let key = plan.versions[gi].key.clone();
-        if let Some(r) = handle.state.versions.get(&key).filter(|r| r.dir.is_dir()) {
-            plan.versions[gi].version = r.version;
-            plan.versions[gi].dir = r.dir.clone();
-            continue;
-        }
-        match take_version(&plan.versions[gi]) {
-            Ok((v, dir)) => {
-                plan.versions[gi].version = v;
-                plan.versions[gi].dir = dir.clone();
-                handle.state.versions.insert(
-                    key,
-                    Reserved {
-                        version: v,
-                        dir,
-                        recorded: false,
-                    },
-                );
-                // Saved at once: a kill now must find this folder again, not take another.
-                handle.save()?;
-            }
-            Err(e) => {
-                for c in plan.versions[gi].clips.clone() {
-                    if plan.clips[c].status == ClipStatus::Planned {
-                        plan.clips[c].status = ClipStatus::Blocked;
-                        plan.clips[c]
-                            .issues
-                            .push(Issue::error("version", e.clone()));
-                    }
-                }
-            }
-        }
-    }
-    handle.save()?;
+    take_versions(&mut plan, handle)?;
 
     // Temp files of an interrupted run, only in folders this run writes into (a group whose
     // clips were all ingested before points at an existing, finished version).
@@ -217,29 +177,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
         }
     }
 
-    // Copy tasks.
-    let mut tasks: Vec<Task> = Vec::new();
-    for (ci, c) in plan.clips.iter_mut().enumerate() {
-        if c.status != ClipStatus::Planned {
-            continue;
-        }
-        let Some(gi) = c.version_group else { continue };
-        let g = &plan.versions[gi];
-        for f in &c.files {
-            match plan::dest_name(&templates, g, g.version, f, &c.ext) {
-                Ok(name) => tasks.push(Task {
-                    clip: ci,
-                    src: f.source.clone(),
-                    dest: g.dir.join(name),
-                }),
-                Err(e) => {
-                    c.issues.push(Issue::error("template", e));
-                    c.status = ClipStatus::Blocked;
-                }
-            }
-        }
-    }
-    tasks.retain(|t| plan.clips[t.clip].status == ClipStatus::Planned);
+    let tasks = copy_tasks(&mut plan, &templates);
     let total_bytes: u64 = tasks
         .iter()
         .map(|t| {
@@ -255,9 +193,18 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
         buf_size,
         verify: true,
         from_storage,
-        throttle: req.throttle,
+        throttle: crate::hooks::throttle().map_err(IngestError::Config)?,
     };
-    let threads = if cfg.threads == 0 { 8 } else { cfg.threads };
+    let threads = match cfg.threads {
+        0 => 8,
+        n if n > shotline_config::MAX_INGEST_THREADS => {
+            return Err(IngestError::Config(format!(
+                "ingest.threads {n}: at most {} parallel copies",
+                shotline_config::MAX_INGEST_THREADS
+            )))
+        }
+        n => n,
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -288,9 +235,9 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
                 || handle
                     .state
                     .versions
-                    .get(&g.key)
+                    .get(&g.job_key)
                     .is_some_and(|r| r.recorded)
-                || !mhl::chain_generations(&g.dir).is_empty()
+                || mhl::chain_generations(&g.dir).map_or(true, |c| !c.is_empty())
             {
                 continue;
             }
@@ -409,6 +356,9 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
     progress.end_copy();
     let secs = t0.elapsed().as_secs_f64();
     let mut per_clip: BTreeMap<usize, Vec<(usize, Done)>> = BTreeMap::new();
+    // Only copies that were verified and renamed count as copied; bytes written for a copy that
+    // failed do not.
+    let mut verified_bytes = 0u64;
     for (ti, r) in results.into_iter().enumerate() {
         let ci = tasks[ti].clip;
         match r {
@@ -417,6 +367,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
                     report.totals.files_resumed += 1;
                 } else {
                     report.totals.files_copied += 1;
+                    verified_bytes = verified_bytes.saturating_add(d.size);
                 }
                 per_clip.entry(ci).or_default().push((ti, d));
             }
@@ -427,7 +378,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
             }
         }
     }
-    report.totals.bytes_copied = copied_bytes.load(Ordering::Relaxed);
+    report.totals.bytes_copied = verified_bytes;
     report.totals.copy_seconds = secs;
     report.totals.bytes_per_second = if secs > 0.0 {
         report.totals.bytes_copied as f64 / secs
@@ -479,7 +430,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
                     let n = tasks[*ti]
                         .src
                         .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
+                        .map(crate::names::escape_os)
                         .unwrap_or_default();
                     (n, d.hash.clone())
                 })
@@ -503,7 +454,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
         let already_recorded = handle
             .state
             .versions
-            .get(&g.key)
+            .get(&g.job_key)
             .is_some_and(|r| r.recorded);
         let mut rec = VersionRecord {
             key: g.key.clone(),
@@ -518,7 +469,8 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
             warnings: Vec::new(),
         };
         if !already_recorded {
-            let gens = mhl::chain_generations(&g.dir);
+            let gens =
+                mhl::chain_generations(&g.dir).map_err(|e| IngestError::Io(e.to_string()))?;
             if gens.is_empty() {
                 record_version(
                     &g.dir,
@@ -533,8 +485,8 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
                     thumbs.get(&gi),
                     &mut rec,
                 )?;
-            } else if let Some((_, name, _)) = gens.last() {
-                rec.mhl = Some(g.dir.join(mhl::MHL_DIR).join(name));
+            } else if let Some(last) = gens.last() {
+                rec.mhl = Some(g.dir.join(mhl::MHL_DIR).join(&last.path));
                 if g.dir.join(THUMB_FILE).is_file() {
                     rec.thumbnail = Some(g.dir.join(THUMB_FILE));
                 }
@@ -641,18 +593,17 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
                 pending.iter().map(|&i| registrations[i].clone()).collect();
             match r.register(&batch) {
                 Ok(()) => {
+                    crate::hooks::kill_at(crate::hooks::KillPoint::AfterRegistration);
                     for &i in &pending {
                         reg_ok[i] = true;
-                        match ledger_lines[i].0 {
-                            Some(v) => report.versions_created[v].registered = true,
-                            None => {
-                                for &ci in &reg_clips[i] {
-                                    plan.clips[ci].status = ClipStatus::Registered;
-                                }
-                            }
-                        }
+                        mark_registered(&mut report, &mut plan, ledger_lines[i].0, &reg_clips[i]);
                     }
                     break;
+                }
+                Err(RegisterError::AlreadyRegistered { index }) if index < pending.len() => {
+                    let i = pending.remove(index);
+                    reg_ok[i] = true;
+                    mark_registered(&mut report, &mut plan, ledger_lines[i].0, &reg_clips[i]);
                 }
                 Err(RegisterError::Clash { index, message }) if index < pending.len() => {
                     let i = pending.remove(index);
@@ -683,6 +634,17 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
                         }
                     }
                     break;
+                }
+            }
+        }
+    }
+    // A version on disk that the database did not take is not "ingested" as far as the user
+    // can tell: its clips say so.
+    if req.registrar.is_some() {
+        for (i, (created, _)) in ledger_lines.iter().enumerate() {
+            if created.is_some() && !reg_ok[i] {
+                for &ci in &reg_clips[i] {
+                    plan.clips[ci].status = ClipStatus::NotRegistered;
                 }
             }
         }
@@ -738,6 +700,142 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
     Ok(report)
 }
 
+/// Phase "take version": each version with clips to copy reuses the folder the interrupted
+/// run took, else takes the next free number with an atomic `mkdir` ([`take_version`]). The
+/// job state is saved after each, so a kill never makes a later run take another.
+fn take_versions(plan: &mut Plan, handle: &mut Job) -> Result<(), IngestError> {
+    for gi in 0..plan.versions.len() {
+        let active = plan.versions[gi]
+            .clips
+            .iter()
+            .any(|&c| plan.clips[c].status == ClipStatus::Planned);
+        if !active {
+            continue;
+        }
+        let key = plan.versions[gi].job_key.clone();
+        if let Some(r) = handle.state.versions.get(&key).filter(|r| r.dir.is_dir()) {
+            plan.versions[gi].version = r.version;
+            plan.versions[gi].dir = r.dir.clone();
+            continue;
+        }
+        match take_version(&plan.versions[gi]) {
+            Ok((v, dir)) => {
+                plan.versions[gi].version = v;
+                plan.versions[gi].dir = dir.clone();
+                handle.state.versions.insert(
+                    key,
+                    Reserved {
+                        version: v,
+                        dir,
+                        recorded: false,
+                    },
+                );
+                // Saved at once: a kill now must find this folder again, not take another.
+                handle.save()?;
+            }
+            Err(e) => {
+                for c in plan.versions[gi].clips.clone() {
+                    if plan.clips[c].status == ClipStatus::Planned {
+                        plan.clips[c].status = ClipStatus::Blocked;
+                        plan.clips[c]
+                            .issues
+                            .push(Issue::error("version", e.clone()));
+                    }
+                }
+            }
+        }
+    }
+    handle.save()?;
+
+    Ok(())
+}
+
+/// Phase "copy tasks": one task per file of each planned clip, to its destination path; a clip
+/// whose destination cannot be built is blocked.
+fn copy_tasks(plan: &mut Plan, templates: &Templates) -> Vec<Task> {
+    let mut tasks: Vec<Task> = Vec::new();
+    for (ci, c) in plan.clips.iter_mut().enumerate() {
+        if c.status != ClipStatus::Planned {
+            continue;
+        }
+        let Some(gi) = c.version_group else { continue };
+        let g = &plan.versions[gi];
+        for f in &c.files {
+            match plan::dest_path(templates, g, f, &c.ext) {
+                Ok(dest) => tasks.push(Task {
+                    clip: ci,
+                    src: f.source.clone(),
+                    dest,
+                }),
+                Err(e) => {
+                    c.issues.push(Issue::error("template", e));
+                    c.status = ClipStatus::Blocked;
+                }
+            }
+        }
+    }
+    tasks.retain(|t| plan.clips[t.clip].status == ClipStatus::Planned);
+    tasks
+}
+
+/// The dry run's stand-in for registration: asks the database whether it would take versions
+/// of each planned target, and blocks the clips it would refuse, as the real run would fail
+/// them.
+fn check_targets_dry(req: &Request, plan: &mut Plan) -> Result<(), IngestError> {
+    let Some(r) = &req.registrar else {
+        return Ok(());
+    };
+    let planned: Vec<usize> = (0..plan.versions.len())
+        .filter(|&gi| {
+            plan.versions[gi]
+                .clips
+                .iter()
+                .any(|&c| plan.clips[c].status == ClipStatus::Planned)
+        })
+        .collect();
+    let targets: Vec<&crate::matching::ShotId> =
+        planned.iter().map(|&gi| &plan.versions[gi].id).collect();
+    let problems = match r.check_targets(&targets) {
+        Ok(p) => p,
+        Err(e) => {
+            plan.issues.push(Issue::error(
+                "registration",
+                format!("cannot check the tracking database: {e}"),
+            ));
+            return Ok(());
+        }
+    };
+    for p in problems {
+        let Some(&gi) = planned.get(p.index) else {
+            continue;
+        };
+        for c in plan.versions[gi].clips.clone() {
+            let clip = &mut plan.clips[c];
+            if clip.status == ClipStatus::Planned {
+                clip.status = ClipStatus::Blocked;
+                clip.issues.push(Issue::error(
+                    "registration",
+                    format!("would be copied but not registered: {}", p.message),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Notes a registration that the database holds: on the version this run created
+/// (`created`: its index in `versions_created`), else on the already-ingested clips it was for.
+fn mark_registered(report: &mut Report, plan: &mut Plan, created: Option<usize>, clips: &[usize]) {
+    match created {
+        Some(v) => report.versions_created[v].registered = true,
+        None => {
+            for &ci in clips {
+                plan.clips[ci].status = ClipStatus::Registered;
+            }
+        }
+    }
+}
+
 /// The main clip of a version (its first image sequence, else its first clip), that clip's file
 /// name pattern in the folder numbered `version` (`NAME_v001.####.exr`), and its missing frames:
 /// what the tracking database records for the version.
@@ -747,7 +845,7 @@ fn main_clip_fields(
     g: &plan::VersionGroup,
     version: u32,
     members: &[usize],
-) -> Result<(usize, String, Vec<i64>), String> {
+) -> Result<(usize, String, FrameSet), String> {
     let main = members
         .iter()
         .copied()
@@ -768,12 +866,11 @@ fn main_clip_fields(
         })
         .transpose()?
         .unwrap_or_default();
-    let frames: Vec<i64> = mc
-        .files
-        .iter()
-        .filter_map(|f| f.frame.as_deref().and_then(|t| t.parse().ok()))
-        .collect();
-    let missing = frames.windows(2).flat_map(|w| (w[0] + 1)..w[1]).collect();
+    let missing = crate::scan::missing_between(
+        mc.files
+            .iter()
+            .filter_map(|f| f.frame.as_deref().and_then(|t| t.parse().ok())),
+    );
     Ok((main, pattern, missing))
 }
 
@@ -889,7 +986,10 @@ fn take_version(g: &plan::VersionGroup) -> Result<(u32, PathBuf), String> {
         let dir = g.parent.join(plan::leaf_name(g, v)?);
         match std::fs::create_dir(&dir) {
             Ok(()) => {
-                let _ = shotline_fsio::sync_dir(&g.parent);
+                // Without this the folder (and so the number taken) may vanish in a crash
+                // while files inside it were already made durable.
+                shotline_fsio::sync_dir(&g.parent)
+                    .map_err(|e| format!("cannot sync {}: {e}", g.parent.display()))?;
                 return Ok((v, dir));
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => v += 1,

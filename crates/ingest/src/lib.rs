@@ -12,9 +12,11 @@ pub mod copy;
 pub mod edl;
 mod execute;
 pub mod hash;
+pub mod hooks;
 pub mod ledger;
 pub mod matching;
 pub mod mhl;
+pub mod names;
 pub mod plan;
 mod record;
 pub mod report;
@@ -25,10 +27,9 @@ pub mod template;
 pub mod thumb;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 pub use hash::HashAlgo;
-pub use record::{RegisterError, Registrar, Registration};
+pub use record::{RegisterError, Registrar, Registration, TargetProblem};
 pub use report::Report;
 
 use shotline_config::{IngestConfig, ProjectConfig};
@@ -88,8 +89,6 @@ pub struct Request {
     pub dry_run: bool,
     /// Checksum algorithm (overrides config when set).
     pub hash: Option<HashAlgo>,
-    /// Testing aid: pause per 64 KiB copied (see [`copy::CopyOptions::throttle`]).
-    pub throttle: Option<Duration>,
     /// Optional per-file media check (integrity, resolution, fps, timecode).
     pub frame_check: Option<Box<FrameCheck>>,
     /// Optional registration of created versions in a tracking database.

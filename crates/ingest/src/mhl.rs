@@ -34,6 +34,14 @@ pub struct MhlEntry {
 /// Why a generation could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum MhlError {
+    /// The chain file exists but cannot be read; nothing is written or removed.
+    #[error("cannot read MHL chain {path}: {source}")]
+    Read {
+        /// The chain file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
     /// Filesystem error; names the path.
     #[error("cannot write MHL {path}: {source}")]
     Io {
@@ -73,11 +81,26 @@ pub fn mhl_date(t: SystemTime) -> String {
     )
 }
 
-/// Sequence numbers already in the chain file (empty when there is none).
-pub fn chain_generations(root: &Path) -> Vec<(u32, String, String)> {
+/// One generation listed in the chain file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generation {
+    /// Its sequence number (1, 2, …).
+    pub sequence: u32,
+    /// The manifest's path relative to the `ascmhl` folder.
+    pub path: String,
+    /// The C4 ID of the manifest file.
+    pub c4: String,
+}
+
+/// The generations in `root`'s chain file: empty when there is no chain file; an error when it
+/// exists but cannot be read (never guessed empty: a writer would then treat every manifest as
+/// an orphan).
+pub fn chain_generations(root: &Path) -> Result<Vec<Generation>, MhlError> {
     let path = root.join(MHL_DIR).join(CHAIN_FILE);
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Vec::new();
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => return Err(MhlError::Read { path, source }),
     };
     let mut out = Vec::new();
     for block in text.split("<hashlist ").skip(1) {
@@ -88,11 +111,15 @@ pub fn chain_generations(root: &Path) -> Vec<(u32, String, String)> {
             .and_then(|s| s.parse().ok());
         let p = between(block, "<path>", "</path>");
         let c4 = between(block, "<c4>", "</c4>");
-        if let (Some(nr), Some(p), Some(c4)) = (nr, p, c4) {
-            out.push((nr, p.to_string(), c4.to_string()));
+        if let (Some(sequence), Some(p), Some(c4)) = (nr, p, c4) {
+            out.push(Generation {
+                sequence,
+                path: p.to_string(),
+                c4: c4.to_string(),
+            });
         }
     }
-    out
+    Ok(out)
 }
 
 fn between<'a>(s: &'a str, a: &str, b: &str) -> Option<&'a str> {
@@ -114,8 +141,9 @@ pub fn write_generation(
         move |source| MhlError::Io { path, source }
     };
     std::fs::create_dir_all(&dir).map_err(ioe(&dir))?;
-    let chain = chain_generations(root);
-    if chain.is_empty() {
+    let chain = chain_generations(root)?;
+    let chain_exists = dir.join(CHAIN_FILE).try_exists().map_err(ioe(&dir))?;
+    if !chain_exists {
         // A manifest without a chain is an orphan of a run killed between the two writes.
         for e in std::fs::read_dir(&dir).map_err(ioe(&dir))?.flatten() {
             if e.path().extension().is_some_and(|x| x == "mhl") {
@@ -123,7 +151,12 @@ pub fn write_generation(
             }
         }
     }
-    let seq = chain.iter().map(|c| c.0).max().unwrap_or(0) + 1;
+    let seq = chain
+        .iter()
+        .map(|c| c.sequence)
+        .max()
+        .unwrap_or(0)
+        .saturating_add(1);
     let root_name = root
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -180,11 +213,17 @@ pub fn write_generation(
     let c4 = hash_bytes(x.as_bytes(), HashAlgo::C4);
     let mut c = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ascmhldirectory xmlns=\"urn:ASC:MHL:DIRECTORY:v2.0\">\n");
     let mut all = chain;
-    all.push((seq, file_name, c4));
-    for (nr, p, c4) in &all {
+    all.push(Generation {
+        sequence: seq,
+        path: file_name,
+        c4,
+    });
+    for g in &all {
         c.push_str(&format!(
-            "  <hashlist sequencenr=\"{nr}\">\n    <path>{}</path>\n    <c4>{c4}</c4>\n  </hashlist>\n",
-            xml_escape(p)
+            "  <hashlist sequencenr=\"{}\">\n    <path>{}</path>\n    <c4>{}</c4>\n  </hashlist>\n",
+            g.sequence,
+            xml_escape(&g.path),
+            g.c4
         ));
     }
     c.push_str("</ascmhldirectory>\n");
@@ -231,8 +270,22 @@ mod tests {
             .unwrap()
             .to_string_lossy()
             .starts_with("0002_"));
-        let chain = chain_generations(&root);
+        let chain = chain_generations(&root).unwrap();
         assert_eq!(chain.len(), 2);
-        assert_eq!(chain[0].2, hash_bytes(text.as_bytes(), HashAlgo::C4));
+        assert_eq!(chain[0].c4, hash_bytes(text.as_bytes(), HashAlgo::C4));
+    }
+
+    #[test]
+    fn an_unreadable_chain_is_an_error_and_no_manifest_is_removed() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("v001");
+        let mhl_dir = root.join(MHL_DIR);
+        std::fs::create_dir_all(&mhl_dir).unwrap();
+        std::fs::write(mhl_dir.join("0001_v001_x.mhl"), b"<hashlist/>").unwrap();
+        // A directory under the chain's name: exists, cannot be read as a file.
+        std::fs::create_dir(mhl_dir.join(CHAIN_FILE)).unwrap();
+        let e = write_generation(&root, HashAlgo::Xxh128, &[], SystemTime::now()).unwrap_err();
+        assert!(matches!(e, MhlError::Read { .. }), "{e}");
+        assert!(mhl_dir.join("0001_v001_x.mhl").exists());
     }
 }

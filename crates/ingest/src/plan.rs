@@ -16,6 +16,7 @@ use crate::matching::{MatchOutcome, Matcher, ShotId};
 use crate::resume::JobState;
 use crate::scan::{Clip, ClipKind, ScanNote};
 use crate::template::{render, Templates};
+use shotline_layout::{check_component, check_inside, VersionNumber};
 
 /// How bad an issue is: errors stop the clip, warnings are reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -74,12 +75,16 @@ pub enum ClipStatus {
     Ingested,
     /// A copy failed; re-run to resume.
     Failed,
+    /// Copied, verified and recorded on disk, but the tracking database refused or failed the
+    /// registration of its version (see the clip's issues).
+    NotRegistered,
 }
 
 /// One file of a planned clip.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlannedFile {
     /// Source path.
+    #[serde(serialize_with = "crate::names::ser_path")]
     pub source: PathBuf,
     /// Bytes.
     pub size: u64,
@@ -93,6 +98,7 @@ pub struct PlannedClip {
     /// Clip key (`dir/name.####.exr`).
     pub key: String,
     /// Delivery it came from.
+    #[serde(serialize_with = "crate::names::ser_path")]
     pub delivery: PathBuf,
     /// Sequence, movie or file.
     pub kind: ClipKind,
@@ -144,6 +150,7 @@ pub struct IngestedAs {
     /// Version number of the folder.
     pub version: u32,
     /// The version folder.
+    #[serde(serialize_with = "crate::names::ser_path")]
     pub dir: PathBuf,
     /// Whether the ledger records it as registered in the tracking database.
     pub registered: bool,
@@ -157,13 +164,19 @@ pub struct IngestedAs {
 pub struct VersionGroup {
     /// `SEQ/SHOT/STEP[/RESOURCE]`.
     pub key: String,
+    /// Key of this version in the job state: the shot key and the clip's key (one version per
+    /// clip).
+    #[serde(skip)]
+    pub job_key: String,
     /// The IDs.
     pub id: ShotId,
     /// Folder holding the version folders.
+    #[serde(serialize_with = "crate::names::ser_path")]
     pub parent: PathBuf,
     /// Version number: the next free one when planning, the one taken when copying.
     pub version: u32,
     /// The version folder.
+    #[serde(serialize_with = "crate::names::ser_path")]
     pub dir: PathBuf,
     /// Clips (indices into [`Plan::clips`]).
     pub clips: Vec<usize>,
@@ -183,8 +196,10 @@ pub struct Plan {
     /// Checksum algorithm.
     pub hash: HashAlgo,
     /// Ingest root.
+    #[serde(serialize_with = "crate::names::ser_path")]
     pub root: PathBuf,
     /// Deliveries.
+    #[serde(serialize_with = "crate::names::ser_paths")]
     pub deliveries: Vec<PathBuf>,
     /// Clips.
     pub clips: Vec<PlannedClip>,
@@ -215,7 +230,7 @@ pub fn fingerprint(clip: &PlannedClip, algo: HashAlgo) -> String {
         let name = f
             .source
             .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
+            .map(crate::names::escape_os)
             .unwrap_or_default();
         h.update(format!("{name}\t{}\n", f.size).as_bytes());
     }
@@ -246,11 +261,21 @@ fn version_of(name: &str, prefix: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
-/// Renders the leaf folder name for a version.
+/// The digits a version number is written with in names (`001`): only through
+/// [`VersionNumber`], the one place versions are formatted.
+fn version_digits(version: u32) -> Result<String, String> {
+    VersionNumber::new(version)
+        .map(VersionNumber::digits)
+        .ok_or_else(|| format!("version {version} is out of range"))
+}
+
+/// Renders the leaf folder name for a version; it must be one safe path component.
 pub fn leaf_name(group: &VersionGroup, version: u32) -> Result<String, String> {
     let mut f = group.fields.clone();
-    f.insert("version", format!("{version:03}"));
-    render(&group.dir_leaf_template, &f).map_err(|e| e.to_string())
+    f.insert("version", version_digits(version)?);
+    let leaf = render(&group.dir_leaf_template, &f).map_err(|e| e.to_string())?;
+    check_component("version folder name", &leaf).map_err(|e| e.to_string())?;
+    Ok(leaf)
 }
 
 /// Highest version present under `parent` for this group (0 when none).
@@ -272,7 +297,8 @@ pub fn highest_version(group: &VersionGroup) -> u32 {
         .unwrap_or(0)
 }
 
-/// Destination file name of `file` in `group` at `version`.
+/// Destination file name of `file` in `group` at `version`; it must be one safe path component
+/// (so the file stays in the version folder).
 pub fn dest_name(
     templates: &Templates,
     group: &VersionGroup,
@@ -281,12 +307,63 @@ pub fn dest_name(
     ext: &str,
 ) -> Result<String, String> {
     let mut f = group.fields.clone();
-    f.insert("version", format!("{version:03}"));
+    f.insert("version", version_digits(version)?);
     f.insert("ext", ext.to_string());
     if let Some(fr) = &file.frame {
         f.insert("frame", fr.clone());
     }
-    render(&templates.file, &f).map_err(|e| e.to_string())
+    let name = render(&templates.file, &f).map_err(|e| e.to_string())?;
+    check_component("destination file name", &name).map_err(|e| e.to_string())?;
+    Ok(name)
+}
+
+/// Where `file` goes: the one function that builds a destination path (the version folder
+/// joined with [`dest_name`]).
+pub fn dest_path(
+    templates: &Templates,
+    group: &VersionGroup,
+    file: &PlannedFile,
+    ext: &str,
+) -> Result<PathBuf, String> {
+    Ok(group
+        .dir
+        .join(dest_name(templates, group, group.version, file, ext)?))
+}
+
+/// Checks every value substituted into the destination path (`project.code`, shot, step, …,
+/// whether from the config, a file name, an EDL or an override) as one safe path component.
+/// Empty values are left out by the templates and pass.
+fn check_fields(fields: &BTreeMap<&'static str, String>) -> Result<(), String> {
+    for (field, value) in fields {
+        if value.is_empty() {
+            continue;
+        }
+        let name = match *field {
+            "project" => "project code",
+            "state" => "ingest.state",
+            other => other,
+        };
+        check_component(name, value).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// The folder holding a group's version folders: `root` joined with the rendered parent
+/// template, refused when it would leave `root`.
+fn version_parent(
+    root: &Path,
+    parent_template: &str,
+    fields: &BTreeMap<&'static str, String>,
+) -> Result<PathBuf, String> {
+    check_fields(fields)?;
+    let rel = if parent_template.is_empty() {
+        String::new()
+    } else {
+        render(parent_template, fields).map_err(|e| e.to_string())?
+    };
+    let parent = root.join(rel);
+    check_inside(root, &parent).map_err(|e| e.to_string())?;
+    Ok(parent)
 }
 
 /// Inputs for planning.
@@ -373,6 +450,8 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, String> {
     // Group matched clips into versions.
     let mut versions: Vec<VersionGroup> = Vec::new();
     let mut by_key: HashMap<String, usize> = HashMap::new();
+    // The next number a version of each shot/step/resource would take in this plan.
+    let mut next_in_plan: HashMap<String, u32> = HashMap::new();
     let (dir_parent_tpl, leaf_tpl) = match input.templates.dir.rsplit_once('/') {
         Some((p, l)) => (p.to_string(), l.to_string()),
         None => (String::new(), input.templates.dir.clone()),
@@ -405,7 +484,11 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, String> {
                 .map(|r| format!("/{r}"))
                 .unwrap_or_default()
         );
-        let gi = match by_key.get(&key) {
+        // One version per clip: a version records one file set (pattern, frame range, file
+        // count), so two clips of one shot/step/resource (an EXR plate and a DPX of it) become
+        // two consecutive versions, never one version registered with the other's pattern.
+        let job_key = format!("{key}\t{}", pc.key);
+        let gi = match by_key.get(&job_key) {
             Some(&gi) => gi,
             None => {
                 let mut fields: BTreeMap<&'static str, String> = BTreeMap::new();
@@ -420,22 +503,19 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, String> {
                 fields.insert("step", id.step.clone());
                 fields.insert("resource", id.resource.clone().unwrap_or_default());
                 fields.insert("state", input.state.clone());
-                let parent_rel = if dir_parent_tpl.is_empty() {
-                    String::new()
-                } else {
-                    match render(&dir_parent_tpl, &fields) {
-                        Ok(s) => s,
-                        Err(e) => {
-                            pc.issues.push(Issue::error("template", e.to_string()));
-                            pc.status = ClipStatus::Blocked;
-                            continue;
-                        }
+                let parent = match version_parent(&input.root, &dir_parent_tpl, &fields) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        pc.issues.push(Issue::error("unsafe_path", e));
+                        pc.status = ClipStatus::Blocked;
+                        continue;
                     }
                 };
                 let mut g = VersionGroup {
                     key: key.clone(),
+                    job_key: job_key.clone(),
                     id: id.clone(),
-                    parent: input.root.join(parent_rel),
+                    parent,
                     version: 0,
                     dir: PathBuf::new(),
                     clips: Vec::new(),
@@ -444,7 +524,7 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, String> {
                 };
                 let reserved = input
                     .resumed
-                    .and_then(|s| s.versions.get(&key))
+                    .and_then(|s| s.versions.get(&job_key))
                     .filter(|r| r.dir.is_dir());
                 match reserved {
                     Some(r) => {
@@ -452,7 +532,9 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, String> {
                         g.dir = r.dir.clone();
                     }
                     None => {
-                        g.version = highest_version(&g) + 1;
+                        let next = next_in_plan.get(&key).copied().unwrap_or(0);
+                        g.version = (highest_version(&g) + 1).max(next);
+                        next_in_plan.insert(key.clone(), g.version.saturating_add(1));
                         match leaf_name(&g, g.version) {
                             Ok(leaf) => g.dir = g.parent.join(leaf),
                             Err(e) => {
@@ -464,7 +546,7 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, String> {
                     }
                 }
                 versions.push(g);
-                by_key.insert(key.clone(), versions.len() - 1);
+                by_key.insert(job_key, versions.len() - 1);
                 versions.len() - 1
             }
         };
@@ -525,7 +607,7 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, String> {
         })
         .filter(|(_, c)| {
             c.version_group
-                .is_none_or(|g| !resumed_keys.contains(&&versions[g].key))
+                .is_none_or(|g| !resumed_keys.contains(&&versions[g].job_key))
         })
         .map(|(i, _)| i)
         .collect();
@@ -536,10 +618,24 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, String> {
     for (i, content) in contents {
         match content {
             Ok((content, hashes)) => {
-                if let Some((e, _)) = known[clips[i].fingerprint.as_str()]
+                let earlier = known[clips[i].fingerprint.as_str()]
                     .iter()
-                    .find(|(_, c)| *c == content)
-                {
+                    .filter(|(_, c)| *c == content)
+                    .map(|(e, _)| *e);
+                let (present, gone): (Vec<_>, Vec<_>) =
+                    earlier.partition(|e| Path::new(&e.dir).is_dir());
+                if present.is_empty() {
+                    if let Some(e) = gone.first() {
+                        clips[i].issues.push(Issue::warning(
+                            "ingested_folder_gone",
+                            format!(
+                                "the ledger says this content was ingested into {} on {}, but that folder is gone: ingesting it again",
+                                e.dir, e.time
+                            ),
+                        ));
+                    }
+                }
+                if let Some(e) = present.first() {
                     let msg = format!(
                         "same content already ingested as {} v{:03} ({}) on {}",
                         e.shot, e.version, e.dir, e.time
@@ -623,7 +719,7 @@ fn source_content(c: &PlannedClip, algo: HashAlgo, buf: usize) -> Result<SourceC
             let name = f
                 .source
                 .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
+                .map(crate::names::escape_os)
                 .unwrap_or_default();
             hash_file(&f.source, algo, buf)
                 .map(|(h, _)| (name, h))
@@ -646,14 +742,12 @@ fn check_frames(
 ) {
     let missing = clip.missing_frames();
     if !missing.is_empty() {
-        let list: Vec<String> = missing.iter().take(20).map(|f| f.to_string()).collect();
         pc.issues.push(Issue::warning(
             "missing_frames",
             format!(
-                "{} missing frame(s): {}{}",
+                "{} missing frame(s): {}",
                 missing.len(),
-                list.join(","),
-                if missing.len() > 20 { ",…" } else { "" }
+                frames_text(&missing)
             ),
         ));
     }
@@ -727,6 +821,14 @@ fn check_frames(
     }
 }
 
+/// A frame set in range syntax for a message, cut short when it has no short spelling.
+pub(crate) fn frames_text(frames: &shotline_frames::FrameSet) -> String {
+    frames.to_string_capped(200).unwrap_or_else(|_| {
+        let first: Vec<String> = frames.iter().take(20).map(|f| f.to_string()).collect();
+        format!("{},…", first.join(","))
+    })
+}
+
 /// Nearest existing ancestor of `p` (the destination may not exist yet).
 fn existing_ancestor(p: &Path) -> PathBuf {
     p.ancestors()
@@ -759,21 +861,12 @@ fn global_checks(root: &Path, bytes: u64, reserve: u64) -> Vec<Issue> {
 }
 
 fn free_bytes(p: &Path) -> Option<u64> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(p.as_os_str().as_bytes()).ok()?;
-    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: valid NUL-terminated path and a zeroed out-struct owned by this frame.
-    let rc = unsafe { libc::statvfs(c.as_ptr(), &mut s) };
-    (rc == 0).then(|| s.f_bavail as u64 * s.f_frsize as u64)
+    let s = rustix::fs::statvfs(p).ok()?;
+    Some(s.f_bavail.saturating_mul(s.f_frsize))
 }
 
 fn writable(p: &Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    let Ok(c) = std::ffi::CString::new(p.as_os_str().as_bytes()) else {
-        return false;
-    };
-    // SAFETY: valid NUL-terminated path.
-    unsafe { libc::access(c.as_ptr(), libc::W_OK) == 0 }
+    rustix::fs::access(p, rustix::fs::Access::WRITE_OK).is_ok()
 }
 
 #[cfg(test)]

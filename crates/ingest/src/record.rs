@@ -29,8 +29,8 @@ pub struct Registration {
     pub pattern: String,
     /// First and last frame of the main clip, if it is a sequence.
     pub frame_range: Option<(i64, i64)>,
-    /// Frames missing in the main clip.
-    pub missing_frames: Vec<i64>,
+    /// Frames missing in the main clip (runs: a huge gap costs one run).
+    pub missing_frames: shotline_frames::FrameSet,
     /// Media values of the main clip (resolution, fps, timecode).
     pub media: Option<crate::FrameInfo>,
     /// Copied files and their checksums.
@@ -59,6 +59,14 @@ pub enum RegisterError {
         /// The database's explanation, naming shot, step, resource and number.
         message: String,
     },
+    /// The version at `index` is already in the database with the same folder and content: an
+    /// earlier run of this ingest registered it and was killed before it could note that.
+    /// Ingest counts it as registered and registers the others.
+    #[error("version {index} of the batch is already registered with the same folder and content")]
+    AlreadyRegistered {
+        /// Index of that version in the batch given to [`Registrar::register`].
+        index: usize,
+    },
     /// Any other failure (database missing, locked, unknown shot, ...).
     #[error("{0}")]
     Failed(String),
@@ -69,6 +77,22 @@ pub trait Registrar: Sync + Send {
     /// Registers every version under exactly its folder's number ([`Registration::version`]),
     /// or none of them.
     fn register(&self, versions: &[Registration]) -> Result<(), RegisterError>;
+
+    /// Checks, writing nothing, that the database could take versions of each target (its shot
+    /// and step exist), so a dry run reports what the real run would refuse. Returns a problem
+    /// per refused target, by index in `targets`.
+    fn check_targets(&self, _targets: &[&ShotId]) -> Result<Vec<TargetProblem>, RegisterError> {
+        Ok(Vec::new())
+    }
+}
+
+/// A target the database would refuse (see [`Registrar::check_targets`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetProblem {
+    /// Index in the checked targets.
+    pub index: usize,
+    /// Why, naming the shot or step.
+    pub message: String,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -95,7 +119,7 @@ pub(crate) fn record_version(
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            source: src.display().to_string(),
+            source: crate::names::escape_path(src),
             hash: hash.clone(),
         })
         .collect();

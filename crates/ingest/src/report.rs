@@ -30,6 +30,8 @@ pub struct Totals {
     pub ingested: usize,
     /// Clips whose copy failed.
     pub failed: usize,
+    /// Clips copied and verified whose version the tracking database did not register.
+    pub not_registered: usize,
     /// Files copied in this run.
     pub files_copied: usize,
     /// Files skipped because a previous run had verified them.
@@ -50,16 +52,20 @@ pub struct VersionRecord {
     /// Version number.
     pub version: u32,
     /// Version folder.
+    #[serde(serialize_with = "crate::names::ser_path")]
     pub dir: PathBuf,
     /// Files copied into it.
     pub files: usize,
     /// Bytes.
     pub bytes: u64,
     /// MHL generation file.
+    #[serde(serialize_with = "crate::names::ser_opt_path")]
     pub mhl: Option<PathBuf>,
     /// Sidecar.
+    #[serde(serialize_with = "crate::names::ser_opt_path")]
     pub sidecar: Option<PathBuf>,
     /// Thumbnail.
+    #[serde(serialize_with = "crate::names::ser_opt_path")]
     pub thumbnail: Option<PathBuf>,
     /// Registered in the tracking database.
     pub registered: bool,
@@ -89,8 +95,10 @@ pub struct Report {
     /// Versions created.
     pub versions_created: Vec<VersionRecord>,
     /// Temp files from an interrupted run that were removed.
+    #[serde(serialize_with = "crate::names::ser_paths")]
     pub cleaned_temp_files: Vec<PathBuf>,
     /// Where this report was saved (JSON, HTML).
+    #[serde(serialize_with = "crate::names::ser_paths")]
     pub saved: Vec<PathBuf>,
 }
 
@@ -99,10 +107,18 @@ impl Report {
     /// an error on a clip (a version number the database already has), or a global error.
     pub fn has_problems(&self) -> bool {
         self.plan.blocked()
+            || self
+                .plan
+                .notes
+                .iter()
+                .any(|n| n.kind == crate::scan::NoteKind::Refused)
             || self.plan.clips.iter().any(|c| {
                 matches!(
                     c.status,
-                    ClipStatus::Unmatched | ClipStatus::Blocked | ClipStatus::Failed
+                    ClipStatus::Unmatched
+                        | ClipStatus::Blocked
+                        | ClipStatus::Failed
+                        | ClipStatus::NotRegistered
                 ) || c.issues.iter().any(|i| i.severity == Severity::Error)
             })
     }
@@ -119,6 +135,7 @@ impl Report {
         t.planned = n(ClipStatus::Planned);
         t.ingested = n(ClipStatus::Ingested);
         t.failed = n(ClipStatus::Failed);
+        t.not_registered = n(ClipStatus::NotRegistered);
     }
 
     /// Saves `<stem>.json` and `<stem>.html` in `dir`.

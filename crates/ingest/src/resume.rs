@@ -74,21 +74,10 @@ fn jerr(path: &Path, e: impl std::fmt::Display) -> JobError {
     }
 }
 
-/// Blocks until this process holds an exclusive `flock` on `f` (released when `f` closes, also
+/// Blocks until this process holds an exclusive lock on `f` (released when `f` closes, also
 /// when the process is killed).
 fn lock_exclusive(f: &File) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
-    loop {
-        // SAFETY: flock on a valid open descriptor owned by `f`.
-        let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) };
-        if rc == 0 {
-            return Ok(());
-        }
-        let e = std::io::Error::last_os_error();
-        if e.kind() != std::io::ErrorKind::Interrupted {
-            return Err(e);
-        }
-    }
+    f.lock()
 }
 
 impl Job {

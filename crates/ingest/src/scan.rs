@@ -1,14 +1,17 @@
 //! Finding clips in a delivery: image sequences, movies and other files.
 //!
-//! A delivery is walked without following symlinks (a link could point out of the delivery or
-//! loop), and image files are grouped per directory by `shotline_sequences` (the frame number
+//! A delivery is walked without following links to directories (they could loop); a symbolic
+//! link to a file inside the delivery (a held frame) is ingested as its target's content, one
+//! leaving the delivery is refused and reported as a problem. Image files are grouped per directory by `shotline_sequences` (the frame number
 //! is the digit run directly before the extension, so `SQ010_SH020_plate_v003.1001.exr` is frame
 //! 1001 of one clip), the same rules every other shotline command uses.
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+use shotline_frames::{FrameSet, Run};
 
 /// Extensions grouped into image sequences even when only one frame is present.
 pub const IMAGE_EXTS: &[&str] = &[
@@ -37,6 +40,7 @@ pub enum ClipKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SourceFile {
     /// Absolute path in the delivery.
+    #[serde(serialize_with = "crate::names::ser_path")]
     pub path: PathBuf,
     /// Frame number for sequence frames.
     pub frame: Option<i64>,
@@ -56,8 +60,10 @@ pub struct Clip {
     /// Extension, lower case, without dot.
     pub ext: String,
     /// Directory in the delivery, relative to the delivery root.
+    #[serde(serialize_with = "crate::names::ser_path")]
     pub rel_dir: PathBuf,
     /// The delivery root this clip was found in.
+    #[serde(serialize_with = "crate::names::ser_path")]
     pub delivery: PathBuf,
     /// Sequence, movie or file.
     pub kind: ClipKind,
@@ -78,20 +84,15 @@ impl Clip {
         Some((first, last))
     }
 
-    /// Frames missing between first and last.
-    pub fn missing_frames(&self) -> Vec<i64> {
-        let mut missing = Vec::new();
-        for w in self.files.windows(2) {
-            if let (Some(a), Some(b)) = (w[0].frame, w[1].frame) {
-                missing.extend(a + 1..b);
-            }
-        }
-        missing
+    /// Frames missing between first and last, as runs: one gap is one run whatever its
+    /// length, so frames 1001 and 100000000 cost one run, not 100 million frames.
+    pub fn missing_frames(&self) -> FrameSet {
+        missing_between(self.files.iter().filter_map(|f| f.frame))
     }
 
     /// Key identifying the clip within a delivery (used by `--override` and resume).
     pub fn key(&self) -> String {
-        let dir = self.rel_dir.to_string_lossy();
+        let dir = crate::names::escape_path(&self.rel_dir);
         if dir.is_empty() {
             self.name.clone()
         } else {
@@ -100,10 +101,63 @@ impl Clip {
     }
 }
 
-/// Something found while scanning that is not ingested; reported, never silently dropped.
+/// The target of the symbolic link `link` and its metadata, when it is a regular file inside
+/// the delivery `root`; else why the link is refused.
+fn link_inside(root: &Path, link: &Path) -> Result<(PathBuf, std::fs::Metadata), String> {
+    let shown = crate::names::escape_path(link);
+    let target = std::fs::canonicalize(link)
+        .map_err(|e| format!("symbolic link {shown} cannot be followed ({e}): refused"))?;
+    let target_shown = crate::names::escape_path(&target);
+    if !target.starts_with(root) {
+        return Err(format!(
+            "symbolic link {shown} points outside the delivery, to {target_shown}: refused (copy the file into the delivery)"
+        ));
+    }
+    let meta = std::fs::metadata(&target)
+        .map_err(|e| format!("symbolic link {shown}: cannot read {target_shown}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "symbolic link {shown} points to {target_shown}, which is not a regular file: refused"
+        ));
+    }
+    Ok((target, meta))
+}
+
+/// The gaps between consecutive frames of `frames` (in increasing order), built run by run.
+pub fn missing_between(frames: impl Iterator<Item = i64>) -> FrameSet {
+    let mut prev: Option<i64> = None;
+    let gaps = frames.filter_map(move |f| {
+        let gap = prev
+            .filter(|&p| f.saturating_sub(p) > 1)
+            .and_then(|p| Run::new(p + 1, f - 1, 1).ok());
+        prev = Some(f);
+        gap
+    });
+    // Gaps of an increasing list are increasing and disjoint: always valid runs.
+    FrameSet::from_runs(gaps).unwrap_or_default()
+}
+
+/// What a scan note is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteKind {
+    /// Skipped and harmless (an unreadable directory, a device file, a duplicate padding).
+    Skipped,
+    /// A symbolic link inside the delivery, ingested as its target's content.
+    Linked,
+    /// Refused: a symbolic link leaving the delivery, dangling, or to something other than a
+    /// file. The ingest reports it as a problem (exit 1).
+    Refused,
+}
+
+/// Something found while scanning that is not ingested as found; reported, never silently
+/// dropped.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScanNote {
+    /// What the note is about.
+    pub kind: NoteKind,
     /// The path.
+    #[serde(serialize_with = "crate::names::ser_path")]
     pub path: PathBuf,
     /// Why it was skipped.
     pub message: String,
@@ -156,6 +210,7 @@ pub fn scan_delivery(root: &Path) -> Result<Scan, ScanError> {
             Ok(e) => e,
             Err(e) => {
                 scan.notes.push(ScanNote {
+                    kind: NoteKind::Skipped,
                     path: dir.clone(),
                     message: format!("unreadable directory: {e}"),
                 });
@@ -168,6 +223,7 @@ pub fn scan_delivery(root: &Path) -> Result<Scan, ScanError> {
                 Ok(e) => e,
                 Err(e) => {
                     scan.notes.push(ScanNote {
+                        kind: NoteKind::Skipped,
                         path: dir.clone(),
                         message: format!("unreadable entry: {e}"),
                     });
@@ -175,17 +231,18 @@ pub fn scan_delivery(root: &Path) -> Result<Scan, ScanError> {
                 }
             };
             let path = entry.path();
-            let Some(name) = entry.file_name().to_str().map(str::to_string) else {
-                scan.notes.push(ScanNote {
-                    path,
-                    message: "file name is not valid UTF-8; skipped".into(),
-                });
-                continue;
-            };
-            let meta = match std::fs::symlink_metadata(&path) {
+            let os_name = entry.file_name();
+            // A name that is not UTF-8 is one clip of its own (never part of a sequence) under
+            // its escaped name; see `crate::names`.
+            let utf8_name = os_name.to_str().map(str::to_string);
+            let name = utf8_name
+                .clone()
+                .unwrap_or_else(|| crate::names::escape_os(&os_name));
+            let mut meta = match std::fs::symlink_metadata(&path) {
                 Ok(m) => m,
                 Err(e) => {
                     scan.notes.push(ScanNote {
+                        kind: NoteKind::Skipped,
                         path,
                         message: format!("cannot stat: {e}"),
                     });
@@ -193,21 +250,46 @@ pub fn scan_delivery(root: &Path) -> Result<Scan, ScanError> {
                 }
             };
             if meta.file_type().is_symlink() {
-                scan.notes.push(ScanNote {
-                    path,
-                    message: "symbolic link not followed (could leave the delivery)".into(),
-                });
-            } else if meta.is_dir() {
+                match link_inside(root, &path) {
+                    Ok((target, target_meta)) => {
+                        scan.notes.push(ScanNote {
+                            path: path.clone(),
+                            kind: NoteKind::Linked,
+                            message: format!(
+                                "symbolic link to {} inside the delivery: copied as its target's content",
+                                crate::names::escape_path(&target)
+                            ),
+                        });
+                        meta = target_meta;
+                    }
+                    Err(why) => {
+                        scan.notes.push(ScanNote {
+                            path,
+                            kind: NoteKind::Refused,
+                            message: why,
+                        });
+                        continue;
+                    }
+                }
+            }
+            if meta.is_dir() {
                 if name != "ascmhl" {
                     stack.push(path);
                 }
             } else if meta.is_file() {
                 // `._name` files are macOS AppleDouble metadata, never media.
-                if !JUNK.contains(&name.as_str()) && !name.starts_with("._") {
+                if JUNK.contains(&name.as_str()) || name.starts_with("._") {
+                    // System clutter, never media.
+                } else if utf8_name.is_some() {
                     files.push((name, meta.len()));
+                } else {
+                    let rel = dir.strip_prefix(root).unwrap_or(Path::new(""));
+                    scan.clips
+                        .push(single_file(root, &dir, rel, &os_name, meta.len()));
                 }
             } else {
                 scan.notes.push(ScanNote {
+                    kind: NoteKind::Skipped,
                     path,
                     message: "not a regular file; skipped".into(),
                 });
@@ -241,12 +323,13 @@ fn group_dir(
         if IMAGE_EXTS.contains(&ext_lower(&name).as_str()) {
             images.insert(name, size);
         } else {
-            clips.push(single_file(root, dir, rel, name, size));
+            clips.push(single_file(root, dir, rel, OsStr::new(&name), size));
         }
     }
     let grouping = shotline_sequences::group(dir, images.keys().cloned());
     for w in &grouping.warnings {
         notes.push(ScanNote {
+            kind: NoteKind::Skipped,
             path: dir.to_path_buf(),
             message: format!("kept as separate clips: {w}"),
         });
@@ -255,7 +338,7 @@ fn group_dir(
         // Only UTF-8 names were grouped, so the name converts back; an image without a frame
         // number is a clip of its own.
         if let Some((name, size)) = plain.name.to_str().and_then(|n| images.get_key_value(n)) {
-            clips.push(single_file(root, dir, rel, name.clone(), *size));
+            clips.push(single_file(root, dir, rel, OsStr::new(name), *size));
         }
     }
     for seq in grouping.sequences {
@@ -264,6 +347,7 @@ fn group_dir(
         for (frame, name) in seq.frame_names() {
             let Some((name, size)) = name.to_str().and_then(|n| images.get_key_value(n)) else {
                 notes.push(ScanNote {
+                    kind: NoteKind::Skipped,
                     path: seq.frame_path(frame),
                     message: "frame listed by the grouping but not found in the directory; skipped"
                         .into(),
@@ -300,8 +384,10 @@ fn ext_lower(name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// A clip of one file: a movie, or any other file (audio, LUT, an image without a frame).
-fn single_file(root: &Path, dir: &Path, rel: &Path, name: String, size: u64) -> Clip {
+/// A clip of one file: a movie, or any other file (audio, LUT, an image without a frame). A name
+/// that is not UTF-8 is shown (and matched) in its escaped form.
+fn single_file(root: &Path, dir: &Path, rel: &Path, os_name: &OsStr, size: u64) -> Clip {
+    let name = crate::names::escape_os(os_name);
     let (stem, ext) = match name.rsplit_once('.') {
         Some((s, e)) if !s.is_empty() => (s.to_string(), e.to_string()),
         _ => (name.clone(), String::new()),
@@ -319,7 +405,7 @@ fn single_file(root: &Path, dir: &Path, rel: &Path, name: String, size: u64) -> 
         delivery: root.to_path_buf(),
         kind,
         files: vec![SourceFile {
-            path: dir.join(&name),
+            path: dir.join(os_name),
             frame: None,
             frame_text: None,
             size,
@@ -330,6 +416,15 @@ fn single_file(root: &Path, dir: &Path, rel: &Path, name: String, size: u64) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn missing_frames_are_runs_even_for_huge_gaps() {
+        let m = missing_between([1001, 1002, 1005, 100_000_000].into_iter());
+        assert_eq!(m.len(), 2 + (100_000_000 - 1006));
+        assert_eq!(m.runs().count(), 2);
+        assert_eq!(m.to_string(), "1003-1004,1006-99999999");
+        assert!(missing_between([1, 2, 3].into_iter()).is_empty());
+    }
 
     #[test]
     fn groups_sequences_movies_and_files_per_directory() {
@@ -357,9 +452,41 @@ mod tests {
         let seq = &s.clips[1];
         assert_eq!(seq.base, "SH020_bg01");
         assert_eq!(seq.frame_range(), Some((1001, 1004)));
-        assert_eq!(seq.missing_frames(), vec![1003]);
+        assert_eq!(seq.missing_frames(), FrameSet::parse("1003").unwrap());
         assert_eq!(s.clips[0].kind, ClipKind::Movie);
         assert_eq!(s.notes.len(), 1, "symlink reported");
+        assert_eq!(s.notes[0].kind, NoteKind::Refused);
+    }
+
+    #[test]
+    fn links_inside_are_files_links_outside_are_refused_and_odd_names_are_kept() {
+        use std::os::unix::ffi::OsStrExt;
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.exr"), b"s").unwrap();
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("SH010_bg01.1001.exr"), b"frame").unwrap();
+        std::os::unix::fs::symlink("SH010_bg01.1001.exr", d.path().join("SH010_bg01.1002.exr"))
+            .unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.exr"),
+            d.path().join("SH010_bg01.1003.exr"),
+        )
+        .unwrap();
+        std::fs::write(d.path().join(OsStr::from_bytes(b"notes\xff.txt")), b"n").unwrap();
+        let s = scan_delivery(d.path()).unwrap();
+        let keys: Vec<_> = s.clips.iter().map(|c| c.key()).collect();
+        assert_eq!(keys, vec!["SH010_bg01.####.exr", "notes\\xFF.txt"]);
+        assert_eq!(s.clips[0].files.len(), 2, "the held frame is kept");
+        assert_eq!(s.clips[0].files[1].size, 5, "the target's size");
+        assert_eq!(
+            s.clips[1].files[0].path.file_name().unwrap().as_bytes(),
+            b"notes\xff.txt"
+        );
+        let kinds: Vec<_> = s.notes.iter().map(|n| n.kind).collect();
+        assert!(
+            kinds.contains(&NoteKind::Linked) && kinds.contains(&NoteKind::Refused),
+            "{s:?}"
+        );
     }
 
     fn scan_names(names: &[&str]) -> Scan {

@@ -57,6 +57,28 @@ pub fn write_thumbnail(frame: &Path, out: &Path) -> Result<(), ThumbError> {
     }
 }
 
+/// Longest a thumbnail may take: a damaged or huge movie must not hold the ingest forever.
+const FFMPEG_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Waits for `child` at most `limit`; past it the child is killed and reaped (`Ok(None)`).
+fn wait_with_timeout(
+    mut child: std::process::Child,
+    limit: std::time::Duration,
+) -> std::io::Result<Option<std::process::ExitStatus>> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            child.wait()?;
+            return Ok(None);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// The `ffmpeg` route: `thumbnail` picks a representative frame of a movie, `scale` fits it.
 fn write_thumbnail_ffmpeg(frame: &Path, out: &Path) -> Result<(), ThumbError> {
     let err = |message: String| ThumbError::Decode {
@@ -82,8 +104,22 @@ fn write_thumbnail_ffmpeg(frame: &Path, out: &Path) -> Result<(), ThumbError> {
         .arg(&tmp)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .status()
+        .spawn()
         .map_err(|e| err(format!("ffmpeg not available: {e}")))?;
+    let status = match wait_with_timeout(status, FFMPEG_TIMEOUT) {
+        Ok(Some(st)) => st,
+        Ok(None) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(err(format!(
+                "ffmpeg took longer than {} s and was killed",
+                FFMPEG_TIMEOUT.as_secs()
+            )));
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(err(format!("cannot wait for ffmpeg: {e}")));
+        }
+    };
     let result = if status.success() {
         std::fs::read(&tmp)
             .map_err(|e| err(e.to_string()))
@@ -146,6 +182,19 @@ fn write_thumbnail_native(frame: &Path, out: &Path) -> Result<(), ThumbError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_process_past_its_time_is_killed() {
+        let child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let r = wait_with_timeout(child, std::time::Duration::from_millis(50)).unwrap();
+        assert!(r.is_none());
+        let child = std::process::Command::new("true").spawn().unwrap();
+        let r = wait_with_timeout(child, std::time::Duration::from_secs(30)).unwrap();
+        assert!(r.is_some_and(|s| s.success()));
+    }
 
     #[test]
     fn srgb_curve_endpoints_and_mid_grey() {

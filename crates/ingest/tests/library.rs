@@ -19,7 +19,6 @@ fn request(delivery: &Path, project: &Path) -> Request {
         edl: None,
         dry_run: false,
         hash: None,
-        throttle: None,
         frame_check: None,
         registrar: None,
     }

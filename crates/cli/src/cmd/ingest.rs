@@ -7,11 +7,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use indicatif::ProgressBar;
+use shotline_config::MAX_INGEST_THREADS;
+use shotline_ingest::matching::ShotId;
 use shotline_ingest::plan::{ClipStatus, Severity};
 use shotline_ingest::{
     FrameInfo, HashAlgo, Progress, RegisterError, Registrar, Registration, Report, Request,
+    TargetProblem,
 };
 
 use crate::context::Ctx;
@@ -30,9 +33,6 @@ skipped, temp leftovers removed, the same version folders reused. The delivery i
 Content already ingested into a version whose registration failed is registered on a re-run.
 Exit codes: 0 all clips ingested or already ingested (and registered); 1 unmatched, blocked or
 failed clips, or versions not registered; 2 bad arguments or configuration.";
-
-/// Test-only: milliseconds to pause per 64 KiB copied, so tests can kill a copy midway.
-const THROTTLE_ENV: &str = "SHOTLINE_INGEST_TEST_THROTTLE_MS";
 
 /// Arguments of `shotline ingest`.
 #[derive(Debug, clap::Args)]
@@ -62,12 +62,24 @@ pub struct IngestArgs {
     /// Read-back verification: storage (drop cached pages, re-read from disk; default) or cache.
     #[arg(long, value_name = "MODE")]
     pub verify: Option<String>,
-    /// Parallel copies (default 8).
-    #[arg(long, value_name = "N")]
+    /// Parallel copies, 1 to 256 (default 8).
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// Skip thumbnails.
     #[arg(long)]
     pub no_thumbnails: bool,
+}
+
+/// `--threads`: the same bounds as `ingest.threads`.
+fn parse_threads(s: &str) -> std::result::Result<usize, String> {
+    let n: usize = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number"))?;
+    if (1..=MAX_INGEST_THREADS).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("{n} is not between 1 and {MAX_INGEST_THREADS}"))
+    }
 }
 
 struct Bar<'a> {
@@ -123,6 +135,33 @@ struct StoreRegistrar {
 }
 
 impl Registrar for StoreRegistrar {
+    fn check_targets(
+        &self,
+        targets: &[&ShotId],
+    ) -> std::result::Result<Vec<TargetProblem>, RegisterError> {
+        use shotline_store::{ItemKind, Store, StoreError};
+        let failed = |e: StoreError| RegisterError::Failed(e.to_string());
+        let store = Store::open(&self.db, self.busy_timeout_ms).map_err(failed)?;
+        let steps = store.steps(Some(ItemKind::Shot)).map_err(failed)?;
+        let mut problems = Vec::new();
+        for (index, id) in targets.iter().enumerate() {
+            let message = match store.shot(&id.shot) {
+                Err(StoreError::NotFound { .. }) => Some(format!(
+                    "shot {} is not in the tracking database (shotline shot add)",
+                    id.shot
+                )),
+                Err(e) => return Err(failed(e)),
+                Ok(_) if !steps.iter().any(|s| s.code == id.step) => Some(format!(
+                    "step {} is not in the tracking database (shotline step add)",
+                    id.step
+                )),
+                Ok(_) => None,
+            };
+            problems.extend(message.map(|message| TargetProblem { index, message }));
+        }
+        Ok(problems)
+    }
+
     fn register(&self, versions: &[Registration]) -> std::result::Result<(), RegisterError> {
         use shotline_store::{Actor, Files, ItemRef, NewVersion, State, Store, StoreError};
         let failed = |e: StoreError| RegisterError::Failed(e.to_string());
@@ -150,12 +189,8 @@ impl Registrar for StoreRegistrar {
                             .frame_range
                             .map(|(a, b)| format!("{a}-{b}"))
                             .unwrap_or_default(),
-                        missing_frames: r
-                            .missing_frames
-                            .iter()
-                            .map(i64::to_string)
-                            .collect::<Vec<_>>()
-                            .join(","),
+                        // Range syntax (`1002-99999999`), never one number per frame.
+                        missing_frames: r.missing_frames.to_string(),
                         width: media.width.and_then(|w| u32::try_from(w).ok()),
                         height: media.height.and_then(|h| u32::try_from(h).ok()),
                         fps: media.fps,
@@ -191,6 +226,9 @@ impl Registrar for StoreRegistrar {
             _ => None,
         };
         Err(match clash {
+            Some(index) if same_version_registered(&store, &batch[index]) => {
+                RegisterError::AlreadyRegistered { index }
+            }
             Some(index) => RegisterError::Clash {
                 index,
                 message: e.to_string(),
@@ -198,6 +236,24 @@ impl Registrar for StoreRegistrar {
             None => failed(e),
         })
     }
+}
+
+/// Whether the database already holds `v` itself (same number, folder and content checksum):
+/// what a run killed right after registering left behind, not a clash.
+fn same_version_registered(store: &shotline_store::Store, v: &shotline_store::NewVersion) -> bool {
+    let q = shotline_store::VersionQuery {
+        item: Some(v.item.code.clone()),
+        step: Some(v.step.clone()),
+        resource: Some(v.resource.clone()),
+        ..Default::default()
+    };
+    store.versions(&q).is_ok_and(|found| {
+        found.iter().any(|x| {
+            Some(x.number) == v.number
+                && x.files.dir == v.files.dir
+                && x.files.checksum == v.files.checksum
+        })
+    })
 }
 
 /// Runs the command.
@@ -218,7 +274,6 @@ pub fn run(args: &IngestArgs, ctx: &Ctx) -> Result<Exit> {
         config.verify = v.clone();
     }
     if let Some(n) = args.threads {
-        anyhow::ensure!(n > 0, "--threads must be at least 1");
         config.threads = n;
     }
     if args.no_thumbnails {
@@ -227,12 +282,6 @@ pub fn run(args: &IngestArgs, ctx: &Ctx) -> Result<Exit> {
     let hash = match &args.hash {
         Some(h) => Some(h.parse::<HashAlgo>()?),
         None => None,
-    };
-    let throttle = match std::env::var(THROTTLE_ENV) {
-        Ok(v) => Some(std::time::Duration::from_millis(v.parse().with_context(
-            || format!("{THROTTLE_ENV}={v:?}: expected milliseconds"),
-        )?)),
-        Err(_) => None,
     };
     let db = shotline_store::default_db_path(&project_root, &loaded.config.store);
     let registrar: Option<Box<dyn Registrar>> = if db.is_file() {
@@ -252,7 +301,6 @@ pub fn run(args: &IngestArgs, ctx: &Ctx) -> Result<Exit> {
         edl: args.edl.clone(),
         dry_run: args.dry_run,
         hash,
-        throttle,
         frame_check: Some(Box::new(frame_check)),
         registrar,
     };
@@ -290,6 +338,7 @@ fn status_cell(out: &Printer, s: ClipStatus) -> String {
     let (text, style) = match s {
         ClipStatus::Planned => ("planned", Style::Cyan),
         ClipStatus::Ingested => ("ingested", Style::Green),
+        ClipStatus::NotRegistered => ("copied, not registered", Style::Yellow),
         ClipStatus::AlreadyIngested => ("already ingested", Style::Dim),
         ClipStatus::Registered => ("registered", Style::Green),
         ClipStatus::Unmatched => ("unmatched", Style::Yellow),
@@ -380,7 +429,7 @@ fn print_human(out: &Printer, r: &Report) -> Result<()> {
         ));
     } else {
         out.note(format!(
-            "{} clip(s) ingested into {} version(s): {} file(s), {} copied and verified ({}/s, {}){}; {} unmatched, {} blocked, {} failed, {} already ingested{}",
+            "{} clip(s) ingested into {} version(s): {} file(s), {} copied and verified ({}/s, {}){}; {} unmatched, {} blocked, {} failed, {} copied but not registered, {} already ingested{}",
             t.ingested,
             r.versions_created.len(),
             t.files_copied,
@@ -395,6 +444,7 @@ fn print_human(out: &Printer, r: &Report) -> Result<()> {
             t.unmatched,
             t.blocked,
             t.failed,
+            t.not_registered,
             t.already_ingested,
             if t.registered > 0 {
                 format!(

@@ -38,7 +38,9 @@ pub struct IngestConfig {
     /// the cached pages, read back from the disk) or `cache` (fsync, read back through the page
     /// cache: half the disk traffic, but it does not prove what the disk holds).
     pub verify: String,
-    /// Parallel copies. 0 picks a default suited to disk I/O (8).
+    /// Parallel copies, at most [`MAX_INGEST_THREADS`]. 0 picks a default suited to disk I/O
+    /// (8). Bounded because each copy thread holds a buffer of `buffer_mib`.
+    #[serde(deserialize_with = "threads_in_range")]
     pub threads: usize,
     /// Copies are made durable in batches of at most this many MiB: staged in parallel, synced
     /// with one `syncfs`, then verified and renamed. Larger batches mean fewer journal commits;
@@ -50,6 +52,21 @@ pub struct IngestConfig {
     pub thumbnails: bool,
     /// Free space to leave on the destination after the copy, in MiB.
     pub reserve_mib: u64,
+}
+
+/// Most parallel copies `ingest.threads` (and `--threads`) accept.
+pub const MAX_INGEST_THREADS: usize = 256;
+
+/// Reads `ingest.threads`, refusing a value above [`MAX_INGEST_THREADS`] (the parser adds the
+/// line and column).
+fn threads_in_range<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    let n = <usize as serde::Deserialize>::deserialize(d)?;
+    if n > MAX_INGEST_THREADS {
+        return Err(serde::de::Error::custom(format!(
+            "ingest.threads {n} is more than {MAX_INGEST_THREADS} parallel copies"
+        )));
+    }
+    Ok(n)
 }
 
 impl Default for IngestConfig {
@@ -108,5 +125,19 @@ mod tests {
         assert!(e.contains("hsah"), "{e}");
         let e = parse_str("ingest:\n  rules:\n    - patern: x\n").unwrap_err();
         assert!(e.contains("patern"), "{e}");
+    }
+
+    #[test]
+    fn threads_are_bounded_with_line_and_column() {
+        assert_eq!(
+            parse_str("ingest:\n  threads: 256\n")
+                .unwrap()
+                .ingest
+                .threads,
+            256
+        );
+        let e = parse_str("ingest:\n  threads: 100000000\n").unwrap_err();
+        assert!(e.contains("100000000") && e.contains("256"), "{e}");
+        assert!(e.contains("line 2"), "{e}");
     }
 }
