@@ -367,7 +367,7 @@ pub struct Version {
 impl Version {
     /// `v003`: how people say it.
     pub fn label(&self) -> String {
-        format!("v{:03}", self.number)
+        crate::versions::label(self.number)
     }
 }
 
