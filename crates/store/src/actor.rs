@@ -45,8 +45,7 @@ impl Actor {
 
 #[cfg(unix)]
 fn os_uid_name() -> String {
-    // SAFETY: getuid has no preconditions and cannot fail.
-    format!("uid{}", unsafe { libc::getuid() })
+    format!("uid{}", rustix::process::getuid().as_raw())
 }
 
 #[cfg(not(unix))]

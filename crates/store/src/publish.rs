@@ -153,3 +153,30 @@ impl Store {
         Ok(path)
     }
 }
+
+impl Store {
+    /// The latest version of `v`'s item × step × resource when it records the same files with
+    /// the same measured summary (folder, pattern, frames, bytes, file count, checksum): a
+    /// publish of byte-identical frames, which the caller should warn about or refuse.
+    pub fn identical_latest(&self, v: &NewVersion) -> Result<Option<Version>> {
+        let q = crate::model::VersionQuery {
+            kind: Some(v.item.kind),
+            item: Some(v.item.code.clone()),
+            step: Some(v.step.clone()),
+            resource: Some(v.resource.clone()),
+            latest: true,
+            limit: Some(1),
+        };
+        let frames = crate::frames::normalise("frame range", &v.files.frame_range)?;
+        let same = |o: &Version| {
+            let (a, b) = (&o.files, &v.files);
+            a.dir == b.dir
+                && a.pattern == b.pattern
+                && a.frame_range == frames
+                && a.bytes == b.bytes
+                && a.file_count == b.file_count
+                && a.checksum == b.checksum
+        };
+        Ok(self.versions(&q)?.into_iter().find(same))
+    }
+}
