@@ -234,7 +234,7 @@ Examples:
 The frames are verified first (missing, empty, truncated, corrupt frames; against the shot's
 cut range unless --range is given); errors refuse the publish (exit 1) unless --force. The next
 version number is taken atomically, the version recorded, and a manifest
-<item>_<step>[_<resource>]_vNNN.publish.json written beside the files. Files are not moved.
+<item>_<step>[+<resource>]_vNNN.publish.json written beside the files. Files are not moved.
 Publishing APPROVED/FINAL versions needs the lead role (docs/tracking.md).")]
 pub struct PublishArgs {
     /// The frames: a pattern (name.%04d.exr, name.####.exr, name.$F4.exr, name.@@@@.exr) or a
