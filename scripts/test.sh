@@ -9,6 +9,6 @@ scripts/setup.sh --tests
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"
-cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "== cargo test"
-cargo test --workspace --locked
+cargo clippy --workspace --all-targets --locked --features shotline/test-hooks -- -D warnings
+echo "== cargo test (with the test-only hooks: crash tests pause at exact points)"
+cargo test --workspace --locked --features shotline/test-hooks

@@ -282,14 +282,65 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// [`Problems`] marker exit 1; everything else is a usage/input/config error (2).
 pub fn report_error(e: &anyhow::Error) -> i32 {
     to_stderr(format_args!(
-        "{} {e:#}",
-        paint(stderr_color(), "error:", Style::Red)
+        "{} {}",
+        paint(stderr_color(), "error:", Style::Red),
+        error_text(e)
     ));
+    if let Some(hint) = hint_for(e) {
+        to_stderr(format_args!(
+            "{} {hint}",
+            paint(stderr_color(), "hint:", Style::Yellow)
+        ));
+    }
     if e.chain().any(|c| c.downcast_ref::<Problems>().is_some()) {
         Exit::Problems as i32
     } else {
         EXIT_USAGE
     }
+}
+
+/// The error and its causes joined by `: `, skipping a cause whose text the message before it
+/// already contains (libraries often include their source's text in their own message, and
+/// printing it again reads as `Permission denied: Permission denied`).
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    let mut last = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || last.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+        last = text;
+    }
+    out
+}
+
+/// What the user can do about a few errors whose cause is not obvious from SQLite's words.
+fn hint_for(e: &anyhow::Error) -> Option<String> {
+    e.chain()
+        .find_map(|c| match c.downcast_ref::<shotline_store::StoreError>() {
+            Some(shotline_store::StoreError::Sqlite { path, source })
+                if source.sqlite_error_code()
+                    == Some(shotline_store::rusqlite::ErrorCode::ReadOnly) =>
+            {
+                let dir = path
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(std::path::Path::new("."));
+                Some(format!(
+                    "the database {} or its folder {} is not writable by this user (SQLite writes \
+                 its -wal and -shm files beside it); ask for write access, or use a read-only \
+                 command",
+                    path.display(),
+                    dir.display()
+                ))
+            }
+            _ => None,
+        })
 }
 
 /// Marks an error as "the command ran and found a problem" (exit 1) rather than bad input (2),
@@ -365,5 +416,20 @@ mod tests {
     #[test]
     fn visible_width_ignores_escapes() {
         assert_eq!(visible_width(&paint(true, "abc", Style::Red)), 3);
+    }
+}
+
+#[cfg(test)]
+mod error_text_tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        let io = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let text = io.to_string();
+        let e = anyhow::Error::new(io).context(format!("/x/db: {text}"));
+        assert_eq!(error_text(&e), format!("/x/db: {text}"));
+        let e = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(error_text(&e), "outer: inner");
     }
 }

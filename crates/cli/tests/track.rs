@@ -456,3 +456,82 @@ fn help_has_examples() {
         assert!(out.contains("Examples:"), "{cmd:?}: {out}");
     }
 }
+
+fn publish_args(dir: &std::path::Path) -> Vec<&str> {
+    vec![
+        "publish",
+        "--shot",
+        "SH010",
+        "--step",
+        "COMP",
+        dir.to_str().unwrap(),
+    ]
+}
+
+#[test]
+fn identical_frames_warn_and_skip_identical_refuses() {
+    let p = Project::new();
+    let dir = p.frames("same", 1001..=1005);
+    p.ok("ana", &publish_args(&dir));
+    let out = p.cmd("ana").args(publish_args(&dir)).output().unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("already records these frames"), "{err}");
+    let mut args = publish_args(&dir);
+    args.push("--skip-identical");
+    let err = p.fails("ana", &args, 1);
+    assert!(err.contains("--skip-identical"), "{err}");
+    assert_eq!(p.lines("x", &["versions", "ls"]).len(), 2);
+}
+
+#[test]
+fn unsafe_codes_and_huge_frames_are_refused() {
+    let p = Project::new();
+    for code in [".", "..", ".SH", "-SH"] {
+        let err = p.fails("boss", &["shot", "add", "--", code], 2);
+        assert!(err.contains("not starting with"), "{code}: {err}");
+    }
+    let err = p.fails(
+        "boss",
+        &[
+            "shot",
+            "add",
+            "SH999",
+            "--in=-9223372036854775808",
+            "--out=9223372036854775807",
+        ],
+        2,
+    );
+    assert!(err.contains("frame"), "{err}");
+}
+
+#[test]
+fn db_check_repair_rewrites_a_missing_manifest_only() {
+    let p = Project::new();
+    let dir = p.frames("rep", 1001..=1005);
+    p.ok("ana", &publish_args(&dir));
+    let manifest = dir.join("SH010_COMP_v001.publish.json");
+    fs::remove_file(&manifest).unwrap();
+    fs::write(dir.join(".shotline-tmp-old"), "x").unwrap();
+    let err = p.fails("x", &["db", "check"], 1);
+    assert!(err.contains("is missing"), "{err}");
+    assert!(err.contains(".shotline-tmp-old"), "{err}");
+    p.ok("x", &["db", "check", "--repair"]);
+    assert!(manifest.is_file());
+    // The temp file is younger than --temp-age: a write may still be running, so it stays.
+    assert!(dir.join(".shotline-tmp-old").is_file());
+}
+
+#[test]
+fn render_queue_refuses_a_newer_tracking_schema() {
+    let p = Project::new();
+    let conn = shotline_store::connect(&p.db()).unwrap();
+    conn.execute(
+        "INSERT INTO store_migrations (version, name, applied_at) VALUES (999, 'future', 'x')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let err = p.fails("x", &["render", "ls"], 2);
+    assert!(err.contains("newer than this shotline"), "{err}");
+}

@@ -8,16 +8,10 @@
 pub fn host_name() -> String {
     #[cfg(unix)]
     {
-        let mut buf = [0u8; 256];
-        // SAFETY: the buffer is valid for its length; gethostname NUL-terminates on success or
-        // truncates, and we stop at the first NUL or the end either way.
-        let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-        if rc == 0 {
-            let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-            let name = String::from_utf8_lossy(&buf[..end]).trim().to_string();
-            if !name.is_empty() {
-                return name;
-            }
+        let uname = rustix::system::uname();
+        let name = uname.nodename().to_string_lossy().trim().to_string();
+        if !name.is_empty() {
+            return name;
         }
     }
     std::env::var("HOSTNAME")

@@ -97,6 +97,10 @@ impl Queue {
     pub fn open(db: &Path, dir: &Path, busy_timeout_ms: u64) -> Result<Queue> {
         let mut conn = shotline_store::connect_with_timeout(db, busy_timeout_ms)
             .map_err(|e| RenderError::Invalid(format!("cannot open the render queue: {e}")))?;
+        // Minimal edit by the store owner: the file's tracking schema must not be newer than
+        // this build (the same refusal every other user of the database gives).
+        shotline_store::schema::check_not_newer(&conn, db)
+            .map_err(|e| RenderError::Invalid(format!("cannot open the render queue: {e}")))?;
         conn.execute_batch("PRAGMA synchronous = NORMAL;")
             .db("setting pragmas")?;
         migrate(&mut conn)?;

@@ -17,7 +17,8 @@ pub struct Actor {
 }
 
 impl Actor {
-    /// `$SHOTLINE_USER`, else the OS login (`$USER`, `$LOGNAME`, `$USERNAME`), else `uid<N>`.
+    /// `$SHOTLINE_USER`, else the OS login (`$USER`, `$LOGNAME`, `$USERNAME`), else the
+    /// account name of the process's uid (from the password database), else `uid<N>`.
     pub fn from_env() -> Actor {
         let user = [USER_ENV, "USER", "LOGNAME", "USERNAME"]
             .iter()
@@ -43,10 +44,15 @@ impl Actor {
     }
 }
 
+/// The account name of this process's uid (cron jobs and containers often run without
+/// `$USER`), or `uid<N>` when the password database has no entry for it.
 #[cfg(unix)]
 fn os_uid_name() -> String {
-    // SAFETY: getuid has no preconditions and cannot fail.
-    format!("uid{}", unsafe { libc::getuid() })
+    let uid = nix::unistd::Uid::current();
+    match nix::unistd::User::from_uid(uid) {
+        Ok(Some(u)) if !u.name.is_empty() => u.name,
+        _ => format!("uid{uid}"),
+    }
 }
 
 #[cfg(not(unix))]
@@ -70,5 +76,15 @@ mod tests {
         };
         assert_eq!(a.owner(), "ana@ws1:42");
         assert!(!hostname().is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn uid_name_comes_from_the_password_database() {
+        let name = os_uid_name();
+        assert!(!name.is_empty());
+        if nix::unistd::Uid::current().is_root() {
+            assert_eq!(name, "root");
+        }
     }
 }

@@ -12,18 +12,20 @@
 #![warn(missing_docs)]
 
 mod actor;
+mod allocate;
 mod audit;
 mod catalog;
 mod csv;
 mod db;
 mod error;
+mod frames;
 mod hooks;
 mod locks;
 mod maintenance;
 mod model;
 mod prefetch;
 mod publish;
-mod schema;
+pub mod schema;
 mod shots;
 mod status;
 mod store;
@@ -33,17 +35,24 @@ mod validate;
 mod versions;
 
 pub use actor::{hostname, Actor, USER_ENV};
+pub use allocate::{
+    allocate_on_disk, highest_on_disk, Allocation, DiskAllocation, Reservation, VersionFolders,
+    VersionKey, VersionLayout, MAX_SKIPS,
+};
 pub use csv::{parse_shots_csv, SHOT_COLUMNS};
 pub use db::{connect, connect_with_timeout, default_db_path, DB_ENV, DEFAULT_BUSY_TIMEOUT_MS};
 pub use error::{Result, StoreError};
+pub use frames::MAX_FRAME_ABS;
 pub use hooks::{PAUSE_ENV, PAUSE_FILE_ENV};
-pub use maintenance::{migrate_file, CheckReport, RestoreReport};
+pub use maintenance::{migrate_file, CheckReport, RepairReport, RestoreReport, TempFile};
 pub use model::*;
-pub use publish::{manifest_path, Manifest, MANIFEST_VERSION};
+pub use publish::{manifest_path, Manifest, ManifestNames, MANIFEST_VERSION};
 /// Re-exported so users of [`connect`] need no rusqlite dependency of their own (and the same
 /// version is guaranteed).
 pub use rusqlite;
 pub use schema::SCHEMA_VERSION;
+/// Re-exported: the version-number type every store API speaks.
+pub use shotline_layout::VersionNumber;
 pub use shots::ShotWrite;
 pub use store::Store;
 pub use time::{now, parse_since};
@@ -52,3 +61,5 @@ pub use versions::version_name;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_allocate;

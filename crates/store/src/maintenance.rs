@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::actor::Actor;
+use crate::allocate::Reservation;
 use crate::error::{IoContext, Result, SqlContext, StoreError};
 use crate::model::Role;
 use crate::schema;
@@ -39,6 +40,32 @@ pub struct CheckReport {
     pub free_bytes: i64,
     /// Rows per table.
     pub rows: Vec<(String, i64)>,
+    /// Version numbers reserved by the allocator and never registered (a writer that died or
+    /// is still running); release stale ones with `db release-reservation`.
+    pub reservations: Vec<Reservation>,
+    /// Versions whose manifest file is missing (`db check --repair` rewrites them).
+    pub missing_manifests: Vec<i64>,
+    /// Leftover `.shotline-tmp-*` files of interrupted atomic writes, in the database folder and
+    /// the folders of published files.
+    pub temp_files: Vec<TempFile>,
+}
+
+/// A leftover temp file of an interrupted atomic write.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TempFile {
+    /// Its path.
+    pub path: String,
+    /// Seconds since it was last written.
+    pub age_s: u64,
+}
+
+/// What `db check --repair` did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RepairReport {
+    /// Manifests written (only where none existed).
+    pub manifests_written: Vec<String>,
+    /// Temp files removed (older than the age asked for).
+    pub temp_files_removed: Vec<String>,
 }
 
 impl CheckReport {
@@ -298,15 +325,28 @@ impl Store {
                 "SELECT v.id, v.manifest FROM versions v WHERE v.published = 1 AND v.manifest IS NOT NULL",
             )
             .db(p)?;
+        let mut missing_manifests = Vec::new();
+        let mut folders = std::collections::BTreeSet::new();
         for row in st
             .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
             .db(p)?
         {
             let (id, manifest) = row.db(p)?;
-            if let Some(problem) = manifest_problem(id, Path::new(&manifest)) {
+            let manifest_path = Path::new(&manifest);
+            if let Some(dir) = manifest_path.parent() {
+                folders.insert(dir.to_path_buf());
+            }
+            if let Some(problem) = manifest_problem(id, manifest_path) {
+                if !manifest_path.exists() && manifest_path.symlink_metadata().is_err() {
+                    missing_manifests.push(id);
+                }
                 orphans.push(format!("version {id}: manifest {manifest} {problem}"));
             }
         }
+        if let Some(dir) = p.parent() {
+            folders.insert(dir.to_path_buf());
+        }
+        let temp_files = temp_files_in(&folders);
         let unused: i64 = c
             .query_row(
                 "SELECT count(*) FROM file_sequences WHERE id NOT IN (SELECT files_id FROM versions)",
@@ -337,6 +377,7 @@ impl Store {
             "ratings",
             "locks",
             "events",
+            "version_reservations",
         ] {
             let n: i64 = c
                 .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
@@ -357,6 +398,68 @@ impl Store {
             wal_bytes: size(PathBuf::from(wal)),
             free_bytes: free * page_size,
             rows,
+            reservations: self.reservations()?,
+            missing_manifests,
+            temp_files,
         })
     }
+
+    /// `db check --repair`: writes the manifest of every version whose manifest is missing
+    /// (never over an existing file) and removes leftover temp files older than `min_age`
+    /// (younger ones may belong to a write in progress).
+    pub fn repair(&self, actor: &Actor, min_age: std::time::Duration) -> Result<RepairReport> {
+        let report = self.check()?;
+        let mut done = RepairReport::default();
+        for id in report.missing_manifests {
+            let v = self.version(id)?;
+            let path = self.write_manifest(actor, &v)?;
+            done.manifests_written
+                .push(path.to_string_lossy().into_owned());
+        }
+        for t in report.temp_files {
+            if t.age_s >= min_age.as_secs() {
+                let path = PathBuf::from(&t.path);
+                match std::fs::remove_file(&path) {
+                    Ok(()) => done.temp_files_removed.push(t.path),
+                    // Finished (renamed into place) since it was listed: nothing left to do.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e).io(&path),
+                }
+            }
+        }
+        Ok(done)
+    }
+}
+
+/// `.shotline-tmp-*` files directly inside `folders` (unreadable folders are skipped: `db check`
+/// reports what it can see).
+fn temp_files_in(folders: &std::collections::BTreeSet<PathBuf>) -> Vec<TempFile> {
+    let now = std::time::SystemTime::now();
+    let mut out = Vec::new();
+    for dir in folders {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            if !name
+                .to_string_lossy()
+                .starts_with(shotline_fsio::TEMP_PREFIX)
+            {
+                continue;
+            }
+            let age_s = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|m| now.duration_since(m).ok())
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            out.push(TempFile {
+                path: e.path().to_string_lossy().into_owned(),
+                age_s,
+            });
+        }
+    }
+    out
 }

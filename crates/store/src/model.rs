@@ -162,6 +162,17 @@ pub struct Shot {
     pub created_at: String,
 }
 
+impl Shot {
+    /// Frames in the cut (`frame_out - frame_in + 1`). The store bounds frame numbers (see
+    /// [`crate::MAX_FRAME_ABS`]), so this cannot overflow; it saturates regardless.
+    pub fn frame_count(&self) -> i64 {
+        self.frame_out
+            .saturating_sub(self.frame_in)
+            .saturating_add(1)
+            .max(0)
+    }
+}
+
 /// Shot fields to set; `None` leaves a field alone (on creation: the default).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ShotFields {
@@ -367,7 +378,7 @@ pub struct Version {
 impl Version {
     /// `v003`: how people say it.
     pub fn label(&self) -> String {
-        format!("v{:03}", self.number)
+        crate::versions::label(self.number)
     }
 }
 

@@ -86,7 +86,10 @@ pub(crate) fn max_numbers(
     let list = serde_json::to_string(&distinct.into_iter().collect::<Vec<_>>()).unwrap_or_default();
     let mut st = conn
         .prepare(
-            "SELECT item_id, step_id, resource, MAX(number) FROM versions
+            "SELECT item_id, step_id, resource, MAX(number) FROM (
+               SELECT item_id, step_id, resource, number FROM versions
+               UNION ALL
+               SELECT item_id, step_id, resource, number FROM version_reservations)
               WHERE (item_id, step_id, resource) IN
                     (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))
               GROUP BY item_id, step_id, resource",

@@ -10,10 +10,41 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use crate::error::{Result, SqlContext, StoreError};
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// A data step run after a migration's SQL, in the same transaction.
+type DataStep = fn(&rusqlite::Transaction<'_>, &Path) -> Result<()>;
 
 /// Ordered migrations: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[(&str, &str)] = &[("initial schema", V1)];
+const MIGRATIONS: &[(&str, &str, Option<DataStep>)] = &[
+    ("initial schema", V1, None),
+    (
+        "version reservations; normalised frame ranges",
+        V2,
+        Some(crate::frames::normalise_stored_ranges),
+    ),
+];
+
+/// Version numbers taken by the allocator and not yet registered (see `allocate.rs`). A row
+/// disappears when its version is registered or when it is released as stale.
+const V2: &str = r#"
+CREATE TABLE version_reservations (
+  id          INTEGER PRIMARY KEY,
+  item_id     INTEGER NOT NULL,
+  item_kind   TEXT NOT NULL,
+  step_id     INTEGER NOT NULL,
+  resource    TEXT NOT NULL DEFAULT '' CHECK (resource NOT GLOB '*[^A-Za-z0-9_-]*'),
+  number      INTEGER NOT NULL CHECK (number >= 1),
+  path        TEXT,
+  user        TEXT NOT NULL,
+  host        TEXT NOT NULL,
+  pid         INTEGER NOT NULL,
+  reserved_at TEXT NOT NULL,
+  UNIQUE (item_id, step_id, resource, number),
+  FOREIGN KEY (item_id, item_kind) REFERENCES items(id, kind),
+  FOREIGN KEY (step_id, item_kind) REFERENCES steps(id, kind)
+);
+"#;
 
 const V1: &str = r#"
 CREATE TABLE projects (
@@ -220,7 +251,9 @@ pub fn current_version(conn: &Connection, path: &Path) -> Result<i64> {
     .db(path)
 }
 
-/// Refuses a file written by a newer shotline.
+/// Refuses a file written by a newer shotline. Every user of the database file (tracking,
+/// ingest, the render queue) calls this before writing, so an old shotline never writes into a
+/// schema it does not understand. Returns the version found.
 pub fn check_not_newer(conn: &Connection, path: &Path) -> Result<i64> {
     let found = current_version(conn, path)?;
     if found > SCHEMA_VERSION {
@@ -235,7 +268,7 @@ pub fn check_not_newer(conn: &Connection, path: &Path) -> Result<i64> {
 
 /// Applies pending migrations, each in its own IMMEDIATE transaction so two processes opening a
 /// fresh file at once cannot both apply it. Returns (version before, version after).
-pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(i64, i64)> {
+pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(i64, i64)> {
     let before = check_not_newer(conn, path)?;
     if before == SCHEMA_VERSION {
         return Ok((before, before));
@@ -251,8 +284,11 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(i64, i64)> {
     // Re-read under the write lock: another process may have migrated meanwhile.
     let mut version = check_not_newer(&tx, path)?;
     while version < SCHEMA_VERSION {
-        let (name, sql) = MIGRATIONS[version as usize];
+        let (name, sql, data) = MIGRATIONS[version as usize];
         tx.execute_batch(sql).db(path)?;
+        if let Some(step) = data {
+            step(&tx, path)?;
+        }
         version += 1;
         tx.execute(
             "INSERT INTO store_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",

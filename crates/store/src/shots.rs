@@ -243,6 +243,9 @@ fn merge(base: &Shot, f: &ShotFields) -> Result<Shot> {
     if let Some(v) = &f.timecode_in {
         s.timecode_in = if v.is_empty() { None } else { Some(v.clone()) };
     }
+    crate::frames::check_frame("frame in", s.frame_in)?;
+    crate::frames::check_frame("frame out", s.frame_out)?;
+    crate::frames::check_frame("handles", s.handles)?;
     if s.frame_out < s.frame_in {
         return Err(StoreError::Invalid {
             what: "frame range",

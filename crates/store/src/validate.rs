@@ -9,13 +9,17 @@ fn check(what: &'static str, value: &str, extra: &[char], expected: &str) -> Res
         && value
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || extra.contains(&c));
-    if ok {
+    // Every code ends up in paths (version folders, manifests): it must be one safe path
+    // component, and a leading `.` (hidden file, `.`/`..`) or `-` (read as an option) is refused.
+    let safe =
+        !value.starts_with(['.', '-']) && shotline_layout::check_component(what, value).is_ok();
+    if ok && safe {
         Ok(())
     } else {
         Err(StoreError::Invalid {
             what,
             value: value.to_string(),
-            expected: expected.to_string(),
+            expected: format!("{expected}, not starting with '.' or '-'"),
         })
     }
 }
@@ -89,6 +93,10 @@ mod tests {
         assert!(code("step", "CO MP").is_err());
         assert!(item_code("shot", "SH010.5").is_ok());
         assert!(item_code("shot", "").is_err());
+        for bad in [".", "..", ".SH", "-SH"] {
+            assert!(item_code("shot", bad).is_err(), "{bad}");
+            assert!(code("step", bad).is_err(), "{bad}");
+        }
         assert!(resource("").is_ok());
         assert!(resource("a/b").is_err());
         assert!(timecode("01:00:00:00").is_ok());

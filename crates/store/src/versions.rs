@@ -5,15 +5,19 @@
 //! query per row, and numbers are taken under the write lock so concurrent publishers can never
 //! get the same number.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rusqlite::params;
 use serde_json::json;
 
+use shotline_layout::VersionNumber;
+
 use crate::actor::Actor;
+use crate::allocate::{after, claim_from, consume_reservation, highest_on_disk};
 use crate::error::{Result, SqlContext, StoreError};
 use crate::model::{Files, ItemKind, ItemRef, NewVersion, Role, State, Version, VersionQuery};
 use crate::prefetch::{all_steps, check_final, check_uses, max_numbers, prefetch_items, tag_ids};
+use crate::publish::ManifestNames;
 use crate::store::{acting_user, event, require, Store};
 use crate::validate;
 
@@ -84,11 +88,51 @@ fn row_to_version(r: &rusqlite::Row<'_>) -> rusqlite::Result<Version> {
 
 /// `SH010 COMP v003` / `SH010 COMP/BG v003`: how events and messages name a version.
 pub fn version_name(item: &str, step: &str, resource: &str, number: i64) -> String {
+    let label = label(number);
     if resource.is_empty() {
-        format!("{item} {step} v{number:03}")
+        format!("{item} {step} {label}")
     } else {
-        format!("{item} {step}/{resource} v{number:03}")
+        format!("{item} {step}/{resource} {label}")
     }
+}
+
+/// `v003` through [`VersionNumber`]; a number outside its range (only a hand-edited database
+/// holds one) is shown as `version N` rather than hidden.
+pub(crate) fn label(number: i64) -> String {
+    VersionNumber::from_i64(number)
+        .map(|n| n.to_string())
+        .unwrap_or_else(|| format!("version {number}"))
+}
+
+/// A version number given by a caller, checked against the range every layout can spell.
+fn checked_number(n: i64) -> Result<VersionNumber> {
+    VersionNumber::from_i64(n).ok_or_else(|| StoreError::Invalid {
+        what: "version number",
+        value: n.to_string(),
+        expected: crate::versions::number_range(),
+    })
+}
+
+/// What a version number may be, in [`VersionNumber`]'s own words.
+pub(crate) fn number_range() -> String {
+    "0".parse::<VersionNumber>()
+        .err()
+        .map(|e| {
+            e.to_string()
+                .replace("\"0\" is not a version number: expected ", "")
+        })
+        .unwrap_or_else(|| "a version number".into())
+}
+
+/// `files` with its frame ranges in the normalised spelling and its frames in range.
+fn normalised_files(files: &Files) -> Result<Files> {
+    let mut f = files.clone();
+    f.frame_range = crate::frames::normalise("frame range", &f.frame_range)?;
+    f.missing_frames = crate::frames::normalise("missing frames", &f.missing_frames)?;
+    for frame in [f.first_frame, f.last_frame].into_iter().flatten() {
+        crate::frames::check_frame("frame", frame)?;
+    }
+    Ok(f)
 }
 
 impl Store {
@@ -100,19 +144,22 @@ impl Store {
         actor: &Actor,
         batch: &[NewVersion],
     ) -> Result<Vec<Version>> {
-        self.register_with(actor, batch, |_| None)
+        self.register_with(actor, batch, false)
     }
 
-    /// [`Store::register_versions`], recording for each version the manifest path chosen by
-    /// `manifest` once its number is known (inside the same transaction).
+    /// [`Store::register_versions`]; with `manifests`, each version is numbered past the
+    /// manifests already in the folder of its files and records the manifest path it gets
+    /// (inside the same transaction).
     pub(crate) fn register_with(
         &mut self,
         actor: &Actor,
         batch: &[NewVersion],
-        manifest: impl Fn(&Version) -> Option<PathBuf>,
+        manifests: bool,
     ) -> Result<Vec<Version>> {
+        let mut files = Vec::with_capacity(batch.len());
         for v in batch {
             check_new(v)?;
+            files.push(normalised_files(&v.files)?);
         }
         let (project, path) = (self.project.id, self.path.clone());
         let tx = self.write_tx()?;
@@ -156,61 +203,75 @@ impl Store {
         let mut tag_ids = tag_ids(&tx, &path, batch)?;
         let now = crate::time::now();
         let mut out = Vec::with_capacity(batch.len());
-        for (v, (item_id, step_id, resource)) in batch.iter().zip(keys) {
-            let n = next
+        for ((v, (item_id, step_id, resource)), f) in batch.iter().zip(keys).zip(files) {
+            let highest = next
                 .entry((item_id, step_id, resource.clone()))
                 .or_insert(0);
-            // An explicit number is taken as it is; later unnumbered versions of the same key in
-            // this batch continue after it.
-            *n = match v.number {
-                Some(k) => k.max(*n),
-                None => *n + 1,
-            };
+            let layout = manifests
+                .then(|| ManifestNames::new(Path::new(&f.dir), &v.item.code, &v.step, &resource));
             let clash = || StoreError::VersionExists {
                 item: v.item.code.clone(),
                 step: v.step.clone(),
                 resource: resource.clone(),
                 number: v.number.unwrap_or_default(),
             };
+            let number = match v.number {
+                // An explicit number (taken earlier by the allocator) is registered as it is and
+                // consumes its reservation; later unnumbered versions of the same key in this
+                // batch continue after it.
+                Some(k) => {
+                    let n = checked_number(k)?;
+                    if layout.as_ref().is_some_and(|l| l.path(n).exists()) {
+                        return Err(clash());
+                    }
+                    consume_reservation(&tx, &path, (item_id, step_id), &resource, k)?;
+                    n
+                }
+                // The allocator's rule: past everything registered or reserved, and past every
+                // manifest of this key already on disk (a database restored from an older backup
+                // must not issue a second, different v00N).
+                None => {
+                    let mut top = VersionNumber::from_i64(*highest);
+                    if let Some(l) = &layout {
+                        top = top.max(highest_on_disk(l)?);
+                    }
+                    let parent = Path::new(&f.dir);
+                    let start = after(top, parent)?;
+                    match &layout {
+                        Some(l) => claim_from(l, start)?.0,
+                        None => start,
+                    }
+                }
+            };
+            *highest = (*highest).max(i64::from(number.get()));
+            let number = i64::from(number.get());
+            let manifest_file = layout
+                .as_ref()
+                .and_then(|l| VersionNumber::from_i64(number).map(|n| l.path(n)));
             let files_id: i64 = tx
                 .prepare_cached(
                     "INSERT INTO file_sequences (dir, pattern) VALUES (?1, ?2)
                      ON CONFLICT (dir, pattern) DO UPDATE SET dir = excluded.dir RETURNING id",
                 )
-                .and_then(|mut s| s.query_row(params![v.files.dir, v.files.pattern], |r| r.get(0)))
+                .and_then(|mut s| s.query_row(params![f.dir, f.pattern], |r| r.get(0)))
                 .db(&path)?;
             let mut version = Version {
                 id: 0,
                 item: v.item.clone(),
                 step: v.step.clone(),
                 resource: resource.clone(),
-                number: v.number.unwrap_or(*n),
+                number,
                 state: v.state,
-                files: v.files.clone(),
+                files: f.clone(),
                 author: actor.user.clone(),
                 created_at: now.clone(),
                 comment: v.comment.clone(),
                 source: v.source.clone(),
                 published: true,
-                manifest: None,
+                manifest: manifest_file.map(|p| p.to_string_lossy().into_owned()),
                 uses: v.uses.clone(),
                 tags: v.tags.clone(),
             };
-            // A manifest already on disk for this number (e.g. published before the database
-            // was restored from an older backup) means the number was used: skip it rather than
-            // issue a second, different v00N.
-            let mut chosen = manifest(&version);
-            if v.number.is_some() && chosen.as_ref().is_some_and(|p| p.exists()) {
-                return Err(clash());
-            }
-            while chosen.as_ref().is_some_and(|p| p.exists()) {
-                *n += 1;
-                version.number = *n;
-                chosen = manifest(&version);
-            }
-            let number = version.number;
-            version.manifest = chosen.map(|p| p.to_string_lossy().into_owned());
-            let f = &v.files;
             version.id = tx
                 .prepare_cached(
                     "INSERT INTO versions (item_id, item_kind, step_id, resource, number, state, files_id,
@@ -432,12 +493,8 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
 }
 
 fn check_new(v: &NewVersion) -> Result<()> {
-    if let Some(n) = v.number.filter(|&n| n < 1) {
-        return Err(StoreError::Invalid {
-            what: "version number",
-            value: n.to_string(),
-            expected: "1 or more".into(),
-        });
+    if let Some(n) = v.number {
+        checked_number(n)?;
     }
     validate::item_code("item code", &v.item.code)?;
     validate::code("step code", &v.step)?;

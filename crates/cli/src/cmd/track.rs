@@ -234,7 +234,7 @@ Examples:
 The frames are verified first (missing, empty, truncated, corrupt frames; against the shot's
 cut range unless --range is given); errors refuse the publish (exit 1) unless --force. The next
 version number is taken atomically, the version recorded, and a manifest
-<item>_<step>[_<resource>]_vNNN.publish.json written beside the files. Files are not moved.
+<item>_<step>[+<resource>]_vNNN.publish.json written beside the files. Files are not moved.
 Publishing APPROVED/FINAL versions needs the lead role (docs/tracking.md).")]
 pub struct PublishArgs {
     /// The frames: a pattern (name.%04d.exr, name.####.exr, name.$F4.exr, name.@@@@.exr) or a
@@ -269,6 +269,10 @@ pub struct PublishArgs {
     /// A tag (repeatable).
     #[arg(long = "tag")]
     pub tags: Vec<String>,
+    /// Refuse (exit 1) instead of warning when the frames are identical to the latest version
+    /// (same folder, pattern, frames, size and file count).
+    #[arg(long)]
+    pub skip_identical: bool,
     /// Publish even when verification finds errors (they are recorded as missing frames).
     #[arg(long)]
     pub force: bool,
@@ -408,9 +412,27 @@ pub enum DbCmd {
         /// The backup to restore.
         file: PathBuf,
     },
-    /// Integrity check, foreign keys, orphans and sizes (exit 1 on problems).
-    #[command(after_help = "Example:\n  shotline db check --json")]
-    Check,
+    /// Integrity check, foreign keys, orphans, unregistered version reservations, leftover
+    /// temp files and sizes (exit 1 on problems).
+    #[command(after_help = "Examples:\n  shotline db check --json\n  shotline db check --repair")]
+    Check {
+        /// Also repair: write missing publish manifests (never over an existing file) and
+        /// remove leftover `.shotline-tmp-*` files older than --temp-age.
+        #[arg(long)]
+        repair: bool,
+        /// With --repair: only remove temp files untouched for this many minutes (younger ones
+        /// may belong to a write in progress).
+        #[arg(long, value_name = "MINUTES", default_value_t = 60,
+              value_parser = clap::value_parser!(u64).range(1..=525_600))]
+        temp_age: u64,
+    },
+    /// Release a version-number reservation left by a writer that died before registering
+    /// (listed by `db check`). Its folder stays, so the number is still never reused.
+    #[command(after_help = "Example:\n  shotline db release-reservation 12")]
+    ReleaseReservation {
+        /// The reservation id shown by `db check`.
+        id: i64,
+    },
     /// Apply pending schema migrations.
     #[command(after_help = "Example:\n  shotline db migrate")]
     Migrate,

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use serde_json::Value;
+use std::process::{Child, Stdio};
 
 /// A project created with `shotline init` by user `boss` (its admin).
 pub struct Project {
@@ -109,4 +110,64 @@ pub fn db_bytes(db: &Path) -> Vec<u8> {
         all.extend(w);
     }
     all
+}
+
+pub fn publish_process(p: &Project, user: &str, dir: &Path, env: &[(&str, &Path)]) -> Child {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("shotline"));
+    c.current_dir(p.root())
+        .env("NO_COLOR", "1")
+        .env("SHOTLINE_USER", user)
+        .env_remove("SHOTLINE_CONFIG")
+        .env_remove("SHOTLINE_DB")
+        .env_remove("SHOTLINE_TEST_PAUSE_AT")
+        .args(["publish", "--shot", "SH010", "--step", "COMP", "--json"])
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.spawn().unwrap()
+}
+
+/// Every manifest in `dir` parses completely and names a version the database has; returns
+/// the manifest numbers.
+pub fn check_consistent(p: &Project, dir: &Path) -> Vec<i64> {
+    let check = db_check(p);
+    assert_eq!(check["integrity"], serde_json::json!(["ok"]), "{check}");
+    assert_eq!(check["foreign_keys"], serde_json::json!([]), "{check}");
+    let versions = p.lines("x", &["versions", "ls"]);
+    let mut numbers: Vec<i64> = versions
+        .iter()
+        .map(|v| v["number"].as_i64().unwrap())
+        .collect();
+    numbers.sort();
+    assert_eq!(
+        numbers,
+        (1..=numbers.len() as i64).collect::<Vec<_>>(),
+        "numbers are dense"
+    );
+    let mut manifests = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        if name.ends_with(".publish.json") {
+            let m: Value = serde_json::from_slice(&std::fs::read(dir.join(&name)).unwrap())
+                .unwrap_or_else(|e| panic!("{name} is not complete JSON: {e}"));
+            let n = m["version"]["number"].as_i64().unwrap();
+            assert!(numbers.contains(&n), "{name} names a version the DB lacks");
+            manifests.push(n);
+        }
+    }
+    manifests.sort();
+    manifests
+}
+
+pub fn db_check(p: &Project) -> Value {
+    let out = p.cmd("x").args(["db", "check", "--json"]).output().unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }

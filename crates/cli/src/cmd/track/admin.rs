@@ -65,12 +65,46 @@ pub fn run(cmd: &DbCmd, ctx: &Ctx) -> Result<Exit> {
                     .note(format!("the database as it was is kept in {}", r.previous));
             }
         }
-        DbCmd::Check => {
-            let r = open_ro(ctx)?.check()?;
+        DbCmd::ReleaseReservation { id } => {
+            open_rw(ctx)?.release_reservation(&actor(), *id)?;
+            ctx.out.line(format!("released reservation {id}"))?;
+        }
+        DbCmd::Check { repair, temp_age } => {
+            let store = open_ro(ctx)?;
+            if *repair {
+                let age = std::time::Duration::from_secs(temp_age.saturating_mul(60));
+                let done = store.repair(&actor(), age)?;
+                for m in &done.manifests_written {
+                    ctx.out.note(format!("wrote missing manifest {m}"));
+                }
+                for t in &done.temp_files_removed {
+                    ctx.out.note(format!("removed leftover temp file {t}"));
+                }
+            }
+            let r = store.check()?;
             let bad = r.has_problems();
             if ctx.out.json() {
                 ctx.out.json_doc(&r)?;
             } else {
+                for res in &r.reservations {
+                    ctx.out.warn(format!(
+                        "reservation {}: {} taken by {}@{}:{} at {} ({}) was never registered",
+                        res.id,
+                        res.version,
+                        res.user,
+                        res.host,
+                        res.pid,
+                        res.reserved_at,
+                        res.path.as_deref().unwrap_or("no folder")
+                    ));
+                }
+                for t in &r.temp_files {
+                    ctx.out.warn(format!(
+                        "leftover temp file {} ({} min old; db check --repair removes it)",
+                        t.path,
+                        t.age_s / 60
+                    ));
+                }
                 for line in r.integrity.iter().filter(|l| *l != "ok") {
                     ctx.out.error(format!("integrity: {line}"));
                 }

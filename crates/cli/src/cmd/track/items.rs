@@ -72,7 +72,7 @@ pub fn shot(cmd: &ShotCmd, ctx: &Ctx) -> Result<Exit> {
                         opt(&s.sequence),
                         s.frame_in.to_string(),
                         s.frame_out.to_string(),
-                        (s.frame_out - s.frame_in + 1).to_string(),
+                        s.frame_count().to_string(),
                         s.handles.to_string(),
                         opt(&s.fps),
                         opt(&s.timecode_in),
@@ -175,7 +175,7 @@ fn print_shot(ctx: &Ctx, s: &shotline_store::Shot, verb: &str) -> Result<Exit> {
             s.code,
             s.frame_in,
             s.frame_out,
-            s.frame_out - s.frame_in + 1,
+            s.frame_count(),
             s.handles,
             s.sequence
                 .as_ref()

@@ -90,6 +90,23 @@ pub fn run(a: &PublishArgs, ctx: &Ctx) -> Result<Exit> {
         uses: a.uses.clone(),
         tags: a.tags.clone(),
     };
+    if let Some(same) = store.identical_latest(&new)? {
+        let text = format!(
+            "{} {} {} (id {}) already records these frames unchanged",
+            same.item.code,
+            same.step,
+            same.label(),
+            same.id
+        );
+        if a.skip_identical {
+            ctx.out
+                .note(format!("not published: {text} (--skip-identical)"));
+            return Ok(Exit::Problems);
+        }
+        ctx.out.warn(format!(
+            "{text}; publishing a new version anyway (--skip-identical refuses)"
+        ));
+    }
     let v = store.publish(&actor(), new)?;
     if ctx.out.json() {
         ctx.out.json_doc(&Report {
