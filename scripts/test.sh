@@ -12,3 +12,8 @@ echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+
+# ---------------------------------------------------------------------------------------------
+# The Python module (crates/python): wheel, pytest against fileseq, import inside Blender.
+echo "== python module"
+scripts/test-python.sh
