@@ -155,7 +155,7 @@ pub fn find_sequences(
     let found = py.detach(|| walk_sequences(&path, &opts));
     found
         .map(|seqs| seqs.into_iter().map(|seq| PySequence { seq }).collect())
-        .map_err(|e| PyOSError::new_err(e))
+        .map_err(PyOSError::new_err)
 }
 
 /// Walks `root` and collects its sequences; the first error (unreadable directory) wins.
