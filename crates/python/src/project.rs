@@ -193,4 +193,176 @@ impl PyProject {
         };
         to_py(py, &self.store.events(&q).map_err(store_err)?)
     }
+
+    /// Publishes frames as the next version of `item`'s `step`, as `shotline publish` does:
+    /// the frames (`pattern` such as `/show/sh010/comp/comp.%04d.exr`) are verified first (a
+    /// shot's against its cut); with errors nothing is recorded unless `force=True`. Returns the
+    /// CLI's `publish --json` document: `{"published", "version", "verification"}`.
+    #[pyo3(signature = (item, step, pattern, resource = String::new(), state = "WIP", comment = String::new(), uses = Vec::new(), tags = Vec::new(), force = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn publish(
+        &mut self,
+        py: Python<'_>,
+        item: &str,
+        step: String,
+        pattern: PathBuf,
+        resource: String,
+        state: &str,
+        comment: String,
+        uses: Vec<i64>,
+        tags: Vec<String>,
+        force: bool,
+    ) -> PyResult<Py<PyAny>> {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let req = PublishRequest {
+            item: item_ref(item),
+            step,
+            pattern: cwd.join(pattern),
+            resource,
+            state: state.parse::<State>().map_err(store_err)?,
+            comment,
+            uses,
+            tags,
+            force,
+        };
+        let (published, version, report) = py
+            .detach(|| self.publish_checked(req))
+            .map_err(ShotlineError::new_err)?;
+        to_py(
+            py,
+            &PublishReport {
+                published,
+                version: version.as_ref(),
+                verification: &report,
+            },
+        )
+    }
+}
+
+/// What `publish` returns: the CLI's `publish --json` document.
+#[derive(Serialize)]
+struct PublishReport<'a> {
+    published: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a shotline_store::Version>,
+    verification: &'a shotline_qc::SequenceReport,
+}
+
+/// The arguments of one publish, as the CLI's flags give them.
+struct PublishRequest {
+    item: ItemRef,
+    step: String,
+    pattern: PathBuf,
+    resource: String,
+    state: State,
+    comment: String,
+    uses: Vec<i64>,
+    tags: Vec<String>,
+    force: bool,
+}
+
+impl PyProject {
+    /// Verifies the frames (against the shot's cut when publishing a shot), then registers the
+    /// next version with its manifest: the steps of `shotline publish`.
+    fn publish_checked(
+        &mut self,
+        req: PublishRequest,
+    ) -> Result<
+        (
+            bool,
+            Option<shotline_store::Version>,
+            shotline_qc::SequenceReport,
+        ),
+        String,
+    > {
+        let (expected, fps) = match req.item.kind {
+            ItemKind::Shot => {
+                let s = self.store.shot(&req.item.code).map_err(|e| e.to_string())?;
+                (Some(s.frame_in..=s.frame_out), s.fps)
+            }
+            ItemKind::Asset => (None, None),
+        };
+        let opts = shotline_qc::VerifyOptions {
+            expected_fps: Some(fps.unwrap_or(self.store.project().fps)),
+            ..shotline_qc::VerifyOptions::default()
+        };
+        let report = shotline_qc::verify_sequence_with(&req.pattern, expected, &opts)
+            .map_err(|e| format!("cannot verify {}: {e}", req.pattern.display()))?;
+        if !report.is_ok() && !req.force {
+            return Ok((false, None, report));
+        }
+        if report.count == 0 {
+            return Err(format!(
+                "no frames match {}; nothing to publish",
+                req.pattern.display()
+            ));
+        }
+        let files = measure(&req.pattern, &report)?;
+        let new = shotline_store::NewVersion {
+            item: req.item,
+            step: req.step,
+            resource: req.resource,
+            number: None,
+            state: req.state,
+            files,
+            comment: req.comment,
+            source: "publish".into(),
+            uses: req.uses,
+            tags: req.tags,
+        };
+        let v = self
+            .store
+            .publish(&self.actor(), new)
+            .map_err(|e| e.to_string())?;
+        Ok((true, Some(v), report))
+    }
+}
+
+/// The facts recorded with the version (frames, gaps, size, first frame's header), as the CLI
+/// records them.
+fn measure(
+    pattern: &std::path::Path,
+    report: &shotline_qc::SequenceReport,
+) -> Result<shotline_store::Files, String> {
+    let frames = shotline_frames::FrameSet::parse(&report.frames).map_err(|e| e.to_string())?;
+    let missing = report
+        .findings
+        .iter()
+        .find(|f| f.code == shotline_qc::Code::MissingFrames)
+        .and_then(|f| f.frames.clone())
+        .unwrap_or_default();
+    let pat = shotline_sequences::parse_pattern_path(pattern).map_err(|e| e.to_string())?;
+    let mut files = shotline_store::Files {
+        dir: pat
+            .dir
+            .components()
+            .collect::<PathBuf>()
+            .to_string_lossy()
+            .into_owned(),
+        pattern: pattern
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        first_frame: frames.min(),
+        last_frame: frames.max(),
+        frame_range: report.frames.clone(),
+        missing_frames: missing,
+        bytes: i64::try_from(report.bytes).unwrap_or(i64::MAX),
+        file_count: i64::try_from(report.count).unwrap_or(i64::MAX),
+        ..shotline_store::Files::default()
+    };
+    if let Some(first) = frames.min() {
+        let info = shotline_media::probe(pat.frame_path(first));
+        files.width = info
+            .width
+            .and_then(|w| u32::try_from(w).ok())
+            .filter(|w| *w > 0);
+        files.height = info
+            .height
+            .and_then(|h| u32::try_from(h).ok())
+            .filter(|h| *h > 0);
+        files.fps = info.fps.filter(|f| f.is_finite() && *f > 0.0);
+        files.timecode = info.timecode;
+    }
+    Ok(files)
 }

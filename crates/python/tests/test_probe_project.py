@@ -88,3 +88,29 @@ def test_project_reads_what_the_cli_wrote_and_keeps_role_rules(tmp_path):
     assert shotline.render.jobs(str(tmp_path)) == []
     with pytest.raises(ValueError, match="render job spec"):
         shotline.render.submit({"no_such_field": 1}, str(tmp_path))
+
+
+@pytest.mark.skipif(SHOTLINE is None, reason="needs the shotline binary (SHOTLINE_BIN)")
+def test_publish_verifies_then_records_a_version_the_cli_lists(tmp_path):
+    env = dict(os.environ, SHOTLINE_USER="lead")
+    run = lambda *a: subprocess.run([SHOTLINE, *a], capture_output=True, text=True,
+                                     cwd=tmp_path, env=env)
+    assert run("init", "--code", "DEMO").returncode == 0
+    assert run("shot", "add", "SH010", "--in", "1", "--out", "4").returncode == 0
+    assert run("step", "add", "COMP", "--kind", "shot").returncode == 0
+    comp = tmp_path / "comp"
+    comp.mkdir()
+    for f in (1, 2, 4):
+        write_png(comp / f"comp.{f:04d}.png")
+    p = shotline.Project(str(tmp_path))
+    refused = p.publish("SH010", "COMP", str(comp / "comp.%04d.png"))
+    assert refused["published"] is False and "version" not in refused
+    assert p.versions() == []
+    write_png(comp / "comp.0003.png")
+    done = p.publish("SH010", "COMP", str(comp / "comp.%04d.png"), comment="first")
+    assert done["published"] is True
+    v = done["version"]
+    assert v["number"] == 1 and v["files"]["frame_range"] == "1-4" and v["files"]["width"] == 2
+    listed = [json.loads(l) for l in run("--json", "versions", "ls").stdout.splitlines()]
+    assert [x["id"] for x in listed] == [v["id"]]
+    assert listed[0]["comment"] == "first" and listed[0]["author"] == v["author"]
