@@ -15,6 +15,8 @@ if [[ $want_tests == 1 ]]; then
   command -v iinfo >/dev/null 2>&1 || need_apt+=(openimageio-tools)
   command -v rsync >/dev/null 2>&1 || need_apt+=(rsync)
   command -v pip3 >/dev/null 2>&1 || command -v pip >/dev/null 2>&1 || need_apt+=(python3-pip)
+  # The Python module's tests build and install the wheel into a fresh venv.
+  python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 fi
 
 if [[ ${#need_apt[@]} -gt 0 ]]; then

@@ -406,11 +406,16 @@ impl PyFrameSet {
                 ix.slicelength
             )));
         }
-        let frames = self.set.to_vec_capped(MAX_SLICE_FRAMES.max(self.set.len()));
-        let frames = frames.map_err(|e| PyValueError::new_err(e.to_string()))?;
-        let picked = (0..ix.slicelength as isize)
-            .filter_map(|k| usize::try_from(ix.start + k * ix.step).ok())
-            .filter_map(|i| frames.get(i).copied());
+        let positions = (0..ix.slicelength as isize)
+            .filter_map(|k| k.checked_mul(ix.step)?.checked_add(ix.start))
+            .filter_map(|i| u64::try_from(i).ok());
+        // A small set is listed once; a big one is looked up run by run, never listed.
+        let picked: Vec<i64> = match self.set.to_vec_capped(MAX_SLICE_FRAMES) {
+            Ok(frames) => positions
+                .filter_map(|i| frames.get(i as usize).copied())
+                .collect(),
+            Err(_) => positions.filter_map(|i| nth(&self.set, i)).collect(),
+        };
         Ok(PyFrameSet::wrap(FrameSet::from_frames(picked)))
     }
 }

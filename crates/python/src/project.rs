@@ -73,10 +73,10 @@ impl PyProject {
         })
     }
 
-    /// The project root directory.
+    /// The project root directory, as a `str` like every path this module returns.
     #[getter]
-    fn root(&self) -> PathBuf {
-        self.root.clone()
+    fn root(&self) -> std::ffi::OsString {
+        self.root.clone().into_os_string()
     }
 
     /// The project record (code, name, fps, resolution …).

@@ -90,3 +90,11 @@ def test_huge_ranges_stay_cheap():
 def test_empty_set_raises_on_start():
     with pytest.raises(IndexError):
         shotline.FrameSet([]).start()
+
+
+def test_slicing_a_huge_set_never_lists_it():
+    fs = shotline.FrameSet("1-1000000000")
+    assert list(fs[10:13]) == [11, 12, 13]
+    assert list(fs[-2:]) == [999_999_999, 1_000_000_000]
+    with pytest.raises(ValueError, match="limit"):
+        fs[::2]

@@ -74,6 +74,7 @@ def test_project_reads_what_the_cli_wrote_and_keeps_role_rules(tmp_path):
     p = shotline.Project(str(tmp_path), user="ana")
     assert [s["code"] for s in p.shots()] == ["SH010"]
     assert p.info()["code"] == "DEMO"
+    assert isinstance(p.root, str) and os.path.samefile(p.root, tmp_path)
     assert p.versions() == []
     step = p.steps("shot")[0]["code"]
     assert p.status("SH010", step, state="WIP")["state"] == "WIP"
