@@ -31,7 +31,7 @@ rng = random.Random(7)
 def expr():
     parts = []
     for _ in range(rng.randint(1, 4)):
-        a = rng.randint(-100, 5000); b = a + rng.randint(0, 2000)
+        a = rng.randint(-100, 5000); b = a + rng.randint(0, 200)
         parts.append(rng.choice([f"{a}", f"{a}-{b}", f"{a}-{b}x{rng.randint(2, 9)}",
                                  f"{b}-{a}", f"{a}-{b}y{rng.randint(2, 9)}"]))
     return ",".join(parts)

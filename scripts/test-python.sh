@@ -24,7 +24,8 @@ WHEEL=$(ls target/wheels-test/shotline-*-abi3-*.whl)
 "$VENV/bin/python" -m pip install -q "$WHEEL"
 
 echo "== pytest crates/python/tests"
-cargo build -q -p shotline
+# After `cargo test --workspace` this is (nearly) a no-op: the same targets and features.
+cargo build -q --workspace --all-targets
 SHOTLINE_BIN=$PWD/target/debug/shotline "$VENV/bin/python" -m pytest -q crates/python/tests
 
 echo "== the wheel inside Blender's Python"
