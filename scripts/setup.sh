@@ -17,6 +17,8 @@ if [[ $want_tests == 1 ]]; then
   command -v ociobakelut >/dev/null 2>&1 || need_apt+=(opencolorio-tools)
   [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || need_apt+=(fonts-dejavu-core)
   command -v pip3 >/dev/null 2>&1 || command -v pip >/dev/null 2>&1 || need_apt+=(python3-pip)
+  # The Python module's tests build and install the wheel into a fresh venv.
+  python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 fi
 
 if [[ ${#need_apt[@]} -gt 0 ]]; then

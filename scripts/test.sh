@@ -12,3 +12,8 @@ echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked --features shotline/test-hooks -- -D warnings
 echo "== cargo test (with the test-only hooks: crash tests pause at exact points)"
 cargo test --workspace --locked --features shotline/test-hooks
+
+# ---------------------------------------------------------------------------------------------
+# The Python module (crates/python): wheel, pytest against fileseq, import inside Blender.
+echo "== python module"
+scripts/test-python.sh
