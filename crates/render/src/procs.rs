@@ -74,16 +74,56 @@ pub fn alive(id: ProcId) -> bool {
 pub struct TaskTree {
     /// The process the worker started (leader of its own process group).
     pub leader: ProcId,
-    /// `SHOTLINE_ATTEMPT_KEY=<value>` as it appears in `/proc/<pid>/environ`.
-    marker: String,
+    /// How its processes' environment is recognised.
+    marker: Marker,
+}
+
+/// `SHOTLINE_ATTEMPT_KEY=<value>` as it appears in `/proc/<pid>/environ`: exact for a live
+/// executor, or any executor instance of a dead worker process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Marker {
+    Exact(String),
+    AnyInstance { prefix: String, suffix: String },
+}
+
+impl Marker {
+    fn matches(&self, entry: &[u8]) -> bool {
+        match self {
+            Marker::Exact(m) => entry == m.as_bytes(),
+            Marker::AnyInstance { prefix, suffix } => {
+                entry.len() > prefix.len() + suffix.len()
+                    && entry.starts_with(prefix.as_bytes())
+                    && entry.ends_with(suffix.as_bytes())
+                    && entry[prefix.len()..entry.len() - suffix.len()]
+                        .iter()
+                        .all(u8::is_ascii_digit)
+            }
+        }
+    }
 }
 
 impl TaskTree {
-    /// The tree of attempt `attempt` started by the worker process `worker`.
-    pub fn new(leader: ProcId, worker: ProcId, attempt: i64) -> TaskTree {
+    /// The tree of attempt `attempt` started by executor `instance` of the worker process
+    /// `worker`: the exact marker that executor put in the task's environment.
+    pub fn new(leader: ProcId, worker: ProcId, instance: u64, attempt: i64) -> TaskTree {
         TaskTree {
             leader,
-            marker: format!("{MARKER_VAR}={}", marker_value(worker, attempt)),
+            marker: Marker::Exact(format!(
+                "{MARKER_VAR}={}",
+                marker_value(worker, instance, attempt)
+            )),
+        }
+    }
+
+    /// The tree of attempt `attempt` of a worker process that is gone, whichever of its
+    /// executors started it (the executor instance is not recorded in the queue).
+    pub fn of_dead_worker(leader: ProcId, worker: ProcId, attempt: i64) -> TaskTree {
+        TaskTree {
+            leader,
+            marker: Marker::AnyInstance {
+                prefix: format!("{MARKER_VAR}={}.{}.", worker.pid, worker.start),
+                suffix: format!(".{attempt}"),
+            },
         }
     }
 
@@ -154,9 +194,10 @@ impl TaskTree {
 }
 
 /// The marker value for an attempt: unique per host, since the worker's pid and start time
-/// are.
-pub fn marker_value(worker: ProcId, attempt: i64) -> String {
-    format!("{}.{}.{attempt}", worker.pid, worker.start)
+/// are, and the executor instance tells apart several queues run by one process (tests, the
+/// Python module), whose attempt ids can be equal.
+pub fn marker_value(worker: ProcId, instance: u64, attempt: i64) -> String {
+    format!("{}.{}.{instance}.{attempt}", worker.pid, worker.start)
 }
 
 /// Every live process started at or after `since`, with its stat.
@@ -171,11 +212,11 @@ fn live_processes(since: u64) -> Vec<(i32, Stat)> {
 }
 
 /// True when the environment of `pid` holds `marker` (`NAME=value`) as one entry.
-fn has_marker(pid: i32, marker: &str) -> bool {
+fn has_marker(pid: i32, marker: &Marker) -> bool {
     let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
         return false;
     };
-    env.split(|b| *b == 0).any(|e| e == marker.as_bytes())
+    env.split(|b| *b == 0).any(|e| marker.matches(e))
 }
 
 /// Signals one process, only if it still is `id`: the pidfd pins the process, then its start
@@ -238,7 +279,7 @@ mod tests {
         let worker = me();
         let mut child = std::process::Command::new("setsid")
             .args(["sleep", "300"])
-            .env(MARKER_VAR, marker_value(worker, 7))
+            .env(MARKER_VAR, marker_value(worker, 3, 7))
             .spawn()
             .unwrap();
         let pid = child.id() as i32;
@@ -253,16 +294,27 @@ mod tests {
                 start: id.start,
             },
             worker,
+            3,
             7,
         );
         assert!(tree.members().contains(&id), "{:?}", tree.members());
+        // Another executor of the same process with the same attempt id is not this tree.
+        let leader = ProcId {
+            pid: i32::MAX,
+            start: id.start,
+        };
+        assert!(!TaskTree::new(leader, worker, 4, 7).members().contains(&id));
+        // Once the worker is gone, any of its executors' attempt 7 is.
+        assert!(TaskTree::of_dead_worker(leader, worker, 7)
+            .members()
+            .contains(&id));
         assert_eq!(tree.kill_all(), 1);
         let status = child.wait().unwrap();
         assert_eq!(
             std::os::unix::process::ExitStatusExt::signal(&status),
             Some(9)
         );
-        let other = TaskTree::new(id, worker, 8);
+        let other = TaskTree::new(id, worker, 3, 8);
         assert!(other.members().is_empty());
     }
 }

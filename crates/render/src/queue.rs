@@ -119,6 +119,9 @@ impl Queue {
             return Ok(None);
         }
         let conn = open_reader(db)?;
+        // Every user of the database refuses a schema newer than it knows, readers included.
+        shotline_store::schema::check_not_newer(&conn, db)
+            .map_err(|e| RenderError::Invalid(format!("cannot read the render queue: {e}")))?;
         let has_jobs: bool = conn
             .query_row(
                 "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'render_jobs')",
@@ -567,7 +570,8 @@ impl Queue {
                     pid: wpid.unwrap_or(0) as i32,
                     start: wstart.unwrap_or(0) as u64,
                 };
-                let killed = crate::procs::TaskTree::new(leader, worker, attempt).kill_all();
+                let killed =
+                    crate::procs::TaskTree::of_dead_worker(leader, worker, attempt).kill_all();
                 msg = if killed > 0 {
                     format!("its worker is gone; killed {killed} leftover process(es) of pid {p}")
                 } else {

@@ -36,13 +36,20 @@ const OUTPUT_WAIT: Duration = Duration::from_secs(2);
 pub struct LocalExecutor {
     /// The worker process, part of every task's tree marker.
     worker: ProcId,
+    /// Which executor of this process: attempt ids of two queues run by one process can be
+    /// equal, and a marker shared by both would let one kill the other's tasks.
+    instance: u64,
 }
+
+/// Executors made by this process so far.
+static INSTANCES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl LocalExecutor {
     /// An executor for tasks started by this process.
     pub fn new() -> LocalExecutor {
         LocalExecutor {
             worker: procs::me(),
+            instance: INSTANCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 }
@@ -72,7 +79,10 @@ impl Executor for LocalExecutor {
         let mut cmd = Command::new(&launch.program);
         cmd.args(&launch.args)
             .envs(launch.env.iter().map(|(k, v)| (k, v)))
-            .env(procs::MARKER_VAR, procs::marker_value(self.worker, attempt))
+            .env(
+                procs::MARKER_VAR,
+                procs::marker_value(self.worker, self.instance, attempt),
+            )
             .current_dir(&launch.cwd)
             .stdin(Stdio::null())
             .stdout(writer)
@@ -101,7 +111,7 @@ impl Executor for LocalExecutor {
         drop(cmd); // closes our copies of the pipe's write end
         let pid = child.id() as i32;
         let id = procs::start_time(pid).map(|start| ProcId { pid, start });
-        let tree = id.map(|leader| TaskTree::new(leader, self.worker, attempt));
+        let tree = id.map(|leader| TaskTree::new(leader, self.worker, self.instance, attempt));
         let leader = Arc::new(Mutex::new(Leader {
             child,
             status: None,
