@@ -410,6 +410,7 @@ fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 
 /// Starts (without waiting for) writeback of the bytes just written, so dirty pages never pile
 /// up and the final fsync has little left to do.
+#[allow(unsafe_code)] // the one syscall rustix lacks; see the SAFETY note
 fn start_writeback(f: &File, offset: u64, len: u64) {
     #[cfg(target_os = "linux")]
     {

@@ -27,6 +27,7 @@ thread_local! {
 /// Records the largest allocation made on a thread while it is watching.
 struct Watch;
 
+#[allow(unsafe_code)] // a counting allocator must implement the unsafe GlobalAlloc trait
 unsafe impl GlobalAlloc for Watch {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         note(layout.size());
