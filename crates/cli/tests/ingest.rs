@@ -129,7 +129,7 @@ fn assert_mhl_ok(dir: &Path) {
     match ascmhl_verify(dir) {
         Some(ok) => assert!(ok, "ascmhl verify failed for {}", dir.display()),
         // CI installs it (scripts/setup.sh): there a missing reference tool is a failure.
-        None if std::env::var_os("CI").is_some() => {
+        None if shotline_testkit::under_ci() => {
             panic!("ascmhl-debug not installed (scripts/setup.sh --tests installs it)")
         }
         None => eprintln!("ascmhl-debug not installed: reference check skipped"),

@@ -86,7 +86,7 @@ fn assert_mhl_ok(dir: &Path) {
             dir.display(),
             String::from_utf8_lossy(&out.stdout)
         ),
-        Err(_) if std::env::var_os("CI").is_some() => {
+        Err(_) if shotline_testkit::under_ci() => {
             panic!("ascmhl-debug not installed (scripts/setup.sh --tests installs it)")
         }
         Err(_) => eprintln!("ascmhl-debug not installed: reference check skipped"),

@@ -43,16 +43,10 @@ fn summaries(lines: &[Value]) -> Vec<&Value> {
         .collect()
 }
 
+/// True when `name` is installed; under `CI` a missing tool fails the test (the one rule, in
+/// `shotline-testkit`).
 fn tool(name: &str) -> bool {
-    let found = Std::new(name).arg("--help").output().is_ok();
-    assert!(
-        found || std::env::var_os("CI").is_none(),
-        "{name} is required under CI"
-    );
-    if !found {
-        eprintln!("note: {name} not installed; cross-check skipped");
-    }
-    found
+    shotline_testkit::require_tool(name).is_some()
 }
 
 /// Collapses runs of whitespace (iinfo aligns its columns).
@@ -470,7 +464,7 @@ fn multipart_json_and_long_listing() {
 /// Fails under CI when a tool a test needs is missing (skips only on a developer's machine).
 fn need(found: bool, what: &str) -> bool {
     assert!(
-        found || std::env::var_os("CI").is_none(),
+        found || !shotline_testkit::under_ci(),
         "{what} is required under CI"
     );
     found

@@ -44,6 +44,10 @@ pub const TOOLS: &[Tool] = &[
         install: "apt-get install openimageio-tools",
     },
     Tool {
+        name: "maketx",
+        install: "apt-get install openimageio-tools",
+    },
+    Tool {
         name: "rsync",
         install: "apt-get install rsync",
     },
