@@ -44,7 +44,14 @@ pub struct WalkOptions {
     /// `&shotline_media::kinds::Registry`, keeps numbered movies as single files); `None`
     /// groups every numbered name. Applied while grouping, so no listing needs regrouping.
     pub classify: Option<&'static dyn Classify>,
+    /// Decides per subdirectory (its path) whether it is part of the walk, like `ignore`'s
+    /// `filter_entry`: `false` drops it from `subdirs` and never descends (QC's layout
+    /// discovery and validate's skip set prune nested units and snapshots this way).
+    pub prune: Option<Prune>,
 }
+
+/// A subdirectory filter for [`WalkOptions::prune`]: `true` keeps the directory.
+pub type Prune = Arc<dyn Fn(&Path) -> bool + Send + Sync>;
 
 impl std::fmt::Debug for WalkOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -55,6 +62,7 @@ impl std::fmt::Debug for WalkOptions {
             .field("stat", &self.stat)
             .field("threads", &self.threads)
             .field("classify", &self.classify.map(|_| "custom"))
+            .field("prune", &self.prune.as_ref().map(|_| "custom"))
             .finish()
     }
 }
@@ -426,6 +434,9 @@ fn list_dir(
                 }
             }
         }
+    }
+    if let Some(keep) = &opts.prune {
+        subdirs.retain(|s| keep(&dir.join(&s.name)));
     }
     subdirs.sort_by(|a, b| a.name.cmp(&b.name));
     let classify = opts.classify.unwrap_or(&GroupAll);

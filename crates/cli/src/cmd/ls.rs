@@ -137,6 +137,7 @@ pub fn run(args: &LsArgs, ctx: &Ctx) -> Result<Exit> {
         threads: None,
         // Movies are one file each, never frames of a sequence.
         classify: Some(&Registry),
+        prune: None,
     };
     let spinner = (args.recursive && !std::io::stdout().is_terminal())
         .then(|| out.progress(0, "scanning files"));

@@ -198,3 +198,18 @@ fn classifier_keeps_numbered_movies_as_files_while_grouping() {
     assert!(other.is_empty(), "{other:?}");
     assert!(format!("{opts:?}").contains("classify"));
 }
+
+#[test]
+fn prune_drops_subdirectories_and_never_descends() {
+    let t = tree();
+    let skip = t.path().join("a");
+    let opts = WalkOptions {
+        recursive: true,
+        prune: Some(Arc::new(move |p: &Path| p != skip)),
+        ..Default::default()
+    };
+    let (dirs, other) = run(t.path(), &opts);
+    let names: Vec<&str> = dirs.iter().map(|d| d.0.as_str()).collect();
+    assert_eq!(names, vec!["", "b"]);
+    assert!(other.is_empty(), "{other:?}");
+}
