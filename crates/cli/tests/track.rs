@@ -124,6 +124,32 @@ fn publish_records_numbered_versions_with_manifests() {
     assert_eq!(ev[0]["entity"], "SH010 COMP v001");
 }
 
+/// `--range` is a frame set: a stepped one expects only its own frames (the ones in between
+/// are not missing), and a frame of the set that is absent still refuses the publish.
+#[test]
+fn publish_with_a_stepped_range_expects_only_its_frames() {
+    let p = Project::new();
+    let dir = p.frames("step", 1001..=1005);
+    for f in [1002, 1004] {
+        fs::remove_file(dir.join(format!("step.{f}.exr"))).unwrap();
+    }
+    let pat = dir.join("step.####.exr");
+    let pat = pat.to_str().unwrap();
+    let args = |range: &'static str| {
+        vec![
+            "publish", "--shot", "SH010", "--step", "COMP", pat, "--range", range,
+        ]
+    };
+    let err = p.fails("ana", &args("1001-1007x2"), 1);
+    assert!(
+        err.contains("missing-frames") && err.contains("1007") && !err.contains("1002"),
+        "{err}"
+    );
+    let v = p.json("ana", &args("1001-1005x2"));
+    assert_eq!(v["published"], true, "{v}");
+    assert_eq!(v["verification"]["range"], "1001-1005x2", "{v}");
+}
+
 #[test]
 fn publish_refuses_bad_frames_unless_forced() {
     let p = Project::new();

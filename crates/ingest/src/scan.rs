@@ -12,15 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use shotline_frames::{FrameSet, Run};
+use shotline_media::FileKind;
 
-/// Extensions grouped into image sequences even when only one frame is present.
-pub const IMAGE_EXTS: &[&str] = &[
-    "exr", "dpx", "cin", "tif", "tiff", "png", "jpg", "jpeg", "tga", "hdr", "bmp",
-];
-/// Extensions treated as movies.
-pub const MOVIE_EXTS: &[&str] = &[
-    "mov", "mp4", "mxf", "avi", "mkv", "m4v", "webm", "r3d", "braw",
-];
 /// System clutter never ingested.
 const JUNK: &[&str] = &[".DS_Store", "Thumbs.db", "desktop.ini"];
 
@@ -320,7 +313,8 @@ fn group_dir(
     let mut clips = Vec::new();
     let mut images: HashMap<String, u64> = HashMap::new();
     for (name, size) in files {
-        if IMAGE_EXTS.contains(&ext_lower(&name).as_str()) {
+        // Image frames by the media file-kind registry, the list every command shares.
+        if FileKind::of_path(Path::new(&name)).is_image_frame() {
             images.insert(name, size);
         } else {
             clips.push(single_file(root, dir, rel, OsStr::new(&name), size));
@@ -377,13 +371,6 @@ fn group_dir(
     clips
 }
 
-/// The extension of `name`, lower case, without the dot (`""` when there is none).
-fn ext_lower(name: &str) -> String {
-    name.rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default()
-}
-
 /// A clip of one file: a movie, or any other file (audio, LUT, an image without a frame). A name
 /// that is not UTF-8 is shown (and matched) in its escaped form.
 fn single_file(root: &Path, dir: &Path, rel: &Path, os_name: &OsStr, size: u64) -> Clip {
@@ -392,7 +379,7 @@ fn single_file(root: &Path, dir: &Path, rel: &Path, os_name: &OsStr, size: u64) 
         Some((s, e)) if !s.is_empty() => (s.to_string(), e.to_string()),
         _ => (name.clone(), String::new()),
     };
-    let kind = if MOVIE_EXTS.contains(&ext_lower(&name).as_str()) {
+    let kind = if FileKind::from_extension(&ext).is_movie() {
         ClipKind::Movie
     } else {
         ClipKind::File

@@ -278,7 +278,9 @@ impl PyProject {
         let (expected, fps) = match req.item.kind {
             ItemKind::Shot => {
                 let s = self.store.shot(&req.item.code).map_err(|e| e.to_string())?;
-                (Some(s.frame_in..=s.frame_out), s.fps)
+                let span =
+                    shotline_qc::frame_span(s.frame_in, s.frame_out).map_err(|e| e.to_string())?;
+                (Some(span), s.fps)
             }
             ItemKind::Asset => (None, None),
         };
@@ -286,7 +288,7 @@ impl PyProject {
             expected_fps: Some(fps.unwrap_or(self.store.project().fps)),
             ..shotline_qc::VerifyOptions::default()
         };
-        let report = shotline_qc::verify_sequence_with(&req.pattern, expected, &opts)
+        let report = shotline_qc::verify_sequence_with(&req.pattern, expected.as_ref(), &opts)
             .map_err(|e| format!("cannot verify {}: {e}", req.pattern.display()))?;
         if !report.is_ok() && !req.force {
             return Ok((false, None, report));

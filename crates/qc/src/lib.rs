@@ -23,7 +23,7 @@ pub use disk::{disk_usage, DiskEntry, DiskOptions, DiskReport, SequenceUsage, So
 pub use finding::{Code, Finding, Severity};
 pub use layout::{field_map, level_name, Discovery, Layout, Unit};
 pub use validate::{validate, Progress, Summary, UnitReport, ValidateOptions, ValidateReport};
-pub use verify::{verify_sequence, verify_sequence_with, SequenceReport};
+pub use verify::{frame_span, verify_sequence, verify_sequence_with, SequenceReport};
 
 /// Why a QC question could not be answered. Messages name the path or value and what was
 /// expected.

@@ -3,20 +3,11 @@
 
 use regex::Regex;
 use shotline_config::NamingConfig;
+use shotline_media::FileKind;
 
 /// Field name → value, as a unit's fields fill `{field}` in naming rules.
 type Fields = std::collections::BTreeMap<String, String>;
 use crate::QcError;
-
-/// Extensions treated as frames of image sequences (the rest are plain files even when
-/// numbered, so `comp_v002.nk` is never a "sequence with missing frames").
-pub const IMAGE_EXTENSIONS: &[&str] = &[
-    "exr", "dpx", "cin", "tif", "tiff", "png", "jpg", "jpeg", "tga", "hdr", "sgi", "rgb", "bmp",
-    "jp2", "j2c", "webp", "psd", "tx",
-];
-
-/// Extensions of movie containers (`movie` naming rule).
-pub const MOVIE_EXTENSIONS: &[&str] = &["mov", "mp4", "mxf", "avi", "mkv", "m4v", "webm"];
 
 /// The lowercase extension of a file name (no dot), or "".
 pub fn extension(name: &str) -> String {
@@ -26,14 +17,13 @@ pub fn extension(name: &str) -> String {
     }
 }
 
-/// True when a sequence suffix (`.exr`, `_beauty.exr`) ends in an image extension, i.e. the
-/// numbered files are frames rather than versioned scenes or documents.
+/// True when a sequence suffix (`.exr`, `_beauty.exr`) ends in an image frame extension of
+/// the media file-kind registry, i.e. the numbered files are frames rather than versioned
+/// scenes or documents.
 pub fn is_image_suffix(suffix: &str) -> bool {
-    let ext = match suffix.rfind('.') {
-        Some(i) => suffix[i + 1..].to_ascii_lowercase(),
-        None => return false,
-    };
-    IMAGE_EXTENSIONS.contains(&ext.as_str())
+    suffix
+        .rfind('.')
+        .is_some_and(|i| FileKind::from_extension(&suffix[i + 1..]).is_image_frame())
 }
 
 /// Compiled naming settings.
@@ -140,7 +130,7 @@ impl UnitRules {
         let ext = extension(name);
         let generic = if in_sequence {
             "sequence"
-        } else if MOVIE_EXTENSIONS.contains(&ext.as_str()) {
+        } else if FileKind::from_extension(&ext).is_movie() {
             "movie"
         } else {
             "file"

@@ -2,7 +2,6 @@
 //! the render queue (and for each sequence `validate` finds).
 
 use std::ffi::OsString;
-use std::ops::RangeInclusive;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -69,7 +68,8 @@ pub(crate) struct FrameFile {
 }
 
 /// Checks the sequence named by `pattern` (`/renders/sh010_comp.%04d.exr`, `####`, `@@@@`, `$F4`)
-/// against `expected_range` (or its own first..last): missing, zero-byte, truncated, corrupt and
+/// against `expected` (only frames in the set are expected, so a stepped set such as
+/// `1001-1100x2` does not report its skipped frames; without one, its own first..last): missing, zero-byte, truncated, corrupt and
 /// unreadable frames, size outliers, resolution/channel/compression changes, and frames of the
 /// same name at another padding. Frames are probed in parallel, headers only.
 ///
@@ -77,9 +77,9 @@ pub(crate) struct FrameFile {
 /// sequence with no frames at all is a report with a `no-frames` error.
 pub fn verify_sequence(
     pattern: &Path,
-    expected_range: Option<RangeInclusive<i64>>,
+    expected: Option<&FrameSet>,
 ) -> Result<SequenceReport, QcError> {
-    verify_sequence_with(pattern, expected_range, &VerifyOptions::default())
+    verify_sequence_with(pattern, expected, &VerifyOptions::default())
 }
 
 /// [`verify_sequence`] with explicit options (project fps, outlier thresholds, header checks).
@@ -87,11 +87,10 @@ pub fn verify_sequence(
 /// `match_name`, so QC accepts exactly the patterns and frames `ls` and ingest do.
 pub fn verify_sequence_with(
     pattern: &Path,
-    expected_range: Option<RangeInclusive<i64>>,
+    expected: Option<&FrameSet>,
     opts: &VerifyOptions,
 ) -> Result<SequenceReport, QcError> {
     let pat = parse_pattern_path(pattern)?;
-    let expected = expected_range.map(range_set).transpose()?;
     let entries = std::fs::read_dir(&pat.dir).map_err(|source| QcError::Io {
         path: pat.dir.clone(),
         source,
@@ -124,7 +123,7 @@ pub fn verify_sequence_with(
     }
     frames.sort_by_key(|f| f.frame);
     let seq = pat.sequence_of(frames.iter().map(|f| f.frame).collect());
-    let mut report = check_sequence(&seq, &frames, expected.as_ref(), opts, &|_| {});
+    let mut report = check_sequence(&seq, &frames, expected, opts, &|_| {});
     if !dangling.is_empty() {
         dangling.sort_unstable();
         report.findings.push(
@@ -182,16 +181,17 @@ pub fn verify_sequence_with(
     Ok(report)
 }
 
-/// `first..=last` as a frame set; an empty or unrepresentable range is an error naming it.
-fn range_set(r: RangeInclusive<i64>) -> Result<FrameSet, QcError> {
+/// Every frame from `first` to `last` as a frame set (a shot's cut range, the expected frames
+/// when none were given); a reversed or unrepresentable range is an error naming it.
+pub fn frame_span(first: i64, last: i64) -> Result<FrameSet, QcError> {
     let err = |message: String| QcError::Range {
-        range: format!("{}-{}", r.start(), r.end()),
+        range: format!("{first}-{last}"),
         message,
     };
-    if r.start() > r.end() {
+    if first > last {
         return Err(err("the first frame is after the last".into()));
     }
-    let run = Run::new(*r.start(), *r.end(), 1).map_err(|e| err(e.to_string()))?;
+    let run = Run::new(first, last, 1).map_err(|e| err(e.to_string()))?;
     FrameSet::from_runs([run]).map_err(|e| err(e.to_string()))
 }
 
@@ -283,7 +283,11 @@ mod tests {
         std::fs::remove_file(&paths[7]).unwrap(); // 1008 a link to a good frame
         std::os::unix::fs::symlink(&paths[0], &paths[7]).unwrap();
         std::os::unix::fs::symlink(d.join("gone.exr"), d.join("sh010.1009.exr")).unwrap();
-        let rep = verify_sequence(&d.join("sh010.####.exr"), Some(1001..=1010)).unwrap();
+        let rep = verify_sequence(
+            &d.join("sh010.####.exr"),
+            Some(&frame_span(1001, 1010).unwrap()),
+        )
+        .unwrap();
         let codes: Vec<(Code, Option<&str>)> = rep
             .findings
             .iter()
@@ -305,11 +309,36 @@ mod tests {
         assert_eq!(rep.count, 7);
         assert_eq!(rep.resolution.as_deref(), Some("32x16"));
         assert!(!rep.is_ok());
-        let clean = verify_sequence(&d.join("sh010.%04d.exr"), Some(1001..=1002)).unwrap();
+        let clean = verify_sequence(
+            &d.join("sh010.%04d.exr"),
+            Some(&frame_span(1001, 1002).unwrap()),
+        )
+        .unwrap();
         assert!(clean.findings.iter().all(|f| f.code != Code::MissingFrames));
         assert!(verify_sequence(&d.join("nope/a.####.exr"), None).is_err());
         let empty = verify_sequence(&d.join("other.####.exr"), None).unwrap();
         assert_eq!(empty.findings[0].code, Code::NoFrames);
+    }
+
+    /// A stepped expected set: only its frames are expected, the skipped ones are not missing.
+    #[test]
+    fn stepped_expected_set() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        let spec = ExrSpec::rgb(8, 8);
+        for f in [1001, 1003, 1005, 1009] {
+            write_exr(&d.join(format!("sh.{f}.exr")), &spec).unwrap();
+        }
+        let set: FrameSet = "1001-1010x2".parse().unwrap();
+        let rep = verify_sequence(&d.join("sh.####.exr"), Some(&set)).unwrap();
+        let codes: Vec<(Code, Option<&str>)> = rep
+            .findings
+            .iter()
+            .map(|f| (f.code, f.frames.as_deref()))
+            .collect();
+        assert_eq!(codes, vec![(Code::MissingFrames, Some("1007"))]);
+        assert_eq!(rep.range.as_deref(), Some("1001-1009x2"));
+        assert!(frame_span(5, 1).is_err());
     }
 
     /// The pattern spellings `verify_sequence` accepts (parsed by `shotline-sequences`).

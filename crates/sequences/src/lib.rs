@@ -37,4 +37,4 @@ pub use pattern::{
     find_on_disk, parse_pattern, parse_pattern_path, FindError, PatternError, SequencePattern,
 };
 pub use sequence::{FileStat, PadStyle, RangeIn, Sequence};
-pub use walk::{walk, DirListing, SubDir, WalkError, WalkEvent, WalkOptions, WalkSummary};
+pub use walk::{walk, DirListing, Prune, SubDir, WalkError, WalkEvent, WalkOptions, WalkSummary};

@@ -23,11 +23,12 @@ use std::time::Duration;
 
 use rayon::prelude::*;
 
-use crate::group::{group_entries, Grouping};
+use crate::classify::{Classify, GroupAll};
+use crate::group::{group_entries_with, Grouping};
 use crate::sequence::FileStat;
 
 /// What to walk and what to gather.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct WalkOptions {
     /// Descend into subdirectories (`ls -R`).
     pub recursive: bool,
@@ -39,6 +40,31 @@ pub struct WalkOptions {
     pub stat: bool,
     /// Worker threads; `None` uses rayon's global pool (one per CPU).
     pub threads: Option<usize>,
+    /// Which file kinds may form frame sequences (the media file-kind registry,
+    /// `&shotline_media::kinds::Registry`, keeps numbered movies as single files); `None`
+    /// groups every numbered name. Applied while grouping, so no listing needs regrouping.
+    pub classify: Option<&'static dyn Classify>,
+    /// Decides per subdirectory (its path) whether it is part of the walk, like `ignore`'s
+    /// `filter_entry`: `false` drops it from `subdirs` and never descends (QC's layout
+    /// discovery and validate's skip set prune nested units and snapshots this way).
+    pub prune: Option<Prune>,
+}
+
+/// A subdirectory filter for [`WalkOptions::prune`]: `true` keeps the directory.
+pub type Prune = Arc<dyn Fn(&Path) -> bool + Send + Sync>;
+
+impl std::fmt::Debug for WalkOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WalkOptions")
+            .field("recursive", &self.recursive)
+            .field("follow_links", &self.follow_links)
+            .field("hidden", &self.hidden)
+            .field("stat", &self.stat)
+            .field("threads", &self.threads)
+            .field("classify", &self.classify.map(|_| "custom"))
+            .field("prune", &self.prune.as_ref().map(|_| "custom"))
+            .finish()
+    }
 }
 
 /// A subdirectory seen in a listing.
@@ -409,8 +435,12 @@ fn list_dir(
             }
         }
     }
+    if let Some(keep) = &opts.prune {
+        subdirs.retain(|s| keep(&dir.join(&s.name)));
+    }
     subdirs.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok((group_entries(dir, files), subdirs, errors))
+    let classify = opts.classify.unwrap_or(&GroupAll);
+    Ok((group_entries_with(dir, files, classify), subdirs, errors))
 }
 
 /// Size and mtime from metadata.

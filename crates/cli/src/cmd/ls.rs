@@ -135,6 +135,9 @@ pub fn run(args: &LsArgs, ctx: &Ctx) -> Result<Exit> {
         hidden: args.all,
         stat: args.long,
         threads: None,
+        // Movies are one file each, never frames of a sequence.
+        classify: Some(&Registry),
+        prune: None,
     };
     let spinner = (args.recursive && !std::io::stdout().is_terminal())
         .then(|| out.progress(0, "scanning files"));
@@ -147,9 +150,7 @@ pub fn run(args: &LsArgs, ctx: &Ctx) -> Result<Exit> {
             WalkEvent::Cycle { .. } => !out.json(),
         };
         let mut handle = |ev| match ev {
-            WalkEvent::Dir(mut d) => {
-                // Movies are one file each, never frames of a sequence.
-                d.grouping.ungroup_with(&Registry);
+            WalkEvent::Dir(d) => {
                 if let Some(pb) = &spinner {
                     pb.inc(d.grouping.files.len() as u64 + seq_files(&d.grouping));
                 }

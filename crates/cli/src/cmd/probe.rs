@@ -188,15 +188,15 @@ impl Run<'_> {
         let wopts = WalkOptions {
             recursive: self.args.recursive,
             hidden: self.args.hidden,
+            // Movies are one file each, never frames of a sequence.
+            classify: Some(&Registry),
             ..WalkOptions::default()
         };
         let mut result: Result<()> = Ok(());
         walk(&[dir.to_path_buf()], &wopts, |ev| {
             let r = match ev {
                 WalkEvent::Dir(listing) => {
-                    let mut g = listing.grouping;
-                    // Movies are one file each, never frames of a sequence.
-                    g.ungroup_with(&Registry);
+                    let g = listing.grouping;
                     let mut files = Vec::new();
                     for f in &g.files {
                         let p = g.dir.join(&f.name);

@@ -161,3 +161,55 @@ fn missing_root_is_an_error_event_and_break_stops() {
     assert_eq!(n, 1);
     assert!(s.stopped);
 }
+
+/// Groups everything but `.mov` files (what the media registry does for movies).
+struct NoMovies;
+
+impl Classify for NoMovies {
+    fn groups_as_frames(&self, ext: &str) -> bool {
+        !ext.eq_ignore_ascii_case("mov")
+    }
+}
+
+#[test]
+fn classifier_keeps_numbered_movies_as_files_while_grouping() {
+    let t = tempfile::tempdir().unwrap();
+    for f in [
+        "m/r_v001.mov",
+        "m/r_v002.mov",
+        "m/p.0001.exr",
+        "m/p.0002.exr",
+    ] {
+        touch(t.path(), f);
+    }
+    let blind = WalkOptions {
+        recursive: true,
+        ..Default::default()
+    };
+    let (dirs, _) = run(t.path(), &blind);
+    assert_eq!(dirs[1], ("m".into(), 2, 0));
+    let opts = WalkOptions {
+        recursive: true,
+        classify: Some(&NoMovies),
+        ..Default::default()
+    };
+    let (dirs, other) = run(t.path(), &opts);
+    assert_eq!(dirs[1], ("m".into(), 1, 2));
+    assert!(other.is_empty(), "{other:?}");
+    assert!(format!("{opts:?}").contains("classify"));
+}
+
+#[test]
+fn prune_drops_subdirectories_and_never_descends() {
+    let t = tree();
+    let skip = t.path().join("a");
+    let opts = WalkOptions {
+        recursive: true,
+        prune: Some(Arc::new(move |p: &Path| p != skip)),
+        ..Default::default()
+    };
+    let (dirs, other) = run(t.path(), &opts);
+    let names: Vec<&str> = dirs.iter().map(|d| d.0.as_str()).collect();
+    assert_eq!(names, vec!["", "b"]);
+    assert!(other.is_empty(), "{other:?}");
+}

@@ -8,7 +8,7 @@ use serde::Serialize;
 use shotline_qc::{Code, Finding, SequenceReport, Severity, VerifyOptions};
 use shotline_store::{Files, ItemKind, ItemRef, NewVersion, Version};
 
-use super::common::{actor, expected_span, open_rw, state};
+use super::common::{actor, open_rw, state};
 use super::PublishArgs;
 use crate::context::Ctx;
 use crate::output::{human_bytes, Exit};
@@ -35,13 +35,15 @@ pub fn run(a: &PublishArgs, ctx: &Ctx) -> Result<Exit> {
         ctx.cwd.join(&a.path)
     };
     let pattern = resolve_pattern(&path)?;
-    let wanted = a.range.as_ref().map(expected_span).transpose()?;
     let mut store = open_rw(ctx)?;
-    let (expected, fps) = match (wanted, item.kind) {
-        (Some(r), _) => (Some(r), None),
+    let (expected, fps) = match (&a.range, item.kind) {
+        (Some(r), _) => (Some(r.clone()), None),
         (None, ItemKind::Shot) => {
             let s = store.shot(&item.code)?;
-            (Some(s.frame_in..=s.frame_out), s.fps)
+            (
+                Some(shotline_qc::frame_span(s.frame_in, s.frame_out)?),
+                s.fps,
+            )
         }
         (None, ItemKind::Asset) => (None, None),
     };
@@ -50,7 +52,7 @@ pub fn run(a: &PublishArgs, ctx: &Ctx) -> Result<Exit> {
         ..VerifyOptions::default()
     };
     tracing::info!(pattern = %pattern.display(), "verifying frames");
-    let report = shotline_qc::verify_sequence_with(&pattern, expected, &opts)
+    let report = shotline_qc::verify_sequence_with(&pattern, expected.as_ref(), &opts)
         .with_context(|| format!("cannot verify {}", pattern.display()))?;
     for f in &report.findings {
         let text = finding_text(f);
