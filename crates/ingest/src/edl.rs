@@ -77,6 +77,28 @@ fn is_tc(s: &str) -> bool {
         })
 }
 
+/// Refuses binary data: an EDL is text, so a control character (other than tab, form feed
+/// and line ends) or a replaced invalid byte means the file is something else.
+fn check_is_text(text: &str, path: &Path) -> Result<(), EdlError> {
+    for (i, line) in text.lines().enumerate() {
+        let bad = line.chars().position(|c| {
+            (c.is_control() && !matches!(c, '\t' | '\r' | '\x0c')) || c == '\u{FFFD}'
+        });
+        if let Some(col) = bad {
+            return Err(EdlError::Syntax {
+                path: path.to_path_buf(),
+                line: i + 1,
+                message: format!(
+                    "not a text EDL (a binary or non-text character at column {})",
+                    col + 1
+                ),
+                text: line.chars().take(40).collect(),
+            });
+        }
+    }
+    Ok(())
+}
+
 impl EdlMap {
     /// Reads an EDL file.
     pub fn read(path: &Path) -> Result<EdlMap, EdlError> {
@@ -88,8 +110,10 @@ impl EdlMap {
         EdlMap::parse(&text, path)
     }
 
-    /// Parses EDL text; `path` is only used in messages.
+    /// Parses EDL text; `path` is only used in messages. Text that is not an EDL (binary
+    /// bytes, or no event line at all) is an error, never an empty map that matches nothing.
     pub fn parse(text: &str, path: &Path) -> Result<EdlMap, EdlError> {
+        check_is_text(text, path)?;
         let mut events: Vec<Event> = Vec::new();
         for (i, raw) in text.lines().enumerate() {
             let line_no = i + 1;
@@ -166,6 +190,14 @@ impl EdlMap {
             if upper.starts_with("M2") || upper.starts_with("SPLIT") || upper.starts_with(">>>") {
                 continue;
             }
+        }
+        if events.is_empty() {
+            return Err(EdlError::Syntax {
+                path: path.to_path_buf(),
+                line: text.lines().count().max(1),
+                message: "no event found: expected CMX 3600 event lines (NUM REEL TRACK TRANSITION SRC_IN SRC_OUT REC_IN REC_OUT)".into(),
+                text: String::new(),
+            });
         }
         let mut map = EdlMap {
             entries: BTreeMap::new(),
@@ -246,5 +278,19 @@ mod tests {
         let e = EdlMap::parse("001  A001 V C 01:00:00:00\n", Path::new("x.edl")).unwrap_err();
         let s = e.to_string();
         assert!(s.contains("x.edl line 1"), "{s}");
+    }
+
+    #[test]
+    fn binary_or_eventless_files_are_errors_naming_the_line() {
+        let p = Path::new("cut.edl");
+        let e = EdlMap::parse("TITLE: x\n\u{1}\u{2}garbage\n", p).unwrap_err();
+        assert!(
+            e.to_string().contains("line 2") && e.to_string().contains("not a text EDL"),
+            "{e}"
+        );
+        let lossy = String::from_utf8_lossy(&[0x54, 0xff, 0xfe, 0x0a]).into_owned();
+        assert!(EdlMap::parse(&lossy, p).is_err());
+        let e = EdlMap::parse("TITLE: only a title\n", p).unwrap_err();
+        assert!(e.to_string().contains("no event found"), "{e}");
     }
 }
