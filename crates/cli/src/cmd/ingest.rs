@@ -13,8 +13,8 @@ use shotline_config::MAX_INGEST_THREADS;
 use shotline_ingest::matching::ShotId;
 use shotline_ingest::plan::{ClipStatus, Severity};
 use shotline_ingest::{
-    FrameInfo, HashAlgo, Progress, RegisterError, Registrar, Registration, Report, Request,
-    TargetProblem,
+    Allocated, FrameInfo, HashAlgo, Progress, RegisterError, Registrar, Registration, Report,
+    Request, TargetProblem,
 };
 
 use crate::context::Ctx;
@@ -135,6 +135,34 @@ struct StoreRegistrar {
 }
 
 impl Registrar for StoreRegistrar {
+    /// The store's allocator: number reserved, folder created and reservation recorded in one
+    /// step. A shot or step the database does not know yet falls back to the disk allocator:
+    /// the files are still copied and kept safe, the registration then reports the missing
+    /// shot/step, and a re-run once it exists registers the folder under its own number.
+    fn allocate(
+        &self,
+        id: &ShotId,
+        layout: &dyn shotline_store::VersionLayout,
+    ) -> std::result::Result<Allocated, RegisterError> {
+        use shotline_store::{Actor, ItemRef, Store, StoreError, VersionKey};
+        let failed = |e: StoreError| RegisterError::Failed(e.to_string());
+        let mut store = Store::open(&self.db, self.busy_timeout_ms).map_err(failed)?;
+        let key = VersionKey {
+            item: ItemRef::shot(id.shot.clone()),
+            step: id.step.clone(),
+            resource: id.resource.clone().unwrap_or_default(),
+        };
+        match store.allocate_version(&Actor::from_env(), &key, layout) {
+            Ok(a) => Ok(Allocated {
+                version: a.number.get(),
+                dir: a.dir,
+                reserved: true,
+            }),
+            Err(StoreError::NotFound { .. }) => shotline_ingest::allocate_on_disk(layout),
+            Err(e) => Err(failed(e)),
+        }
+    }
+
     fn check_targets(
         &self,
         targets: &[&ShotId],
