@@ -143,3 +143,75 @@ fn concurrent_publish_and_ingest_of_one_shot_step_never_share_a_number() {
     let check: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(check["reservations"], serde_json::json!([]), "{check:#}");
 }
+
+/// Runs `shotline` in `project` and returns its exit code and JSON output.
+fn json(project: &Path, args: &[&str]) -> (Option<i32>, Value) {
+    let out = Command::cargo_bin("shotline")
+        .unwrap()
+        .current_dir(project)
+        .env("SHOTLINE_USER", "tester")
+        .args(args)
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), v)
+}
+
+/// Default settings: a delivery of real EXR frames with one frame missing and a frame before
+/// and after the cut is ingested into the shot's step; `validate` and `disk` see the ingested
+/// version by show/shot/step/version and apply the shot's cut from the database.
+#[test]
+fn an_ingested_version_is_validated_against_the_cut_and_counted_by_shot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("p");
+    project_with_shot(&project);
+    let d = tmp.path().join("delivery");
+    exr_seq(&d, "SQ010_SH020_plate_v001.", 1000..=1011, 3);
+    std::fs::remove_file(d.join("SQ010_SH020_plate_v001.1005.exr")).unwrap();
+    let (code, r) = json(
+        &project,
+        &["ingest", "--json", "--no-thumbnails", d.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "{r:#}");
+    assert_eq!(r["versions_created"][0]["registered"], true, "{r:#}");
+
+    let (code, v) = json(&project, &["validate", "--json", "."]);
+    assert_eq!(code, Some(1), "a missing frame is a problem: {v:#}");
+    let unit = v["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["fields"]["shot"] == "SH020")
+        .unwrap_or_else(|| panic!("no unit for SH020: {v:#}"));
+    assert_eq!(unit["show"], "DEMO", "{unit:#}");
+    assert_eq!(unit["fields"]["step"], "PLATE", "{unit:#}");
+    assert_eq!(unit["fields"]["version"], "001", "{unit:#}");
+    assert_eq!(unit["expected_range"], "1001-1010", "{unit:#}");
+    let findings = unit["sequences"][0]["findings"].as_array().unwrap();
+    let finding = |code: &str| {
+        findings
+            .iter()
+            .find(|f| f["code"] == code)
+            .unwrap_or_else(|| panic!("no {code}: {unit:#}"))
+    };
+    assert_eq!(finding("missing-frames")["frames"], "1005", "{unit:#}");
+    assert_eq!(finding("out-of-range")["frames"], "1000,1011", "{unit:#}");
+
+    let (code, u) = json(&project, &["disk", "--json", "."]);
+    assert_eq!(code, Some(0), "{u:#}");
+    let seq = u["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "SQ010")
+        .unwrap_or_else(|| panic!("no SQ010: {u:#}"));
+    let shot = &seq["children"][0];
+    assert_eq!(shot["name"], "SH020", "{u:#}");
+    assert_eq!(shot["fields"]["show"], "DEMO", "{u:#}");
+    assert_eq!(shot["usage"]["sequences"], 1, "{u:#}");
+    assert_eq!(
+        shot["biggest_sequences"][0]["frames"], "1000-1004,1006-1011",
+        "{u:#}"
+    );
+}
