@@ -158,6 +158,56 @@ fn json(project: &Path, args: &[&str]) -> (Option<i32>, Value) {
     (out.status.code(), v)
 }
 
+/// Ingests a delivery of SH020 frames 1000-1011 without 1005 and checks what `validate` and
+/// `disk` say about the version, wherever the layout put it.
+fn ingest_and_check(project: &Path, tmp: &Path) {
+    let d = tmp.join("delivery");
+    exr_seq(&d, "SQ010_SH020_plate_v001.", 1000..=1011, 3);
+    std::fs::remove_file(d.join("SQ010_SH020_plate_v001.1005.exr")).unwrap();
+    let (code, r) = json(
+        project,
+        &["ingest", "--json", "--no-thumbnails", d.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "{r:#}");
+    assert_eq!(r["versions_created"][0]["registered"], true, "{r:#}");
+    let (code, v) = json(project, &["validate", "--json", "."]);
+    assert_eq!(code, Some(1), "a missing frame is a problem: {v:#}");
+    let unit = v["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["fields"]["shot"] == "SH020")
+        .unwrap_or_else(|| panic!("no unit for SH020: {v:#}"));
+    assert_eq!(unit["fields"]["step"], "PLATE", "{unit:#}");
+    assert_eq!(unit["expected_range"], "1001-1010", "{unit:#}");
+    let findings = unit["sequences"][0]["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["code"] == "missing-frames" && f["frames"] == "1005"),
+        "{unit:#}"
+    );
+}
+
+/// The same with `layout: {preset: ramses}`: ingest writes the Ramses tree, validate finds it.
+#[test]
+fn ingest_writes_where_a_ramses_layout_says_and_validate_finds_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("p");
+    project_with_shot(&project);
+    let cfg = project.join("shotline.yaml");
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str("layout:\n  preset: ramses\n");
+    std::fs::write(&cfg, text).unwrap();
+    ingest_and_check(&project, tmp.path());
+    assert!(
+        project
+            .join("05-SHOTS/DEMO_S_SH020/DEMO_S_SH020_PLATE/_published")
+            .is_dir(),
+        "no Ramses tree"
+    );
+}
+
 /// Default settings: a delivery of real EXR frames with one frame missing and a frame before
 /// and after the cut is ingested into the shot's step; `validate` and `disk` see the ingested
 /// version by show/shot/step/version and apply the shot's cut from the database.

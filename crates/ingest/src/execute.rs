@@ -67,7 +67,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
         }
     };
     let templates = Templates::from_config(
-        &cfg.template,
+        cfg.template.as_deref().unwrap_or("shotline"),
         cfg.dir_template.as_deref(),
         cfg.file_template.as_deref(),
     )?;

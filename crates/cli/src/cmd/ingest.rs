@@ -284,6 +284,36 @@ fn same_version_registered(store: &shotline_store::Store, v: &shotline_store::Ne
     })
 }
 
+/// Destinations from the project's one layout (`layout:`): its `shot_version` and `shot_file`
+/// templates below its root, so ingest writes where validate, disk and publish look. Only the
+/// deprecated `ingest.template` keys (or `--template`) choose otherwise.
+fn layout_destinations(
+    config: &mut shotline_config::IngestConfig,
+    all: &shotline_config::Config,
+    project_root: &Path,
+) -> Result<()> {
+    let layout =
+        shotline_qc::layout::Layout::from_config(&all.layout, &all.project.code, project_root)?;
+    let text = |name: &str| {
+        layout
+            .model
+            .template(name)
+            .map(|t| t.text().to_string())
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "the project layout has no {name} template: ingest needs shot_version and shot_file (docs/layout.md)"
+                )
+            })
+    };
+    config.dir_template = Some(text("shot_version")?);
+    config.file_template = Some(text("shot_file")?);
+    config.template = Some("custom".into());
+    if config.root.is_none() {
+        config.root = Some(layout.root().to_path_buf());
+    }
+    Ok(())
+}
+
 /// Runs the command.
 pub fn run(args: &IngestArgs, ctx: &Ctx) -> Result<Exit> {
     let (project_root, loaded) = match &args.project {
@@ -296,7 +326,10 @@ pub fn run(args: &IngestArgs, ctx: &Ctx) -> Result<Exit> {
     };
     let mut config = loaded.config.ingest.clone();
     if let Some(t) = &args.template {
-        config.template = t.clone();
+        config.template = Some(t.clone());
+    }
+    if config.template.is_none() {
+        layout_destinations(&mut config, &loaded.config, &project_root)?;
     }
     if let Some(v) = &args.verify {
         config.verify = v.clone();
