@@ -138,6 +138,26 @@ mod tests {
     use crate::parse_str;
 
     #[test]
+    fn the_old_ingest_template_keys_load_with_a_warning_naming_the_layout_key() {
+        let c = parse_str("ingest:\n  template: ramses\n").unwrap();
+        assert_eq!(c.ingest.template.as_deref(), Some("ramses"));
+        let w = c.warnings();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("layout: {preset: ramses}"), "{w:?}");
+        let c = parse_str(
+            "ingest:\n  template: custom\n  dir_template: \"x/v{version}\"\n  file_template: \"{shot}.{ext}\"\n",
+        )
+        .unwrap();
+        let w = c.warnings();
+        assert!(w.iter().any(|m| m.contains("shot_version")), "{w:?}");
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(parse_str("ingest:\n  hash: md5\n")
+            .unwrap()
+            .warnings()
+            .is_empty());
+    }
+
+    #[test]
     fn ingest_section_parses_rules_and_rejects_typos() {
         let c = parse_str(
             "ingest:\n  hash: md5\n  template: ramses\n  rules:\n    - pattern: '^(?P<shot>\\d+)$'\n      sequence_from_parent: true\n",
