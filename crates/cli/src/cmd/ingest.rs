@@ -56,7 +56,8 @@ pub struct IngestArgs {
     /// Checksum: xxh128 (default), xxh64, xxh3, md5, sha1, c4.
     #[arg(long, value_name = "ALGO")]
     pub hash: Option<String>,
-    /// Destination layout preset: shotline or ramses (overrides ingest.template).
+    /// Deprecated: write to the shotline or ramses tree instead of where the project layout
+    /// (`layout:` in shotline.yaml) says.
     #[arg(long, value_name = "PRESET")]
     pub template: Option<String>,
     /// Read-back verification: storage (drop cached pages, re-read from disk; default) or cache.
