@@ -569,8 +569,8 @@ fn registers_versions_in_the_tracking_database() {
         .as_str()
         .unwrap()
         .starts_with("xxh128:"));
-    // A publish takes v003 in the database; the next ingest's folder is v003 too. That is an
-    // error on the clip, never a silent renumbering.
+    // A publish takes v003 in the database (its folder is elsewhere); the next ingest takes its
+    // number from the same allocator, so it gets v004, never a second v003.
     let pat = d2.join("SQ010_SH020_plate_v004.%04d.exr");
     sh(&[
         "publish",
@@ -590,22 +590,25 @@ fn registers_versions_in_the_tracking_database() {
         .args(["ingest", "--json", d3.to_str().unwrap()])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "a clash is a problem");
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(r["versions_created"][0]["version"], 3, "{r:#}");
-    assert_eq!(r["versions_created"][0]["registered"], false, "{r:#}");
-    let c = clip(&r, "SQ010_SH020_plate_v005.####.exr");
-    let issue = c["issues"]
+    assert_eq!(out.status.code(), Some(0), "{r:#}");
+    assert_eq!(r["versions_created"][0]["version"], 4, "{r:#}");
+    assert_eq!(r["versions_created"][0]["registered"], true, "{r:#}");
+    assert!(r["versions_created"][0]["dir"]
+        .as_str()
+        .unwrap()
+        .ends_with("v004"));
+    // Registration consumed the reservations of v002 and v004; v001 (copied, never
+    // registered) keeps its own until a re-run registers it.
+    let out = sh(&["db", "check", "--json"]);
+    let check: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reserved: Vec<&str> = check["reservations"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|i| i["code"] == "version-clash")
-        .unwrap_or_else(|| panic!("no clash reported: {c:#}"));
-    let msg = issue["message"].as_str().unwrap();
-    assert!(
-        msg.contains("SH020") && msg.contains("PLATE") && msg.contains('3'),
-        "{msg}"
-    );
+        .filter_map(|r| r["version"].as_str())
+        .collect();
+    assert_eq!(reserved, ["SH020 PLATE v001"], "{check:#}");
     let out = sh(&["versions", "ls", "--json"]);
     let numbers: Vec<(i64, String)> = String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -618,7 +621,14 @@ fn registers_versions_in_the_tracking_database() {
             )
         })
         .collect();
-    assert_eq!(numbers, [(2, "ingest".into()), (3, "publish".into())]);
+    assert_eq!(
+        numbers,
+        [
+            (2, "ingest".into()),
+            (3, "publish".into()),
+            (4, "ingest".into())
+        ]
+    );
 }
 
 #[test]

@@ -88,7 +88,9 @@ pub enum ConfigError {
 impl Config {
     /// Deprecated spellings in the settings, each naming the key or value that replaces it.
     pub fn warnings(&self) -> Vec<String> {
-        self.layout.warnings()
+        let mut out = self.layout.warnings();
+        out.extend(self.ingest.warnings());
+        out
     }
 }
 

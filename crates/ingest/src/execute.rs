@@ -67,7 +67,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
         }
     };
     let templates = Templates::from_config(
-        &cfg.template,
+        cfg.template.as_deref().unwrap_or("shotline"),
         cfg.dir_template.as_deref(),
         cfg.file_template.as_deref(),
     )?;
@@ -161,7 +161,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
         return Ok(report);
     }
 
-    take_versions(&mut plan, handle)?;
+    take_versions(&mut plan, handle, req.registrar.as_deref())?;
 
     // Temp files of an interrupted run, only in folders this run writes into (a group whose
     // clips were all ingested before points at an existing, finished version).
@@ -701,9 +701,14 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
 }
 
 /// Phase "take version": each version with clips to copy reuses the folder the interrupted
-/// run took, else takes the next free number with an atomic `mkdir` ([`take_version`]). The
-/// job state is saved after each, so a kill never makes a later run take another.
-fn take_versions(plan: &mut Plan, handle: &mut Job) -> Result<(), IngestError> {
+/// run took, else takes the next number from the store's allocator ([`take_version`]). The
+/// job state is saved after each, so a kill never makes a later run take another (the
+/// database reservation of the number stays until the resumed run registers it).
+fn take_versions(
+    plan: &mut Plan,
+    handle: &mut Job,
+    registrar: Option<&dyn crate::Registrar>,
+) -> Result<(), IngestError> {
     for gi in 0..plan.versions.len() {
         let active = plan.versions[gi]
             .clips
@@ -718,8 +723,10 @@ fn take_versions(plan: &mut Plan, handle: &mut Job) -> Result<(), IngestError> {
             plan.versions[gi].dir = r.dir.clone();
             continue;
         }
-        match take_version(&plan.versions[gi]) {
-            Ok((v, dir)) => {
+        match take_version(registrar, &plan.versions[gi]) {
+            Ok(crate::Allocated {
+                version: v, dir, ..
+            }) => {
                 plan.versions[gi].version = v;
                 plan.versions[gi].dir = dir.clone();
                 handle.state.versions.insert(
@@ -977,27 +984,17 @@ fn existing_registration(
     Ok((reg, entry.clone()))
 }
 
-/// Takes the next free version number under the group's parent with an atomic `mkdir`.
-fn take_version(g: &plan::VersionGroup) -> Result<(u32, PathBuf), String> {
-    std::fs::create_dir_all(&g.parent)
-        .map_err(|e| format!("cannot create {}: {e}", g.parent.display()))?;
-    let mut v = plan::highest_version(g) + 1;
-    for _ in 0..10_000 {
-        let dir = g.parent.join(plan::leaf_name(g, v)?);
-        match std::fs::create_dir(&dir) {
-            Ok(()) => {
-                // Without this the folder (and so the number taken) may vanish in a crash
-                // while files inside it were already made durable.
-                shotline_fsio::sync_dir(&g.parent)
-                    .map_err(|e| format!("cannot sync {}: {e}", g.parent.display()))?;
-                return Ok((v, dir));
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => v += 1,
-            Err(e) => return Err(format!("cannot create {}: {e}", dir.display())),
-        }
+/// Takes the next version number of a group from the store's one allocator: through the
+/// tracking database when the project has one (number reserved, folder created and the
+/// reservation recorded in one crash-safe step; registration consumes it), else on disk alone.
+fn take_version(
+    registrar: Option<&dyn crate::Registrar>,
+    g: &plan::VersionGroup,
+) -> Result<crate::Allocated, String> {
+    let layout = plan::GroupFolders::new(g);
+    match registrar {
+        Some(r) => r.allocate(&g.id, &layout),
+        None => crate::record::allocate_on_disk(&layout),
     }
-    Err(format!(
-        "no free version number under {}",
-        g.parent.display()
-    ))
+    .map_err(|e| e.to_string())
 }

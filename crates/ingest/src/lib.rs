@@ -29,7 +29,9 @@ pub mod thumb;
 use std::path::{Path, PathBuf};
 
 pub use hash::HashAlgo;
-pub use record::{RegisterError, Registrar, Registration, TargetProblem};
+pub use record::{
+    allocate_on_disk, Allocated, RegisterError, Registrar, Registration, TargetProblem,
+};
 pub use report::Report;
 
 use shotline_config::{IngestConfig, ProjectConfig};

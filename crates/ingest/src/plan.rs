@@ -17,6 +17,7 @@ use crate::resume::JobState;
 use crate::scan::{Clip, ClipKind, ScanNote};
 use crate::template::{render, Templates};
 use shotline_layout::{check_component, check_inside, VersionNumber};
+use shotline_store::VersionLayout;
 
 /// How bad an issue is: errors stop the clip, warnings are reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -278,14 +279,20 @@ pub fn leaf_name(group: &VersionGroup, version: u32) -> Result<String, String> {
     Ok(leaf)
 }
 
-/// Highest version present under `parent` for this group (0 when none).
-pub fn highest_version(group: &VersionGroup) -> u32 {
+/// The rendered text of the group's version folder name before the version digits.
+fn leaf_prefix(group: &VersionGroup) -> Option<String> {
     let mut f = group.fields.clone();
     f.insert("version", "\u{1}".into());
-    let Ok(rendered) = render(&group.dir_leaf_template, &f) else {
+    let rendered = render(&group.dir_leaf_template, &f).ok()?;
+    Some(rendered.split('\u{1}').next().unwrap_or("").to_string())
+}
+
+/// Highest version present under `parent` for this group (0 when none). Planning only shows
+/// this number; the number actually taken comes from the store's allocator ([`GroupFolders`]).
+pub fn highest_version(group: &VersionGroup) -> u32 {
+    let Some(prefix) = leaf_prefix(group) else {
         return 0;
     };
-    let prefix = rendered.split('\u{1}').next().unwrap_or("").to_string();
     let Ok(entries) = std::fs::read_dir(&group.parent) else {
         return 0;
     };
@@ -295,6 +302,37 @@ pub fn highest_version(group: &VersionGroup) -> u32 {
         .filter_map(|e| version_of(&e.file_name().to_string_lossy(), &prefix))
         .max()
         .unwrap_or(0)
+}
+
+/// A version group's folders as the store's one allocator sees them: the allocator scans
+/// [`VersionGroup::parent`] for this group's version folders and claims the next one, so ingest
+/// numbers versions by the same rule as publish and every other writer.
+pub struct GroupFolders<'a> {
+    group: &'a VersionGroup,
+    prefix: Option<String>,
+}
+
+impl<'a> GroupFolders<'a> {
+    /// The folders of `group`.
+    pub fn new(group: &'a VersionGroup) -> GroupFolders<'a> {
+        GroupFolders {
+            group,
+            prefix: leaf_prefix(group),
+        }
+    }
+}
+
+impl VersionLayout for GroupFolders<'_> {
+    fn parent(&self) -> &Path {
+        &self.group.parent
+    }
+    /// An unrenderable name comes back empty, which the allocator refuses as a path component.
+    fn entry_name(&self, n: VersionNumber) -> String {
+        leaf_name(self.group, n.get()).unwrap_or_default()
+    }
+    fn number_of(&self, name: &str) -> Option<VersionNumber> {
+        version_of(name, self.prefix.as_deref()?).and_then(VersionNumber::new)
+    }
 }
 
 /// Destination file name of `file` in `group` at `version`; it must be one safe path component

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use shotline_store::VersionLayout;
+
 use crate::hash::{hash_file, HashAlgo};
 use crate::matching::ShotId;
 use crate::mhl::{self, MhlEntry};
@@ -72,8 +74,44 @@ pub enum RegisterError {
     Failed(String),
 }
 
+/// A version number taken for a version group, with its folder (created, empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allocated {
+    /// The number taken.
+    pub version: u32,
+    /// The version folder claimed for it.
+    pub dir: PathBuf,
+    /// Whether the database holds a reservation for the number (consumed when the version is
+    /// registered under it); `false` for a number taken on disk alone.
+    pub reserved: bool,
+}
+
+/// The allocator of a project without a database: the store's numbering rule on disk alone
+/// (one more than the highest version folder, claimed with an atomic `mkdir`).
+pub fn allocate_on_disk(layout: &dyn VersionLayout) -> Result<Allocated, RegisterError> {
+    let a = shotline_store::allocate_on_disk(layout)
+        .map_err(|e| RegisterError::Failed(e.to_string()))?;
+    Ok(Allocated {
+        version: a.number.get(),
+        dir: a.dir,
+        reserved: false,
+    })
+}
+
 /// Registers created versions in a tracking database, all in one transaction.
 pub trait Registrar: Sync + Send {
+    /// Takes the next version number of `id` and claims its folder in `layout`, recording the
+    /// number in the database in the same crash-safe step (see `shotline_store`'s allocator),
+    /// so no other writer (publish, another ingest) can take it. The default allocates on disk
+    /// alone ([`allocate_on_disk`]).
+    fn allocate(
+        &self,
+        _id: &ShotId,
+        layout: &dyn VersionLayout,
+    ) -> Result<Allocated, RegisterError> {
+        allocate_on_disk(layout)
+    }
+
     /// Registers every version under exactly its folder's number ([`Registration::version`]),
     /// or none of them.
     fn register(&self, versions: &[Registration]) -> Result<(), RegisterError>;

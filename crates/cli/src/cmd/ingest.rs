@@ -13,8 +13,8 @@ use shotline_config::MAX_INGEST_THREADS;
 use shotline_ingest::matching::ShotId;
 use shotline_ingest::plan::{ClipStatus, Severity};
 use shotline_ingest::{
-    FrameInfo, HashAlgo, Progress, RegisterError, Registrar, Registration, Report, Request,
-    TargetProblem,
+    Allocated, FrameInfo, HashAlgo, Progress, RegisterError, Registrar, Registration, Report,
+    Request, TargetProblem,
 };
 
 use crate::context::Ctx;
@@ -56,7 +56,8 @@ pub struct IngestArgs {
     /// Checksum: xxh128 (default), xxh64, xxh3, md5, sha1, c4.
     #[arg(long, value_name = "ALGO")]
     pub hash: Option<String>,
-    /// Destination layout preset: shotline or ramses (overrides ingest.template).
+    /// Deprecated: write to the shotline or ramses tree instead of where the project layout
+    /// (`layout:` in shotline.yaml) says.
     #[arg(long, value_name = "PRESET")]
     pub template: Option<String>,
     /// Read-back verification: storage (drop cached pages, re-read from disk; default) or cache.
@@ -135,6 +136,34 @@ struct StoreRegistrar {
 }
 
 impl Registrar for StoreRegistrar {
+    /// The store's allocator: number reserved, folder created and reservation recorded in one
+    /// step. A shot or step the database does not know yet falls back to the disk allocator:
+    /// the files are still copied and kept safe, the registration then reports the missing
+    /// shot/step, and a re-run once it exists registers the folder under its own number.
+    fn allocate(
+        &self,
+        id: &ShotId,
+        layout: &dyn shotline_store::VersionLayout,
+    ) -> std::result::Result<Allocated, RegisterError> {
+        use shotline_store::{Actor, ItemRef, Store, StoreError, VersionKey};
+        let failed = |e: StoreError| RegisterError::Failed(e.to_string());
+        let mut store = Store::open(&self.db, self.busy_timeout_ms).map_err(failed)?;
+        let key = VersionKey {
+            item: ItemRef::shot(id.shot.clone()),
+            step: id.step.clone(),
+            resource: id.resource.clone().unwrap_or_default(),
+        };
+        match store.allocate_version(&Actor::from_env(), &key, layout) {
+            Ok(a) => Ok(Allocated {
+                version: a.number.get(),
+                dir: a.dir,
+                reserved: true,
+            }),
+            Err(StoreError::NotFound { .. }) => shotline_ingest::allocate_on_disk(layout),
+            Err(e) => Err(failed(e)),
+        }
+    }
+
     fn check_targets(
         &self,
         targets: &[&ShotId],
@@ -256,6 +285,36 @@ fn same_version_registered(store: &shotline_store::Store, v: &shotline_store::Ne
     })
 }
 
+/// Destinations from the project's one layout (`layout:`): its `shot_version` and `shot_file`
+/// templates below its root, so ingest writes where validate, disk and publish look. Only the
+/// deprecated `ingest.template` keys (or `--template`) choose otherwise.
+fn layout_destinations(
+    config: &mut shotline_config::IngestConfig,
+    all: &shotline_config::Config,
+    project_root: &Path,
+) -> Result<()> {
+    let layout =
+        shotline_qc::layout::Layout::from_config(&all.layout, &all.project.code, project_root)?;
+    let text = |name: &str| {
+        layout
+            .model
+            .template(name)
+            .map(|t| t.text().to_string())
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "the project layout has no {name} template: ingest needs shot_version and shot_file (docs/layout.md)"
+                )
+            })
+    };
+    config.dir_template = Some(text("shot_version")?);
+    config.file_template = Some(text("shot_file")?);
+    config.template = Some("custom".into());
+    if config.root.is_none() {
+        config.root = Some(layout.root().to_path_buf());
+    }
+    Ok(())
+}
+
 /// Runs the command.
 pub fn run(args: &IngestArgs, ctx: &Ctx) -> Result<Exit> {
     let (project_root, loaded) = match &args.project {
@@ -268,7 +327,10 @@ pub fn run(args: &IngestArgs, ctx: &Ctx) -> Result<Exit> {
     };
     let mut config = loaded.config.ingest.clone();
     if let Some(t) = &args.template {
-        config.template = t.clone();
+        config.template = Some(t.clone());
+    }
+    if config.template.is_none() {
+        layout_destinations(&mut config, &loaded.config, &project_root)?;
     }
     if let Some(v) = &args.verify {
         config.verify = v.clone();

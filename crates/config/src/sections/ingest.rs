@@ -12,14 +12,17 @@ pub struct IngestConfig {
     /// Checksum algorithm for copies and MHL manifests: `xxh128` (default, fastest safe choice),
     /// `xxh64`, `xxh3` (XXH3-64), `md5`, `sha1` or `c4`.
     pub hash: String,
-    /// Destination layout: `shotline` (default), `ramses`, or `custom` (then `dir_template` and
-    /// `file_template` are used).
-    pub template: String,
-    /// Version folder template for `template: custom`, relative to `root`. Fields: `{project}`
+    /// Deprecated: destinations come from the project's `layout:` (`shot_version` and
+    /// `shot_file`). Still honoured when set, with a warning: `shotline` (= `layout.preset:
+    /// shots`), `ramses`, or `custom` (then `dir_template` and `file_template` are used).
+    pub template: Option<String>,
+    /// Deprecated (see `template`): version folder template for `template: custom`, relative
+    /// to `root`. Fields: `{project}`
     /// `{sequence}` `{shot}` `{step}` `{resource}` `{state}` `{version}`; `[...]` is dropped when
     /// a field inside it is empty.
     pub dir_template: Option<String>,
-    /// File name template for `template: custom`; adds `{frame}` and `{ext}`.
+    /// Deprecated (see `template`): file name template for `template: custom`; adds `{frame}`
+    /// and `{ext}`.
     pub file_template: Option<String>,
     /// Where versions are created, relative to the project root. Default: the project root.
     pub root: Option<PathBuf>,
@@ -69,11 +72,34 @@ fn threads_in_range<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::
     Ok(n)
 }
 
+impl IngestConfig {
+    /// Deprecated keys in this section, each with the key that replaces it.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(t) = &self.template {
+            let instead = match t.to_ascii_lowercase().as_str() {
+                "shotline" | "" => "layout: {preset: shots} (the default)".to_string(),
+                "ramses" => "layout: {preset: ramses}".to_string(),
+                _ => "layout.templates shot_version and shot_file".to_string(),
+            };
+            out.push(format!(
+                "ingest.template {t:?} is deprecated: write {instead}; ingest now writes where the project layout says (docs/layout.md)"
+            ));
+        }
+        if self.dir_template.is_some() || self.file_template.is_some() {
+            out.push(
+                "ingest.dir_template and ingest.file_template are deprecated: write layout.templates shot_version and shot_file (docs/layout.md)".to_string(),
+            );
+        }
+        out
+    }
+}
+
 impl Default for IngestConfig {
     fn default() -> Self {
         Self {
             hash: "xxh128".into(),
-            template: "shotline".into(),
+            template: None,
             dir_template: None,
             file_template: None,
             root: None,
@@ -110,6 +136,26 @@ pub struct IngestRule {
 #[cfg(test)]
 mod tests {
     use crate::parse_str;
+
+    #[test]
+    fn the_old_ingest_template_keys_load_with_a_warning_naming_the_layout_key() {
+        let c = parse_str("ingest:\n  template: ramses\n").unwrap();
+        assert_eq!(c.ingest.template.as_deref(), Some("ramses"));
+        let w = c.warnings();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("layout: {preset: ramses}"), "{w:?}");
+        let c = parse_str(
+            "ingest:\n  template: custom\n  dir_template: \"x/v{version}\"\n  file_template: \"{shot}.{ext}\"\n",
+        )
+        .unwrap();
+        let w = c.warnings();
+        assert!(w.iter().any(|m| m.contains("shot_version")), "{w:?}");
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(parse_str("ingest:\n  hash: md5\n")
+            .unwrap()
+            .warnings()
+            .is_empty());
+    }
 
     #[test]
     fn ingest_section_parses_rules_and_rejects_typos() {
