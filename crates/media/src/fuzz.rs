@@ -227,12 +227,19 @@ fn corpus_replays_with_the_promised_status() {
     }
 }
 
-/// Writes the corpus (pristine files and a few damaged ones). Run by hand after adding a
-/// format: `cargo test -p shotline-media --lib regenerate_corpus -- --ignored`.
+/// The committed corpus is exactly what the generator writes (pristine files and a few damaged
+/// ones), so it can never drift from the writers. After adding a format, write it with
+/// `SHOTLINE_WRITE_CORPUS=1 cargo test -p shotline-media --lib corpus_is_what_the_generator_writes`.
 #[test]
-#[ignore]
-fn regenerate_corpus() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+fn corpus_is_what_the_generator_writes() {
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let write = std::env::var_os("SHOTLINE_WRITE_CORPUS").is_some();
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let root = if write {
+        committed.clone()
+    } else {
+        scratch.path().to_path_buf()
+    };
     for (name, data) in originals() {
         let (stem, ext) = name.split_once('.').unwrap_or((name, ""));
         let fmt = match ext {
@@ -259,4 +266,35 @@ fn regenerate_corpus() {
         );
         std::fs::write(dir.join(format!("huge_{stem}.{ext}")), huge).expect("write");
     }
+    if write {
+        return;
+    }
+    for entry in walk_files(scratch.path()) {
+        let rel = entry.strip_prefix(scratch.path()).expect("inside");
+        let want = std::fs::read(&entry).expect("read generated");
+        let have = std::fs::read(committed.join(rel)).unwrap_or_else(|e| {
+            panic!(
+                "corpus file {} is missing ({e}); regenerate it",
+                rel.display()
+            )
+        });
+        assert!(
+            have == want,
+            "corpus file {} differs from the generator's; regenerate it",
+            rel.display()
+        );
+    }
+}
+
+fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("list").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }

@@ -126,6 +126,9 @@ fn probe_dir(
     let wopts = WalkOptions {
         recursive,
         hidden,
+        // The media file-kind registry, as `shotline ls`/`probe` use: numbered movies are
+        // single files, never one-frame sequences.
+        classify: Some(&shotline_media::kinds::Registry),
         ..WalkOptions::default()
     };
     let mut result = Ok(());

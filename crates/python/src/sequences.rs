@@ -150,6 +150,9 @@ pub fn find_sequences(
     let opts = WalkOptions {
         recursive,
         hidden,
+        // The media file-kind registry, as `shotline ls`/`probe` use: numbered movies are
+        // single files, never one-frame sequences.
+        classify: Some(&shotline_media::kinds::Registry),
         ..WalkOptions::default()
     };
     let found = py.detach(|| walk_sequences(&path, &opts));

@@ -35,6 +35,16 @@ def test_recursive_finds_subdirectories(plate_dir):
     assert dpx.padding == 3 and dpx.basename == "comp_v001."
 
 
+def test_numbered_movies_are_files_not_sequences(tmp_path):
+    # Deliberate difference from fileseq (docs/python.md): the media file-kind registry keeps
+    # a numbered movie a single file, as `shotline ls` does.
+    (tmp_path / "SH030_review_v001.mov").write_bytes(b"")
+    for f in (1001, 1002):
+        (tmp_path / f"plate.{f}.exr").write_bytes(b"")
+    found = shotline.find_sequences(str(tmp_path))
+    assert [(s.basename, s.extension) for s in found] == [("plate.", ".exr")]
+
+
 def test_missing_directory_is_an_os_error(tmp_path):
     with pytest.raises(OSError):
         shotline.find_sequences(str(tmp_path / "nope"))
