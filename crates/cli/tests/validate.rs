@@ -433,10 +433,26 @@ fn ramses_tree_is_parsed_into_fields() {
 }
 
 #[test]
-fn old_preset_name_warns_and_still_works() {
+fn show_renders_preset_reads_the_renders_tree_and_unknown_presets_are_named() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
-    std::fs::write(root.join("shotline.yaml"), "layout:\n  preset: seed003\n").unwrap();
+    std::fs::write(
+        root.join("shotline.yaml"),
+        "layout:\n  preset: renders-old\n",
+    )
+    .unwrap();
+    let out = shotline(root).args(["validate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("renders-old") && err.contains("show-renders"),
+        "{err}"
+    );
+    std::fs::write(
+        root.join("shotline.yaml"),
+        "layout:\n  preset: show-renders\n",
+    )
+    .unwrap();
     let d = mkdir(&root.join("demo/shots/sh010/renders"));
     write_exr_sequence(&d, "a.", 4, 1..=3, &ExrSpec::rgb(8, 8)).unwrap();
     let out = shotline(root)
@@ -444,11 +460,6 @@ fn old_preset_name_warns_and_still_works() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("warning:") && err.contains("show-renders"),
-        "{err}"
-    );
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["units"][0]["show"], "demo");
     assert_eq!(doc["units"][0]["item"], "sh010");
@@ -486,7 +497,7 @@ fn bad_input_and_config_exit_2_naming_the_problem() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unclosed"));
     std::fs::write(
         root.join("shotline.yaml"),
-        "layout:\n  preset: seed003\n  tempaltes: {}\n",
+        "layout:\n  preset: show-renders\n  tempaltes: {}\n",
     )
     .unwrap();
     let out = shotline(root).arg("validate").output().unwrap();

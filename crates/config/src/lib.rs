@@ -88,9 +88,7 @@ pub enum ConfigError {
 impl Config {
     /// Deprecated spellings in the settings, each naming the key or value that replaces it.
     pub fn warnings(&self) -> Vec<String> {
-        let mut out = self.layout.warnings();
-        out.extend(self.ingest.warnings());
-        out
+        self.ingest.warnings()
     }
 }
 

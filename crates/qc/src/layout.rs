@@ -87,11 +87,9 @@ impl Layout {
         project_code: &str,
         base: &Path,
     ) -> Result<Layout, QcError> {
-        let preset = match cfg.preset.map(LayoutPreset::canonical) {
+        let preset = match cfg.preset {
             Some(LayoutPreset::Ramses) => Some(Preset::Ramses),
-            Some(LayoutPreset::ShowRenders | LayoutPreset::ShowRendersOldName) => {
-                Some(Preset::ShowRenders)
-            }
+            Some(LayoutPreset::ShowRenders) => Some(Preset::ShowRenders),
             Some(LayoutPreset::Shots) => Some(Preset::Shots),
             None if cfg.templates.is_empty() => Some(Preset::Shots),
             None => None,
@@ -372,7 +370,7 @@ mod tests {
     fn show_renders_and_ranges() {
         let tmp = tempfile::tempdir().unwrap();
         mkdirs(tmp.path(), &["demo/shots/sh010/renders", "demo/assets/x"]);
-        let mut l = layout(Some(LayoutPreset::ShowRendersOldName), tmp.path());
+        let mut l = layout(Some(LayoutPreset::ShowRenders), tmp.path());
         assert_eq!(l.levels(), vec!["show", "shot"]);
         let d = l.discover(tmp.path());
         assert_eq!(d.units.len(), 1);

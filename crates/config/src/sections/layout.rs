@@ -43,33 +43,6 @@ pub enum LayoutPreset {
     Ramses,
     /// A render folder per shot and show: `<show>/shots/<shot>/renders/`.
     ShowRenders,
-    /// Deprecated spelling of [`LayoutPreset::ShowRenders`] (the name older configs used);
-    /// loading it warns.
-    #[serde(rename = "seed003")]
-    ShowRendersOldName,
-}
-
-impl LayoutPreset {
-    /// The preset this value means (a deprecated spelling resolved to its replacement).
-    pub fn canonical(self) -> LayoutPreset {
-        match self {
-            LayoutPreset::ShowRendersOldName => LayoutPreset::ShowRenders,
-            p => p,
-        }
-    }
-}
-
-impl LayoutConfig {
-    /// Deprecated spellings in this section, each with the key that replaces it.
-    pub fn warnings(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        if self.preset == Some(LayoutPreset::ShowRendersOldName) {
-            out.push(
-                "layout.preset \"seed003\" is deprecated: write \"show-renders\" (the same <show>/shots/<shot>/renders tree); the default is now \"shots\", the tree ingest writes (docs/layout.md)".to_string(),
-            );
-        }
-        out
-    }
 }
 
 mod frame_ranges {
@@ -112,20 +85,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn presets_and_the_deprecated_alias() {
+    fn presets_by_name_and_unknown_names_list_the_valid_ones() {
         let c = parse_str("layout:\n  preset: show-renders\n").unwrap();
         assert_eq!(c.layout.preset, Some(LayoutPreset::ShowRenders));
-        assert!(c.layout.warnings().is_empty());
-        let c = parse_str("layout:\n  preset: seed003\n").unwrap();
-        assert_eq!(
-            c.layout.preset.map(LayoutPreset::canonical),
-            Some(LayoutPreset::ShowRenders)
-        );
-        let w = c.layout.warnings().join("\n");
-        assert!(
-            w.contains("show-renders") && w.contains("deprecated"),
-            "{w}"
-        );
+        // A name that is not a preset (an older one included) is an error listing the presets.
+        let e = parse_str("layout:\n  preset: renders-old\n").unwrap_err();
+        assert!(e.contains("show-renders") && e.contains('2'), "{e}");
         let e = parse_str("layout:\n  preset: shotz\n").unwrap_err();
         assert!(e.contains("shots") && e.contains('2'), "{e}");
     }
