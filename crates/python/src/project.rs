@@ -299,7 +299,7 @@ impl PyProject {
                 req.pattern.display()
             ));
         }
-        let files = measure(&req.pattern, &report)?;
+        let files = shotline_qc::measure_files(&req.pattern, &report).map_err(|e| e.to_string())?;
         let new = shotline_store::NewVersion {
             item: req.item,
             step: req.step,
@@ -318,53 +318,4 @@ impl PyProject {
             .map_err(|e| e.to_string())?;
         Ok((true, Some(v), report))
     }
-}
-
-/// The facts recorded with the version (frames, gaps, size, first frame's header), as the CLI
-/// records them.
-fn measure(
-    pattern: &std::path::Path,
-    report: &shotline_qc::SequenceReport,
-) -> Result<shotline_store::Files, String> {
-    let frames = shotline_frames::FrameSet::parse(&report.frames).map_err(|e| e.to_string())?;
-    let missing = report
-        .findings
-        .iter()
-        .find(|f| f.code == shotline_qc::Code::MissingFrames)
-        .and_then(|f| f.frames.clone())
-        .unwrap_or_default();
-    let pat = shotline_sequences::parse_pattern_path(pattern).map_err(|e| e.to_string())?;
-    let mut files = shotline_store::Files {
-        dir: pat
-            .dir
-            .components()
-            .collect::<PathBuf>()
-            .to_string_lossy()
-            .into_owned(),
-        pattern: pattern
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        first_frame: frames.min(),
-        last_frame: frames.max(),
-        frame_range: report.frames.clone(),
-        missing_frames: missing,
-        bytes: i64::try_from(report.bytes).unwrap_or(i64::MAX),
-        file_count: i64::try_from(report.count).unwrap_or(i64::MAX),
-        ..shotline_store::Files::default()
-    };
-    if let Some(first) = frames.min() {
-        let info = shotline_media::probe(pat.frame_path(first));
-        files.width = info
-            .width
-            .and_then(|w| u32::try_from(w).ok())
-            .filter(|w| *w > 0);
-        files.height = info
-            .height
-            .and_then(|h| u32::try_from(h).ok())
-            .filter(|h| *h > 0);
-        files.fps = info.fps.filter(|f| f.is_finite() && *f > 0.0);
-        files.timecode = info.timecode;
-    }
-    Ok(files)
 }

@@ -10,6 +10,7 @@ mod checks;
 pub mod disk;
 mod finding;
 pub mod layout;
+mod measure;
 pub mod naming;
 mod probe;
 pub mod validate;
@@ -22,6 +23,7 @@ pub use checks::VerifyOptions;
 pub use disk::{disk_usage, DiskEntry, DiskOptions, DiskReport, SequenceUsage, SortBy, Usage};
 pub use finding::{Code, Finding, Severity};
 pub use layout::{field_map, level_name, Discovery, Layout, Unit};
+pub use measure::measure_files;
 pub use validate::{validate, Progress, Summary, UnitReport, ValidateOptions, ValidateReport};
 pub use verify::{frame_span, verify_sequence, verify_sequence_with, SequenceReport};
 

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _, Result};
 use serde::Serialize;
-use shotline_qc::{Code, Finding, SequenceReport, Severity, VerifyOptions};
-use shotline_store::{Files, ItemKind, ItemRef, NewVersion, Version};
+use shotline_qc::{Finding, SequenceReport, Severity, VerifyOptions};
+use shotline_store::{ItemKind, ItemRef, NewVersion, Version};
 
 use super::common::{actor, open_rw, state};
 use super::PublishArgs;
@@ -79,7 +79,7 @@ pub fn run(a: &PublishArgs, ctx: &Ctx) -> Result<Exit> {
     if report.count == 0 {
         bail!("no frames match {}; nothing to publish", pattern.display());
     }
-    let files = measure(&pattern, &report)?;
+    let files = shotline_qc::measure_files(&pattern, &report)?;
     let new = NewVersion {
         item,
         step: a.step.clone(),
@@ -194,52 +194,4 @@ fn resolve_pattern(path: &Path) -> Result<PathBuf> {
                 .join(", ")
         ),
     }
-}
-
-/// The facts recorded with the version: frames, gaps, size, and what the first frame's header
-/// says about resolution, rate and timecode.
-fn measure(pattern: &Path, report: &SequenceReport) -> Result<Files> {
-    let frames = shotline_frames::FrameSet::parse(&report.frames)
-        .with_context(|| format!("frames of {}", report.pattern))?;
-    let missing = report
-        .findings
-        .iter()
-        .find(|f| f.code == Code::MissingFrames)
-        .and_then(|f| f.frames.clone())
-        .unwrap_or_default();
-    let pat = shotline_sequences::parse_pattern_path(pattern)?;
-    let mut files = Files {
-        // Components drop the trailing `/` the pattern's directory text keeps (`/r/` → `/r`).
-        dir: pat
-            .dir
-            .components()
-            .collect::<std::path::PathBuf>()
-            .to_string_lossy()
-            .into_owned(),
-        pattern: pattern
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        first_frame: frames.min(),
-        last_frame: frames.max(),
-        frame_range: report.frames.clone(),
-        missing_frames: missing,
-        bytes: i64::try_from(report.bytes).unwrap_or(i64::MAX),
-        file_count: report.count as i64,
-        ..Files::default()
-    };
-    if let Some(first) = frames.min() {
-        let info = shotline_media::probe(pat.frame_path(first));
-        files.width = info
-            .width
-            .and_then(|w| u32::try_from(w).ok())
-            .filter(|w| *w > 0);
-        files.height = info
-            .height
-            .and_then(|h| u32::try_from(h).ok())
-            .filter(|h| *h > 0);
-        files.fps = info.fps.filter(|f| f.is_finite() && *f > 0.0);
-        files.timecode = info.timecode;
-    }
-    Ok(files)
 }
