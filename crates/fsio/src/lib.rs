@@ -127,11 +127,30 @@ pub fn write_atomic_with(
     overwrite: Overwrite,
     before_rename: impl FnOnce(),
 ) -> Result<()> {
+    fill_atomic(
+        path,
+        overwrite,
+        |file, tmp_path| file.write_all(bytes).map_err(io_err("write", tmp_path)),
+        before_rename,
+    )
+}
+
+/// The one atomic write: a temp file in the target's folder filled by `fill`, fsynced,
+/// `before_rename` called, renamed into place (refusing an existing target for
+/// [`Overwrite::Never`]) and the folder fsynced. `fill` streams into the file, so a large copy
+/// never has to sit in memory.
+fn fill_atomic(
+    path: &Path,
+    overwrite: Overwrite,
+    fill: impl FnOnce(&mut std::fs::File, &Path) -> Result<()>,
+    before_rename: impl FnOnce(),
+) -> Result<()> {
     let dir = parent_dir(path);
     let mut tmp = temp_builder(TEMP_PREFIX)
         .tempfile_in(dir)
         .map_err(io_err("create a temp file in", dir))?;
-    tmp.write_all(bytes).map_err(io_err("write", tmp.path()))?;
+    let tmp_path = tmp.path().to_path_buf();
+    fill(tmp.as_file_mut(), &tmp_path)?;
     tmp.as_file()
         .sync_all()
         .map_err(io_err("fsync", tmp.path()))?;
@@ -158,10 +177,19 @@ pub fn write_atomic_with(
 }
 
 /// Copies `from` to `to` atomically (scene snapshots): readers of `to` never see a partial
-/// copy. Meant for small files; the content is held in memory.
+/// copy. The content is streamed, never held in memory whole.
 pub fn copy_atomic(from: &Path, to: &Path, overwrite: Overwrite) -> Result<()> {
-    let bytes = std::fs::read(from).map_err(io_err("read", from))?;
-    write_atomic(to, &bytes, overwrite)
+    let mut source = std::fs::File::open(from).map_err(io_err("read", from))?;
+    fill_atomic(
+        to,
+        overwrite,
+        |file, _| {
+            std::io::copy(&mut source, file)
+                .map(drop)
+                .map_err(io_err("copy", from))
+        },
+        || {},
+    )
 }
 
 /// Renames `from` to `to`, failing with `AlreadyExists` instead of replacing `to`, in one
