@@ -588,7 +588,7 @@ fn same_value(a: &Value, b: &Value) -> bool {
 fn extras(t: ObjectType, data: &Map<String, Value>) -> Map<String, Value> {
     let m = modeled(t);
     data.iter()
-        .filter(|(k, _)| !m.contains(&k.as_str()) && k.as_str() != "comment")
+        .filter(|(k, _)| !m.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }

@@ -90,7 +90,6 @@ pub(crate) fn modeled(t: ObjectType) -> &'static [&'static str] {
         ObjectType::Status => &[
             "state",
             "completionRatio",
-            "comment",
             "user",
             "assignedUser",
             "step",
@@ -356,9 +355,10 @@ impl Index {
     /// The data dictionary of an object, with the extra keys clients stored in it.
     pub(crate) fn data(&self, o: &Obj) -> Map<String, Value> {
         let mut d = self.modeled_data(o);
+        let m = modeled(o.ram_type());
         if let Some(extra) = self.extra.get(&self.uuid(o)) {
-            for (k, v) in extra {
-                d.entry(k.clone()).or_insert_with(|| v.clone());
+            for (k, v) in extra.iter().filter(|(k, _)| !m.contains(&k.as_str())) {
+                d.insert(k.clone(), v.clone());
             }
         }
         d
@@ -457,7 +457,7 @@ impl Index {
         json!({
             "state": self.uuid(&Obj::State(state)),
             "completionRatio": st.map(|s| s.completion).unwrap_or(0),
-            "comment": latest.map(|v| v.comment.clone()).unwrap_or_default(),
+            "comment": "",
             "user": user,
             "assignedUser": assigned,
             "step": self.uuid(&Obj::Step(kind, step.to_string())),
