@@ -38,7 +38,10 @@ impl Serve {
             .unwrap();
         let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
         let addr = v["serving"].as_str().unwrap();
-        assert!(addr.starts_with("127.0.0.1:"), "localhost by default: {addr}");
+        assert!(
+            addr.starts_with("127.0.0.1:"),
+            "localhost by default: {addr}"
+        );
         let port = addr.rsplit(':').next().unwrap().parse().unwrap();
         Serve { child, port }
     }
@@ -60,9 +63,8 @@ impl Serve {
         s.write_all(query.as_bytes()).unwrap();
         let mut buf = Vec::new();
         s.read_to_end(&mut buf).unwrap();
-        serde_json::from_slice(&buf).unwrap_or_else(|e| {
-            panic!("{query}: {e}: {}", String::from_utf8_lossy(&buf))
-        })
+        serde_json::from_slice(&buf)
+            .unwrap_or_else(|e| panic!("{query}: {e}: {}", String::from_utf8_lossy(&buf)))
     }
 
     fn ok(&self, query: &str) -> Value {
@@ -84,7 +86,10 @@ impl Drop for Serve {
 fn project() -> Project {
     let p = Project::new();
     p.ok("boss", &["shot", "set", "SH010", "--sequence", "SQ01"]);
-    p.ok("boss", &["shot", "add", "SH020", "--in", "1001", "--out", "1024"]);
+    p.ok(
+        "boss",
+        &["shot", "add", "SH020", "--in", "1001", "--out", "1024"],
+    );
     p.ok("boss", &["step", "add", "MOD", "--kind", "asset"]);
     p.ok("boss", &["asset", "add", "robot", "--group", "chars"]);
     p
@@ -110,8 +115,15 @@ fn every_serve_query_from_a_raw_socket() {
     let user = ping["userUuid"].as_str().unwrap().to_string();
     assert_eq!(user.len(), 36);
     s.ok("raise");
-    let folder = s.ok("getRamsesFolder")["path"].as_str().unwrap().to_string();
-    assert_eq!(s.ok("getRamsesFolderPath")["path"], folder.as_str(), "older name");
+    let folder = s.ok("getRamsesFolder")["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        s.ok("getRamsesFolderPath")["path"],
+        folder.as_str(),
+        "older name"
+    );
     let projects = s.ok("getProjects")["projects"].as_array().unwrap().clone();
     assert_eq!(projects.len(), 1);
     let proj = projects[0]["uuid"].as_str().unwrap().to_string();
@@ -122,13 +134,22 @@ fn every_serve_query_from_a_raw_socket() {
     s.ok(&format!("setCurrentProject&uuid={proj}"));
     s.ok("setCurrentProject&shortName=DEMO");
     let r = s.raw("setCurrentProject&uuid=nope");
-    assert_eq!((r["accepted"].clone(), r["success"].clone()), (json!(true), json!(false)));
+    assert_eq!(
+        (r["accepted"].clone(), r["success"].clone()),
+        (json!(true), json!(false))
+    );
 
     // Listings, newer (projectUuid) and older (no project, filter) forms.
     let shots = s.ok(&format!("getShots&projectUuid={proj}&sequenceUuid="))["shots"].clone();
     assert_eq!(shots.as_array().unwrap().len(), 2);
     assert_eq!(s.ok("getShots")["shots"], shots);
-    assert_eq!(s.ok("getShots&filter=020")["shots"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        s.ok("getShots&filter=020")["shots"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     let seqs = s.ok(&format!("getSequences&projectUuid={proj}"))["sequences"].clone();
     let sq01 = seqs[0].as_str().unwrap().to_string();
     let in_seq = s.ok(&format!("getShots&projectUuid={proj}&sequenceUuid={sq01}"))["shots"].clone();
@@ -137,57 +158,113 @@ fn every_serve_query_from_a_raw_socket() {
     let chars = groups[0].as_str().unwrap().to_string();
     let assets = s.ok(&format!("getAssets&projectUuid={proj}&groupUuid={chars}"))["assets"].clone();
     assert_eq!(assets.as_array().unwrap().len(), 1);
-    assert_eq!(s.ok(&format!("getPipes&projectUuid={proj}"))["pipes"], json!([]));
+    assert_eq!(
+        s.ok(&format!("getPipes&projectUuid={proj}"))["pipes"],
+        json!([])
+    );
     let all_steps = s.ok(&format!("getSteps&projectUuid={proj}&type=ALL"))["steps"].clone();
     assert_eq!(all_steps.as_array().unwrap().len(), 2);
-    let shot_steps = s.ok(&format!("getSteps&projectUuid={proj}&type=SHOT_PRODUCTION"))["steps"].clone();
+    let shot_steps =
+        s.ok(&format!("getSteps&projectUuid={proj}&type=SHOT_PRODUCTION"))["steps"].clone();
     let comp = shot_steps[0].as_str().unwrap().to_string();
     assert_eq!(shot_steps.as_array().unwrap().len(), 1);
     let r = s.raw("getShots&projectUuid=someone-else");
     assert_eq!(r["success"], false);
 
     // Objects and data.
-    let objs = s.ok("getObjects&type=RamShot")["objects"].as_array().unwrap().clone();
-    let sh010 = objs.iter().find(|o| data(o)["shortName"] == "SH010").unwrap();
+    let objs = s.ok("getObjects&type=RamShot")["objects"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let sh010 = objs
+        .iter()
+        .find(|o| data(o)["shortName"] == "SH010")
+        .unwrap();
     let sh010_uuid = sh010["uuid"].as_str().unwrap().to_string();
     assert_eq!(data(sh010)["sequence"], sq01.as_str());
     assert!((data(sh010)["duration"].as_f64().unwrap() - 5.0 / 24.0).abs() < 1e-9);
-    let states = s.ok("getObjects&type=RamState")["objects"].as_array().unwrap().clone();
-    let wip = states.iter().find(|o| data(o)["shortName"] == "WIP").unwrap()["uuid"]
+    let states = s.ok("getObjects&type=RamState")["objects"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let wip = states
+        .iter()
+        .find(|o| data(o)["shortName"] == "WIP")
+        .unwrap()["uuid"]
         .as_str()
         .unwrap()
         .to_string();
-    assert_eq!(s.ok("getObjects&type=RamUser")["objects"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        s.ok("getObjects&type=RamUser")["objects"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     let got = s.ok(&format!("getData&uuid={sh010_uuid}"));
     assert_eq!(data(&got)["shortName"], "SH010");
     assert_eq!(s.raw("getData&uuid=0-0-0-0-0")["success"], false);
-    let path = s.ok(&format!("getPath&uuid={sh010_uuid}"))["path"].as_str().unwrap().to_string();
+    let path = s.ok(&format!("getPath&uuid={sh010_uuid}"))["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(path.ends_with("05-SHOTS/DEMO_S_SH010"), "{path}");
     let file = format!("{path}/DEMO_S_SH010_COMP/DEMO_S_SH010_COMP_WIP003.blend");
-    assert_eq!(s.ok(&format!("uuidFromPath&path={file}&type=RamShot"))["uuid"], sh010_uuid.as_str());
-    assert_eq!(s.ok(&format!("uuidFromPath&path={file}&type=RamStep"))["uuid"], comp.as_str());
-    assert_eq!(s.ok("uuidFromPath&path=/elsewhere/x.blend&type=RamShot")["uuid"], "");
+    assert_eq!(
+        s.ok(&format!("uuidFromPath&path={file}&type=RamShot"))["uuid"],
+        sh010_uuid.as_str()
+    );
+    assert_eq!(
+        s.ok(&format!("uuidFromPath&path={file}&type=RamStep"))["uuid"],
+        comp.as_str()
+    );
+    assert_eq!(
+        s.ok("uuidFromPath&path=/elsewhere/x.blend&type=RamShot")["uuid"],
+        ""
+    );
 
     // Status: read, write (role-checked, audited), read back.
     let st = s.ok(&format!("getStatus&itemUuid={sh010_uuid}&stepUuid={comp}"));
     let status_uuid = st["uuid"].as_str().unwrap().to_string();
     assert_eq!(data(&st)["completionRatio"], 0);
-    let new = json!({"state": wip, "completionRatio": 40, "comment": "blocking", "x-addon": {"k": 1}});
+    let new =
+        json!({"state": wip, "completionRatio": 40, "comment": "blocking", "x-addon": {"k": 1}});
     s.ok(&format!("setData&uuid={status_uuid}&data={new}"));
     let back = data(&s.ok(&format!("getData&uuid={status_uuid}")));
     assert_eq!(
-        (back["state"].clone(), back["completionRatio"].clone(), back["comment"].clone(), back["x-addon"].clone()),
+        (
+            back["state"].clone(),
+            back["completionRatio"].clone(),
+            back["comment"].clone(),
+            back["x-addon"].clone()
+        ),
         (json!(wip), json!(40), json!("blocking"), json!({"k": 1}))
     );
     assert_eq!(back["user"], user.as_str());
     let ls = p.lines("boss", &["status", "ls"]);
-    assert_eq!((ls[0]["state"].clone(), ls[0]["completion"].clone()), (json!("WIP"), json!(40)));
+    assert_eq!(
+        (ls[0]["state"].clone(), ls[0]["completion"].clone()),
+        (json!("WIP"), json!(40))
+    );
     let log = p.lines("boss", &["log", "--action", "status.set"]);
     assert_eq!(log.len(), 1);
     // Managed fields are refused, not silently dropped.
-    let r = s.raw(&format!("setData&uuid={comp}&data={}", json!({"shortName": "CMP"})));
-    assert_eq!((r["accepted"].clone(), r["success"].clone()), (json!(true), json!(false)), "{r}");
-    assert!(r["message"].as_str().unwrap().contains("managed by shotline"), "{r}");
+    let r = s.raw(&format!(
+        "setData&uuid={comp}&data={}",
+        json!({"shortName": "CMP"})
+    ));
+    assert_eq!(
+        (r["accepted"].clone(), r["success"].clone()),
+        (json!(true), json!(false)),
+        "{r}"
+    );
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains("managed by shotline"),
+        "{r}"
+    );
     let r = s.raw(&format!("setData&uuid={status_uuid}&data=not json"));
     assert_eq!(r["success"], false);
 
@@ -195,11 +272,17 @@ fn every_serve_query_from_a_raw_socket() {
     let mine = "1b4e28ba-2fa1-11d2-883f-0016d3cca427";
     let shot = json!({"shortName": "SH030", "name": "new one", "duration": 2.0});
     s.ok(&format!("create&uuid={mine}&data={shot}&type=RamShot"));
-    assert_eq!(data(&s.ok(&format!("getData&uuid={mine}")))["shortName"], "SH030");
+    assert_eq!(
+        data(&s.ok(&format!("getData&uuid={mine}")))["shortName"],
+        "SH030"
+    );
     assert!(p.ok("boss", &["shot", "ls"]).contains("SH030"));
     let again = s.raw(&format!("create&uuid={mine}&data={shot}&type=RamShot"));
     assert_eq!(again["success"], false);
-    assert_eq!(s.raw(&format!("create&uuid={mine}x&data={{}}&type=RamPipe"))["success"], false);
+    assert_eq!(
+        s.raw(&format!("create&uuid={mine}x&data={{}}&type=RamPipe"))["success"],
+        false
+    );
 
     // Old-style lookups by short name.
     assert_eq!(data(&s.ok("getShot&shortName=SH020"))["shortName"], "SH020");
@@ -209,7 +292,12 @@ fn every_serve_query_from_a_raw_socket() {
     // Unknown queries are answered as the Ramses daemon does.
     let r = s.raw("makeCoffee&sugar=2");
     assert_eq!(
-        (r["query"].clone(), r["accepted"].clone(), r["success"].clone(), r["content"].clone()),
+        (
+            r["query"].clone(),
+            r["accepted"].clone(),
+            r["success"].clone(),
+            r["content"].clone()
+        ),
         (json!("makeCoffee"), json!(false), json!(false), Value::Null)
     );
 }
@@ -221,21 +309,38 @@ fn writes_through_serve_follow_the_role_rules() {
     let s = Serve::start(&p, "artist");
     let c = s.client();
     let proj = c.current_project().unwrap().unwrap().uuid;
-    let shot = c.objects_of_project(ObjectType::Shot, &proj).unwrap()
-        .into_iter().find(|o| o.short_name() == "SH010").unwrap();
+    let shot = c
+        .objects_of_project(ObjectType::Shot, &proj)
+        .unwrap()
+        .into_iter()
+        .find(|o| o.short_name() == "SH010")
+        .unwrap();
     let comp = c.steps(&proj, StepFilter::ShotProduction).unwrap()[0].clone();
-    let approved = c.objects(ObjectType::State).unwrap()
-        .into_iter().find(|o| o.short_name() == "APPROVED").unwrap();
+    let approved = c
+        .objects(ObjectType::State)
+        .unwrap()
+        .into_iter()
+        .find(|o| o.short_name() == "APPROVED")
+        .unwrap();
     let status = c.status(&shot.uuid, &comp).unwrap().unwrap();
     let mut ch = serde_json::Map::new();
     ch.insert("state".into(), json!(approved.uuid));
     let e = c.update_data(&status.uuid, &ch).unwrap_err().to_string();
-    assert!(e.contains("artist is standard") && e.contains("lead"), "{e}");
-    assert!(p.lines("boss", &["status", "ls"]).is_empty(), "nothing written");
+    assert!(
+        e.contains("artist is standard") && e.contains("lead"),
+        "{e}"
+    );
+    assert!(
+        p.lines("boss", &["status", "ls"]).is_empty(),
+        "nothing written"
+    );
     // A shot create needs lead too.
     let e = c
-        .create("2b4e28ba-2fa1-11d2-883f-0016d3cca427", ObjectType::Shot,
-            json!({"shortName": "SH090"}).as_object().unwrap())
+        .create(
+            "2b4e28ba-2fa1-11d2-883f-0016d3cca427",
+            ObjectType::Shot,
+            json!({"shortName": "SH090"}).as_object().unwrap(),
+        )
         .unwrap_err()
         .to_string();
     assert!(e.contains("lead"), "{e}");
@@ -254,14 +359,21 @@ fn client_and_cli_against_serve() {
     let batched = c.objects_of_project(ObjectType::Shot, &proj.uuid).unwrap();
     let sent = c.queries_sent();
     let one_by_one = c.objects_one_by_one(ObjectType::Shot, &proj.uuid).unwrap();
-    assert_eq!(c.queries_sent() - sent, 1 + 2, "a list then one getData per shot");
+    assert_eq!(
+        c.queries_sent() - sent,
+        1 + 2,
+        "a list then one getData per shot"
+    );
     assert_eq!(batched, one_by_one, "both paths see the same data");
     assert_eq!(c.sequences(&proj.uuid).unwrap().len(), 1);
     assert_eq!(c.asset_groups(&proj.uuid).unwrap().len(), 1);
     assert_eq!(c.assets(&proj.uuid, None).unwrap().len(), 1);
     assert!(c.pipes(&proj.uuid).unwrap().is_empty());
     let robot = &c.objects_of_project(ObjectType::Asset, &proj.uuid).unwrap()[0];
-    assert!(c.path(&robot.uuid).unwrap().ends_with("04-ASSETS/chars/DEMO_A_robot"));
+    assert!(c
+        .path(&robot.uuid)
+        .unwrap()
+        .ends_with("04-ASSETS/chars/DEMO_A_robot"));
 
     let out = p.ok("boss", &["ramses", "ping"]);
     assert!(out.contains("Ramses answers"), "{out}");
@@ -271,12 +383,24 @@ fn client_and_cli_against_serve() {
     assert_eq!(shots[0]["data"]["frameIn"], 1001);
     let per = p.lines("boss", &["ramses", "shots", "--per-object"]);
     assert_eq!(per, shots);
-    assert_eq!(p.lines("boss", &["ramses", "assets"])[0]["short_name"], "robot");
+    assert_eq!(
+        p.lines("boss", &["ramses", "assets"])[0]["short_name"],
+        "robot"
+    );
     assert_eq!(p.lines("boss", &["ramses", "steps"]).len(), 2);
-    assert_eq!(p.lines("boss", &["ramses", "projects"])[0]["short_name"], "DEMO");
-    p.ok("boss", &["status", "set", "SH010", "COMP", "--state", "WIP"]);
+    assert_eq!(
+        p.lines("boss", &["ramses", "projects"])[0]["short_name"],
+        "DEMO"
+    );
+    p.ok(
+        "boss",
+        &["status", "set", "SH010", "COMP", "--state", "WIP"],
+    );
     let st = p.lines("boss", &["ramses", "status", "--item", "SH010"]);
-    assert_eq!((st[0]["state"].clone(), st[0]["step"].clone()), (json!("WIP"), json!("COMP")));
+    assert_eq!(
+        (st[0]["state"].clone(), st[0]["step"].clone()),
+        (json!("WIP"), json!("COMP"))
+    );
     let e = p.fails("boss", &["ramses", "shots", "--project", "NOPE"], 2);
     assert!(e.contains("no project \"NOPE\""), "{e}");
 }
@@ -284,10 +408,17 @@ fn client_and_cli_against_serve() {
 #[test]
 fn daemon_not_running_is_a_clear_error() {
     let p = project();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     append_config(&p, &format!("ramses:\n  port: {port}\n  timeout_ms: 500\n"));
     let e = p.fails("boss", &["ramses", "ping"], 2);
-    assert!(e.contains(&format!("not running on localhost:{port}")), "{e}");
+    assert!(
+        e.contains(&format!("not running on localhost:{port}")),
+        "{e}"
+    );
 }
 
 /// Studio project A mirrors into a Ramses daemon; project B's `ramses serve` plays Ramses.
@@ -300,20 +431,59 @@ fn mirrored() -> (Project, Project) {
 #[test]
 fn daemon_down_then_outbox_then_replay() {
     let (a, b) = mirrored();
-    let down = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    append_config(&a, &format!("ramses:\n  port: {down}\n  timeout_ms: 1000\n  sync: true\n"));
+    let down = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    append_config(
+        &a,
+        &format!("ramses:\n  port: {down}\n  timeout_ms: 1000\n  sync: true\n"),
+    );
     // The local operations succeed with the daemon down; the changes wait in the outbox.
     let err = {
-        let out = a.cmd("boss").args(["status", "set", "SH010", "COMP", "--state", "WIP", "--completion", "20"]).output().unwrap();
+        let out = a
+            .cmd("boss")
+            .args([
+                "status",
+                "set",
+                "SH010",
+                "COMP",
+                "--state",
+                "WIP",
+                "--completion",
+                "20",
+            ])
+            .output()
+            .unwrap();
         assert!(out.status.success());
         String::from_utf8(out.stderr).unwrap()
     };
-    assert!(err.contains("kept in the outbox") && err.contains("not running"), "{err}");
+    assert!(
+        err.contains("kept in the outbox") && err.contains("not running"),
+        "{err}"
+    );
     let frames = a.frames("comp", 1001..=1005);
-    let v = a.json("boss", &["publish", "--shot", "SH010", "--step", "COMP", frames.to_str().unwrap(), "-m", "first comp"]);
+    let v = a.json(
+        "boss",
+        &[
+            "publish",
+            "--shot",
+            "SH010",
+            "--step",
+            "COMP",
+            frames.to_str().unwrap(),
+            "-m",
+            "first comp",
+        ],
+    );
     assert_eq!(v["published"], true);
     let report = {
-        let out = a.cmd("boss").args(["ramses", "sync", "--json"]).output().unwrap();
+        let out = a
+            .cmd("boss")
+            .args(["ramses", "sync", "--json"])
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(1));
         serde_json::from_slice::<Value>(&out.stdout).unwrap()
     };
@@ -323,26 +493,49 @@ fn daemon_down_then_outbox_then_replay() {
     // The daemon comes up: replay pushes both, in order, once.
     let s = Serve::start(&b, "boss");
     let cfg = std::fs::read_to_string(a.root().join("shotline.yaml")).unwrap();
-    std::fs::write(a.root().join("shotline.yaml"), cfg.replace(&format!("port: {down}"), &format!("port: {}", s.port))).unwrap();
+    std::fs::write(
+        a.root().join("shotline.yaml"),
+        cfg.replace(&format!("port: {down}"), &format!("port: {}", s.port)),
+    )
+    .unwrap();
     let report = a.json("boss", &["ramses", "sync"]);
     assert_eq!(report["pushed"].as_array().unwrap().len(), 2, "{report}");
     assert_eq!(report["pending"], 0);
     let st = b.lines("boss", &["status", "ls"]);
-    assert_eq!((st[0]["state"].clone(), st[0]["completion"].clone()), (json!("WIP"), json!(20)));
+    assert_eq!(
+        (st[0]["state"].clone(), st[0]["completion"].clone()),
+        (json!("WIP"), json!(20))
+    );
     let status = s.ok("getObjects&type=RamStatus")["objects"][0].clone();
     let d = data(&status);
-    assert_eq!((d["version"].clone(), d["published"].clone(), d["comment"].clone()), (json!(0), json!(false), json!("first comp")), "{d}");
+    assert_eq!(
+        (
+            d["version"].clone(),
+            d["published"].clone(),
+            d["comment"].clone()
+        ),
+        (json!(0), json!(false), json!("first comp")),
+        "{d}"
+    );
     // Idempotent: nothing left, nothing pushed twice.
     let again = a.json("boss", &["ramses", "sync"]);
     assert_eq!(again["pushed"], json!([]));
     // With the daemon up, the next change goes straight through.
-    let out = a.cmd("boss").args(["status", "set", "SH010", "COMP", "--state", "REVIEW"]).output().unwrap();
+    let out = a
+        .cmd("boss")
+        .args(["status", "set", "SH010", "COMP", "--state", "REVIEW"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("Ramses updated"));
     assert_eq!(b.lines("boss", &["status", "ls"])[0]["state"], "REVIEW");
     // Ramses refusing (a shot it does not have) is reported once and not retried.
     a.ok("boss", &["shot", "add", "SH099", "--in", "1", "--out", "2"]);
-    let out = a.cmd("boss").args(["status", "set", "SH099", "COMP", "--state", "WIP"]).output().unwrap();
+    let out = a
+        .cmd("boss")
+        .args(["status", "set", "SH099", "COMP", "--state", "WIP"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "the local change never fails");
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 refused"));
     assert_eq!(a.json("boss", &["ramses", "sync"])["pending"], 0);
@@ -351,14 +544,35 @@ fn daemon_down_then_outbox_then_replay() {
 #[test]
 fn two_processes_syncing_at_once_push_each_change_once() {
     let (a, b) = mirrored();
-    let down = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    append_config(&a, &format!("ramses:\n  port: {down}\n  timeout_ms: 1000\n  sync: true\n"));
+    let down = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    append_config(
+        &a,
+        &format!("ramses:\n  port: {down}\n  timeout_ms: 1000\n  sync: true\n"),
+    );
     for i in 0..12 {
-        a.ok("boss", &["status", "set", "SH010", "COMP", "--completion", &(i * 5).to_string()]);
+        a.ok(
+            "boss",
+            &[
+                "status",
+                "set",
+                "SH010",
+                "COMP",
+                "--completion",
+                &(i * 5).to_string(),
+            ],
+        );
     }
     let s = Serve::start(&b, "boss");
     let cfg = std::fs::read_to_string(a.root().join("shotline.yaml")).unwrap();
-    std::fs::write(a.root().join("shotline.yaml"), cfg.replace(&format!("port: {down}"), &format!("port: {}", s.port))).unwrap();
+    std::fs::write(
+        a.root().join("shotline.yaml"),
+        cfg.replace(&format!("port: {down}"), &format!("port: {}", s.port)),
+    )
+    .unwrap();
     let spawn = || {
         std::process::Command::new(assert_cmd::cargo::cargo_bin("shotline"))
             .current_dir(a.root())
@@ -375,11 +589,25 @@ fn two_processes_syncing_at_once_push_each_change_once() {
     let mut pushed = Vec::new();
     for child in [one, two] {
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let r: Value = serde_json::from_slice(&out.stdout).unwrap();
-        pushed.extend(r["pushed"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()));
+        pushed.extend(
+            r["pushed"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["id"].as_i64().unwrap()),
+        );
     }
     pushed.sort();
-    assert_eq!(pushed, (1..=12).collect::<Vec<_>>(), "each change pushed exactly once");
+    assert_eq!(
+        pushed,
+        (1..=12).collect::<Vec<_>>(),
+        "each change pushed exactly once"
+    );
     assert_eq!(b.lines("boss", &["status", "ls"])[0]["completion"], 55);
 }

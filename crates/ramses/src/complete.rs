@@ -114,7 +114,9 @@ mod tests {
     fn big_replies_have_no_limit() {
         let mut text = String::from("{\"objects\": [");
         for i in 0..50_000 {
-            text.push_str(&format!("{{\"uuid\": \"{i}\", \"data\": \"{{\\\"x\\\": {i}}}\"}},"));
+            text.push_str(&format!(
+                "{{\"uuid\": \"{i}\", \"data\": \"{{\\\"x\\\": {i}}}\"}},"
+            ));
         }
         text.push_str("{}]}");
         assert!(text.len() > 1_000_000);

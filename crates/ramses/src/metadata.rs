@@ -80,7 +80,10 @@ pub fn update(
     if !entry.is_object() {
         return Err(RamsesError::Metadata {
             path: path_in(folder),
-            message: format!("the entry for {file_name:?} is {}, expected an object", kind(entry)),
+            message: format!(
+                "the entry for {file_name:?} is {}, expected an object",
+                kind(entry)
+            ),
         });
     }
     if let Value::Object(m) = entry {
@@ -92,12 +95,11 @@ pub fn update(
         Some(Value::Object(m)) => m.clone(),
         _ => Map::new(),
     };
-    let mut text = serde_json::to_string_pretty(&Value::Object(all)).map_err(|e| {
-        RamsesError::Metadata {
+    let mut text =
+        serde_json::to_string_pretty(&Value::Object(all)).map_err(|e| RamsesError::Metadata {
             path: path_in(folder),
             message: e.to_string(),
-        }
-    })?;
+        })?;
     text.push('\n');
     write_atomic(&path_in(folder), text.as_bytes(), Overwrite::Replace)?;
     Ok(merged)
@@ -136,14 +138,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(path_in(dir.path()), "{\n  \"a\": [1,\n").unwrap();
         let e = read(dir.path()).unwrap_err().to_string();
-        assert!(e.contains("_ramses_data.json") && e.contains("line 3"), "{e}");
+        assert!(
+            e.contains("_ramses_data.json") && e.contains("line 3"),
+            "{e}"
+        );
         assert!(update(dir.path(), "a", &Map::new()).is_err());
         assert_eq!(
             std::fs::read_to_string(path_in(dir.path())).unwrap(),
             "{\n  \"a\": [1,\n"
         );
         std::fs::write(path_in(dir.path()), "[1]").unwrap();
-        assert!(read(dir.path()).unwrap_err().to_string().contains("an array"));
+        assert!(read(dir.path())
+            .unwrap_err()
+            .to_string()
+            .contains("an array"));
         assert!(update(dir.path(), "../x", &Map::new()).is_err());
         let empty = tempfile::tempdir().unwrap();
         assert!(read(empty.path()).unwrap().is_empty());

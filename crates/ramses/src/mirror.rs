@@ -293,7 +293,12 @@ fn push_entry(
     let item = items
         .iter()
         .find(|o| o.short_name() == change.item)
-        .ok_or_else(|| refused(format!("{kind} {} is not in the Ramses project", change.item)))?;
+        .ok_or_else(|| {
+            refused(format!(
+                "{kind} {} is not in the Ramses project",
+                change.item
+            ))
+        })?;
     let step = t
         .steps
         .iter()
@@ -306,7 +311,11 @@ fn push_entry(
             .map_err(|_| refused(format!("unknown state {s:?}")))?;
         let ram_state = state_names(st)
             .iter()
-            .find_map(|n| t.states.iter().find(|o| o.short_name().eq_ignore_ascii_case(n)))
+            .find_map(|n| {
+                t.states
+                    .iter()
+                    .find(|o| o.short_name().eq_ignore_ascii_case(n))
+            })
             .ok_or_else(|| {
                 refused(format!(
                     "Ramses has no state for {st} (looked for {})",

@@ -248,9 +248,11 @@ fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error>
 
 fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     Ok(match Value::deserialize(d)? {
-        Value::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f.round() as i64)),
+        Value::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite())
+                .map(|f| f.round() as i64)
+        }),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     })
@@ -433,10 +435,7 @@ mod tests {
         let e = serde_json::json!({"uuid": "u", "data": "{\"shortName\":\"SH010\",\"duration\":\"4.5\",\"color\":\"#fff\"}"});
         let o = RamObject::from_entry("getData", &e).unwrap();
         let s: ShotData = o.typed().unwrap();
-        assert_eq!(
-            (s.short_name.as_str(), s.duration),
-            ("SH010", Some(4.5))
-        );
+        assert_eq!((s.short_name.as_str(), s.duration), ("SH010", Some(4.5)));
         assert_eq!(s.extra["color"], "#fff");
         let back = serde_json::to_value(&s).unwrap();
         assert_eq!(back["color"], "#fff");
@@ -444,7 +443,9 @@ mod tests {
         let st: StatusData = RamObject::from_entry("x", &e).unwrap().typed().unwrap();
         assert_eq!((st.published, st.version), (Some(true), Some(3)));
         assert!(RamObject::from_entry("x", &serde_json::json!({"data": {}})).is_err());
-        assert!(RamObject::from_entry("x", &serde_json::json!({"uuid": "u", "data": "[1]"})).is_err());
+        assert!(
+            RamObject::from_entry("x", &serde_json::json!({"uuid": "u", "data": "[1]"})).is_err()
+        );
     }
 
     #[test]

@@ -120,9 +120,6 @@ mod tests {
         assert!(e.to_string().contains("'='"), "{e}");
         assert!(e.to_string().contains("data"), "{e}");
         assert!(Query::new("get&x").is_err());
-        assert!(Query::new("getData")
-            .unwrap()
-            .arg("uuid", "a&b")
-            .is_err());
+        assert!(Query::new("getData").unwrap().arg("uuid", "a&b").is_err());
     }
 }

@@ -81,10 +81,12 @@ impl Server {
 
     /// The address actually bound.
     pub fn local_addr(&self) -> Result<SocketAddr> {
-        self.listener.local_addr().map_err(|source| RamsesError::Io {
-            addr: "listener".into(),
-            source,
-        })
+        self.listener
+            .local_addr()
+            .map_err(|source| RamsesError::Io {
+                addr: "listener".into(),
+                source,
+            })
     }
 
     /// Accepts connections until `stop` is set (checked after each connection).
@@ -183,9 +185,12 @@ fn read_query(conn: &mut TcpStream, opts: &ServeOptions) -> Result<Option<String
     if buf.is_empty() {
         return Ok(None);
     }
-    String::from_utf8(buf)
-        .map(Some)
-        .map_err(|e| format!("the query is not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
+    String::from_utf8(buf).map(Some).map_err(|e| {
+        format!(
+            "the query is not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
 }
 
 /// Whether the bytes so far can be a whole query: text, and a `data=` value (the only one
@@ -203,7 +208,10 @@ fn looks_complete(buf: &[u8]) -> bool {
         return true;
     }
     let mut s = JsonScanner::new();
-    matches!(s.feed(value.as_bytes()), Scan::Complete(_) | Scan::Invalid(..))
+    matches!(
+        s.feed(value.as_bytes()),
+        Scan::Complete(_) | Scan::Invalid(..)
+    )
 }
 
 fn more_waiting(conn: &TcpStream) -> bool {

@@ -122,7 +122,10 @@ fn closed_mid_reply_is_an_error_not_a_truncated_value() {
         c.write_all(&body.as_bytes()[..body.len() / 2]).unwrap();
     });
     let e = client(port, 2000).objects(ObjectType::Shot).unwrap_err();
-    assert!(matches!(e, RamsesError::Closed { received, .. } if received > 0), "{e}");
+    assert!(
+        matches!(e, RamsesError::Closed { received, .. } if received > 0),
+        "{e}"
+    );
     assert!(e.is_transient());
 }
 
@@ -192,12 +195,22 @@ fn unknown_and_refused_queries_and_the_cache() {
     m.insert("comment".into(), "ok".into());
     c.set_data("u-1", &m).unwrap();
     c.data("u-1").unwrap();
-    assert_eq!(c.queries_sent(), sent_before + 2, "write, then a fresh read");
+    assert_eq!(
+        c.queries_sent(),
+        sent_before + 2,
+        "write, then a fresh read"
+    );
     let sent: Vec<String> = rx.try_iter().collect();
-    assert!(sent.contains(&"setData&uuid=u-1&data={\"comment\":\"ok\"}".to_string()), "{sent:?}");
+    assert!(
+        sent.contains(&"setData&uuid=u-1&data={\"comment\":\"ok\"}".to_string()),
+        "{sent:?}"
+    );
     // A value the daemon would split is refused before anything is sent.
     m.insert("comment".into(), "a&b".into());
     let before = c.queries_sent();
-    assert!(matches!(c.set_data("u-1", &m).unwrap_err(), RamsesError::BadValue { .. }));
+    assert!(matches!(
+        c.set_data("u-1", &m).unwrap_err(),
+        RamsesError::BadValue { .. }
+    ));
     assert_eq!(c.queries_sent(), before);
 }

@@ -101,7 +101,8 @@ pub struct RamsesObjectRow {
     pub extra: Map<String, Value>,
 }
 
-const SELECT_OUTBOX: &str = "SELECT id, created_at, kind, entity, payload, attempts, last_error, outcome
+const SELECT_OUTBOX: &str =
+    "SELECT id, created_at, kind, entity, payload, attempts, last_error, outcome
    FROM ramses_outbox";
 
 type RawOutbox = (
@@ -159,7 +160,12 @@ impl Store {
         let tx = self.write_tx()?;
         tx.execute(
             "INSERT INTO ramses_outbox (created_at, kind, entity, payload) VALUES (?1, ?2, ?3, ?4)",
-            params![crate::time::now(), kind.as_str(), entity, payload.to_string()],
+            params![
+                crate::time::now(),
+                kind.as_str(),
+                entity,
+                payload.to_string()
+            ],
         )
         .db(&path)?;
         let id = tx.last_insert_rowid();
@@ -408,7 +414,8 @@ mod tests {
         assert!(a
             .outbox_finish(got_a[0].id, "a", OutboxOutcome::Pushed, None)
             .unwrap());
-        a.outbox_retry_later(got_a[1].id, "a", "daemon down").unwrap();
+        a.outbox_retry_later(got_a[1].id, "a", "daemon down")
+            .unwrap();
         let pending = a.outbox_pending().unwrap();
         assert_eq!(pending.len(), 2);
         let retried = pending.iter().find(|e| e.id == got_a[1].id).unwrap();
@@ -418,7 +425,11 @@ mod tests {
         );
         // An expired lease can be taken over.
         let again = a.outbox_claim("a", -10, 10).unwrap();
-        assert_eq!(again.len(), 1, "only the released row; b still holds its own");
+        assert_eq!(
+            again.len(),
+            1,
+            "only the released row; b still holds its own"
+        );
         assert_eq!(b.outbox_claim("b2", 60, 10).unwrap().len(), 1);
     }
 

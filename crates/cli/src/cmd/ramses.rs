@@ -40,7 +40,9 @@ pub enum RamsesCmd {
     #[command(after_help = "Example:\n  shotline ramses projects")]
     Projects,
     /// List the shots of the project with their data (one query).
-    #[command(after_help = "Examples:\n  shotline ramses shots\n  shotline ramses shots --project DEMO --json")]
+    #[command(
+        after_help = "Examples:\n  shotline ramses shots\n  shotline ramses shots --project DEMO --json"
+    )]
     Shots(ListArgs),
     /// List the assets of the project with their data (one query).
     #[command(after_help = "Example:\n  shotline ramses assets --json")]
@@ -49,7 +51,9 @@ pub enum RamsesCmd {
     #[command(after_help = "Example:\n  shotline ramses steps")]
     Steps(ListArgs),
     /// List task statuses (item × step) with their state, version and completion.
-    #[command(after_help = "Examples:\n  shotline ramses status\n  shotline ramses status --item SH010 --json")]
+    #[command(
+        after_help = "Examples:\n  shotline ramses status\n  shotline ramses status --item SH010 --json"
+    )]
     Status {
         #[command(flatten)]
         list: ListArgs,
@@ -194,7 +198,11 @@ fn ping(ctx: &Ctx) -> Result<Exit> {
             r.ramses,
             r.address,
             r.version,
-            if r.user_uuid.is_empty() { "nobody logged in" } else { &r.user_uuid }
+            if r.user_uuid.is_empty() {
+                "nobody logged in"
+            } else {
+                &r.user_uuid
+            }
         ))?;
     }
     Ok(Exit::problems_if(r.user_uuid.is_empty()))
@@ -227,9 +235,10 @@ fn projects(ctx: &Ctx) -> Result<Exit> {
         .into_iter()
         .map(|o| listed(o, ()))
         .collect();
-    ctx.out.records(&list, &["SHORT NAME", "NAME", "UUID"], |l| {
-        vec![l.short_name.clone(), l.name.clone(), l.uuid.clone()]
-    })?;
+    ctx.out
+        .records(&list, &["SHORT NAME", "NAME", "UUID"], |l| {
+            vec![l.short_name.clone(), l.name.clone(), l.uuid.clone()]
+        })?;
     Ok(Exit::Clean)
 }
 
@@ -256,17 +265,27 @@ fn shots(ctx: &Ctx, a: &ListArgs) -> Result<Exit> {
         .into_iter()
         .map(|o| {
             let d: ShotData = o.typed().unwrap_or_default();
-            listed(o, ShotFields { sequence: d.sequence, duration: d.duration })
+            listed(
+                o,
+                ShotFields {
+                    sequence: d.sequence,
+                    duration: d.duration,
+                },
+            )
         })
         .collect();
-    ctx.out.records(&list, &["SHOT", "NAME", "DURATION", "UUID"], |l| {
-        vec![
-            l.short_name.clone(),
-            l.name.clone(),
-            l.fields.duration.map(|d| format!("{d:.2}s")).unwrap_or_default(),
-            l.uuid.clone(),
-        ]
-    })?;
+    ctx.out
+        .records(&list, &["SHOT", "NAME", "DURATION", "UUID"], |l| {
+            vec![
+                l.short_name.clone(),
+                l.name.clone(),
+                l.fields
+                    .duration
+                    .map(|d| format!("{d:.2}s"))
+                    .unwrap_or_default(),
+                l.uuid.clone(),
+            ]
+        })?;
     Ok(Exit::Clean)
 }
 
@@ -281,7 +300,13 @@ fn assets(ctx: &Ctx, a: &ListArgs) -> Result<Exit> {
         .into_iter()
         .map(|o| {
             let d: AssetData = o.typed().unwrap_or_default();
-            listed(o, AssetFields { asset_group: d.asset_group, tags: d.tags })
+            listed(
+                o,
+                AssetFields {
+                    asset_group: d.asset_group,
+                    tags: d.tags,
+                },
+            )
         })
         .collect();
     ctx.out.records(&list, &["ASSET", "NAME", "UUID"], |l| {
@@ -300,12 +325,23 @@ fn steps(ctx: &Ctx, a: &ListArgs) -> Result<Exit> {
         .into_iter()
         .map(|o| {
             let d: StepData = o.typed().unwrap_or_default();
-            listed(o, StepFields { r#type: d.step_type })
+            listed(
+                o,
+                StepFields {
+                    r#type: d.step_type,
+                },
+            )
         })
         .collect();
-    ctx.out.records(&list, &["STEP", "NAME", "TYPE", "UUID"], |l| {
-        vec![l.short_name.clone(), l.name.clone(), l.fields.r#type.clone(), l.uuid.clone()]
-    })?;
+    ctx.out
+        .records(&list, &["STEP", "NAME", "TYPE", "UUID"], |l| {
+            vec![
+                l.short_name.clone(),
+                l.name.clone(),
+                l.fields.r#type.clone(),
+                l.uuid.clone(),
+            ]
+        })?;
     Ok(Exit::Clean)
 }
 
@@ -358,28 +394,39 @@ fn status(ctx: &Ctx, a: &ListArgs, item: Option<&str>) -> Result<Exit> {
             (names.contains_key(&d.item) && item.is_none_or(|i| i == row.item)).then_some(row)
         })
         .collect();
-    ctx.out.records(&rows, &["ITEM", "STEP", "STATE", "%", "VERSION", "DATE"], |r| {
-        vec![
-            r.item.clone(),
-            r.step.clone(),
-            r.state.clone(),
-            r.completion.map(|c| c.to_string()).unwrap_or_default(),
-            r.version.map(|v| format!("v{v:03}")).unwrap_or_default(),
-            r.date.clone(),
-        ]
-    })?;
+    ctx.out.records(
+        &rows,
+        &["ITEM", "STEP", "STATE", "%", "VERSION", "DATE"],
+        |r| {
+            vec![
+                r.item.clone(),
+                r.step.clone(),
+                r.state.clone(),
+                r.completion.map(|c| c.to_string()).unwrap_or_default(),
+                r.version.map(|v| format!("v{v:03}")).unwrap_or_default(),
+                r.date.clone(),
+            ]
+        },
+    )?;
     Ok(Exit::Clean)
 }
 
 fn sync(ctx: &Ctx, project: Option<&str>) -> Result<Exit> {
     let mut store = open_rw(ctx)?;
     let c = client(ctx);
-    let report = mirror::sync(&mut store, &c, configured_project(ctx, project), &mirror::owner())?;
+    let report = mirror::sync(
+        &mut store,
+        &c,
+        configured_project(ctx, project),
+        &mirror::owner(),
+    )?;
     if ctx.out.json() {
         ctx.out.json_doc(&report)?;
     } else {
         for p in report.refused.iter().chain(&report.kept) {
-            if let mirror::Pushed::Refused { entity, reason, .. } | mirror::Pushed::Kept { entity, reason, .. } = p {
+            if let mirror::Pushed::Refused { entity, reason, .. }
+            | mirror::Pushed::Kept { entity, reason, .. } = p
+            {
                 ctx.out.warn(format!("{entity}: {reason}"));
             }
         }
@@ -391,7 +438,9 @@ fn sync(ctx: &Ctx, project: Option<&str>) -> Result<Exit> {
             report.pending
         ))?;
     }
-    Ok(Exit::problems_if(!report.refused.is_empty() || !report.kept.is_empty()))
+    Ok(Exit::problems_if(
+        !report.refused.is_empty() || !report.kept.is_empty(),
+    ))
 }
 
 #[derive(Serialize)]
@@ -459,15 +508,20 @@ impl Mirror {
 
     /// Records the changes and tries to push them; a summary for the user. Never fails: the
     /// local change is already committed, and the outbox keeps what could not be pushed.
-    pub fn push(&self, store: &mut Store, changes: &[Change]) -> std::result::Result<String, String> {
+    pub fn push(
+        &self,
+        store: &mut Store,
+        changes: &[Change],
+    ) -> std::result::Result<String, String> {
         for ch in changes {
             mirror::enqueue(store, ch).map_err(|e| format!("not recorded for Ramses: {e}"))?;
         }
         let c = Client::new(self.opts.clone());
         match mirror::sync(store, &c, self.project.as_deref(), &mirror::owner()) {
-            Ok(r) if r.kept.is_empty() && r.refused.is_empty() => {
-                Ok(format!("Ramses updated ({} change(s) pushed)", r.pushed.len()))
-            }
+            Ok(r) if r.kept.is_empty() && r.refused.is_empty() => Ok(format!(
+                "Ramses updated ({} change(s) pushed)",
+                r.pushed.len()
+            )),
             Ok(r) => Err(format!(
                 "Ramses: {} pushed, {} refused, {} kept in the outbox for `shotline ramses sync`{}",
                 r.pushed.len(),
@@ -477,14 +531,17 @@ impl Mirror {
                     .iter()
                     .chain(&r.kept)
                     .find_map(|p| match p {
-                        mirror::Pushed::Refused { reason, .. } | mirror::Pushed::Kept { reason, .. } => {
+                        mirror::Pushed::Refused { reason, .. }
+                        | mirror::Pushed::Kept { reason, .. } => {
                             Some(format!(" ({reason})"))
                         }
                         mirror::Pushed::Pushed { .. } => None,
                     })
                     .unwrap_or_default()
             )),
-            Err(e) => Err(format!("Ramses sync failed; changes kept in the outbox: {e}")),
+            Err(e) => Err(format!(
+                "Ramses sync failed; changes kept in the outbox: {e}"
+            )),
         }
     }
 

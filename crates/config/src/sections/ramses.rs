@@ -77,9 +77,16 @@ mod tests {
     #[test]
     fn defaults_and_checked_values() {
         let c = crate::parse_str("").unwrap();
-        assert_eq!((c.ramses.host.as_str(), c.ramses.port, c.ramses.sync), ("localhost", 18185, false));
-        let c = crate::parse_str("ramses:\n  port: 18200\n  project: DEMO\n  sync: true\n").unwrap();
-        assert_eq!((c.ramses.port, c.ramses.project.as_str(), c.ramses.sync), (18200, "DEMO", true));
+        assert_eq!(
+            (c.ramses.host.as_str(), c.ramses.port, c.ramses.sync),
+            ("localhost", 18185, false)
+        );
+        let c =
+            crate::parse_str("ramses:\n  port: 18200\n  project: DEMO\n  sync: true\n").unwrap();
+        assert_eq!(
+            (c.ramses.port, c.ramses.project.as_str(), c.ramses.sync),
+            (18200, "DEMO", true)
+        );
         for (text, needle) in [
             ("ramses:\n  port: 70000\n", "1 to 65535"),
             ("ramses:\n  port: 0\n", "1 to 65535"),

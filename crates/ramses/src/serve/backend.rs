@@ -15,7 +15,13 @@ use crate::objects::{data_map, ObjectType, StepFilter};
 use crate::query::Query;
 
 /// Builds a reply object as the Ramses daemon shapes it.
-pub(crate) fn reply(query: &str, accepted: bool, success: bool, message: &str, content: Value) -> Value {
+pub(crate) fn reply(
+    query: &str,
+    accepted: bool,
+    success: bool,
+    message: &str,
+    content: Value,
+) -> Value {
     json!({"query": query, "message": message, "accepted": accepted, "success": success, "content": content})
 }
 
@@ -83,7 +89,13 @@ impl Backend {
         };
         let cmd = q.command().to_string();
         if !QUERIES.contains(&cmd.as_str()) {
-            return reply(&cmd, false, false, &format!("Unknown query: {cmd}"), Value::Null);
+            return reply(
+                &cmd,
+                false,
+                false,
+                &format!("Unknown query: {cmd}"),
+                Value::Null,
+            );
         }
         if let Err(e) = self.refresh() {
             return reply(&cmd, true, false, &e.to_string(), Value::Null);
@@ -130,7 +142,11 @@ impl Backend {
                 };
                 let ix = self.ix()?;
                 let objects: Vec<Value> = ix.all_of(t).iter().map(|o| entry(ix, o)).collect();
-                let key = if cmd == "getStates" { "states" } else { "objects" };
+                let key = if cmd == "getStates" {
+                    "states"
+                } else {
+                    "objects"
+                };
                 Ok(json!({ key: objects }))
             }
             "getData" => {
@@ -150,7 +166,10 @@ impl Backend {
                 let ix = self.ix()?;
                 let uuid = q.get("uuid").unwrap_or("");
                 let o = ix.find(uuid).ok_or_else(|| unknown_uuid(uuid))?;
-                let path = ix.path(o).map(|p| p.display().to_string()).unwrap_or_default();
+                let path = ix
+                    .path(o)
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
                 Ok(json!({ "path": path }))
             }
             "uuidFromPath" => {
@@ -306,7 +325,11 @@ impl Backend {
     fn set_data(&mut self, q: &Query) -> Answer {
         let uuid = q.get("uuid").unwrap_or("").to_string();
         let data = parse_data(q)?;
-        let o = self.ix()?.find(&uuid).cloned().ok_or_else(|| unknown_uuid(&uuid))?;
+        let o = self
+            .ix()?
+            .find(&uuid)
+            .cloned()
+            .ok_or_else(|| unknown_uuid(&uuid))?;
         let result = self.write_object(&uuid, &o, &data, false);
         self.index = None;
         result
@@ -333,7 +356,11 @@ impl Backend {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        let name = data.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+        let name = data
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let need_short = || format!("creating a {t} needs a \"shortName\" in its data");
         let o = match t {
             ObjectType::Shot => {
@@ -486,8 +513,13 @@ impl Backend {
         let unchanged = current.is_some_and(|c| {
             state.is_none_or(|s| s == c.state)
                 && completion.is_none_or(|p| p == c.completion)
-                && assignee.as_ref().is_none_or(|a| c.assignee.as_ref() == Some(a))
-        }) || (current.is_none() && state.is_none_or(|s| s == State::Todo) && completion.is_none_or(|c| c == 0) && assignee.is_none());
+                && assignee
+                    .as_ref()
+                    .is_none_or(|a| c.assignee.as_ref() == Some(a))
+        }) || (current.is_none()
+            && state.is_none_or(|s| s == State::Todo)
+            && completion.is_none_or(|c| c == 0)
+            && assignee.is_none());
         if unchanged {
             return Ok(());
         }
@@ -512,9 +544,15 @@ impl Backend {
             .map_err(|e| e.to_string())
     }
 
-    fn write_shot(&mut self, code: &str, data: &Map<String, Value>) -> std::result::Result<(), String> {
+    fn write_shot(
+        &mut self,
+        code: &str,
+        data: &Map<String, Value>,
+    ) -> std::result::Result<(), String> {
         let ix = self.ix()?;
-        let shot = ix.shot(code).ok_or_else(|| format!("shot {code} no longer exists"))?;
+        let shot = ix
+            .shot(code)
+            .ok_or_else(|| format!("shot {code} no longer exists"))?;
         if let Some(s) = data.get("shortName").and_then(Value::as_str) {
             if s != shot.code {
                 return Err(format!(
@@ -554,12 +592,23 @@ impl Backend {
             return Ok(());
         }
         self.store
-            .write_shots(&self.actor, &[NewShot { code: code.to_string(), fields }], ShotWrite::Update)
+            .write_shots(
+                &self.actor,
+                &[NewShot {
+                    code: code.to_string(),
+                    fields,
+                }],
+                ShotWrite::Update,
+            )
             .map(|_| ())
             .map_err(|e| e.to_string())
     }
 
-    fn refuse_modeled_changes(&self, o: &Obj, data: &Map<String, Value>) -> std::result::Result<(), String> {
+    fn refuse_modeled_changes(
+        &self,
+        o: &Obj,
+        data: &Map<String, Value>,
+    ) -> std::result::Result<(), String> {
         let ix = self.ix()?;
         let current = ix.data(o);
         for key in modeled(o.ram_type()) {
@@ -594,7 +643,10 @@ fn extras(t: ObjectType, data: &Map<String, Value>) -> Map<String, Value> {
 }
 
 /// `duration` (seconds) as a frame count at `fps`; `None` when absent.
-fn duration_frames(data: &Map<String, Value>, fps: f64) -> std::result::Result<Option<i64>, String> {
+fn duration_frames(
+    data: &Map<String, Value>,
+    fps: f64,
+) -> std::result::Result<Option<i64>, String> {
     let Some(v) = data.get("duration") else {
         return Ok(None);
     };

@@ -279,9 +279,10 @@ impl Index {
     }
 
     pub(crate) fn uuid(&self, o: &Obj) -> String {
-        self.uuid_of.get(o).cloned().unwrap_or_else(|| {
-            object_uuid(&self.project.code, o.ram_type().as_str(), &o.key())
-        })
+        self.uuid_of
+            .get(o)
+            .cloned()
+            .unwrap_or_else(|| object_uuid(&self.project.code, o.ram_type().as_str(), &o.key()))
     }
 
     pub(crate) fn find(&self, uuid: &str) -> Option<&Obj> {
@@ -373,8 +374,12 @@ impl Index {
                 "width": p.width, "height": p.height, "framerate": p.fps,
                 "pixelAspectRatio": p.pixel_aspect, "folderPath": p.root,
             }),
-            Obj::Sequence(c) => json!({"shortName": c, "name": c, "comment": "", "project": project}),
-            Obj::AssetGroup(c) => json!({"shortName": c, "name": c, "comment": "", "project": project}),
+            Obj::Sequence(c) => {
+                json!({"shortName": c, "name": c, "comment": "", "project": project})
+            }
+            Obj::AssetGroup(c) => {
+                json!({"shortName": c, "name": c, "comment": "", "project": project})
+            }
             Obj::Shot(c) => match self.shot(c) {
                 Some(s) => {
                     let fps = s.fps.unwrap_or(p.fps);
@@ -411,7 +416,13 @@ impl Index {
                     .steps
                     .iter()
                     .find(|s| s.kind == *k && &s.code == c)
-                    .map(|s| if s.name.is_empty() { c.clone() } else { s.name.clone() })
+                    .map(|s| {
+                        if s.name.is_empty() {
+                            c.clone()
+                        } else {
+                            s.name.clone()
+                        }
+                    })
                     .unwrap_or_else(|| c.clone());
                 json!({"shortName": c, "name": name, "comment": "", "type": k.as_str(), "project": project})
             }
@@ -443,9 +454,7 @@ impl Index {
             ItemKind::Asset => Obj::Asset(item.to_string()),
         };
         let st = self.status(kind, item, step);
-        let latest = self
-            .latest
-            .get(&(kind, item.to_string(), step.to_string()));
+        let latest = self.latest.get(&(kind, item.to_string(), step.to_string()));
         let state = st.map(|s| s.state).unwrap_or(State::Todo);
         let user = st
             .map(|s| self.uuid(&Obj::User(s.updated_by.clone())))
