@@ -611,3 +611,39 @@ fn two_processes_syncing_at_once_push_each_change_once() {
     );
     assert_eq!(b.lines("boss", &["status", "ls"])[0]["completion"], 55);
 }
+
+#[test]
+fn ingest_registration_is_mirrored() {
+    let (a, b) = mirrored();
+    for p in [&a, &b] {
+        p.ok("boss", &["step", "add", "PLATE", "--kind", "shot"]);
+    }
+    let s = Serve::start(&b, "boss");
+    append_config(
+        &a,
+        &format!(
+            "ingest:\n  reserve_mib: 0\nramses:\n  port: {}\n  sync: true\n",
+            s.port
+        ),
+    );
+    let d = a.root().join("delivery");
+    std::fs::create_dir_all(&d).unwrap();
+    let spec = shotline_media::testdata::ExrSpec::rgb(8, 8);
+    shotline_media::testdata::write_exr_sequence(
+        &d,
+        "SQ010_SH010_plate_v001.",
+        4,
+        1001..=1003,
+        &spec,
+    )
+    .unwrap();
+    let r = a.json("boss", &["ingest", d.to_str().unwrap()]);
+    assert_eq!(r["versions_created"][0]["registered"], true, "{r:#}");
+    let st = b.lines("boss", &["status", "ls"]);
+    assert_eq!(
+        (st[0]["item"]["code"].clone(), st[0]["step"].clone()),
+        (json!("SH010"), json!("PLATE")),
+        "{st:?}"
+    );
+    assert_eq!(a.json("boss", &["ramses", "sync"])["pending"], 0);
+}
