@@ -517,6 +517,30 @@ fn daemon_down_then_outbox_then_replay() {
         (json!(0), json!(false), json!("first comp")),
         "{d}"
     );
+    // The published frames are where Ramses expects them, listed in its sidecar.
+    let published = b
+        .root()
+        .join("05-SHOTS/DEMO_S_SH010/DEMO_S_SH010_COMP/_published/001_WIP");
+    for f in 1001..=1005 {
+        assert!(
+            published.join(format!("comp.{f}.exr")).is_file(),
+            "{}",
+            published.display()
+        );
+    }
+    let side: Value = serde_json::from_str(
+        &std::fs::read_to_string(published.join("_ramses_data.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            side["comp.1003.exr"]["version"].clone(),
+            side["comp.1003.exr"]["comment"].clone(),
+            side["comp.1003.exr"]["published"].clone()
+        ),
+        (json!(1), json!("first comp"), json!(true)),
+        "{side}"
+    );
     // Idempotent: nothing left, nothing pushed twice.
     let again = a.json("boss", &["ramses", "sync"]);
     assert_eq!(again["pushed"], json!([]));

@@ -72,29 +72,35 @@ pub fn update(
     file_name: &str,
     changes: &Map<String, Value>,
 ) -> Result<Map<String, Value>> {
-    shotline_layout::check_component("file name", file_name)?;
-    let mut all = read(folder)?;
-    let entry = all
-        .entry(file_name.to_string())
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !entry.is_object() {
-        return Err(RamsesError::Metadata {
-            path: path_in(folder),
-            message: format!(
-                "the entry for {file_name:?} is {}, expected an object",
-                kind(entry)
-            ),
-        });
+    update_many(folder, &[file_name], changes)?;
+    match read(folder)?.remove(file_name) {
+        Some(Value::Object(m)) => Ok(m),
+        _ => Ok(Map::new()),
     }
-    if let Value::Object(m) = entry {
+}
+
+/// [`update`] for many files of one folder in one read and one atomic write (a published
+/// sequence has thousands of frames).
+pub fn update_many(folder: &Path, file_names: &[&str], changes: &Map<String, Value>) -> Result<()> {
+    let mut all = read(folder)?;
+    for file_name in file_names {
+        shotline_layout::check_component("file name", file_name)?;
+        let entry = all
+            .entry(file_name.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        let Value::Object(m) = entry else {
+            return Err(RamsesError::Metadata {
+                path: path_in(folder),
+                message: format!(
+                    "the entry for {file_name:?} is {}, expected an object",
+                    kind(entry)
+                ),
+            });
+        };
         for (k, v) in changes {
             m.insert(k.clone(), v.clone());
         }
     }
-    let merged = match all.get(file_name) {
-        Some(Value::Object(m)) => m.clone(),
-        _ => Map::new(),
-    };
     let mut text =
         serde_json::to_string_pretty(&Value::Object(all)).map_err(|e| RamsesError::Metadata {
             path: path_in(folder),
@@ -102,7 +108,7 @@ pub fn update(
         })?;
     text.push('\n');
     write_atomic(&path_in(folder), text.as_bytes(), Overwrite::Replace)?;
-    Ok(merged)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -5,8 +5,11 @@
 //! Ramses never fails or blocks the local operation. A refusal (unknown shot, step or state in
 //! Ramses) is final and reported.
 
+use std::path::{Path, PathBuf};
+
 use serde::Serialize;
 use serde_json::{json, Map, Value};
+use shotline_layout::{format_ramses_published, RamsesPublished, VersionNumber};
 use shotline_store::{
     ItemKind, OutboxEntry, OutboxKind, OutboxOutcome, State, Status, Store, Version,
 };
@@ -14,6 +17,7 @@ use shotline_store::{
 use crate::client::Client;
 use crate::error::{RamsesError, Result};
 use crate::ids::uuid_v5;
+use crate::metadata;
 use crate::objects::{ObjectType, RamObject};
 
 /// How long a sync holds the rows it claimed before another process may take them over.
@@ -38,6 +42,21 @@ pub struct Change {
     pub version: Option<i64>,
     /// Whether that version is published.
     pub published: Option<bool>,
+    /// A published version's files, to place in Ramses' `_published` tree.
+    #[serde(default)]
+    pub files: Option<PublishedFiles>,
+}
+
+/// Where a published version's files are, so the mirror can link them where Ramses expects
+/// them: `<step folder>/_published/[RES_]NNN[_STATE]/`, listed in its `_ramses_data.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct PublishedFiles {
+    /// Folder holding the files.
+    pub dir: String,
+    /// File name pattern (`comp.####.exr`) or a single file name.
+    pub pattern: String,
+    /// Resource (`""` = main).
+    pub resource: String,
 }
 
 impl Change {
@@ -52,6 +71,7 @@ impl Change {
             comment: comment.to_string(),
             version: None,
             published: None,
+            files: None,
         }
     }
 
@@ -66,6 +86,11 @@ impl Change {
             comment: v.comment.clone(),
             version: Some(v.number),
             published: Some(v.published),
+            files: v.published.then(|| PublishedFiles {
+                dir: v.files.dir.clone(),
+                pattern: v.files.pattern.clone(),
+                resource: v.resource.clone(),
+            }),
         }
     }
 
@@ -305,6 +330,7 @@ fn push_entry(
         .find(|o| o.short_name() == change.step)
         .ok_or_else(|| refused(format!("step {} is not in the Ramses project", change.step)))?;
     let mut data = Map::new();
+    let mut state_short = None;
     if let Some(s) = &change.state {
         let st: State = s
             .parse()
@@ -323,6 +349,7 @@ fn push_entry(
                 ))
             })?;
         data.insert("state".into(), json!(ram_state.uuid));
+        state_short = Some(ram_state.short_name().to_string());
     }
     if let Some(c) = change.completion {
         data.insert("completionRatio".into(), json!(c));
@@ -341,16 +368,151 @@ fn push_entry(
         data.insert("user".into(), json!(t.user));
     }
     match client.status(&item.uuid, &step.uuid)? {
-        Some(status) => client.update_data(&status.uuid, &data),
+        Some(status) => client.update_data(&status.uuid, &data)?,
         None => {
             data.insert("item".into(), json!(item.uuid));
             data.insert("step".into(), json!(step.uuid));
             data.insert("itemType".into(), json!(change.item_kind));
             data.insert("project".into(), json!(t.project));
             let uuid = uuid_v5(&format!("status/{}/{}", item.uuid, step.uuid));
-            client.create(&uuid, ObjectType::Status, &data)
+            client.create(&uuid, ObjectType::Status, &data)?
         }
     }
+    if let (Some(files), Some(number)) = (&change.files, change.version) {
+        let placed = PublishedPlace {
+            item,
+            step: step.short_name(),
+            state: state_short.as_deref(),
+            number,
+            comment: &change.comment,
+        };
+        place_published(client, &placed, files).map_err(|e| {
+            refused(format!(
+                "the status was pushed, but the published files were not placed: {e}"
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// What a published folder is for.
+struct PublishedPlace<'a> {
+    item: &'a RamObject,
+    step: &'a str,
+    state: Option<&'a str>,
+    number: i64,
+    comment: &'a str,
+}
+
+/// Hard-links a published version's files into `<step folder>/_published/[RES_]NNN[_STATE]/`
+/// of the Ramses tree (the step folder is the item's folder, from `getPath`, plus
+/// `_<STEP>`), and lists them in that folder's `_ramses_data.json`. Never copies (a copy could
+/// block the publish) and never replaces a different file (published files are history).
+fn place_published(client: &Client, p: &PublishedPlace<'_>, files: &PublishedFiles) -> Result<()> {
+    let item_dir = PathBuf::from(client.path(&p.item.uuid)?);
+    let item_name = item_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|_| item_dir.is_absolute())
+        .ok_or_else(|| refused(format!("Ramses gave no folder for {}", p.item.short_name())))?;
+    shotline_layout::check_component("step", p.step)?;
+    let version = VersionNumber::from_i64(p.number)
+        .ok_or_else(|| refused(format!("version number {} is out of range", p.number)))?;
+    let folder = format_ramses_published(&RamsesPublished {
+        resource: Some(files.resource.clone()).filter(|r| !r.is_empty()),
+        version,
+        state: p.state.map(str::to_string),
+    })?;
+    let target = item_dir
+        .join(format!("{item_name}_{}", p.step))
+        .join("_published")
+        .join(folder);
+    let sources = files_of(files)?;
+    std::fs::create_dir_all(&target).map_err(|e| placing(&target, e))?;
+    let mut names = Vec::new();
+    for src in &sources {
+        let Some(name) = src.file_name() else {
+            continue;
+        };
+        let dst = target.join(name);
+        if src.parent() != Some(target.as_path()) {
+            link_once(src, &dst)?;
+        }
+        names.push(name.to_string_lossy().into_owned());
+    }
+    let mut meta = Map::new();
+    meta.insert("comment".into(), json!(p.comment));
+    meta.insert("version".into(), json!(p.number));
+    meta.insert("date".into(), json!(ramses_now()));
+    meta.insert("state".into(), json!(p.state.unwrap_or("")));
+    meta.insert("published".into(), json!(true));
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    metadata::update_many(&target, &names, &meta)
+}
+
+fn placing(path: &Path, e: std::io::Error) -> RamsesError {
+    RamsesError::Metadata {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// The files of a published version: the frames of its pattern, or its single file.
+fn files_of(files: &PublishedFiles) -> Result<Vec<PathBuf>> {
+    let path = Path::new(&files.dir).join(&files.pattern);
+    match shotline_sequences::parse_pattern_path(&path) {
+        Ok(pattern) => {
+            let seq =
+                shotline_sequences::find_on_disk(&pattern).map_err(|e| RamsesError::Metadata {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+            Ok(seq.frame_paths().map(|(_, p)| p).collect())
+        }
+        Err(_) if path.is_file() => Ok(vec![path]),
+        Err(e) => Err(RamsesError::Metadata {
+            path,
+            message: e.to_string(),
+        }),
+    }
+}
+
+/// A hard link `dst` → `src`; an existing `dst` is fine only when it is the same file.
+fn link_once(src: &Path, dst: &Path) -> Result<()> {
+    match std::fs::hard_link(src, dst) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            if same_file(src, dst) {
+                Ok(())
+            } else {
+                Err(RamsesError::Metadata {
+                    path: dst.to_path_buf(),
+                    message: "a different file is already published here; published files are never replaced".into(),
+                })
+            }
+        }
+        Err(e) => Err(RamsesError::Metadata {
+            path: dst.to_path_buf(),
+            message: format!(
+                "cannot link {} here ({e}); with the Ramses tree on another filesystem, publish into it with the `ramses` layout preset",
+                src.display()
+            ),
+        }),
+    }
+}
+
+#[cfg(unix)]
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(a: &Path, b: &Path) -> bool {
+    matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
 }
 
 /// Now as Ramses writes dates (`YYYY-MM-DD HH:MM:SS`, UTC).
