@@ -95,8 +95,13 @@ fn project() -> Project {
     p
 }
 
+/// An entry's data: a JSON string in listings (as the Ramses daemon sends it), an object from
+/// `getData` (Ramses-Py uses it without parsing).
 fn data(entry: &Value) -> Value {
-    serde_json::from_str(entry["data"].as_str().expect("data as a JSON string")).unwrap()
+    match &entry["data"] {
+        Value::String(s) => serde_json::from_str(s).unwrap(),
+        other => other.clone(),
+    }
 }
 
 fn append_config(p: &Project, text: &str) {
@@ -202,7 +207,10 @@ fn every_serve_query_from_a_raw_socket() {
         1
     );
     let got = s.ok(&format!("getData&uuid={sh010_uuid}"));
-    assert_eq!(data(&got)["shortName"], "SH010");
+    assert_eq!(
+        got["data"]["shortName"], "SH010",
+        "getData sends an object: {got}"
+    );
     assert_eq!(s.raw("getData&uuid=0-0-0-0-0")["success"], false);
     let path = s.ok(&format!("getPath&uuid={sh010_uuid}"))["path"]
         .as_str()

@@ -153,7 +153,8 @@ impl Backend {
                 let ix = self.ix()?;
                 let uuid = q.get("uuid").unwrap_or("");
                 let o = ix.find(uuid).ok_or_else(|| unknown_uuid(uuid))?;
-                Ok(entry(ix, o))
+                // An object here: Ramses-Py uses getData's data as a dict without parsing it.
+                Ok(json!({"uuid": ix.uuid(o), "data": Value::Object(ix.data(o))}))
             }
             "getCurrentUser" => {
                 let ix = self.ix()?;
@@ -690,8 +691,8 @@ fn status_of(ix: &Index, item: &str, step: &str) -> std::result::Result<Obj, Str
     }
 }
 
-/// `{"uuid": ..., "data": "<JSON string>"}`: data travels as a string, as the Ramses daemon
-/// sends it (clients accept both).
+/// `{"uuid": ..., "data": "<JSON string>"}`: in listings and single objects data travels as a
+/// string, as the Ramses daemon sends it (clients parse both); `getData` sends an object.
 fn entry(ix: &Index, o: &Obj) -> Value {
     json!({"uuid": ix.uuid(o), "data": Value::Object(ix.data(o)).to_string()})
 }
