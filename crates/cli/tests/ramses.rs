@@ -679,3 +679,41 @@ fn ingest_registration_is_mirrored() {
     );
     assert_eq!(a.json("boss", &["ramses", "sync"])["pending"], 0);
 }
+
+#[test]
+fn a_hung_daemon_never_fails_the_local_change() {
+    let p = project();
+    // Accepts connections and never answers, like a Ramses client stuck on a modal dialog.
+    let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = hung.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in hung.incoming() {
+            held.push(c);
+        }
+    });
+    append_config(
+        &p,
+        &format!("ramses:\n  port: {port}\n  timeout_ms: 300\n  sync: true\n"),
+    );
+    let out = p
+        .cmd("boss")
+        .args(["status", "set", "SH010", "COMP", "--state", "WIP"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("did not answer") && err.contains("kept in the outbox"),
+        "{err}"
+    );
+    assert_eq!(p.lines("boss", &["status", "ls"])[0]["state"], "WIP");
+    let out = p
+        .cmd("boss")
+        .args(["ramses", "sync", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["pending"], 1, "{r}");
+}

@@ -182,6 +182,19 @@ pub fn sync(
     project: Option<&str>,
     owner: &str,
 ) -> Result<SyncReport> {
+    sync_until(store, client, project, owner, None)
+}
+
+/// [`sync`] that stops starting pushes once `deadline` has passed and keeps the rest for the
+/// next sync: the mirror after a publish must not hold the command up for long, even against a
+/// daemon that answers every query just inside its timeout.
+pub fn sync_until(
+    store: &mut Store,
+    client: &Client,
+    project: Option<&str>,
+    owner: &str,
+    deadline: Option<std::time::Instant>,
+) -> Result<SyncReport> {
     let mut report = SyncReport::default();
     let mut target: Option<Target> = None;
     let mut down: Option<String> = None;
@@ -191,6 +204,9 @@ pub fn sync(
             break;
         }
         for e in batch {
+            if down.is_none() && deadline.is_some_and(|d| std::time::Instant::now() > d) {
+                down = Some("the mirror's time ran out; kept for `shotline ramses sync`".into());
+            }
             if let Some(reason) = &down {
                 store.outbox_retry_later(e.id, owner, reason)?;
                 report.kept.push(Pushed::Kept {

@@ -516,8 +516,18 @@ impl Mirror {
         for ch in changes {
             mirror::enqueue(store, ch).map_err(|e| format!("not recorded for Ramses: {e}"))?;
         }
-        let c = Client::new(self.opts.clone());
-        match mirror::sync(store, &c, self.project.as_deref(), &mirror::owner()) {
+        // Each query is bounded by the timeout, and the whole push by two of them.
+        let mut opts = self.opts.clone();
+        opts.total_timeout = opts.read_timeout;
+        let deadline = std::time::Instant::now() + opts.read_timeout.saturating_mul(2);
+        let c = Client::new(opts);
+        match mirror::sync_until(
+            store,
+            &c,
+            self.project.as_deref(),
+            &mirror::owner(),
+            Some(deadline),
+        ) {
             Ok(r) if r.kept.is_empty() && r.refused.is_empty() => Ok(format!(
                 "Ramses updated ({} change(s) pushed)",
                 r.pushed.len()
