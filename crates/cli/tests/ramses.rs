@@ -717,3 +717,21 @@ fn a_hung_daemon_never_fails_the_local_change() {
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["pending"], 1, "{r}");
 }
+
+#[test]
+fn serve_answers_many_clients_at_once() {
+    let p = project();
+    let s = Serve::start(&p, "boss");
+    let shots = s.ok("getShots")["shots"].clone();
+    let uuid = shots[0].as_str().unwrap().to_string();
+    std::thread::scope(|scope| {
+        for _ in 0..16 {
+            scope.spawn(|| {
+                for _ in 0..20 {
+                    let r = s.ok(&format!("getData&uuid={uuid}"));
+                    assert_eq!(r["uuid"], uuid.as_str());
+                }
+            });
+        }
+    });
+}
