@@ -90,4 +90,7 @@ pub enum Command {
     Sysinfo(cmd::render::SysinfoArgs),
     /// Make a review movie (slate, burn-ins, display colour) of a published version.
     Review(cmd::review::ReviewArgs),
+    /// Ramses interop: talk to the Ramses daemon, sync the mirror, or serve as one.
+    #[command(subcommand)]
+    Ramses(cmd::ramses::RamsesCmd),
 }

@@ -39,6 +39,8 @@ pub struct Config {
     pub render: RenderConfig,
     /// Review movies (presets, colour, slate and burn-ins).
     pub review: ReviewConfig,
+    /// The Ramses daemon and the mirror into it.
+    pub ramses: RamsesConfig,
 }
 
 /// A loaded configuration and where it came from.

@@ -25,6 +25,7 @@ mod maintenance;
 mod model;
 mod prefetch;
 mod publish;
+mod ramses;
 pub mod schema;
 mod shots;
 mod status;
@@ -49,6 +50,7 @@ pub use model::*;
 pub use publish::{manifest_path, Manifest, ManifestNames, MANIFEST_VERSION};
 /// Re-exported so users of [`connect`] need no rusqlite dependency of their own (and the same
 /// version is guaranteed).
+pub use ramses::{OutboxEntry, OutboxKind, OutboxOutcome, RamsesObjectRow};
 pub use rusqlite;
 pub use schema::SCHEMA_VERSION;
 /// Re-exported: the version-number type every store API speaks.

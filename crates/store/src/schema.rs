@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use crate::error::{Result, SqlContext, StoreError};
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// A data step run after a migration's SQL, in the same transaction.
 type DataStep = fn(&rusqlite::Transaction<'_>, &Path) -> Result<()>;
@@ -23,7 +23,42 @@ const MIGRATIONS: &[(&str, &str, Option<DataStep>)] = &[
         V2,
         Some(crate::frames::normalise_stored_ranges),
     ),
+    ("ramses interop: object ids and the outbox", V3, None),
 ];
+
+/// Ramses interop (see `ramses.rs` and `docs/ramses.md`).
+///
+/// `ramses_objects`: the uuid a Ramses client gave an object it created through `ramses serve`
+/// (ours are derived, so only foreign ones need a row), and the data keys Ramses clients set
+/// that shotline does not model (kept and given back, never dropped).
+///
+/// `ramses_outbox`: changes to push to a Ramses daemon, kept until pushed or refused so a daemon
+/// that is down, slow or wrong never fails the local operation. A pusher claims a row (owner and
+/// lease) in a write transaction, so two `shotline ramses sync` at once never push it twice.
+const V3: &str = r#"
+CREATE TABLE ramses_objects (
+  uuid       TEXT PRIMARY KEY CHECK (uuid <> ''),
+  type       TEXT NOT NULL CHECK (type GLOB 'Ram*'),
+  key        TEXT NOT NULL,
+  extra      TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(extra)),
+  updated_at TEXT NOT NULL,
+  UNIQUE (type, key)
+);
+CREATE TABLE ramses_outbox (
+  id            INTEGER PRIMARY KEY,
+  created_at    TEXT NOT NULL,
+  kind          TEXT NOT NULL CHECK (kind IN ('status','version')),
+  entity        TEXT NOT NULL CHECK (entity <> ''),
+  payload       TEXT NOT NULL CHECK (json_valid(payload)),
+  attempts      INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  last_error    TEXT,
+  claimed_by    TEXT,
+  claimed_until TEXT,
+  done_at       TEXT,
+  outcome       TEXT CHECK (outcome IS NULL OR outcome IN ('pushed','refused'))
+);
+CREATE INDEX ramses_outbox_pending ON ramses_outbox(done_at, id);
+"#;
 
 /// Version numbers taken by the allocator and not yet registered (see `allocate.rs`). A row
 /// disappears when its version is registered or when it is released as stale.

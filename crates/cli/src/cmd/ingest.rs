@@ -133,6 +133,7 @@ fn frame_check(path: &Path) -> FrameInfo {
 struct StoreRegistrar {
     db: PathBuf,
     busy_timeout_ms: u64,
+    mirror: Option<super::ramses::Mirror>,
 }
 
 impl Registrar for StoreRegistrar {
@@ -235,8 +236,14 @@ impl Registrar for StoreRegistrar {
                 }
             })
             .collect();
-        let Err(e) = store.register_versions(&Actor::from_env(), &batch) else {
-            return Ok(());
+        let e = match store.register_versions(&Actor::from_env(), &batch) {
+            Ok(registered) => {
+                if let Some(m) = &self.mirror {
+                    m.push_logged(&mut store, &super::ramses::changes_of(&registered));
+                }
+                return Ok(());
+            }
+            Err(e) => e,
         };
         // A folder number the database already has: say which version, so ingest can report it
         // on that version's clips and register the others.
@@ -350,6 +357,7 @@ pub fn run(args: &IngestArgs, ctx: &Ctx) -> Result<Exit> {
         Some(Box::new(StoreRegistrar {
             db: db.clone(),
             busy_timeout_ms: loaded.config.store.busy_timeout_ms,
+            mirror: super::ramses::Mirror::from_config(&loaded.config.ramses),
         }))
     } else {
         None

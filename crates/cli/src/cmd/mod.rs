@@ -6,6 +6,7 @@ pub mod frames;
 pub mod ingest;
 pub mod ls;
 pub mod probe;
+pub mod ramses;
 pub mod render;
 pub mod review;
 pub mod track;
@@ -38,5 +39,6 @@ pub fn dispatch(cmd: &Command, ctx: &Ctx) -> Result<Exit> {
         Command::Render(c) => render::run(c, ctx),
         Command::Sysinfo(a) => render::sysinfo(a, ctx),
         Command::Review(a) => review::run(a, ctx),
+        Command::Ramses(c) => ramses::run(c, ctx),
     }
 }

@@ -110,6 +110,7 @@ pub fn run(a: &PublishArgs, ctx: &Ctx) -> Result<Exit> {
         ));
     }
     let v = store.publish(&actor(), new)?;
+    crate::cmd::ramses::mirror_versions(ctx, &mut store, std::slice::from_ref(&v));
     if ctx.out.json() {
         ctx.out.json_doc(&Report {
             published: true,

@@ -212,7 +212,9 @@ pub fn status(cmd: &StatusCmd, ctx: &Ctx) -> Result<Exit> {
                 completion: *completion,
                 comment: comment.clone(),
             };
-            let s = open_rw(ctx)?.set_status(&actor(), &change)?;
+            let mut store = open_rw(ctx)?;
+            let s = store.set_status(&actor(), &change)?;
+            crate::cmd::ramses::mirror_status(ctx, &mut store, &s, comment);
             if ctx.out.json() {
                 ctx.out.json_doc(&s)?;
             } else {
