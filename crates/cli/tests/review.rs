@@ -1,18 +1,15 @@
 //! `shotline review` end to end: real frames published into a real project, the real binary,
 //! ffmpeg/ffprobe to check the movie (fails when a tool is missing under `CI`).
 
+mod support;
 mod track_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command as Std;
 
 use serde_json::Value;
+use support::{assert_success, publish_sh010, tool};
 use track_support::Project;
-
-/// True when `name` runs; under `CI` a missing tool fails the test instead of skipping it.
-fn tool(name: &str) -> bool {
-    shotline_testkit::require_tool(name).is_some()
-}
 
 /// 64×36 RGBA PNG frames 1001-1008 (1004 missing) of a moving test pattern, published as
 /// SH010 COMP v001.
@@ -39,17 +36,7 @@ fn project_with_frames(p: &Project, alpha: bool) -> PathBuf {
     let pat = dir.join("comp.%04d.png");
     p.ok(
         "ana",
-        &[
-            "publish",
-            "--shot",
-            "SH010",
-            "--step",
-            "COMP",
-            pat.to_str().unwrap(),
-            "--force",
-            "-m",
-            "first",
-        ],
+        &publish_sh010(pat.to_str().unwrap(), &["--force", "-m", "first"]),
     );
     dir
 }
@@ -86,11 +73,7 @@ fn ffprobe(movie: &Path) -> Value {
         .arg(movie)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out, &["ffprobe"]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     v["streams"]
         .as_array()
@@ -393,15 +376,7 @@ fn linear_exr_gets_the_display_transfer_and_its_header_timecode() {
     let pat = dir.join("comp.%04d.exr");
     p.ok(
         "ana",
-        &[
-            "publish",
-            "--shot",
-            "SH010",
-            "--step",
-            "COMP",
-            pat.to_str().unwrap(),
-            "--force",
-        ],
+        &publish_sh010(pat.to_str().unwrap(), &["--force"]),
     );
     append_config(&p, "review:\n  display: rec709\n");
     let out = p.root().join("exr.mov");
@@ -444,15 +419,7 @@ fn log_dpx_without_ocio_is_refused() {
     let pat = dir.join("comp.%04d.dpx");
     p.ok(
         "ana",
-        &[
-            "publish",
-            "--shot",
-            "SH010",
-            "--step",
-            "COMP",
-            pat.to_str().unwrap(),
-            "--force",
-        ],
+        &publish_sh010(pat.to_str().unwrap(), &["--force"]),
     );
     let err = p.fails("ana", &["review", "--version", "1", "-o", "log.mp4"], 2);
     assert!(
