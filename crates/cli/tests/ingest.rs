@@ -6,13 +6,13 @@
 
 mod support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use serde_json::Value;
-use shotline_media::testdata::truncate_file;
+use shotline_media::testdata::{truncate_file, write_dpx, DpxSpec};
 use support::{
-    all_files, ascmhl_verify, assert_mhl_ok, clip, dpx_seq, env, exr_seq, files_in, ingest, json,
+    all_files, assert_mhl_ok, clip, dpx_seq, env, exr_seq, files_in, ingest, json,
     json_lines, ok, project_with_shot, run, shotline, shotline_std, snapshot,
 };
 
@@ -194,6 +194,7 @@ fn edl_maps_camera_originals_and_ramses_template() {
     .unwrap();
     let (code, r, err) = ingest(
         &e,
+        &[],
         &[
             d.to_str().unwrap(),
             "--edl",
@@ -476,6 +477,7 @@ fn every_hash_algorithm_writes_an_mhl_the_reference_tool_verifies() {
         dpx_seq(&d, "SQ010_SH020_plate_v001.", 1..=3);
         let (code, r, err) = ingest(
             &e,
+            &[],
             &[d.to_str().unwrap(), "--hash", algo, "--verify", "cache"],
         );
         assert_eq!(code, 0, "{algo}: {err}");
@@ -713,6 +715,7 @@ fn a_file_name_that_is_not_utf8_is_ingested_and_reported() {
     std::fs::write(&odd, b"vendor notes").unwrap();
     let (code, r, err) = ingest(
         &e,
+        &[],
         &[
             "--override",
             "notes\\xFF.txt=SQ010/SH030",
@@ -742,6 +745,7 @@ fn a_file_name_that_is_not_utf8_is_ingested_and_reported() {
     }
     let (code, r, err) = ingest(
         &e,
+        &[],
         &[
             "--override",
             "notes\\xFF.txt=SQ010/SH030",
