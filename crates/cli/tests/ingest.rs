@@ -12,7 +12,7 @@ use std::process::Stdio;
 use serde_json::Value;
 use shotline_media::testdata::{truncate_file, write_dpx, DpxSpec};
 use support::{
-    all_files, assert_mhl_ok, clip, dpx_seq, env, exr_seq, files_in, ingest, json,
+    all_files, assert_mhl_ok, clip, dpx_seq, env, exr_count, exr_seq, files_in, ingest, json,
     json_lines, ok, project_with_shot, run, shotline, shotline_std, snapshot,
 };
 
@@ -255,14 +255,7 @@ fn two_clips_of_one_shot_are_two_versions_and_truncated_frames_are_blocked() {
     ] {
         assert_eq!(clip(&r, k)["status"], "ingested", "{r:#}");
         let dir = e.project.join("shots/SQ010/SH020/PLATE").join(v);
-        assert_eq!(
-            files_in(&dir)
-                .iter()
-                .filter(|p| p.extension().is_some_and(|x| x == "exr"))
-                .count(),
-            2,
-            "{v}"
-        );
+        assert_eq!(exr_count(&dir), 2, "{v}");
     }
     let t = clip(&r, "SQ010_SH030_plate_v001.####.exr");
     assert_eq!(t["status"], "blocked");
@@ -315,13 +308,7 @@ fn concurrent_ingests_of_one_shot_get_different_versions() {
     assert_eq!(versions, vec![1, 2]);
     for v in ["v001", "v002"] {
         let dir = e.project.join("shots/SQ010/SH020/PLATE").join(v);
-        assert_eq!(
-            files_in(&dir)
-                .iter()
-                .filter(|p| p.extension().is_some_and(|x| x == "exr"))
-                .count(),
-            6
-        );
+        assert_eq!(exr_count(&dir), 6);
         assert_mhl_ok(&dir);
     }
 }
@@ -342,7 +329,11 @@ fn bad_input_is_a_usage_error() {
     assert!(err.contains("crc32"), "{err}");
     let edl = e.root.join("bad.edl");
     std::fs::write(&edl, "TITLE: X\n001  A001 V C 01:00:00:00\n").unwrap();
-    let (code, _, err) = ingest(&e, &[], &[d.to_str().unwrap(), "--edl", edl.to_str().unwrap()]);
+    let (code, _, err) = ingest(
+        &e,
+        &[],
+        &[d.to_str().unwrap(), "--edl", edl.to_str().unwrap()],
+    );
     assert_eq!(code, 2);
     assert!(err.contains("line 2"), "{err}");
     let bad = env("  rules:\n    - pattern: \"(unclosed\"\n");
@@ -824,13 +815,7 @@ fn already_ingested_content_whose_folder_is_gone_is_ingested_again() {
         .unwrap()
         .iter()
         .any(|i| i["code"] == "ingested_folder_gone"));
-    assert_eq!(
-        files_in(&dir)
-            .iter()
-            .filter(|p| p.extension().is_some_and(|x| x == "exr"))
-            .count(),
-        2
-    );
+    assert_eq!(exr_count(&dir), 2);
     assert_mhl_ok(&dir);
 }
 
@@ -845,7 +830,10 @@ fn the_dry_run_refuses_what_the_database_would_refuse() {
     // No step PLATE: the real run would copy and then fail to register.
     let d = tmp.path().join("delivery");
     exr_seq(&d, "SQ010_SH020_plate_v001.", 1001..=1001, 1);
-    let (code, r) = json(&project, &["ingest", "--json", "--dry-run", d.to_str().unwrap()]);
+    let (code, r) = json(
+        &project,
+        &["ingest", "--json", "--dry-run", d.to_str().unwrap()],
+    );
     assert_eq!(code, Some(1), "{r:#}");
     let c = clip(&r, "SQ010_SH020_plate_v001.####.exr");
     assert_eq!(c["status"], "blocked");
@@ -882,4 +870,48 @@ fn the_dry_run_refuses_what_the_database_would_refuse() {
             assert_eq!(v["files"]["frame_range"], "1001", "{v:#}"); // the store keeps the normalised FrameSet spelling
         }
     }
+}
+
+/// Destinations are the layout's templates in the one template language: a field regex
+/// (`{shot:SH\d+}`, `{version:\d{3}}`) is honoured when existing version folders are read back,
+/// and a sequence with negative frames keeps its signed frame numbers in the file names.
+#[test]
+fn layout_field_regexes_and_negative_frames() {
+    let e = env(concat!(
+        "layout:\n  templates:\n",
+        "    shot_version: \"plates/{shot:SH\\\\d+}/{step}/v{version:\\\\d{3}}\"\n",
+        "    shot_file: \"{shot}_{step}_v{version}[.{frame}].{ext}\"\n",
+    ));
+    let parent = e.project.join("plates/SH020/PLATE");
+    // v002 is a version; v0007 is not (three digits), nor is a folder of another shot.
+    for dir in ["v002", "v0007"] {
+        std::fs::create_dir_all(parent.join(dir)).unwrap();
+    }
+    std::fs::create_dir_all(e.project.join("plates/SH030/PLATE/v009")).unwrap();
+    let d = e.root.join("delivery");
+    exr_seq(&d, "SQ010_SH020_plate_v001.", -1..=1, 4);
+    let (code, r, err) = ingest(&e, &[], &[d.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}\n{r:#}");
+    let c = clip(&r, "SQ010_SH020_plate_v001.####.exr");
+    assert_eq!(c["frame_range"], serde_json::json!([-1, 1]), "{c:#}");
+    let dir = parent.join("v003");
+    assert_eq!(
+        r["versions_created"][0]["dir"],
+        dir.to_str().unwrap(),
+        "{r:#}"
+    );
+    let names: Vec<String> = files_in(&dir)
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".exr"))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "SH020_PLATE_v003.-001.exr",
+            "SH020_PLATE_v003.0000.exr",
+            "SH020_PLATE_v003.0001.exr"
+        ]
+    );
+    assert_mhl_ok(&dir);
 }

@@ -60,6 +60,11 @@ fn tiny_project() -> Project {
     p
 }
 
+/// The arguments of a review movie of version 1 with `preset`, written to `out`.
+fn review_v1<'a>(preset: &'a str, out: &'a str) -> [&'a str; 7] {
+    ["review", "--version", "1", "--preset", preset, "-o", out]
+}
+
 fn ffprobe(movie: &Path) -> Value {
     let out = Std::new("ffprobe")
         .args([
@@ -226,18 +231,7 @@ fn prores4444_keeps_alpha() {
     let p = tiny_project();
     project_with_frames(&p, true);
     let out = p.root().join("alpha.mov");
-    let r = p.json(
-        "ana",
-        &[
-            "review",
-            "--version",
-            "1",
-            "--preset",
-            "prores4444",
-            "-o",
-            out.to_str().unwrap(),
-        ],
-    );
+    let r = p.json("ana", &review_v1("prores4444", out.to_str().unwrap()));
     assert_eq!(r["pix_fmt"], "yuva444p10le");
     let s = ffprobe(&out);
     assert_eq!(s["codec_name"], "prores");
@@ -295,18 +289,7 @@ fn ocio_transform_is_baked_and_applied() {
         "review:\n  ocio: {config: config.ocio, input: raw, display: sRGB, view: Dim}\n  presets:\n    plain:\n      codec: prores4444\n      pix_fmt: yuv444p10le\n      slate: false\n      burnins: {}\n",
     );
     let out = p.root().join("dim.mov");
-    let r = p.json(
-        "ana",
-        &[
-            "review",
-            "--version",
-            "1",
-            "--preset",
-            "plain",
-            "-o",
-            out.to_str().unwrap(),
-        ],
-    );
+    let r = p.json("ana", &review_v1("plain", out.to_str().unwrap()));
     assert_eq!(r["slate"], false);
     assert!(r["colour"].as_str().unwrap().starts_with("ocio"), "{r}");
     let src = rgba(&dir.join("comp.1001.png"), 0);
@@ -327,19 +310,7 @@ fn ocio_transform_is_baked_and_applied() {
         cfg.replace("view: Dim", "view: Nope"),
     )
     .unwrap();
-    let err = p.fails(
-        "ana",
-        &[
-            "review",
-            "--version",
-            "1",
-            "--preset",
-            "plain",
-            "-o",
-            "x.mov",
-        ],
-        2,
-    );
+    let err = p.fails("ana", &review_v1("plain", "x.mov"), 2);
     assert!(err.contains("Nope"), "{err}");
     assert!(!p.root().join("x.mov").exists());
 }
@@ -374,10 +345,7 @@ fn linear_exr_gets_the_display_transfer_and_its_header_timecode() {
         .timecode(shotline_media::Timecode::parse("02:00:00:00").unwrap());
     write_exr_sequence(&dir, "comp.", 4, 1001..=1004, &spec).unwrap();
     let pat = dir.join("comp.%04d.exr");
-    p.ok(
-        "ana",
-        &publish_sh010(pat.to_str().unwrap(), &["--force"]),
-    );
+    p.ok("ana", &publish_sh010(pat.to_str().unwrap(), &["--force"]));
     append_config(&p, "review:\n  display: rec709\n");
     let out = p.root().join("exr.mov");
     let r = p.json(
@@ -417,10 +385,7 @@ fn log_dpx_without_ocio_is_refused() {
         write_dpx(&dir.join(format!("comp.{f}.dpx")), &spec).unwrap();
     }
     let pat = dir.join("comp.%04d.dpx");
-    p.ok(
-        "ana",
-        &publish_sh010(pat.to_str().unwrap(), &["--force"]),
-    );
+    p.ok("ana", &publish_sh010(pat.to_str().unwrap(), &["--force"]));
     let err = p.fails("ana", &["review", "--version", "1", "-o", "log.mp4"], 2);
     assert!(
         err.contains("logarithmic") && err.contains("review.ocio"),

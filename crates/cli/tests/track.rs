@@ -53,10 +53,7 @@ fn publish_records_numbered_versions_with_manifests() {
     let dir = p.frames("comp", 1001..=1005);
     let pat = dir.join("comp.%04d.exr");
     let pat = pat.to_str().unwrap();
-    let v1 = p.json(
-        "ana",
-        &publish_sh010(pat, &["-m", "first"]),
-    );
+    let v1 = p.json("ana", &publish_sh010(pat, &["-m", "first"]));
     assert_eq!(v1["published"], true);
     assert_eq!(v1["version"]["number"], 1);
     assert_eq!(v1["version"]["files"]["frame_range"], "1001-1005");
@@ -64,10 +61,7 @@ fn publish_records_numbered_versions_with_manifests() {
     assert_eq!(v1["version"]["files"]["width"], 8);
     assert_eq!(v1["version"]["author"], "ana");
     // The folder form finds the one sequence.
-    let v2 = p.json(
-        "ana",
-        &publish_sh010(dir.to_str().unwrap(), &[]),
-    );
+    let v2 = p.json("ana", &publish_sh010(dir.to_str().unwrap(), &[]));
     assert_eq!(v2["version"]["number"], 2);
     let manifest = dir.join("SH010_COMP_v002.publish.json");
     let m: serde_json::Value = serde_json::from_slice(&fs::read(&manifest).unwrap()).unwrap();
@@ -150,20 +144,13 @@ fn publish_refuses_bad_frames_unless_forced() {
     fs::remove_file(dir.join("gap.1003.exr")).unwrap();
     let pat = dir.join("gap.####.exr");
     let pat = pat.to_str().unwrap();
-    let err = p.fails(
-        "ana",
-        &publish_sh010(pat, &[]),
-        1,
-    );
+    let err = p.fails("ana", &publish_sh010(pat, &[]), 1);
     assert!(
         err.contains("missing-frames") && err.contains("1003"),
         "{err}"
     );
     assert!(p.lines("ana", &["versions", "ls"]).is_empty());
-    let v = p.json(
-        "ana",
-        &publish_sh010(pat, &["--force"]),
-    );
+    let v = p.json("ana", &publish_sh010(pat, &["--force"]));
     assert_eq!(v["version"]["files"]["missing_frames"], "1003");
     // Unknown shot / step: clear input errors, nothing recorded.
     let err = p.fails(
@@ -190,11 +177,7 @@ fn publish_refuses_bad_frames_unless_forced() {
         2,
     );
     assert!(err.contains("NOPE"), "{err}");
-    let err = p.fails(
-        "ana",
-        &publish_sh010(pat, &["--state", "DONE"]),
-        2,
-    );
+    let err = p.fails("ana", &publish_sh010(pat, &["--state", "DONE"]), 2);
     assert!(err.contains("TODO, WIP"), "{err}");
     assert_eq!(p.lines("ana", &["versions", "ls"]).len(), 1);
 }
@@ -353,10 +336,7 @@ fn assets_and_steps() {
 fn read_only_commands_write_nothing() {
     let p = Project::new();
     let dir = p.frames("comp", 1001..=1005);
-    p.ok(
-        "ana",
-        &publish_sh010(dir.to_str().unwrap(), &[]),
-    );
+    p.ok("ana", &publish_sh010(dir.to_str().unwrap(), &[]));
     let before = db_bytes(&p.db());
     for args in [
         &["versions", "ls"][..],

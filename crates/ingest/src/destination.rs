@@ -258,7 +258,10 @@ mod tests {
         let d = Destinations::from_config("shotline", None, None).unwrap();
         let mut f = fields("SH1", "PLATE");
         f.resource = Some(String::new());
-        assert_eq!(d.file_name(&f, 1, None, "mov").unwrap(), "SH1_PLATE_v001.mov");
+        assert_eq!(
+            d.file_name(&f, 1, None, "mov").unwrap(),
+            "SH1_PLATE_v001.mov"
+        );
         assert_eq!(
             d.version_parent(Path::new("/p"), &f).unwrap(),
             Path::new("/p/shots/SH1/PLATE")
@@ -283,7 +286,11 @@ mod tests {
         let f = fields("SH010", "PLATE");
         let names = d.folders(&f);
         assert_eq!(names.number_of("v007"), VersionNumber::new(7));
-        assert_eq!(names.number_of("v0007"), None, "the template says three digits");
+        assert_eq!(
+            names.number_of("v0007"),
+            None,
+            "the template says three digits"
+        );
         assert_eq!(
             d.file_name(&f, 7, Some("1001"), "exr").unwrap(),
             "SH010_v007.1001.exr"

@@ -141,9 +141,8 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
     if plan.blocked() {
         return Ok(finish_report(report, plan));
     }
-    copy_and_record(req, &settings, report, plan, &mut handle, progress).and_then(
-        |(report, failed)| save_run(report, handle, failed, &settings.state_root, &job),
-    )
+    copy_and_record(req, &settings, report, plan, &mut handle, progress)
+        .and_then(|(report, failed)| save_run(report, handle, failed, &settings.state_root, &job))
 }
 
 /// The phases of a real (not dry) run after planning: the plan's versions taken, copied,
@@ -653,7 +652,8 @@ fn stage_task(t: &Task, ctx: &CopyContext<'_>) -> Result<Result<Done, Staged>, S
             resumed: true,
         }));
     }
-    let r = stage(&t.src, &t.dest, ctx.opts, &|n| ctx.progress.bytes(n)).map_err(|e| e.to_string())?;
+    let r =
+        stage(&t.src, &t.dest, ctx.opts, &|n| ctx.progress.bytes(n)).map_err(|e| e.to_string())?;
     Ok(match r {
         StageResult::Done(c) => Ok(Done {
             hash: c.hash,
@@ -788,7 +788,15 @@ fn record_versions(
             warnings: Vec::new(),
         };
         if !already_recorded {
-            record_or_reuse(plan, &g, &members, &content.files, s, thumbs.get(&gi), &mut rec)?;
+            record_or_reuse(
+                plan,
+                &g,
+                &members,
+                &content.files,
+                s,
+                thumbs.get(&gi),
+                &mut rec,
+            )?;
             let ledger = new_ledger_entry(s, job, &g, &rec, content.clips);
             let registration = registration(
                 plan,
@@ -1067,7 +1075,12 @@ fn existing_registration(
     check_whole_version(plan, members, entry)?;
     let mut files = Vec::new();
     for &ci in members {
-        files.extend(files_in_folder(plan, g, (a.version, &a.dir), &plan.clips[ci])?);
+        files.extend(files_in_folder(
+            plan,
+            g,
+            (a.version, &a.dir),
+            &plan.clips[ci],
+        )?);
     }
     Ok(PendingRegistration {
         registration: registration(plan, g, (a.version, &a.dir), members, files, algo)?,

@@ -30,8 +30,7 @@ use std::path::{Path, PathBuf};
 
 pub use hash::HashAlgo;
 pub use record::{
-    allocate_on_disk, Allocated, CopiedFile, RegisterError, Registrar, Registration,
-    TargetProblem,
+    allocate_on_disk, Allocated, CopiedFile, RegisterError, Registrar, Registration, TargetProblem,
 };
 pub use report::Report;
 

@@ -257,7 +257,11 @@ pub fn content_hash<'a>(
 }
 
 /// Renders the leaf folder name for a version; it must be one safe path component.
-pub fn leaf_name(dest: &Destinations, group: &VersionGroup, version: u32) -> Result<String, String> {
+pub fn leaf_name(
+    dest: &Destinations,
+    group: &VersionGroup,
+    version: u32,
+) -> Result<String, String> {
     dest.leaf_name(&group.fields, version)
 }
 
@@ -971,8 +975,14 @@ mod tests {
                 .unwrap()
                 .to_string()
         };
-        assert_eq!(span(FrameSet::from_frames([1001, 1002, 1005])), "[1001,1005]");
-        assert_eq!(span(FrameSet::from_frames([1001, 100_000_000])), "[1001,100000000]");
+        assert_eq!(
+            span(FrameSet::from_frames([1001, 1002, 1005])),
+            "[1001,1005]"
+        );
+        assert_eq!(
+            span(FrameSet::from_frames([1001, 100_000_000])),
+            "[1001,100000000]"
+        );
         assert_eq!(span(FrameSet::default()), "null");
     }
 }

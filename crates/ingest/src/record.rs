@@ -198,7 +198,10 @@ pub(crate) fn record_version(
 }
 
 /// The Ramses sidecar listing each file, its source and checksum.
-fn write_version_sidecar(v: &VersionFiles<'_>, s: &RecordSettings<'_>) -> Result<PathBuf, IngestError> {
+fn write_version_sidecar(
+    v: &VersionFiles<'_>,
+    s: &RecordSettings<'_>,
+) -> Result<PathBuf, IngestError> {
     let side: Vec<SidecarFile> = v
         .files
         .iter()
@@ -274,8 +277,8 @@ fn write_version_mhl(
         entries.push(mhl_entry(v.dir, &f.dest, f.hash.clone(), f.size)?);
     }
     for p in extra {
-        let (h, size) = hash_file(p, s.algo, s.buf_size)
-            .map_err(|e| write_error("MHL entry for", p, &e))?;
+        let (h, size) =
+            hash_file(p, s.algo, s.buf_size).map_err(|e| write_error("MHL entry for", p, &e))?;
         entries.push(mhl_entry(v.dir, p, h, size)?);
     }
     mhl::write_generation(v.dir, s.algo, &entries, SystemTime::now())

@@ -379,9 +379,9 @@ fn render(parts: &[Part], fields: &Fields, out: &mut String) -> Result<(), Rende
 /// Checks a value substituted for `field` as one safe path component. A negative frame number
 /// (`-001` in `plate.-001.exr`) is a frame, not an option: its digits are what is checked.
 fn check_value(field: Field, v: &str) -> Result<(), UnsafeComponent> {
-    let digits = v
-        .strip_prefix('-')
-        .filter(|d| field == Field::Frame && !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+    let digits = v.strip_prefix('-').filter(|d| {
+        field == Field::Frame && !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())
+    });
     check_component(field.name(), digits.unwrap_or(v))
 }
 

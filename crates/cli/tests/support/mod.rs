@@ -211,6 +211,14 @@ pub fn files_in(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
+/// How many `.exr` files are directly in `dir`.
+pub fn exr_count(dir: &Path) -> usize {
+    files_in(dir)
+        .iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "exr"))
+        .count()
+}
+
 /// Every file below `dir`, recursively (none when it does not exist).
 pub fn all_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
