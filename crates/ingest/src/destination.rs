@@ -21,18 +21,16 @@ const DIR_TEMPLATE: &str = "shot_version";
 /// Name of the file-name template in the layout.
 const FILE_TEMPLATE: &str = "shot_file";
 
-/// The fields that say which shot/step/resource a version folder belongs to: a folder whose
-/// name parses with other values (of the fields its template names) belongs to another group. The state is not one of them (a
-/// Ramses `003_OK` is version 3 whatever state this run writes).
-const IDENTITY: [Field; 7] = [
-    Field::Project,
-    Field::Sequence,
-    Field::Shot,
-    Field::Group,
-    Field::Asset,
-    Field::Step,
-    Field::Resource,
-];
+/// Whether `field` says which shot/step/resource a version folder belongs to: a folder whose
+/// name parses with other values (of the fields its template names) belongs to another group.
+/// The state is not one of them (a Ramses `003_OK` is version 3 whatever state this run
+/// writes), nor are the version, frame and extension.
+fn identity(field: Field) -> bool {
+    !matches!(
+        field,
+        Field::State | Field::Version | Field::Frame | Field::Ext
+    )
+}
 
 /// Destination templates that cannot be used; names the config key or template.
 #[derive(Debug, thiserror::Error)]
@@ -163,11 +161,11 @@ impl VersionNames {
     pub fn number_of(&self, name: &str) -> Option<VersionNumber> {
         let rel = self.rel_parent.as_ref()?.join(name);
         let found = self.dir.parse(&rel)?;
-        let used = self.dir.fields();
-        IDENTITY
-            .iter()
-            .filter(|f| used.contains(f))
-            .all(|&f| found.get(f) == self.fields.get(f))
+        self.dir
+            .fields()
+            .into_iter()
+            .filter(|&f| identity(f))
+            .all(|f| found.get(f) == self.fields.get(f))
             .then_some(found.version)
             .flatten()
     }

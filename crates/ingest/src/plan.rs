@@ -234,11 +234,7 @@ fn ser_frame_span<S: serde::Serializer>(frames: &FrameSet, s: S) -> Result<S::Ok
 pub fn fingerprint(clip: &PlannedClip, algo: HashAlgo) -> String {
     let mut h = algo.hasher();
     for f in &clip.files {
-        let name = f
-            .source
-            .file_name()
-            .map(crate::names::escape_os)
-            .unwrap_or_default();
+        let name = crate::names::escape_file_name(&f.source);
         h.update(format!("{name}\t{}\n", f.size).as_bytes());
     }
     h.finish()
@@ -780,11 +776,7 @@ fn source_content(c: &PlannedClip, algo: HashAlgo, buf: usize) -> Result<SourceC
         .files
         .par_iter()
         .map(|f| {
-            let name = f
-                .source
-                .file_name()
-                .map(crate::names::escape_os)
-                .unwrap_or_default();
+            let name = crate::names::escape_file_name(&f.source);
             hash_file(&f.source, algo, buf)
                 .map(|(h, _)| (name, h))
                 .map_err(|e| format!("cannot read {}: {e}", f.source.display()))

@@ -150,11 +150,7 @@ fn version_content(
         let names: Vec<(String, &str)> = done
             .iter()
             .map(|f| {
-                let n = f
-                    .source
-                    .file_name()
-                    .map(crate::names::escape_os)
-                    .unwrap_or_default();
+                let n = crate::names::escape_file_name(&f.source);
                 (n, f.hash.as_str())
             })
             .collect();
