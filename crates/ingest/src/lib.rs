@@ -1,7 +1,8 @@
 //! shotline-ingest: verified, atomic, parallel ingest of vendor deliveries into the project tree.
 //!
 //! A delivery is scanned ([`scan`]), each clip matched to a shot ([`matching`], [`edl`]), the
-//! whole ingest planned and checked ([`plan`]) and only then copied ([`copy`]): every file under a
+//! whole ingest planned and checked ([`plan`]) against the destinations the project layout names
+//! ([`destination`]) and only then copied ([`copy`]): every file under a
 //! temp name in its destination folder, hashed while copying, fsynced, read back and verified,
 //! then renamed without ever replacing anything. Each version folder gets an ASC MHL generation
 //! ([`mhl`]), a Ramses sidecar ([`sidecar`]), a thumbnail ([`thumb`]) and a ledger line

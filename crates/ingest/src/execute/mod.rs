@@ -18,7 +18,7 @@ use crate::plan::{self, ClipStatus, Issue, Plan, PlanInput, ProjectFormat, Versi
 use crate::record::RecordSettings;
 use crate::report::{Report, Totals, SCHEMA};
 use crate::resume::{Job, Reserved};
-use crate::scan::{scan_delivery, Clip, ScanNote};
+use crate::scan::{scan_delivery, Scan};
 use crate::{job_id, IngestError, Progress, Request, STATE_DIR};
 use copying::{copy_files, copy_tasks, tally_copies, thumbnail_jobs};
 use recording::{
@@ -48,7 +48,7 @@ struct Settings {
 pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, IngestError> {
     let started = now_rfc3339();
     let settings = Settings::resolve(req)?;
-    let (clips, notes) = scan_deliveries(&req.deliveries, &settings.root)?;
+    let scanned = scan_deliveries(&req.deliveries, &settings.root)?;
     let edl = match &req.edl {
         Some(p) => Some(EdlMap::read(p)?),
         None => None,
@@ -62,8 +62,7 @@ pub(crate) fn run(req: &Request, progress: &dyn Progress) -> Result<Report, Inge
         &settings,
         &matcher,
         &job,
-        clips,
-        notes,
+        scanned,
         handle.as_ref().filter(|h| h.resumed).map(|h| &h.state),
     ))
     .map_err(IngestError::Io)?;
@@ -115,17 +114,14 @@ fn copy_and_record(
     };
     let mut pending = record_versions(
         &record,
-        &plan.job.clone(),
         &mut plan,
         &mut report,
         &copied,
         &outcome.thumbs,
         handle,
     )?;
-    if req.registrar.is_some() {
-        pending.extend(existing_registrations(&mut plan, settings.algo, &date));
-    }
     if let Some(r) = &req.registrar {
+        pending.extend(existing_registrations(&mut plan, settings.algo, &date));
         register_all(r.as_ref(), &mut pending, &mut report, &mut plan);
         mark_not_registered(&pending, &mut plan);
     }
@@ -182,12 +178,8 @@ impl Settings {
 
 /// Phase "scan": the clips of every delivery. A destination inside a delivery is refused (a
 /// delivery is never modified).
-fn scan_deliveries(
-    deliveries: &[PathBuf],
-    root: &Path,
-) -> Result<(Vec<Clip>, Vec<ScanNote>), IngestError> {
-    let mut clips = Vec::new();
-    let mut notes = Vec::new();
+fn scan_deliveries(deliveries: &[PathBuf], root: &Path) -> Result<Scan, IngestError> {
+    let mut all = Scan::default();
     let canon_root = std::fs::canonicalize(root).ok();
     for d in deliveries {
         let s = scan_delivery(d)?;
@@ -200,10 +192,10 @@ fn scan_deliveries(
                 )));
             }
         }
-        clips.extend(s.clips);
-        notes.extend(s.notes);
+        all.clips.extend(s.clips);
+        all.notes.extend(s.notes);
     }
-    Ok((clips, notes))
+    Ok(all)
 }
 
 /// Phase "resume": the job's state, locked (an interrupted run's versions and verified files);
@@ -221,14 +213,13 @@ fn plan_input<'a>(
     settings: &Settings,
     matcher: &'a Matcher,
     job: &str,
-    clips: Vec<Clip>,
-    notes: Vec<ScanNote>,
+    scanned: Scan,
     resumed: Option<&'a crate::resume::JobState>,
 ) -> PlanInput<'a> {
     PlanInput {
         job: job.to_string(),
-        clips,
-        notes,
+        clips: scanned.clips,
+        notes: scanned.notes,
         deliveries: req.deliveries.clone(),
         root: settings.root.clone(),
         ledger: settings.ledger.clone(),

@@ -43,7 +43,6 @@ struct VersionContent {
 /// its ledger line; its clips are ingested.
 pub(super) fn record_versions(
     s: &RecordSettings<'_>,
-    job: &str,
     plan: &mut Plan,
     report: &mut Report,
     copied: &BTreeMap<usize, Vec<CopiedFile>>,
@@ -85,7 +84,7 @@ pub(super) fn record_versions(
                 thumbs.get(&gi),
                 &mut rec,
             )?;
-            let ledger = new_ledger_entry(s, job, &g, &rec, content.clips);
+            let ledger = new_ledger_entry(s, &plan.job, &g, &rec, content.clips);
             let registration = registration(
                 plan,
                 &g,
