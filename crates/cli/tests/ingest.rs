@@ -704,15 +704,12 @@ fn a_file_name_that_is_not_utf8_is_ingested_and_reported() {
     exr_seq(&d, "SQ010_SH020_plate_v001.", 1001..=1002, 1);
     let odd = d.join(std::ffi::OsStr::from_bytes(b"notes\xff.txt"));
     std::fs::write(&odd, b"vendor notes").unwrap();
-    let (code, r, err) = ingest(
-        &e,
-        &[],
-        &[
-            "--override",
-            "notes\\xFF.txt=SQ010/SH030",
-            d.to_str().unwrap(),
-        ],
-    );
+    let args = [
+        "--override",
+        "notes\\xFF.txt=SQ010/SH030",
+        d.to_str().unwrap(),
+    ];
+    let (code, r, err) = ingest(&e, &[], &args);
     assert_eq!(code, 0, "{err}\n{r:#}");
     assert_eq!(clip(&r, "notes\\xFF.txt")["status"], "ingested");
     let dir = e.project.join("shots/SQ010/SH030/PLATE/v001");
@@ -734,15 +731,7 @@ fn a_file_name_that_is_not_utf8_is_ingested_and_reported() {
             "job not finished"
         );
     }
-    let (code, r, err) = ingest(
-        &e,
-        &[],
-        &[
-            "--override",
-            "notes\\xFF.txt=SQ010/SH030",
-            d.to_str().unwrap(),
-        ],
-    );
+    let (code, r, err) = ingest(&e, &[], &args);
     assert_eq!(code, 0, "{err}\n{r:#}");
     assert_eq!(clip(&r, "notes\\xFF.txt")["status"], "already_ingested");
 }
