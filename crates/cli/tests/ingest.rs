@@ -4,55 +4,19 @@
 //! gaps. Tests that need the test hooks (a kill at a chosen point, a throttled copy) are in
 //! `ingest_hooks.rs`.
 
-use std::collections::BTreeMap;
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use assert_cmd::Command;
 use serde_json::Value;
-use shotline_media::testdata::{truncate_file, write_dpx, write_exr_sequence, DpxSpec, ExrSpec};
+use shotline_media::testdata::{truncate_file, write_dpx, DpxSpec};
+use support::{
+    all_files, assert_mhl_ok, clip, dpx_seq, env, exr_count, exr_seq, files_in, ingest, json,
+    json_lines, ok, project_with_shot, run, shotline, shotline_std, snapshot,
+};
 
-struct Env {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-    project: PathBuf,
-}
-
-fn env(config: &str) -> Env {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().to_path_buf();
-    let project = root.join("project");
-    std::fs::create_dir_all(&project).unwrap();
-    std::fs::write(
-        project.join("shotline.yaml"),
-        format!("project:\n  code: DEMO\ningest:\n  reserve_mib: 0\n{config}"),
-    )
-    .unwrap();
-    Env {
-        _tmp: tmp,
-        root,
-        project,
-    }
-}
-
-fn exr_seq(dir: &Path, head: &str, frames: std::ops::RangeInclusive<i64>, seed: u32) {
-    std::fs::create_dir_all(dir).unwrap();
-    let mut spec = ExrSpec::rgba(64, 48);
-    spec.seed = seed;
-    write_exr_sequence(dir, head, 4, frames, &spec).unwrap();
-}
-
-fn dpx_seq(dir: &Path, head: &str, frames: std::ops::RangeInclusive<i64>) {
-    std::fs::create_dir_all(dir).unwrap();
-    for f in frames {
-        write_dpx(
-            &dir.join(format!("{head}{f:04}.dpx")),
-            &DpxSpec::rgb10(32, 24, true),
-        )
-        .unwrap();
-    }
-}
-
+/// A real half-second H.264 movie at `path`; false when ffmpeg cannot make one.
 fn movie(path: &Path) -> bool {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::process::Command::new("ffmpeg")
@@ -64,88 +28,6 @@ fn movie(path: &Path) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-fn ingest(e: &Env, args: &[&str]) -> (i32, Value, String) {
-    let out = Command::cargo_bin("shotline")
-        .unwrap()
-        .current_dir(&e.project)
-        .arg("ingest")
-        .arg("--json")
-        .args(args)
-        .output()
-        .unwrap();
-    let code = out.status.code().unwrap_or(-1);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (code, v, stderr)
-}
-
-fn clip<'a>(r: &'a Value, key: &str) -> &'a Value {
-    r["plan"]["clips"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["key"] == key)
-        .unwrap_or_else(|| panic!("no clip {key} in {r:#}"))
-}
-
-/// Every file under `dir` → (content, mtime), to prove a delivery is never modified.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, std::time::SystemTime)> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let m = std::fs::metadata(&p).unwrap();
-                out.insert(
-                    p.clone(),
-                    (std::fs::read(&p).unwrap(), m.modified().unwrap()),
-                );
-            }
-        }
-    }
-    out
-}
-
-fn ascmhl_verify(dir: &Path) -> Option<bool> {
-    let out = std::process::Command::new("ascmhl-debug")
-        .arg("verify")
-        .arg(dir)
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        eprintln!(
-            "ascmhl: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Some(out.status.success())
-}
-
-fn assert_mhl_ok(dir: &Path) {
-    match ascmhl_verify(dir) {
-        Some(ok) => assert!(ok, "ascmhl verify failed for {}", dir.display()),
-        // CI installs it (scripts/setup.sh): there a missing reference tool is a failure.
-        None if shotline_testkit::under_ci() => {
-            panic!("ascmhl-debug not installed (scripts/setup.sh --tests installs it)")
-        }
-        None => eprintln!("ascmhl-debug not installed: reference check skipped"),
-    }
-}
-
-fn files_in(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn dry_run_plans_matches_and_writes_nothing() {
     let e = env("");
@@ -154,7 +36,7 @@ fn dry_run_plans_matches_and_writes_nothing() {
     dpx_seq(&d.join("SQ030"), "SH040_bg01.", 1..=3);
     let has_movie = movie(&d.join("A001C003_230101_R1AB.mov"));
     std::fs::write(d.join("readme.txt"), b"notes").unwrap();
-    let (code, r, err) = ingest(&e, &[d.to_str().unwrap(), "--dry-run"]);
+    let (code, r, err) = ingest(&e, &[], &[d.to_str().unwrap(), "--dry-run"]);
     assert_eq!(code, 1, "unmatched clips are problems: {err}");
     assert_eq!(r["schema"], "shotline.ingest/1");
     assert_eq!(r["dry_run"], true);
@@ -187,9 +69,7 @@ fn dry_run_plans_matches_and_writes_nothing() {
     assert!(!e.project.join(".shotline").exists(), "dry run wrote state");
 
     // The human table.
-    let out = Command::cargo_bin("shotline")
-        .unwrap()
-        .current_dir(&e.project)
+    let out = shotline(&e.project)
         .args(["ingest", "--dry-run", d.to_str().unwrap()])
         .output()
         .unwrap();
@@ -215,7 +95,7 @@ fn ingest_copies_verifies_and_records_everything() {
         args.push("A001C003_230101_R1AB.mov=SQ010/SH020".into());
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (code, r, err) = ingest(&e, &args);
+    let (code, r, err) = ingest(&e, &[], &args);
     assert_eq!(code, 0, "{err}\n{r:#}");
     // One version per clip: the movie of the same shot is the next version.
     let versions = 1 + usize::from(has_movie);
@@ -270,7 +150,7 @@ fn ingest_copies_verifies_and_records_everything() {
     }
 
     // Same content again: skipped as already ingested, no new version, exit 0.
-    let (code, r2, err) = ingest(&e, &args);
+    let (code, r2, err) = ingest(&e, &[], &args);
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         clip(&r2, "SQ010_SH020_plate_v003.####.exr")["status"],
@@ -287,7 +167,7 @@ fn ingest_copies_verifies_and_records_everything() {
     let d2 = e.root.join("delivery2");
     exr_seq(&d2, "SQ010_SH020_plate_v004.", 1001..=1002, 99);
     let v1_before = snapshot(&dir);
-    let (code, r3, err) = ingest(&e, &[d2.to_str().unwrap()]);
+    let (code, r3, err) = ingest(&e, &[], &[d2.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(r3["versions_created"][0]["version"], versions + 1);
     assert_eq!(
@@ -314,6 +194,7 @@ fn edl_maps_camera_originals_and_ramses_template() {
     .unwrap();
     let (code, r, err) = ingest(
         &e,
+        &[],
         &[
             d.to_str().unwrap(),
             "--edl",
@@ -366,7 +247,7 @@ fn two_clips_of_one_shot_are_two_versions_and_truncated_frames_are_blocked() {
     truncate_file(&cut, len / 2).unwrap();
     // A healthy clip still goes through.
     dpx_seq(&d, "SQ010_SH040_plate_v001.", 1..=2);
-    let (code, r, err) = ingest(&e, &[d.to_str().unwrap()]);
+    let (code, r, err) = ingest(&e, &[], &[d.to_str().unwrap()]);
     assert_eq!(code, 1, "{err}");
     for (k, v) in [
         ("SQ010_SH020_plate_v003.####.exr", "v001"),
@@ -374,14 +255,7 @@ fn two_clips_of_one_shot_are_two_versions_and_truncated_frames_are_blocked() {
     ] {
         assert_eq!(clip(&r, k)["status"], "ingested", "{r:#}");
         let dir = e.project.join("shots/SQ010/SH020/PLATE").join(v);
-        assert_eq!(
-            files_in(&dir)
-                .iter()
-                .filter(|p| p.extension().is_some_and(|x| x == "exr"))
-                .count(),
-            2,
-            "{v}"
-        );
+        assert_eq!(exr_count(&dir), 2, "{v}");
     }
     let t = clip(&r, "SQ010_SH030_plate_v001.####.exr");
     assert_eq!(t["status"], "blocked");
@@ -410,8 +284,7 @@ fn concurrent_ingests_of_one_shot_get_different_versions() {
         let d = e.root.join(format!("delivery{i}"));
         exr_seq(&d, "SQ010_SH020_plate_v001.", 1001..=1006, 10 + i);
         children.push(
-            std::process::Command::new(assert_cmd::cargo::cargo_bin("shotline"))
-                .current_dir(&e.project)
+            shotline_std(&e.project)
                 .args(["ingest", "--json", "-q"])
                 .arg(&d)
                 .stdout(Stdio::piped())
@@ -435,13 +308,7 @@ fn concurrent_ingests_of_one_shot_get_different_versions() {
     assert_eq!(versions, vec![1, 2]);
     for v in ["v001", "v002"] {
         let dir = e.project.join("shots/SQ010/SH020/PLATE").join(v);
-        assert_eq!(
-            files_in(&dir)
-                .iter()
-                .filter(|p| p.extension().is_some_and(|x| x == "exr"))
-                .count(),
-            6
-        );
+        assert_eq!(exr_count(&dir), 6);
         assert_mhl_ok(&dir);
     }
 }
@@ -451,23 +318,27 @@ fn bad_input_is_a_usage_error() {
     let e = env("");
     let d = e.root.join("delivery");
     exr_seq(&d, "SQ010_SH020_plate_v001.", 1..=2, 1);
-    let (code, _, err) = ingest(&e, &[e.root.join("missing").to_str().unwrap()]);
+    let (code, _, err) = ingest(&e, &[], &[e.root.join("missing").to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains("missing"), "{err}");
-    let (code, _, err) = ingest(&e, &[d.to_str().unwrap(), "--override", "nonsense"]);
+    let (code, _, err) = ingest(&e, &[], &[d.to_str().unwrap(), "--override", "nonsense"]);
     assert_eq!(code, 2);
     assert!(err.contains("--override"), "{err}");
-    let (code, _, err) = ingest(&e, &[d.to_str().unwrap(), "--hash", "crc32"]);
+    let (code, _, err) = ingest(&e, &[], &[d.to_str().unwrap(), "--hash", "crc32"]);
     assert_eq!(code, 2);
     assert!(err.contains("crc32"), "{err}");
     let edl = e.root.join("bad.edl");
     std::fs::write(&edl, "TITLE: X\n001  A001 V C 01:00:00:00\n").unwrap();
-    let (code, _, err) = ingest(&e, &[d.to_str().unwrap(), "--edl", edl.to_str().unwrap()]);
+    let (code, _, err) = ingest(
+        &e,
+        &[],
+        &[d.to_str().unwrap(), "--edl", edl.to_str().unwrap()],
+    );
     assert_eq!(code, 2);
     assert!(err.contains("line 2"), "{err}");
     let bad = env("  rules:\n    - pattern: \"(unclosed\"\n");
     exr_seq(&bad.root.join("d"), "SQ010_SH020_plate_v001.", 1..=2, 1);
-    let (code, _, err) = ingest(&bad, &[bad.root.join("d").to_str().unwrap()]);
+    let (code, _, err) = ingest(&bad, &[], &[bad.root.join("d").to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains("rule 1"), "{err}");
     // Nothing was written anywhere.
@@ -478,56 +349,23 @@ fn bad_input_is_a_usage_error() {
 fn registers_versions_in_the_tracking_database() {
     let tmp = tempfile::tempdir().unwrap();
     let project = tmp.path().join("p");
-    let sh = |args: &[&str]| {
-        let out = Command::cargo_bin("shotline")
-            .unwrap()
-            .current_dir(&project)
-            .env("SHOTLINE_USER", "tester")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    };
-    std::fs::create_dir_all(&project).unwrap();
-    sh(&["init", "--code", "DEMO", "--width", "64", "--height", "48"]);
-    sh(&[
-        "shot",
-        "add",
-        "SH020",
-        "--sequence",
-        "SQ010",
-        "--in",
-        "1001",
-        "--out",
-        "1010",
-    ]);
-    sh(&["step", "add", "PLATE", "--kind", "shot"]);
+    let sh = |args: &[&str]| ok(&project, args);
+    project_with_shot(&project);
     let d = tmp.path().join("delivery");
     exr_seq(&d, "SQ010_SH020_plate_v003.", 1001..=1003, 5);
     // A shot the database does not know: nothing registered, files still safe on disk.
     exr_seq(&d, "SQ010_SH999_plate_v001.", 1..=2, 6);
-    let (code, r, err) = {
-        let out = Command::cargo_bin("shotline")
-            .unwrap()
-            .current_dir(&project)
-            .env("SHOTLINE_USER", "tester")
-            .args(["ingest", "--json", d.to_str().unwrap()])
-            .args(["--override", "SQ010_SH999_plate_v001=SQ010/SH999"])
-            .output()
-            .unwrap();
-        let r: Value = serde_json::from_slice(&out.stdout).unwrap();
-        (
-            out.status.code(),
-            r,
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
-    assert_eq!(code, Some(1), "an unregistered version is a problem: {err}");
+    let (code, r) = json(
+        &project,
+        &[
+            "ingest",
+            "--json",
+            d.to_str().unwrap(),
+            "--override",
+            "SQ010_SH999_plate_v001=SQ010/SH999",
+        ],
+    );
+    assert_eq!(code, Some(1), "an unregistered version is a problem: {r:#}");
     assert_eq!(r["versions_created"].as_array().unwrap().len(), 2);
     assert!(r["versions_created"]
         .as_array()
@@ -583,15 +421,8 @@ fn registers_versions_in_the_tracking_database() {
     ]);
     let d3 = tmp.path().join("delivery3");
     exr_seq(&d3, "SQ010_SH020_plate_v005.", 1001..=1003, 9);
-    let out = Command::cargo_bin("shotline")
-        .unwrap()
-        .current_dir(&project)
-        .env("SHOTLINE_USER", "tester")
-        .args(["ingest", "--json", d3.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(0), "{r:#}");
+    let (code, r) = json(&project, &["ingest", "--json", d3.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{r:#}");
     assert_eq!(r["versions_created"][0]["version"], 4, "{r:#}");
     assert_eq!(r["versions_created"][0]["registered"], true, "{r:#}");
     assert!(r["versions_created"][0]["dir"]
@@ -609,10 +440,8 @@ fn registers_versions_in_the_tracking_database() {
         .filter_map(|r| r["version"].as_str())
         .collect();
     assert_eq!(reserved, ["SH020 PLATE v001"], "{check:#}");
-    let out = sh(&["versions", "ls", "--json"]);
-    let numbers: Vec<(i64, String)> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    let numbers: Vec<(i64, String)> = json_lines(&sh(&["versions", "ls", "--json"]))
+        .into_iter()
         .filter(|v| v["item"]["code"] == "SH020")
         .map(|v| {
             (
@@ -639,6 +468,7 @@ fn every_hash_algorithm_writes_an_mhl_the_reference_tool_verifies() {
         dpx_seq(&d, "SQ010_SH020_plate_v001.", 1..=3);
         let (code, r, err) = ingest(
             &e,
+            &[],
             &[d.to_str().unwrap(), "--hash", algo, "--verify", "cache"],
         );
         assert_eq!(code, 0, "{algo}: {err}");
@@ -662,29 +492,11 @@ fn rerun_registers_a_version_whose_registration_failed() {
     use std::os::unix::fs::MetadataExt;
     let tmp = tempfile::tempdir().unwrap();
     let project = tmp.path().join("p");
-    let run = |args: &[&str]| {
-        Command::cargo_bin("shotline")
-            .unwrap()
-            .current_dir(&project)
-            .env("SHOTLINE_USER", "tester")
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    let sh = |args: &[&str]| {
-        let out = run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    };
+    let run = |args: &[&str]| run(&project, args);
+    let sh = |args: &[&str]| ok(&project, args);
     let sh010_versions = || -> Vec<Value> {
-        let out = sh(&["versions", "ls", "--json"]);
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        json_lines(&sh(&["versions", "ls", "--json"]))
+            .into_iter()
             .filter(|v| v["item"]["code"] == "SH010")
             .collect()
     };
@@ -797,26 +609,6 @@ fn rerun_registers_a_version_whose_registration_failed() {
     assert_eq!(sh010_versions().len(), 1);
 }
 
-/// Every file below `dir`, recursively.
-fn all_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
-}
-
 #[test]
 fn a_config_value_cannot_make_ingest_write_outside_the_project() {
     let tmp = tempfile::tempdir().unwrap();
@@ -829,9 +621,7 @@ fn a_config_value_cannot_make_ingest_write_outside_the_project() {
     .unwrap();
     let d = tmp.path().join("delivery");
     exr_seq(&d, "SQ010_SH020_plate_v001.", 1001..=1002, 1);
-    let out = Command::cargo_bin("shotline")
-        .unwrap()
-        .current_dir(&project)
+    let out = shotline(&project)
         .args(["ingest", "--json"])
         .arg(&d)
         .output()
@@ -859,11 +649,11 @@ fn thread_counts_are_bounded() {
     let e = env("");
     let d = e.root.join("delivery");
     exr_seq(&d, "SQ010_SH020_plate_v001.", 1001..=1001, 1);
-    let (code, _, err) = ingest(&e, &["--threads", "100000000", d.to_str().unwrap()]);
+    let (code, _, err) = ingest(&e, &[], &["--threads", "100000000", d.to_str().unwrap()]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("256"), "{err}");
     let e = env("  threads: 100000000\n");
-    let (code, _, err) = ingest(&e, &[d.to_str().unwrap()]);
+    let (code, _, err) = ingest(&e, &[], &[d.to_str().unwrap()]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("threads") && err.contains("256"), "{err}");
 }
@@ -883,7 +673,7 @@ fn a_huge_frame_gap_plans_and_ingests_as_runs() {
     for args in [vec!["--dry-run"], vec![]] {
         let mut a = args.clone();
         a.push(d.to_str().unwrap());
-        let (code, r, err) = ingest(&e, &a);
+        let (code, r, err) = ingest(&e, &[], &a);
         assert_eq!(code, 0, "{err}\n{r:#}");
         let c = clip(&r, "SQ010_SH020_plate_v001.####.dpx");
         let missing = c["issues"]
@@ -914,14 +704,12 @@ fn a_file_name_that_is_not_utf8_is_ingested_and_reported() {
     exr_seq(&d, "SQ010_SH020_plate_v001.", 1001..=1002, 1);
     let odd = d.join(std::ffi::OsStr::from_bytes(b"notes\xff.txt"));
     std::fs::write(&odd, b"vendor notes").unwrap();
-    let (code, r, err) = ingest(
-        &e,
-        &[
-            "--override",
-            "notes\\xFF.txt=SQ010/SH030",
-            d.to_str().unwrap(),
-        ],
-    );
+    let args = [
+        "--override",
+        "notes\\xFF.txt=SQ010/SH030",
+        d.to_str().unwrap(),
+    ];
+    let (code, r, err) = ingest(&e, &[], &args);
     assert_eq!(code, 0, "{err}\n{r:#}");
     assert_eq!(clip(&r, "notes\\xFF.txt")["status"], "ingested");
     let dir = e.project.join("shots/SQ010/SH030/PLATE/v001");
@@ -943,14 +731,7 @@ fn a_file_name_that_is_not_utf8_is_ingested_and_reported() {
             "job not finished"
         );
     }
-    let (code, r, err) = ingest(
-        &e,
-        &[
-            "--override",
-            "notes\\xFF.txt=SQ010/SH030",
-            d.to_str().unwrap(),
-        ],
-    );
+    let (code, r, err) = ingest(&e, &[], &args);
     assert_eq!(code, 0, "{err}\n{r:#}");
     assert_eq!(clip(&r, "notes\\xFF.txt")["status"], "already_ingested");
 }
@@ -965,7 +746,7 @@ fn a_linked_hold_frame_is_copied_and_a_link_leaving_the_delivery_is_refused() {
         d.join("SQ010_SH020_plate_v001.1003.exr"),
     )
     .unwrap();
-    let (code, r, err) = ingest(&e, &[d.to_str().unwrap()]);
+    let (code, r, err) = ingest(&e, &[], &[d.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}\n{r:#}");
     let dir = e.project.join("shots/SQ010/SH020/PLATE/v001");
     assert_eq!(
@@ -985,7 +766,7 @@ fn a_linked_hold_frame_is_copied_and_a_link_leaving_the_delivery_is_refused() {
     let d2 = e.root.join("delivery2");
     exr_seq(&d2, "SQ010_SH030_plate_v001.", 1001..=1001, 2);
     std::os::unix::fs::symlink(&outside, d2.join("SQ010_SH030_plate_v001.1002.exr")).unwrap();
-    let (code, r, err) = ingest(&e, &[d2.to_str().unwrap()]);
+    let (code, r, err) = ingest(&e, &[], &[d2.to_str().unwrap()]);
     assert_eq!(code, 1, "{err}\n{r:#}");
     let note = r["plan"]["notes"]
         .as_array()
@@ -1010,11 +791,11 @@ fn already_ingested_content_whose_folder_is_gone_is_ingested_again() {
     let e = env("");
     let d = e.root.join("delivery");
     exr_seq(&d, "SQ010_SH020_plate_v001.", 1001..=1002, 1);
-    let (code, _, err) = ingest(&e, &[d.to_str().unwrap()]);
+    let (code, _, err) = ingest(&e, &[], &[d.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     let dir = e.project.join("shots/SQ010/SH020/PLATE/v001");
     std::fs::remove_dir_all(&dir).unwrap();
-    let (code, r, err) = ingest(&e, &[d.to_str().unwrap()]);
+    let (code, r, err) = ingest(&e, &[], &[d.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}\n{r:#}");
     let c = clip(&r, "SQ010_SH020_plate_v001.####.exr");
     assert_eq!(c["status"], "ingested", "{c:#}");
@@ -1023,13 +804,7 @@ fn already_ingested_content_whose_folder_is_gone_is_ingested_again() {
         .unwrap()
         .iter()
         .any(|i| i["code"] == "ingested_folder_gone"));
-    assert_eq!(
-        files_in(&dir)
-            .iter()
-            .filter(|p| p.extension().is_some_and(|x| x == "exr"))
-            .count(),
-        2
-    );
+    assert_eq!(exr_count(&dir), 2);
     assert_mhl_ok(&dir);
 }
 
@@ -1038,25 +813,17 @@ fn the_dry_run_refuses_what_the_database_would_refuse() {
     let tmp = tempfile::tempdir().unwrap();
     let project = tmp.path().join("p");
     std::fs::create_dir_all(&project).unwrap();
-    let sh = |args: &[&str]| {
-        Command::cargo_bin("shotline")
-            .unwrap()
-            .current_dir(&project)
-            .env("SHOTLINE_USER", "tester")
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    assert!(sh(&["init", "--code", "DEMO"]).status.success());
-    assert!(sh(&["shot", "add", "SH020", "--sequence", "SQ010"])
-        .status
-        .success());
+    let sh = |args: &[&str]| ok(&project, args);
+    sh(&["init", "--code", "DEMO"]);
+    sh(&["shot", "add", "SH020", "--sequence", "SQ010"]);
     // No step PLATE: the real run would copy and then fail to register.
     let d = tmp.path().join("delivery");
     exr_seq(&d, "SQ010_SH020_plate_v001.", 1001..=1001, 1);
-    let out = sh(&["ingest", "--json", "--dry-run", d.to_str().unwrap()]);
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(1), "{r:#}");
+    let (code, r) = json(
+        &project,
+        &["ingest", "--json", "--dry-run", d.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(1), "{r:#}");
     let c = clip(&r, "SQ010_SH020_plate_v001.####.exr");
     assert_eq!(c["status"], "blocked");
     assert!(
@@ -1072,20 +839,13 @@ fn the_dry_run_refuses_what_the_database_would_refuse() {
 
     // An EXR clip and a one-frame DPX of the same vendor version: each is a version registered
     // with its own pattern, range and file count.
-    assert!(sh(&["step", "add", "PLATE", "--kind", "shot"])
-        .status
-        .success());
+    sh(&["step", "add", "PLATE", "--kind", "shot"]);
     let d2 = tmp.path().join("delivery2");
     exr_seq(&d2, "SQ010_SH020_plate_v002.", 1001..=1003, 2);
     dpx_seq(&d2, "SQ010_SH020_plate_v002.", 1001..=1001);
-    let out = sh(&["ingest", "--json", d2.to_str().unwrap()]);
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(0), "{r:#}");
-    let out = sh(&["versions", "ls", "--json"]);
-    let listed: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let (code, r) = json(&project, &["ingest", "--json", d2.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{r:#}");
+    let listed = json_lines(&sh(&["versions", "ls", "--json"]));
     assert_eq!(listed.len(), 2, "{listed:#?}");
     for v in &listed {
         let pattern = v["files"]["pattern"].as_str().unwrap();
@@ -1099,4 +859,48 @@ fn the_dry_run_refuses_what_the_database_would_refuse() {
             assert_eq!(v["files"]["frame_range"], "1001", "{v:#}"); // the store keeps the normalised FrameSet spelling
         }
     }
+}
+
+/// Destinations are the layout's templates in the one template language: a field regex
+/// (`{shot:SH\d+}`, `{version:\d{3}}`) is honoured when existing version folders are read back,
+/// and a sequence with negative frames keeps its signed frame numbers in the file names.
+#[test]
+fn layout_field_regexes_and_negative_frames() {
+    let e = env(concat!(
+        "layout:\n  templates:\n",
+        "    shot_version: \"plates/{shot:SH\\\\d+}/{step}/v{version:\\\\d{3}}\"\n",
+        "    shot_file: \"{shot}_{step}_v{version}[.{frame}].{ext}\"\n",
+    ));
+    let parent = e.project.join("plates/SH020/PLATE");
+    // v002 is a version; v0007 is not (three digits), nor is a folder of another shot.
+    for dir in ["v002", "v0007"] {
+        std::fs::create_dir_all(parent.join(dir)).unwrap();
+    }
+    std::fs::create_dir_all(e.project.join("plates/SH030/PLATE/v009")).unwrap();
+    let d = e.root.join("delivery");
+    exr_seq(&d, "SQ010_SH020_plate_v001.", -1..=1, 4);
+    let (code, r, err) = ingest(&e, &[], &[d.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}\n{r:#}");
+    let c = clip(&r, "SQ010_SH020_plate_v001.####.exr");
+    assert_eq!(c["frame_range"], serde_json::json!([-1, 1]), "{c:#}");
+    let dir = parent.join("v003");
+    assert_eq!(
+        r["versions_created"][0]["dir"],
+        dir.to_str().unwrap(),
+        "{r:#}"
+    );
+    let names: Vec<String> = files_in(&dir)
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".exr"))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "SH020_PLATE_v003.-001.exr",
+            "SH020_PLATE_v003.0000.exr",
+            "SH020_PLATE_v003.0001.exr"
+        ]
+    );
+    assert_mhl_ok(&dir);
 }

@@ -3,95 +3,15 @@
 //! script always passes.
 #![cfg(feature = "test-hooks")]
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use serde_json::Value;
 use shotline_media::testdata::{write_exr_sequence, ExrCompression, ExrSpec};
-
-struct Env {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-    project: PathBuf,
-}
-
-fn env(config: &str) -> Env {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().to_path_buf();
-    let project = root.join("project");
-    std::fs::create_dir_all(&project).unwrap();
-    std::fs::write(
-        project.join("shotline.yaml"),
-        format!("project:\n  code: DEMO\ningest:\n  reserve_mib: 0\n{config}"),
-    )
-    .unwrap();
-    Env {
-        _tmp: tmp,
-        root,
-        project,
-    }
-}
-
-fn ingest(e: &Env, envs: &[(&str, &str)], args: &[&str]) -> (i32, Value, String) {
-    let out = Command::cargo_bin("shotline")
-        .unwrap()
-        .current_dir(&e.project)
-        .env("SHOTLINE_USER", "tester")
-        .envs(envs.iter().copied())
-        .arg("ingest")
-        .arg("--json")
-        .args(args)
-        .output()
-        .unwrap();
-    let code = out.status.code().unwrap_or(-1);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (code, v, stderr)
-}
-
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, std::time::SystemTime)> {
-    let mut out = BTreeMap::new();
-    for p in files_in(dir) {
-        let m = std::fs::metadata(&p).unwrap();
-        out.insert(
-            p.clone(),
-            (std::fs::read(&p).unwrap(), m.modified().unwrap()),
-        );
-    }
-    out
-}
-
-fn files_in(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .collect();
-    v.sort();
-    v
-}
-
-fn assert_mhl_ok(dir: &Path) {
-    match std::process::Command::new("ascmhl-debug")
-        .arg("verify")
-        .arg(dir)
-        .output()
-    {
-        Ok(out) => assert!(
-            out.status.success(),
-            "ascmhl verify failed for {}: {}",
-            dir.display(),
-            String::from_utf8_lossy(&out.stdout)
-        ),
-        Err(_) if shotline_testkit::under_ci() => {
-            panic!("ascmhl-debug not installed (scripts/setup.sh --tests installs it)")
-        }
-        Err(_) => eprintln!("ascmhl-debug not installed: reference check skipped"),
-    }
-}
+use support::{assert_mhl_ok, env, files_in, ingest, ok, shotline_std, snapshot};
 
 /// Waits (bounded) until `ready` holds, polling the filesystem the test watches.
 fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
@@ -125,8 +45,7 @@ fn sigkill_mid_copy_then_rerun_resumes() {
     write_exr_sequence(&d, "SQ010_SH020_plate_v001.", 4, 1001..=1008, &spec).unwrap();
     let before = snapshot(&d);
     let dir = e.project.join("shots/SQ010/SH020/PLATE/v001");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("shotline"))
-        .current_dir(&e.project)
+    let mut child = shotline_std(&e.project)
         .env("SHOTLINE_INGEST_TEST_THROTTLE_MS", "80")
         .args(["ingest", "-q", "--threads", "2"])
         .arg(&d)
@@ -210,8 +129,7 @@ fn a_source_rewritten_in_place_during_the_copy_fails_its_clip() {
     let src = d.join("SQ010_SH020_plate_v001.1001.exr");
     let full = std::fs::metadata(&src).unwrap().len();
     let dir = e.project.join("shots/SQ010/SH020/PLATE/v001");
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("shotline"))
-        .current_dir(&e.project)
+    let child = shotline_std(&e.project)
         .env("SHOTLINE_INGEST_TEST_THROTTLE_MS", "40")
         .args(["ingest", "--json", "--no-thumbnails"])
         .arg(&d)
@@ -261,18 +179,7 @@ fn a_source_rewritten_in_place_during_the_copy_fails_its_clip() {
 fn a_kill_right_after_registration_resumes_without_a_false_clash() {
     let e = env("");
     let sh = |args: &[&str]| {
-        let out = Command::cargo_bin("shotline")
-            .unwrap()
-            .current_dir(&e.project)
-            .env("SHOTLINE_USER", "tester")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        ok(&e.project, args);
     };
     std::fs::remove_file(e.project.join("shotline.yaml")).unwrap();
     sh(&["init", "--code", "DEMO", "--width", "64", "--height", "48"]);

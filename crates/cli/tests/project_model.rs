@@ -1,61 +1,14 @@
 //! The project model end to end: the tracking database, the layout and the one version
 //! allocator working together across commands and processes.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command as StdCommand, Stdio};
+use std::process::Stdio;
 
-use assert_cmd::Command;
 use serde_json::Value;
-use shotline_media::testdata::{write_exr_sequence, ExrSpec};
-
-fn exr_seq(dir: &Path, head: &str, frames: std::ops::RangeInclusive<i64>, seed: u32) {
-    std::fs::create_dir_all(dir).unwrap();
-    let mut spec = ExrSpec::rgba(64, 48);
-    spec.seed = seed;
-    write_exr_sequence(dir, head, 4, frames, &spec).unwrap();
-}
-
-/// Runs `shotline` in `project` and asserts it succeeded.
-fn sh(project: &Path, args: &[&str]) -> std::process::Output {
-    let out = Command::cargo_bin("shotline")
-        .unwrap()
-        .current_dir(project)
-        .env("SHOTLINE_USER", "tester")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// A project with shot SQ010/SH020 (cut 1001-1010) and step PLATE.
-fn project_with_shot(root: &Path) {
-    std::fs::create_dir_all(root).unwrap();
-    sh(
-        root,
-        &["init", "--code", "DEMO", "--width", "64", "--height", "48"],
-    );
-    sh(
-        root,
-        &[
-            "shot",
-            "add",
-            "SH020",
-            "--sequence",
-            "SQ010",
-            "--in",
-            "1001",
-            "--out",
-            "1010",
-        ],
-    );
-    sh(root, &["step", "add", "PLATE", "--kind", "shot"]);
-}
+use support::{exr_seq, json, json_lines, ok, project_with_shot, shotline_std};
 
 /// Several publishes and ingests of the same shot/step at once: every version number is taken
 /// by the one allocator, so they are all distinct, and every ingested folder carries the number
@@ -65,7 +18,6 @@ fn concurrent_publish_and_ingest_of_one_shot_step_never_share_a_number() {
     let tmp = tempfile::tempdir().unwrap();
     let project = tmp.path().join("p");
     project_with_shot(&project);
-    let bin = assert_cmd::cargo::cargo_bin("shotline");
     let mut children = Vec::new();
     for i in 0..4u32 {
         let d = tmp.path().join(format!("delivery{i}"));
@@ -74,9 +26,7 @@ fn concurrent_publish_and_ingest_of_one_shot_step_never_share_a_number() {
         exr_seq(&pubs, "SQ010_SH020_plate_v001.", 1001..=1002, 20 + i);
         let pattern = pubs.join("SQ010_SH020_plate_v001.%04d.exr");
         let spawn = |args: Vec<String>| {
-            StdCommand::new(&bin)
-                .current_dir(&project)
-                .env("SHOTLINE_USER", "tester")
+            shotline_std(&project)
                 .args(args)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -114,11 +64,9 @@ fn concurrent_publish_and_ingest_of_one_shot_step_never_share_a_number() {
             String::from_utf8_lossy(&out.stdout)
         );
     }
-    let out = sh(&project, &["versions", "ls", "--json"]);
-    let versions: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .filter(|v: &Value| v["item"]["code"] == "SH020")
+    let versions: Vec<Value> = json_lines(&ok(&project, &["versions", "ls", "--json"]))
+        .into_iter()
+        .filter(|v| v["item"]["code"] == "SH020")
         .collect();
     assert_eq!(versions.len(), 8, "{versions:#?}");
     let numbers: BTreeSet<i64> = versions
@@ -139,28 +87,13 @@ fn concurrent_publish_and_ingest_of_one_shot_step_never_share_a_number() {
         );
     }
     // Every reservation was consumed by its registration.
-    let out = sh(&project, &["db", "check", "--json"]);
-    let check: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, check) = json(&project, &["db", "check", "--json"]);
     assert_eq!(check["reservations"], serde_json::json!([]), "{check:#}");
 }
 
-/// Runs `shotline` in `project` and returns its exit code and JSON output.
-fn json(project: &Path, args: &[&str]) -> (Option<i32>, Value) {
-    let out = Command::cargo_bin("shotline")
-        .unwrap()
-        .current_dir(project)
-        .env("SHOTLINE_USER", "tester")
-        .args(args)
-        .output()
-        .unwrap();
-    let v = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
-    (out.status.code(), v)
-}
-
-/// Ingests a delivery of SH020 frames 1000-1011 without 1005 and checks what `validate` and
-/// `disk` say about the version, wherever the layout put it.
-fn ingest_and_check(project: &Path, tmp: &Path) {
+/// Ingests a delivery of SH020 frames 1000-1011 without 1005 and checks what `validate` says
+/// about the version, wherever the layout put it; returns validate's unit for it.
+fn ingest_and_check(project: &Path, tmp: &Path) -> Value {
     let d = tmp.join("delivery");
     exr_seq(&d, "SQ010_SH020_plate_v001.", 1000..=1011, 3);
     std::fs::remove_file(d.join("SQ010_SH020_plate_v001.1005.exr")).unwrap();
@@ -187,6 +120,7 @@ fn ingest_and_check(project: &Path, tmp: &Path) {
             .any(|f| f["code"] == "missing-frames" && f["frames"] == "1005"),
         "{unit:#}"
     );
+    unit.clone()
 }
 
 /// The same with `layout: {preset: ramses}`: ingest writes the Ramses tree, validate finds it.
@@ -199,7 +133,8 @@ fn ingest_writes_where_a_ramses_layout_says_and_validate_finds_it() {
     let mut text = std::fs::read_to_string(&cfg).unwrap();
     text.push_str("layout:\n  preset: ramses\n");
     std::fs::write(&cfg, text).unwrap();
-    ingest_and_check(&project, tmp.path());
+    let unit = ingest_and_check(&project, tmp.path());
+    assert_eq!(unit["fields"]["version"], "001", "{unit:#}");
     assert!(
         project
             .join("05-SHOTS/DEMO_S_SH020/DEMO_S_SH020_PLATE/_published")
@@ -216,28 +151,9 @@ fn an_ingested_version_is_validated_against_the_cut_and_counted_by_shot() {
     let tmp = tempfile::tempdir().unwrap();
     let project = tmp.path().join("p");
     project_with_shot(&project);
-    let d = tmp.path().join("delivery");
-    exr_seq(&d, "SQ010_SH020_plate_v001.", 1000..=1011, 3);
-    std::fs::remove_file(d.join("SQ010_SH020_plate_v001.1005.exr")).unwrap();
-    let (code, r) = json(
-        &project,
-        &["ingest", "--json", "--no-thumbnails", d.to_str().unwrap()],
-    );
-    assert_eq!(code, Some(0), "{r:#}");
-    assert_eq!(r["versions_created"][0]["registered"], true, "{r:#}");
-
-    let (code, v) = json(&project, &["validate", "--json", "."]);
-    assert_eq!(code, Some(1), "a missing frame is a problem: {v:#}");
-    let unit = v["units"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["fields"]["shot"] == "SH020")
-        .unwrap_or_else(|| panic!("no unit for SH020: {v:#}"));
+    let unit = ingest_and_check(&project, tmp.path());
     assert_eq!(unit["show"], "DEMO", "{unit:#}");
-    assert_eq!(unit["fields"]["step"], "PLATE", "{unit:#}");
     assert_eq!(unit["fields"]["version"], "001", "{unit:#}");
-    assert_eq!(unit["expected_range"], "1001-1010", "{unit:#}");
     let findings = unit["sequences"][0]["findings"].as_array().unwrap();
     let finding = |code: &str| {
         findings
@@ -247,6 +163,15 @@ fn an_ingested_version_is_validated_against_the_cut_and_counted_by_shot() {
     };
     assert_eq!(finding("missing-frames")["frames"], "1005", "{unit:#}");
     assert_eq!(finding("out-of-range")["frames"], "1000,1011", "{unit:#}");
+    // The database records the frames delivered and the gap, as publish does.
+    let listed = json_lines(&ok(&project, &["versions", "ls", "--json"]));
+    let files = &listed[0]["files"];
+    assert_eq!(files["frame_range"], "1000-1004,1006-1011", "{files:#}");
+    assert_eq!(files["missing_frames"], "1005", "{files:#}");
+    assert_eq!(
+        (files["first_frame"].as_i64(), files["last_frame"].as_i64()),
+        (Some(1000), Some(1011))
+    );
 
     let (code, u) = json(&project, &["disk", "--json", "."]);
     assert_eq!(code, Some(0), "{u:#}");

@@ -1,18 +1,15 @@
 //! `shotline review` end to end: real frames published into a real project, the real binary,
 //! ffmpeg/ffprobe to check the movie (fails when a tool is missing under `CI`).
 
+mod support;
 mod track_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command as Std;
 
 use serde_json::Value;
+use support::{assert_success, publish_sh010, tool};
 use track_support::Project;
-
-/// True when `name` runs; under `CI` a missing tool fails the test instead of skipping it.
-fn tool(name: &str) -> bool {
-    shotline_testkit::require_tool(name).is_some()
-}
 
 /// 64×36 RGBA PNG frames 1001-1008 (1004 missing) of a moving test pattern, published as
 /// SH010 COMP v001.
@@ -39,17 +36,7 @@ fn project_with_frames(p: &Project, alpha: bool) -> PathBuf {
     let pat = dir.join("comp.%04d.png");
     p.ok(
         "ana",
-        &[
-            "publish",
-            "--shot",
-            "SH010",
-            "--step",
-            "COMP",
-            pat.to_str().unwrap(),
-            "--force",
-            "-m",
-            "first",
-        ],
+        &publish_sh010(pat.to_str().unwrap(), &["--force", "-m", "first"]),
     );
     dir
 }
@@ -73,6 +60,11 @@ fn tiny_project() -> Project {
     p
 }
 
+/// The arguments of a review movie of version 1 with `preset`, written to `out`.
+fn review_v1<'a>(preset: &'a str, out: &'a str) -> [&'a str; 7] {
+    ["review", "--version", "1", "--preset", preset, "-o", out]
+}
+
 fn ffprobe(movie: &Path) -> Value {
     let out = Std::new("ffprobe")
         .args([
@@ -86,11 +78,7 @@ fn ffprobe(movie: &Path) -> Value {
         .arg(movie)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out, &["ffprobe"]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     v["streams"]
         .as_array()
@@ -243,18 +231,7 @@ fn prores4444_keeps_alpha() {
     let p = tiny_project();
     project_with_frames(&p, true);
     let out = p.root().join("alpha.mov");
-    let r = p.json(
-        "ana",
-        &[
-            "review",
-            "--version",
-            "1",
-            "--preset",
-            "prores4444",
-            "-o",
-            out.to_str().unwrap(),
-        ],
-    );
+    let r = p.json("ana", &review_v1("prores4444", out.to_str().unwrap()));
     assert_eq!(r["pix_fmt"], "yuva444p10le");
     let s = ffprobe(&out);
     assert_eq!(s["codec_name"], "prores");
@@ -312,18 +289,7 @@ fn ocio_transform_is_baked_and_applied() {
         "review:\n  ocio: {config: config.ocio, input: raw, display: sRGB, view: Dim}\n  presets:\n    plain:\n      codec: prores4444\n      pix_fmt: yuv444p10le\n      slate: false\n      burnins: {}\n",
     );
     let out = p.root().join("dim.mov");
-    let r = p.json(
-        "ana",
-        &[
-            "review",
-            "--version",
-            "1",
-            "--preset",
-            "plain",
-            "-o",
-            out.to_str().unwrap(),
-        ],
-    );
+    let r = p.json("ana", &review_v1("plain", out.to_str().unwrap()));
     assert_eq!(r["slate"], false);
     assert!(r["colour"].as_str().unwrap().starts_with("ocio"), "{r}");
     let src = rgba(&dir.join("comp.1001.png"), 0);
@@ -344,19 +310,7 @@ fn ocio_transform_is_baked_and_applied() {
         cfg.replace("view: Dim", "view: Nope"),
     )
     .unwrap();
-    let err = p.fails(
-        "ana",
-        &[
-            "review",
-            "--version",
-            "1",
-            "--preset",
-            "plain",
-            "-o",
-            "x.mov",
-        ],
-        2,
-    );
+    let err = p.fails("ana", &review_v1("plain", "x.mov"), 2);
     assert!(err.contains("Nope"), "{err}");
     assert!(!p.root().join("x.mov").exists());
 }
@@ -391,18 +345,7 @@ fn linear_exr_gets_the_display_transfer_and_its_header_timecode() {
         .timecode(shotline_media::Timecode::parse("02:00:00:00").unwrap());
     write_exr_sequence(&dir, "comp.", 4, 1001..=1004, &spec).unwrap();
     let pat = dir.join("comp.%04d.exr");
-    p.ok(
-        "ana",
-        &[
-            "publish",
-            "--shot",
-            "SH010",
-            "--step",
-            "COMP",
-            pat.to_str().unwrap(),
-            "--force",
-        ],
-    );
+    p.ok("ana", &publish_sh010(pat.to_str().unwrap(), &["--force"]));
     append_config(&p, "review:\n  display: rec709\n");
     let out = p.root().join("exr.mov");
     let r = p.json(
@@ -442,18 +385,7 @@ fn log_dpx_without_ocio_is_refused() {
         write_dpx(&dir.join(format!("comp.{f}.dpx")), &spec).unwrap();
     }
     let pat = dir.join("comp.%04d.dpx");
-    p.ok(
-        "ana",
-        &[
-            "publish",
-            "--shot",
-            "SH010",
-            "--step",
-            "COMP",
-            pat.to_str().unwrap(),
-            "--force",
-        ],
-    );
+    p.ok("ana", &publish_sh010(pat.to_str().unwrap(), &["--force"]));
     let err = p.fails("ana", &["review", "--version", "1", "-o", "log.mp4"], 2);
     assert!(
         err.contains("logarithmic") && err.contains("review.ocio"),

@@ -1,10 +1,12 @@
 //! Tracking end to end: init, catalogue, publish, versions, status, roles, log, db care. The
 //! real binary on a project in a temp dir, with real EXR frames.
 
+mod support;
 mod track_support;
 
 use std::fs;
 
+use support::publish_sh010;
 use track_support::{db_bytes, Project};
 
 #[test]
@@ -51,12 +53,7 @@ fn publish_records_numbered_versions_with_manifests() {
     let dir = p.frames("comp", 1001..=1005);
     let pat = dir.join("comp.%04d.exr");
     let pat = pat.to_str().unwrap();
-    let v1 = p.json(
-        "ana",
-        &[
-            "publish", "--shot", "SH010", "--step", "COMP", pat, "-m", "first",
-        ],
-    );
+    let v1 = p.json("ana", &publish_sh010(pat, &["-m", "first"]));
     assert_eq!(v1["published"], true);
     assert_eq!(v1["version"]["number"], 1);
     assert_eq!(v1["version"]["files"]["frame_range"], "1001-1005");
@@ -64,17 +61,7 @@ fn publish_records_numbered_versions_with_manifests() {
     assert_eq!(v1["version"]["files"]["width"], 8);
     assert_eq!(v1["version"]["author"], "ana");
     // The folder form finds the one sequence.
-    let v2 = p.json(
-        "ana",
-        &[
-            "publish",
-            "--shot",
-            "SH010",
-            "--step",
-            "COMP",
-            dir.to_str().unwrap(),
-        ],
-    );
+    let v2 = p.json("ana", &publish_sh010(dir.to_str().unwrap(), &[]));
     assert_eq!(v2["version"]["number"], 2);
     let manifest = dir.join("SH010_COMP_v002.publish.json");
     let m: serde_json::Value = serde_json::from_slice(&fs::read(&manifest).unwrap()).unwrap();
@@ -157,22 +144,13 @@ fn publish_refuses_bad_frames_unless_forced() {
     fs::remove_file(dir.join("gap.1003.exr")).unwrap();
     let pat = dir.join("gap.####.exr");
     let pat = pat.to_str().unwrap();
-    let err = p.fails(
-        "ana",
-        &["publish", "--shot", "SH010", "--step", "COMP", pat],
-        1,
-    );
+    let err = p.fails("ana", &publish_sh010(pat, &[]), 1);
     assert!(
         err.contains("missing-frames") && err.contains("1003"),
         "{err}"
     );
     assert!(p.lines("ana", &["versions", "ls"]).is_empty());
-    let v = p.json(
-        "ana",
-        &[
-            "publish", "--shot", "SH010", "--step", "COMP", pat, "--force",
-        ],
-    );
+    let v = p.json("ana", &publish_sh010(pat, &["--force"]));
     assert_eq!(v["version"]["files"]["missing_frames"], "1003");
     // Unknown shot / step: clear input errors, nothing recorded.
     let err = p.fails(
@@ -199,13 +177,7 @@ fn publish_refuses_bad_frames_unless_forced() {
         2,
     );
     assert!(err.contains("NOPE"), "{err}");
-    let err = p.fails(
-        "ana",
-        &[
-            "publish", "--shot", "SH010", "--step", "COMP", pat, "--state", "DONE",
-        ],
-        2,
-    );
+    let err = p.fails("ana", &publish_sh010(pat, &["--state", "DONE"]), 2);
     assert!(err.contains("TODO, WIP"), "{err}");
     assert_eq!(p.lines("ana", &["versions", "ls"]).len(), 1);
 }
@@ -364,17 +336,7 @@ fn assets_and_steps() {
 fn read_only_commands_write_nothing() {
     let p = Project::new();
     let dir = p.frames("comp", 1001..=1005);
-    p.ok(
-        "ana",
-        &[
-            "publish",
-            "--shot",
-            "SH010",
-            "--step",
-            "COMP",
-            dir.to_str().unwrap(),
-        ],
-    );
+    p.ok("ana", &publish_sh010(dir.to_str().unwrap(), &[]));
     let before = db_bytes(&p.db());
     for args in [
         &["versions", "ls"][..],
@@ -401,11 +363,11 @@ fn backup_restore_check() {
     let p = Project::new();
     let dir = p.frames("comp", 1001..=1005);
     let d = dir.to_str().unwrap();
-    p.ok("ana", &["publish", "--shot", "SH010", "--step", "COMP", d]);
+    p.ok("ana", &publish_sh010(d, &[]));
     let bak = p.root().join("bak.db");
     p.ok("ana", &["db", "backup", bak.to_str().unwrap()]);
     p.fails("ana", &["db", "backup", bak.to_str().unwrap()], 2);
-    p.ok("ana", &["publish", "--shot", "SH010", "--step", "COMP", d]);
+    p.ok("ana", &publish_sh010(d, &[]));
     assert_eq!(p.lines("x", &["versions", "ls"]).len(), 2);
     // Junk is refused and the live DB untouched.
     let junk = p.root().join("junk.db");
@@ -421,7 +383,7 @@ fn backup_restore_check() {
     assert_eq!(c["orphans"], serde_json::json!([]));
     // v002's manifest is still on disk from before the restore: the next publish does not issue
     // a second, different v002 (nor overwrite that manifest); it takes v003.
-    let v = p.json("ana", &["publish", "--shot", "SH010", "--step", "COMP", d]);
+    let v = p.json("ana", &publish_sh010(d, &[]));
     assert_eq!(v["version"]["number"], 3);
     // A manifest that no longer matches its version is reported by db check.
     fs::write(dir.join("SH010_COMP_v001.publish.json"), "{}").unwrap();
@@ -483,29 +445,17 @@ fn help_has_examples() {
     }
 }
 
-fn publish_args(dir: &std::path::Path) -> Vec<&str> {
-    vec![
-        "publish",
-        "--shot",
-        "SH010",
-        "--step",
-        "COMP",
-        dir.to_str().unwrap(),
-    ]
-}
-
 #[test]
 fn identical_frames_warn_and_skip_identical_refuses() {
     let p = Project::new();
     let dir = p.frames("same", 1001..=1005);
-    p.ok("ana", &publish_args(&dir));
-    let out = p.cmd("ana").args(publish_args(&dir)).output().unwrap();
+    let dir = dir.to_str().unwrap();
+    p.ok("ana", &publish_sh010(dir, &[]));
+    let out = p.cmd("ana").args(publish_sh010(dir, &[])).output().unwrap();
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("already records these frames"), "{err}");
-    let mut args = publish_args(&dir);
-    args.push("--skip-identical");
-    let err = p.fails("ana", &args, 1);
+    let err = p.fails("ana", &publish_sh010(dir, &["--skip-identical"]), 1);
     assert!(err.contains("--skip-identical"), "{err}");
     assert_eq!(p.lines("x", &["versions", "ls"]).len(), 2);
 }
@@ -535,7 +485,7 @@ fn unsafe_codes_and_huge_frames_are_refused() {
 fn db_check_repair_rewrites_a_missing_manifest_only() {
     let p = Project::new();
     let dir = p.frames("rep", 1001..=1005);
-    p.ok("ana", &publish_args(&dir));
+    p.ok("ana", &publish_sh010(dir.to_str().unwrap(), &[]));
     let manifest = dir.join("SH010_COMP_v001.publish.json");
     fs::remove_file(&manifest).unwrap();
     fs::write(dir.join(".shotline-tmp-old"), "x").unwrap();

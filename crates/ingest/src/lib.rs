@@ -1,7 +1,8 @@
 //! shotline-ingest: verified, atomic, parallel ingest of vendor deliveries into the project tree.
 //!
 //! A delivery is scanned ([`scan`]), each clip matched to a shot ([`matching`], [`edl`]), the
-//! whole ingest planned and checked ([`plan`]) and only then copied ([`copy`]): every file under a
+//! whole ingest planned and checked ([`plan`]) against the destinations the project layout names
+//! ([`destination`]) and only then copied ([`copy`]): every file under a
 //! temp name in its destination folder, hashed while copying, fsynced, read back and verified,
 //! then renamed without ever replacing anything. Each version folder gets an ASC MHL generation
 //! ([`mhl`]), a Ramses sidecar ([`sidecar`]), a thumbnail ([`thumb`]) and a ledger line
@@ -9,6 +10,7 @@
 //! prints: progress goes through [`Progress`], results come back as a [`report::Report`].
 
 pub mod copy;
+pub mod destination;
 pub mod edl;
 mod execute;
 pub mod hash;
@@ -23,14 +25,13 @@ pub mod report;
 pub mod resume;
 pub mod scan;
 pub mod sidecar;
-pub mod template;
 pub mod thumb;
 
 use std::path::{Path, PathBuf};
 
 pub use hash::HashAlgo;
 pub use record::{
-    allocate_on_disk, Allocated, RegisterError, Registrar, Registration, TargetProblem,
+    allocate_on_disk, Allocated, CopiedFile, RegisterError, Registrar, Registration, TargetProblem,
 };
 pub use report::Report;
 
@@ -112,9 +113,9 @@ pub enum IngestError {
     /// Matching rules or overrides are invalid.
     #[error(transparent)]
     Match(#[from] matching::MatchError),
-    /// Templates are invalid.
+    /// Destination templates are invalid.
     #[error(transparent)]
-    Template(#[from] template::TemplateError),
+    Template(#[from] destination::DestinationError),
     /// The job state cannot be used.
     #[error(transparent)]
     Job(#[from] resume::JobError),

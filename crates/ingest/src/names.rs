@@ -32,6 +32,12 @@ pub fn escape_path(p: &Path) -> String {
     escape_os(p.as_os_str())
 }
 
+/// The escaped text of a path's file name (empty when it has none): what checksums of a clip's
+/// content are keyed by.
+pub fn escape_file_name(p: &Path) -> String {
+    p.file_name().map(escape_os).unwrap_or_default()
+}
+
 /// Serializes a path in its escaped form (serde `serialize_with`): JSON can only hold text, and a
 /// path that is not UTF-8 must not make the whole report unwritable.
 pub fn ser_path<S: serde::Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {

@@ -4,19 +4,20 @@
 //! shows exactly what a real run would do. Clips that map to the same shot/step/resource form
 //! one version; two clips writing the same file name there are a collision.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::destination::{Destinations, VersionNames};
 use crate::hash::{hash_file, HashAlgo};
-use crate::ledger;
+use crate::ledger::{self, LedgerEntry};
 use crate::matching::{MatchOutcome, Matcher, ShotId};
-use crate::resume::JobState;
+use crate::resume::{JobState, Reserved};
 use crate::scan::{Clip, ClipKind, ScanNote};
-use crate::template::{render, Templates};
-use shotline_layout::{check_component, check_inside, VersionNumber};
+use shotline_frames::FrameSet;
+use shotline_layout::{Fields, VersionNumber};
 use shotline_store::VersionLayout;
 
 /// How bad an issue is: errors stop the clip, warnings are reported.
@@ -103,8 +104,11 @@ pub struct PlannedClip {
     pub delivery: PathBuf,
     /// Sequence, movie or file.
     pub kind: ClipKind,
-    /// First and last frame.
-    pub frame_range: Option<(i64, i64)>,
+    /// The frames of a sequence (empty for a movie or a file). The report shows them as
+    /// `frame_range`: `[first, last]`, or `null` when there are none (schema
+    /// `shotline.ingest/1`, unchanged).
+    #[serde(rename = "frame_range", serialize_with = "ser_frame_span")]
+    pub frames: FrameSet,
     /// Number of files.
     pub files_count: usize,
     /// Bytes.
@@ -181,12 +185,9 @@ pub struct VersionGroup {
     pub dir: PathBuf,
     /// Clips (indices into [`Plan::clips`]).
     pub clips: Vec<usize>,
-    /// Template fields (without version/frame/ext).
+    /// Template fields (without version, frame and extension).
     #[serde(skip)]
-    pub fields: BTreeMap<&'static str, String>,
-    /// Last component of the dir template.
-    #[serde(skip)]
-    pub dir_leaf_template: String,
+    pub fields: Fields,
 }
 
 /// The checked plan.
@@ -212,9 +213,9 @@ pub struct Plan {
     pub notes: Vec<ScanNote>,
     /// Bytes to copy.
     pub bytes_to_copy: u64,
-    /// File templates.
+    /// Where versions and files go.
     #[serde(skip)]
-    pub templates: Option<Templates>,
+    pub destinations: Destinations,
 }
 
 impl Plan {
@@ -224,15 +225,16 @@ impl Plan {
     }
 }
 
+/// `frame_range` in the report: `[first, last]` of a sequence's frames, `null` for none.
+fn ser_frame_span<S: serde::Serializer>(frames: &FrameSet, s: S) -> Result<S::Ok, S::Error> {
+    frames.min().zip(frames.max()).serialize(s)
+}
+
 /// Fingerprint of a clip: names and sizes (cheap, no reads).
 pub fn fingerprint(clip: &PlannedClip, algo: HashAlgo) -> String {
     let mut h = algo.hasher();
     for f in &clip.files {
-        let name = f
-            .source
-            .file_name()
-            .map(crate::names::escape_os)
-            .unwrap_or_default();
+        let name = crate::names::escape_file_name(&f.source);
         h.update(format!("{name}\t{}\n", f.size).as_bytes());
     }
     h.finish()
@@ -250,56 +252,27 @@ pub fn content_hash<'a>(
     h.finish()
 }
 
-/// The version number found in a version folder name, given the leaf template's text before
-/// `{version}` (rendered).
-fn version_of(name: &str, prefix: &str) -> Option<u32> {
-    let rest = name.strip_prefix(prefix)?;
-    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
-    let after = &rest[digits.len()..];
-    if digits.is_empty() || after.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok()
-}
-
-/// The digits a version number is written with in names (`001`): only through
-/// [`VersionNumber`], the one place versions are formatted.
-fn version_digits(version: u32) -> Result<String, String> {
-    VersionNumber::new(version)
-        .map(VersionNumber::digits)
-        .ok_or_else(|| format!("version {version} is out of range"))
-}
-
 /// Renders the leaf folder name for a version; it must be one safe path component.
-pub fn leaf_name(group: &VersionGroup, version: u32) -> Result<String, String> {
-    let mut f = group.fields.clone();
-    f.insert("version", version_digits(version)?);
-    let leaf = render(&group.dir_leaf_template, &f).map_err(|e| e.to_string())?;
-    check_component("version folder name", &leaf).map_err(|e| e.to_string())?;
-    Ok(leaf)
-}
-
-/// The rendered text of the group's version folder name before the version digits.
-fn leaf_prefix(group: &VersionGroup) -> Option<String> {
-    let mut f = group.fields.clone();
-    f.insert("version", "\u{1}".into());
-    let rendered = render(&group.dir_leaf_template, &f).ok()?;
-    Some(rendered.split('\u{1}').next().unwrap_or("").to_string())
+pub fn leaf_name(
+    dest: &Destinations,
+    group: &VersionGroup,
+    version: u32,
+) -> Result<String, String> {
+    dest.leaf_name(&group.fields, version)
 }
 
 /// Highest version present under `parent` for this group (0 when none). Planning only shows
 /// this number; the number actually taken comes from the store's allocator ([`GroupFolders`]).
-pub fn highest_version(group: &VersionGroup) -> u32 {
-    let Some(prefix) = leaf_prefix(group) else {
-        return 0;
-    };
+pub fn highest_version(dest: &Destinations, group: &VersionGroup) -> u32 {
+    let names = dest.folders(&group.fields);
     let Ok(entries) = std::fs::read_dir(&group.parent) else {
         return 0;
     };
     entries
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .filter_map(|e| version_of(&e.file_name().to_string_lossy(), &prefix))
+        .filter_map(|e| names.number_of(&e.file_name().to_string_lossy()))
+        .map(VersionNumber::get)
         .max()
         .unwrap_or(0)
 }
@@ -309,15 +282,17 @@ pub fn highest_version(group: &VersionGroup) -> u32 {
 /// numbers versions by the same rule as publish and every other writer.
 pub struct GroupFolders<'a> {
     group: &'a VersionGroup,
-    prefix: Option<String>,
+    dest: &'a Destinations,
+    names: VersionNames,
 }
 
 impl<'a> GroupFolders<'a> {
-    /// The folders of `group`.
-    pub fn new(group: &'a VersionGroup) -> GroupFolders<'a> {
+    /// The folders of `group`, named by `dest`.
+    pub fn new(dest: &'a Destinations, group: &'a VersionGroup) -> GroupFolders<'a> {
         GroupFolders {
             group,
-            prefix: leaf_prefix(group),
+            dest,
+            names: dest.folders(&group.fields),
         }
     }
 }
@@ -328,80 +303,47 @@ impl VersionLayout for GroupFolders<'_> {
     }
     /// An unrenderable name comes back empty, which the allocator refuses as a path component.
     fn entry_name(&self, n: VersionNumber) -> String {
-        leaf_name(self.group, n.get()).unwrap_or_default()
+        leaf_name(self.dest, self.group, n.get()).unwrap_or_default()
     }
     fn number_of(&self, name: &str) -> Option<VersionNumber> {
-        version_of(name, self.prefix.as_deref()?).and_then(VersionNumber::new)
+        self.names.number_of(name)
     }
 }
 
 /// Destination file name of `file` in `group` at `version`; it must be one safe path component
 /// (so the file stays in the version folder).
 pub fn dest_name(
-    templates: &Templates,
+    dest: &Destinations,
     group: &VersionGroup,
     version: u32,
     file: &PlannedFile,
     ext: &str,
 ) -> Result<String, String> {
-    let mut f = group.fields.clone();
-    f.insert("version", version_digits(version)?);
-    f.insert("ext", ext.to_string());
-    if let Some(fr) = &file.frame {
-        f.insert("frame", fr.clone());
-    }
-    let name = render(&templates.file, &f).map_err(|e| e.to_string())?;
-    check_component("destination file name", &name).map_err(|e| e.to_string())?;
-    Ok(name)
+    dest.file_name(&group.fields, version, file.frame.as_deref(), ext)
 }
 
 /// Where `file` goes: the one function that builds a destination path (the version folder
 /// joined with [`dest_name`]).
 pub fn dest_path(
-    templates: &Templates,
+    dest: &Destinations,
     group: &VersionGroup,
     file: &PlannedFile,
     ext: &str,
 ) -> Result<PathBuf, String> {
     Ok(group
         .dir
-        .join(dest_name(templates, group, group.version, file, ext)?))
+        .join(dest_name(dest, group, group.version, file, ext)?))
 }
 
-/// Checks every value substituted into the destination path (`project.code`, shot, step, …,
-/// whether from the config, a file name, an EDL or an override) as one safe path component.
-/// Empty values are left out by the templates and pass.
-fn check_fields(fields: &BTreeMap<&'static str, String>) -> Result<(), String> {
-    for (field, value) in fields {
-        if value.is_empty() {
-            continue;
-        }
-        let name = match *field {
-            "project" => "project code",
-            "state" => "ingest.state",
-            other => other,
-        };
-        check_component(name, value).map_err(|e| e.to_string())?;
-    }
-    Ok(())
-}
-
-/// The folder holding a group's version folders: `root` joined with the rendered parent
-/// template, refused when it would leave `root`.
-fn version_parent(
-    root: &Path,
-    parent_template: &str,
-    fields: &BTreeMap<&'static str, String>,
-) -> Result<PathBuf, String> {
-    check_fields(fields)?;
-    let rel = if parent_template.is_empty() {
-        String::new()
-    } else {
-        render(parent_template, fields).map_err(|e| e.to_string())?
-    };
-    let parent = root.join(rel);
-    check_inside(root, &parent).map_err(|e| e.to_string())?;
-    Ok(parent)
+/// The project's picture format, which delivered media is compared with.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProjectFormat {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Frames per second.
+    pub fps: f64,
 }
 
 /// Inputs for planning.
@@ -420,8 +362,8 @@ pub struct PlanInput<'a> {
     pub ledger: PathBuf,
     /// Matcher.
     pub matcher: &'a Matcher,
-    /// Templates.
-    pub templates: Templates,
+    /// Where versions and files go.
+    pub destinations: Destinations,
     /// Algorithm.
     pub algo: HashAlgo,
     /// Project code (for Ramses names and mismatch warnings).
@@ -437,280 +379,17 @@ pub struct PlanInput<'a> {
     /// Optional per-file media check.
     pub frame_check: Option<&'a crate::FrameCheck>,
     /// Project resolution and fps the media is compared with.
-    pub project_format: (u32, u32, f64),
+    pub project_format: ProjectFormat,
 }
 
-/// Builds and checks the plan.
+/// Builds and checks the plan: each clip matched and checked, grouped into versions, checked
+/// for collisions and against the ledger, then the destination as a whole.
 pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, String> {
-    let mut clips = Vec::new();
-    for clip in &input.clips {
-        let matched = input.matcher.match_clip(clip);
-        let mut issues = Vec::new();
-        let mut status = ClipStatus::Planned;
-        if let MatchOutcome::Unmatched { reason } = &matched {
-            issues.push(Issue::error("unmatched", reason.clone()));
-            status = ClipStatus::Unmatched;
-        }
-        let files: Vec<PlannedFile> = clip
-            .files
-            .iter()
-            .map(|f| PlannedFile {
-                source: f.path.clone(),
-                size: f.size,
-                frame: f.frame_text.clone(),
-            })
-            .collect();
-        let mut pc = PlannedClip {
-            key: clip.key(),
-            delivery: clip.delivery.clone(),
-            kind: clip.kind,
-            frame_range: clip.frame_range(),
-            files_count: files.len(),
-            size: clip.size(),
-            matched,
-            version_group: None,
-            status,
-            issues,
-            media: None,
-            files,
-            base: clip.base.clone(),
-            ext: clip.ext.clone(),
-            fingerprint: String::new(),
-            content: None,
-            hashes: Vec::new(),
-            ingested_as: None,
-        };
-        pc.fingerprint = fingerprint(&pc, input.algo);
-        check_frames(clip, &mut pc, input.frame_check, input.project_format);
-        clips.push(pc);
-    }
-
-    // Group matched clips into versions.
-    let mut versions: Vec<VersionGroup> = Vec::new();
-    let mut by_key: HashMap<String, usize> = HashMap::new();
-    // The next number a version of each shot/step/resource would take in this plan.
-    let mut next_in_plan: HashMap<String, u32> = HashMap::new();
-    let (dir_parent_tpl, leaf_tpl) = match input.templates.dir.rsplit_once('/') {
-        Some((p, l)) => (p.to_string(), l.to_string()),
-        None => (String::new(), input.templates.dir.clone()),
-    };
-    for (ci, pc) in clips.iter_mut().enumerate() {
-        let MatchOutcome::Matched { id, .. } = &pc.matched else {
-            continue;
-        };
-        if let Some(p) = &id.project {
-            if !input.project_code.is_empty() && !p.eq_ignore_ascii_case(&input.project_code) {
-                pc.issues.push(Issue::warning(
-                    "project_mismatch",
-                    format!(
-                        "name says project {p} but project.code is {}",
-                        input.project_code
-                    ),
-                ));
-            }
-        }
-        let key = format!(
-            "{}{}/{}{}",
-            id.sequence
-                .as_deref()
-                .map(|s| format!("{s}/"))
-                .unwrap_or_default(),
-            id.shot,
-            id.step,
-            id.resource
-                .as_deref()
-                .map(|r| format!("/{r}"))
-                .unwrap_or_default()
-        );
-        // One version per clip: a version records one file set (pattern, frame range, file
-        // count), so two clips of one shot/step/resource (an EXR plate and a DPX of it) become
-        // two consecutive versions, never one version registered with the other's pattern.
-        let job_key = format!("{key}\t{}", pc.key);
-        let gi = match by_key.get(&job_key) {
-            Some(&gi) => gi,
-            None => {
-                let mut fields: BTreeMap<&'static str, String> = BTreeMap::new();
-                let project = if input.project_code.is_empty() {
-                    id.project.clone().unwrap_or_default()
-                } else {
-                    input.project_code.clone()
-                };
-                fields.insert("project", project);
-                fields.insert("sequence", id.sequence.clone().unwrap_or_default());
-                fields.insert("shot", id.shot.clone());
-                fields.insert("step", id.step.clone());
-                fields.insert("resource", id.resource.clone().unwrap_or_default());
-                fields.insert("state", input.state.clone());
-                let parent = match version_parent(&input.root, &dir_parent_tpl, &fields) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        pc.issues.push(Issue::error("unsafe_path", e));
-                        pc.status = ClipStatus::Blocked;
-                        continue;
-                    }
-                };
-                let mut g = VersionGroup {
-                    key: key.clone(),
-                    job_key: job_key.clone(),
-                    id: id.clone(),
-                    parent,
-                    version: 0,
-                    dir: PathBuf::new(),
-                    clips: Vec::new(),
-                    fields,
-                    dir_leaf_template: leaf_tpl.clone(),
-                };
-                let reserved = input
-                    .resumed
-                    .and_then(|s| s.versions.get(&job_key))
-                    .filter(|r| r.dir.is_dir());
-                match reserved {
-                    Some(r) => {
-                        g.version = r.version;
-                        g.dir = r.dir.clone();
-                    }
-                    None => {
-                        let next = next_in_plan.get(&key).copied().unwrap_or(0);
-                        g.version = (highest_version(&g) + 1).max(next);
-                        next_in_plan.insert(key.clone(), g.version.saturating_add(1));
-                        match leaf_name(&g, g.version) {
-                            Ok(leaf) => g.dir = g.parent.join(leaf),
-                            Err(e) => {
-                                pc.issues.push(Issue::error("template", e));
-                                pc.status = ClipStatus::Blocked;
-                                continue;
-                            }
-                        }
-                    }
-                }
-                versions.push(g);
-                by_key.insert(job_key, versions.len() - 1);
-                versions.len() - 1
-            }
-        };
-        versions[gi].clips.push(ci);
-        pc.version_group = Some(gi);
-    }
-
-    // Collisions: two clips writing one file name in one version.
-    for g in &versions {
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        for &ci in &g.clips {
-            let pc = &clips[ci];
-            for f in &pc.files {
-                let Ok(name) = dest_name(&input.templates, g, g.version, f, &pc.ext) else {
-                    continue;
-                };
-                if let Some(&other) = seen.get(&name) {
-                    if other != ci {
-                        let msg = format!(
-                            "{} and {} both map to {}/{name}",
-                            clips[other].key,
-                            pc.key,
-                            g.dir.display()
-                        );
-                        seen.insert(name.clone(), ci);
-                        mark_collision(&mut clips, other, &msg);
-                        mark_collision(&mut clips, ci, &msg);
-                        break;
-                    }
-                } else {
-                    seen.insert(name, ci);
-                }
-            }
-        }
-    }
-
-    // Already ingested: fingerprint hit in the ledger, confirmed by content checksum.
-    let entries = ledger::read(&input.ledger)?;
-    let unregistered = ledger::unregistered_dirs(&entries);
-    let mut known: HashMap<&str, Vec<(&ledger::LedgerEntry, &str)>> = HashMap::new();
-    for e in &entries {
-        for c in &e.clips {
-            known
-                .entry(c.fingerprint.as_str())
-                .or_default()
-                .push((e, c.content.as_str()));
-        }
-    }
-    let resumed_keys: Vec<&String> = input
-        .resumed
-        .map(|s| s.versions.keys().collect())
-        .unwrap_or_default();
-    let suspects: Vec<usize> = clips
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| {
-            c.status == ClipStatus::Planned && known.contains_key(c.fingerprint.as_str())
-        })
-        .filter(|(_, c)| {
-            c.version_group
-                .is_none_or(|g| !resumed_keys.contains(&&versions[g].job_key))
-        })
-        .map(|(i, _)| i)
-        .collect();
-    let contents: Vec<(usize, Result<SourceContent, String>)> = suspects
-        .par_iter()
-        .map(|&i| (i, source_content(&clips[i], input.algo, input.buf_size)))
-        .collect();
-    for (i, content) in contents {
-        match content {
-            Ok((content, hashes)) => {
-                let earlier = known[clips[i].fingerprint.as_str()]
-                    .iter()
-                    .filter(|(_, c)| *c == content)
-                    .map(|(e, _)| *e);
-                let (present, gone): (Vec<_>, Vec<_>) =
-                    earlier.partition(|e| Path::new(&e.dir).is_dir());
-                if present.is_empty() {
-                    if let Some(e) = gone.first() {
-                        clips[i].issues.push(Issue::warning(
-                            "ingested_folder_gone",
-                            format!(
-                                "the ledger says this content was ingested into {} on {}, but that folder is gone: ingesting it again",
-                                e.dir, e.time
-                            ),
-                        ));
-                    }
-                }
-                if let Some(e) = present.first() {
-                    let msg = format!(
-                        "same content already ingested as {} v{:03} ({}) on {}",
-                        e.shot, e.version, e.dir, e.time
-                    );
-                    clips[i]
-                        .issues
-                        .push(Issue::warning("already_ingested", msg));
-                    clips[i].status = ClipStatus::AlreadyIngested;
-                    clips[i].ingested_as = Some(IngestedAs {
-                        version: e.version,
-                        dir: PathBuf::from(&e.dir),
-                        registered: !unregistered.contains(e.dir.as_str()),
-                        entry: (*e).clone(),
-                    });
-                }
-                clips[i].content = Some(content);
-                clips[i].hashes = hashes;
-            }
-            Err(e) => {
-                clips[i].issues.push(Issue::error("unreadable", e));
-                clips[i].status = ClipStatus::Blocked;
-            }
-        }
-    }
-
-    // A version whose clips were all ingested before is shown as the folder they went into,
-    // not as the next free number it will never take.
-    for g in &mut versions {
-        let mut dirs = g.clips.iter().map(|&c| clips[c].ingested_as.as_ref());
-        if let Some(Some(first)) = dirs.next() {
-            if dirs.all(|d| d.is_some_and(|d| d.dir == first.dir)) {
-                g.version = first.version;
-                g.dir = first.dir.clone();
-            }
-        }
-    }
-
+    let mut clips: Vec<PlannedClip> = input.clips.iter().map(|c| plan_clip(&input, c)).collect();
+    let mut versions = group_versions(&input, &mut clips);
+    mark_collisions(&input.destinations, &versions, &mut clips);
+    find_already_ingested(&input, &versions, &mut clips)?;
+    show_existing_versions(&mut versions, &clips);
     let bytes_to_copy: u64 = clips
         .iter()
         .filter(|c| c.status == ClipStatus::Planned)
@@ -727,8 +406,348 @@ pub fn make_plan(input: PlanInput<'_>) -> Result<Plan, String> {
         issues,
         notes: input.notes,
         bytes_to_copy,
-        templates: Some(input.templates),
+        destinations: input.destinations,
     })
+}
+
+/// Phase "clip": one scanned clip matched to a shot, with its files and frame checks.
+fn plan_clip(input: &PlanInput<'_>, clip: &Clip) -> PlannedClip {
+    let matched = input.matcher.match_clip(clip);
+    let mut issues = Vec::new();
+    let mut status = ClipStatus::Planned;
+    if let MatchOutcome::Unmatched { reason } = &matched {
+        issues.push(Issue::error("unmatched", reason.clone()));
+        status = ClipStatus::Unmatched;
+    }
+    let files: Vec<PlannedFile> = clip
+        .files
+        .iter()
+        .map(|f| PlannedFile {
+            source: f.path.clone(),
+            size: f.size,
+            frame: f.frame_text.clone(),
+        })
+        .collect();
+    let mut pc = PlannedClip {
+        key: clip.key(),
+        delivery: clip.delivery.clone(),
+        kind: clip.kind,
+        frames: FrameSet::from_frames(clip.files.iter().filter_map(|f| f.frame)),
+        files_count: files.len(),
+        size: clip.size(),
+        matched,
+        version_group: None,
+        status,
+        issues,
+        media: None,
+        files,
+        base: clip.base.clone(),
+        ext: clip.ext.clone(),
+        fingerprint: String::new(),
+        content: None,
+        hashes: Vec::new(),
+        ingested_as: None,
+    };
+    pc.fingerprint = fingerprint(&pc, input.algo);
+    check_frames(clip, &mut pc, input.frame_check, input.project_format);
+    pc
+}
+
+/// `SEQ/SHOT/STEP[/RESOURCE]`: the shot/step/resource a version belongs to.
+fn version_key(id: &ShotId) -> String {
+    format!(
+        "{}{}/{}{}",
+        id.sequence
+            .as_deref()
+            .map(|s| format!("{s}/"))
+            .unwrap_or_default(),
+        id.shot,
+        id.step,
+        id.resource
+            .as_deref()
+            .map(|r| format!("/{r}"))
+            .unwrap_or_default()
+    )
+}
+
+/// The template fields of a version of `id` (the project code from the config wins over one
+/// found in the name; the state is `ingest.state`).
+fn group_fields(input: &PlanInput<'_>, id: &ShotId) -> Fields {
+    let project = if input.project_code.is_empty() {
+        id.project.clone().unwrap_or_default()
+    } else {
+        input.project_code.clone()
+    };
+    Fields {
+        project: Some(project),
+        sequence: id.sequence.clone(),
+        shot: Some(id.shot.clone()),
+        step: Some(id.step.clone()),
+        resource: id.resource.clone(),
+        state: Some(input.state.clone()),
+        ..Fields::default()
+    }
+}
+
+/// A warning when the name's project code is not the project's.
+fn warn_project_mismatch(pc: &mut PlannedClip, id: &ShotId, project_code: &str) {
+    if let Some(p) = &id.project {
+        if !project_code.is_empty() && !p.eq_ignore_ascii_case(project_code) {
+            pc.issues.push(Issue::warning(
+                "project_mismatch",
+                format!("name says project {p} but project.code is {project_code}"),
+            ));
+        }
+    }
+}
+
+/// Versions being formed while grouping: their index by job key, and the next number each
+/// shot/step/resource would take in this plan.
+#[derive(Default)]
+struct Grouping {
+    versions: Vec<VersionGroup>,
+    by_job_key: HashMap<String, usize>,
+    next_in_plan: HashMap<String, u32>,
+}
+
+/// Phase "group": every matched clip gets its version (one per clip: a version records one
+/// file set — pattern, frame range, file count — so two clips of one shot/step/resource, an EXR
+/// plate and a DPX of it, become two consecutive versions). A clip whose destination cannot be
+/// built is blocked.
+fn group_versions(input: &PlanInput<'_>, clips: &mut [PlannedClip]) -> Vec<VersionGroup> {
+    let mut grouping = Grouping::default();
+    for (ci, pc) in clips.iter_mut().enumerate() {
+        let MatchOutcome::Matched { id, .. } = &pc.matched else {
+            continue;
+        };
+        let id = id.clone();
+        warn_project_mismatch(pc, &id, &input.project_code);
+        match grouping.group_for(input, &id, &pc.key) {
+            Ok(gi) => {
+                grouping.versions[gi].clips.push(ci);
+                pc.version_group = Some(gi);
+            }
+            Err(issue) => {
+                pc.issues.push(issue);
+                pc.status = ClipStatus::Blocked;
+            }
+        }
+    }
+    grouping.versions
+}
+
+impl Grouping {
+    /// The version of clip `clip_key` matched to `id`: made on first use, in the folder the
+    /// interrupted run took or numbered past the versions on disk and in this plan.
+    fn group_for(
+        &mut self,
+        input: &PlanInput<'_>,
+        id: &ShotId,
+        clip_key: &str,
+    ) -> Result<usize, Issue> {
+        let key = version_key(id);
+        let job_key = format!("{key}\t{clip_key}");
+        if let Some(&gi) = self.by_job_key.get(&job_key) {
+            return Ok(gi);
+        }
+        let fields = group_fields(input, id);
+        let parent = input
+            .destinations
+            .version_parent(&input.root, &fields)
+            .map_err(|e| Issue::error("unsafe_path", e))?;
+        let mut g = VersionGroup {
+            key: key.clone(),
+            job_key: job_key.clone(),
+            id: id.clone(),
+            parent,
+            version: 0,
+            dir: PathBuf::new(),
+            clips: Vec::new(),
+            fields,
+        };
+        match reserved_folder(input.resumed, &job_key) {
+            Some(r) => {
+                g.version = r.version;
+                g.dir = r.dir.clone();
+            }
+            None => {
+                let next = self.next_in_plan.get(&key).copied().unwrap_or(0);
+                g.version = (highest_version(&input.destinations, &g) + 1).max(next);
+                self.next_in_plan.insert(key, g.version.saturating_add(1));
+                let leaf = leaf_name(&input.destinations, &g, g.version)
+                    .map_err(|e| Issue::error("template", e))?;
+                g.dir = g.parent.join(leaf);
+            }
+        }
+        self.versions.push(g);
+        self.by_job_key.insert(job_key, self.versions.len() - 1);
+        Ok(self.versions.len() - 1)
+    }
+}
+
+/// The folder an interrupted run of this job took for `job_key`, while it still exists.
+fn reserved_folder<'a>(resumed: Option<&'a JobState>, job_key: &str) -> Option<&'a Reserved> {
+    resumed
+        .and_then(|s| s.versions.get(job_key))
+        .filter(|r| r.dir.is_dir())
+}
+
+/// Phase "collisions": two clips writing one file name in one version are both blocked.
+fn mark_collisions(dest: &Destinations, versions: &[VersionGroup], clips: &mut [PlannedClip]) {
+    for g in versions {
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for &ci in &g.clips {
+            let pc = &clips[ci];
+            for f in &pc.files {
+                let Ok(name) = dest_name(dest, g, g.version, f, &pc.ext) else {
+                    continue;
+                };
+                if let Some(&other) = seen.get(&name) {
+                    if other != ci {
+                        let msg = format!(
+                            "{} and {} both map to {}/{name}",
+                            clips[other].key,
+                            pc.key,
+                            g.dir.display()
+                        );
+                        seen.insert(name.clone(), ci);
+                        mark_collision(clips, other, &msg);
+                        mark_collision(clips, ci, &msg);
+                        break;
+                    }
+                } else {
+                    seen.insert(name, ci);
+                }
+            }
+        }
+    }
+}
+
+/// A clip an earlier ingest recorded in the ledger: its line and content checksum.
+struct KnownClip<'a> {
+    entry: &'a LedgerEntry,
+    content: &'a str,
+}
+
+/// Phase "already ingested": a fingerprint hit in the ledger, confirmed by the content
+/// checksum of the source, marks the clip as ingested before (into a folder still there).
+fn find_already_ingested(
+    input: &PlanInput<'_>,
+    versions: &[VersionGroup],
+    clips: &mut [PlannedClip],
+) -> Result<(), String> {
+    let entries = ledger::read(&input.ledger)?;
+    let unregistered = ledger::unregistered_dirs(&entries);
+    let mut known: HashMap<&str, Vec<KnownClip<'_>>> = HashMap::new();
+    for entry in &entries {
+        for c in &entry.clips {
+            known
+                .entry(c.fingerprint.as_str())
+                .or_default()
+                .push(KnownClip {
+                    entry,
+                    content: c.content.as_str(),
+                });
+        }
+    }
+    let suspects = ledger_suspects(input.resumed, versions, clips, &known);
+    let contents: Vec<(usize, Result<SourceContent, String>)> = suspects
+        .par_iter()
+        .map(|&i| (i, source_content(&clips[i], input.algo, input.buf_size)))
+        .collect();
+    for (i, content) in contents {
+        let c = &mut clips[i];
+        match content {
+            Ok(content) => {
+                let earlier = &known[c.fingerprint.as_str()];
+                apply_ledger(c, earlier, &content.content, &unregistered);
+                c.content = Some(content.content);
+                c.hashes = content.hashes;
+            }
+            Err(e) => {
+                c.issues.push(Issue::error("unreadable", e));
+                c.status = ClipStatus::Blocked;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Planned clips whose fingerprint the ledger knows, except those of versions an interrupted
+/// run of this job took (their copies are this job's own).
+fn ledger_suspects(
+    resumed: Option<&JobState>,
+    versions: &[VersionGroup],
+    clips: &[PlannedClip],
+    known: &HashMap<&str, Vec<KnownClip<'_>>>,
+) -> Vec<usize> {
+    let resumed_keys: Vec<&String> = resumed
+        .map(|s| s.versions.keys().collect())
+        .unwrap_or_default();
+    clips
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c.status == ClipStatus::Planned && known.contains_key(c.fingerprint.as_str())
+        })
+        .filter(|(_, c)| {
+            c.version_group
+                .is_none_or(|g| !resumed_keys.contains(&&versions[g].job_key))
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// What the ledger says about a clip whose source checksum is `content`: already ingested into
+/// a folder still present, or (a warning) ingested into one that is gone.
+fn apply_ledger(
+    c: &mut PlannedClip,
+    earlier: &[KnownClip<'_>],
+    content: &str,
+    unregistered: &HashSet<&str>,
+) {
+    let (present, gone): (Vec<&LedgerEntry>, Vec<&LedgerEntry>) = earlier
+        .iter()
+        .filter(|k| k.content == content)
+        .map(|k| k.entry)
+        .partition(|e| Path::new(&e.dir).is_dir());
+    if let (None, Some(e)) = (present.first(), gone.first()) {
+        c.issues.push(Issue::warning(
+            "ingested_folder_gone",
+            format!(
+                "the ledger says this content was ingested into {} on {}, but that folder is gone: ingesting it again",
+                e.dir, e.time
+            ),
+        ));
+    }
+    if let Some(e) = present.first() {
+        let msg = format!(
+            "same content already ingested as {} v{:03} ({}) on {}",
+            e.shot, e.version, e.dir, e.time
+        );
+        c.issues.push(Issue::warning("already_ingested", msg));
+        c.status = ClipStatus::AlreadyIngested;
+        c.ingested_as = Some(IngestedAs {
+            version: e.version,
+            dir: PathBuf::from(&e.dir),
+            registered: !unregistered.contains(e.dir.as_str()),
+            entry: (*e).clone(),
+        });
+    }
+}
+
+/// A version whose clips were all ingested before is shown as the folder they went into, not
+/// as the next free number it will never take.
+fn show_existing_versions(versions: &mut [VersionGroup], clips: &[PlannedClip]) {
+    for g in versions {
+        let mut dirs = g.clips.iter().map(|&c| clips[c].ingested_as.as_ref());
+        if let Some(Some(first)) = dirs.next() {
+            if dirs.all(|d| d.is_some_and(|d| d.dir == first.dir)) {
+                g.version = first.version;
+                g.dir = first.dir.clone();
+            }
+        }
+    }
 }
 
 fn mark_collision(clips: &mut [PlannedClip], ci: usize, msg: &str) {
@@ -744,21 +763,20 @@ fn mark_collision(clips: &mut [PlannedClip], ci: usize, msg: &str) {
     }
 }
 
-/// A clip's content checksum and each of its files' checksums (in `files` order).
-type SourceContent = (String, Vec<String>);
+/// A clip's source checksums: the content checksum compared with the ledger, and each file's
+/// (in `files` order), which a later registration of the existing version records.
+struct SourceContent {
+    content: String,
+    hashes: Vec<String>,
+}
 
-/// Hashes a clip's source files: the content checksum compared with the ledger, and the
-/// per-file checksums a later registration of the existing version records.
+/// Hashes a clip's source files.
 fn source_content(c: &PlannedClip, algo: HashAlgo, buf: usize) -> Result<SourceContent, String> {
     let hashes: Result<Vec<(String, String)>, String> = c
         .files
         .par_iter()
         .map(|f| {
-            let name = f
-                .source
-                .file_name()
-                .map(crate::names::escape_os)
-                .unwrap_or_default();
+            let name = crate::names::escape_file_name(&f.source);
             hash_file(&f.source, algo, buf)
                 .map(|(h, _)| (name, h))
                 .map_err(|e| format!("cannot read {}: {e}", f.source.display()))
@@ -766,7 +784,10 @@ fn source_content(c: &PlannedClip, algo: HashAlgo, buf: usize) -> Result<SourceC
         .collect();
     let hashes = hashes?;
     let content = content_hash(hashes.iter().map(|(n, h)| (n.as_str(), h.as_str())), algo);
-    Ok((content, hashes.into_iter().map(|(_, h)| h).collect()))
+    Ok(SourceContent {
+        content,
+        hashes: hashes.into_iter().map(|(_, h)| h).collect(),
+    })
 }
 
 /// Frame checks: missing frames (warning); truncated/damaged frames (error) from the media check
@@ -776,9 +797,9 @@ fn check_frames(
     clip: &Clip,
     pc: &mut PlannedClip,
     frame_check: Option<&crate::FrameCheck>,
-    (pw, ph, pfps): (u32, u32, f64),
+    format: ProjectFormat,
 ) {
-    let missing = clip.missing_frames();
+    let missing = pc.frames.gaps();
     if !missing.is_empty() {
         pc.issues.push(Issue::warning(
             "missing_frames",
@@ -789,61 +810,11 @@ fn check_frames(
             ),
         ));
     }
-    let mut bad: Vec<String> = Vec::new();
-    if let Some(check) = frame_check {
-        let infos: Vec<(PathBuf, crate::FrameInfo)> = clip
-            .files
-            .par_iter()
-            .map(|f| (f.path.clone(), check(&f.path)))
-            .collect();
-        for (p, info) in &infos {
-            if let Some(problem) = &info.problem {
-                bad.push(format!("{}: {problem}", p.display()));
-            }
-        }
-        if let Some((_, first)) = infos.iter().find(|(_, i)| i.problem.is_none()) {
-            if let (Some(w), Some(h)) = (first.width, first.height) {
-                if (w, h) != (u64::from(pw), u64::from(ph)) {
-                    pc.issues.push(Issue::warning(
-                        "resolution",
-                        format!("resolution {w}x{h} differs from the project's {pw}x{ph}"),
-                    ));
-                }
-            }
-            if let Some(fps) = first.fps {
-                if (fps - pfps).abs() > 0.01 {
-                    pc.issues.push(Issue::warning(
-                        "fps",
-                        format!("{fps} fps differs from the project's {pfps}"),
-                    ));
-                }
-            }
-            pc.media = Some(crate::FrameInfo {
-                problem: None,
-                ..first.clone()
-            });
-        }
-    }
-    if clip.kind == ClipKind::Sequence && clip.files.len() >= 3 {
-        let mut sizes: Vec<u64> = clip.files.iter().map(|f| f.size).collect();
-        sizes.sort_unstable();
-        let median = sizes[sizes.len() / 2];
-        for f in &clip.files {
-            if f.size < median / 2 {
-                let msg = format!(
-                    "{}: {} bytes, under half the sequence's median {median}",
-                    f.path.display(),
-                    f.size
-                );
-                if !bad
-                    .iter()
-                    .any(|b| b.starts_with(&f.path.display().to_string()))
-                {
-                    bad.push(msg);
-                }
-            }
-        }
-    }
+    let mut bad = match frame_check {
+        Some(check) => probe_frames(clip, pc, check, format),
+        None => Vec::new(),
+    };
+    short_frames(clip, &mut bad);
     if !bad.is_empty() {
         pc.issues.push(Issue::error(
             "truncated",
@@ -859,8 +830,86 @@ fn check_frames(
     }
 }
 
+/// Runs the media check on every file (in parallel): returns the damaged ones, and compares the
+/// first good file's resolution and fps with the project's (warnings) and keeps its values.
+fn probe_frames(
+    clip: &Clip,
+    pc: &mut PlannedClip,
+    check: &crate::FrameCheck,
+    format: ProjectFormat,
+) -> Vec<String> {
+    let infos: Vec<(PathBuf, crate::FrameInfo)> = clip
+        .files
+        .par_iter()
+        .map(|f| (f.path.clone(), check(&f.path)))
+        .collect();
+    let bad = infos
+        .iter()
+        .filter_map(|(p, info)| {
+            info.problem
+                .as_ref()
+                .map(|problem| format!("{}: {problem}", p.display()))
+        })
+        .collect();
+    if let Some((_, first)) = infos.iter().find(|(_, i)| i.problem.is_none()) {
+        compare_format(pc, first, format);
+        pc.media = Some(crate::FrameInfo {
+            problem: None,
+            ..first.clone()
+        });
+    }
+    bad
+}
+
+/// Warnings when the media's resolution or fps differ from the project's.
+fn compare_format(pc: &mut PlannedClip, info: &crate::FrameInfo, format: ProjectFormat) {
+    let ProjectFormat {
+        width: pw,
+        height: ph,
+        fps: pfps,
+    } = format;
+    if let (Some(w), Some(h)) = (info.width, info.height) {
+        if (w, h) != (u64::from(pw), u64::from(ph)) {
+            pc.issues.push(Issue::warning(
+                "resolution",
+                format!("resolution {w}x{h} differs from the project's {pw}x{ph}"),
+            ));
+        }
+    }
+    if let Some(fps) = info.fps {
+        if (fps - pfps).abs() > 0.01 {
+            pc.issues.push(Issue::warning(
+                "fps",
+                format!("{fps} fps differs from the project's {pfps}"),
+            ));
+        }
+    }
+}
+
+/// Frames of a sequence (of three or more) under half its median size, added to `bad` unless
+/// the media check already named them.
+fn short_frames(clip: &Clip, bad: &mut Vec<String>) {
+    if clip.kind != ClipKind::Sequence || clip.files.len() < 3 {
+        return;
+    }
+    let mut sizes: Vec<u64> = clip.files.iter().map(|f| f.size).collect();
+    sizes.sort_unstable();
+    let median = sizes[sizes.len() / 2];
+    for f in &clip.files {
+        if f.size < median / 2 {
+            let shown = f.path.display().to_string();
+            if !bad.iter().any(|b| b.starts_with(&shown)) {
+                bad.push(format!(
+                    "{shown}: {} bytes, under half the sequence's median {median}",
+                    f.size
+                ));
+            }
+        }
+    }
+}
+
 /// A frame set in range syntax for a message, cut short when it has no short spelling.
-pub(crate) fn frames_text(frames: &shotline_frames::FrameSet) -> String {
+pub(crate) fn frames_text(frames: &FrameSet) -> String {
     frames.to_string_capped(200).unwrap_or_else(|_| {
         let first: Vec<String> = frames.iter().take(20).map(|f| f.to_string()).collect();
         format!("{},…", first.join(","))
@@ -912,11 +961,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn version_numbers_from_folder_names() {
-        assert_eq!(version_of("v003", "v"), Some(3));
-        assert_eq!(version_of("012_WIP", ""), Some(12));
-        assert_eq!(version_of("bg01_004", "bg01_"), Some(4));
-        assert_eq!(version_of("bg01_004", ""), None);
-        assert_eq!(version_of("vx", "v"), None);
+    fn the_report_shows_a_sequences_first_and_last_frame() {
+        let span = |frames: FrameSet| {
+            ser_frame_span(&frames, serde_json::value::Serializer)
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            span(FrameSet::from_frames([1001, 1002, 1005])),
+            "[1001,1005]"
+        );
+        assert_eq!(
+            span(FrameSet::from_frames([1001, 100_000_000])),
+            "[1001,100000000]"
+        );
+        assert_eq!(span(FrameSet::default()), "null");
     }
 }

@@ -9,7 +9,7 @@ use shotline_store::VersionLayout;
 use crate::hash::{hash_file, HashAlgo};
 use crate::matching::ShotId;
 use crate::mhl::{self, MhlEntry};
-use crate::plan::Plan;
+use crate::plan::PlannedClip;
 use crate::report::VersionRecord;
 use crate::scan::ClipKind;
 use crate::sidecar::{write_sidecar, SidecarFile, SIDECAR_FILE};
@@ -17,6 +17,19 @@ use crate::IngestError;
 
 /// File name of the thumbnail inside a version folder.
 pub const THUMB_FILE: &str = "_thumbnail.png";
+
+/// One file copied and verified into a version folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopiedFile {
+    /// Where it is in the version folder.
+    pub dest: PathBuf,
+    /// Checksum of its content.
+    pub hash: String,
+    /// Bytes.
+    pub size: u64,
+    /// The delivery file it was copied from.
+    pub source: PathBuf,
+}
 
 /// A version to register in a tracking database.
 #[derive(Debug, Clone)]
@@ -29,14 +42,14 @@ pub struct Registration {
     pub dir: PathBuf,
     /// The main clip's file name pattern in the version folder (`name.####.exr` or a file name).
     pub pattern: String,
-    /// First and last frame of the main clip, if it is a sequence.
-    pub frame_range: Option<(i64, i64)>,
+    /// Frames of the main clip (empty unless it is a sequence).
+    pub frames: shotline_frames::FrameSet,
     /// Frames missing in the main clip (runs: a huge gap costs one run).
     pub missing_frames: shotline_frames::FrameSet,
     /// Media values of the main clip (resolution, fps, timecode).
     pub media: Option<crate::FrameInfo>,
-    /// Copied files and their checksums.
-    pub files: Vec<(PathBuf, String)>,
+    /// The files in the version folder and their checksums.
+    pub files: Vec<CopiedFile>,
     /// Bytes in the version.
     pub bytes: u64,
     /// Checksum algorithm.
@@ -133,95 +146,147 @@ pub struct TargetProblem {
     pub message: String,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The run-wide settings that recording a version needs.
+pub(crate) struct RecordSettings<'a> {
+    /// The `ingest:` config (state, thumbnails).
+    pub cfg: &'a shotline_config::IngestConfig,
+    /// Checksum algorithm.
+    pub algo: HashAlgo,
+    /// Time of the record, RFC 3339.
+    pub date: &'a str,
+    /// Read buffer for hashing the sidecar and thumbnail.
+    pub buf_size: usize,
+}
+
+/// One complete version folder to record.
+pub(crate) struct VersionFiles<'a> {
+    /// The version folder.
+    pub dir: &'a Path,
+    /// Its number.
+    pub version: u32,
+    /// The files copied into it.
+    pub files: &'a [CopiedFile],
+    /// The clips they came from.
+    pub clips: Vec<&'a PlannedClip>,
+}
+
+/// Writes a version folder's sidecar, thumbnail (unless one was made during the copy:
+/// `early_thumb`) and MHL generation, noting them in `rec`.
 pub(crate) fn record_version(
-    dir: &Path,
-    version: u32,
-    files: &[(PathBuf, String, u64, PathBuf)],
-    members: &[usize],
-    plan: &Plan,
-    cfg: &shotline_config::IngestConfig,
-    algo: HashAlgo,
-    date: &str,
-    buf_size: usize,
+    v: &VersionFiles<'_>,
+    s: &RecordSettings<'_>,
     early_thumb: Option<&Result<(), String>>,
     rec: &mut VersionRecord,
 ) -> Result<(), IngestError> {
-    let io = |what: &str, p: &Path, e: &dyn std::fmt::Display| {
-        IngestError::Io(format!("cannot write {what} {}: {e}", p.display()))
-    };
-    let side: Vec<SidecarFile> = files
-        .iter()
-        .map(|(dest, hash, _, src)| SidecarFile {
-            name: dest
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            source: crate::names::escape_path(src),
-            hash: hash.clone(),
-        })
-        .collect();
-    let comment = format!(
-        "ingested by shotline from {}",
-        members
-            .iter()
-            .map(|&c| plan.clips[c].key.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    write_sidecar(dir, version, &cfg.state, &comment, date, algo.name(), &side)
-        .map_err(|e| io("sidecar", &dir.join(SIDECAR_FILE), &e))?;
-    let mut extra = vec![dir.join(SIDECAR_FILE)];
+    let sidecar = write_version_sidecar(v, s)?;
+    let mut extra = vec![sidecar];
     match early_thumb {
-        Some(Ok(())) if dir.join(THUMB_FILE).is_file() => {
-            rec.thumbnail = Some(dir.join(THUMB_FILE));
-            extra.push(dir.join(THUMB_FILE));
+        Some(Ok(())) if v.dir.join(THUMB_FILE).is_file() => {
+            rec.thumbnail = Some(v.dir.join(THUMB_FILE));
+            extra.push(v.dir.join(THUMB_FILE));
         }
         Some(Err(e)) => rec.warnings.push(format!("no thumbnail: {e}")),
         _ => {}
     }
-    if cfg.thumbnails && early_thumb.is_none() {
-        let frame = members
-            .iter()
-            .map(|&c| &plan.clips[c])
-            .find(|c| c.kind == ClipKind::Sequence)
-            .or_else(|| {
-                members
-                    .iter()
-                    .map(|&c| &plan.clips[c])
-                    .find(|c| c.kind == ClipKind::Movie)
-            })
-            .and_then(|c| {
-                let mine: Vec<&PathBuf> = files
-                    .iter()
-                    .filter(|f| c.files.iter().any(|pf| pf.source == f.3))
-                    .map(|f| &f.0)
-                    .collect();
-                mine.get(mine.len() / 2).map(|p| (*p).clone())
-            });
-        if let Some(frame) = frame {
-            let out = dir.join(THUMB_FILE);
-            match crate::thumb::write_thumbnail(&frame, &out) {
-                Ok(()) => {
-                    rec.thumbnail = Some(out.clone());
-                    extra.push(out);
-                }
-                Err(e) => rec.warnings.push(format!("no thumbnail: {e}")),
-            }
+    if s.cfg.thumbnails && early_thumb.is_none() {
+        if let Some(out) = write_version_thumbnail(v, rec) {
+            extra.push(out);
         }
     }
-    let mut entries = Vec::with_capacity(files.len() + 2);
-    for (dest, hash, size, _) in files {
-        entries.push(mhl_entry(dir, dest, hash.clone(), *size)?);
+    rec.mhl = Some(write_version_mhl(v, s, &extra)?);
+    Ok(())
+}
+
+/// The Ramses sidecar listing each file, its source and checksum.
+fn write_version_sidecar(
+    v: &VersionFiles<'_>,
+    s: &RecordSettings<'_>,
+) -> Result<PathBuf, IngestError> {
+    let side: Vec<SidecarFile> = v
+        .files
+        .iter()
+        .map(|f| SidecarFile {
+            name: f
+                .dest
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            source: crate::names::escape_path(&f.source),
+            hash: f.hash.clone(),
+        })
+        .collect();
+    let comment = format!(
+        "ingested by shotline from {}",
+        v.clips
+            .iter()
+            .map(|c| c.key.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let path = v.dir.join(SIDECAR_FILE);
+    write_sidecar(
+        v.dir,
+        v.version,
+        &s.cfg.state,
+        &comment,
+        s.date,
+        s.algo.name(),
+        &side,
+    )
+    .map_err(|e| write_error("sidecar", &path, &e))?;
+    Ok(path)
+}
+
+/// A thumbnail from the middle copied frame of the version's first sequence (else movie); a
+/// frame that cannot be decoded is a warning on the version. Returns the file written.
+fn write_version_thumbnail(v: &VersionFiles<'_>, rec: &mut VersionRecord) -> Option<PathBuf> {
+    let clip = v
+        .clips
+        .iter()
+        .find(|c| c.kind == ClipKind::Sequence)
+        .or_else(|| v.clips.iter().find(|c| c.kind == ClipKind::Movie))?;
+    let mine: Vec<&PathBuf> = v
+        .files
+        .iter()
+        .filter(|f| clip.files.iter().any(|pf| pf.source == f.source))
+        .map(|f| &f.dest)
+        .collect();
+    let frame = mine.get(mine.len() / 2)?;
+    let out = v.dir.join(THUMB_FILE);
+    match crate::thumb::write_thumbnail(frame, &out) {
+        Ok(()) => {
+            rec.thumbnail = Some(out.clone());
+            Some(out)
+        }
+        Err(e) => {
+            rec.warnings.push(format!("no thumbnail: {e}"));
+            None
+        }
+    }
+}
+
+/// The ASC MHL generation: every copied file (with the checksum verified while copying) and the
+/// `extra` files written here (hashed now).
+fn write_version_mhl(
+    v: &VersionFiles<'_>,
+    s: &RecordSettings<'_>,
+    extra: &[PathBuf],
+) -> Result<PathBuf, IngestError> {
+    let mut entries = Vec::with_capacity(v.files.len() + extra.len());
+    for f in v.files {
+        entries.push(mhl_entry(v.dir, &f.dest, f.hash.clone(), f.size)?);
     }
     for p in extra {
-        let (h, size) = hash_file(&p, algo, buf_size).map_err(|e| io("MHL entry for", &p, &e))?;
-        entries.push(mhl_entry(dir, &p, h, size)?);
+        let (h, size) =
+            hash_file(p, s.algo, s.buf_size).map_err(|e| write_error("MHL entry for", p, &e))?;
+        entries.push(mhl_entry(v.dir, p, h, size)?);
     }
-    let path = mhl::write_generation(dir, algo, &entries, SystemTime::now())
-        .map_err(|e| IngestError::Io(e.to_string()))?;
-    rec.mhl = Some(path);
-    Ok(())
+    mhl::write_generation(v.dir, s.algo, &entries, SystemTime::now())
+        .map_err(|e| IngestError::Io(e.to_string()))
+}
+
+fn write_error(what: &str, p: &Path, e: &dyn std::fmt::Display) -> IngestError {
+    IngestError::Io(format!("cannot write {what} {}: {e}", p.display()))
 }
 
 fn mhl_entry(dir: &Path, p: &Path, hash: String, size: u64) -> Result<MhlEntry, IngestError> {

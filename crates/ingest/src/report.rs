@@ -217,10 +217,10 @@ impl Report {
         }
         h.push_str("</table><h2>Clips</h2><table><tr><th>clip</th><th>status</th><th>frames</th><th>bytes</th><th>issues</th></tr>");
         for c in &self.plan.clips {
-            let frames = c
-                .frame_range
-                .map(|(a, b)| format!("{a}-{b} ({})", c.files_count))
-                .unwrap_or_else(|| c.files_count.to_string());
+            let frames = match (c.frames.min(), c.frames.max()) {
+                (Some(a), Some(b)) => format!("{a}-{b} ({})", c.files_count),
+                _ => c.files_count.to_string(),
+            };
             let issues: Vec<String> = c
                 .issues
                 .iter()

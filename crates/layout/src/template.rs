@@ -360,7 +360,7 @@ fn render(parts: &[Part], fields: &Fields, out: &mut String) -> Result<(), Rende
             Part::Lit(s) => out.push_str(s),
             Part::Field { field, .. } => {
                 let v = fields.get(*field).ok_or(RenderError::Missing(*field))?;
-                check_component(field.name(), &v).map_err(RenderError::Unsafe)?;
+                check_value(*field, &v).map_err(RenderError::Unsafe)?;
                 out.push_str(&v);
             }
             Part::Opt(inner) => {
@@ -374,6 +374,15 @@ fn render(parts: &[Part], fields: &Fields, out: &mut String) -> Result<(), Rende
         }
     }
     Ok(())
+}
+
+/// Checks a value substituted for `field` as one safe path component. A negative frame number
+/// (`-001` in `plate.-001.exr`) is a frame, not an option: its digits are what is checked.
+fn check_value(field: Field, v: &str) -> Result<(), UnsafeComponent> {
+    let digits = v.strip_prefix('-').filter(|d| {
+        field == Field::Frame && !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())
+    });
+    check_component(field.name(), digits.unwrap_or(v))
 }
 
 fn collect_fields(parts: &[Part], out: &mut Vec<Field>) {
@@ -614,6 +623,12 @@ mod tests {
             "an unsafe optional value is an error, not dropped"
         );
         x.resource = None;
+        x.frame = Some("-001".into());
+        x.ext = Some("exr".into());
+        let f = Template::compile("shot_file", SHOT_FILE).unwrap();
+        assert_eq!(f.format(&x).unwrap(), "SH010_PLATE_v001.-001.exr");
+        x.frame = Some("-x".into());
+        assert!(f.format(&x).is_err(), "only a negative number passes");
         x.step = None;
         let e = d.format(&x).unwrap_err().to_string();
         assert!(e.contains("{step}") && e.contains("shot_version"), "{e}");

@@ -200,10 +200,6 @@ impl Registrar for StoreRegistrar {
             .iter()
             .map(|r| {
                 let media = r.media.clone().unwrap_or_default();
-                let (first, last) = match r.frame_range {
-                    Some((a, b)) => (Some(a), Some(b)),
-                    None => (None, None),
-                };
                 NewVersion {
                     item: ItemRef::shot(r.id.shot.clone()),
                     step: r.id.step.clone(),
@@ -213,12 +209,11 @@ impl Registrar for StoreRegistrar {
                     files: Files {
                         dir: r.dir.display().to_string(),
                         pattern: r.pattern.clone(),
-                        first_frame: first,
-                        last_frame: last,
-                        frame_range: r
-                            .frame_range
-                            .map(|(a, b)| format!("{a}-{b}"))
-                            .unwrap_or_default(),
+                        first_frame: r.frames.min(),
+                        last_frame: r.frames.max(),
+                        // The frames delivered, as publish records them (gaps are in
+                        // `missing_frames`).
+                        frame_range: r.frames.to_string(),
                         // Range syntax (`1002-99999999`), never one number per frame.
                         missing_frames: r.missing_frames.to_string(),
                         width: media.width.and_then(|w| u32::try_from(w).ok()),
@@ -437,9 +432,9 @@ fn print_human(out: &Printer, r: &Report) -> Result<()> {
             },
             None => ("-".into(), "-".into(), "-".into()),
         };
-        let frames = match c.frame_range {
-            Some((a, b)) => format!("{a}-{b} ({})", c.files_count),
-            None => c.files_count.to_string(),
+        let frames = match (c.frames.min(), c.frames.max()) {
+            (Some(a), Some(b)) => format!("{a}-{b} ({})", c.files_count),
+            _ => c.files_count.to_string(),
         };
         rows.push(vec![
             c.key.clone(),
