@@ -82,8 +82,19 @@ pub fn update(
 /// [`update`] for many files of one folder in one read and one atomic write (a published
 /// sequence has thousands of frames).
 pub fn update_many(folder: &Path, file_names: &[&str], changes: &Map<String, Value>) -> Result<()> {
+    merge(folder, file_names.iter().map(|name| (*name, changes)))
+}
+
+/// Merges per-file changes (`(file name, keys to set)`) into `folder`'s sidecar in one read
+/// and one atomic write, keeping other files and every key not set. The one writer of the
+/// sidecar: ingest's provenance (source, checksum per file) goes through it too, so a resumed
+/// ingest never drops what a Ramses client wrote.
+pub fn merge<'a>(
+    folder: &Path,
+    entries: impl IntoIterator<Item = (&'a str, &'a Map<String, Value>)>,
+) -> Result<()> {
     let mut all = read(folder)?;
-    for file_name in file_names {
+    for (file_name, changes) in entries {
         shotline_layout::check_component("file name", file_name)?;
         let entry = all
             .entry(file_name.to_string())
