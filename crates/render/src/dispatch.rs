@@ -111,7 +111,7 @@ impl Queue {
             .prepare_cached(
                 "SELECT t.id, t.job_id, t.idx, t.first_frame, t.last_frame, t.step, t.frame_count, t.failures
                  FROM render_tasks t JOIN render_jobs j ON j.id = t.job_id
-                 WHERE t.state = 'queued' AND j.control = 'active'
+                 WHERE t.state = 'queued' AND j.control = 'active' AND j.executor = 'local'
                    AND NOT EXISTS (SELECT 1 FROM render_job_deps d JOIN render_tasks dt ON dt.job_id = d.depends_on
                                    WHERE d.job_id = j.id AND dt.state != 'done')
                  ORDER BY j.priority DESC, j.id, t.idx LIMIT ?1",
@@ -294,6 +294,7 @@ impl Queue {
                     "SELECT DISTINCT d.job_id, d.depends_on, dj.name FROM render_job_deps d
                      JOIN render_jobs dj ON dj.id = d.depends_on
                      WHERE EXISTS (SELECT 1 FROM render_tasks t WHERE t.job_id = d.job_id AND t.state = 'queued')
+                       AND (SELECT executor FROM render_jobs WHERE id = d.job_id) = 'local'
                        AND NOT EXISTS (SELECT 1 FROM render_tasks t WHERE t.job_id = d.depends_on AND t.state IN ('queued','running'))
                        AND (dj.control = 'cancelled' OR EXISTS (SELECT 1 FROM render_tasks t WHERE t.job_id = d.depends_on AND t.state IN ('failed','cancelled')))",
                 )

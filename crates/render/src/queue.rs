@@ -78,6 +78,22 @@ CREATE TABLE render_attempts (
     message TEXT
 );
 CREATE INDEX render_attempts_open ON render_attempts(task_id, outcome);
+"#,
+// 2: farm executors. A job runs on the local queue or on a farm (`executor`); each farm
+// submission (a Slurm job array) is a row, and each attempt names its farm task (`123_4`).
+r#"
+ALTER TABLE render_jobs ADD COLUMN executor TEXT NOT NULL DEFAULT 'local';
+CREATE TABLE render_farm_arrays (
+    id INTEGER PRIMARY KEY,
+    job_id INTEGER NOT NULL REFERENCES render_jobs(id) ON DELETE CASCADE,
+    farm TEXT NOT NULL,
+    farm_job TEXT NOT NULL,
+    tasks TEXT NOT NULL,
+    submitted_at INTEGER NOT NULL
+);
+CREATE INDEX render_farm_arrays_job ON render_farm_arrays(job_id);
+ALTER TABLE render_attempts ADD COLUMN farm_task TEXT;
+CREATE INDEX render_attempts_farm ON render_attempts(executor, outcome);
 "#];
 
 /// A handle on the render queue: one SQLite connection plus the folder for job files.
@@ -157,6 +173,12 @@ impl Queue {
     /// Queues a job: resolves its dependencies, writes job and tasks in one transaction, makes
     /// its folder and, if asked, snapshots the scene there.
     pub fn submit(&mut self, job: &ResolvedJob) -> Result<JobId> {
+        self.submit_as(job, "local")
+    }
+
+    /// Queues a job for `executor` (`local`, or a farm whose tasks the local worker leaves
+    /// alone).
+    pub(crate) fn submit_as(&mut self, job: &ResolvedJob, executor: &str) -> Result<JobId> {
         let mut job = job.clone();
         // The scene is copied before the write transaction: a multi-GB scene must not block
         // every other writer of the database while it is read.
@@ -174,9 +196,9 @@ impl Queue {
         }
         let now = now_ms();
         tx.execute(
-            "INSERT INTO render_jobs (name, preset, frames, spec, priority, control, dir, submitted_at)
-             VALUES (?1, ?2, ?3, '', ?4, 'active', '', ?5)",
-            params![job.name, job.preset.name(), job.frames, job.priority, now],
+            "INSERT INTO render_jobs (name, preset, frames, spec, priority, control, dir, submitted_at, executor)
+             VALUES (?1, ?2, ?3, '', ?4, 'active', '', ?5, ?6)",
+            params![job.name, job.preset.name(), job.frames, job.priority, now, executor],
         )
         .db("inserting the job")?;
         let id = tx.last_insert_rowid();
@@ -325,7 +347,7 @@ impl Queue {
         Ok(s)
     }
 
-    fn deps(&self, id: JobId) -> Result<Vec<JobId>> {
+    pub(crate) fn deps(&self, id: JobId) -> Result<Vec<JobId>> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -530,7 +552,7 @@ impl Queue {
                      FROM render_attempts a JOIN render_tasks t ON t.id = a.task_id
                      JOIN render_jobs j ON j.id = t.job_id
                      LEFT JOIN render_workers w ON w.id = a.worker_id
-                     WHERE a.outcome IS NULL AND a.host = ?1 AND (?2 IS NULL OR t.job_id = ?2)",
+                     WHERE a.outcome IS NULL AND a.host = ?1 AND a.executor = 'local' AND (?2 IS NULL OR t.job_id = ?2)",
                 )
                 .db("looking for lost tasks")?;
             let rows = stmt
