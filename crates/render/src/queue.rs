@@ -628,6 +628,17 @@ impl Queue {
 
     /// The log file of a job's task attempt (`None`: the latest attempt).
     pub fn log_path(&self, id: JobId, index: i64, attempt: Option<i64>) -> Result<Option<PathBuf>> {
+        Ok(self.log_of(id, index, attempt)?.map(|(p, _)| p))
+    }
+
+    /// The log file of a job's task attempt (`None`: the latest attempt) and the attempt's
+    /// number.
+    pub fn log_of(
+        &self,
+        id: JobId,
+        index: i64,
+        attempt: Option<i64>,
+    ) -> Result<Option<(PathBuf, i64)>> {
         let task: i64 = self
             .conn
             .query_row(
@@ -643,7 +654,7 @@ impl Queue {
             Some(n) => atts.into_iter().find(|a| a.number == n),
             None => atts.into_iter().last(),
         };
-        Ok(pick.map(|a| PathBuf::from(a.log)))
+        Ok(pick.map(|a| (PathBuf::from(a.log), a.number)))
     }
 
     /// Finished jobs (`done`/`cancelled`, and `failed` unless `keep_failed`) whose last task

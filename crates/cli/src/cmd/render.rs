@@ -3,6 +3,7 @@
 //! are documented in `docs/render.md`.
 
 mod export;
+mod farm;
 mod manage;
 mod report;
 mod submit;
