@@ -22,6 +22,8 @@ if [[ $want_tests == 1 ]]; then
   # The farm tests run a real single-node Slurm cluster (scripts/slurm.sh).
   [[ -x /usr/sbin/slurmctld ]] || command -v slurmctld >/dev/null 2>&1 || need_apt+=(slurm-wlm)
   [[ -x /usr/sbin/munged ]] || command -v munged >/dev/null 2>&1 || need_apt+=(munge)
+  # Tractor job scripts are Tcl: the farm tests read them back with tclsh.
+  command -v tclsh >/dev/null 2>&1 || need_apt+=(tcl)
 fi
 
 if [[ ${#need_apt[@]} -gt 0 ]]; then

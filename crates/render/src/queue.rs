@@ -421,7 +421,7 @@ impl Queue {
             .conn
             .prepare_cached(
                 "SELECT id, number, executor, host, pid, threads, gpus, log_path, started_at, ended_at,
-                        outcome, exit_code, signal, message
+                        outcome, exit_code, signal, message, farm_task
                  FROM render_attempts WHERE task_id = ?1 ORDER BY number",
             )
             .db("reading attempts")?;
@@ -442,6 +442,7 @@ impl Queue {
                     exit_code: r.get(11)?,
                     signal: r.get(12)?,
                     message: r.get(13)?,
+                    farm_task: r.get(14)?,
                 })
             })
             .db("reading attempts")?;

@@ -288,10 +288,12 @@ impl Slurm {
         Ok(match state {
             "PENDING" | "REQUEUED" | "REQUEUE_HOLD" | "REQUEUE_FED" | "CONFIGURING" | "RESV_DEL_HOLD" => {
                 let reason = status.map(|s| s.reason.as_str()).unwrap_or("");
-                if reason == "DependencyNeverSatisfied" && self.dependency_broken(queue, a.job)? {
-                    Ending::NeverRuns("a job it waits for did not finish".into())
-                } else {
-                    Ending::Pending
+                match reason {
+                    "DependencyNeverSatisfied" => match broken_dependency(queue, a.job)? {
+                        Some(message) => Ending::NeverRuns(message),
+                        None => Ending::Pending,
+                    },
+                    _ => Ending::Pending,
                 }
             }
             "RUNNING" | "COMPLETING" | "SUSPENDED" | "STOPPED" | "SIGNALING" | "STAGE_OUT" | "RESIZING" => {
@@ -325,17 +327,6 @@ impl Slurm {
                 (None, other) => Ending::Failed(format!("Slurm task {} ended {other}", a.farm_task)),
             },
         })
-    }
-
-    /// True when a job waits for one that ended without being done.
-    fn dependency_broken(&self, queue: &Queue, id: JobId) -> Result<bool> {
-        for dep in queue.deps(id)? {
-            let s = queue.summary(dep)?;
-            if s.state.is_final() && s.state != JobState::Done {
-                return Ok(true);
-            }
-        }
-        Ok(false)
     }
 
     /// After a job's failed tasks were sent again, its dependents wait for the new arrays
@@ -403,6 +394,18 @@ enum Ending {
     Failed(String),
     /// Can never run (its dependency failed).
     NeverRuns(String),
+}
+
+/// `dependency job 3 (name) did not finish` when a job waits for one that ended without
+/// being done (the local queue's words).
+fn broken_dependency(queue: &Queue, id: JobId) -> Result<Option<String>> {
+    for dep in queue.deps(id)? {
+        let s = queue.summary(dep)?;
+        if s.state.is_final() && s.state != JobState::Done {
+            return Ok(Some(format!("dependency job {dep} ({}) did not finish", s.name)));
+        }
+    }
+    Ok(None)
 }
 
 /// Closes an attempt and moves its task on.

@@ -68,9 +68,10 @@ pub(crate) fn batch_script(job: &ResolvedJob, id: JobId, tmp: &Path, results: &P
             .collect();
         let _ = writeln!(
             s,
-            "  {index}) env=({}); cmd=({}) ;;",
+            "  {index}) env=({}); cmd=({}); line={} ;;",
             exports.join(" "),
-            shell_line(&args)
+            shell_line(&args),
+            shell_line([shell_line(&args)])
         );
     }
     let _ = writeln!(
@@ -83,7 +84,7 @@ pub(crate) fn batch_script(job: &ResolvedJob, id: JobId, tmp: &Path, results: &P
         "cd {} || {{ rc=$?; printf '%s\\n' \"$rc\" > \"$result.tmp.$$\" && mv -f \"$result.tmp.$$\" \"$result\"; exit $rc; }}",
         shell_line([job.cwd.to_string_lossy()])
     );
-    let _ = writeln!(s, "printf '# shotline: %s\\n' \"$(printf '%q ' \"${{cmd[@]}}\")\"");
+    let _ = writeln!(s, "printf '# shotline: %s\\n' \"$line\"");
     let _ = writeln!(s, "env \"${{env[@]}}\" \"${{cmd[@]}}\" </dev/null");
     let _ = writeln!(s, "rc=$?");
     let _ = writeln!(
