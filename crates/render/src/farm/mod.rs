@@ -140,13 +140,8 @@ impl Slurm {
         if self.throttle > 0 {
             array.push_str(&format!("%{}", self.throttle));
         }
-        let name: String = job
-            .name
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
-            .collect();
         let mut a = vec![
-            format!("--job-name=shotline-{id}-{name}"),
+            format!("--job-name={}", slurm_job_name(id, &job.name)),
             format!("--array={array}"),
             format!("--output={}", logs.join("task-%4a.slurm-%A.log").display()),
             format!("--chdir={}", job.cwd.display()),
@@ -215,15 +210,21 @@ impl Slurm {
         if open.is_empty() {
             return Ok(report);
         }
-        let live = self.cli.squeue()?;
         let mut jobs: HashMap<JobId, (ResolvedJob, ProgressRules)> = HashMap::new();
-        let mut retry: BTreeSet<JobId> = BTreeSet::new();
         for a in &open {
             if !jobs.contains_key(&a.job) {
                 let spec = queue.job_spec(a.job)?;
                 let rules = ProgressRules::compile(&spec.progress)?;
                 jobs.insert(a.job, (spec, rules));
             }
+        }
+        let names: BTreeSet<String> = jobs
+            .iter()
+            .map(|(id, (spec, _))| slurm_job_name(*id, &spec.name))
+            .collect();
+        let live = self.cli.squeue(&names.into_iter().collect::<Vec<_>>())?;
+        let mut retry: BTreeSet<JobId> = BTreeSet::new();
+        for a in &open {
             let (spec, rules) = &jobs[&a.job];
             let status = live.get(&a.farm_task);
             match self.ended(queue, a, status)? {
@@ -394,6 +395,17 @@ enum Ending {
     Failed(String),
     /// Can never run (its dependency failed).
     NeverRuns(String),
+}
+
+/// The Slurm job name of a shotline job (`shotline-12-sh010_light`): only characters every
+/// Slurm tool prints as they are, so `squeue -n` finds the job's arrays again.
+fn slurm_job_name(id: JobId, name: &str) -> String {
+    let name: String = name
+        .chars()
+        .take(64)
+        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+        .collect();
+    format!("shotline-{id}-{name}")
 }
 
 /// `dependency job 3 (name) did not finish` when a job waits for one that ended without

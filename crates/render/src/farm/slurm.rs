@@ -70,12 +70,16 @@ impl SlurmCli {
         Ok(id)
     }
 
-    /// Every array task of this user that Slurm still knows (pending, running, or finished
-    /// within `MinJobAge`), keyed `job_task` (`123_4`). One call for the whole queue.
-    pub fn squeue(&self) -> Result<HashMap<String, TaskStatus>> {
-        let args: Vec<String> = ["--me", "-h", "-r", "-t", "all", "-o", "%i|%T|%N|%r"]
+    /// Every array task of this user's jobs named `names` that Slurm still knows (pending,
+    /// running, or finished within `MinJobAge`), keyed `job_task` (`123_4`). One call for the
+    /// whole queue; names (unlike job ids) never make `squeue` fail once a job is purged.
+    pub fn squeue(&self, names: &[String]) -> Result<HashMap<String, TaskStatus>> {
+        let mut args: Vec<String> = ["--me", "-h", "-r", "-t", "all", "-o", "%i|%T|%N|%r"]
             .map(String::from)
             .to_vec();
+        if !names.is_empty() {
+            args.push(format!("--name={}", names.join(",")));
+        }
         Ok(parse_squeue(&self.run("squeue", &args)?))
     }
 
