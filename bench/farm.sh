@@ -45,13 +45,14 @@ for run in $(seq "$RUNS"); do
   t0=$(now)
   out=$(cd "$proj" && "$BIN" render submit --farm slurm --json --frames "1-$TASKS" --chunk 1 --name bench -- true)
   t1=$(now)
-  array=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["farm_job"])' "$out")
+  array=${out#*\"farm_job\": \"}; array=${array%%\"*}
   submitted+=("$array")
-  seen=$(cd "$proj" && "$BIN" render status bench --json | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-print(sum(1 for t in d["task_list"] if t["attempt"] and t["attempt"]["farm_task"]))')
+  (cd "$proj" && "$BIN" render status bench --json > "$WORK/status.json")
   t2=$(now)
+  seen=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(sum(1 for t in d["task_list"] if t["attempt"] and t["attempt"]["farm_task"]))' "$WORK/status.json")
   [[ $seen == "$TASKS" ]] || { echo "only $seen of $TASKS tasks visible" >&2; exit 1; }
   scancel "$array"
 

@@ -68,14 +68,23 @@ fn status(p: &Project, conf: &PathBuf, job: &str) -> Value {
 }
 
 /// Polls `render status` (which reads Slurm's state into the queue) until `done` holds.
-fn wait_status(p: &Project, conf: &PathBuf, job: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+fn wait_status(
+    p: &Project,
+    conf: &PathBuf,
+    job: &str,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let until = Instant::now() + Duration::from_secs(200);
     loop {
         let s = status(p, conf, job);
         if done(&s) {
             return s;
         }
-        assert!(Instant::now() < until, "timed out waiting for {what}: {s:#}");
+        assert!(
+            Instant::now() < until,
+            "timed out waiting for {what}: {s:#}"
+        );
         std::thread::sleep(Duration::from_millis(500));
     }
 }
@@ -101,7 +110,13 @@ fn blender_renders_a_chunked_job_as_one_slurm_array() {
         scene.to_str().unwrap()
     );
     let made = std::process::Command::new("blender")
-        .args(["-b", "--factory-startup", "-noaudio", "--python-expr", &make])
+        .args([
+            "-b",
+            "--factory-startup",
+            "-noaudio",
+            "--python-expr",
+            &make,
+        ])
         .output()
         .unwrap();
     assert!(scene.is_file(), "blender did not write the scene: {made:?}");
@@ -110,15 +125,30 @@ fn blender_renders_a_chunked_job_as_one_slurm_array() {
         "name: sh010_light\npreset: blender\nscene: scene.blend\nrenderer: CYCLES\nframes: 1-4\nchunk: 2\n\
          resources: {threads: 1, memory: 1GiB}\nretries: 1\ntimeout: 5m\noutput: renders/sh010.%04d.exr\n",
     );
-    let out = run(&p, &conf, &["render", "submit", "job.yaml", "--wait", "--json"]);
+    let out = run(
+        &p,
+        &conf,
+        &["render", "submit", "job.yaml", "--wait", "--json"],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let lines: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines[0]["farm"], "slurm");
     assert_eq!(lines.last().unwrap()["state"], "done");
     for f in 1..=4 {
         let frame = p.path().join(format!("renders/sh010.{f:04}.exr"));
-        assert!(frame.metadata().is_ok_and(|m| m.len() > 0), "{}", frame.display());
+        assert!(
+            frame.metadata().is_ok_and(|m| m.len() > 0),
+            "{}",
+            frame.display()
+        );
     }
     let s = status(&p, &conf, "sh010_light");
     let tasks = s["task_list"].as_array().unwrap();
@@ -145,27 +175,54 @@ fn a_failing_task_is_sent_again_alone_then_fails() {
         &p,
         &conf,
         &[
-            "render", "submit", "--frames", "1-2", "--chunk", "1", "--retries", "1", "--name", "flaky", "--wait",
-            "--", "sh", "-c", "if [ {start} -eq 1 ]; then exit 0; fi; echo failing {start}; exit 3",
+            "render",
+            "submit",
+            "--frames",
+            "1-2",
+            "--chunk",
+            "1",
+            "--retries",
+            "1",
+            "--name",
+            "flaky",
+            "--wait",
+            "--",
+            "sh",
+            "-c",
+            "if [ {start} -eq 1 ]; then exit 0; fi; echo failing {start}; exit 3",
         ],
     );
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let s = status(&p, &conf, "flaky");
     assert_eq!(s["state"], "failed");
     let t = s["task_list"].as_array().unwrap();
-    assert_eq!((t[0]["state"].as_str(), t[0]["attempts"].as_u64()), (Some("done"), Some(1)));
-    assert_eq!((t[1]["state"].as_str(), t[1]["attempts"].as_u64()), (Some("failed"), Some(2)));
+    assert_eq!(
+        (t[0]["state"].as_str(), t[0]["attempts"].as_u64()),
+        (Some("done"), Some(1))
+    );
+    assert_eq!(
+        (t[1]["state"].as_str(), t[1]["attempts"].as_u64()),
+        (Some("failed"), Some(2))
+    );
     let msg = t[1]["message"].as_str().unwrap();
-    assert!(msg.contains("exited with code 3") && msg.contains("2 attempts"), "{msg}");
+    assert!(
+        msg.contains("exited with code 3") && msg.contains("2 attempts"),
+        "{msg}"
+    );
     // The retry was a new array holding only the failed task.
     assert_ne!(array_of(&t[1]), array_of(&t[0]));
     let logs = run(&p, &conf, &["render", "logs", "flaky/1", "--attempt", "1"]);
-    assert!(String::from_utf8_lossy(&logs.stdout).contains("failing 2"), "{logs:?}");
+    assert!(
+        String::from_utf8_lossy(&logs.stdout).contains("failing 2"),
+        "{logs:?}"
+    );
     // `render retry` sends just the failed task again, with a fresh budget.
     let out = run(&p, &conf, &["render", "retry", "flaky", "--json"]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["changed"], 1);
-    let s = wait_status(&p, &conf, "flaky", "the retried job to fail again", |s| s["state"] == "failed");
+    let s = wait_status(&p, &conf, "flaky", "the retried job to fail again", |s| {
+        s["state"] == "failed"
+    });
     assert_eq!(s["task_list"][1]["attempts"], 4);
     assert_eq!(s["task_list"][0]["attempts"], 1);
 }
@@ -177,12 +234,17 @@ fn cancel_stops_a_running_array() {
     let out = run(
         &p,
         &conf,
-        &["render", "submit", "--frames", "1-3", "--chunk", "1", "--name", "long", "--json", "--", "sleep", "300"],
+        &[
+            "render", "submit", "--frames", "1-3", "--chunk", "1", "--name", "long", "--json",
+            "--", "sleep", "300",
+        ],
     );
     assert!(out.status.success(), "{out:?}");
     let submitted: Value = serde_json::from_slice(&out.stdout).unwrap();
     let array = submitted["farm_job"].as_str().unwrap().to_string();
-    wait_status(&p, &conf, "long", "a running task", |s| s["tasks"]["running"].as_u64() > Some(0));
+    wait_status(&p, &conf, "long", "a running task", |s| {
+        s["tasks"]["running"].as_u64() > Some(0)
+    });
     let out = run(&p, &conf, &["render", "cancel", "long", "--json"]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["state"], "cancelled", "{v}");
@@ -195,7 +257,16 @@ fn cancel_stops_a_running_array() {
     let until = Instant::now() + Duration::from_secs(60);
     loop {
         let q = std::process::Command::new("squeue")
-            .args(["-h", "-r", "-j", &array, "-t", "PENDING,RUNNING,COMPLETING", "-o", "%i %T"])
+            .args([
+                "-h",
+                "-r",
+                "-j",
+                &array,
+                "-t",
+                "PENDING,RUNNING,COMPLETING",
+                "-o",
+                "%i %T",
+            ])
             .env("SLURM_CONF", &conf)
             .output()
             .unwrap();
@@ -203,7 +274,10 @@ fn cancel_stops_a_running_array() {
         if left.is_empty() {
             break;
         }
-        assert!(Instant::now() < until, "still in Slurm after cancel: {left}");
+        assert!(
+            Instant::now() < until,
+            "still in Slurm after cancel: {left}"
+        );
         std::thread::sleep(Duration::from_millis(500));
     }
 }
@@ -227,8 +301,18 @@ fn a_dependent_verify_step_waits_for_the_render_and_its_retry() {
         &p,
         &conf,
         &[
-            "render", "submit", "--frames", "1", "--name", "verify", "--after", "render", "--",
-            "sh", "-c", "test -s a.1.txt && test -s a.2.txt && echo verified > verified.txt",
+            "render",
+            "submit",
+            "--frames",
+            "1",
+            "--name",
+            "verify",
+            "--after",
+            "render",
+            "--",
+            "sh",
+            "-c",
+            "test -s a.1.txt && test -s a.2.txt && echo verified > verified.txt",
         ],
     );
     assert!(out.status.success(), "{out:?}");

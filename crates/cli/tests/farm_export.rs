@@ -31,7 +31,9 @@ fn project() -> Project {
 fn export(p: &Project, what: &str, format: &str) -> serde_json::Value {
     let out = p
         .cmd()
-        .args(["render", "export", what, "--format", format, "-o", "farm", "--json"])
+        .args([
+            "render", "export", what, "--format", format, "-o", "farm", "--json",
+        ])
         .args(["--user", "ana", "--shot", "sh010", "--step", "comp"])
         .output()
         .unwrap();
@@ -68,7 +70,10 @@ fn openjd_template_passes_openjd_check_and_runs_under_openjd_run() {
     let t: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(t["specificationVersion"], "jobtemplate-2023-09");
-    assert_eq!(t["jobEnvironments"][0]["variables"]["SHOTLINE_SHOT"], "sh010");
+    assert_eq!(
+        t["jobEnvironments"][0]["variables"]["SHOTLINE_SHOT"],
+        "sh010"
+    );
     let check = std::process::Command::new(&openjd)
         .arg("check")
         .arg(&file)
@@ -127,7 +132,8 @@ fn tractor_script_is_tcl_with_one_task_per_chunk_that_runs() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "tclsh: {out:?}");
     assert!(
-        stdout.contains("job sh010_comp | project=DEMO shot=sh010 step=comp user=ana shotline_job=1"),
+        stdout
+            .contains("job sh010_comp | project=DEMO shot=sh010 step=comp user=ana shotline_job=1"),
         "{stdout}"
     );
     assert!(stdout.contains("tasks 3"), "{stdout}");
@@ -147,7 +153,9 @@ fn info(path: &Path) -> BTreeMap<String, String> {
         .unwrap()
         .lines()
         .map(|l| {
-            let (k, v) = l.split_once('=').unwrap_or_else(|| panic!("not Key=Value: {l:?}"));
+            let (k, v) = l
+                .split_once('=')
+                .unwrap_or_else(|| panic!("not Key=Value: {l:?}"));
             (k.to_string(), v.to_string())
         })
         .collect()
@@ -235,7 +243,9 @@ fn a_job_a_format_cannot_express_is_refused_with_the_reason() {
     );
     let out = p
         .cmd()
-        .args(["render", "export", "odd.yaml", "--format", "deadline", "-o", "farm"])
+        .args([
+            "render", "export", "odd.yaml", "--format", "deadline", "-o", "farm",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -243,7 +253,9 @@ fn a_job_a_format_cannot_express_is_refused_with_the_reason() {
     assert!(err.contains("deadline") && err.contains("5-8"), "{err}");
     let out = p
         .cmd()
-        .args(["render", "export", "nope", "--format", "openjd", "-o", "farm"])
+        .args([
+            "render", "export", "nope", "--format", "openjd", "-o", "farm",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

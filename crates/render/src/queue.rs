@@ -14,7 +14,8 @@ use crate::spec::JobRef;
 use shotline_fsio::Overwrite;
 
 /// Schema migrations, applied in order; the index + 1 is the version.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE render_jobs (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
@@ -79,9 +80,9 @@ CREATE TABLE render_attempts (
 );
 CREATE INDEX render_attempts_open ON render_attempts(task_id, outcome);
 "#,
-// 2: farm executors. A job runs on the local queue or on a farm (`executor`); each farm
-// submission (a Slurm job array) is a row, and each attempt names its farm task (`123_4`).
-r#"
+    // 2: farm executors. A job runs on the local queue or on a farm (`executor`); each farm
+    // submission (a Slurm job array) is a row, and each attempt names its farm task (`123_4`).
+    r#"
 ALTER TABLE render_jobs ADD COLUMN executor TEXT NOT NULL DEFAULT 'local';
 CREATE TABLE render_farm_arrays (
     id INTEGER PRIMARY KEY,
@@ -94,7 +95,8 @@ CREATE TABLE render_farm_arrays (
 CREATE INDEX render_farm_arrays_job ON render_farm_arrays(job_id);
 ALTER TABLE render_attempts ADD COLUMN farm_task TEXT;
 CREATE INDEX render_attempts_farm ON render_attempts(executor, outcome);
-"#];
+"#,
+];
 
 /// A handle on the render queue: one SQLite connection plus the folder for job files.
 pub struct Queue {

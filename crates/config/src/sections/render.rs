@@ -224,7 +224,10 @@ mod tests {
         for (yaml, key) in [
             ("render:\n  slurm: {partiton: gpu}\n", "partiton"),
             ("render:\n  executor: deadline\n", "deadline"),
-            ("render:\n  slurm: {max_concurrent: 5000}\n", "slurm.max_concurrent"),
+            (
+                "render:\n  slurm: {max_concurrent: 5000}\n",
+                "slurm.max_concurrent",
+            ),
         ] {
             let err = crate::parse_str(yaml).unwrap_err();
             assert!(err.contains(key) && err.contains('2'), "{yaml}: {err}");

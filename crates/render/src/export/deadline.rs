@@ -25,7 +25,10 @@ pub(super) fn files(job: &ResolvedJob, meta: &Metadata) -> Result<(String, Strin
     let spelling = spelling(job, meta, step, chunk_size);
     let mut command = expand_all(&job.command, &spelling, ExportFormat::Deadline)?.into_iter();
     let executable = command.next().unwrap_or_default();
-    let arguments = command.map(|a| quote(&a)).collect::<Result<Vec<_>>>()?.join(" ");
+    let arguments = command
+        .map(|a| quote(&a))
+        .collect::<Result<Vec<_>>>()?
+        .join(" ");
     let env = job_env(job, meta, &spelling, ExportFormat::Deadline)?;
 
     let mut info = Lines::default();
@@ -48,7 +51,10 @@ pub(super) fn files(job: &ResolvedJob, meta: &Metadata) -> Result<(String, Strin
         info.put("TaskTimeoutMinutes", &t.div_ceil(60).to_string());
     }
     info.put("OverrideTaskFailureDetection", "True");
-    info.put("FailureDetectionTaskErrors", &(u64::from(job.retries) + 1).to_string());
+    info.put(
+        "FailureDetectionTaskErrors",
+        &(u64::from(job.retries) + 1).to_string(),
+    );
     if let Some(o) = &job.output {
         let p = OutputPattern::parse(o)?;
         info.put("OutputDirectory0", &p.dir().to_string_lossy());
@@ -71,7 +77,10 @@ pub(super) fn files(job: &ResolvedJob, meta: &Metadata) -> Result<(String, Strin
     plugin.put("StartupDirectory", &job.cwd.to_string_lossy());
     plugin.put("Shell", "default");
     plugin.put("ShellExecute", "False");
-    plugin.put("SingleFramesOnly", if chunk_size == 1 { "True" } else { "False" });
+    plugin.put(
+        "SingleFramesOnly",
+        if chunk_size == 1 { "True" } else { "False" },
+    );
     Ok((info.finish()?, plugin.finish()?))
 }
 
@@ -141,7 +150,11 @@ fn check_chunks(chunks: &[Chunk], step: i64) -> Result<u64> {
 
 /// Deadline's frame list: the chunks' ranges (`1-19x2,21-39x2`).
 fn frame_list(chunks: &[Chunk]) -> String {
-    chunks.iter().map(Chunk::range).collect::<Vec<_>>().join(",")
+    chunks
+        .iter()
+        .map(Chunk::range)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// One argument of `Arguments`: grouped with `<QUOTE>` when it holds whitespace or is empty.
@@ -220,7 +233,10 @@ mod tests {
         assert!(info.contains("=OCIO=/ocio.config\n"), "{info}");
         assert!(plugin.contains("Executable=blender\n"), "{plugin}");
         assert!(plugin.contains("<QUOTE>/proj/a b.blend<QUOTE>"), "{plugin}");
-        assert!(plugin.contains("-s <STARTFRAME> -e <ENDFRAME> -j 2 -a"), "{plugin}");
+        assert!(
+            plugin.contains("-s <STARTFRAME> -e <ENDFRAME> -j 2 -a"),
+            "{plugin}"
+        );
     }
 
     #[test]
@@ -229,6 +245,9 @@ mod tests {
         let err = files(&j, &Metadata::default()).unwrap_err().to_string();
         assert!(err.contains("deadline") && err.contains("5-8"), "{err}");
         let j = job("frames: 1-4\ncommand: [r, '{task}', '{start}']\n");
-        assert!(files(&j, &Metadata::default()).unwrap_err().to_string().contains("{task}"));
+        assert!(files(&j, &Metadata::default())
+            .unwrap_err()
+            .to_string()
+            .contains("{task}"));
     }
 }

@@ -190,11 +190,7 @@ type Spelling = BTreeMap<&'static str, std::result::Result<String, String>>;
 
 /// Expands the command (and `env` values) with a format's spellings; a placeholder the format
 /// cannot fill is an error naming it, the format and what to do.
-fn expand_all(
-    args: &[String],
-    spelling: &Spelling,
-    format: ExportFormat,
-) -> Result<Vec<String>> {
+fn expand_all(args: &[String], spelling: &Spelling, format: ExportFormat) -> Result<Vec<String>> {
     let mut values = Values::new();
     for (name, v) in spelling {
         match v {
@@ -225,9 +221,9 @@ fn common_spelling(job: &ResolvedJob, meta: &Metadata) -> Spelling {
     s.insert("gpu", Ok(String::new()));
     s.insert(
         "job",
-        meta.job
-            .map(|j| j.to_string())
-            .ok_or_else(|| "is only known for a queued job: export the job id, not the spec".to_string()),
+        meta.job.map(|j| j.to_string()).ok_or_else(|| {
+            "is only known for a queued job: export the job id, not the spec".to_string()
+        }),
     );
     s.insert(
         "tmp",

@@ -44,12 +44,18 @@ pub(super) fn template(job: &ResolvedJob, meta: &Metadata) -> Result<String> {
     }
     let mut step = Map::new();
     step.insert("name".into(), json!("render"));
-    step.insert("description".into(), json!(format!("{} frames {}", job.name, job.frames)));
+    step.insert(
+        "description".into(),
+        json!(format!("{} frames {}", job.name, job.frames)),
+    );
     step.insert("parameterSpace".into(), parameter_space(job));
     if let Some(h) = host_requirements(job) {
         step.insert("hostRequirements".into(), h);
     }
-    step.insert("script".into(), json!({"actions": {"onRun": Value::Object(run)}}));
+    step.insert(
+        "script".into(),
+        json!({"actions": {"onRun": Value::Object(run)}}),
+    );
     let template = json!({
         "specificationVersion": "jobtemplate-2023-09",
         "name": job_name(&job.name),
@@ -104,8 +110,10 @@ fn job_name(name: &str) -> String {
 fn parameters(job: &ResolvedJob) -> Value {
     let mut p = Vec::new();
     if let Some(scene) = &job.scene {
-        p.push(json!({"name": "Scene", "type": "STRING", "description": "the scene file",
-                      "default": scene.to_string_lossy()}));
+        p.push(
+            json!({"name": "Scene", "type": "STRING", "description": "the scene file",
+                      "default": scene.to_string_lossy()}),
+        );
     }
     if let Some(output) = &job.output {
         p.push(json!({"name": "Output", "type": "STRING",
@@ -178,12 +186,30 @@ mod tests {
         let t: Value = serde_json::from_str(&template(&j, &meta).unwrap()).unwrap();
         assert_eq!(t["specificationVersion"], "jobtemplate-2023-09");
         let space = &t["steps"][0]["parameterSpace"];
-        assert_eq!(space["taskParameterDefinitions"][1]["range"], json!([1, 5, 9]));
-        assert_eq!(space["taskParameterDefinitions"][5]["range"], json!(["1-3x2", "5-7x2", "9"]));
-        let args = t["steps"][0]["script"]["actions"]["onRun"]["args"].as_array().unwrap();
+        assert_eq!(
+            space["taskParameterDefinitions"][1]["range"],
+            json!([1, 5, 9])
+        );
+        assert_eq!(
+            space["taskParameterDefinitions"][5]["range"],
+            json!(["1-3x2", "5-7x2", "9"])
+        );
+        let args = t["steps"][0]["script"]["actions"]["onRun"]["args"]
+            .as_array()
+            .unwrap();
         assert!(args.contains(&json!("A={{Task.Param.Frames}}")));
-        assert_eq!(args[args.len() - 3..], [json!("{{Task.Param.Start}}"), json!("{{Task.Param.End}}"), json!("{{Task.Param.Step}}")]);
-        assert_eq!(t["jobEnvironments"][0]["variables"]["SHOTLINE_PROJECT"], "DEMO");
+        assert_eq!(
+            args[args.len() - 3..],
+            [
+                json!("{{Task.Param.Start}}"),
+                json!("{{Task.Param.End}}"),
+                json!("{{Task.Param.Step}}")
+            ]
+        );
+        assert_eq!(
+            t["jobEnvironments"][0]["variables"]["SHOTLINE_PROJECT"],
+            "DEMO"
+        );
         assert_eq!(t["jobEnvironments"][0]["variables"]["SHOTLINE_JOB"], "3");
         assert_eq!(t["steps"][0]["hostRequirements"]["amounts"][1]["min"], 1024);
     }

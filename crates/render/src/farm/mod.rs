@@ -84,7 +84,9 @@ impl Slurm {
         let id = queue.submit_as(job, SLURM)?;
         match self.submit_queued(queue, id) {
             Ok(Some(s)) => Ok((id, s)),
-            Ok(None) => Err(RenderError::Invalid(format!("job {id} has no task to submit"))),
+            Ok(None) => Err(RenderError::Invalid(format!(
+                "job {id} has no task to submit"
+            ))),
             Err(e) => {
                 queue.farm_fail_unsubmitted(id, &format!("not submitted to Slurm: {e}"))?;
                 Err(e)
@@ -256,7 +258,16 @@ impl Slurm {
                         message: Some(message),
                     };
                     let next = finalize::next_state(Outcome::Failed, a.failures, spec.retries);
-                    finish(queue, a, &verdict, ExitInfo { code: None, signal: None }, next)?;
+                    finish(
+                        queue,
+                        a,
+                        &verdict,
+                        ExitInfo {
+                            code: None,
+                            signal: None,
+                        },
+                        next,
+                    )?;
                     report.finished += 1;
                     if next == NextState::Queued {
                         retry.insert(a.job);
@@ -268,7 +279,16 @@ impl Slurm {
                         outcome: Outcome::Cancelled,
                         message: Some(message),
                     };
-                    finish(queue, a, &verdict, ExitInfo { code: None, signal: None }, NextState::Failed)?;
+                    finish(
+                        queue,
+                        a,
+                        &verdict,
+                        ExitInfo {
+                            code: None,
+                            signal: None,
+                        },
+                        NextState::Failed,
+                    )?;
                     report.finished += 1;
                 }
             }
@@ -283,7 +303,12 @@ impl Slurm {
     }
 
     /// Where an open attempt stands, from `squeue` and the result file of its task.
-    fn ended(&self, queue: &Queue, a: &OpenFarmAttempt, status: Option<&TaskStatus>) -> Result<Ending> {
+    fn ended(
+        &self,
+        queue: &Queue,
+        a: &OpenFarmAttempt,
+        status: Option<&TaskStatus>,
+    ) -> Result<Ending> {
         let result = read_result(queue, a);
         let state = status.map(|s| s.state.as_str()).unwrap_or("");
         Ok(match state {
@@ -362,7 +387,16 @@ impl Slurm {
                 outcome: Outcome::Cancelled,
                 message: Some("cancelled by user (scancel)".into()),
             };
-            finish(queue, &a, &verdict, ExitInfo { code: None, signal: None }, NextState::Cancelled)?;
+            finish(
+                queue,
+                &a,
+                &verdict,
+                ExitInfo {
+                    code: None,
+                    signal: None,
+                },
+                NextState::Cancelled,
+            )?;
         }
         queue.touch_finished(id)?;
         Ok(running)
@@ -403,7 +437,13 @@ fn slurm_job_name(id: JobId, name: &str) -> String {
     let name: String = name
         .chars()
         .take(64)
-        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("shotline-{id}-{name}")
 }
@@ -414,16 +454,29 @@ fn broken_dependency(queue: &Queue, id: JobId) -> Result<Option<String>> {
     for dep in queue.deps(id)? {
         let s = queue.summary(dep)?;
         if s.state.is_final() && s.state != JobState::Done {
-            return Ok(Some(format!("dependency job {dep} ({}) did not finish", s.name)));
+            return Ok(Some(format!(
+                "dependency job {dep} ({}) did not finish",
+                s.name
+            )));
         }
     }
     Ok(None)
 }
 
 /// Closes an attempt and moves its task on.
-fn finish(queue: &mut Queue, a: &OpenFarmAttempt, verdict: &Verdict, exit: ExitInfo, next: NextState) -> Result<()> {
+fn finish(
+    queue: &mut Queue,
+    a: &OpenFarmAttempt,
+    verdict: &Verdict,
+    exit: ExitInfo,
+    next: NextState,
+) -> Result<()> {
     let message = finalize::message(verdict, None, next, a.number);
-    let frames_done = if next == NextState::Done { a.chunk.count } else { 0 };
+    let frames_done = if next == NextState::Done {
+        a.chunk.count
+    } else {
+        0
+    };
     queue.finish_attempt(
         a.attempt,
         a.task,

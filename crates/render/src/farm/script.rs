@@ -18,7 +18,12 @@ pub(crate) fn task_threads(job: &ResolvedJob) -> u32 {
 }
 
 /// The script text. `results` is the folder of the result files.
-pub(crate) fn batch_script(job: &ResolvedJob, id: JobId, tmp: &Path, results: &Path) -> Result<String> {
+pub(crate) fn batch_script(
+    job: &ResolvedJob,
+    id: JobId,
+    tmp: &Path,
+    results: &Path,
+) -> Result<String> {
     let mut s = String::new();
     let _ = writeln!(s, "#!/bin/bash");
     let _ = writeln!(

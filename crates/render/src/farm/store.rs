@@ -41,9 +41,11 @@ impl Queue {
     /// The executor a job was submitted to (`local`, `slurm`).
     pub fn executor_of(&self, id: JobId) -> Result<String> {
         self.conn
-            .query_row("SELECT executor FROM render_jobs WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT executor FROM render_jobs WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
             .map_err(|e| match e {
                 rusqlite::Error::QueryReturnedNoRows => RenderError::NoSuchJob(id.to_string()),
                 e => RenderError::Db {
@@ -141,14 +143,17 @@ impl Queue {
         let rows = stmt
             .query_map([job], |r| r.get(0))
             .db("reading farm submissions")?;
-        rows.collect::<Result<_, _>>().db("reading farm submissions")
+        rows.collect::<Result<_, _>>()
+            .db("reading farm submissions")
     }
 
     /// Jobs that wait for `job`.
     pub(crate) fn dependents(&self, job: JobId) -> Result<Vec<JobId>> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT job_id FROM render_job_deps WHERE depends_on = ?1 ORDER BY job_id")
+            .prepare_cached(
+                "SELECT job_id FROM render_job_deps WHERE depends_on = ?1 ORDER BY job_id",
+            )
             .db("reading dependencies")?;
         let rows = stmt
             .query_map([job], |r| r.get(0))

@@ -120,16 +120,22 @@ fn load(a: &ExportArgs, ctx: &Ctx) -> Result<(ResolvedJob, Metadata)> {
     let path = ctx.cwd.join(&a.job);
     if path.is_file() {
         let spec = JobSpec::from_file(&path)?;
-        let base = path.parent().map(Path::to_path_buf).unwrap_or_else(|| ctx.cwd.clone());
+        let base = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| ctx.cwd.clone());
         let job = ResolvedJob::resolve(&spec, &base, &ctx.config.config.render)?;
         return Ok((job, Metadata::default()));
     }
     let queue = open_queue_read_only(ctx)?.with_context(|| {
-        format!("{:?} is neither a job spec file nor a queued job (the queue is empty)", a.job)
+        format!(
+            "{:?} is neither a job spec file nor a queued job (the queue is empty)",
+            a.job
+        )
     })?;
-    let id = queue.find(&a.job).with_context(|| {
-        format!("{:?} is neither a job spec file nor a queued job", a.job)
-    })?;
+    let id = queue
+        .find(&a.job)
+        .with_context(|| format!("{:?} is neither a job spec file nor a queued job", a.job))?;
     let job = queue.job_spec(id)?;
     let meta = Metadata {
         job: Some(id),
