@@ -212,14 +212,7 @@ impl Slurm {
         if open.is_empty() {
             return Ok(report);
         }
-        let mut jobs: HashMap<JobId, (ResolvedJob, ProgressRules)> = HashMap::new();
-        for a in &open {
-            if !jobs.contains_key(&a.job) {
-                let spec = queue.job_spec(a.job)?;
-                let rules = ProgressRules::compile(&spec.progress)?;
-                jobs.insert(a.job, (spec, rules));
-            }
-        }
+        let jobs = load_jobs(queue, &open)?;
         let names: BTreeSet<String> = jobs
             .iter()
             .map(|(id, (spec, _))| slurm_job_name(*id, &spec.name))
@@ -429,6 +422,22 @@ enum Ending {
     Failed(String),
     /// Can never run (its dependency failed).
     NeverRuns(String),
+}
+
+/// The resolved jobs (and compiled progress patterns) of open attempts, each read once.
+fn load_jobs(
+    queue: &Queue,
+    open: &[OpenFarmAttempt],
+) -> Result<HashMap<JobId, (ResolvedJob, ProgressRules)>> {
+    let mut jobs = HashMap::new();
+    for a in open {
+        if let std::collections::hash_map::Entry::Vacant(e) = jobs.entry(a.job) {
+            let spec = queue.job_spec(a.job)?;
+            let rules = ProgressRules::compile(&spec.progress)?;
+            e.insert((spec, rules));
+        }
+    }
+    Ok(jobs)
 }
 
 /// The Slurm job name of a shotline job (`shotline-12-sh010_light`): only characters every
