@@ -325,3 +325,79 @@ fn a_dependent_verify_step_waits_for_the_render_and_its_retry() {
     assert_eq!(r["state"], "done");
     assert_eq!(r["task_list"][1]["attempts"], 2);
 }
+
+#[test]
+fn pause_holds_the_array_and_resume_releases_it() {
+    let Some(conf) = cluster() else { return };
+    let p = project();
+    let out = run(
+        &p,
+        &conf,
+        &[
+            "render",
+            "submit",
+            "--frames",
+            "1-4",
+            "--chunk",
+            "1",
+            "--name",
+            "held",
+            "--max-concurrent",
+            "1",
+            "--json",
+            "--",
+            "sleep",
+            "1",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let out = run(&p, &conf, &["render", "pause", "held", "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["changed"], 1, "{v}");
+    // Held: what had not started stays pending, however long we look.
+    std::thread::sleep(Duration::from_secs(4));
+    let s = status(&p, &conf, "held");
+    assert!(s["tasks"]["queued"].as_u64() >= Some(2), "{s:#}");
+    assert_eq!(s["state"], "paused", "{s:#}");
+    run(&p, &conf, &["render", "resume", "held"]);
+    let s = wait_status(&p, &conf, "held", "the resumed job to finish", |s| {
+        s["state"] == "done"
+    });
+    assert_eq!(s["tasks"]["done"], 4);
+}
+
+#[test]
+fn a_job_slurm_refuses_fails_with_the_reason() {
+    // Runs everywhere: the Slurm commands are looked up in a folder that does not exist.
+    let p = Project::new();
+    std::fs::write(
+        p.path().join("shotline.yaml"),
+        "render:\n  slurm: {bin_dir: /nonexistent/slurm/bin}\n",
+    )
+    .unwrap();
+    let out = p
+        .cmd()
+        .args([
+            "render", "submit", "--farm", "slurm", "--frames", "1-2", "--name", "nowhere", "--",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("sbatch") && err.contains("render.slurm.bin_dir"),
+        "{err}"
+    );
+    let out = p
+        .cmd()
+        .args(["render", "status", "nowhere", "--json"])
+        .output()
+        .unwrap();
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["state"], "failed");
+    assert!(s["task_list"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not submitted to Slurm"));
+}

@@ -921,6 +921,33 @@ mod tests {
     }
 
     #[test]
+    fn a_version_1_queue_migrates_and_keeps_its_jobs_local() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("q.db");
+        {
+            let conn = Connection::open(&db).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE render_schema_version (version INTEGER NOT NULL);
+                 INSERT INTO render_schema_version VALUES (1);
+                 INSERT INTO render_jobs (name, preset, frames, spec, priority, control, dir, submitted_at)
+                 VALUES ('old', 'generic', '1', '', 0, 'active', '', 0);",
+            )
+            .unwrap();
+        }
+        let q = Queue::open(&db, &dir.path().join("render"), 5000).unwrap();
+        assert_eq!(q.executor_of(1).unwrap(), "local");
+        let v: i64 = q
+            .conn
+            .query_row("SELECT version FROM render_schema_version", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(v, MIGRATIONS.len() as i64);
+        assert!(!q.has_farm_work().unwrap());
+    }
+
+    #[test]
     fn states_derive_from_tasks() {
         let c = |queued, running, done, failed| TaskCounts {
             total: 4,

@@ -395,6 +395,20 @@ impl Slurm {
         Ok(running)
     }
 
+    /// Pauses (`scontrol hold`: pending tasks wait, running ones finish) or resumes
+    /// (`scontrol release`, and tasks due a retry are sent) a Slurm job. False when the job was
+    /// cancelled.
+    pub fn set_paused(&self, queue: &mut Queue, id: JobId, paused: bool) -> Result<bool> {
+        if !queue.set_paused(id, paused)? {
+            return Ok(false);
+        }
+        self.cli.hold(&queue.farm_open_arrays(id)?, paused)?;
+        if !paused {
+            self.submit_queued(queue, id)?;
+        }
+        Ok(true)
+    }
+
     /// Requeues a Slurm job's failed and cancelled tasks (fresh retries) and sends just those
     /// as one array. Returns how many were requeued.
     pub fn retry(&self, queue: &mut Queue, id: JobId) -> Result<u64> {

@@ -91,6 +91,16 @@ impl SlurmCli {
         self.run("scancel", ids).map(|_| ())
     }
 
+    /// Holds (`scontrol hold`) or releases the pending tasks of jobs; running ones go on.
+    pub fn hold(&self, ids: &[String], hold: bool) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut args = vec![if hold { "hold" } else { "release" }.to_string()];
+        args.extend(ids.iter().cloned());
+        self.run("scontrol", &args).map(|_| ())
+    }
+
     /// Makes a pending job wait for `dependency` (`afterok:12:13`) instead.
     pub fn set_dependency(&self, job: &str, dependency: &str) -> Result<()> {
         self.run(

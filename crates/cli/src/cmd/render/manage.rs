@@ -133,7 +133,10 @@ pub fn retry(a: &ManageArg, ctx: &Ctx) -> Result<Exit> {
 pub fn pause(a: &ManageArg, ctx: &Ctx, paused: bool) -> Result<Exit> {
     let mut queue = open_queue(ctx)?;
     let id = queue.find(&a.job)?;
-    let changed = queue.set_paused(id, paused)?;
+    let changed = match super::farm::slurm_of(ctx, &queue, id)? {
+        Some(slurm) => slurm.set_paused(&mut queue, id, paused)?,
+        None => queue.set_paused(id, paused)?,
+    };
     let s = queue.summary(id)?;
     if ctx.out.json() {
         ctx.out.json_doc(&Changed {
