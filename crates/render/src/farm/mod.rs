@@ -221,67 +221,13 @@ impl Slurm {
         let mut retry: BTreeSet<JobId> = BTreeSet::new();
         for a in &open {
             let (spec, rules) = &jobs[&a.job];
-            let status = live.get(&a.farm_task);
-            match self.ended(queue, a, status)? {
+            match self.ended(queue, a, live.get(&a.farm_task))? {
                 Ending::Pending => {}
-                Ending::Running(host) => {
-                    queue.farm_mark_running(a.attempt, a.task, &host)?;
-                    let (frames, fraction) = read_progress(&a.log, rules, a.chunk.count);
-                    queue.set_progress(a.task, frames, fraction)?;
-                }
-                Ending::Ended(stop, exit) => {
-                    let verdict = match stop {
-                        Some(s) => finalize::judge(Some(s), exit, spec, &a.chunk),
-                        None => finalize::judge(None, exit, spec, &a.chunk),
-                    };
-                    let next = if a.state == "cancelled" {
-                        NextState::Cancelled
-                    } else {
-                        finalize::next_state(verdict.outcome, a.failures, spec.retries)
-                    };
-                    finish(queue, a, &verdict, exit, next)?;
-                    report.finished += 1;
-                    if next == NextState::Queued {
+                Ending::Running(host) => record_running(queue, a, &host, rules)?,
+                ending => {
+                    if self.close(queue, a, spec, ending)? == NextState::Queued {
                         retry.insert(a.job);
                     }
-                }
-                Ending::Failed(message) => {
-                    let verdict = Verdict {
-                        outcome: Outcome::Failed,
-                        message: Some(message),
-                    };
-                    let next = finalize::next_state(Outcome::Failed, a.failures, spec.retries);
-                    finish(
-                        queue,
-                        a,
-                        &verdict,
-                        ExitInfo {
-                            code: None,
-                            signal: None,
-                        },
-                        next,
-                    )?;
-                    report.finished += 1;
-                    if next == NextState::Queued {
-                        retry.insert(a.job);
-                    }
-                }
-                Ending::NeverRuns(message) => {
-                    self.cli.scancel(std::slice::from_ref(&a.farm_task))?;
-                    let verdict = Verdict {
-                        outcome: Outcome::Cancelled,
-                        message: Some(message),
-                    };
-                    finish(
-                        queue,
-                        a,
-                        &verdict,
-                        ExitInfo {
-                            code: None,
-                            signal: None,
-                        },
-                        NextState::Failed,
-                    )?;
                     report.finished += 1;
                 }
             }
@@ -293,6 +239,53 @@ impl Slurm {
             }
         }
         Ok(report)
+    }
+
+    /// Judges an ended attempt as the local worker judges one (frames verified after exit 0),
+    /// closes it and moves its task on; returns where the task went.
+    fn close(
+        &self,
+        queue: &mut Queue,
+        a: &OpenFarmAttempt,
+        spec: &ResolvedJob,
+        ending: Ending,
+    ) -> Result<NextState> {
+        let no_exit = ExitInfo {
+            code: None,
+            signal: None,
+        };
+        let (verdict, exit, next) = match ending {
+            Ending::Pending | Ending::Running(_) => return Ok(NextState::Queued),
+            Ending::Ended(stop, exit) => {
+                let v = finalize::judge(stop, exit, spec, &a.chunk);
+                let next = finalize::next_state(v.outcome, a.failures, spec.retries);
+                (v, exit, next)
+            }
+            Ending::Failed(message) => {
+                let next = finalize::next_state(Outcome::Failed, a.failures, spec.retries);
+                let v = Verdict {
+                    outcome: Outcome::Failed,
+                    message: Some(message),
+                };
+                (v, no_exit, next)
+            }
+            Ending::NeverRuns(message) => {
+                self.cli.scancel(std::slice::from_ref(&a.farm_task))?;
+                let v = Verdict {
+                    outcome: Outcome::Cancelled,
+                    message: Some(message),
+                };
+                (v, no_exit, NextState::Failed)
+            }
+        };
+        // A user's cancel wins over however the task ended meanwhile.
+        let next = if a.state == "cancelled" {
+            NextState::Cancelled
+        } else {
+            next
+        };
+        finish(queue, a, &verdict, exit, next)?;
+        Ok(next)
     }
 
     /// Where an open attempt stands, from `squeue` and the result file of its task.
@@ -484,6 +477,18 @@ fn broken_dependency(queue: &Queue, id: JobId) -> Result<Option<String>> {
         }
     }
     Ok(None)
+}
+
+/// A task runs on `host`: the queue says so, with progress parsed from its log.
+fn record_running(
+    queue: &Queue,
+    a: &OpenFarmAttempt,
+    host: &str,
+    rules: &ProgressRules,
+) -> Result<()> {
+    queue.farm_mark_running(a.attempt, a.task, host)?;
+    let (frames, fraction) = read_progress(&a.log, rules, a.chunk.count);
+    queue.set_progress(a.task, frames, fraction)
 }
 
 /// Closes an attempt and moves its task on.
