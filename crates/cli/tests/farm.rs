@@ -401,3 +401,44 @@ fn a_job_slurm_refuses_fails_with_the_reason() {
         .unwrap()
         .contains("not submitted to Slurm"));
 }
+
+#[test]
+fn shells_reading_the_state_at_once_send_a_retry_once() {
+    let Some(conf) = cluster() else { return };
+    let p = project();
+    let out = run(
+        &p,
+        &conf,
+        &[
+            "render",
+            "submit",
+            "--frames",
+            "1-3",
+            "--chunk",
+            "1",
+            "--retries",
+            "1",
+            "--name",
+            "racy",
+            "--",
+            "sh",
+            "-c",
+            "exit 4",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                wait_status(&p, &conf, "racy", "the job to fail", |s| {
+                    s["state"] == "failed"
+                });
+            });
+        }
+    });
+    let s = status(&p, &conf, "racy");
+    for t in s["task_list"].as_array().unwrap() {
+        assert_eq!(t["attempts"], 2, "{t}");
+        assert_eq!(t["failures"], 2, "{t}");
+    }
+}

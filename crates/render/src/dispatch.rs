@@ -219,12 +219,19 @@ impl Queue {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .db("finishing an attempt")?;
-        exec(
+        let closed = exec(
             &tx,
-            "UPDATE render_attempts SET outcome = ?1, ended_at = ?2, exit_code = ?3, signal = ?4, message = ?5 WHERE id = ?6",
+            "UPDATE render_attempts SET outcome = ?1, ended_at = ?2, exit_code = ?3, signal = ?4, message = ?5
+             WHERE id = ?6 AND outcome IS NULL",
             params![outcome.as_str(), now_ms(), exit.and_then(|e| e.code), exit.and_then(|e| e.signal), message, attempt],
         )
         .db("finishing an attempt")?;
+        if closed == 0 {
+            // Someone else (another shell reading a farm's state) closed it first: the task
+            // has already moved on, and must not count the failure twice.
+            drop(tx);
+            return self.has_work(job);
+        }
         let failure = i64::from(outcome.is_failure());
         let progress = if next == NextState::Done { 1.0 } else { 0.0 };
         exec(

@@ -207,6 +207,7 @@ impl Slurm {
     /// Brings Slurm's view into the queue (one `squeue` call): started tasks run, ended ones
     /// are judged (frames verified), failed ones are sent again within their retries.
     pub fn sync(&self, queue: &mut Queue, job: Option<JobId>) -> Result<SyncReport> {
+        let _lock = farm_lock(queue)?;
         let open = queue.farm_open_attempts(job)?;
         let mut report = SyncReport::default();
         if open.is_empty() {
@@ -361,6 +362,7 @@ impl Slurm {
     /// Cancels a Slurm job: `scancel` of its arrays, every open attempt closed as cancelled.
     /// Returns how many tasks were running.
     pub fn cancel(&self, queue: &mut Queue, id: JobId) -> Result<u64> {
+        let _lock = farm_lock(queue)?;
         let arrays = queue.farm_open_arrays(id)?;
         queue.cancel(id)?;
         self.cli.scancel(&arrays)?;
@@ -392,6 +394,7 @@ impl Slurm {
     /// (`scontrol release`, and tasks due a retry are sent) a Slurm job. False when the job was
     /// cancelled.
     pub fn set_paused(&self, queue: &mut Queue, id: JobId, paused: bool) -> Result<bool> {
+        let _lock = farm_lock(queue)?;
         if !queue.set_paused(id, paused)? {
             return Ok(false);
         }
@@ -405,6 +408,7 @@ impl Slurm {
     /// Requeues a Slurm job's failed and cancelled tasks (fresh retries) and sends just those
     /// as one array. Returns how many were requeued.
     pub fn retry(&self, queue: &mut Queue, id: JobId) -> Result<u64> {
+        let _lock = farm_lock(queue)?;
         let n = queue.retry(id)?;
         if n > 0 {
             if let Err(e) = self.submit_queued(queue, id) {
@@ -429,6 +433,24 @@ enum Ending {
     Failed(String),
     /// Can never run (its dependency failed).
     NeverRuns(String),
+}
+
+/// One shell at a time reads the farm's state into the queue and sends retries: two `render
+/// status` calls at once would otherwise both resubmit the same failed tasks. Held until the
+/// returned file is dropped.
+fn farm_lock(queue: &Queue) -> Result<std::fs::File> {
+    let path = queue.dir().join("farm.lock");
+    std::fs::create_dir_all(queue.dir())
+        .map_err(|e| RenderError::io(format!("cannot create {}", queue.dir().display()), e))?;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| RenderError::io(format!("cannot open {}", path.display()), e))?;
+    f.lock()
+        .map_err(|e| RenderError::io(format!("cannot lock {}", path.display()), e))?;
+    Ok(f)
 }
 
 /// The resolved jobs (and compiled progress patterns) of open attempts, each read once.
