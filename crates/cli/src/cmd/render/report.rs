@@ -185,9 +185,9 @@ pub fn status(a: &JobArg, ctx: &Ctx) -> Result<Exit> {
                 t.attempts.to_string(),
                 format!("{}/{}", t.frames_done, t.frame_count),
                 pct(t.progress),
-                a.and_then(|a| a.pid)
-                    .filter(|_| t.state == "running")
-                    .map(|p| p.to_string())
+                // A local task's process, or a farm task's id (`123_4`) while it is there.
+                a.and_then(|a| a.pid.map(|p| p.to_string()).or(a.farm_task.clone()))
+                    .filter(|_| t.state == "running" || t.state == "queued")
                     .unwrap_or_default(),
                 t.message.clone().unwrap_or_default(),
             ]
@@ -195,7 +195,7 @@ pub fn status(a: &JobArg, ctx: &Ctx) -> Result<Exit> {
         .collect();
     out.table(
         &[
-            "TASK", "FRAMES", "STATE", "ATTEMPTS", "DONE", "PROGRESS", "PID", "MESSAGE",
+            "TASK", "FRAMES", "STATE", "ATTEMPTS", "DONE", "PROGRESS", "PID/FARM", "MESSAGE",
         ],
         &rows,
     )?;
