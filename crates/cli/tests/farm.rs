@@ -286,33 +286,33 @@ fn cancel_stops_a_running_array() {
 fn a_dependent_verify_step_waits_for_the_render_and_its_retry() {
     let Some(conf) = cluster() else { return };
     let p = project();
+    shotline_media::testdata::write_exr(
+        &p.path().join("pixel.exr"),
+        &shotline_media::testdata::ExrSpec::rgb(8, 8),
+    )
+    .unwrap();
     // Frame 2 fails its first attempt; the retry (a new array) succeeds.
     let out = run(
         &p,
         &conf,
         &[
-            "render", "submit", "--frames", "1-2", "--chunk", "1", "--retries", "1", "--name", "render", "--",
-            "sh", "-c",
-            "if [ {start} -eq 2 ] && [ ! -e retried ]; then touch retried; exit 1; fi; sleep 1; echo frame > a.{start}.txt",
+            "render", "submit", "--frames", "1-2", "--chunk", "1", "--retries", "1", "--name", "render",
+            "--output", "a.%04d.exr", "--", "sh", "-c",
+            "if [ {start} -eq 2 ] && [ ! -e retried ]; then touch retried; exit 1; fi; sleep 1; cp pixel.exr a.000{start}.exr",
         ],
     );
     assert!(out.status.success(), "{out:?}");
+    // The final step: shotline itself, on the farm, checks every frame of the render.
+    let verify = format!(
+        "{} render verify render > verified.txt",
+        env!("CARGO_BIN_EXE_shotline")
+    );
     let out = run(
         &p,
         &conf,
         &[
-            "render",
-            "submit",
-            "--frames",
-            "1",
-            "--name",
-            "verify",
-            "--after",
-            "render",
-            "--",
-            "sh",
-            "-c",
-            "test -s a.1.txt && test -s a.2.txt && echo verified > verified.txt",
+            "render", "submit", "--frames", "1", "--name", "verify", "--after", "render", "--",
+            "sh", "-c", &verify,
         ],
     );
     assert!(out.status.success(), "{out:?}");
@@ -320,7 +320,11 @@ fn a_dependent_verify_step_waits_for_the_render_and_its_retry() {
         s["state"] == "done" || s["state"] == "failed"
     });
     assert_eq!(s["state"], "done", "{s:#}");
-    assert!(p.path().join("verified.txt").is_file());
+    let verified = std::fs::read_to_string(p.path().join("verified.txt")).unwrap();
+    assert!(
+        verified.contains("2 frame(s) in 2 task(s) verified"),
+        "{verified}"
+    );
     let r = status(&p, &conf, "render");
     assert_eq!(r["state"], "done");
     assert_eq!(r["task_list"][1]["attempts"], 2);
@@ -364,6 +368,44 @@ fn pause_holds_the_array_and_resume_releases_it() {
         s["state"] == "done"
     });
     assert_eq!(s["tasks"]["done"], 4);
+}
+
+#[test]
+fn verify_names_missing_frames() {
+    // Runs everywhere: a local job that was never rendered, two of its frames put in place.
+    let p = Project::new();
+    p.cmd()
+        .args([
+            "render", "submit", "--farm", "local", "--frames", "1-4", "--chunk", "2",
+        ])
+        .args(["--name", "v", "--output", "r/v.%04d.exr", "--", "true"])
+        .assert()
+        .success();
+    std::fs::create_dir_all(p.path().join("r")).unwrap();
+    for f in [1, 2] {
+        shotline_media::testdata::write_exr(
+            &p.path().join(format!("r/v.{f:04}.exr")),
+            &shotline_media::testdata::ExrSpec::rgb(8, 8),
+        )
+        .unwrap();
+    }
+    let out = p
+        .cmd()
+        .args(["render", "verify", "v", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // `true` takes no frame arguments, so each frame is its own task.
+    assert_eq!(v["bad"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(
+        (v["bad"][0]["frames"].as_str(), v["bad"][1]["task"].as_i64()),
+        (Some("3"), Some(3))
+    );
+    assert!(
+        v["bad"][0]["message"].as_str().unwrap().contains("missing"),
+        "{v}"
+    );
 }
 
 #[test]

@@ -65,7 +65,7 @@ pub use spec::{
 };
 pub use supervise::LocalExecutor;
 pub use template::PLACEHOLDERS;
-pub use verify::verify_chunk;
+pub use verify::{verify_chunk, verify_job, BadChunk};
 pub use worker::{Worker, WorkerOptions};
 
 use std::path::{Path, PathBuf};

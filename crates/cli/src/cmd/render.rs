@@ -8,6 +8,7 @@ mod manage;
 mod report;
 mod submit;
 mod sysinfo;
+mod verify;
 mod worker;
 
 use anyhow::Result;
@@ -60,6 +61,8 @@ pub enum RenderCmd {
     Clean(manage::CleanArgs),
     /// Write a job as an Open Job Description template, Deadline job files or a Tractor script.
     Export(export::ExportArgs),
+    /// Check every frame of a job on disk (exists, not empty, probes ok).
+    Verify(verify::VerifyArgs),
 }
 
 /// Runs a render subcommand.
@@ -76,6 +79,7 @@ pub fn run(cmd: &RenderCmd, ctx: &Ctx) -> Result<Exit> {
         RenderCmd::Resume(a) => manage::pause(a, ctx, false),
         RenderCmd::Clean(a) => manage::clean(a, ctx),
         RenderCmd::Export(a) => export::run(a, ctx),
+        RenderCmd::Verify(a) => verify::run(a, ctx),
     }
 }
 
