@@ -35,6 +35,31 @@ use store::{OpenFarmAttempt, TaskRef};
 /// The executor name recorded for Slurm jobs and attempts.
 pub const SLURM: &str = "slurm";
 
+/// Slurm job states of a task that has not started.
+const PENDING_STATES: &[&str] = &[
+    "PENDING",
+    "REQUEUED",
+    "REQUEUE_HOLD",
+    "REQUEUE_FED",
+    "CONFIGURING",
+    "RESV_DEL_HOLD",
+];
+/// Slurm job states of a task that runs (or is being stopped).
+const RUNNING_STATES: &[&str] = &[
+    "RUNNING",
+    "COMPLETING",
+    "SUSPENDED",
+    "STOPPED",
+    "SIGNALING",
+    "STAGE_OUT",
+    "RESIZING",
+];
+
+/// True for a state of a task that has not ended.
+fn not_ended(state: &str) -> bool {
+    PENDING_STATES.contains(&state) || RUNNING_STATES.contains(&state)
+}
+
 /// What one [`Slurm::sync`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SyncReport {
@@ -296,50 +321,80 @@ impl Slurm {
         a: &OpenFarmAttempt,
         status: Option<&TaskStatus>,
     ) -> Result<Ending> {
+        let Some(st) = status else {
+            return Ok(self.forgotten(queue, a));
+        };
         let result = read_result(queue, a);
-        let state = status.map(|s| s.state.as_str()).unwrap_or("");
+        let killed = ExitInfo {
+            code: None,
+            signal: Some(15),
+        };
+        let state = st.state.as_str();
         Ok(match state {
-            "PENDING" | "REQUEUED" | "REQUEUE_HOLD" | "REQUEUE_FED" | "CONFIGURING" | "RESV_DEL_HOLD" => {
-                let reason = status.map(|s| s.reason.as_str()).unwrap_or("");
-                match reason {
-                    "DependencyNeverSatisfied" => match broken_dependency(queue, a.job)? {
-                        Some(message) => Ending::NeverRuns(message),
-                        None => Ending::Pending,
-                    },
-                    _ => Ending::Pending,
+            s if PENDING_STATES.contains(&s) => match st.reason.as_str() {
+                "DependencyNeverSatisfied" => match broken_dependency(queue, a.job)? {
+                    Some(message) => Ending::NeverRuns(message),
+                    None => Ending::Pending,
+                },
+                _ => Ending::Pending,
+            },
+            s if RUNNING_STATES.contains(&s) => Ending::Running(st.node.clone()),
+            "TIMEOUT" | "DEADLINE" => {
+                Ending::Ended(Some(StopReason::Timeout), result.unwrap_or(killed))
+            }
+            "CANCELLED" => Ending::Ended(Some(StopReason::Cancel), result.unwrap_or(killed)),
+            "OUT_OF_MEMORY" => Ending::Failed(format!(
+                "Slurm task {} ran out of memory (raise the job's resources.memory)",
+                a.farm_task
+            )),
+            _ => match result {
+                Some(exit) if state == "COMPLETED" || state == "FAILED" => {
+                    Ending::Ended(None, exit)
                 }
-            }
-            "RUNNING" | "COMPLETING" | "SUSPENDED" | "STOPPED" | "SIGNALING" | "STAGE_OUT" | "RESIZING" => {
-                Ending::Running(status.map(|s| s.node.clone()).unwrap_or_default())
-            }
-            "TIMEOUT" | "DEADLINE" => Ending::Ended(Some(StopReason::Timeout), result.unwrap_or(ExitInfo { code: None, signal: Some(15) })),
-            "CANCELLED" => Ending::Ended(Some(StopReason::Cancel), result.unwrap_or(ExitInfo { code: None, signal: Some(15) })),
-            "OUT_OF_MEMORY" => Ending::Failed(format!("Slurm task {} ran out of memory (the job's resources.memory)", a.farm_task)),
-            "NODE_FAIL" | "BOOT_FAIL" | "PREEMPTED" | "REVOKED" | "SPECIAL_EXIT" => {
-                Ending::Failed(format!("Slurm task {} ended {state} on {}", a.farm_task, status.map(|s| s.node.as_str()).unwrap_or("?")))
-            }
-            _ => match (result, state) {
-                (Some(exit), _) => Ending::Ended(None, exit),
-                (None, "COMPLETED") => Ending::Ended(None, ExitInfo { code: Some(0), signal: None }),
-                (None, "FAILED") => Ending::Failed(format!(
-                    "Slurm task {} failed before its command ran ({}); see {}",
+                None if state == "COMPLETED" => Ending::Ended(
+                    None,
+                    ExitInfo {
+                        code: Some(0),
+                        signal: None,
+                    },
+                ),
+                _ => Ending::Failed(format!(
+                    "Slurm task {} ended {state} on {} ({}); see {}",
                     a.farm_task,
-                    status.map(|s| s.reason.as_str()).unwrap_or(""),
+                    st.node,
+                    st.reason,
                     a.log.display()
                 )),
-                (None, "") => match self.cli.sacct(&a.farm_task) {
-                    Some((s, code)) if s == "COMPLETED" => Ending::Ended(None, ExitInfo { code: code.or(Some(0)), signal: None }),
-                    Some((s, _)) if s == "RUNNING" || s == "PENDING" => Ending::Pending,
-                    Some((s, code)) => Ending::Failed(format!("Slurm task {} ended {s} (exit {})", a.farm_task, code.map_or("?".into(), |c| c.to_string()))),
-                    None => Ending::Failed(format!(
-                        "Slurm no longer knows task {} and it left no result (its node may have failed); see {}",
-                        a.farm_task,
-                        a.log.display()
-                    )),
-                },
-                (None, other) => Ending::Failed(format!("Slurm task {} ended {other}", a.farm_task)),
             },
         })
+    }
+
+    /// An attempt `squeue` no longer lists (purged after `MinJobAge`): its result file, else
+    /// accounting (`sacct`), else a failure saying so.
+    fn forgotten(&self, queue: &Queue, a: &OpenFarmAttempt) -> Ending {
+        if let Some(exit) = read_result(queue, a) {
+            return Ending::Ended(None, exit);
+        }
+        match self.cli.sacct(&a.farm_task) {
+            Some((s, code)) if s == "COMPLETED" => Ending::Ended(
+                None,
+                ExitInfo {
+                    code: code.or(Some(0)),
+                    signal: None,
+                },
+            ),
+            Some((s, _)) if not_ended(&s) => Ending::Pending,
+            Some((s, code)) => Ending::Failed(format!(
+                "Slurm task {} ended {s} (exit {})",
+                a.farm_task,
+                code.map_or("?".into(), |c| c.to_string())
+            )),
+            None => Ending::Failed(format!(
+                "Slurm no longer knows task {} and it left no result (its node may have failed); see {}",
+                a.farm_task,
+                a.log.display()
+            )),
+        }
     }
 
     /// After a job's failed tasks were sent again, its dependents wait for the new arrays
