@@ -19,6 +19,11 @@ if [[ $want_tests == 1 ]]; then
   command -v pip3 >/dev/null 2>&1 || command -v pip >/dev/null 2>&1 || need_apt+=(python3-pip)
   # The Python module's tests build and install the wheel into a fresh venv.
   python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
+  # The farm tests run a real single-node Slurm cluster (scripts/slurm.sh).
+  [[ -x /usr/sbin/slurmctld ]] || command -v slurmctld >/dev/null 2>&1 || need_apt+=(slurm-wlm)
+  [[ -x /usr/sbin/munged ]] || command -v munged >/dev/null 2>&1 || need_apt+=(munge)
+  # Tractor job scripts are Tcl: the farm tests read them back with tclsh.
+  command -v tclsh >/dev/null 2>&1 || need_apt+=(tcl)
 fi
 
 if [[ ${#need_apt[@]} -gt 0 ]]; then
@@ -43,6 +48,19 @@ if [[ $want_tests == 1 ]]; then
     command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
     if ! command -v ascmhl-debug >/dev/null 2>&1; then
       echo "setup: ascmhl-debug is not on PATH after installing ascmhl" >&2
+      exit 2
+    fi
+  fi
+fi
+
+if [[ $want_tests == 1 ]]; then
+  # Open Job Description's reference CLI: the farm tests check and run exported templates.
+  if ! command -v openjd >/dev/null 2>&1; then
+    echo "setup: installing openjd-cli from PyPI" >&2
+    python3 -m pip install -q openjd-cli 2>/dev/null || python3 -m pip install -q --break-system-packages openjd-cli
+    command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+    if ! command -v openjd >/dev/null 2>&1; then
+      echo "setup: openjd is not on PATH after installing openjd-cli" >&2
       exit 2
     fi
   fi

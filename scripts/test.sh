@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh --tests
 
+# A real single-node Slurm cluster for the farm tests, stopped however this script ends.
+eval "$(scripts/slurm.sh start)"
+trap 'scripts/slurm.sh stop' EXIT
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"

@@ -111,7 +111,7 @@ impl Queue {
             .prepare_cached(
                 "SELECT t.id, t.job_id, t.idx, t.first_frame, t.last_frame, t.step, t.frame_count, t.failures
                  FROM render_tasks t JOIN render_jobs j ON j.id = t.job_id
-                 WHERE t.state = 'queued' AND j.control = 'active'
+                 WHERE t.state = 'queued' AND j.control = 'active' AND j.executor = 'local'
                    AND NOT EXISTS (SELECT 1 FROM render_job_deps d JOIN render_tasks dt ON dt.job_id = d.depends_on
                                    WHERE d.job_id = j.id AND dt.state != 'done')
                  ORDER BY j.priority DESC, j.id, t.idx LIMIT ?1",
@@ -219,12 +219,19 @@ impl Queue {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .db("finishing an attempt")?;
-        exec(
+        let closed = exec(
             &tx,
-            "UPDATE render_attempts SET outcome = ?1, ended_at = ?2, exit_code = ?3, signal = ?4, message = ?5 WHERE id = ?6",
+            "UPDATE render_attempts SET outcome = ?1, ended_at = ?2, exit_code = ?3, signal = ?4, message = ?5
+             WHERE id = ?6 AND outcome IS NULL",
             params![outcome.as_str(), now_ms(), exit.and_then(|e| e.code), exit.and_then(|e| e.signal), message, attempt],
         )
         .db("finishing an attempt")?;
+        if closed == 0 {
+            // Someone else (another shell reading a farm's state) closed it first: the task
+            // has already moved on, and must not count the failure twice.
+            drop(tx);
+            return self.has_work(job);
+        }
         let failure = i64::from(outcome.is_failure());
         let progress = if next == NextState::Done { 1.0 } else { 0.0 };
         exec(
@@ -294,6 +301,7 @@ impl Queue {
                     "SELECT DISTINCT d.job_id, d.depends_on, dj.name FROM render_job_deps d
                      JOIN render_jobs dj ON dj.id = d.depends_on
                      WHERE EXISTS (SELECT 1 FROM render_tasks t WHERE t.job_id = d.job_id AND t.state = 'queued')
+                       AND (SELECT executor FROM render_jobs WHERE id = d.job_id) = 'local'
                        AND NOT EXISTS (SELECT 1 FROM render_tasks t WHERE t.job_id = d.depends_on AND t.state IN ('queued','running'))
                        AND (dj.control = 'cancelled' OR EXISTS (SELECT 1 FROM render_tasks t WHERE t.job_id = d.depends_on AND t.state IN ('failed','cancelled')))",
                 )

@@ -107,7 +107,7 @@ impl Launcher {
 }
 
 /// The values of the command template's placeholders for one task.
-fn placeholder_values(job: &ResolvedJob, slot: &TaskSlot<'_>) -> Values {
+pub(crate) fn placeholder_values(job: &ResolvedJob, slot: &TaskSlot<'_>) -> Values {
     let mut v = Values::new();
     v.insert("start", slot.chunk.first.to_string());
     v.insert("end", slot.chunk.last.to_string());
@@ -132,7 +132,7 @@ fn placeholder_values(job: &ResolvedJob, slot: &TaskSlot<'_>) -> Values {
 }
 
 /// The environment every task gets: its threads and GPUs, and what it renders.
-fn task_env(slot: &TaskSlot<'_>) -> Vec<(String, String)> {
+pub(crate) fn task_env(slot: &TaskSlot<'_>) -> Vec<(String, String)> {
     let threads = slot.threads.to_string();
     vec![
         ("CUDA_VISIBLE_DEVICES".into(), slot.gpu_list()),

@@ -24,6 +24,8 @@ mod dispatch;
 mod error;
 mod event;
 mod executor;
+mod export;
+mod farm;
 mod finalize;
 mod job;
 mod launch;
@@ -47,6 +49,8 @@ pub use control::{install_signal_handlers, SignalHandlerKind, Stop};
 pub use error::{RenderError, Result};
 pub use event::Event;
 pub use executor::{ExecEvent, Execution, Executor, ExitInfo, Launch};
+pub use export::{export, ExportFormat, Exported, Metadata};
+pub use farm::{FarmSubmission, Slurm, SyncReport, SLURM};
 pub use job::{default_output, ResolvedJob};
 pub use launch::shell_line;
 pub use machine::{GpuInfo, MachineInfo};
@@ -61,7 +65,7 @@ pub use spec::{
 };
 pub use supervise::LocalExecutor;
 pub use template::PLACEHOLDERS;
-pub use verify::verify_chunk;
+pub use verify::{verify_chunk, verify_job, BadChunk};
 pub use worker::{Worker, WorkerOptions};
 
 use std::path::{Path, PathBuf};

@@ -161,6 +161,8 @@ pub struct AttemptInfo {
     pub signal: Option<i64>,
     /// Details.
     pub message: Option<String>,
+    /// The farm's task (`123_4`: Slurm array job 123, task 4); null for local attempts.
+    pub farm_task: Option<String>,
 }
 
 /// `render status JOB`.

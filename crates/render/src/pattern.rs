@@ -74,6 +74,17 @@ impl OutputPattern {
         self.in_dir(&name)
     }
 
+    /// The file name with one `#` per digit (`sh010.####.exr`), as Deadline's output viewer
+    /// and Blender spell padding.
+    pub fn file_name_hashes(&self) -> String {
+        format!(
+            "{}{}{}",
+            self.0.head.to_string_lossy(),
+            PadStyle::Nuke.token(self.0.padding),
+            self.0.tail.to_string_lossy()
+        )
+    }
+
     /// Houdini's spelling (`$F4`).
     pub fn houdini(&self) -> String {
         self.in_dir(&self.0.pattern(PadStyle::Houdini))

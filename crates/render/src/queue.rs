@@ -14,7 +14,8 @@ use crate::spec::JobRef;
 use shotline_fsio::Overwrite;
 
 /// Schema migrations, applied in order; the index + 1 is the version.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE render_jobs (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
@@ -78,7 +79,24 @@ CREATE TABLE render_attempts (
     message TEXT
 );
 CREATE INDEX render_attempts_open ON render_attempts(task_id, outcome);
-"#];
+"#,
+    // 2: farm executors. A job runs on the local queue or on a farm (`executor`); each farm
+    // submission (a Slurm job array) is a row, and each attempt names its farm task (`123_4`).
+    r#"
+ALTER TABLE render_jobs ADD COLUMN executor TEXT NOT NULL DEFAULT 'local';
+CREATE TABLE render_farm_arrays (
+    id INTEGER PRIMARY KEY,
+    job_id INTEGER NOT NULL REFERENCES render_jobs(id) ON DELETE CASCADE,
+    farm TEXT NOT NULL,
+    farm_job TEXT NOT NULL,
+    tasks TEXT NOT NULL,
+    submitted_at INTEGER NOT NULL
+);
+CREATE INDEX render_farm_arrays_job ON render_farm_arrays(job_id);
+ALTER TABLE render_attempts ADD COLUMN farm_task TEXT;
+CREATE INDEX render_attempts_farm ON render_attempts(executor, outcome);
+"#,
+];
 
 /// A handle on the render queue: one SQLite connection plus the folder for job files.
 pub struct Queue {
@@ -157,6 +175,12 @@ impl Queue {
     /// Queues a job: resolves its dependencies, writes job and tasks in one transaction, makes
     /// its folder and, if asked, snapshots the scene there.
     pub fn submit(&mut self, job: &ResolvedJob) -> Result<JobId> {
+        self.submit_as(job, "local")
+    }
+
+    /// Queues a job for `executor` (`local`, or a farm whose tasks the local worker leaves
+    /// alone).
+    pub(crate) fn submit_as(&mut self, job: &ResolvedJob, executor: &str) -> Result<JobId> {
         let mut job = job.clone();
         // The scene is copied before the write transaction: a multi-GB scene must not block
         // every other writer of the database while it is read.
@@ -174,9 +198,9 @@ impl Queue {
         }
         let now = now_ms();
         tx.execute(
-            "INSERT INTO render_jobs (name, preset, frames, spec, priority, control, dir, submitted_at)
-             VALUES (?1, ?2, ?3, '', ?4, 'active', '', ?5)",
-            params![job.name, job.preset.name(), job.frames, job.priority, now],
+            "INSERT INTO render_jobs (name, preset, frames, spec, priority, control, dir, submitted_at, executor)
+             VALUES (?1, ?2, ?3, '', ?4, 'active', '', ?5, ?6)",
+            params![job.name, job.preset.name(), job.frames, job.priority, now, executor],
         )
         .db("inserting the job")?;
         let id = tx.last_insert_rowid();
@@ -325,7 +349,7 @@ impl Queue {
         Ok(s)
     }
 
-    fn deps(&self, id: JobId) -> Result<Vec<JobId>> {
+    pub(crate) fn deps(&self, id: JobId) -> Result<Vec<JobId>> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -399,7 +423,7 @@ impl Queue {
             .conn
             .prepare_cached(
                 "SELECT id, number, executor, host, pid, threads, gpus, log_path, started_at, ended_at,
-                        outcome, exit_code, signal, message
+                        outcome, exit_code, signal, message, farm_task
                  FROM render_attempts WHERE task_id = ?1 ORDER BY number",
             )
             .db("reading attempts")?;
@@ -420,6 +444,7 @@ impl Queue {
                     exit_code: r.get(11)?,
                     signal: r.get(12)?,
                     message: r.get(13)?,
+                    farm_task: r.get(14)?,
                 })
             })
             .db("reading attempts")?;
@@ -530,7 +555,7 @@ impl Queue {
                      FROM render_attempts a JOIN render_tasks t ON t.id = a.task_id
                      JOIN render_jobs j ON j.id = t.job_id
                      LEFT JOIN render_workers w ON w.id = a.worker_id
-                     WHERE a.outcome IS NULL AND a.host = ?1 AND (?2 IS NULL OR t.job_id = ?2)",
+                     WHERE a.outcome IS NULL AND a.host = ?1 AND a.executor = 'local' AND (?2 IS NULL OR t.job_id = ?2)",
                 )
                 .db("looking for lost tasks")?;
             let rows = stmt
@@ -606,6 +631,17 @@ impl Queue {
 
     /// The log file of a job's task attempt (`None`: the latest attempt).
     pub fn log_path(&self, id: JobId, index: i64, attempt: Option<i64>) -> Result<Option<PathBuf>> {
+        Ok(self.log_of(id, index, attempt)?.map(|(p, _)| p))
+    }
+
+    /// The log file of a job's task attempt (`None`: the latest attempt) and the attempt's
+    /// number.
+    pub fn log_of(
+        &self,
+        id: JobId,
+        index: i64,
+        attempt: Option<i64>,
+    ) -> Result<Option<(PathBuf, i64)>> {
         let task: i64 = self
             .conn
             .query_row(
@@ -621,7 +657,7 @@ impl Queue {
             Some(n) => atts.into_iter().find(|a| a.number == n),
             None => atts.into_iter().last(),
         };
-        Ok(pick.map(|a| PathBuf::from(a.log)))
+        Ok(pick.map(|a| (PathBuf::from(a.log), a.number)))
     }
 
     /// Finished jobs (`done`/`cancelled`, and `failed` unless `keep_failed`) whose last task
@@ -882,6 +918,33 @@ mod tests {
             stored.display()
         );
         assert_eq!(std::fs::read(stored).unwrap(), b"scene v1");
+    }
+
+    #[test]
+    fn a_version_1_queue_migrates_and_keeps_its_jobs_local() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("q.db");
+        {
+            let conn = Connection::open(&db).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE render_schema_version (version INTEGER NOT NULL);
+                 INSERT INTO render_schema_version VALUES (1);
+                 INSERT INTO render_jobs (name, preset, frames, spec, priority, control, dir, submitted_at)
+                 VALUES ('old', 'generic', '1', '', 0, 'active', '', 0);",
+            )
+            .unwrap();
+        }
+        let q = Queue::open(&db, &dir.path().join("render"), 5000).unwrap();
+        assert_eq!(q.executor_of(1).unwrap(), "local");
+        let v: i64 = q
+            .conn
+            .query_row("SELECT version FROM render_schema_version", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(v, MIGRATIONS.len() as i64);
+        assert!(!q.has_farm_work().unwrap());
     }
 
     #[test]

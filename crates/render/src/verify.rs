@@ -42,3 +42,38 @@ pub fn verify_chunk(pattern: &OutputPattern, chunk: &Chunk) -> Result<(), String
         problems.join("; ")
     ))
 }
+
+/// A task whose frames are not all on disk and readable.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BadChunk {
+    /// The task's index in its job.
+    pub task: i64,
+    /// Its frames.
+    pub frames: String,
+    /// Which frames and why (as after each task).
+    pub message: String,
+}
+
+/// Checks every frame of a job, as the queue checks each task's frames after it ends: the
+/// final verify step of a farm job (`render verify JOB`, run after the render with `after`).
+/// An error when the job names no output (there is nothing to verify).
+pub fn verify_job(job: &crate::job::ResolvedJob) -> crate::error::Result<Vec<BadChunk>> {
+    let pattern = job.output_pattern()?.ok_or_else(|| {
+        crate::error::RenderError::Invalid(format!(
+            "job {} names no `output`: there are no frames to verify",
+            job.name
+        ))
+    })?;
+    Ok(job
+        .chunks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            verify_chunk(&pattern, c).err().map(|message| BadChunk {
+                task: i as i64,
+                frames: c.range(),
+                message,
+            })
+        })
+        .collect())
+}

@@ -63,6 +63,18 @@ pub const TOOLS: &[Tool] = &[
         name: "python3",
         install: "apt-get install python3",
     },
+    Tool {
+        name: "openjd",
+        install: "python3 -m pip install openjd-cli",
+    },
+    Tool {
+        name: "sbatch",
+        install: "apt-get install slurm-wlm munge, then scripts/slurm.sh start",
+    },
+    Tool {
+        name: "tclsh",
+        install: "apt-get install tcl",
+    },
 ];
 
 /// Whether the tests run under CI (`CI` set to anything but `false` or `0`).

@@ -2,10 +2,13 @@
 //! printing only; the queue, scheduling and processes live in `shotline-render`. JSON schemas
 //! are documented in `docs/render.md`.
 
+mod export;
+mod farm;
 mod manage;
 mod report;
 mod submit;
 mod sysinfo;
+mod verify;
 mod worker;
 
 use anyhow::Result;
@@ -27,6 +30,7 @@ Examples:
   shotline render logs 12/3 -f                  follow a task's log
   shotline render cancel 12                     stop a job (the whole process tree)
   shotline render retry 12                      requeue failed and cancelled tasks
+  shotline render export 12 --format openjd -o farm/   a job description for another farm
 
 The queue lives in the project's database (store.path); job folders (logs, temporary files) under
 render.dir. Job spec schema, config keys and JSON schemas: docs/render.md.";
@@ -55,6 +59,10 @@ pub enum RenderCmd {
     Resume(manage::ManageArg),
     /// Remove the folders of finished jobs older than render.keep_days.
     Clean(manage::CleanArgs),
+    /// Write a job as an Open Job Description template, Deadline job files or a Tractor script.
+    Export(export::ExportArgs),
+    /// Check every frame of a job on disk (exists, not empty, probes ok).
+    Verify(verify::VerifyArgs),
 }
 
 /// Runs a render subcommand.
@@ -70,6 +78,8 @@ pub fn run(cmd: &RenderCmd, ctx: &Ctx) -> Result<Exit> {
         RenderCmd::Pause(a) => manage::pause(a, ctx, true),
         RenderCmd::Resume(a) => manage::pause(a, ctx, false),
         RenderCmd::Clean(a) => manage::clean(a, ctx),
+        RenderCmd::Export(a) => export::run(a, ctx),
+        RenderCmd::Verify(a) => verify::run(a, ctx),
     }
 }
 

@@ -58,6 +58,41 @@ pub struct RenderConfig {
     /// Renderer executables per preset (`blender: /opt/blender-4.2/blender`), for studios that
     /// pin versions; presets fall back to the usual command names on `PATH`.
     pub executables: BTreeMap<String, String>,
+    /// Where `render submit` sends jobs: the local queue (default) or a Slurm cluster.
+    pub executor: RenderExecutor,
+    /// How jobs reach the Slurm cluster (partition, account, QOS, extra `sbatch` arguments).
+    pub slurm: SlurmConfig,
+}
+
+/// Where `render submit` sends a job when `--farm` does not say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RenderExecutor {
+    /// This machine's queue, run by `render worker` (or `submit --wait`).
+    #[default]
+    Local,
+    /// A Slurm cluster: one job array per job.
+    Slurm,
+}
+
+/// `render.slurm:`: what every job sent to Slurm carries.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SlurmConfig {
+    /// `--partition` (default: the cluster's default partition).
+    pub partition: Option<String>,
+    /// `--account`.
+    pub account: Option<String>,
+    /// `--qos`.
+    pub qos: Option<String>,
+    /// Most array tasks running at once (`--array=…%N`); `None`: `render.max_concurrent`,
+    /// `0`: no limit. At most [`MAX_CONCURRENT`].
+    #[serde(deserialize_with = "slurm_max_concurrent")]
+    pub max_concurrent: Option<u32>,
+    /// Folder holding `sbatch`, `squeue`, `scancel`, `scontrol` and `sacct` (default: `PATH`).
+    pub bin_dir: Option<PathBuf>,
+    /// Extra `sbatch` arguments for every job (`["--constraint=avx2"]`).
+    pub sbatch_args: Vec<String>,
 }
 
 impl Default for RenderConfig {
@@ -72,6 +107,8 @@ impl Default for RenderConfig {
             poll_ms: 250,
             log_max_bytes: ByteSize(DEFAULT_LOG_BYTES),
             executables: BTreeMap::new(),
+            executor: RenderExecutor::Local,
+            slurm: SlurmConfig::default(),
         }
     }
 }
@@ -108,6 +145,10 @@ where
 
 fn max_concurrent<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
     within(d, "render.max_concurrent", 0, MAX_CONCURRENT)
+}
+
+fn slurm_max_concurrent<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    within(d, "render.slurm.max_concurrent", 0, MAX_CONCURRENT).map(Some)
 }
 
 fn kill_grace_secs<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
@@ -169,5 +210,27 @@ mod tests {
             crate::parse_str("render:\n  log_max_bytes: 1MiB\n  kill_grace_secs: 30\n").unwrap();
         assert_eq!(c.render.log_max_bytes.0, 1 << 20);
         assert_eq!(crate::Config::default().render.log_max_bytes.0, 16 << 20);
+    }
+
+    #[test]
+    fn slurm_section() {
+        let c = crate::parse_str(
+            "render:\n  executor: slurm\n  slurm: {partition: gpu, qos: high, max_concurrent: 8, sbatch_args: [--exclusive]}\n",
+        )
+        .unwrap();
+        assert_eq!(c.render.executor, super::RenderExecutor::Slurm);
+        assert_eq!(c.render.slurm.partition.as_deref(), Some("gpu"));
+        assert_eq!(c.render.slurm.max_concurrent, Some(8));
+        for (yaml, key) in [
+            ("render:\n  slurm: {partiton: gpu}\n", "partiton"),
+            ("render:\n  executor: deadline\n", "deadline"),
+            (
+                "render:\n  slurm: {max_concurrent: 5000}\n",
+                "slurm.max_concurrent",
+            ),
+        ] {
+            let err = crate::parse_str(yaml).unwrap_err();
+            assert!(err.contains(key) && err.contains('2'), "{yaml}: {err}");
+        }
     }
 }

@@ -75,7 +75,10 @@ struct Changed {
 pub fn cancel(a: &CancelArgs, ctx: &Ctx) -> Result<Exit> {
     let mut queue = open_queue(ctx)?;
     let id = queue.find(&a.job)?;
-    let mut running = queue.cancel(id)?;
+    let mut running = match super::farm::slurm_of(ctx, &queue, id)? {
+        Some(slurm) => slurm.cancel(&mut queue, id)?,
+        None => queue.cancel(id)?,
+    };
     if a.wait && running > 0 {
         let grace = Duration::from_secs(ctx.config.config.render.kill_grace_secs);
         let limit = Instant::now() + grace + Duration::from_secs(30);
@@ -104,7 +107,14 @@ pub fn cancel(a: &CancelArgs, ctx: &Ctx) -> Result<Exit> {
 pub fn retry(a: &ManageArg, ctx: &Ctx) -> Result<Exit> {
     let mut queue = open_queue(ctx)?;
     let id = queue.find(&a.job)?;
-    let n = queue.retry(id)?;
+    let n = match super::farm::slurm_of(ctx, &queue, id)? {
+        Some(slurm) => {
+            // Bring the farm's view in first, so tasks that just failed are retried too.
+            slurm.sync(&mut queue, Some(id))?;
+            slurm.retry(&mut queue, id)?
+        }
+        None => queue.retry(id)?,
+    };
     let s = queue.summary(id)?;
     if ctx.out.json() {
         ctx.out.json_doc(&Changed {
@@ -123,7 +133,10 @@ pub fn retry(a: &ManageArg, ctx: &Ctx) -> Result<Exit> {
 pub fn pause(a: &ManageArg, ctx: &Ctx, paused: bool) -> Result<Exit> {
     let mut queue = open_queue(ctx)?;
     let id = queue.find(&a.job)?;
-    let changed = queue.set_paused(id, paused)?;
+    let changed = match super::farm::slurm_of(ctx, &queue, id)? {
+        Some(slurm) => slurm.set_paused(&mut queue, id, paused)?,
+        None => queue.set_paused(id, paused)?,
+    };
     let s = queue.summary(id)?;
     if ctx.out.json() {
         ctx.out.json_doc(&Changed {

@@ -88,6 +88,13 @@ fn state_cell(ctx: &Ctx, s: JobState) -> String {
 pub fn ls(a: &LsArgs, ctx: &Ctx) -> Result<Exit> {
     // Listing never writes: a read-only database, or one that never held a job, lists empty.
     let jobs = match super::open_queue_read_only(ctx)? {
+        // Farm jobs' states come from the farm first, which writes to the queue.
+        Some(queue) if queue.has_farm_work()? => {
+            drop(queue);
+            let mut queue = open_queue(ctx)?;
+            super::farm::sync(ctx, &mut queue)?;
+            queue.list(a.all)?
+        }
         Some(queue) => queue.list(a.all)?,
         None => Vec::new(),
     };
@@ -137,7 +144,8 @@ pub fn ls(a: &LsArgs, ctx: &Ctx) -> Result<Exit> {
 
 /// `render status JOB`.
 pub fn status(a: &JobArg, ctx: &Ctx) -> Result<Exit> {
-    let queue = open_queue(ctx)?;
+    let mut queue = open_queue(ctx)?;
+    super::farm::sync(ctx, &mut queue)?;
     let id = queue.find(&a.job)?;
     let d = queue.detail(id)?;
     let failed = d.job.state == JobState::Failed;
@@ -177,9 +185,9 @@ pub fn status(a: &JobArg, ctx: &Ctx) -> Result<Exit> {
                 t.attempts.to_string(),
                 format!("{}/{}", t.frames_done, t.frame_count),
                 pct(t.progress),
-                a.and_then(|a| a.pid)
-                    .filter(|_| t.state == "running")
-                    .map(|p| p.to_string())
+                // A local task's process, or a farm task's id (`123_4`) while it is there.
+                a.and_then(|a| a.pid.map(|p| p.to_string()).or(a.farm_task.clone()))
+                    .filter(|_| t.state == "running" || t.state == "queued")
                     .unwrap_or_default(),
                 t.message.clone().unwrap_or_default(),
             ]
@@ -187,7 +195,7 @@ pub fn status(a: &JobArg, ctx: &Ctx) -> Result<Exit> {
         .collect();
     out.table(
         &[
-            "TASK", "FRAMES", "STATE", "ATTEMPTS", "DONE", "PROGRESS", "PID", "MESSAGE",
+            "TASK", "FRAMES", "STATE", "ATTEMPTS", "DONE", "PROGRESS", "PID/FARM", "MESSAGE",
         ],
         &rows,
     )?;
@@ -204,9 +212,10 @@ struct LogLine<'a> {
 
 /// `render logs JOB[/TASK] [-f]`.
 pub fn logs(a: &LogsArgs, ctx: &Ctx) -> Result<Exit> {
-    let queue = open_queue(ctx)?;
+    let mut queue = open_queue(ctx)?;
     let (job_key, task) = split_job_task(&a.target);
     let id = queue.find(job_key)?;
+    let farm = super::farm::sync(ctx, &mut queue)?;
     let task: Option<i64> = task.map(|t| t.parse()).transpose().context("task index")?;
     let tasks: Vec<i64> = match task {
         Some(t) => vec![t],
@@ -218,11 +227,10 @@ pub fn logs(a: &LogsArgs, ctx: &Ctx) -> Result<Exit> {
     loop {
         let mut all_final = true;
         for &t in &tasks {
-            let Some(path) = queue.log_path(id, t, a.attempt)? else {
+            let Some((path, number)) = queue.log_of(id, t, a.attempt)? else {
                 all_final &= !a.follow || task_final(&queue, id, t)?;
                 continue;
             };
-            let number = attempt_number(&path);
             let entry = state
                 .entry(t)
                 .or_insert_with(|| (path.clone(), number, 0, Vec::new()));
@@ -251,16 +259,14 @@ pub fn logs(a: &LogsArgs, ctx: &Ctx) -> Result<Exit> {
             return Ok(Exit::Clean);
         }
         ctx.out.flush();
-        std::thread::sleep(Duration::from_millis(200));
+        if farm {
+            // A farm's state comes from its scheduler: ask it once a second, not five times.
+            std::thread::sleep(super::farm::POLL);
+            super::farm::sync(ctx, &mut queue)?;
+        } else {
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
-}
-
-fn attempt_number(path: &std::path::Path) -> i64 {
-    path.file_stem()
-        .and_then(|s| s.to_str())
-        .and_then(|s| s.rsplit_once(".attempt-"))
-        .and_then(|(_, n)| n.parse().ok())
-        .unwrap_or(0)
 }
 
 fn task_final(queue: &Queue, id: i64, index: i64) -> Result<bool> {

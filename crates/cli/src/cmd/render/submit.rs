@@ -17,9 +17,12 @@ Examples:
       --output 'renders/sh010.%04d.exr' --threads 4 --retries 2 --timeout 2h
   shotline render submit --frames 1-100 --chunk 25 --name sim -- ./sim.sh {start} {end}
   shotline render submit comp.yaml --after sh010_lighting
+  shotline render submit job.yaml --farm slurm      one Slurm job array, one array task per chunk
 
 Flags override the spec file. Placeholders: {start} {end} {step} {count} {frames} {output}
 {scene} {layer} {threads} {gpu} {job} {task} {tmp}. Schema: docs/render.md.
+With --farm slurm (or render.executor: slurm) the job is one `sbatch` array; `render ls|status|
+logs|cancel|retry` then read Slurm's state (docs/farm.md). --max-concurrent is the array's %N.
 Exit codes (--wait): 0 job done, 1 job failed or cancelled, 2 bad spec or flags.";
 
 /// Arguments of `render submit`.
@@ -86,9 +89,21 @@ pub struct SubmitArgs {
     /// With --wait: most tasks at once (default render.max_concurrent; at most 1024).
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=i64::from(shotline_config::MAX_CONCURRENT)))]
     pub max_concurrent: Option<u32>,
+    /// Where the job renders: the local queue or a Slurm cluster (default render.executor).
+    #[arg(long, value_enum)]
+    pub farm: Option<FarmArg>,
     /// The command template, after `--`.
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+/// `--farm`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FarmArg {
+    /// This machine's queue (`render worker`).
+    Local,
+    /// A Slurm cluster: one job array per job (render.slurm in shotline.yaml).
+    Slurm,
 }
 
 /// Builds the spec from file and flags.
@@ -169,6 +184,16 @@ pub fn run(a: &SubmitArgs, ctx: &Ctx) -> Result<Exit> {
     let (spec, base) = build_spec(a, ctx)?;
     let job = ResolvedJob::resolve(&spec, &base, &ctx.config.config.render)?;
     let mut queue = open_queue(ctx)?;
+    let farm = match a.farm {
+        Some(f) => f,
+        None if ctx.config.config.render.executor == shotline_config::RenderExecutor::Slurm => {
+            FarmArg::Slurm
+        }
+        None => FarmArg::Local,
+    };
+    if farm == FarmArg::Slurm {
+        return submit_slurm(a, ctx, &mut queue, &job);
+    }
     let id = queue.submit(&job)?;
     let submitted = serde_json::json!({
         "event": "submitted", "job": id, "name": job.name, "tasks": job.chunks.len(),
@@ -223,6 +248,62 @@ pub fn run(a: &SubmitArgs, ctx: &Ctx) -> Result<Exit> {
         )?;
         pb.finish_and_clear();
     }
+    report_end(ctx, &queue, id)
+}
+
+/// Sends the job to Slurm as one array; with `--wait`, follows it until it is finished.
+fn submit_slurm(
+    a: &SubmitArgs,
+    ctx: &Ctx,
+    queue: &mut shotline_render::Queue,
+    job: &ResolvedJob,
+) -> Result<Exit> {
+    let slurm = super::farm::slurm(ctx, a.max_concurrent);
+    let (id, sent) = slurm.submit(queue, job)?;
+    let submitted = serde_json::json!({
+        "event": "submitted", "job": id, "name": job.name, "tasks": job.chunks.len(),
+        "frame_count": job.chunks.iter().map(|c| c.count).sum::<u64>(),
+        "dir": queue.job_dir(id), "farm": "slurm", "farm_job": sent.farm_job,
+    });
+    let text = format!(
+        "submitted job {id} ({}) to Slurm: array {} with {} task(s)",
+        job.name, sent.farm_job, sent.tasks
+    );
+    if !a.wait {
+        if ctx.out.json() {
+            ctx.out.json_doc(&submitted)?;
+        } else {
+            ctx.out.line(text)?;
+        }
+        return Ok(Exit::Clean);
+    }
+    if ctx.out.json() {
+        ctx.out.json_line(&submitted)?;
+    } else {
+        ctx.out.note(text);
+    }
+    let stop = Stop::new();
+    shotline_render::install_signal_handlers(shotline_render::SignalHandlerKind::Standard, &stop)?;
+    let pb = ctx.out.progress(
+        job.chunks.iter().map(|c| c.count).sum(),
+        &format!("job {id} on Slurm"),
+    );
+    loop {
+        slurm.sync(queue, Some(id))?;
+        let s = queue.summary(id)?;
+        pb.set_position(s.frames_done);
+        // Ctrl-C stops watching; the job keeps running on the cluster.
+        if s.state.is_final() || stop.level() > 0 {
+            break;
+        }
+        std::thread::sleep(super::farm::POLL);
+    }
+    pb.finish_and_clear();
+    report_end(ctx, queue, id)
+}
+
+/// The `job_summary` line (or sentence) at the end of `--wait`, and the exit code.
+fn report_end(ctx: &Ctx, queue: &shotline_render::Queue, id: i64) -> Result<Exit> {
     let s = queue.summary(id)?;
     if ctx.out.json() {
         let mut v = serde_json::to_value(&s)?;
