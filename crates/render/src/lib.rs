@@ -47,7 +47,7 @@ pub use control::{install_signal_handlers, SignalHandlerKind, Stop};
 pub use error::{RenderError, Result};
 pub use event::Event;
 pub use executor::{ExecEvent, Execution, Executor, ExitInfo, Launch};
-pub use job::{default_output, ResolvedJob};
+pub use job::{default_output, ResolvedJob, SHOT_RENDER, SHOT_RENDER_FILE};
 pub use launch::shell_line;
 pub use machine::{GpuInfo, MachineInfo};
 pub use model::*;

@@ -167,7 +167,13 @@ fn build_spec(a: &SubmitArgs, ctx: &Ctx) -> Result<(JobSpec, PathBuf)> {
 /// Runs `render submit`.
 pub fn run(a: &SubmitArgs, ctx: &Ctx) -> Result<Exit> {
     let (spec, base) = build_spec(a, ctx)?;
-    let job = ResolvedJob::resolve(&spec, &base, &ctx.config.config.render)?;
+    let cfg = &ctx.config.config;
+    if let Some(name) = &spec.review {
+        shotline_review::resolve_preset(name, &cfg.review).context("`review` in the job spec")?;
+    }
+    let layout =
+        shotline_qc::layout::Layout::from_config(&cfg.layout, &cfg.project.code, &ctx.project_root())?;
+    let job = ResolvedJob::resolve_with(&spec, &base, &cfg.render, Some(&layout.model))?;
     let mut queue = open_queue(ctx)?;
     let id = queue.submit(&job)?;
     let submitted = serde_json::json!({
@@ -204,7 +210,9 @@ pub fn run(a: &SubmitArgs, ctx: &Ctx) -> Result<Exit> {
         opts.max_concurrent = m;
     }
     let ran = super::worker::drive(ctx, &mut queue, opts, &stop)?;
-    if !ran {
+    // A review movie the job asked for and could not get is a problem too.
+    let failed_reviews = ran.unwrap_or(0);
+    if ran.is_none() {
         // Another worker owns this host's queue: watch the job through the database instead.
         ctx.out
             .note("another worker is running this queue here; watching the job");
@@ -246,6 +254,6 @@ pub fn run(a: &SubmitArgs, ctx: &Ctx) -> Result<Exit> {
         return Ok(Exit::Problems);
     }
     Ok(Exit::problems_if(
-        s.state != shotline_render::JobState::Done,
+        s.state != shotline_render::JobState::Done || failed_reviews > 0,
     ))
 }
