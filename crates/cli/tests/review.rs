@@ -515,7 +515,10 @@ fn a_render_job_with_review_gets_a_movie_of_its_unpublished_frames() {
     let out = p.ok("ana", &["render", "submit", "job.yaml", "--wait", "--json"]);
     let frames = p.root().join("renders/SH010/COMP");
     for f in 1001..=1008 {
-        assert!(frames.join(format!("SH010_COMP.{f}.exr")).is_file(), "{out}");
+        assert!(
+            frames.join(format!("SH010_COMP.{f}.exr")).is_file(),
+            "{out}"
+        );
     }
     let ev = review_events(&out);
     assert_eq!(ev.len(), 1, "{out}");
@@ -529,7 +532,8 @@ fn a_render_job_with_review_gets_a_movie_of_its_unpublished_frames() {
     let movie = PathBuf::from(r["output"].as_str().unwrap());
     assert_eq!(
         movie,
-        p.root().join("renders/SH010/review/SH010_COMP_job1_h264.mp4")
+        p.root()
+            .join("renders/SH010/review/SH010_COMP_job1_h264.mp4")
     );
     let s = ffprobe(&movie);
     assert_eq!(s["codec_name"], "h264");
@@ -581,7 +585,8 @@ fn a_review_that_cannot_be_made_fails_the_submit_with_the_reason() {
     assert!(err.contains("nope") && err.contains("h264"), "{err}");
     // DNxHR cannot encode the 64x36 project: the job is done, the review fails, exit 1.
     frame_writing_job(&p, "shot: SH010\nstep: COMP\nreview: dnxhr_hq\n");
-    let out = p.cmd("ana")
+    let out = p
+        .cmd("ana")
         .args(["render", "submit", "job.yaml", "--wait", "--json"])
         .output()
         .unwrap();
@@ -609,14 +614,25 @@ fn dnxhr_hq_preset_encodes_dnxhr_hq() {
     assert_eq!(s["codec_name"], "dnxhd");
     assert_eq!(s["profile"], "DNXHR HQ");
     assert_eq!(s["pix_fmt"], "yuv422p");
-    assert_eq!((s["width"].as_u64(), s["height"].as_u64()), (Some(256), Some(144)));
+    assert_eq!(
+        (s["width"].as_u64(), s["height"].as_u64()),
+        (Some(256), Some(144))
+    );
     assert_eq!(s["nb_read_frames"], "9");
     // Too small for DNxHR: refused before ffmpeg runs, nothing created.
     let p = tiny_project();
     project_with_frames(&p, false);
     let err = p.fails(
         "ana",
-        &["review", "--version", "1", "--preset", "dnxhr_hq", "-o", "new/d.mov"],
+        &[
+            "review",
+            "--version",
+            "1",
+            "--preset",
+            "dnxhr_hq",
+            "-o",
+            "new/d.mov",
+        ],
         2,
     );
     assert!(err.contains("256x120"), "{err}");
@@ -644,7 +660,10 @@ fn missing_ffmpeg_is_a_clear_error_and_leaves_no_folder() {
         err.contains("cannot run ffmpeg") && err.contains("review.ffmpeg"),
         "{err}"
     );
-    assert!(!p.root().join("out").exists(), "the output folder was left behind");
+    assert!(
+        !p.root().join("out").exists(),
+        "the output folder was left behind"
+    );
     // The default output folder is not left behind either.
     assert!(!p.root().join("renders/SH010/comp/review").exists());
 }

@@ -223,11 +223,10 @@ pub fn default_output(spec: &JobSpec, layout: Option<&Layout>) -> Result<Option<
     let (shot, step) = match (&spec.shot, &spec.step) {
         (None, None) => return Ok(None),
         (Some(shot), Some(step)) => (shot, step),
-        _ => {
-            return Err(RenderError::Invalid(
-                "`shot` and `step` go together (the layout's render path needs both), or give `output`".into(),
-            ))
-        }
+        _ => return Err(RenderError::Invalid(
+            "`shot` and `step` go together (the layout's render path needs both), or give `output`"
+                .into(),
+        )),
     };
     let Some(layout) = layout else {
         return Err(RenderError::Invalid(format!(
@@ -440,16 +439,12 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Layout::new(
-            Some(shotline_layout::Preset::Shots),
-            &o,
-            "/proj".into(),
-        )
-        .unwrap()
-        .with_defaults(Fields {
-            project: Some("DEMO".into()),
-            ..Fields::default()
-        })
+        Layout::new(Some(shotline_layout::Preset::Shots), &o, "/proj".into())
+            .unwrap()
+            .with_defaults(Fields {
+                project: Some("DEMO".into()),
+                ..Fields::default()
+            })
     }
 
     #[test]
@@ -460,8 +455,9 @@ mod tests {
         )
         .unwrap();
         let cfg = RenderConfig::default();
-        let j = ResolvedJob::resolve_with(&spec, Path::new("/proj"), &cfg, Some(&project_layout(&[])))
-            .unwrap();
+        let j =
+            ResolvedJob::resolve_with(&spec, Path::new("/proj"), &cfg, Some(&project_layout(&[])))
+                .unwrap();
         assert_eq!(
             j.output.as_deref(),
             Some("/proj/renders/SH010/comp/SH010_comp.%04d.exr")

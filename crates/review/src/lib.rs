@@ -358,7 +358,11 @@ fn target_size(inputs: &Inputs<'_>) -> Result<Size> {
     })
 }
 
-fn source_size(first: &Path, info: &shotline_media::MediaInfo, v: Option<&Version>) -> Result<Size> {
+fn source_size(
+    first: &Path,
+    info: &shotline_media::MediaInfo,
+    v: Option<&Version>,
+) -> Result<Size> {
     let w = info
         .width
         .and_then(|w| u32::try_from(w).ok())
@@ -523,7 +527,12 @@ pub fn prepare(inputs: &Inputs<'_>) -> Result<Prepared> {
     shotline_layout::check_component("frame extension", &ext)?;
     let rate = movie_rate(inputs)?;
     let header = shotline_media::probe(&first_path);
-    let start = start_timecode(inputs, header.timecode.as_deref(), frames.first, rate.nominal())?;
+    let start = start_timecode(
+        inputs,
+        header.timecode.as_deref(),
+        frames.first,
+        rate.nominal(),
+    )?;
     let target = target_size(inputs)?;
     let source = source_size(&first_path, &header, inputs.version())?;
     let fields = fields(inputs, &frames)?;

@@ -171,8 +171,11 @@ pub fn run(a: &SubmitArgs, ctx: &Ctx) -> Result<Exit> {
     if let Some(name) = &spec.review {
         shotline_review::resolve_preset(name, &cfg.review).context("`review` in the job spec")?;
     }
-    let layout =
-        shotline_qc::layout::Layout::from_config(&cfg.layout, &cfg.project.code, &ctx.project_root())?;
+    let layout = shotline_qc::layout::Layout::from_config(
+        &cfg.layout,
+        &cfg.project.code,
+        &ctx.project_root(),
+    )?;
     let job = ResolvedJob::resolve_with(&spec, &base, &cfg.render, Some(&layout.model))?;
     let mut queue = open_queue(ctx)?;
     let id = queue.submit(&job)?;

@@ -141,7 +141,12 @@ impl<'scope> Reviews<'scope> {
 
 /// Prints a job's review outcome (`review_finished` / `review_failed` with `--json`); true when
 /// the movie was made.
-fn report_review(ctx: &Ctx, pb: &ProgressBar, job: JobId, r: Result<shotline_review::Report>) -> bool {
+fn report_review(
+    ctx: &Ctx,
+    pb: &ProgressBar,
+    job: JobId,
+    r: Result<shotline_review::Report>,
+) -> bool {
     let out = &ctx.out;
     let ok = r.is_ok();
     if out.json() {
