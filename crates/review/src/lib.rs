@@ -551,7 +551,7 @@ pub fn prepare(inputs: &Inputs<'_>) -> Result<Prepared> {
         .tempdir()
         .map_err(error::io("create a work folder in", &std::env::temp_dir()))?;
     let wd = work.path();
-    link_frames(&frames, wd, &ext)?;
+    let input = frame_input(&frames, wd, &ext)?;
     symlink(
         &frames.pattern.frame_path(middle_frame(&frames)),
         &wd.join(format!("still.{ext}")),
@@ -614,6 +614,7 @@ pub fn prepare(inputs: &Inputs<'_>) -> Result<Prepared> {
         start
     };
     let args = ffmpeg_args(
+        &input,
         &ext,
         rate,
         &colour,
@@ -715,8 +716,54 @@ fn write_burnins(
     Ok(out)
 }
 
+/// The picture frames as ffmpeg's image2 demuxer reads them.
+#[derive(Debug, Clone, PartialEq)]
+struct FrameInput {
+    /// `-start_number`.
+    start_number: i64,
+    /// The printf-style pattern (`%` of the path itself doubled).
+    pattern: String,
+}
+
+/// Frames with no gap (non-negative numbers, an absolute folder) are read in place, straight from their own
+/// pattern: no work per frame at all, so shotline's own time stays negligible next to the
+/// encode (linking and later unlinking 500 names cost seconds on a busy disk). Otherwise each
+/// movie frame is linked in the work folder, a missing frame to the one before it.
+fn frame_input(frames: &Frames, work: &Path, ext: &str) -> Result<FrameInput> {
+    let p = &frames.pattern;
+    let direct = match (p.head.to_str(), p.tail.to_str(), p.dir.to_str()) {
+        (Some(head), Some(tail), Some(dir))
+            if frames.missing.is_empty() && frames.first >= 0 && p.dir.is_absolute() =>
+        {
+            let token = if p.padding > 1 {
+                format!("%0{}d", p.padding)
+            } else {
+                "%d".to_string()
+            };
+            let esc = |t: &str| t.replace('%', "%%");
+            Some(FrameInput {
+                start_number: frames.first,
+                pattern: Path::new(&esc(dir))
+                    .join(format!("{}{token}{}", esc(head), esc(tail)))
+                    .display()
+                    .to_string(),
+            })
+        }
+        _ => None,
+    };
+    if let Some(d) = direct {
+        return Ok(d);
+    }
+    link_frames(frames, work, ext)?;
+    Ok(FrameInput {
+        start_number: 0,
+        pattern: format!("f%08d.{ext}"),
+    })
+}
+
 #[allow(clippy::too_many_arguments)]
 fn ffmpeg_args(
+    input: &FrameInput,
     ext: &str,
     rate: Rate,
     colour: &ColourStep,
@@ -735,10 +782,10 @@ fn ffmpeg_args(
         "-framerate".into(),
         rate.to_string(),
         "-start_number".into(),
-        "0".into(),
+        input.start_number.to_string(),
     ]);
     a.extend(trc.iter().cloned());
-    a.extend(["-i".into(), format!("f%08d.{ext}")]);
+    a.extend(["-i".into(), input.pattern.clone()]);
     a.extend(trc);
     a.extend(["-i".into(), format!("still.{ext}")]);
     a.extend(["-filter_complex_script".into(), "graph.txt".into()]);
