@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The Python module's tests: builds the abi3 wheel with maturin, installs it into a fresh venv
+# The Python module's tests: `pip install ./crates/python` (PEP 517, maturin build backend) into a fresh venv
 # under target/, runs the pytest suite (fileseq as the reference) and imports the same wheel in
-# Blender's own Python, headless. Under CI a missing tool (maturin, blender) fails the step;
+# Blender's own Python, headless. Under CI a missing tool (cargo, blender) fails the step;
 # outside CI it is skipped with a note.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,16 +12,24 @@ missing() {
 }
 
 VENV=target/python-test-venv
-rm -rf "$VENV" target/wheels-test
+rm -rf "$VENV"
 python3 -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q maturin fileseq pytest
-if ! "$VENV/bin/maturin" --version >/dev/null 2>&1; then
-  missing maturin "the Python module tests"; exit 0
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q fileseq pytest
+if ! command -v cargo >/dev/null 2>&1; then
+  missing cargo "the Python module tests"; exit 0
 fi
-echo "== maturin build (abi3 wheel)"
-"$VENV/bin/maturin" build -q -m crates/python/Cargo.toml -o target/wheels-test
-WHEEL=$(ls target/wheels-test/shotline-*-abi3-*.whl)
-"$VENV/bin/python" -m pip install -q "$WHEEL"
+echo "== pip install ./crates/python (PEP 517: maturin is the build backend, fetched from PyPI)"
+# What a user types in a checkout: pip builds the abi3 wheel with maturin in an isolated build
+# environment, from the workspace, and installs it. A dev profile keeps the test build quick;
+# `pip install ./crates/python` alone builds release.
+MATURIN_PEP517_ARGS="--profile dev" "$VENV/bin/python" -m pip install -q ./crates/python
+"$VENV/bin/python" - <<'PY'
+import importlib.metadata as md, pathlib, shotline, shotline._shotline as ext
+so = pathlib.Path(ext.__file__).name
+assert ".abi3." in so, f"not an abi3 extension: {so}"
+print("installed shotline", md.version("shotline"), "as", so)
+PY
 
 echo "== pytest crates/python/tests"
 # After scripts/test.sh's `cargo test` this is a no-op: the same targets and features.

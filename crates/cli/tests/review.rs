@@ -393,3 +393,234 @@ fn log_dpx_without_ocio_is_refused() {
     );
     assert!(!p.root().join("log.mp4").exists());
 }
+
+/// A project of `w`×`h` at 24 fps with step COMP and shot SH010.
+fn project_sized(w: u32, h: u32) -> Project {
+    let p = Project {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let (w, h) = (w.to_string(), h.to_string());
+    p.ok(
+        "boss",
+        &[
+            "init", "--code", "DEMO", "--width", &w, "--height", &h, "--fps", "24",
+        ],
+    );
+    p.ok("boss", &["step", "add", "COMP", "--kind", "shot"]);
+    p.ok(
+        "boss",
+        &["shot", "add", "SH010", "--in", "1001", "--out", "1008"],
+    );
+    p
+}
+
+/// A render job that writes its chunk's frames with ffmpeg into `{output}` (making the folder
+/// first, as renderers do), as `job.yaml` in the project.
+fn frame_writing_job(p: &Project, extra: &str) {
+    let job = format!(
+        "name: frames\nframes: 1001-1008\nchunk: 4\n{extra}command: [sh, -c, 'mkdir -p \"$(dirname \"$1\")\" && exec ffmpeg -v error -y -f lavfi -i testsrc2=s=64x36:r=24 -frames:v \"$2\" -start_number \"$3\" \"$1\"', sh, '{{output}}', '{{count}}', '{{start}}']\n"
+    );
+    std::fs::write(p.root().join("job.yaml"), job).unwrap();
+}
+
+/// The `review_*` events of a worker's JSON stream.
+fn review_events(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| {
+            v["event"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("review_"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_render_job_with_review_gets_a_movie_of_its_unpublished_frames() {
+    if !tool("ffmpeg") || !tool("ffprobe") {
+        return;
+    }
+    let p = tiny_project();
+    // No `output`: the frames go where the layout says for SH010 COMP.
+    frame_writing_job(&p, "shot: SH010\nstep: COMP\nreview: h264\n");
+    let out = p.ok("ana", &["render", "submit", "job.yaml", "--wait", "--json"]);
+    let frames = p.root().join("renders/SH010/COMP");
+    for f in 1001..=1008 {
+        assert!(
+            frames.join(format!("SH010_COMP.{f}.exr")).is_file(),
+            "{out}"
+        );
+    }
+    let ev = review_events(&out);
+    assert_eq!(ev.len(), 1, "{out}");
+    let r = &ev[0];
+    assert_eq!(r["event"], "review_finished", "{r:#}");
+    assert_eq!(r["job"], 1);
+    assert_eq!(r["source_version"], Value::Null, "encoded only: {r:#}");
+    assert_eq!(r["version"], Value::Null);
+    assert_eq!(r["movie_frames"], 9);
+    assert_eq!(r["colour"], "linear -> iec61966_2_1");
+    let movie = PathBuf::from(r["output"].as_str().unwrap());
+    assert_eq!(
+        movie,
+        p.root()
+            .join("renders/SH010/review/SH010_COMP_job1_h264.mp4")
+    );
+    let s = ffprobe(&movie);
+    assert_eq!(s["codec_name"], "h264");
+    assert_eq!(s["nb_read_frames"], "9");
+    assert!(movie.with_extension("jpg").is_file());
+    // Nothing was registered: the frames are no version.
+    let versions = p.lines("ana", &["versions", "ls"]);
+    assert!(
+        versions.iter().all(|v| v["resource"] != "review"),
+        "{versions:?}"
+    );
+}
+
+#[test]
+fn a_render_job_over_published_frames_registers_its_review_movie() {
+    if !tool("ffmpeg") || !tool("ffprobe") {
+        return;
+    }
+    let p = tiny_project();
+    project_with_frames(&p, false);
+    // The job "re-renders" frames that are published already (1001-1003 exist): the movie is
+    // registered against that version, as `shotline review PATTERN` would.
+    std::fs::write(
+        p.root().join("job.yaml"),
+        "name: check\nframes: 1001-1003\nshot: SH010\nstep: COMP\noutput: renders/SH010/comp/v001/comp.%04d.png\nreview: prores422hq\ncommand: [true]\n",
+    )
+    .unwrap();
+    let out = p.ok("ana", &["render", "submit", "job.yaml", "--wait", "--json"]);
+    let ev = review_events(&out);
+    assert_eq!(ev.len(), 1, "{out}");
+    let r = &ev[0];
+    assert_eq!(r["event"], "review_finished", "{r:#}");
+    assert_eq!(r["source_version"], 1);
+    assert_eq!(r["version"]["resource"], "review");
+    assert_eq!(r["version"]["label"], "v001");
+    let s = ffprobe(Path::new(r["output"].as_str().unwrap()));
+    assert_eq!(s["codec_name"], "prores");
+}
+
+#[test]
+fn a_review_that_cannot_be_made_fails_the_submit_with_the_reason() {
+    if !tool("ffmpeg") {
+        return;
+    }
+    let p = tiny_project();
+    // An unknown preset is refused at submit, before anything renders.
+    frame_writing_job(&p, "shot: SH010\nstep: COMP\nreview: nope\n");
+    let err = p.fails("ana", &["render", "submit", "job.yaml", "--wait"], 2);
+    assert!(err.contains("nope") && err.contains("h264"), "{err}");
+    // DNxHR cannot encode the 64x36 project: the job is done, the review fails, exit 1.
+    frame_writing_job(&p, "shot: SH010\nstep: COMP\nreview: dnxhr_hq\n");
+    let out = p
+        .cmd("ana")
+        .args(["render", "submit", "job.yaml", "--wait", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let ev = review_events(&stdout);
+    assert_eq!(ev.len(), 1, "{stdout}");
+    assert_eq!(ev[0]["event"], "review_failed");
+    let e = ev[0]["error"].as_str().unwrap();
+    assert!(e.contains("256x120") && e.contains("dnxhr_hq"), "{e}");
+    assert!(!p.root().join("renders/SH010/review").exists());
+}
+
+#[test]
+fn dnxhr_hq_preset_encodes_dnxhr_hq() {
+    if !tool("ffmpeg") || !tool("ffprobe") {
+        return;
+    }
+    let p = project_sized(256, 144);
+    project_with_frames(&p, false);
+    let r = p.json("ana", &["review", "--version", "1", "--preset", "dnxhr_hq"]);
+    let movie = PathBuf::from(r["output"].as_str().unwrap());
+    assert!(movie.to_string_lossy().ends_with("_dnxhr_hq.mov"), "{r:#}");
+    let s = ffprobe(&movie);
+    assert_eq!(s["codec_name"], "dnxhd");
+    assert_eq!(s["profile"], "DNXHR HQ");
+    assert_eq!(s["pix_fmt"], "yuv422p");
+    assert_eq!(
+        (s["width"].as_u64(), s["height"].as_u64()),
+        (Some(256), Some(144))
+    );
+    assert_eq!(s["nb_read_frames"], "9");
+    // Too small for DNxHR: refused before ffmpeg runs, nothing created.
+    let p = tiny_project();
+    project_with_frames(&p, false);
+    let err = p.fails(
+        "ana",
+        &[
+            "review",
+            "--version",
+            "1",
+            "--preset",
+            "dnxhr_hq",
+            "-o",
+            "new/d.mov",
+        ],
+        2,
+    );
+    assert!(err.contains("256x120"), "{err}");
+    assert!(!p.root().join("new").exists());
+}
+
+#[test]
+fn missing_ffmpeg_is_a_clear_error_and_leaves_no_folder() {
+    if !tool("ffmpeg") {
+        return;
+    }
+    let p = tiny_project();
+    project_with_frames(&p, false);
+    // A PATH without ffmpeg (fonts are still found at their usual paths).
+    let empty = tempfile::tempdir().unwrap();
+    let out = p
+        .cmd("ana")
+        .env("PATH", empty.path())
+        .args(["review", "--version", "1", "-o", "out/new/x.mp4"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cannot run ffmpeg") && err.contains("review.ffmpeg"),
+        "{err}"
+    );
+    assert!(
+        !p.root().join("out").exists(),
+        "the output folder was left behind"
+    );
+    // The default output folder is not left behind either.
+    assert!(!p.root().join("renders/SH010/comp/review").exists());
+}
+
+#[test]
+fn a_hung_encoder_is_stopped_at_the_timeout_and_leaves_nothing() {
+    if !tool("ffmpeg") {
+        return;
+    }
+    let p = tiny_project();
+    project_with_frames(&p, false);
+    // A stand-in for an encoder that hangs (the real one cannot be made to hang on demand).
+    let hang = p.root().join("hang.sh");
+    std::fs::write(&hang, "#!/bin/sh\nexec sleep 60\n").unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hang, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    append_config(&p, "review:\n  ffmpeg: ./hang.sh\n  timeout_secs: 1\n");
+    let err = p.fails("ana", &["review", "--version", "1", "-o", "out/x.mp4"], 2);
+    assert!(
+        err.contains("did not finish within 1 s") && err.contains("review.timeout_secs"),
+        "{err}"
+    );
+    assert!(!p.root().join("out").exists());
+    let versions = p.lines("ana", &["versions", "ls"]);
+    assert!(versions.iter().all(|v| v["resource"] != "review"));
+}

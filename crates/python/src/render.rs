@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
-use shotline_render::{JobSpec, Queue, RenderError};
+use shotline_render::{JobSpec, Queue, RenderError, ResolvedJob};
 
 use crate::config::Settings;
 use crate::project::to_py;
@@ -28,9 +28,10 @@ fn open(py: Python<'_>, project: &std::path::Path) -> PyResult<(Queue, Settings)
 }
 
 /// Submits a job and returns its id. `spec` is a dict with the fields of a job file
-/// (`docs/render.md`: `preset`, `scene`, `frames`, `chunk`, `output`, `command`, …); relative
-/// paths in it are resolved against `project`'s root. Unknown or malformed fields raise
-/// ValueError naming the field.
+/// (`docs/render.md`: `preset`, `scene`, `frames`, `chunk`, `output`, `command`, `shot`,
+/// `step`, `review`, …); relative paths in it are resolved against `project`'s root, and a
+/// `shot`/`step` without `output` renders where the project layout says. Unknown or malformed
+/// fields raise ValueError naming the field.
 #[pyfunction]
 #[pyo3(signature = (spec, project = PathBuf::from(".")))]
 pub fn submit(py: Python<'_>, spec: &Bound<'_, PyAny>, project: PathBuf) -> PyResult<i64> {
@@ -42,9 +43,14 @@ pub fn submit(py: Python<'_>, spec: &Bound<'_, PyAny>, project: PathBuf) -> PyRe
     let spec: JobSpec = serde_json::from_str(&text)
         .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("render job spec: {e}")))?;
     let (mut queue, s) = open(py, &project)?;
-    let cfg = &s.loaded.config.render;
-    py.detach(|| shotline_render::submit(&mut queue, &spec, &s.root, cfg))
-        .map_err(render_err)
+    let cfg = &s.loaded.config;
+    let layout = shotline_qc::layout::Layout::from_config(&cfg.layout, &cfg.project.code, &s.root)
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+    py.detach(|| {
+        let job = ResolvedJob::resolve_with(&spec, &s.root, &cfg.render, Some(&layout.model))?;
+        queue.submit(&job)
+    })
+    .map_err(render_err)
 }
 
 /// One job's summary (state, frames done, progress …) as `render ls --json` prints it.

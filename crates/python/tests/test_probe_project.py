@@ -115,3 +115,41 @@ def test_publish_verifies_then_records_a_version_the_cli_lists(tmp_path):
     listed = [json.loads(l) for l in run("--json", "versions", "ls").stdout.splitlines()]
     assert [x["id"] for x in listed] == [v["id"]]
     assert listed[0]["comment"] == "first" and listed[0]["author"] == v["author"]
+
+
+@pytest.mark.skipif(SHOTLINE is None, reason="needs the shotline binary (SHOTLINE_BIN)")
+def test_render_submit_queues_a_job_the_cli_runs_and_status_reads_back(tmp_path):
+    env = dict(os.environ, SHOTLINE_USER="lead")
+    run = lambda *a: subprocess.run([SHOTLINE, *a], capture_output=True, text=True,
+                                     cwd=tmp_path, env=env)
+    assert run("init", "--code", "DEMO").returncode == 0
+    # A real job: each task writes its frames (real PNGs: the output is verified).
+    write_png(tmp_path / "seed.png")
+    (tmp_path / "out").mkdir()
+    job = shotline.render.submit({
+        "name": "touch", "frames": "1-4", "chunk": 2,
+        "command": ["sh", "-c",
+                    'for f in $(seq "$1" "$2"); do cp seed.png "out/t.$(printf %04d "$f").png"; done',
+                    "sh", "{start}", "{end}"],
+        "output": "out/t.%04d.png",
+    }, str(tmp_path))
+    assert isinstance(job, int) and job >= 1
+    queued = shotline.render.status(job, str(tmp_path))
+    assert queued["id"] == job and queued["name"] == "touch"
+    assert queued["state"] == "queued" and queued["tasks"]["total"] == 2
+    assert [j["id"] for j in shotline.render.jobs(str(tmp_path))] == [job]
+    worker = run("render", "worker", "--until-idle")
+    assert worker.returncode == 0, worker.stderr
+    done = shotline.render.status(job, str(tmp_path))
+    assert done["state"] == "done" and done["frames_done"] == 4 and done["progress"] == 1.0
+    # The same summary the CLI prints.
+    cli = json.loads(run("--json", "render", "status", str(job)).stdout)
+    assert cli["state"] == "done" and cli["id"] == job
+    # shot/step without output: the layout's render path; review presets are checked later.
+    j2 = shotline.render.submit({"frames": "1", "command": ["true"], "shot": "SH010",
+                                 "step": "COMP"}, str(tmp_path))
+    detail = json.loads(run("--json", "render", "status", str(j2)).stdout)
+    assert detail["output"].endswith("/renders/SH010/COMP/SH010_COMP.%04d.exr"), detail
+    with pytest.raises(shotline.ShotlineError, match="step"):
+        shotline.render.submit({"frames": "1", "command": ["true"], "shot": "SH010"},
+                               str(tmp_path))

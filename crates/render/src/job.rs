@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use shotline_config::RenderConfig;
+use shotline_layout::{Fields, Layout, Template};
 
 use crate::chunk::{self, Chunk, Stepping};
 use crate::error::{RenderError, Result};
@@ -54,11 +55,32 @@ pub struct ResolvedJob {
     pub snapshot_scene: bool,
     /// The tasks.
     pub chunks: Vec<Chunk>,
+    /// The shot the frames belong to (slate of the review movie).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shot: Option<String>,
+    /// The step the frames belong to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    /// Review preset for a movie of the frames once the job is done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<String>,
 }
 
 impl ResolvedJob {
-    /// Resolves `spec`, whose relative paths are against `base` (the spec file's directory).
+    /// Resolves `spec`, whose relative paths are against `base` (the spec file's directory),
+    /// outside any project layout (a spec with `shot`/`step` and no `output` is refused).
     pub fn resolve(spec: &JobSpec, base: &Path, config: &RenderConfig) -> Result<ResolvedJob> {
+        ResolvedJob::resolve_with(spec, base, config, None)
+    }
+
+    /// [`ResolvedJob::resolve`] in a project: `layout` supplies the default output of a
+    /// shot/step ([`default_output`]).
+    pub fn resolve_with(
+        spec: &JobSpec,
+        base: &Path,
+        config: &RenderConfig,
+        layout: Option<&Layout>,
+    ) -> Result<ResolvedJob> {
         let abs = |p: &Path| {
             if p.is_absolute() {
                 p.to_path_buf()
@@ -69,7 +91,7 @@ impl ResolvedJob {
         let scene = spec.scene.as_deref().map(abs);
         let output = match &spec.output {
             Some(o) => Some(OutputPattern::parse(o)?.absolute(base)),
-            None => default_output(spec, base)?,
+            None => default_output(spec, layout)?,
         };
         let exe = |default: &str| {
             config
@@ -128,6 +150,16 @@ impl ResolvedJob {
         };
         let chunk_size = if spec.chunk == 0 { 10 } else { spec.chunk };
         let chunks = chunk::plan(&spec.frames, spec.include_last, chunk_size, stepping)?;
+        if spec.review.is_some() && output.is_none() {
+            return Err(RenderError::Invalid(
+                "`review` needs frames to make the movie of: give `output`, or `shot` and `step` for the layout's render path".into(),
+            ));
+        }
+        if spec.review.is_some() && spec.verify == Some(false) {
+            return Err(RenderError::Invalid(
+                "`review` makes a movie of verified frames: it cannot be combined with `verify: false`".into(),
+            ));
+        }
         let progress = merge_progress(spec.preset, &spec.progress);
         ProgressRules::compile(&progress)?;
         let name = spec.name.clone().unwrap_or_else(|| {
@@ -156,6 +188,9 @@ impl ResolvedJob {
             after: spec.after.clone(),
             snapshot_scene: spec.snapshot_scene,
             chunks,
+            shot: spec.shot.clone(),
+            step: spec.step.clone(),
+            review: spec.review.clone(),
         })
     }
 
@@ -173,11 +208,62 @@ impl ResolvedJob {
     }
 }
 
-/// The output of a job whose spec names none. Today: none (nothing is verified). This is the
-/// seam where the project's one layout (`shotline-layout`) will supply the shot's render path
-/// from the scene and the layout templates, so every renderer writes where review looks.
-pub fn default_output(_spec: &JobSpec, _base: &Path) -> Result<Option<OutputPattern>> {
-    Ok(None)
+/// The layout's render folder of a shot's step when it names none (`layout.templates`).
+pub const SHOT_RENDER: &str = "renders/[{sequence}/]{shot}/{step}";
+/// The layout's render file name when it names none; `{frame}` is the padding, `{ext}` `exr`.
+pub const SHOT_RENDER_FILE: &str = "{shot}_{step}.{frame}.{ext}";
+/// The image format of a layout render path.
+const RENDER_EXT: &str = "exr";
+
+/// The output of a job whose spec names none: for a `shot` and `step`, the project layout's
+/// render path (templates `shot_render` and `shot_render_file`, else [`SHOT_RENDER`] and
+/// [`SHOT_RENDER_FILE`], below the layout root, 4-digit EXR frames), so every renderer
+/// writes where review and publish look; otherwise none (nothing is verified).
+pub fn default_output(spec: &JobSpec, layout: Option<&Layout>) -> Result<Option<OutputPattern>> {
+    let (shot, step) = match (&spec.shot, &spec.step) {
+        (None, None) => return Ok(None),
+        (Some(shot), Some(step)) => (shot, step),
+        _ => return Err(RenderError::Invalid(
+            "`shot` and `step` go together (the layout's render path needs both), or give `output`"
+                .into(),
+        )),
+    };
+    let Some(layout) = layout else {
+        return Err(RenderError::Invalid(format!(
+            "no `output` for {shot} {step}: the render path comes from the project layout, so submit in a project (shotline.yaml) or give `output`"
+        )));
+    };
+    let mut fields = Fields {
+        shot: Some(shot.clone()),
+        step: Some(step.clone()),
+        frame: Some("%04d".into()),
+        ext: Some(RENDER_EXT.into()),
+        ..Fields::default()
+    };
+    fields.fill_from(layout.defaults());
+    let folder = render_template(layout, "shot_render", SHOT_RENDER)?.format(&fields);
+    let file = render_template(layout, "shot_render_file", SHOT_RENDER_FILE)?.format(&fields);
+    let (folder, file) = match (folder, file) {
+        (Ok(d), Ok(f)) => (d, f),
+        (Err(e), _) | (_, Err(e)) => {
+            return Err(RenderError::Invalid(format!(
+                "the layout's render path for {shot} {step}: {e}"
+            )))
+        }
+    };
+    shotline_layout::check_component("shot_render_file", &file)
+        .map_err(|e| RenderError::Invalid(format!("the layout's render file name: {e}")))?;
+    let path = layout.root().join(folder).join(file);
+    OutputPattern::parse(&path.to_string_lossy()).map(Some)
+}
+
+/// The layout's template `name`, else the built-in `text`.
+fn render_template(layout: &Layout, name: &str, text: &str) -> Result<Template> {
+    match layout.template(name) {
+        Some(t) => Ok(t.clone()),
+        None => Template::compile(name, text)
+            .map_err(|e| RenderError::Invalid(format!("built-in template {name}: {e}"))),
+    }
 }
 
 /// The preset's patterns, with the spec's overrides on top.
@@ -346,5 +432,72 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("A=B"), "{err}");
+    }
+
+    fn project_layout(overrides: &[(&str, &str)]) -> Layout {
+        let o = overrides
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Layout::new(Some(shotline_layout::Preset::Shots), &o, "/proj".into())
+            .unwrap()
+            .with_defaults(Fields {
+                project: Some("DEMO".into()),
+                ..Fields::default()
+            })
+    }
+
+    #[test]
+    fn shot_and_step_take_the_layout_render_path() {
+        let spec = JobSpec::parse(
+            "preset: blender\nscene: s.blend\nframes: 1-3\nshot: SH010\nstep: comp\nreview: h264\n",
+            Path::new("j.yaml"),
+        )
+        .unwrap();
+        let cfg = RenderConfig::default();
+        let j =
+            ResolvedJob::resolve_with(&spec, Path::new("/proj"), &cfg, Some(&project_layout(&[])))
+                .unwrap();
+        assert_eq!(
+            j.output.as_deref(),
+            Some("/proj/renders/SH010/comp/SH010_comp.%04d.exr")
+        );
+        assert!(j.verify);
+        assert_eq!(
+            (j.shot.as_deref(), j.step.as_deref(), j.review.as_deref()),
+            (Some("SH010"), Some("comp"), Some("h264"))
+        );
+        let custom = project_layout(&[
+            ("shot_render", "{project}/wip/{shot}/{step}"),
+            ("shot_render_file", "{project}_{shot}_{step}.{frame}.{ext}"),
+        ]);
+        let j = ResolvedJob::resolve_with(&spec, Path::new("/proj"), &cfg, Some(&custom)).unwrap();
+        assert_eq!(
+            j.output.as_deref(),
+            Some("/proj/DEMO/wip/SH010/comp/DEMO_SH010_comp.%04d.exr")
+        );
+        // Outside a project there is no layout to ask.
+        let err = ResolvedJob::resolve(&spec, Path::new("/proj"), &cfg)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("layout") && err.contains("SH010"), "{err}");
+    }
+
+    #[test]
+    fn review_needs_frames_and_shot_needs_step() {
+        let err = resolve("frames: 1\ncommand: [true]\nreview: h264\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`review`") && err.contains("output"), "{err}");
+        let err = resolve("frames: 1\ncommand: [true]\nshot: SH010\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`step`"), "{err}");
+        let err = resolve(
+            "frames: 1\ncommand: [true]\noutput: a.%04d.png\nverify: false\nreview: h264\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("verify"), "{err}");
     }
 }

@@ -51,7 +51,7 @@ pub use event::Event;
 pub use executor::{ExecEvent, Execution, Executor, ExitInfo, Launch};
 pub use export::{export, ExportFormat, Exported, Metadata};
 pub use farm::{FarmSubmission, Slurm, SyncReport, SLURM};
-pub use job::{default_output, ResolvedJob};
+pub use job::{default_output, ResolvedJob, SHOT_RENDER, SHOT_RENDER_FILE};
 pub use launch::shell_line;
 pub use machine::{GpuInfo, MachineInfo};
 pub use model::*;

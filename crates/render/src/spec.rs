@@ -64,6 +64,17 @@ pub struct JobSpec {
     pub snapshot_scene: bool,
     /// Check the frames after each task (default true when `output` is set).
     pub verify: Option<bool>,
+    /// The shot the frames belong to: with `step` and no `output`, the output path comes from
+    /// the project layout (`shot_render` / `shot_render_file`, `docs/layout.md`); it also
+    /// names the review movie's slate. A safe path component.
+    #[serde(deserialize_with = "shot")]
+    pub shot: Option<String>,
+    /// The pipeline step (`comp`, `LIGHT`), as `shot`.
+    #[serde(deserialize_with = "step")]
+    pub step: Option<String>,
+    /// A review preset (`h264`, `prores422hq`, `review.presets`): when the job is done and its
+    /// frames verified, a review movie is made of them (`docs/render.md`).
+    pub review: Option<String>,
 }
 
 /// A command template: list form (`["blender", "-b", "{scene}"]`) or one string.
@@ -356,6 +367,24 @@ fn gpus<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<u32, D::E
     within(d, "resources.gpus", 0, shotline_config::MAX_GPUS)
 }
 
+/// A shot or step code: one safe path component (it becomes part of the output path).
+fn component<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    field: &str,
+) -> std::result::Result<Option<String>, D::Error> {
+    let v = String::deserialize(d)?;
+    shotline_layout::check_component(field, &v).map_err(serde::de::Error::custom)?;
+    Ok(Some(v))
+}
+
+fn shot<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
+    component(d, "shot")
+}
+
+fn step<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
+    component(d, "step")
+}
+
 fn env<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<BTreeMap<String, String>, D::Error> {
@@ -482,6 +511,8 @@ mod tests {
                 "resources.threads",
             ),
             ("frames: 1-10\nretries: 1000\n", "retries"),
+            ("frames: 1-10\nshot: ../SH010\n", "shot"),
+            ("frames: 1-10\nstep: ''\n", "step"),
         ] {
             let err = JobSpec::parse(yaml, Path::new("/shots/job.yaml"))
                 .unwrap_err()

@@ -6,6 +6,10 @@
 //! with progress and a timeout, into temp names beside the output, then fsync and a
 //! no-replace rename), and [`register`] the movie as a version with resource `review` that
 //! `uses` the frames it was made from.
+//!
+//! Frames that are not published (a render job's output, see [`Source::Frames`]) take the
+//! encode-only path: the same movie, with the slate facts given by the caller, and nothing
+//! registered ([`Encoded::report`] is the result).
 
 #![warn(missing_docs)]
 
@@ -34,7 +38,7 @@ pub use graph::{Rate, Size, Slot};
 pub use preset::{
     codec_name, default_burnins, pix_fmt_name, resolve as resolve_preset, Preset, BUILTIN,
 };
-pub use select::{select, Selector};
+pub use select::{published_at, select, Selector};
 pub use text::Fields;
 pub use timecode::Timecode;
 
@@ -44,11 +48,58 @@ pub const RESOURCE: &str = "review";
 /// Most frames one movie may hold: a bound on the links and the work, whatever the store says.
 pub const MAX_FRAMES: u64 = 1_000_000;
 
+/// Where the frames come from, and who vouches for the slate's facts.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    /// A published version: slate facts from the store, the movie registered after the encode.
+    Version(&'a Version),
+    /// Frames that are not published (a render job's output): slate facts from the caller,
+    /// the movie encoded only (never registered: there is no version for it to use).
+    Frames(&'a Unpublished),
+}
+
+/// Frames on disk that no version holds, and what their slate says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unpublished {
+    /// The frames: a pattern path (`/proj/renders/SH010/comp/SH010_comp.%04d.exr`).
+    pub pattern: PathBuf,
+    /// Shot (or asset) code; a render job's name when it names no shot.
+    pub item: String,
+    /// Step code (may be empty).
+    pub step: String,
+    /// What stands for the version on the slate and in the default name (`job12`).
+    pub label: String,
+    /// Who made them (the render job's submitter).
+    pub artist: String,
+    /// When (`YYYY-MM-DD`).
+    pub date: String,
+    /// A comment for the slate.
+    pub comment: String,
+}
+
+impl Source<'_> {
+    /// The frames' pattern path.
+    fn pattern_path(&self) -> PathBuf {
+        match self {
+            Source::Version(v) => Path::new(&v.files.dir).join(&v.files.pattern),
+            Source::Frames(u) => u.pattern.clone(),
+        }
+    }
+
+    /// The published version, if any.
+    fn version(&self) -> Option<&Version> {
+        match self {
+            Source::Version(v) => Some(v),
+            Source::Frames(_) => None,
+        }
+    }
+}
+
 /// What to make a movie of, and how.
 #[derive(Debug)]
 pub struct Inputs<'a> {
-    /// The version whose frames are shown.
-    pub version: &'a Version,
+    /// The frames shown.
+    pub source: Source<'a>,
     /// Its shot, when it is a shot (rate, timecode in).
     pub shot: Option<&'a Shot>,
     /// The project (resolution, rate, code).
@@ -63,6 +114,13 @@ pub struct Inputs<'a> {
     pub output: Option<PathBuf>,
 }
 
+impl Inputs<'_> {
+    /// The version shown, when the frames are published.
+    pub fn version(&self) -> Option<&Version> {
+        self.source.version()
+    }
+}
+
 /// A movie ready to encode: the work folder with everything ffmpeg reads, and the facts the
 /// report and the registration need.
 #[derive(Debug)]
@@ -75,8 +133,48 @@ pub struct Prepared {
     thumb_tmp: tempfile::TempPath,
     /// The report as it will be once written.
     pub report: Report,
-    source: Version,
+    source: Option<Version>,
     rate: Rate,
+    /// Last, so the temp files above are gone before it removes the folders it made.
+    created: CreatedDirs,
+}
+
+/// Folders made for the output, removed again (when empty) if the movie never lands in them:
+/// a failed encode leaves nothing behind.
+#[derive(Debug)]
+struct CreatedDirs {
+    /// Deepest first.
+    dirs: Vec<PathBuf>,
+}
+
+impl CreatedDirs {
+    /// Creates `dir` and the missing folders above it, remembering which were missing.
+    fn create(dir: &Path) -> Result<CreatedDirs> {
+        let mut dirs = Vec::new();
+        let mut d = Some(dir);
+        while let Some(p) = d.filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
+            dirs.push(p.to_path_buf());
+            d = p.parent();
+        }
+        std::fs::create_dir_all(dir).map_err(error::io("create folder", dir))?;
+        Ok(CreatedDirs { dirs })
+    }
+
+    /// The movie is in place: the folders stay.
+    fn keep(mut self) {
+        self.dirs.clear();
+    }
+}
+
+impl Drop for CreatedDirs {
+    fn drop(&mut self) {
+        for d in &self.dirs {
+            // Only empty folders go; anything someone else put there stays.
+            if std::fs::remove_dir(d).is_err() {
+                break;
+            }
+        }
+    }
 }
 
 /// The `--json` report (documented in `docs/review.md`; fields are only ever added).
@@ -110,8 +208,11 @@ pub struct Report {
     pub timecode: String,
     /// How the frames were turned into display colour.
     pub colour: String,
-    /// Id of the version the movie was made from.
-    pub source_version: i64,
+    /// Id of the version the movie was made from; `null` for unpublished frames (a render
+    /// job's review, encoded only).
+    pub source_version: Option<i64>,
+    /// The frames the movie was made from (pattern path).
+    pub source_frames: PathBuf,
     /// The movie's own version, once registered.
     pub version: Option<Registered>,
 }
@@ -136,12 +237,11 @@ struct Frames {
     last: i64,
 }
 
-fn find_frames(v: &Version) -> Result<Frames> {
-    let full = Path::new(&v.files.dir).join(&v.files.pattern);
+fn find_frames(full: &Path) -> Result<Frames> {
     let shown = full.display().to_string();
     let pattern =
-        shotline_sequences::parse_pattern_path(&full).map_err(|e| ReviewError::Invalid {
-            what: "published pattern",
+        shotline_sequences::parse_pattern_path(full).map_err(|e| ReviewError::Invalid {
+            what: "frames pattern",
             value: shown.clone(),
             expected: e.to_string(),
         })?;
@@ -214,14 +314,17 @@ fn movie_rate(inputs: &Inputs<'_>) -> Result<Rate> {
 
 /// The first picture frame's timecode: the frames' own header, else the shot's timecode in
 /// moved to the first frame, else midnight.
-fn start_timecode(inputs: &Inputs<'_>, first: i64, rate: u32) -> Result<Timecode> {
-    if let Some(tc) = inputs
-        .version
-        .files
-        .timecode
-        .as_deref()
-        .filter(|t| !t.is_empty())
-    {
+fn start_timecode(
+    inputs: &Inputs<'_>,
+    header: Option<&str>,
+    first: i64,
+    rate: u32,
+) -> Result<Timecode> {
+    let recorded = match inputs.version() {
+        Some(v) => v.files.timecode.as_deref(),
+        None => header,
+    };
+    if let Some(tc) = recorded.filter(|t| !t.is_empty()) {
         return Timecode::parse(tc, rate);
     }
     if let Some(shot) = inputs.shot {
@@ -255,16 +358,19 @@ fn target_size(inputs: &Inputs<'_>) -> Result<Size> {
     })
 }
 
-fn source_size(first: &Path, v: &Version) -> Result<Size> {
-    let info = shotline_media::probe(first);
+fn source_size(
+    first: &Path,
+    info: &shotline_media::MediaInfo,
+    v: Option<&Version>,
+) -> Result<Size> {
     let w = info
         .width
         .and_then(|w| u32::try_from(w).ok())
-        .or(v.files.width);
+        .or(v.and_then(|v| v.files.width));
     let h = info
         .height
         .and_then(|h| u32::try_from(h).ok())
-        .or(v.files.height);
+        .or(v.and_then(|v| v.files.height));
     match (w, h) {
         (Some(w), Some(h)) if w > 0 && h > 0 => Ok(Size { w, h }),
         _ => Err(ReviewError::Invalid {
@@ -286,7 +392,21 @@ fn shown_range(frames: &Frames) -> Result<FrameSet> {
 }
 
 fn fields(inputs: &Inputs<'_>, frames: &Frames) -> Result<Fields> {
-    let v = inputs.version;
+    let v = match inputs.source {
+        Source::Version(v) => v,
+        Source::Frames(u) => {
+            return Ok(Fields {
+                project: inputs.project.code.clone(),
+                shot: u.item.clone(),
+                step: u.step.clone(),
+                version: u.label.clone(),
+                artist: u.artist.clone(),
+                date: u.date.clone(),
+                range: shown_range(frames)?,
+                comment: u.comment.clone(),
+            })
+        }
+    };
     let version = VersionNumber::from_i64(v.number)
         .map(|n| n.to_string())
         .ok_or_else(|| ReviewError::Invalid {
@@ -311,14 +431,20 @@ fn fields(inputs: &Inputs<'_>, frames: &Frames) -> Result<Fields> {
     })
 }
 
-/// `<frames folder>/../review/<ITEM>_<STEP>[_<RES>]_<vNNN>_<preset>.<ext>`, every part checked.
+/// `<frames folder>/../review/<ITEM>_<STEP>[_<RES>]_<vNNN>_<preset>.<ext>` (unpublished
+/// frames: `<ITEM>[_<STEP>]_<label>_<preset>.<ext>`), every part checked.
 fn default_output(inputs: &Inputs<'_>, fields: &Fields) -> Result<PathBuf> {
-    let v = inputs.version;
-    let frames_dir = Path::new(&v.files.dir);
+    let pattern = inputs.source.pattern_path();
+    let frames_dir = pattern.parent().unwrap_or(Path::new("."));
     let parent = frames_dir.parent().unwrap_or(frames_dir);
-    let mut name = format!("{}_{}", v.item.code, v.step);
-    if !v.resource.is_empty() {
-        name = format!("{name}_{}", v.resource);
+    let mut name = fields.shot.clone();
+    for part in match inputs.source {
+        Source::Version(v) => [v.step.as_str(), v.resource.as_str()],
+        Source::Frames(u) => [u.step.as_str(), ""],
+    } {
+        if !part.is_empty() {
+            name = format!("{name}_{part}");
+        }
     }
     let name = format!(
         "{name}_{}_{}.{}",
@@ -330,6 +456,23 @@ fn default_output(inputs: &Inputs<'_>, fields: &Fields) -> Result<PathBuf> {
     let out = parent.join(RESOURCE).join(name);
     shotline_layout::check_inside(parent, &out)?;
     Ok(out)
+}
+
+/// Smallest picture DNxHR encodes (ffmpeg's `dnxhd` refuses smaller ones).
+const DNXHR_MIN: Size = Size { w: 256, h: 120 };
+
+/// Sizes the encoder refuses, caught before ffmpeg starts, naming the preset and the limit.
+fn check_encoder_size(preset: &Preset, size: Size) -> Result<()> {
+    if preset.codec == ReviewCodec::DnxhrHq && (size.w < DNXHR_MIN.w || size.h < DNXHR_MIN.h) {
+        return Err(ReviewError::BadPreset {
+            preset: preset.name.clone(),
+            problem: format!(
+                "DNxHR encodes pictures of at least {}x{}; the movie would be {}x{} (raise the project resolution or choose another preset)",
+                DNXHR_MIN.w, DNXHR_MIN.h, size.w, size.h
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn check_output(out: &Path, preset: &Preset) -> Result<()> {
@@ -375,7 +518,7 @@ fn resolve_path(base: &Path, p: &Path) -> PathBuf {
 /// Everything before the encode: frames found and linked, texts, font and LUT in the work
 /// folder, the graph and the arguments built, the output checked and temp names taken.
 pub fn prepare(inputs: &Inputs<'_>) -> Result<Prepared> {
-    let frames = find_frames(inputs.version)?;
+    let frames = find_frames(&inputs.source.pattern_path())?;
     let first_path = frames.pattern.frame_path(frames.first);
     let ext = first_path
         .extension()
@@ -383,9 +526,15 @@ pub fn prepare(inputs: &Inputs<'_>) -> Result<Prepared> {
         .unwrap_or_default();
     shotline_layout::check_component("frame extension", &ext)?;
     let rate = movie_rate(inputs)?;
-    let start = start_timecode(inputs, frames.first, rate.nominal())?;
+    let header = shotline_media::probe(&first_path);
+    let start = start_timecode(
+        inputs,
+        header.timecode.as_deref(),
+        frames.first,
+        rate.nominal(),
+    )?;
     let target = target_size(inputs)?;
-    let source = source_size(&first_path, inputs.version)?;
+    let source = source_size(&first_path, &header, inputs.version())?;
     let fields = fields(inputs, &frames)?;
     let output = match &inputs.output {
         Some(o) => o.clone(),
@@ -396,14 +545,13 @@ pub fn prepare(inputs: &Inputs<'_>) -> Result<Prepared> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(out_dir).map_err(error::io("create folder", out_dir))?;
 
     let work = tempfile::Builder::new()
         .prefix("shotline-review-")
         .tempdir()
         .map_err(error::io("create a work folder in", &std::env::temp_dir()))?;
     let wd = work.path();
-    link_frames(&frames, wd, &ext)?;
+    let input = frame_input(&frames, wd, &ext)?;
     symlink(
         &frames.pattern.frame_path(middle_frame(&frames)),
         &wd.join(format!("still.{ext}")),
@@ -455,7 +603,9 @@ pub fn prepare(inputs: &Inputs<'_>) -> Result<Prepared> {
     };
     write_text(&wd.join("graph.txt"), &graph::filter_graph(&spec))?;
     let out_size = graph::output_size(&spec);
+    check_encoder_size(&inputs.preset, out_size)?;
 
+    let created = CreatedDirs::create(out_dir)?;
     let movie_tmp = temp_in(out_dir, &format!(".{}", inputs.preset.extension()))?;
     let thumb_tmp = temp_in(out_dir, ".jpg")?;
     let movie_tc = if inputs.preset.slate {
@@ -464,6 +614,7 @@ pub fn prepare(inputs: &Inputs<'_>) -> Result<Prepared> {
         start
     };
     let args = ffmpeg_args(
+        &input,
         &ext,
         rate,
         &colour,
@@ -488,7 +639,8 @@ pub fn prepare(inputs: &Inputs<'_>) -> Result<Prepared> {
         missing: frames.missing.to_string(),
         timecode: start.to_string(),
         colour: colour_label(&colour, inputs.config),
-        source_version: inputs.version.id,
+        source_version: inputs.version().map(|v| v.id),
+        source_frames: inputs.source.pattern_path(),
         version: None,
     };
     Ok(Prepared {
@@ -499,8 +651,9 @@ pub fn prepare(inputs: &Inputs<'_>) -> Result<Prepared> {
         movie_tmp,
         thumb_tmp,
         report,
-        source: inputs.version.clone(),
+        source: inputs.version().cloned(),
         rate,
+        created,
     })
 }
 
@@ -563,8 +716,54 @@ fn write_burnins(
     Ok(out)
 }
 
+/// The picture frames as ffmpeg's image2 demuxer reads them.
+#[derive(Debug, Clone, PartialEq)]
+struct FrameInput {
+    /// `-start_number`.
+    start_number: i64,
+    /// The printf-style pattern (`%` of the path itself doubled).
+    pattern: String,
+}
+
+/// Frames with no gap (non-negative numbers, an absolute folder) are read in place, straight from their own
+/// pattern: no work per frame at all, so shotline's own time stays negligible next to the
+/// encode (linking and later unlinking 500 names cost seconds on a busy disk). Otherwise each
+/// movie frame is linked in the work folder, a missing frame to the one before it.
+fn frame_input(frames: &Frames, work: &Path, ext: &str) -> Result<FrameInput> {
+    let p = &frames.pattern;
+    let direct = match (p.head.to_str(), p.tail.to_str(), p.dir.to_str()) {
+        (Some(head), Some(tail), Some(dir))
+            if frames.missing.is_empty() && frames.first >= 0 && p.dir.is_absolute() =>
+        {
+            let token = if p.padding > 1 {
+                format!("%0{}d", p.padding)
+            } else {
+                "%d".to_string()
+            };
+            let esc = |t: &str| t.replace('%', "%%");
+            Some(FrameInput {
+                start_number: frames.first,
+                pattern: Path::new(&esc(dir))
+                    .join(format!("{}{token}{}", esc(head), esc(tail)))
+                    .display()
+                    .to_string(),
+            })
+        }
+        _ => None,
+    };
+    if let Some(d) = direct {
+        return Ok(d);
+    }
+    link_frames(frames, work, ext)?;
+    Ok(FrameInput {
+        start_number: 0,
+        pattern: format!("f%08d.{ext}"),
+    })
+}
+
 #[allow(clippy::too_many_arguments)]
 fn ffmpeg_args(
+    input: &FrameInput,
     ext: &str,
     rate: Rate,
     colour: &ColourStep,
@@ -583,10 +782,10 @@ fn ffmpeg_args(
         "-framerate".into(),
         rate.to_string(),
         "-start_number".into(),
-        "0".into(),
+        input.start_number.to_string(),
     ]);
     a.extend(trc.iter().cloned());
-    a.extend(["-i".into(), format!("f%08d.{ext}")]);
+    a.extend(["-i".into(), input.pattern.clone()]);
     a.extend(trc);
     a.extend(["-i".into(), format!("still.{ext}")]);
     a.extend(["-filter_complex_script".into(), "graph.txt".into()]);
@@ -626,7 +825,7 @@ fn ffmpeg_args(
 pub struct Encoded {
     /// The report (without the registration yet).
     pub report: Report,
-    source: Version,
+    source: Option<Version>,
     bytes: u64,
     rate: Rate,
 }
@@ -637,6 +836,7 @@ pub fn encode(p: Prepared, on_frame: impl FnMut(u64)) -> Result<Encoded> {
     run::ffmpeg(&p.ffmpeg, &p.args, p.work.path(), p.timeout, on_frame)?;
     let out = &p.report.output;
     publish_file(p.movie_tmp, out)?;
+    p.created.keep();
     publish_file(p.thumb_tmp, &p.report.thumbnail)?;
     let bytes = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
     drop(p.work);
@@ -670,8 +870,16 @@ fn publish_file(tmp: tempfile::TempPath, to: &Path) -> Result<()> {
 }
 
 /// Registers the movie as the next `review` version of the same item and step, using the
-/// source version, with its manifest beside the movie.
+/// source version, with its manifest beside the movie. A movie of unpublished frames has no
+/// version to use and is refused (take [`Encoded::report`] instead).
 pub fn register(store: &mut Store, actor: &Actor, e: Encoded) -> Result<Report> {
+    let Some(source) = e.source.clone() else {
+        return Err(ReviewError::Invalid {
+            what: "frames",
+            value: e.report.source_frames.display().to_string(),
+            expected: "frames published as a version to register a review movie of".into(),
+        });
+    };
     let out = &e.report.output;
     let dir = out.parent().unwrap_or(Path::new("."));
     let dir = dir.canonicalize().map_err(error::io("resolve", dir))?;
@@ -697,8 +905,8 @@ pub fn register(store: &mut Store, actor: &Actor, e: Encoded) -> Result<Report> 
     let v = store.publish(
         actor,
         NewVersion {
-            item: e.source.item.clone(),
-            step: e.source.step.clone(),
+            item: source.item.clone(),
+            step: source.step.clone(),
             resource: RESOURCE.into(),
             number: None,
             state: State::Review,
@@ -706,13 +914,13 @@ pub fn register(store: &mut Store, actor: &Actor, e: Encoded) -> Result<Report> 
             comment: format!(
                 "review movie ({}) of {} id {}",
                 e.report.preset,
-                VersionNumber::from_i64(e.source.number)
+                VersionNumber::from_i64(source.number)
                     .map(|n| n.to_string())
                     .unwrap_or_default(),
-                e.source.id
+                source.id
             ),
             source: RESOURCE.into(),
-            uses: vec![e.source.id],
+            uses: vec![source.id],
             tags: vec![e.report.preset.clone()],
         },
     )?;

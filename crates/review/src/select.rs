@@ -74,6 +74,17 @@ fn by_shot(store: &Store, shot: &str, step: &str, latest: bool) -> Result<Versio
 /// The version whose folder and pattern match `path` (a pattern in any padding style, or the
 /// folder holding one published sequence).
 fn by_pattern(store: &Store, path: &Path) -> Result<Version> {
+    published_at(store, path)?.ok_or_else(|| ReviewError::Invalid {
+        what: "frames",
+        value: path.display().to_string(),
+        expected: "frames published as a version (publish them first, or give --version)".into(),
+    })
+}
+
+/// The latest version published from the frames at `path` (a pattern in any padding style, or
+/// the folder holding one published sequence); `None` when no version holds them. Review
+/// movies themselves are never returned.
+pub fn published_at(store: &Store, path: &Path) -> Result<Option<Version>> {
     let (dir, name) = if path.is_dir() {
         (path.to_path_buf(), None)
     } else {
@@ -99,15 +110,7 @@ fn by_pattern(store: &Store, path: &Path) -> Result<Version> {
         }
         Ok(())
     })?;
-    matches
-        .into_iter()
-        .max_by_key(|v| v.id)
-        .ok_or_else(|| ReviewError::Invalid {
-            what: "frames",
-            value: path.display().to_string(),
-            expected: "frames published as a version (publish them first, or give --version)"
-                .into(),
-        })
+    Ok(matches.into_iter().max_by_key(|v| v.id))
 }
 
 fn same_pattern(published: &str, wanted: Option<&shotline_sequences::SequencePattern>) -> bool {

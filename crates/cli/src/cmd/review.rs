@@ -4,9 +4,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context as _, Result};
+use anyhow::{anyhow, Context as _, Result};
 use clap::{ArgGroup, Args};
-use shotline_review::{Inputs, Report, Selector};
+use shotline_render::{JobId, ResolvedJob};
+use shotline_review::{Inputs, Report, Selector, Source, Unpublished};
+use shotline_store::{Shot, Store, StoreError, Version};
 
 use super::track::common::{actor, open_rw};
 use crate::context::Ctx;
@@ -68,13 +70,10 @@ pub fn run(a: &ReviewArgs, ctx: &Ctx) -> Result<Exit> {
     let preset = shotline_review::resolve_preset(preset_name, cfg)?;
     let mut store = open_rw(ctx)?;
     let source = shotline_review::select(&store, &selector(a, ctx))?;
-    let shot = match source.item.kind {
-        shotline_store::ItemKind::Shot => Some(store.shot(&source.item.code)?),
-        shotline_store::ItemKind::Asset => None,
-    };
+    let shot = version_shot(&store, &source)?;
     let root = ctx.project_root();
     let inputs = Inputs {
-        version: &source,
+        source: shotline_review::Source::Version(&source),
         shot: shot.as_ref(),
         project: store.project(),
         preset,
@@ -94,6 +93,86 @@ pub fn run(a: &ReviewArgs, ctx: &Ctx) -> Result<Exit> {
     let report = shotline_review::register(&mut store, &actor(), encoded)?;
     print(&report, ctx)?;
     Ok(Exit::Clean)
+}
+
+/// The review movie a render job asked for (`review: PRESET`), once the job is done and its
+/// frames verified. Frames published as a version get the movie registered as that version's
+/// `review` resource (as `shotline review PATTERN`); frames no version holds (the usual case:
+/// the render just wrote them) are encoded only, with the slate naming the job.
+/// `submitted_at` (RFC 3339) dates the slate of unpublished frames.
+pub fn for_render_job(
+    ctx: &Ctx,
+    job: JobId,
+    spec: &ResolvedJob,
+    submitted_at: &str,
+) -> Result<Report> {
+    let cfg = &ctx.config.config.review;
+    let preset_name = spec.review.as_deref().unwrap_or(&cfg.default_preset);
+    let preset = shotline_review::resolve_preset(preset_name, cfg)?;
+    let pattern = spec
+        .output
+        .as_deref()
+        .map(PathBuf::from)
+        .ok_or_else(|| anyhow!("render job {job} names no output to make a review movie of"))?;
+    let mut store = open_rw(ctx)?;
+    let published = shotline_review::published_at(&store, &pattern)?;
+    let unpublished = Unpublished {
+        pattern: pattern.clone(),
+        item: spec.shot.clone().unwrap_or_else(|| spec.name.clone()),
+        step: spec.step.clone().unwrap_or_default(),
+        label: format!("job{job}"),
+        artist: actor().user,
+        date: submitted_at.chars().take(10).collect(),
+        comment: format!("render job {job} ({})", spec.name),
+    };
+    let (source, shot) = match &published {
+        Some(v) => (Source::Version(v), version_shot(&store, v)?),
+        None => (
+            Source::Frames(&unpublished),
+            known_shot(&store, spec.shot.as_deref())?,
+        ),
+    };
+    let root = ctx.project_root();
+    let inputs = Inputs {
+        source,
+        shot: shot.as_ref(),
+        project: store.project(),
+        preset,
+        config: cfg,
+        base_dir: &root,
+        output: None,
+    };
+    let prepared = shotline_review::prepare(&inputs)?;
+    let encoded = shotline_review::encode(prepared, |_| {})
+        .with_context(|| format!("review movie of render job {job}"))?;
+    match published {
+        Some(_) => Ok(shotline_review::register(&mut store, &actor(), encoded)?),
+        None => Ok(encoded.report),
+    }
+}
+
+/// The shot of a published version (none for an asset).
+fn version_shot(store: &Store, v: &Version) -> Result<Option<Shot>> {
+    Ok(match v.item.kind {
+        shotline_store::ItemKind::Shot => Some(store.shot(&v.item.code)?),
+        shotline_store::ItemKind::Asset => None,
+    })
+}
+
+/// The shot a render job names, when the store knows it (its rate and timecode); a shot the
+/// store does not track only names the slate.
+fn known_shot(store: &Store, code: Option<&str>) -> Result<Option<Shot>> {
+    let Some(code) = code else { return Ok(None) };
+    match store.shot(code) {
+        Ok(s) => Ok(Some(s)),
+        Err(StoreError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Prints a review report (a render job's review in the worker's output).
+pub fn print_report(r: &Report, ctx: &Ctx) -> Result<()> {
+    print(r, ctx)
 }
 
 fn print(r: &Report, ctx: &Ctx) -> Result<()> {

@@ -182,7 +182,16 @@ fn build_spec(a: &SubmitArgs, ctx: &Ctx) -> Result<(JobSpec, PathBuf)> {
 /// Runs `render submit`.
 pub fn run(a: &SubmitArgs, ctx: &Ctx) -> Result<Exit> {
     let (spec, base) = build_spec(a, ctx)?;
-    let job = ResolvedJob::resolve(&spec, &base, &ctx.config.config.render)?;
+    let cfg = &ctx.config.config;
+    if let Some(name) = &spec.review {
+        shotline_review::resolve_preset(name, &cfg.review).context("`review` in the job spec")?;
+    }
+    let layout = shotline_qc::layout::Layout::from_config(
+        &cfg.layout,
+        &cfg.project.code,
+        &ctx.project_root(),
+    )?;
+    let job = ResolvedJob::resolve_with(&spec, &base, &cfg.render, Some(&layout.model))?;
     let mut queue = open_queue(ctx)?;
     let farm = match a.farm {
         Some(f) => f,
@@ -229,7 +238,9 @@ pub fn run(a: &SubmitArgs, ctx: &Ctx) -> Result<Exit> {
         opts.max_concurrent = m;
     }
     let ran = super::worker::drive(ctx, &mut queue, opts, &stop)?;
-    if !ran {
+    // A review movie the job asked for and could not get is a problem too.
+    let failed_reviews = ran.unwrap_or(0);
+    if ran.is_none() {
         // Another worker owns this host's queue: watch the job through the database instead.
         ctx.out
             .note("another worker is running this queue here; watching the job");
@@ -248,7 +259,7 @@ pub fn run(a: &SubmitArgs, ctx: &Ctx) -> Result<Exit> {
         )?;
         pb.finish_and_clear();
     }
-    report_end(ctx, &queue, id)
+    report_end(ctx, &queue, id, failed_reviews)
 }
 
 /// Sends the job to Slurm as one array; with `--wait`, follows it until it is finished.
@@ -258,6 +269,13 @@ fn submit_slurm(
     queue: &mut shotline_render::Queue,
     job: &ResolvedJob,
 ) -> Result<Exit> {
+    if let Some(preset) = &job.review {
+        // The review encode runs in the worker that finishes the job; Slurm jobs have none.
+        bail!(
+            "`review: {preset}` is made by the local queue's worker; for a Slurm job, run \
+             `shotline review` on the frames once the job is done (or add it as a dependent job)"
+        );
+    }
     let slurm = super::farm::slurm(ctx, a.max_concurrent);
     let (id, sent) = slurm.submit(queue, job)?;
     let submitted = serde_json::json!({
@@ -299,11 +317,17 @@ fn submit_slurm(
         std::thread::sleep(super::farm::POLL);
     }
     pb.finish_and_clear();
-    report_end(ctx, queue, id)
+    report_end(ctx, queue, id, 0)
 }
 
-/// The `job_summary` line (or sentence) at the end of `--wait`, and the exit code.
-fn report_end(ctx: &Ctx, queue: &shotline_render::Queue, id: i64) -> Result<Exit> {
+/// The `job_summary` line (or sentence) at the end of `--wait`, and the exit code: problems
+/// when the job did not finish done or a review movie it asked for failed.
+fn report_end(
+    ctx: &Ctx,
+    queue: &shotline_render::Queue,
+    id: i64,
+    failed_reviews: u64,
+) -> Result<Exit> {
     let s = queue.summary(id)?;
     if ctx.out.json() {
         let mut v = serde_json::to_value(&s)?;
@@ -327,6 +351,6 @@ fn report_end(ctx: &Ctx, queue: &shotline_render::Queue, id: i64) -> Result<Exit
         return Ok(Exit::Problems);
     }
     Ok(Exit::problems_if(
-        s.state != shotline_render::JobState::Done,
+        s.state != shotline_render::JobState::Done || failed_reviews > 0,
     ))
 }

@@ -1,10 +1,14 @@
 //! `shotline render worker`: runs the queue in the foreground and prints what happens.
 
 use std::collections::HashMap;
+use std::thread::{Scope, ScopedJoinHandle};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use shotline_render::{Event, LocalExecutor, Queue, RenderError, Stop, Worker, WorkerOptions};
+use indicatif::ProgressBar;
+use shotline_render::{
+    Event, JobId, LocalExecutor, Queue, RenderError, Stop, Worker, WorkerOptions,
+};
 
 use super::open_queue;
 use crate::context::Ctx;
@@ -59,24 +63,142 @@ pub fn run(a: &WorkerArgs, ctx: &Ctx) -> Result<Exit> {
     Ok(Exit::problems_if(failed > 0))
 }
 
-/// Runs a worker with printing; false when another worker already runs this queue here.
-pub fn drive(ctx: &Ctx, queue: &mut Queue, opts: WorkerOptions, stop: &Stop) -> Result<bool> {
+/// Runs a worker with printing: the tasks that failed for good plus the review movies that
+/// could not be made; `None` when another worker already runs this queue here.
+pub fn drive(
+    ctx: &Ctx,
+    queue: &mut Queue,
+    opts: WorkerOptions,
+    stop: &Stop,
+) -> Result<Option<u64>> {
     match drive_inner(ctx, queue, opts, stop) {
-        Ok(_) => Ok(true),
+        Ok(failed) => Ok(Some(failed)),
         Err(e)
             if e.downcast_ref::<RenderError>()
                 .is_some_and(|e| matches!(e, RenderError::Busy(_))) =>
         {
-            Ok(false)
+            Ok(None)
         }
         Err(e) => Err(e),
     }
 }
 
+/// Review movies of finished jobs (`review: PRESET`), each made in its own thread so the
+/// worker keeps supervising and starting tasks during the encode; all are waited for before
+/// the worker returns.
+struct Reviews<'scope> {
+    running: Vec<ScopedJoinHandle<'scope, bool>>,
+    /// Reviews that could not start (the job could not be read back).
+    failed_to_start: u64,
+}
+
+impl<'scope> Reviews<'scope> {
+    /// Starts the review of `job` when it asks for one.
+    fn start<'env: 'scope>(
+        &mut self,
+        scope: &'scope Scope<'scope, 'env>,
+        ctx: &'env Ctx,
+        pb: &ProgressBar,
+        job: JobId,
+    ) {
+        let wanted = (|| -> Result<Option<(shotline_render::ResolvedJob, String)>> {
+            let Some(queue) = super::open_queue_read_only(ctx)? else {
+                return Ok(None);
+            };
+            let spec = queue.job_spec(job)?;
+            if spec.review.is_none() {
+                return Ok(None);
+            }
+            Ok(Some((spec, queue.summary(job)?.submitted_at)))
+        })();
+        match wanted {
+            Ok(None) => {}
+            Ok(Some((spec, submitted_at))) => {
+                let pb = pb.clone();
+                self.running.push(scope.spawn(move || {
+                    let r = crate::cmd::review::for_render_job(ctx, job, &spec, &submitted_at);
+                    report_review(ctx, &pb, job, r)
+                }));
+            }
+            Err(e) => {
+                report_review(ctx, pb, job, Err(e));
+                self.failed_to_start += 1;
+            }
+        }
+    }
+
+    /// Waits for every review; the number that failed.
+    fn finish(self) -> u64 {
+        let failed = self
+            .running
+            .into_iter()
+            .map(|h| h.join().unwrap_or(false))
+            .filter(|ok| !ok)
+            .count();
+        self.failed_to_start + u64::try_from(failed).unwrap_or(u64::MAX)
+    }
+}
+
+/// Prints a job's review outcome (`review_finished` / `review_failed` with `--json`); true when
+/// the movie was made.
+fn report_review(
+    ctx: &Ctx,
+    pb: &ProgressBar,
+    job: JobId,
+    r: Result<shotline_review::Report>,
+) -> bool {
+    let out = &ctx.out;
+    let ok = r.is_ok();
+    if out.json() {
+        let line = match &r {
+            Ok(report) => {
+                let mut v = serde_json::to_value(report).unwrap_or_default();
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("event".into(), "review_finished".into());
+                    o.insert("job".into(), job.into());
+                }
+                v
+            }
+            Err(e) => serde_json::json!({
+                "event": "review_failed", "job": job, "error": crate::output::error_text(e),
+            }),
+        };
+        let _ = out.json_line(&line);
+        out.flush();
+        return ok;
+    }
+    pb.suspend(|| match &r {
+        Ok(report) => {
+            out.note(format!("review movie of job {job}:"));
+            let _ = crate::cmd::review::print_report(report, ctx);
+            out.flush();
+        }
+        Err(e) => out.error(format!(
+            "review movie of job {job} failed: {}",
+            crate::output::error_text(e)
+        )),
+    });
+    ok
+}
+
 fn drive_inner(ctx: &Ctx, queue: &mut Queue, opts: WorkerOptions, stop: &Stop) -> Result<u64> {
+    std::thread::scope(|scope| drive_scoped(ctx, queue, opts, stop, scope))
+}
+
+fn drive_scoped<'scope, 'env: 'scope>(
+    ctx: &'env Ctx,
+    queue: &mut Queue,
+    opts: WorkerOptions,
+    stop: &Stop,
+    scope: &'scope Scope<'scope, 'env>,
+) -> Result<u64> {
     let mut worker = Worker::new(queue, Box::new(LocalExecutor::new()), opts)?;
     let out = &ctx.out;
     let pb = out.progress(1, "frames");
+    let mut reviews = Reviews {
+        running: Vec::new(),
+        failed_to_start: 0,
+    };
     pb.set_length(0);
     // (frames in the task, frames shown done) per running task.
     let mut frames: HashMap<(i64, i64), (u64, u64)> = HashMap::new();
@@ -84,6 +206,11 @@ fn drive_inner(ctx: &Ctx, queue: &mut Queue, opts: WorkerOptions, stop: &Stop) -
     let mut failed = 0u64;
     let mut io_err: Option<std::io::Error> = None;
     let mut on_event = |ev: &Event| {
+        if let Event::JobFinished { job, state, .. } = ev {
+            if state == "done" {
+                reviews.start(scope, ctx, &pb, *job);
+            }
+        }
         if out.json() {
             if let Event::TaskProgress {
                 job,
@@ -233,10 +360,11 @@ fn drive_inner(ctx: &Ctx, queue: &mut Queue, opts: WorkerOptions, stop: &Stop) -
         }
     };
     let result = worker.run(stop, &mut on_event);
+    let review_failures = reviews.finish();
     pb.finish_and_clear();
     result?;
     if let Some(e) = io_err {
         return Err(e.into());
     }
-    Ok(failed)
+    Ok(failed.saturating_add(review_failures))
 }
