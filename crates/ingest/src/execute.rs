@@ -873,11 +873,12 @@ fn main_clip_fields(
         })
         .transpose()?
         .unwrap_or_default();
-    let missing = crate::scan::missing_between(
+    let missing = shotline_frames::FrameSet::from_frames(
         mc.files
             .iter()
             .filter_map(|f| f.frame.as_deref().and_then(|t| t.parse().ok())),
-    );
+    )
+    .gaps();
     Ok((main, pattern, missing))
 }
 
