@@ -35,8 +35,8 @@ pub mod kinds;
 mod movie;
 mod png;
 pub mod sequence;
-mod targets;
 mod source;
+mod targets;
 #[cfg(any(test, feature = "testdata"))]
 pub mod testdata;
 #[cfg(test)]

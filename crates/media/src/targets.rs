@@ -226,7 +226,11 @@ mod tests {
             ControlFlow::Continue(())
         });
         assert_eq!(got.len(), 1);
-        let names: Vec<_> = got[0].files.iter().map(|p| p.file_name().unwrap()).collect();
+        let names: Vec<_> = got[0]
+            .files
+            .iter()
+            .map(|p| p.file_name().unwrap())
+            .collect();
         assert_eq!(names, ["take.0001.mov"], "a numbered movie is one file");
         assert_eq!(got[0].sequences.len(), 1);
         assert_eq!(got[0].skipped, 3, "notes.txt and the two n.#.txt frames");

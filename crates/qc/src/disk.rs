@@ -180,7 +180,12 @@ pub fn disk_usage(
     let mut all_seqs = Vec::new();
     for (listing, (usage, dir_seqs)) in listings.iter().zip(per_dir) {
         let mut u = usage;
-        for f in listing.files.iter().filter_map(|f| f.stat).filter(|f| f.nlink > 1) {
+        for f in listing
+            .files
+            .iter()
+            .filter_map(|f| f.stat)
+            .filter(|f| f.nlink > 1)
+        {
             if !seen.insert((f.dev, f.ino)) {
                 deduped += 1;
                 u.bytes -= f.size;

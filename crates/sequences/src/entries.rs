@@ -102,7 +102,10 @@ pub fn walk_entries(root: &Path, opts: &EntryOptions<'_>) -> EntryWalk {
         errors: Mutex::new(Vec::new()),
     };
     visit(root.to_path_buf(), 0, opts, &read, &sink);
-    let mut listings = sink.listings.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut listings = sink
+        .listings
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner());
     let mut errors = sink.errors.into_inner().unwrap_or_else(|p| p.into_inner());
     listings.par_sort_unstable_by(|a, b| a.dir.cmp(&b.dir));
     errors.sort_by(|a, b| a.path.cmp(&b.path));

@@ -368,10 +368,15 @@ fn entry_stat(st: &Stat) -> EntryStat {
     }
 }
 
+/// Converts a signed stat field of whatever width the platform uses (`time_t`).
+fn signed<T: TryInto<i64>>(v: T) -> Option<i64> {
+    v.try_into().ok()
+}
+
 /// The modification time, as `std::fs::Metadata::modified` gives it.
 fn mtime(st: &Stat) -> Option<SystemTime> {
-    let secs = i64::try_from(st.st_mtime).ok()?;
-    let nanos = u32::try_from(st.st_mtime_nsec).ok()?;
+    let secs = signed(st.st_mtime)?;
+    let nanos = u32::try_from(n(st.st_mtime_nsec)).ok()?;
     let whole = Duration::from_secs(secs.unsigned_abs());
     let t = if secs >= 0 {
         SystemTime::UNIX_EPOCH.checked_add(whole)?

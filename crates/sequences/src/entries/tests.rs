@@ -66,7 +66,11 @@ fn full_stat_links_as_themselves_hidden_dirs_and_odd_names() {
     let w = walk_entries(r, &opts);
     assert!(w.errors.is_empty(), "{:?}", w.errors);
     let dirs: Vec<String> = w.listings.iter().map(|l| rel(r, l)).collect();
-    assert_eq!(dirs, ["", ".hidden", "d\u{fffd}j\u{fffd}", "sub"], "sorted by path");
+    assert_eq!(
+        dirs,
+        ["", ".hidden", "d\u{fffd}j\u{fffd}", "sub"],
+        "sorted by path"
+    );
     let root = find(&w, r, "");
     assert_eq!(root.depth, 0);
     let (a1, a2) = (entry(root, "a.1.exr"), entry(root, "a.2.exr"));
@@ -83,10 +87,18 @@ fn full_stat_links_as_themselves_hidden_dirs_and_odd_names() {
     }
     let sub = find(&w, r, "sub");
     assert_eq!(sub.depth, 1);
-    assert_eq!(entry(sub, ".dot").kind, EntryKind::File, "hidden files listed");
+    assert_eq!(
+        entry(sub, ".dot").kind,
+        EntryKind::File,
+        "hidden files listed"
+    );
     let odd = &w.listings[2];
     assert_eq!(odd.dir.file_name().unwrap().as_bytes(), b"d\xe9j\xe0");
-    assert_eq!(odd.files[0].name.as_bytes(), b"c\xff.exr", "kept byte for byte");
+    assert_eq!(
+        odd.files[0].name.as_bytes(),
+        b"c\xff.exr",
+        "kept byte for byte"
+    );
     assert_eq!(odd.files[0].name_str(), None);
     assert_eq!(odd.files[0].stat.unwrap().size, 3);
 }
@@ -162,7 +174,11 @@ fn unreadable_directories_are_returned_not_swallowed() {
     assert!(w.listings.is_empty());
     assert_eq!(w.errors.len(), 1);
     assert_eq!(w.errors[0].path, missing);
-    assert!(w.errors[0].to_string().contains("missing"), "{}", w.errors[0]);
+    assert!(
+        w.errors[0].to_string().contains("missing"),
+        "{}",
+        w.errors[0]
+    );
     // A file where a directory was expected is an error too, not an empty listing.
     write(t.path(), "f", 1);
     let w = walk_entries(&t.path().join("f"), &EntryOptions::default());
