@@ -8,9 +8,9 @@
 //! which allocates twice per entry and stats through a path: listing is the whole cost of
 //! `disk` and of validate's discovery.
 
-use std::ffi::{CStr, OsStr, OsString};
+use std::ffi::{CStr, CString, OsStr, OsString};
 use std::io;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
@@ -114,10 +114,17 @@ pub(crate) struct DirRead {
 /// `parallel_stat`).
 const PAR_STAT_MIN: usize = 64;
 
-/// An entry whose type needs a `stat` to settle (or whose stat was asked for).
+/// An entry whose type needs a `stat` to settle (or whose stat was asked for). The name is
+/// copied out of the `getdents` buffer once, NUL-terminated, so the `fstatat` takes it as is
+/// and the entry then owns the same allocation ([`into_os`]).
 struct Pending {
-    name: OsString,
+    name: CString,
     ftype: FileType,
+}
+
+/// The name of a pending entry as an `OsString`, reusing its allocation.
+fn into_os(name: CString) -> OsString {
+    OsString::from_vec(name.into_bytes())
 }
 
 /// What a pending entry turned out to be.
@@ -149,11 +156,11 @@ pub(crate) fn read_dir(dir: &Path, opts: &ReadOptions) -> Result<DirRead, WalkEr
             source: e.into(),
         });
     }
-    let resolve = |p: &Pending| resolve(&fd, p, opts);
+    let resolve = |p: Pending| resolve(&fd, p, opts);
     let resolved: Vec<Resolved> = if opts.parallel_stat && pending.len() >= PAR_STAT_MIN {
-        pending.par_iter().map(resolve).collect()
+        pending.into_par_iter().map(resolve).collect()
     } else {
-        pending.iter().map(resolve).collect()
+        pending.into_iter().map(resolve).collect()
     };
     for r in resolved {
         match r {
@@ -256,7 +263,7 @@ fn sort_entry(
         _ => {}
     }
     pending.push(Pending {
-        name: name.to_os_string(),
+        name: cname.to_owned(),
         ftype,
     });
 }
@@ -271,12 +278,12 @@ fn kind_of(ftype: FileType) -> EntryKind {
 }
 
 /// Stats one pending entry (relative to the directory's descriptor) and settles what it is.
-fn resolve(fd: &OwnedFd, p: &Pending, opts: &ReadOptions) -> Resolved {
+fn resolve(fd: &OwnedFd, p: Pending, opts: &ReadOptions) -> Resolved {
     let mut ftype = p.ftype;
     let mut own = None;
     if ftype == FileType::Unknown {
         // Filesystems without `d_type`: ask the inode.
-        match rustix::fs::statat(fd, &*p.name, AtFlags::SYMLINK_NOFOLLOW) {
+        match rustix::fs::statat(fd, p.name.as_c_str(), AtFlags::SYMLINK_NOFOLLOW) {
             Ok(st) => {
                 ftype = FileType::from_raw_mode(st.st_mode);
                 own = Some(st);
@@ -284,11 +291,11 @@ fn resolve(fd: &OwnedFd, p: &Pending, opts: &ReadOptions) -> Resolved {
             Err(rustix::io::Errno::NOENT) => return Resolved::Dropped,
             Err(e) => return failed(p, EntryKind::Other, e),
         }
-        let hidden = is_hidden(&p.name);
+        let hidden = p.name.to_bytes().first() == Some(&b'.');
         if ftype == FileType::Directory {
             return match !hidden || opts.hidden_dirs {
                 true => Resolved::SubDir(SubDir {
-                    name: p.name.clone(),
+                    name: into_os(p.name),
                     link: false,
                 }),
                 false => Resolved::Dropped,
@@ -307,7 +314,7 @@ fn resolve(fd: &OwnedFd, p: &Pending, opts: &ReadOptions) -> Resolved {
     }
     match own {
         Some(st) => Resolved::Entry(entry(p, kind, false, Some(&st))),
-        None => match rustix::fs::statat(fd, &*p.name, AtFlags::SYMLINK_NOFOLLOW) {
+        None => match rustix::fs::statat(fd, p.name.as_c_str(), AtFlags::SYMLINK_NOFOLLOW) {
             Ok(st) => Resolved::Entry(entry(p, kind, false, Some(&st))),
             Err(e) => failed(p, kind, e),
         },
@@ -315,11 +322,11 @@ fn resolve(fd: &OwnedFd, p: &Pending, opts: &ReadOptions) -> Resolved {
 }
 
 /// A symbolic link taken through: a directory, a file, or broken.
-fn follow(fd: &OwnedFd, p: &Pending, opts: &ReadOptions) -> Resolved {
-    match rustix::fs::statat(fd, &*p.name, AtFlags::empty()) {
+fn follow(fd: &OwnedFd, p: Pending, opts: &ReadOptions) -> Resolved {
+    match rustix::fs::statat(fd, p.name.as_c_str(), AtFlags::empty()) {
         Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {
             Resolved::SubDir(SubDir {
-                name: p.name.clone(),
+                name: into_os(p.name),
                 link: true,
             })
         }
@@ -332,20 +339,20 @@ fn follow(fd: &OwnedFd, p: &Pending, opts: &ReadOptions) -> Resolved {
         }
         // A dangling link is still a name in the folder: listed, with its own stat.
         Err(_) if !opts.stat => Resolved::Entry(entry(p, EntryKind::BrokenLink, false, None)),
-        Err(_) => match rustix::fs::statat(fd, &*p.name, AtFlags::SYMLINK_NOFOLLOW) {
+        Err(_) => match rustix::fs::statat(fd, p.name.as_c_str(), AtFlags::SYMLINK_NOFOLLOW) {
             Ok(st) => Resolved::Entry(entry(p, EntryKind::BrokenLink, false, Some(&st))),
             Err(e) => failed(p, EntryKind::BrokenLink, e),
         },
     }
 }
 
-fn failed(p: &Pending, kind: EntryKind, e: rustix::io::Errno) -> Resolved {
+fn failed(p: Pending, kind: EntryKind, e: rustix::io::Errno) -> Resolved {
     Resolved::Failed(entry(p, kind, false, None), e.into())
 }
 
-fn entry(p: &Pending, kind: EntryKind, link: bool, st: Option<&Stat>) -> Entry {
+fn entry(p: Pending, kind: EntryKind, link: bool, st: Option<&Stat>) -> Entry {
     Entry {
-        name: p.name.clone(),
+        name: into_os(p.name),
         kind,
         link,
         stat: st.map(entry_stat),
