@@ -550,6 +550,29 @@ mod tests {
     }
 
     #[test]
+    fn mhl_folders_are_skipped_hidden_and_odd_folders_walked() {
+        use std::os::unix::ffi::OsStrExt;
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        for dir in ["ascmhl", "A/ascmhl", ".extras"] {
+            std::fs::create_dir_all(r.join(dir)).unwrap();
+        }
+        std::fs::write(r.join("ascmhl/0001_x.mhl"), b"m").unwrap();
+        std::fs::write(r.join("A/ascmhl/ascmhl_chain.xml"), b"c").unwrap();
+        std::fs::write(r.join(".extras/lut.cube"), b"l").unwrap();
+        let odd = r.join(OsStr::from_bytes(b"r\xe9f"));
+        std::fs::create_dir(&odd).unwrap();
+        for f in [1, 2] {
+            std::fs::write(odd.join(format!("ref.{f:04}.jpg")), b"j").unwrap();
+        }
+        let s = scan_delivery(r).unwrap();
+        let keys: Vec<_> = s.clips.iter().map(|c| c.key()).collect();
+        assert_eq!(keys, [".extras/lut.cube", "r\\xE9f/ref.####.jpg"], "{s:?}");
+        assert_eq!(s.clips[1].files[1].path, odd.join("ref.0002.jpg"));
+        assert!(s.notes.is_empty(), "{:?}", s.notes);
+    }
+
+    #[test]
     fn resolves_dotdot_and_reports_missing() {
         let d = tempfile::tempdir().unwrap();
         std::fs::create_dir(d.path().join("a")).unwrap();
