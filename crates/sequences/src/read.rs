@@ -156,27 +156,37 @@ pub(crate) fn read_dir(dir: &Path, opts: &ReadOptions) -> Result<DirRead, WalkEr
             source: e.into(),
         });
     }
+    out.entries.reserve(pending.len());
     let resolve = |p: Pending| resolve(&fd, p, opts);
-    let resolved: Vec<Resolved> = if opts.parallel_stat && pending.len() >= PAR_STAT_MIN {
-        pending.into_par_iter().map(resolve).collect()
+    if opts.parallel_stat && pending.len() >= PAR_STAT_MIN {
+        let resolved: Vec<Resolved> = pending.into_par_iter().map(resolve).collect();
+        for r in resolved {
+            out.add(dir, r);
+        }
     } else {
-        pending.into_iter().map(resolve).collect()
-    };
-    for r in resolved {
+        for p in pending {
+            out.add(dir, resolve(p));
+        }
+    }
+    Ok(out)
+}
+
+impl DirRead {
+    /// Files a resolved entry where it belongs.
+    fn add(&mut self, dir: &Path, r: Resolved) {
         match r {
-            Resolved::Entry(e) => out.entries.push(e),
-            Resolved::SubDir(s) => out.subdirs.push(s),
+            Resolved::Entry(e) => self.entries.push(e),
+            Resolved::SubDir(s) => self.subdirs.push(s),
             Resolved::Failed(e, source) => {
-                out.errors.push(WalkError {
+                self.errors.push(WalkError {
                     path: dir.join(&e.name),
                     source,
                 });
-                out.entries.push(e);
+                self.entries.push(e);
             }
             Resolved::Dropped => {}
         }
     }
-    Ok(out)
 }
 
 /// Calls `f` with the name and `d_type` of every entry but `.` and `..`: `getdents64` into one
