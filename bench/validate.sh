@@ -5,6 +5,7 @@
 # `exrheader` reading the same headers (xargs-batched) and `find` as the floor.
 # The tree is generated once and cached under bench/out/validate-tree (gitignored).
 # Usage: bench/validate.sh [RUNS]   (default 5). Needs hyperfine, exrheader.
+# A/B: SHOTLINE_BIN=new/shotline BASE_BIN=old/shotline bench/validate.sh (one hyperfine run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}
@@ -15,7 +16,9 @@ mkdir -p "$OUT" "$RES"
 for t in hyperfine exrheader python3; do
     command -v "$t" >/dev/null || { echo "bench/validate.sh: $t is required" >&2; exit 2; }
 done
-cargo build --release -q -p shotline
+# SHOTLINE_BIN: a prebuilt binary to measure instead of building this checkout's release.
+# BASE_BIN: another build (e.g. the commit before a change) measured in the same run, A/B.
+[ -n "${SHOTLINE_BIN:-}" ] || cargo build --release -q -p shotline
 if [ ! -f "$TREE/.complete" ]; then
     rm -rf "$TREE"
     cargo build --release -q -p shotline-qc --example make_show
@@ -24,7 +27,8 @@ if [ ! -f "$TREE/.complete" ]; then
     echo "generated in $(echo "$(date +%s.%N) - $start" | bc) s" >&2
     touch "$TREE/.complete"
 fi
-BIN=$PWD/target/release/shotline
+BIN=${SHOTLINE_BIN:-$PWD/target/release/shotline}
+BASE_BIN=${BASE_BIN:-}
 # The tree is the `show-renders` layout (<show>/shots/<shot>/renders/<seq>/).
 printf 'layout:\n  preset: show-renders\n' > "$OUT/show-renders.yaml"
 export SHOTLINE_CONFIG=$PWD/$OUT/show-renders.yaml
@@ -44,10 +48,16 @@ assert s["by_code"].get("truncated", 0) > 0 and s["by_code"].get("missing-frames
 print(f"report: {s['frames']} frames, {s['errors']} errors, {s['by_code']}", file=sys.stderr)
 PY
 
+AB=()
+if [ -n "$BASE_BIN" ]; then
+    AB=(-n "base: shotline validate --json" "$BASE_BIN --quiet --json validate $TREE"
+        -n "base: shotline validate --no-headers" "$BASE_BIN --quiet --json validate --no-headers $TREE")
+fi
 hyperfine -N --style none -i --warmup 1 --runs "$RUNS" --export-json "$RES/shotline.json" \
     -n "shotline validate --json" "$BIN --quiet --json validate $TREE" \
     -n "shotline validate --no-headers" "$BIN --quiet --json validate --no-headers $TREE" \
-    -n "find -name '*.exr'" "find $TREE -name *.exr" >/dev/null
+    -n "find -name '*.exr'" "find $TREE -name *.exr" \
+    "${AB[@]}" >/dev/null
 hyperfine --style none -i --warmup 1 --runs 2 --export-json "$RES/exrheader.json" \
     -n "exrheader (xargs)" "xargs exrheader < $RES/list.txt > /dev/null" >/dev/null
 

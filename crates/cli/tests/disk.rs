@@ -210,3 +210,28 @@ fn plain_folders_without_layout_match() {
     assert_eq!(doc["entries"][0]["name"], "a");
     assert_eq!(doc["entries"][1]["usage"]["bytes"], 7);
 }
+
+#[test]
+fn folders_with_names_that_are_not_utf8_are_measured() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    tree(tmp.path());
+    // A Latin-1 folder name from an old share: read through its bytes, never a lossy copy of it.
+    let odd = tmp
+        .path()
+        .join("zed/shots/a001/renders")
+        .join(std::ffi::OsStr::from_bytes(b"pr\xe9comp"));
+    std::fs::create_dir(&odd).unwrap();
+    for f in 1..=4 {
+        std::fs::write(odd.join(format!("p.{f:04}.exr")), vec![1u8; 50]).unwrap();
+    }
+    let (code, doc) = disk_json(tmp.path(), &[]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["unreadable"], serde_json::json!([]));
+    assert_eq!(doc["total"]["files"], 11);
+    assert_eq!(
+        doc["total"]["bytes"].as_u64().unwrap(),
+        3210 + 200 + CONFIG.len() as u64
+    );
+    assert_eq!(doc["total"]["sequences"], 3);
+}

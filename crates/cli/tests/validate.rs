@@ -505,3 +505,33 @@ fn bad_input_and_config_exit_2_naming_the_problem() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("tempaltes") && err.contains('3'), "{err}");
 }
+
+#[test]
+fn odd_folder_names_are_checked_hidden_folders_skipped_and_dangling_links_reported() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    std::fs::write(
+        root.join("shotline.yaml"),
+        "layout:\n  preset: show-renders\n",
+    )
+    .unwrap();
+    let unit = mkdir(&root.join("demo/shots/sh010/renders"));
+    // A Latin-1 folder name: walked through its bytes, its frames checked like any others.
+    let odd = mkdir(&unit.join(std::ffi::OsStr::from_bytes(b"pr\xe9comp")));
+    write_exr_sequence(&odd, "p.", 4, 1..=3, &ExrSpec::rgb(8, 8)).unwrap();
+    // Thumbnails in a hidden folder are not frames.
+    let thumbs = mkdir(&unit.join(".thumbs"));
+    write_exr_sequence(&thumbs, "t.", 4, 1..=2, &ExrSpec::rgb(8, 8)).unwrap();
+    std::os::unix::fs::symlink(unit.join("gone.exr"), odd.join("p.0004.exr")).unwrap();
+    let (code, doc) = validate_json(root, &[]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["summary"]["frames"], 3, "{doc:#}");
+    let f = findings(&doc);
+    assert!(
+        f.iter()
+            .any(|x| x.0 == "unreadable" && x.3.ends_with("p.0004.exr")),
+        "{f:?}"
+    );
+    assert!(!has(&f, "unreadable-dir", ""), "{f:?}");
+}

@@ -1,18 +1,22 @@
 //! Finding clips in a delivery: image sequences, movies and other files.
 //!
-//! A delivery is walked without following links to directories (they could loop); a symbolic
-//! link to a file inside the delivery (a held frame) is ingested as its target's content, one
-//! leaving the delivery is refused and reported as a problem. Image files are grouped per directory by `shotline_sequences` (the frame number
-//! is the digit run directly before the extension, so `SQ010_SH020_plate_v003.1001.exr` is frame
-//! 1001 of one clip), the same rules every other shotline command uses.
+//! A delivery is walked by `shotline_sequences::walk_entries`, the walker every command uses,
+//! without following links to directories (they could loop); a symbolic link to a file inside
+//! the delivery (a held frame) is ingested as its target's content, one leaving the delivery is
+//! refused and reported as a problem. Image files are grouped per directory by
+//! `shotline_sequences` (the frame number is the digit run directly before the extension, so
+//! `SQ010_SH020_plate_v003.1001.exr` is frame 1001 of one clip), the same rules every other
+//! shotline command uses.
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
-use shotline_frames::{FrameSet, Run};
+use shotline_frames::FrameSet;
 use shotline_media::FileKind;
+use shotline_sequences::{walk_entries, EntryKind, EntryListing, EntryOptions};
 
 /// System clutter never ingested.
 const JUNK: &[&str] = &[".DS_Store", "Thumbs.db", "desktop.ini"];
@@ -80,7 +84,7 @@ impl Clip {
     /// Frames missing between first and last, as runs: one gap is one run whatever its
     /// length, so frames 1001 and 100000000 cost one run, not 100 million frames.
     pub fn missing_frames(&self) -> FrameSet {
-        missing_between(self.files.iter().filter_map(|f| f.frame))
+        FrameSet::from_frames(self.files.iter().filter_map(|f| f.frame)).gaps()
     }
 
     /// Key identifying the clip within a delivery (used by `--override` and resume).
@@ -114,20 +118,6 @@ fn link_inside(root: &Path, link: &Path) -> Result<(PathBuf, std::fs::Metadata),
         ));
     }
     Ok((target, meta))
-}
-
-/// The gaps between consecutive frames of `frames` (in increasing order), built run by run.
-pub fn missing_between(frames: impl Iterator<Item = i64>) -> FrameSet {
-    let mut prev: Option<i64> = None;
-    let gaps = frames.filter_map(move |f| {
-        let gap = prev
-            .filter(|&p| f.saturating_sub(p) > 1)
-            .and_then(|p| Run::new(p + 1, f - 1, 1).ok());
-        prev = Some(f);
-        gap
-    });
-    // Gaps of an increasing list are increasing and disjoint: always valid runs.
-    FrameSet::from_runs(gaps).unwrap_or_default()
 }
 
 /// What a scan note is about.
@@ -196,107 +186,102 @@ pub fn scan_delivery(root: &Path) -> Result<Scan, ScanError> {
     if !meta.is_dir() {
         return Err(ScanError::NotDir(root.to_path_buf()));
     }
+    // Links are taken as themselves (each one is checked against the delivery below);
+    // hidden folders are walked; `ascmhl` folders hold the delivery's checksums, never media.
+    let opts = EntryOptions {
+        stat: true,
+        parallel: true,
+        prune: Some(Arc::new(|p: &Path| {
+            p.file_name() != Some(OsStr::new(MHL_DIR))
+        })),
+        ..EntryOptions::default()
+    };
+    let walked = walk_entries(root, &opts);
     let mut scan = Scan::default();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) => {
-                scan.notes.push(ScanNote {
-                    kind: NoteKind::Skipped,
-                    path: dir.clone(),
-                    message: format!("unreadable directory: {e}"),
-                });
-                continue;
-            }
+    for e in walked.errors {
+        scan.notes.push(ScanNote {
+            kind: NoteKind::Skipped,
+            path: e.path,
+            message: format!("unreadable directory: {}", e.source),
+        });
+    }
+    for listing in &walked.listings {
+        scan_dir(root, listing, &mut scan);
+    }
+    scan.clips.sort_by_key(|c| c.key());
+    Ok(scan)
+}
+
+/// The folder of a delivery's ASC MHL manifests.
+const MHL_DIR: &str = "ascmhl";
+
+/// One listed directory of the delivery: its clips, and a note for every entry not ingested as
+/// found (unreadable, linked, refused, not a regular file).
+fn scan_dir(root: &Path, listing: &EntryListing, scan: &mut Scan) {
+    let dir = &listing.dir;
+    for e in &listing.errors {
+        let what = if &e.path == dir {
+            "unreadable entry"
+        } else {
+            "cannot stat"
         };
-        let mut files: Vec<(String, u64)> = Vec::new();
-        for entry in entries {
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
+        scan.notes.push(ScanNote {
+            kind: NoteKind::Skipped,
+            path: e.path.clone(),
+            message: format!("{what}: {}", e.source),
+        });
+    }
+    let rel = dir.strip_prefix(root).unwrap_or(Path::new(""));
+    let mut files: Vec<(String, u64)> = Vec::new();
+    for entry in &listing.files {
+        // Without a stat the entry could not be read: the listing's errors reported it.
+        let Some(stat) = entry.stat else { continue };
+        let path = dir.join(&entry.name);
+        let size = match entry.kind {
+            EntryKind::File => stat.size,
+            EntryKind::Symlink => match link_inside(root, &path) {
+                Ok((target, target_meta)) => {
                     scan.notes.push(ScanNote {
-                        kind: NoteKind::Skipped,
-                        path: dir.clone(),
-                        message: format!("unreadable entry: {e}"),
-                    });
-                    continue;
-                }
-            };
-            let path = entry.path();
-            let os_name = entry.file_name();
-            // A name that is not UTF-8 is one clip of its own (never part of a sequence) under
-            // its escaped name; see `crate::names`.
-            let utf8_name = os_name.to_str().map(str::to_string);
-            let name = utf8_name
-                .clone()
-                .unwrap_or_else(|| crate::names::escape_os(&os_name));
-            let mut meta = match std::fs::symlink_metadata(&path) {
-                Ok(m) => m,
-                Err(e) => {
-                    scan.notes.push(ScanNote {
-                        kind: NoteKind::Skipped,
                         path,
-                        message: format!("cannot stat: {e}"),
+                        kind: NoteKind::Linked,
+                        message: format!(
+                            "symbolic link to {} inside the delivery: copied as its target's content",
+                            crate::names::escape_path(&target)
+                        ),
+                    });
+                    target_meta.len()
+                }
+                Err(why) => {
+                    scan.notes.push(ScanNote {
+                        path,
+                        kind: NoteKind::Refused,
+                        message: why,
                     });
                     continue;
                 }
-            };
-            if meta.file_type().is_symlink() {
-                match link_inside(root, &path) {
-                    Ok((target, target_meta)) => {
-                        scan.notes.push(ScanNote {
-                            path: path.clone(),
-                            kind: NoteKind::Linked,
-                            message: format!(
-                                "symbolic link to {} inside the delivery: copied as its target's content",
-                                crate::names::escape_path(&target)
-                            ),
-                        });
-                        meta = target_meta;
-                    }
-                    Err(why) => {
-                        scan.notes.push(ScanNote {
-                            path,
-                            kind: NoteKind::Refused,
-                            message: why,
-                        });
-                        continue;
-                    }
-                }
-            }
-            if meta.is_dir() {
-                if name != "ascmhl" {
-                    stack.push(path);
-                }
-            } else if meta.is_file() {
-                // `._name` files are macOS AppleDouble metadata, never media.
-                if JUNK.contains(&name.as_str()) || name.starts_with("._") {
-                    // System clutter, never media.
-                } else if utf8_name.is_some() {
-                    files.push((name, meta.len()));
-                } else {
-                    let rel = dir.strip_prefix(root).unwrap_or(Path::new(""));
-                    scan.clips
-                        .push(single_file(root, &dir, rel, &os_name, meta.len()));
-                }
-            } else {
+            },
+            EntryKind::BrokenLink | EntryKind::Other => {
                 scan.notes.push(ScanNote {
                     kind: NoteKind::Skipped,
                     path,
                     message: "not a regular file; skipped".into(),
                 });
+                continue;
             }
+        };
+        // A name that is not UTF-8 is one clip of its own (never part of a sequence) under its
+        // escaped name; see `crate::names`.
+        match entry.name_str() {
+            // `._name` files are macOS AppleDouble metadata: system clutter, never media.
+            Some(name) if JUNK.contains(&name) || name.starts_with("._") => {}
+            Some(name) => files.push((name.to_string(), size)),
+            None => scan
+                .clips
+                .push(single_file(root, dir, rel, &entry.name, size)),
         }
-        let rel = dir
-            .strip_prefix(root)
-            .unwrap_or(Path::new(""))
-            .to_path_buf();
-        scan.clips
-            .extend(group_dir(root, &dir, &rel, files, &mut scan.notes));
     }
-    scan.clips.sort_by_key(|c| c.key());
-    Ok(scan)
+    scan.clips
+        .extend(group_dir(root, dir, rel, files, &mut scan.notes));
 }
 
 /// Groups the files of one directory into clips. Image files are grouped into sequences by
@@ -404,13 +389,35 @@ fn single_file(root: &Path, dir: &Path, rel: &Path, os_name: &OsStr, size: u64) 
 mod tests {
     use super::*;
 
+    fn clip_of_frames(frames: &[i64]) -> Clip {
+        let files = frames
+            .iter()
+            .map(|&f| SourceFile {
+                path: PathBuf::from(format!("x.{f}.exr")),
+                frame: Some(f),
+                frame_text: Some(f.to_string()),
+                size: 1,
+            })
+            .collect();
+        Clip {
+            name: "x.####.exr".into(),
+            base: "x".into(),
+            ext: "exr".into(),
+            rel_dir: PathBuf::new(),
+            delivery: PathBuf::new(),
+            kind: ClipKind::Sequence,
+            files,
+        }
+    }
+
     #[test]
     fn missing_frames_are_runs_even_for_huge_gaps() {
-        let m = missing_between([1001, 1002, 1005, 100_000_000].into_iter());
+        let m = clip_of_frames(&[1001, 1002, 1005, 100_000_000]).missing_frames();
         assert_eq!(m.len(), 2 + (100_000_000 - 1006));
         assert_eq!(m.runs().count(), 2);
         assert_eq!(m.to_string(), "1003-1004,1006-99999999");
-        assert!(missing_between([1, 2, 3].into_iter()).is_empty());
+        assert!(clip_of_frames(&[1, 2, 3]).missing_frames().is_empty());
+        assert!(clip_of_frames(&[]).missing_frames().is_empty());
     }
 
     #[test]
@@ -540,6 +547,29 @@ mod tests {
         assert!(s.notes.is_empty(), "{:?}", s.notes);
         assert_eq!(s.clips[0].base, "x");
         assert_eq!(s.clips[0].ext, "exr");
+    }
+
+    #[test]
+    fn mhl_folders_are_skipped_hidden_and_odd_folders_walked() {
+        use std::os::unix::ffi::OsStrExt;
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        for dir in ["ascmhl", "A/ascmhl", ".extras"] {
+            std::fs::create_dir_all(r.join(dir)).unwrap();
+        }
+        std::fs::write(r.join("ascmhl/0001_x.mhl"), b"m").unwrap();
+        std::fs::write(r.join("A/ascmhl/ascmhl_chain.xml"), b"c").unwrap();
+        std::fs::write(r.join(".extras/lut.cube"), b"l").unwrap();
+        let odd = r.join(OsStr::from_bytes(b"r\xe9f"));
+        std::fs::create_dir(&odd).unwrap();
+        for f in [1, 2] {
+            std::fs::write(odd.join(format!("ref.{f:04}.jpg")), b"j").unwrap();
+        }
+        let s = scan_delivery(r).unwrap();
+        let keys: Vec<_> = s.clips.iter().map(|c| c.key()).collect();
+        assert_eq!(keys, [".extras/lut.cube", "r\\xE9f/ref.####.jpg"], "{s:?}");
+        assert_eq!(s.clips[1].files[1].path, odd.join("ref.0002.jpg"));
+        assert!(s.notes.is_empty(), "{:?}", s.notes);
     }
 
     #[test]

@@ -36,6 +36,7 @@ mod movie;
 mod png;
 pub mod sequence;
 mod source;
+mod targets;
 #[cfg(any(test, feature = "testdata"))]
 pub mod testdata;
 #[cfg(test)]
@@ -52,6 +53,7 @@ use rayon::prelude::*;
 pub use info::{Channel, Format, MediaInfo, Part, Rational, Status, StatusCounts, Window};
 pub use kinds::{FileKind, ImageFormat, IMAGE_EXTENSIONS, MOVIE_EXTENSIONS};
 pub use movie::resolve_executable;
+pub use targets::{walk_media, DirMedia, MediaEvent, ProbeTarget, TargetError};
 pub use timecode::{nominal_rate, Timecode};
 
 use source::{Fail, Source};

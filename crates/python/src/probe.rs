@@ -8,8 +8,11 @@ use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyValueError};
 use pyo3::prelude::*;
 use serde::Serialize;
 use shotline_media::sequence::probe_sequence;
-use shotline_media::{is_media_path, probe_batch, MediaInfo, ProbeOptions};
-use shotline_sequences::{find_on_disk, parse_pattern_path, Sequence, WalkEvent, WalkOptions};
+use shotline_media::{
+    probe_batch, walk_media, DirMedia, MediaEvent, MediaInfo, ProbeOptions, ProbeTarget,
+    TargetError,
+};
+use shotline_sequences::Sequence;
 
 use crate::config::Settings;
 
@@ -18,6 +21,17 @@ enum ProbeError {
     NotFound(String),
     Io(String),
     Encode(String),
+}
+
+impl From<TargetError> for ProbeError {
+    fn from(e: TargetError) -> Self {
+        match e {
+            TargetError::NotFound { .. } | TargetError::NoFrames { .. } => {
+                ProbeError::NotFound(e.to_string())
+            }
+            TargetError::SymlinkLoop { .. } | TargetError::Find(_) => ProbeError::Io(e.to_string()),
+        }
+    }
 }
 
 impl From<ProbeError> for PyErr {
@@ -75,29 +89,11 @@ fn probe_path(
     hidden: bool,
     out: &mut Records,
 ) -> Result<(), ProbeError> {
-    match std::fs::metadata(path) {
-        Ok(md) if md.is_dir() => probe_dir(path, s, recursive, hidden, out),
-        Ok(_) => probe_files(vec![path.to_path_buf()], &s.probe, out),
-        Err(_) => probe_sequence_at(&find_pattern(path)?, s, out),
+    match ProbeTarget::resolve(path)? {
+        ProbeTarget::Dir(dir) => probe_dir(&dir, s, recursive, hidden, out),
+        ProbeTarget::File(file) => probe_files(vec![file], &s.probe, out),
+        ProbeTarget::Sequence(seq) => probe_sequence_at(&seq, s, out),
     }
-}
-
-/// The sequence a pattern names, refusing one with no frame on disk as the CLI does.
-fn find_pattern(path: &Path) -> Result<Sequence, ProbeError> {
-    let pattern = parse_pattern_path(path).map_err(|_| {
-        ProbeError::NotFound(format!(
-            "{}: no such file or directory (and not a sequence pattern such as plate.####.exr)",
-            path.display()
-        ))
-    })?;
-    let seq = find_on_disk(&pattern).map_err(|e| ProbeError::Io(e.to_string()))?;
-    if seq.is_empty() {
-        return Err(ProbeError::NotFound(format!(
-            "{}: no frames on disk match this sequence pattern",
-            path.display()
-        )));
-    }
-    Ok(seq)
 }
 
 fn probe_files(
@@ -116,6 +112,8 @@ fn probe_sequence_at(seq: &Sequence, s: &Settings, out: &mut Records) -> Result<
     out.push(&summary)
 }
 
+/// A directory through the walk `shotline probe` uses: each directory's media files, then its
+/// image sequences; an unreadable directory stops the probe with OSError.
 fn probe_dir(
     dir: &Path,
     s: &Settings,
@@ -123,20 +121,12 @@ fn probe_dir(
     hidden: bool,
     out: &mut Records,
 ) -> Result<(), ProbeError> {
-    let wopts = WalkOptions {
-        recursive,
-        hidden,
-        // The media file-kind registry, as `shotline ls`/`probe` use: numbered movies are
-        // single files, never one-frame sequences.
-        classify: Some(&shotline_media::kinds::Registry),
-        ..WalkOptions::default()
-    };
     let mut result = Ok(());
-    shotline_sequences::walk(&[dir.to_path_buf()], &wopts, |ev| {
+    walk_media(dir, recursive, hidden, |ev| {
         let r = match ev {
-            WalkEvent::Dir(listing) => probe_listing(&listing.grouping, s, out),
-            WalkEvent::Error(e) => Err(ProbeError::Io(e.to_string())),
-            WalkEvent::Cycle { .. } => Ok(()),
+            MediaEvent::Dir(media) => probe_media(media, s, out),
+            MediaEvent::Error(e) => Err(ProbeError::Io(e.to_string())),
+            MediaEvent::Cycle { .. } => Ok(()),
         };
         match r {
             Ok(()) => ControlFlow::Continue(()),
@@ -149,25 +139,11 @@ fn probe_dir(
     result
 }
 
-/// One directory: its media files, then its media sequences (other files are skipped).
-fn probe_listing(
-    g: &shotline_sequences::Grouping,
-    s: &Settings,
-    out: &mut Records,
-) -> Result<(), ProbeError> {
-    let files = g
-        .files
-        .iter()
-        .map(|f| g.dir.join(&f.name))
-        .filter(|p| is_media_path(p))
-        .collect();
-    probe_files(files, &s.probe, out)?;
-    for seq in &g.sequences {
-        let mut sample = std::ffi::OsString::from("frame");
-        sample.push(&seq.tail);
-        if is_media_path(Path::new(&sample)) {
-            probe_sequence_at(seq, s, out)?;
-        }
+/// One directory: its media files, then its image sequences.
+fn probe_media(media: DirMedia, s: &Settings, out: &mut Records) -> Result<(), ProbeError> {
+    probe_files(media.files, &s.probe, out)?;
+    for seq in &media.sequences {
+        probe_sequence_at(seq, s, out)?;
     }
     Ok(())
 }

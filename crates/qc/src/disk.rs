@@ -12,12 +12,13 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use shotline_layout::{Field, Fields, Variant};
-use shotline_sequences::{group_entries, FileStat, PadStyle};
+use shotline_sequences::{
+    group_entries, walk_entries, EntryListing, EntryOptions, EntryStat, FileStat, PadStyle,
+};
 
 use crate::finding::format_frames;
 use crate::layout::{field_map, level_name, Layout};
 use crate::naming::is_image_suffix;
-use crate::walk::{walk, Listing, WalkSpec};
 use crate::QcError;
 
 /// How entries are ordered among their siblings.
@@ -150,15 +151,21 @@ pub fn disk_usage(
             source: std::io::Error::other("expected a directory"),
         });
     }
-    let (targets, levels) = level_dirs(layout, start, opts.depth.max(1));
-    let none = HashSet::new();
-    let spec = WalkSpec {
-        skip: &none,
-        skip_hidden: false,
-        follow_file_links: false,
+    // Links counted as themselves, hidden directories counted: what `du` measures.
+    let walk_opts = EntryOptions {
+        stat: true,
+        parallel: true,
+        ..EntryOptions::default()
     };
-    let (mut listings, errors) = walk(start, &spec);
-    listings.par_sort_unstable_by(|a, b| a.dir.cmp(&b.dir));
+    let walked = walk_entries(start, &walk_opts);
+    let listings = walked.listings;
+    let (targets, levels) = level_dirs(layout, start, opts.depth.max(1), &listings);
+    let unreadable = walked
+        .errors
+        .iter()
+        .chain(listings.iter().flat_map(|l| l.errors.iter()))
+        .map(|e| (e.path.display().to_string(), e.source.to_string()))
+        .collect();
     // Per-directory totals and sequences, in parallel.
     let per_dir: Vec<(Usage, Vec<SequenceUsage>)> = listings.par_iter().map(dir_usage).collect();
     // Hard links: the first (in path order) occurrence of a (dev, ino) keeps the bytes.
@@ -173,11 +180,16 @@ pub fn disk_usage(
     let mut all_seqs = Vec::new();
     for (listing, (usage, dir_seqs)) in listings.iter().zip(per_dir) {
         let mut u = usage;
-        for f in listing.files.iter().filter(|f| f.nlink > 1) {
+        for f in listing
+            .files
+            .iter()
+            .filter_map(|f| f.stat)
+            .filter(|f| f.nlink > 1)
+        {
             if !seen.insert((f.dev, f.ino)) {
                 deduped += 1;
                 u.bytes -= f.size;
-                u.disk_bytes -= f.blocks * 512;
+                u.disk_bytes -= allocated(&f);
             }
         }
         total.add(&u);
@@ -228,28 +240,33 @@ pub fn disk_usage(
         biggest_sequences: biggest,
         over_threshold: over,
         hardlinks_deduplicated: deduped,
-        unreadable: errors
-            .into_iter()
-            .map(|(p, e)| (p.display().to_string(), e))
-            .collect(),
+        unreadable,
     })
 }
 
-/// Own files of one directory: totals (before hard-link dedup) and its image sequences.
-fn dir_usage(l: &Listing) -> (Usage, Vec<SequenceUsage>) {
+/// Bytes allocated on disk (512-byte blocks, as `du` counts them).
+fn allocated(st: &EntryStat) -> u64 {
+    st.blocks.saturating_mul(512)
+}
+
+/// Own files of one directory: totals (before hard-link dedup) and its image sequences. An
+/// entry whose stat failed counts as a file of no bytes (the failure is in `unreadable`).
+fn dir_usage(l: &EntryListing) -> (Usage, Vec<SequenceUsage>) {
     let mut u = Usage::default();
-    for f in &l.files {
+    for st in l.files.iter().map(|f| f.stat) {
         u.files += 1;
-        u.bytes += f.size;
-        u.disk_bytes += f.blocks * 512;
+        if let Some(st) = st {
+            u.bytes += st.size;
+            u.disk_bytes += allocated(&st);
+        }
     }
     // Sizes ride along as stats, so the grouping totals each sequence's bytes.
     let entries = l.files.iter().map(|f| {
         let stat = FileStat {
-            bytes: f.size,
+            bytes: f.stat.map_or(0, |s| s.size),
             mtime: None,
         };
-        (f.name.clone().into(), Some(stat))
+        (f.name.clone(), Some(stat))
     });
     let grouping = group_entries(&l.dir, entries);
     let seqs: Vec<SequenceUsage> = grouping
@@ -283,8 +300,14 @@ fn top(mut v: Vec<SequenceUsage>, n: usize) -> Vec<SequenceUsage> {
 type Targets = BTreeMap<PathBuf, (String, String, BTreeMap<String, String>)>;
 
 /// The directories to report: for each template, the directory of each of its first `depth`
-/// fields; without any template match, plain directories `depth` levels deep.
-fn level_dirs(layout: &Layout, start: &Path, depth: usize) -> (Targets, Vec<String>) {
+/// fields; without any template match, plain directories `depth` levels deep (the walk's
+/// subdirectories, symlinked ones left out as the walk leaves them).
+fn level_dirs(
+    layout: &Layout,
+    start: &Path,
+    depth: usize,
+    listings: &[EntryListing],
+) -> (Targets, Vec<String>) {
     let mut out = Targets::new();
     let mut levels: Vec<String> = Vec::new();
     for t in layout.model.folder_templates() {
@@ -321,22 +344,11 @@ fn level_dirs(layout: &Layout, start: &Path, depth: usize) -> (Targets, Vec<Stri
     partial_level_dirs(layout, start, depth, &mut out, &mut levels);
     if out.is_empty() {
         levels = vec!["dir".into()];
-        let mut frontier = vec![start.to_path_buf()];
-        for _ in 0..depth {
-            let mut next = Vec::new();
-            for d in &frontier {
-                let Ok(rd) = std::fs::read_dir(d) else {
-                    continue;
-                };
-                for e in rd.flatten() {
-                    if e.file_type().is_ok_and(|t| t.is_dir()) {
-                        let name = e.file_name().to_string_lossy().into_owned();
-                        out.insert(e.path(), ("dir".into(), name, BTreeMap::new()));
-                        next.push(e.path());
-                    }
-                }
+        for l in listings.iter().filter(|l| l.depth < depth) {
+            for sub in l.subdirs.iter().filter(|s| !s.link) {
+                let name = sub.name.to_string_lossy().into_owned();
+                out.insert(l.dir.join(&sub.name), ("dir".into(), name, BTreeMap::new()));
             }
-            frontier = next;
         }
     }
     (out, levels)

@@ -15,7 +15,6 @@ pub mod naming;
 mod probe;
 pub mod validate;
 mod verify;
-mod walk;
 
 use std::path::PathBuf;
 

@@ -7,14 +7,15 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::Serialize;
 use shotline_frames::FrameSet;
-use shotline_sequences::{PadStyle, Sequence, Warning};
+use shotline_sequences::{
+    walk_entries, EntryKind, EntryListing, EntryOptions, PadStyle, Sequence, Warning,
+};
 
 use crate::checks::VerifyOptions;
 use crate::finding::{Code, Finding, Severity};
 use crate::layout::{field_map, DirError, Layout, Unit};
 use crate::naming::{is_image_suffix, Naming};
 use crate::verify::{check_sequence, sort_findings, FrameFile, SequenceReport};
-use crate::walk::{walk, Listing, WalkSpec};
 use crate::QcError;
 
 /// Settings of one validate run.
@@ -124,20 +125,29 @@ pub fn validate(
     }
     let found = layout.discover(start);
     let unit_dirs: HashSet<_> = found.units.iter().map(|u| u.dir.clone()).collect();
-    let spec = WalkSpec {
-        skip: &unit_dirs,
-        skip_hidden: true,
+    // Nested units are walked as units of their own; frames are read through links;
+    // `.snapshot` and `.thumbs` are not frames.
+    let walk_opts = EntryOptions {
+        stat: true,
         follow_file_links: true,
+        skip_hidden_dirs: true,
+        skip_dirs: Some(&unit_dirs),
+        parallel: true,
+        ..EntryOptions::default()
     };
     // List and group every unit (in parallel), then check all frames of all units in one
     // parallel pass; grouping first makes the progress total exactly the frames checked.
-    let listed: Vec<(&Unit, Vec<Listing>, Vec<DirError>)> = found
+    let listed: Vec<(&Unit, Vec<EntryListing>, Vec<DirError>)> = found
         .units
         .par_iter()
         .map(|u| {
-            let (mut l, e) = walk(&u.dir, &spec);
-            l.sort_by(|a, b| a.dir.cmp(&b.dir));
-            (u, l, e)
+            let walked = walk_entries(&u.dir, &walk_opts);
+            let errs = walked
+                .errors
+                .into_iter()
+                .map(|e| (e.path, e.source.to_string()))
+                .collect();
+            (u, walked.listings, errs)
         })
         .collect();
     let grouped: Vec<(&Unit, Vec<DirGroups<'_>>, &[DirError])> = listed
@@ -197,30 +207,30 @@ struct DirGroups<'a> {
 }
 
 /// Filters `listing` by the naming settings and groups what is left.
-fn group_dir<'a>(listing: &'a Listing, naming: &Naming) -> DirGroups<'a> {
-    let mut findings = Vec::new();
+fn group_dir<'a>(listing: &'a EntryListing, naming: &Naming) -> DirGroups<'a> {
+    let mut findings = unreadable_entries(listing);
     let mut sizes: HashMap<&str, u64> = HashMap::with_capacity(listing.files.len());
     for f in &listing.files {
-        if naming.ignored(&f.name) {
+        if naming.ignored(&f.name.to_string_lossy()) {
             continue;
         }
         let path = listing.dir.join(&f.name);
-        if f.non_utf8 {
+        let Some(name) = f.name_str() else {
             findings.push(Finding::new(
                 Code::BadName,
                 path.display().to_string(),
                 "file name is not valid UTF-8; most pipeline tools cannot open it",
             ));
             continue;
-        }
-        if let Some(why) = naming.unexpected(&f.name) {
+        };
+        if let Some(why) = naming.unexpected(name) {
             findings.push(Finding::new(
                 Code::UnexpectedFile,
                 path.display().to_string(),
                 why,
             ));
         }
-        if f.broken_link {
+        if f.kind == EntryKind::BrokenLink {
             findings.push(Finding::new(
                 Code::Unreadable,
                 path.display().to_string(),
@@ -228,7 +238,10 @@ fn group_dir<'a>(listing: &'a Listing, naming: &Naming) -> DirGroups<'a> {
             ));
             continue;
         }
-        sizes.insert(f.name.as_str(), f.size);
+        // An entry without a stat could not be read: `unreadable_entries` reported it.
+        if let Some(st) = f.stat {
+            sizes.insert(name, st.size);
+        }
     }
     let grouping = shotline_sequences::group(&listing.dir, sizes.keys().copied());
     let mut others: Vec<String> = grouping
@@ -275,6 +288,26 @@ fn group_dir<'a>(listing: &'a Listing, naming: &Naming) -> DirGroups<'a> {
         others,
         warnings,
     }
+}
+
+/// The listing's own errors: a listing cut short, or files that could not be stat'ed.
+fn unreadable_entries(listing: &EntryListing) -> Vec<Finding> {
+    listing
+        .errors
+        .iter()
+        .map(|e| {
+            let path = e.path.display().to_string();
+            if e.path == listing.dir {
+                Finding::new(
+                    Code::UnreadableDir,
+                    path,
+                    format!("cannot list directory: {}", e.source),
+                )
+            } else {
+                Finding::new(Code::Unreadable, path, format!("cannot read: {}", e.source))
+            }
+        })
+        .collect()
 }
 
 fn check_unit(

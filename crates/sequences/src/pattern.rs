@@ -340,17 +340,21 @@ pub fn find_on_disk(pattern: &SequencePattern) -> Result<Sequence, FindError> {
         dir: pattern.dir.clone(),
         source,
     };
-    let mut present = Vec::new();
-    for entry in std::fs::read_dir(&pattern.dir).map_err(io)? {
-        let entry = entry.map_err(io)?;
-        let Some(frame) = pattern.match_name(&entry.file_name()) else {
-            continue;
-        };
-        if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            continue;
-        }
-        present.push(frame);
+    // The one directory reader: names and `d_type` only, links taken as themselves (a link
+    // named like a frame is a frame, whatever it points to).
+    let opts = crate::read::ReadOptions {
+        hidden_files: true,
+        ..Default::default()
+    };
+    let listed = crate::read::read_dir(&pattern.dir, &opts).map_err(|e| io(e.source))?;
+    if let Some(e) = listed.errors.into_iter().next() {
+        return Err(io(e.source));
     }
+    let present = listed
+        .entries
+        .iter()
+        .filter_map(|e| pattern.match_name(&e.name))
+        .collect();
     Ok(pattern.sequence_of(present))
 }
 

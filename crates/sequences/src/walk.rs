@@ -7,9 +7,11 @@
 //! of the consumer are held in memory, never the whole tree. The callback runs on a pool
 //! thread (hence `Send`), which also lists directories while it waits.
 //!
-//! Cost per directory: one `readdir` pass using the entry type it returns (no `stat`), plus one
-//! `stat` per symlink (to learn whether it points at a directory), one per directory with
-//! `follow_links` (device and inode for cycle detection), and one per file with `stat`.
+//! Cost per directory: one `getdents` pass using the entry type it returns (no `stat`), plus one
+//! `fstatat` per symlink (to learn whether it points at a directory), one `stat` per directory
+//! with `follow_links` (device and inode for cycle detection), and one `fstatat` per file with
+//! `stat`. The reader is [`crate::read`], shared with the raw-entries walk
+//! ([`crate::walk_entries`]).
 
 use std::ffi::OsString;
 use std::fs;
@@ -21,10 +23,9 @@ use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender, TryRecvError}
 use std::sync::Arc;
 use std::time::Duration;
 
-use rayon::prelude::*;
-
 use crate::classify::{Classify, GroupAll};
 use crate::group::{group_entries_with, Grouping};
+use crate::read::{read_dir, DirRead, Links, ReadOptions};
 use crate::sequence::FileStat;
 
 /// What to walk and what to gather.
@@ -355,100 +356,37 @@ fn visit<'s>(
     }
 }
 
-/// Files above this count are stat'ed in parallel with `stat`.
-const PAR_STAT_MIN: usize = 64;
-
-/// One directory: its grouping, subdirectories (sorted) and per-entry errors.
+/// One directory: its grouping, subdirectories (sorted) and per-entry errors, read by the one
+/// reader ([`crate::read`]) with links followed.
 fn list_dir(
     dir: &Path,
     opts: &WalkOptions,
 ) -> Result<(Grouping, Vec<SubDir>, Vec<WalkError>), WalkError> {
-    let rd = fs::read_dir(dir).map_err(|source| WalkError {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let mut errors = Vec::new();
-    let mut subdirs = Vec::new();
-    let mut files: Vec<(OsString, Option<FileStat>)> = Vec::new();
-    let mut to_stat: Vec<fs::DirEntry> = Vec::new();
-    for entry in rd {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(source) => {
-                errors.push(WalkError {
-                    path: dir.to_path_buf(),
-                    source,
-                });
-                break;
-            }
-        };
-        let name = entry.file_name();
-        if !opts.hidden && name.as_encoded_bytes().first() == Some(&b'.') {
-            continue;
-        }
-        let ft = match entry.file_type() {
-            Ok(t) => t,
-            Err(source) => {
-                errors.push(WalkError {
-                    path: entry.path(),
-                    source,
-                });
-                continue;
-            }
-        };
-        if ft.is_dir() {
-            subdirs.push(SubDir { name, link: false });
-        } else if ft.is_symlink() {
-            match fs::metadata(entry.path()) {
-                Ok(md) if md.is_dir() => subdirs.push(SubDir { name, link: true }),
-                Ok(md) => files.push((name, opts.stat.then(|| file_stat(&md)))),
-                // A dangling link is still a name in the folder: list it, with its own stat.
-                Err(_) if opts.stat => to_stat.push(entry),
-                Err(_) => files.push((name, None)),
-            }
-        } else if opts.stat {
-            to_stat.push(entry);
-        } else {
-            files.push((name, None));
-        }
-    }
-    if !to_stat.is_empty() {
-        fn stat_one(e: &fs::DirEntry) -> (OsString, io::Result<FileStat>, &fs::DirEntry) {
-            let r = e.metadata().map(|md| file_stat(&md));
-            (e.file_name(), r, e)
-        }
-        let stated: Vec<_> = if to_stat.len() >= PAR_STAT_MIN {
-            to_stat.par_iter().map(stat_one).collect()
-        } else {
-            to_stat.iter().map(stat_one).collect()
-        };
-        for (name, r, e) in stated {
-            match r {
-                Ok(s) => files.push((name, Some(s))),
-                Err(source) => {
-                    errors.push(WalkError {
-                        path: e.path(),
-                        source,
-                    });
-                    files.push((name, None));
-                }
-            }
-        }
-    }
+    let read = ReadOptions {
+        stat: opts.stat,
+        links: Links::Follow,
+        hidden_files: opts.hidden,
+        hidden_dirs: opts.hidden,
+        parallel_stat: true,
+    };
+    let DirRead {
+        entries,
+        mut subdirs,
+        errors,
+    } = read_dir(dir, &read)?;
+    let files = entries.into_iter().map(|e| {
+        let stat = e.stat.map(|s| FileStat {
+            bytes: s.size,
+            mtime: s.mtime,
+        });
+        (e.name, stat)
+    });
     if let Some(keep) = &opts.prune {
         subdirs.retain(|s| keep(&dir.join(&s.name)));
     }
     subdirs.sort_by(|a, b| a.name.cmp(&b.name));
     let classify = opts.classify.unwrap_or(&GroupAll);
     Ok((group_entries_with(dir, files, classify), subdirs, errors))
-}
-
-/// Size and mtime from metadata.
-pub(crate) fn file_stat(md: &fs::Metadata) -> FileStat {
-    FileStat {
-        bytes: md.len(),
-        mtime: md.modified().ok(),
-    }
 }
 
 #[cfg(test)]

@@ -10,17 +10,13 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{bail, Result};
-use shotline_frames::FrameSet;
-use shotline_media::kinds::Registry;
+use anyhow::Result;
 use shotline_media::sequence::{probe_sequence, SequenceSummary};
 use shotline_media::{
-    is_media_path, probe_batch, FileKind, Format, MediaInfo, ProbeOptions, Status, StatusCounts,
+    probe_batch, walk_media, DirMedia, Format, MediaEvent, MediaInfo, ProbeOptions, ProbeTarget,
+    Status, StatusCounts,
 };
-use shotline_sequences::{
-    find_on_disk, is_symlink_loop, parse_pattern_path, walk, PadStyle, RangeIn, Sequence,
-    WalkEvent, WalkOptions,
-};
+use shotline_sequences::{PadStyle, RangeIn, Sequence};
 
 use crate::context::Ctx;
 use crate::output::{Exit, Printer, Style};
@@ -67,57 +63,15 @@ pub struct ProbeArgs {
     pub long: bool,
 }
 
-/// One thing to probe, resolved before any output so a bad PATH fails fast with exit 2.
-enum Target {
-    File(PathBuf),
-    Dir(PathBuf),
-    Seq(Box<Sequence>),
-}
-
-fn resolve(path: &Path) -> Result<Target> {
-    match std::fs::metadata(path) {
-        Ok(md) if md.is_dir() => return Ok(Target::Dir(path.to_path_buf())),
-        Ok(_) => return Ok(Target::File(path.to_path_buf())),
-        Err(e) if is_symlink_loop(&e) => bail!(
-            "{}: a symlink loop (a link that leads back to itself): {e}",
-            path.display()
-        ),
-        Err(_) if std::fs::symlink_metadata(path).is_ok() => {
-            // A dangling link is a file that cannot be read: probe says so per file.
-            return Ok(Target::File(path.to_path_buf()));
-        }
-        Err(_) => {}
-    }
-    let pattern = match parse_pattern_path(path) {
-        Ok(p) => p,
-        Err(_) => bail!(
-            "{}: no such file or directory (and not a sequence pattern such as plate.####.exr)",
-            path.display()
-        ),
-    };
-    let mut seq = find_on_disk(&pattern)?;
-    if let Some(range) = &pattern.range {
-        // Only the frames on disk are walked: those the range names.
-        seq.frames = FrameSet::from_frames(seq.frames.iter().filter(|f| range.contains(*f)));
-    }
-    if seq.is_empty() {
-        bail!(
-            "{}: no frames on disk match this sequence pattern",
-            path.display()
-        );
-    }
-    Ok(Target::Seq(Box::new(seq)))
-}
-
 /// Runs the command.
 pub fn run(args: &ProbeArgs, ctx: &Ctx) -> Result<Exit> {
     let targets = args
         .paths
         .iter()
-        .map(|p| resolve(p))
-        .collect::<Result<Vec<_>>>()?;
+        .map(|p| ProbeTarget::resolve(p))
+        .collect::<Result<Vec<_>, _>>()?;
     let opts = ProbeOptions::from_config(&ctx.config.config.probe, &ctx.project_root());
-    let long = args.long || matches!(targets.as_slice(), [Target::File(_)]);
+    let long = args.long || matches!(targets.as_slice(), [ProbeTarget::File(_)]);
     let mut run = Run {
         long,
         out: &ctx.out,
@@ -134,13 +88,13 @@ pub fn run(args: &ProbeArgs, ctx: &Ctx) -> Result<Exit> {
     let mut pending: Vec<PathBuf> = Vec::new();
     for t in targets {
         match t {
-            Target::File(p) => pending.push(p),
+            ProbeTarget::File(p) => pending.push(p),
             other => {
                 run.files(std::mem::take(&mut pending))?;
                 match other {
-                    Target::Dir(d) => run.dir(&d)?,
-                    Target::Seq(s) => run.sequence(&s)?,
-                    Target::File(_) => {}
+                    ProbeTarget::Dir(d) => run.dir(&d)?,
+                    ProbeTarget::Sequence(s) => run.sequence(&s)?,
+                    ProbeTarget::File(_) => {}
                 }
             }
         }
@@ -185,46 +139,16 @@ impl Run<'_> {
     }
 
     fn dir(&mut self, dir: &Path) -> Result<()> {
-        let wopts = WalkOptions {
-            recursive: self.args.recursive,
-            hidden: self.args.hidden,
-            // Movies are one file each, never frames of a sequence.
-            classify: Some(&Registry),
-            ..WalkOptions::default()
-        };
         let mut result: Result<()> = Ok(());
-        walk(&[dir.to_path_buf()], &wopts, |ev| {
+        walk_media(dir, self.args.recursive, self.args.hidden, |ev| {
             let r = match ev {
-                WalkEvent::Dir(listing) => {
-                    let g = listing.grouping;
-                    let mut files = Vec::new();
-                    for f in &g.files {
-                        let p = g.dir.join(&f.name);
-                        if is_media_path(&p) {
-                            files.push(p);
-                        } else {
-                            self.skipped += 1;
-                        }
-                    }
-                    let mut r = self.files(files);
-                    for s in &g.sequences {
-                        if r.is_err() {
-                            break;
-                        }
-                        if tail_kind(&s.tail).is_image_frame() {
-                            r = self.sequence(s);
-                        } else {
-                            self.skipped += s.len();
-                        }
-                    }
-                    r
-                }
-                WalkEvent::Error(e) => {
+                MediaEvent::Dir(media) => self.dir_media(media),
+                MediaEvent::Error(e) => {
                     self.out.error(&e);
                     self.counts.add(Status::Unreadable);
                     Ok(())
                 }
-                WalkEvent::Cycle { link, target } => {
+                MediaEvent::Cycle { link, target } => {
                     self.out.warn(format!(
                         "{}: symlink loop back to {}; not followed",
                         link.display(),
@@ -242,6 +166,16 @@ impl Run<'_> {
             }
         });
         result
+    }
+
+    /// One directory of a directory probe: its files, then its sequences.
+    fn dir_media(&mut self, media: DirMedia) -> Result<()> {
+        self.skipped += media.skipped;
+        self.files(media.files)?;
+        for s in &media.sequences {
+            self.sequence(s)?;
+        }
+        Ok(())
     }
 
     fn emit(&mut self, info: &MediaInfo, in_sequence: bool) -> std::io::Result<()> {
@@ -406,12 +340,6 @@ impl Run<'_> {
 }
 
 /// The kind of a sequence's frames, from its tail (`.exr`, `_v1.dpx`).
-fn tail_kind(tail: &std::ffi::OsStr) -> FileKind {
-    let mut sample = std::ffi::OsString::from("frame");
-    sample.push(tail);
-    FileKind::of_path(Path::new(&sample))
-}
-
 fn fps_text(fps: f64) -> String {
     let r = (fps * 1000.0).round() / 1000.0;
     format!("{r}")
