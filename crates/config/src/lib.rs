@@ -39,6 +39,8 @@ pub struct Config {
     pub render: RenderConfig,
     /// Review movies (presets, colour, slate and burn-ins).
     pub review: ReviewConfig,
+    /// Path mappings for scenes written on other machines (`P:/` → `/mnt/projects/`).
+    pub paths: PathsConfig,
 }
 
 /// A loaded configuration and where it came from.

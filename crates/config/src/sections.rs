@@ -3,6 +3,7 @@
 mod ingest;
 mod layout;
 mod naming;
+mod paths;
 mod probe;
 mod project;
 mod render;
@@ -13,6 +14,7 @@ mod thresholds;
 pub use ingest::*;
 pub use layout::*;
 pub use naming::*;
+pub use paths::*;
 pub use probe::*;
 pub use project::*;
 pub use render::*;
