@@ -90,4 +90,7 @@ pub enum Command {
     Sysinfo(cmd::render::SysinfoArgs),
     /// Make a review movie (slate, burn-ins, display colour) of a published version.
     Review(cmd::review::ReviewArgs),
+    /// Media nodes of Fusion, Nuke and Maya scenes: list, audit, version up/down.
+    #[command(subcommand)]
+    Scene(cmd::scene::SceneCmd),
 }

@@ -171,13 +171,7 @@ fn scene_settings(out: &mut Out<'_>, project: &Project<'_>) {
             );
         }
     }
-    let shot = out
-        .scene
-        .path
-        .parent()
-        .and_then(|d| d.canonicalize().ok())
-        .and_then(|d| project.layout.resolve(&d))
-        .and_then(|r| r.fields.shot);
+    let shot = crate::resolve::scene_fields(&out.scene.path, project).and_then(|f| f.shot);
     if let (Some(range), Some(shot)) = (&s.range, shot) {
         if let Some(cut) = project.cuts.get(&shot) {
             if let Some(missing) = difference(cut, range) {

@@ -31,11 +31,11 @@ use std::path::{Path, PathBuf};
 pub use audit::{audit, Code, Finding};
 pub use error::SceneError;
 pub use pathmap::PathMap;
-pub use resolve::{resolve, Project, ResolvedNode, Status, VersionIndex, VersionRef};
+pub use resolve::{resolve, scene_fields, Project, ResolvedNode, Status, VersionIndex, VersionRef};
 pub use shotline_qc::Severity;
 pub use update::{
-    apply_edits, backup_path, unified_diff, update, write_with_backup, Edit, NodeChange, Skipped,
-    Target, UpdatePlan, UpdateRequest,
+    apply_edits, backup_path, lock_names, unified_diff, update, write_with_backup, Edit,
+    NodeChange, Skipped, Target, UpdatePlan, UpdateRequest,
 };
 
 use shotline_frames::FrameSet;

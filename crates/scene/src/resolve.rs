@@ -571,3 +571,38 @@ fn disk_family(
     out.sort_by_key(|v| v.version);
     out
 }
+
+/// The fields of the folder a scene file lies in (`shots/SH010/comp/work/` → shot SH010,
+/// step comp): the layout's templates matched as far as the path goes. A prefix can read two
+/// ways (`shots/A/B` is sequence A and shot B, or shot A and step B); a reading whose shot is
+/// one the database knows wins, else the longest match by the shortest template.
+pub fn scene_fields(scene: &Path, project: &Project<'_>) -> Option<Fields> {
+    let abs = scene.canonicalize().unwrap_or_else(|_| scene.to_path_buf());
+    let dir = abs.parent()?;
+    let rel = dir.strip_prefix(project.layout.root()).ok()?;
+    let names: Vec<_> = rel.components().collect();
+    let mut best: Option<(usize, usize, Fields)> = None;
+    for k in (1..=names.len()).rev() {
+        let prefix: PathBuf = names[..k].iter().collect();
+        for t in project.layout.folder_templates() {
+            for (v, f) in t.parse_prefix(&prefix) {
+                if f.item().is_none() {
+                    continue;
+                }
+                if f.shot
+                    .as_ref()
+                    .is_some_and(|s| project.cuts.contains_key(s))
+                {
+                    return Some(f);
+                }
+                let better = best.as_ref().is_none_or(|(bk, bd, _)| {
+                    (k, std::cmp::Reverse(v.depth())) > (*bk, std::cmp::Reverse(*bd))
+                });
+                if better {
+                    best = Some((k, v.depth(), f));
+                }
+            }
+        }
+    }
+    best.map(|(_, _, f)| f)
+}
