@@ -432,3 +432,47 @@ fn bad_scenes_are_errors_naming_line_and_column() {
     let e = p.fails("boss", &["scene", "ls", other.to_str().unwrap()], 2);
     assert!(e.contains("not a scene file"), "{e}");
 }
+
+#[test]
+fn publishing_a_scene_records_what_it_uses_both_ways() {
+    let p = project();
+    let nk = write(&p, "SH010_comp.nk", NK);
+    let out = p.json(
+        "boss",
+        &[
+            "publish",
+            "--shot",
+            "SH010",
+            "--step",
+            "COMP",
+            nk.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out["published"], true, "{out}");
+    let plates = p.lines("boss", &["versions", "ls", "--step", "plate"]);
+    let v001 = plates.iter().find(|v| v["number"] == 1).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let comp_id = out["version"]["id"].as_i64().unwrap();
+    assert_eq!(out["version"]["uses"], serde_json::json!([v001]));
+    assert_eq!(out["version"]["files"]["pattern"], "SH010_comp.nk");
+    let shown = p.json("boss", &["versions", "show", &v001.to_string()]);
+    assert_eq!(shown["used_by"], serde_json::json!([comp_id]));
+    assert_eq!(shown["used_by_names"][0]["name"], "SH010 COMP v001");
+    let text = p.ok("boss", &["versions", "show", &comp_id.to_string()]);
+    assert!(text.contains("SH010 plate v001"), "{text}");
+    // A scene that cannot be read is not published.
+    let bad = write(&p, "bad.nk", "Read {\n file \"x\n");
+    p.fails(
+        "boss",
+        &[
+            "publish",
+            "--shot",
+            "SH010",
+            "--step",
+            "COMP",
+            bad.to_str().unwrap(),
+        ],
+        2,
+    );
+}

@@ -628,3 +628,92 @@ fn not_writable(path: &Path) -> Option<String> {
     }
     None
 }
+
+/// What `publish` prints for a scene file.
+#[derive(Serialize)]
+struct PublishedScene<'a> {
+    published: bool,
+    version: &'a shotline_store::Version,
+    uses: Vec<String>,
+}
+
+/// `publish` of a scene file (.comp, .setting, .nk, .ma): the file is read (so a broken scene
+/// is refused), every node that reads a registered version is recorded as a `uses`
+/// dependency (with any `--uses` given), and the file is registered as one version.
+pub(crate) fn publish_scene(
+    a: &super::track::PublishArgs,
+    ctx: &Ctx,
+    path: &Path,
+    item: shotline_store::ItemRef,
+    state: shotline_store::State,
+) -> Result<Exit> {
+    let path = path
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", path.display()))?;
+    let data = ProjectData::load(ctx)?;
+    let (_, nodes) = load_scene(ctx, &data, &path)?;
+    let mut uses = a.uses.clone();
+    let mut used = Vec::new();
+    for n in nodes.iter().filter(|n| !n.node.kind.is_output()) {
+        if let Some((v, id)) = n.version.as_ref().and_then(|v| Some((v, v.id?))) {
+            if !uses.contains(&id) {
+                uses.push(id);
+                used.push(format!("{} (id {id})", v.label()));
+            }
+        }
+    }
+    let meta =
+        std::fs::metadata(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let files = shotline_store::Files {
+        dir: path
+            .parent()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default(),
+        pattern: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        bytes: i64::try_from(meta.len()).unwrap_or(i64::MAX),
+        file_count: 1,
+        ..shotline_store::Files::default()
+    };
+    let new = shotline_store::NewVersion {
+        item,
+        step: a.step.clone(),
+        resource: a.resource.clone(),
+        number: None,
+        state,
+        files,
+        comment: a.comment.clone(),
+        source: "publish".into(),
+        uses,
+        tags: a.tags.clone(),
+    };
+    let mut store = super::track::common::open_rw(ctx)?;
+    let v = store.publish(&super::track::common::actor(), new)?;
+    if ctx.out.json() {
+        ctx.out.json_doc(&PublishedScene {
+            published: true,
+            version: &v,
+            uses: used,
+        })?;
+    } else {
+        ctx.out.line(format!(
+            "Published {} {}{} {} (id {}): scene {}",
+            v.item.code,
+            v.step,
+            if v.resource.is_empty() {
+                String::new()
+            } else {
+                format!("/{}", v.resource)
+            },
+            v.label(),
+            v.id,
+            v.files.pattern
+        ))?;
+        for u in &used {
+            ctx.out.line(format!("  uses {u}"))?;
+        }
+    }
+    Ok(Exit::Clean)
+}
