@@ -476,3 +476,85 @@ fn publishing_a_scene_records_what_it_uses_both_ways() {
         2,
     );
 }
+
+#[test]
+fn render_submit_audits_first_and_splits_maya_layers() {
+    let p = project();
+    let nk = write(&p, "SH010_comp.nk", NK);
+    let e = p.fails(
+        "boss",
+        &[
+            "render",
+            "submit",
+            "--preset",
+            "nuke",
+            "--scene",
+            nk.to_str().unwrap(),
+            "--frames",
+            "1001-1005",
+        ],
+        1,
+    );
+    assert!(
+        e.contains("missing-media") && e.contains("not submitted"),
+        "{e}"
+    );
+    let out = p.json(
+        "boss",
+        &[
+            "render",
+            "submit",
+            "--preset",
+            "nuke",
+            "--scene",
+            nk.to_str().unwrap(),
+            "--frames",
+            "1001-1005",
+            "--force",
+        ],
+    );
+    assert_eq!(out["event"], "submitted", "{out}");
+
+    let ma = write(&p, "SH010_light.ma", MA);
+    let out = p.json(
+        "boss",
+        &[
+            "render",
+            "submit",
+            "--preset",
+            "maya",
+            "--scene",
+            ma.to_str().unwrap(),
+            "--frames",
+            "1001-1005",
+            "--layer",
+            "all",
+        ],
+    );
+    let layers: Vec<&str> = out["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["layer"].as_str().unwrap())
+        .collect();
+    assert_eq!(layers, ["rs_beauty", "rs_shadow"], "{out}");
+    assert_eq!(out["jobs"][0]["name"], "SH010_light_rs_beauty");
+    let e = p.fails(
+        "boss",
+        &[
+            "render",
+            "submit",
+            "--preset",
+            "nuke",
+            "--scene",
+            nk.to_str().unwrap(),
+            "--frames",
+            "1",
+            "--layer",
+            "all",
+            "--force",
+        ],
+        2,
+    );
+    assert!(e.contains("--layer all"), "{e}");
+}

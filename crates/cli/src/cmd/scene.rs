@@ -717,3 +717,92 @@ pub(crate) fn publish_scene(
     }
     Ok(Exit::Clean)
 }
+
+/// What `render submit` does with a scene shotline reads before it queues anything: the
+/// scene is audited (errors refuse the submit unless `force`), and `--layer all` on a Maya
+/// scene becomes one spec per renderable layer. `Err(exit)` means: do not submit.
+pub(crate) fn before_submit(
+    ctx: &Ctx,
+    spec: shotline_render::JobSpec,
+    force: bool,
+    wait: bool,
+) -> Result<std::result::Result<Vec<shotline_render::JobSpec>, Exit>> {
+    let Some(scene) = spec.scene.clone() else {
+        return Ok(Ok(vec![spec]));
+    };
+    let all_layers = spec.layer.as_deref() == Some("all");
+    let Some(dcc) = Dcc::from_path(&scene) else {
+        if all_layers {
+            anyhow::bail!(
+                "--layer all needs a Maya ASCII scene (.ma) to read its render layers from; {} is not one",
+                scene.display()
+            );
+        }
+        return Ok(Ok(vec![spec]));
+    };
+    let data = ProjectData::load(ctx)?;
+    let (_, findings) = audit_files(ctx, &data, std::slice::from_ref(&scene))?;
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    for f in &findings {
+        let node = f
+            .node
+            .as_deref()
+            .map(|n| format!("{n}: "))
+            .unwrap_or_default();
+        let text = format!("scene audit: {} {node}{}", f.code, f.detail);
+        match f.severity {
+            Severity::Error => ctx.out.error(text),
+            Severity::Warning => ctx.out.warn(text),
+        }
+    }
+    if errors > 0 && !force {
+        ctx.out.error(format!(
+            "not submitted: the audit of {} found {errors} error(s) (fix them, or --force to submit anyway)",
+            scene.display()
+        ));
+        return Ok(Err(Exit::Problems));
+    }
+    if errors > 0 {
+        ctx.out.warn(format!(
+            "submitting despite {errors} audit error(s) (--force)"
+        ));
+    }
+    if !all_layers {
+        return Ok(Ok(vec![spec]));
+    }
+    if dcc != Dcc::Maya {
+        anyhow::bail!(
+            "--layer all reads render layers from Maya ASCII scenes (.ma); {} is a {} scene: name the write node or layer",
+            scene.display(),
+            dcc.name()
+        );
+    }
+    if wait {
+        anyhow::bail!(
+            "--layer all queues one job per render layer; submit without --wait, then run `shotline render worker`"
+        );
+    }
+    let parsed = shotline_scene::read_scene(&scene)?;
+    let mut layers = parsed.settings.render_layers.clone();
+    if layers.is_empty() {
+        layers.push("defaultRenderLayer".into());
+    }
+    let base = spec.name.clone().unwrap_or_else(|| {
+        scene
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "maya".into())
+    });
+    Ok(Ok(layers
+        .into_iter()
+        .map(|layer| {
+            let mut s = spec.clone();
+            s.name = Some(format!("{base}_{layer}"));
+            s.layer = Some(layer);
+            s
+        })
+        .collect()))
+}
