@@ -674,6 +674,26 @@ pub fn write_with_backup(
     Ok(backup)
 }
 
+/// The store locks that guard a scene: `scene:<path below the layout root>` (the absolute path
+/// when it is outside), and `<shot|asset>/<ITEM>/<step>` when the scene lies in a shot's or
+/// asset's step folder, as artists lock a task they have open.
+pub fn lock_names(scene: &Path, project: &Project<'_>) -> Vec<String> {
+    let abs = scene.canonicalize().unwrap_or_else(|_| scene.to_path_buf());
+    let rel = abs.strip_prefix(project.layout.root()).unwrap_or(&abs);
+    let mut out = vec![format!("scene:{}", rel.display())];
+    if let Some(f) = crate::resolve::scene_fields(&abs, project) {
+        let item = match (&f.shot, &f.asset) {
+            (Some(s), _) if !s.is_empty() => Some(("shot", s.clone())),
+            (_, Some(a)) if !a.is_empty() => Some(("asset", a.clone())),
+            _ => None,
+        };
+        if let (Some((kind, item)), Some(step)) = (item, f.step) {
+            out.push(format!("{kind}/{item}/{step}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -711,24 +731,4 @@ mod tests {
         assert!(d.contains("-c path1 x\n+c path2 x\n"), "{d}");
         assert_eq!(apply_edits(text, &[e]), b"a\nb\nc path2 x\nd\ne\nf\ng\nh\n");
     }
-}
-
-/// The store locks that guard a scene: `scene:<path below the layout root>` (the absolute path
-/// when it is outside), and `<shot|asset>/<ITEM>/<step>` when the scene lies in a shot's or
-/// asset's step folder, as artists lock a task they have open.
-pub fn lock_names(scene: &Path, project: &Project<'_>) -> Vec<String> {
-    let abs = scene.canonicalize().unwrap_or_else(|_| scene.to_path_buf());
-    let rel = abs.strip_prefix(project.layout.root()).unwrap_or(&abs);
-    let mut out = vec![format!("scene:{}", rel.display())];
-    if let Some(f) = crate::resolve::scene_fields(&abs, project) {
-        let item = match (&f.shot, &f.asset) {
-            (Some(s), _) if !s.is_empty() => Some(("shot", s.clone())),
-            (_, Some(a)) if !a.is_empty() => Some(("asset", a.clone())),
-            _ => None,
-        };
-        if let (Some((kind, item)), Some(step)) = (item, f.step) {
-            out.push(format!("{kind}/{item}/{step}"));
-        }
-    }
-    out
 }
