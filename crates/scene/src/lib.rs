@@ -22,6 +22,8 @@ mod maya;
 mod nuke;
 mod pathmap;
 mod quote;
+#[cfg(test)]
+mod reader_tests;
 mod resolve;
 mod stream;
 mod update;
