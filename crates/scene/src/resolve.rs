@@ -181,7 +181,7 @@ pub struct Project<'a> {
     /// Project frame size.
     pub size: Option<(u32, u32)>,
     /// Each shot's cut (frame in to frame out), by shot code.
-    pub cuts: HashMap<String, FrameSet>,
+    pub cuts: &'a HashMap<String, FrameSet>,
 }
 
 /// Where a node stands.

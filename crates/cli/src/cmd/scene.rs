@@ -180,7 +180,7 @@ impl ProjectData {
             code: self.code.clone(),
             fps: self.fps,
             size: self.size,
-            cuts: self.cuts.clone(),
+            cuts: &self.cuts,
         }
     }
 }
