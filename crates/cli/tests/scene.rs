@@ -558,3 +558,80 @@ fn render_submit_audits_first_and_splits_maya_layers() {
     );
     assert!(e.contains("--layer all"), "{e}");
 }
+
+#[test]
+fn concurrent_updates_never_corrupt_the_scene() {
+    let p = project();
+    let nk = write(&p, "SH010_comp.nk", NK);
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("shotline"))
+                .current_dir(p.root())
+                .env("NO_COLOR", "1")
+                .env("SHOTLINE_USER", "boss")
+                .env_remove("SHOTLINE_CONFIG")
+                .env_remove("SHOTLINE_DB")
+                .args([
+                    "scene",
+                    "update",
+                    nk.to_str().unwrap(),
+                    "--node",
+                    "Plate",
+                    "--to",
+                    "up",
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut done = 0;
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        match out.status.code() {
+            Some(0) => done += 1,
+            // Refused while another update held the lock, or the file changed under it.
+            Some(1) => assert!(err.contains("locked by"), "{err}"),
+            Some(2) => assert!(err.contains("changed") || err.contains("newest"), "{err}"),
+            c => panic!("exit {c:?}: {err}"),
+        }
+    }
+    // Each update that went through moved the scene one version up from what it read.
+    let text = std::fs::read_to_string(&nk).unwrap();
+    let v2 = NK.replace("v001\\\\SH010_plate_v001", "v002\\\\SH010_plate_v002");
+    let v3 = NK
+        .replace("v001\\\\SH010_plate_v001", "v003\\\\SH010_plate_v003")
+        .replace(" last 1004\n", " last 1007\n")
+        .replace(" origlast 1005\n", " origlast 1008\n");
+    match done {
+        1 => assert_eq!(text, v2),
+        2 => assert_eq!(text, v3),
+        n => panic!("{n} updates went through"),
+    }
+    let backups = std::fs::read_dir(nk.parent().unwrap().join(".shotline-backup"))
+        .unwrap()
+        .count();
+    assert_eq!(backups, done);
+}
+
+#[test]
+fn update_is_refused_when_the_scene_is_not_writable() {
+    if rustix::process::getuid().is_root() {
+        eprintln!("skipped: root can write read-only files");
+        return;
+    }
+    let p = project();
+    let nk = write(&p, "SH010_comp.nk", NK);
+    let mut perm = std::fs::metadata(&nk).unwrap().permissions();
+    perm.set_readonly(true);
+    std::fs::set_permissions(&nk, perm).unwrap();
+    let e = p.fails(
+        "boss",
+        &["scene", "update", nk.to_str().unwrap(), "--all"],
+        1,
+    );
+    assert!(e.contains("not writable"), "{e}");
+    assert_eq!(std::fs::read_to_string(&nk).unwrap(), NK);
+}
