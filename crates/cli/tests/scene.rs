@@ -635,3 +635,52 @@ fn update_is_refused_when_the_scene_is_not_writable() {
     assert!(e.contains("not writable"), "{e}");
     assert_eq!(std::fs::read_to_string(&nk).unwrap(), NK);
 }
+
+#[test]
+fn without_a_database_the_version_folders_on_disk_are_the_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::write(root.join("shotline.yaml"), "project:\n  code: DEMO\n").unwrap();
+    for v in 1..=2 {
+        let d = root.join(format!("shots/SH020/bg/v{v:03}"));
+        std::fs::create_dir_all(&d).unwrap();
+        for f in 1..=3 {
+            std::fs::write(d.join(format!("SH020_bg_v{v:03}.{f}.jpg")), b"x").unwrap();
+        }
+    }
+    std::fs::create_dir_all(root.join("shots/SH020/bg/notes")).unwrap();
+    let nk = root.join("shots/SH020/comp.nk");
+    let text = format!(
+        "Read {{\n file {}/shots/SH020/bg/v001/SH020_bg_v001.#.jpg\n first 1\n last 3\n name BG\n}}\n",
+        root.display()
+    );
+    std::fs::write(&nk, &text).unwrap();
+    let run = |args: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("shotline")
+            .unwrap()
+            .current_dir(&root)
+            .env_remove("SHOTLINE_CONFIG")
+            .env_remove("SHOTLINE_DB")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let ls: Value =
+        serde_json::from_str(run(&["scene", "ls", "shots/SH020/comp.nk", "--json"]).trim())
+            .unwrap();
+    assert_eq!(ls["status"], "outdated", "{ls}");
+    assert_eq!(ls["latest"]["version"], "v002");
+    assert_eq!(ls["latest"]["id"], Value::Null);
+    assert_eq!(ls["on_disk"], "1-3");
+    run(&["scene", "update", nk.to_str().unwrap(), "--all"]);
+    assert_eq!(
+        std::fs::read_to_string(&nk).unwrap(),
+        text.replace("v001/SH020_bg_v001", "v002/SH020_bg_v002")
+    );
+}

@@ -72,6 +72,18 @@ pub struct VersionIndex {
     all: Vec<VersionRef>,
     by_dir: HashMap<PathBuf, Vec<usize>>,
     by_key: HashMap<Key, Vec<usize>>,
+    /// The same with codes lowercased, for layouts that spell a step `comp` and the database
+    /// `COMP`.
+    by_key_folded: HashMap<Key, Vec<usize>>,
+}
+
+fn folded(k: &Key) -> Key {
+    (
+        k.0,
+        k.1.to_lowercase(),
+        k.2.to_lowercase(),
+        k.3.to_lowercase(),
+    )
 }
 
 impl VersionIndex {
@@ -96,7 +108,11 @@ impl VersionIndex {
             };
             idx.push(r);
         }
-        for list in idx.by_key.values_mut() {
+        for list in idx
+            .by_key
+            .values_mut()
+            .chain(idx.by_key_folded.values_mut())
+        {
             list.sort_by_key(|&i| idx.all[i].version);
         }
         idx
@@ -105,10 +121,9 @@ impl VersionIndex {
     fn push(&mut self, r: VersionRef) {
         let i = self.all.len();
         self.by_dir.entry(r.dir.clone()).or_default().push(i);
-        self.by_key
-            .entry((r.kind, r.item.clone(), r.step.clone(), r.resource.clone()))
-            .or_default()
-            .push(i);
+        let key = (r.kind, r.item.clone(), r.step.clone(), r.resource.clone());
+        self.by_key_folded.entry(folded(&key)).or_default().push(i);
+        self.by_key.entry(key).or_default().push(i);
         self.all.push(r);
     }
 
@@ -139,15 +154,10 @@ impl VersionIndex {
     /// Every version of a key, ascending; the key's codes compare case-insensitively when no
     /// exact match exists (a layout folder `comp` for the step `COMP`).
     fn family(&self, key: &Key) -> Vec<VersionRef> {
-        let list = self.by_key.get(key).or_else(|| {
-            self.by_key.iter().find_map(|(k, v)| {
-                (k.0 == key.0
-                    && k.1.eq_ignore_ascii_case(&key.1)
-                    && k.2.eq_ignore_ascii_case(&key.2)
-                    && k.3.eq_ignore_ascii_case(&key.3))
-                .then_some(v)
-            })
-        });
+        let list = self
+            .by_key
+            .get(key)
+            .or_else(|| self.by_key_folded.get(&folded(key)));
         list.map(|l| l.iter().map(|&i| self.all[i].clone()).collect())
             .unwrap_or_default()
     }
