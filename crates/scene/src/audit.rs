@@ -362,30 +362,15 @@ fn difference(want: &FrameSet, have: &FrameSet) -> Option<String> {
     (!d.is_empty()).then(|| plain(&d))
 }
 
-/// `1001-1003,1007`: ascending, runs folded, no step syntax (as `validate` reports frames).
+/// `1001-1003,1007`: ascending, runs folded, no step syntax (`validate`'s spelling, through
+/// its one implementation).
 pub(crate) fn plain(set: &FrameSet) -> String {
-    let mut frames: Vec<i64> = match set.to_vec_capped(1_000_000) {
-        Ok(v) => v,
-        Err(_) => return set.to_string(),
-    };
-    frames.sort_unstable();
-    frames.dedup();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < frames.len() {
-        let mut j = i;
-        while j + 1 < frames.len() && frames[j + 1] == frames[j] + 1 {
-            j += 1;
+    match set.to_vec_capped(1_000_000) {
+        Ok(mut frames) => {
+            frames.sort_unstable();
+            frames.dedup();
+            shotline_qc::format_frames(&frames)
         }
-        if !out.is_empty() {
-            out.push(',');
-        }
-        if i == j {
-            out.push_str(&frames[i].to_string());
-        } else {
-            out.push_str(&format!("{}-{}", frames[i], frames[j]));
-        }
-        i = j + 1;
+        Err(_) => set.to_string(),
     }
-    out
 }

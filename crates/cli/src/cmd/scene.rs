@@ -699,15 +699,8 @@ pub(crate) fn publish_scene(
         })?;
     } else {
         ctx.out.line(format!(
-            "Published {} {}{} {} (id {}): scene {}",
-            v.item.code,
-            v.step,
-            if v.resource.is_empty() {
-                String::new()
-            } else {
-                format!("/{}", v.resource)
-            },
-            v.label(),
+            "Published {} (id {}): scene {}",
+            shotline_store::version_name(&v.item.code, &v.step, &v.resource, v.number),
             v.id,
             v.files.pattern
         ))?;
