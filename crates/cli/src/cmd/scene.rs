@@ -124,7 +124,6 @@ pub(crate) struct ProjectData {
     fps: Option<f64>,
     size: Option<(u32, u32)>,
     cuts: HashMap<String, shotline_frames::FrameSet>,
-    has_store: bool,
 }
 
 impl ProjectData {
@@ -140,36 +139,47 @@ impl ProjectData {
             fps: Some(cfg.project.fps),
             size: Some((cfg.project.width, cfg.project.height)),
             cuts: HashMap::new(),
-            has_store: false,
         };
         let db = super::track::common::db_path(ctx);
         if db.is_file() {
-            let store = super::track::common::open_ro(ctx)?;
-            let mut all = Vec::new();
-            store.versions_each(&shotline_store::VersionQuery::default(), |v| {
-                all.push(v);
-                Ok::<(), shotline_store::StoreError>(())
-            })?;
-            data.versions = VersionIndex::from_versions(all);
-            let p = store.project();
-            if data.code.is_empty() {
-                data.code = p.code.clone();
+            // An unusable database is a warning, never a reason to skip the audit: the version
+            // folders on disk still say what is newest.
+            if let Err(e) = data.read_store(ctx) {
+                ctx.out.warn(format!(
+                    "versions not read from the tracking database {}: {e:#}; using the version folders on disk",
+                    db.display()
+                ));
             }
-            data.fps = Some(p.fps);
-            data.size = Some((p.width, p.height));
-            for s in store.shots(None)? {
-                if let Some(cut) = shotline_scene_span(s.frame_in, s.frame_out) {
-                    data.cuts.insert(s.code, cut);
-                }
-            }
-            data.has_store = true;
-            tracing::info!(
-                versions = data.versions.len(),
-                shots = data.cuts.len(),
-                "project loaded"
-            );
         }
         Ok(data)
+    }
+
+    /// Every registered version (one streamed query), the project's fps and size, the cuts.
+    fn read_store(&mut self, ctx: &Ctx) -> Result<()> {
+        let store = super::track::common::open_ro(ctx)?;
+        let mut all = Vec::new();
+        store.versions_each(&shotline_store::VersionQuery::default(), |v| {
+            all.push(v);
+            Ok::<(), shotline_store::StoreError>(())
+        })?;
+        let p = store.project();
+        if self.code.is_empty() {
+            self.code = p.code.clone();
+        }
+        self.fps = Some(p.fps);
+        self.size = Some((p.width, p.height));
+        for s in store.shots(None)? {
+            if let Some(cut) = shotline_scene_span(s.frame_in, s.frame_out) {
+                self.cuts.insert(s.code, cut);
+            }
+        }
+        self.versions = VersionIndex::from_versions(all);
+        tracing::info!(
+            versions = self.versions.len(),
+            shots = self.cuts.len(),
+            "project loaded"
+        );
+        Ok(())
     }
 
     pub(crate) fn project(&self) -> Project<'_> {
@@ -548,7 +558,7 @@ fn update(a: &UpdateArgs, ctx: &Ctx) -> Result<Exit> {
     }
     let locks = shotline_scene::lock_names(&path, &project);
     let mut held = None;
-    if data.has_store {
+    if super::track::common::db_path(ctx).is_file() {
         let mut store = super::track::common::open_rw(ctx)?;
         let me = super::track::common::actor();
         let now = shotline_store::now();
