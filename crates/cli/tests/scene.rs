@@ -684,3 +684,31 @@ fn without_a_database_the_version_folders_on_disk_are_the_versions() {
         text.replace("v001/SH020_bg_v001", "v002/SH020_bg_v002")
     );
 }
+
+#[test]
+fn relative_paths_follow_the_maya_workspace_and_nuke_project_directory() {
+    let p = project();
+    std::fs::write(
+        p.root().join("shots/SH010/workspace.mel"),
+        "workspace -fr \"images\" \"images\";\n",
+    )
+    .unwrap();
+    let ma = write(
+        &p,
+        "rel.ma",
+        "//Maya ASCII 2024 scene\ncreateNode imagePlane -n \"ip\";\n\tsetAttr \".imn\" -type \"string\" \"plate/v001/SH010_plate_v001.1001.exr\";\n\tsetAttr \".ufe\" yes;\n",
+    );
+    let nodes = p.lines("boss", &["scene", "ls", ma.to_str().unwrap()]);
+    assert_eq!(nodes[0]["status"], "outdated", "{}", nodes[0]);
+    assert_eq!(nodes[0]["on_disk"], "1001-1005");
+    let nk = write(
+        &p,
+        "rel.nk",
+        &format!(
+            "Root {{\n project_directory \"{}/shots/SH010\"\n}}\nRead {{\n file plate/v003/SH010_plate_v003.####.exr\n name R\n}}\n",
+            p.root().display()
+        ),
+    );
+    let nodes = p.lines("boss", &["scene", "ls", nk.to_str().unwrap()]);
+    assert_eq!(nodes[0]["status"], "latest", "{}", nodes[0]);
+}

@@ -231,6 +231,10 @@ pub struct SceneSettings {
     /// Renderable layers, in file order (Maya).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub render_layers: Vec<String>,
+    /// The folder relative paths are read against, when the scene names one (Nuke
+    /// `Root.project_directory` without an expression).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_dir: Option<String>,
 }
 
 /// A scene read from a file.

@@ -365,6 +365,10 @@ pub(crate) fn read<R: Read>(
 }
 
 fn root_settings(k: &Knobs, settings: &mut SceneSettings) {
+    settings.project_dir = k
+        .get("project_directory")
+        .filter(|w| !w.subst && !w.text.is_empty())
+        .map(|w| w.str().into_owned());
     if let (Some((a, _)), Some((b, _))) = (k.int("first_frame"), k.int("last_frame")) {
         settings.range = span_set(a, b);
     }

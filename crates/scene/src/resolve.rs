@@ -292,11 +292,7 @@ impl Listings {
 
 /// Resolves every node of `scene` against `project`.
 pub fn resolve(scene: &Scene, project: &Project<'_>) -> Vec<ResolvedNode> {
-    let base = scene
-        .path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
+    let base = relative_base(scene, project.paths);
     let mut listings = Listings::default();
     let mut canon: HashMap<PathBuf, PathBuf> = HashMap::new();
     scene
@@ -304,6 +300,26 @@ pub fn resolve(scene: &Scene, project: &Project<'_>) -> Vec<ResolvedNode> {
         .iter()
         .map(|n| resolve_node(n, scene.dcc, &base, project, &mut listings, &mut canon))
         .collect()
+}
+
+/// What relative paths in a scene are relative to: Nuke's `project_directory` when it is a
+/// plain path, Maya's workspace (the nearest folder above the scene holding `workspace.mel`),
+/// else the scene's folder.
+fn relative_base(scene: &Scene, paths: &PathMap) -> PathBuf {
+    let dir = scene
+        .path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    if let Some(p) = &scene.settings.project_dir {
+        return paths.map(p, &dir);
+    }
+    if scene.dcc == Dcc::Maya {
+        if let Some(ws) = dir.ancestors().find(|a| a.join("workspace.mel").is_file()) {
+            return ws.to_path_buf();
+        }
+    }
+    dir
 }
 
 fn resolve_node(
