@@ -17,7 +17,8 @@ mkdir -p "$OUT" "$RES"
 for t in hyperfine python3 /usr/bin/time; do
     command -v "$t" >/dev/null || { echo "bench/scene.sh: $t is required" >&2; exit 2; }
 done
-cargo build --release -q -p shotline -p shotline-scene --example make_scene_bench
+cargo build --release -q -p shotline
+cargo build --release -q -p shotline-scene --example make_scene_bench
 if [ ! -f "$P/.complete" ]; then
     rm -rf "$P"
     start=$(date +%s.%N)
