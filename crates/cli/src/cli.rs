@@ -93,4 +93,7 @@ pub enum Command {
     /// Ramses interop: talk to the Ramses daemon, sync the mirror, or serve as one.
     #[command(subcommand)]
     Ramses(cmd::ramses::RamsesCmd),
+    /// Media nodes of Fusion, Nuke and Maya scenes: list, audit, version up/down.
+    #[command(subcommand)]
+    Scene(cmd::scene::SceneCmd),
 }

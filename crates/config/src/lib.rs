@@ -41,6 +41,8 @@ pub struct Config {
     pub review: ReviewConfig,
     /// The Ramses daemon and the mirror into it.
     pub ramses: RamsesConfig,
+    /// Path mappings for scenes written on other machines (`P:/` → `/mnt/projects/`).
+    pub paths: PathsConfig,
 }
 
 /// A loaded configuration and where it came from.

@@ -3,6 +3,7 @@
 mod ingest;
 mod layout;
 mod naming;
+mod paths;
 mod probe;
 mod project;
 mod ramses;
@@ -14,6 +15,7 @@ mod thresholds;
 pub use ingest::*;
 pub use layout::*;
 pub use naming::*;
+pub use paths::*;
 pub use probe::*;
 pub use project::*;
 pub use ramses::*;

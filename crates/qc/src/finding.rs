@@ -133,7 +133,7 @@ impl Finding {
 /// Compact ascending range text for a sorted list of frames: `1001-1003,1007,1010-1012`.
 /// Reports use this plain spelling rather than `FrameSet`'s (which folds steps as `1-9x2`) so
 /// that anyone reading a finding, or a script splitting on `,` and `-`, needs no frame syntax.
-pub(crate) fn format_frames(frames: &[i64]) -> String {
+pub fn format_frames(frames: &[i64]) -> String {
     let mut out = String::new();
     let mut i = 0;
     while i < frames.len() {

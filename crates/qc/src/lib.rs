@@ -20,7 +20,7 @@ use std::path::PathBuf;
 
 pub use checks::VerifyOptions;
 pub use disk::{disk_usage, DiskEntry, DiskOptions, DiskReport, SequenceUsage, SortBy, Usage};
-pub use finding::{Code, Finding, Severity};
+pub use finding::{format_frames, Code, Finding, Severity};
 pub use layout::{field_map, level_name, Discovery, Layout, Unit};
 pub use measure::measure_files;
 pub use validate::{validate, Progress, Summary, UnitReport, ValidateOptions, ValidateReport};

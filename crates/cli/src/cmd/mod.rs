@@ -9,6 +9,7 @@ pub mod probe;
 pub mod ramses;
 pub mod render;
 pub mod review;
+pub mod scene;
 pub mod track;
 pub mod validate;
 
@@ -40,5 +41,6 @@ pub fn dispatch(cmd: &Command, ctx: &Ctx) -> Result<Exit> {
         Command::Sysinfo(a) => render::sysinfo(a, ctx),
         Command::Review(a) => review::run(a, ctx),
         Command::Ramses(c) => ramses::run(c, ctx),
+        Command::Scene(c) => scene::run(c, ctx),
     }
 }

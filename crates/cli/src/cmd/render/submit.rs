@@ -53,9 +53,12 @@ pub struct SubmitArgs {
     /// Job name.
     #[arg(long)]
     pub name: Option<String>,
-    /// Render layer / write node / ROP.
+    /// Render layer / write node / ROP; `all` with a Maya scene: one job per render layer.
     #[arg(long)]
     pub layer: Option<String>,
+    /// Submit even when the scene audit finds errors.
+    #[arg(long)]
+    pub force: bool,
     /// Maya renderer or Blender engine.
     #[arg(long)]
     pub renderer: Option<String>,
@@ -179,18 +182,65 @@ fn build_spec(a: &SubmitArgs, ctx: &Ctx) -> Result<(JobSpec, PathBuf)> {
     Ok((spec, base))
 }
 
+/// One job per render layer, all resolved before any is queued.
+fn submit_layers(
+    ctx: &Ctx,
+    specs: &[JobSpec],
+    base: &std::path::Path,
+    layout: &shotline_layout::Layout,
+) -> Result<Exit> {
+    let jobs = specs
+        .iter()
+        .map(|s| ResolvedJob::resolve_with(s, base, &ctx.config.config.render, Some(layout)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut queue = open_queue(ctx)?;
+    let mut out = Vec::new();
+    for (spec, job) in specs.iter().zip(&jobs) {
+        let id = queue.submit(job)?;
+        ctx.out.note(format!(
+            "submitted job {id} ({}, layer {}): {} task(s)",
+            job.name,
+            spec.layer.as_deref().unwrap_or("-"),
+            job.chunks.len()
+        ));
+        out.push(serde_json::json!({"job": id, "name": job.name, "layer": spec.layer, "tasks": job.chunks.len()}));
+    }
+    if ctx.out.json() {
+        ctx.out
+            .json_doc(&serde_json::json!({"event": "submitted", "jobs": out}))?;
+    } else {
+        ctx.out.line(format!(
+            "submitted {} job(s), one per render layer",
+            out.len()
+        ))?;
+    }
+    Ok(Exit::Clean)
+}
+
 /// Runs `render submit`.
 pub fn run(a: &SubmitArgs, ctx: &Ctx) -> Result<Exit> {
     let (spec, base) = build_spec(a, ctx)?;
+    // A scene shotline reads is audited first; `--layer all` is one job per Maya render layer.
+    let mut specs = match crate::cmd::scene::before_submit(ctx, spec, a.force, a.wait)? {
+        Ok(specs) => specs,
+        Err(exit) => return Ok(exit),
+    };
     let cfg = &ctx.config.config;
-    if let Some(name) = &spec.review {
-        shotline_review::resolve_preset(name, &cfg.review).context("`review` in the job spec")?;
+    for spec in &specs {
+        if let Some(name) = &spec.review {
+            shotline_review::resolve_preset(name, &cfg.review)
+                .context("`review` in the job spec")?;
+        }
     }
     let layout = shotline_qc::layout::Layout::from_config(
         &cfg.layout,
         &cfg.project.code,
         &ctx.project_root(),
     )?;
+    if specs.len() > 1 {
+        return submit_layers(ctx, &specs, &base, &layout.model);
+    }
+    let spec = specs.pop().context("no job to submit")?;
     let job = ResolvedJob::resolve_with(&spec, &base, &cfg.render, Some(&layout.model))?;
     let mut queue = open_queue(ctx)?;
     let farm = match a.farm {

@@ -34,6 +34,9 @@ pub fn run(a: &PublishArgs, ctx: &Ctx) -> Result<Exit> {
     } else {
         ctx.cwd.join(&a.path)
     };
+    if shotline_scene::Dcc::from_path(&path).is_some() && path.is_file() {
+        return crate::cmd::scene::publish_scene(a, ctx, &path, item, version_state);
+    }
     let pattern = resolve_pattern(&path)?;
     let mut store = open_rw(ctx)?;
     let (expected, fps) = match (&a.range, item.kind) {

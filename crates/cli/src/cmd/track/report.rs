@@ -57,6 +57,29 @@ struct Shown<'a> {
     #[serde(flatten)]
     version: &'a Version,
     used_by: Vec<i64>,
+    /// `uses` and `used_by` named (`SH010 plate v002`), for people and reports.
+    uses_names: Vec<Named>,
+    used_by_names: Vec<Named>,
+}
+
+#[derive(Serialize)]
+struct Named {
+    id: i64,
+    name: String,
+}
+
+/// Each id with its version's name (`SH010 plate v002`); an id the database no longer
+/// resolves keeps its number only.
+fn named(store: &shotline_store::Store, ids: &[i64]) -> Vec<Named> {
+    ids.iter()
+        .map(|&id| Named {
+            id,
+            name: store
+                .version(id)
+                .map(|v| shotline_store::version_name(&v.item.code, &v.step, &v.resource, v.number))
+                .unwrap_or_else(|_| format!("version id {id}")),
+        })
+        .collect()
 }
 
 /// Runs `versions ...`.
@@ -103,10 +126,14 @@ pub fn versions(cmd: &VersionsCmd, ctx: &Ctx) -> Result<Exit> {
         VersionsCmd::Show { id } => {
             let v = store.version(*id)?;
             let used_by = store.used_by(*id)?;
+            let uses_names = named(&store, &v.uses);
+            let used_by_names = named(&store, &used_by);
             if ctx.out.json() {
                 ctx.out.json_doc(&Shown {
                     version: &v,
                     used_by,
+                    uses_names,
+                    used_by_names,
                 })?;
                 return Ok(Exit::Clean);
             }
@@ -116,12 +143,12 @@ pub fn versions(cmd: &VersionsCmd, ctx: &Ctx) -> Result<Exit> {
                 (Some(w), Some(h)) => format!("{w}x{h}"),
                 _ => "-".into(),
             };
-            let ids = |v: &[i64]| {
+            let names = |v: &[Named]| {
                 if v.is_empty() {
                     "-".to_string()
                 } else {
                     v.iter()
-                        .map(|i| i.to_string())
+                        .map(|n| format!("{} (id {})", n.name, n.id))
                         .collect::<Vec<_>>()
                         .join(", ")
                 }
@@ -163,8 +190,8 @@ pub fn versions(cmd: &VersionsCmd, ctx: &Ctx) -> Result<Exit> {
                 ("source", v.source.clone()),
                 ("comment", v.comment.clone()),
                 ("manifest", opt(v.manifest.clone())),
-                ("uses", ids(&v.uses)),
-                ("used by", ids(&used_by)),
+                ("uses", names(&uses_names)),
+                ("used by", names(&used_by_names)),
                 (
                     "tags",
                     if v.tags.is_empty() {
