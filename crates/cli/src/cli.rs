@@ -90,4 +90,9 @@ pub enum Command {
     Sysinfo(cmd::render::SysinfoArgs),
     /// Make a review movie (slate, burn-ins, display colour) of a published version.
     Review(cmd::review::ReviewArgs),
+    /// The studio server: JSON API, live updates and the web dashboard.
+    Serve(cmd::serve::ServeArgs),
+    /// Server credentials: passwords and API tokens.
+    #[command(subcommand)]
+    User(cmd::serve::UserCmd),
 }

@@ -75,7 +75,10 @@ pub fn serve(opts: &ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(
             what: "starting the server runtime".into(),
             source,
         })?;
-    rt.block_on(run(opts, on_ready))
+    let result = rt.block_on(run(opts, on_ready));
+    // Requests still on a blocking thread get a moment to finish; then the process may exit.
+    rt.shutdown_timeout(Duration::from_secs(5));
+    result
 }
 
 /// Migrates the store if needed and creates the credential tables, before any request.

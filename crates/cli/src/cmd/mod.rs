@@ -8,6 +8,7 @@ pub mod ls;
 pub mod probe;
 pub mod render;
 pub mod review;
+pub mod serve;
 pub mod track;
 pub mod validate;
 
@@ -38,5 +39,7 @@ pub fn dispatch(cmd: &Command, ctx: &Ctx) -> Result<Exit> {
         Command::Render(c) => render::run(c, ctx),
         Command::Sysinfo(a) => render::sysinfo(a, ctx),
         Command::Review(a) => review::run(a, ctx),
+        Command::Serve(a) => serve::run(a, ctx),
+        Command::User(c) => serve::user(c, ctx),
     }
 }
