@@ -109,12 +109,22 @@ fn request(
     headers: &[(&str, &str)],
     body: Option<&Value>,
 ) -> Resp {
-    let mut conn = TcpStream::connect(&s.addr).unwrap();
+    http(&s.addr, method, path, headers, body)
+}
+
+/// One HTTP/1.1 exchange over a fresh loopback connection.
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> Resp {
+    let mut conn = TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
     let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
-        s.addr
-    );
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -123,9 +133,16 @@ fn request(
     }
     req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
     conn.write_all(req.as_bytes()).unwrap();
-    let mut raw = String::new();
-    conn.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    // Read the head, then Content-Length bytes (a server may keep the connection open).
+    let mut reader = BufReader::new(conn);
+    let mut head = String::new();
+    loop {
+        let mut l = String::new();
+        if reader.read_line(&mut l).unwrap() == 0 || l == "\r\n" {
+            break;
+        }
+        head.push_str(&l);
+    }
     let mut lines = head.lines();
     let status = lines
         .next()
@@ -135,10 +152,26 @@ fn request(
         .unwrap()
         .parse()
         .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(": "))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.to_string(), v.trim().to_string()))
         .collect();
+    let length = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .map(|(_, v)| v.trim().parse::<usize>().unwrap());
+    let body = match length {
+        Some(n) => {
+            let mut buf = vec![0; n];
+            reader.read_exact(&mut buf).unwrap();
+            String::from_utf8(buf).unwrap()
+        }
+        None => {
+            let mut rest = String::new();
+            reader.read_to_string(&mut rest).unwrap();
+            rest
+        }
+    };
     Resp {
         status,
         headers,
@@ -467,4 +500,192 @@ fn nix_kill(child: &Child, sig: &str) {
         .unwrap()
         .success();
     assert!(ok);
+}
+
+/// The dashboard in a real headless Chromium, driven over WebDriver (chromedriver's JSON
+/// protocol, spoken with the same small HTTP client): log in, see the grid, change a status,
+/// and save a screenshot under the test output folder.
+#[test]
+fn dashboard_in_headless_chromium() {
+    let Some(tools) = shotline_testkit::require_tools(&["chromium", "chromedriver"]) else {
+        return;
+    };
+    let p = project();
+    let s = serve(&p);
+    let driver = WebDriver::start(&tools[1], &tools[0], p.root());
+    driver.go(&format!("http://{}/", s.addr));
+    driver.type_into("#login-user", "lead1");
+    driver.type_into("#login-password", "lead1-password");
+    driver.click("#login-submit");
+    driver.wait_for("#status-SH010-COMP");
+    driver.wait_for("#shot-SH100");
+    driver.click("#status-SH010-COMP option[value='WIP']");
+    let mut state = Value::Null;
+    for _ in 0..100 {
+        state = p
+            .lines("boss", &["status", "ls"])
+            .into_iter()
+            .find(|r| r["item"]["code"] == "SH010")
+            .map(|r| r["state"].clone())
+            .unwrap_or(Value::Null);
+        if state == "WIP" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(state, "WIP");
+    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard-grid.png");
+    driver.screenshot(&shot);
+    assert!(std::fs::metadata(&shot).unwrap().len() > 1000);
+}
+
+/// A chromedriver process and one browser session.
+struct WebDriver {
+    child: Child,
+    addr: String,
+    session: String,
+    _profile: tempfile::TempDir,
+}
+
+impl WebDriver {
+    fn start(
+        chromedriver: &std::path::Path,
+        chromium: &std::path::Path,
+        _root: &std::path::Path,
+    ) -> WebDriver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let addr = format!("127.0.0.1:{port}");
+        for _ in 0..200 {
+            if TcpStream::connect(&addr).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": ["--headless", "--no-sandbox", "--disable-gpu",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--no-first-run", "--window-size=1280,800",
+                    format!("--user-data-dir={}", profile.path().display())]
+            }
+        }}});
+        let r = http(&addr, "POST", "/session", &[], Some(&caps));
+        assert_eq!(r.status, 200, "{}", r.body);
+        let session = r.json()["value"]["sessionId"].as_str().unwrap().to_string();
+        WebDriver {
+            child,
+            addr,
+            session,
+            _profile: profile,
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Resp {
+        http(
+            &self.addr,
+            method,
+            &format!("/session/{}{path}", self.session),
+            &[],
+            body,
+        )
+    }
+
+    fn go(&self, url: &str) {
+        let r = self.call("POST", "/url", Some(&json!({"url": url})));
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
+    fn find(&self, css: &str) -> Option<String> {
+        let r = self.call(
+            "POST",
+            "/element",
+            Some(&json!({"using": "css selector", "value": css})),
+        );
+        (r.status == 200).then(|| {
+            r.json()["value"]["element-6066-11e4-a52e-4f735466cecf"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no element id in {}", r.body))
+                .to_string()
+        })
+    }
+
+    fn wait_for(&self, css: &str) -> String {
+        for _ in 0..300 {
+            if let Some(e) = self.find(css) {
+                return e;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("{css} never appeared");
+    }
+
+    fn type_into(&self, css: &str, text: &str) {
+        let e = self.wait_for(css);
+        let r = self.call(
+            "POST",
+            &format!("/element/{e}/value"),
+            Some(&json!({"text": text})),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
+    fn click(&self, css: &str) {
+        let e = self.wait_for(css);
+        let r = self.call("POST", &format!("/element/{e}/click"), Some(&json!({})));
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
+    fn screenshot(&self, to: &std::path::Path) {
+        let r = self.call("GET", "/screenshot", None);
+        assert_eq!(r.status, 200);
+        let png = base64_decode(r.json()["value"].as_str().unwrap());
+        std::fs::write(to, png).unwrap();
+    }
+}
+
+impl Drop for WebDriver {
+    fn drop(&mut self) {
+        let _ = self.call("DELETE", "", None);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Standard base64 (the screenshot's encoding).
+fn base64_decode(text: &str) -> Vec<u8> {
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("bad base64 byte {c}"),
+    };
+    let bytes: Vec<u8> = text
+        .bytes()
+        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
+        .collect();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            n |= u32::from(val(*c)) << (18 - 6 * i);
+        }
+        let b = n.to_be_bytes();
+        out.extend_from_slice(&b[1..chunk.len()]);
+    }
+    out
 }
