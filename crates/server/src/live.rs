@@ -154,25 +154,21 @@ pub async fn stream(
     let rx = app.live.subscribe();
     let stop = app.shutdown.clone();
     let s = futures_util::stream::unfold((rx, stop), |(mut rx, mut stop)| async move {
-        loop {
-            if *stop.borrow() {
-                return None;
-            }
-            tokio::select! {
-                _ = stop.changed() => return None,
-                got = rx.recv() => match got {
-                    Ok(ev) => {
-                        let e = Event::default().event(ev.name).data(ev.data);
-                        return Some((Ok(e), (rx, stop)));
-                    }
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        let e = Event::default().event("resync").data("{}");
-                        return Some((Ok(e), (rx, stop)));
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                },
-            }
+        if *stop.borrow() {
+            return None;
         }
+        let event = tokio::select! {
+            _ = stop.changed() => return None,
+            got = rx.recv() => match got {
+                Ok(ev) => Event::default().event(ev.name).data(ev.data),
+                // Too slow a reader missed some: tell the page to reload what it shows.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    Event::default().event("resync").data("{}")
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            },
+        };
+        Some((Ok(event), (rx, stop)))
     });
     Sse::new(s).keep_alive(KeepAlive::default())
 }
