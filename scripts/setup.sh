@@ -15,6 +15,8 @@ if [[ $want_tests == 1 ]]; then
   command -v iinfo >/dev/null 2>&1 || need_apt+=(openimageio-tools)
   command -v rsync >/dev/null 2>&1 || need_apt+=(rsync)
   command -v ociobakelut >/dev/null 2>&1 || need_apt+=(opencolorio-tools)
+  # The dashboard test drives a real headless Chromium through chromedriver (WebDriver).
+  command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium chromium-driver)
   [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || need_apt+=(fonts-dejavu-core)
   command -v pip3 >/dev/null 2>&1 || command -v pip >/dev/null 2>&1 || need_apt+=(python3-pip)
   # The Python module's tests build and install the wheel into a fresh venv.

@@ -96,4 +96,9 @@ pub enum Command {
     /// Media nodes of Fusion, Nuke and Maya scenes: list, audit, version up/down.
     #[command(subcommand)]
     Scene(cmd::scene::SceneCmd),
+    /// The studio server: JSON API, live updates and the web dashboard.
+    Serve(cmd::serve::ServeArgs),
+    /// Server credentials: passwords and API tokens.
+    #[command(subcommand)]
+    User(cmd::serve::UserCmd),
 }

@@ -10,6 +10,7 @@ pub mod ramses;
 pub mod render;
 pub mod review;
 pub mod scene;
+pub mod serve;
 pub mod track;
 pub mod validate;
 
@@ -42,5 +43,7 @@ pub fn dispatch(cmd: &Command, ctx: &Ctx) -> Result<Exit> {
         Command::Review(a) => review::run(a, ctx),
         Command::Ramses(c) => ramses::run(c, ctx),
         Command::Scene(c) => scene::run(c, ctx),
+        Command::Serve(a) => serve::run(a, ctx),
+        Command::User(c) => serve::user(c, ctx),
     }
 }

@@ -1,0 +1,691 @@
+//! `shotline serve` end to end: the real binary on a project in a temp dir, spoken to over
+//! loopback HTTP with a minimal client (auth, roles, CSRF, tokens, rate limit, concurrent writes,
+//! live events, graceful shutdown).
+
+mod track_support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use track_support::Project;
+
+/// A running server; killed when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A project with users boss (admin, the creator), lead1 (lead) and ana (standard), each with
+/// a password, and shots SH010..SH100.
+fn project() -> Project {
+    let p = Project::new();
+    for i in 2..=10 {
+        p.ok(
+            "boss",
+            &["shot", "add", &shot_code(i), "--in", "1", "--out", "10"],
+        );
+    }
+    p.ok("boss", &["db", "user", "set", "lead1", "--role", "lead"]);
+    p.ok("boss", &["db", "user", "set", "ana", "--role", "standard"]);
+    for u in ["boss", "lead1", "ana"] {
+        passwd(&p, "boss", u, &format!("{u}-password")).success();
+    }
+    p
+}
+
+/// SH010, SH020, ... SH100.
+fn shot_code(i: usize) -> String {
+    format!("SH{:03}", i * 10)
+}
+
+fn passwd(p: &Project, actor: &str, name: &str, pw: &str) -> assert_cmd::assert::Assert {
+    p.cmd(actor)
+        .args(["user", "passwd", name])
+        .write_stdin(format!("{pw}\n"))
+        .assert()
+}
+
+fn serve(p: &Project) -> Server {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("shotline"))
+        .current_dir(p.root())
+        .env("SHOTLINE_USER", "boss")
+        .env_remove("SHOTLINE_CONFIG")
+        .env_remove("SHOTLINE_DB")
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--poll-ms",
+            "100",
+            "--json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+    Server {
+        child,
+        addr: v["listening"].as_str().unwrap().to_string(),
+    }
+}
+
+fn request(
+    s: &Server,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> Resp {
+    http(&s.addr, method, path, headers, body)
+}
+
+/// One HTTP/1.1 exchange over a fresh loopback connection.
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> Resp {
+    let mut conn = TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if !body.is_empty() {
+        req.push_str("Content-Type: application/json\r\n");
+    }
+    req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    conn.write_all(req.as_bytes()).unwrap();
+    // Read the head, then Content-Length bytes (a server may keep the connection open).
+    let mut reader = BufReader::new(conn);
+    let mut head = String::new();
+    loop {
+        let mut l = String::new();
+        if reader.read_line(&mut l).unwrap() == 0 || l == "\r\n" {
+            break;
+        }
+        head.push_str(&l);
+    }
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.to_string(), v.trim().to_string()))
+        .collect();
+    let length = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .map(|(_, v)| v.trim().parse::<usize>().unwrap());
+    let body = match length {
+        Some(n) => {
+            let mut buf = vec![0; n];
+            reader.read_exact(&mut buf).unwrap();
+            String::from_utf8(buf).unwrap()
+        }
+        None => {
+            let mut rest = String::new();
+            reader.read_to_string(&mut rest).unwrap();
+            rest
+        }
+    };
+    Resp {
+        status,
+        headers,
+        body: body.to_string(),
+    }
+}
+
+/// A logged-in browser: its cookie and CSRF token.
+struct Browser {
+    cookie: String,
+    csrf: String,
+}
+
+fn login(s: &Server, user: &str) -> Browser {
+    let r = request(
+        s,
+        "POST",
+        "/api/v1/login",
+        &[],
+        Some(&json!({"user": user, "password": format!("{user}-password")})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let set = r.header("set-cookie").unwrap().to_string();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    Browser {
+        cookie: set.split(';').next().unwrap().to_string(),
+        csrf: r.json()["csrf"].as_str().unwrap().to_string(),
+    }
+}
+
+fn set_state(s: &Server, b: &Browser, shot: &str, state: &str) -> Resp {
+    request(
+        s,
+        "PUT",
+        &format!("/api/v1/shots/{shot}/steps/COMP/status"),
+        &[("Cookie", &b.cookie), ("X-CSRF-Token", &b.csrf)],
+        Some(&json!({"state": state, "comment": "from the web"})),
+    )
+}
+
+fn cell(s: &Server, b: &Browser, shot: &str) -> Value {
+    let grid = request(s, "GET", "/api/v1/shots", &[("Cookie", &b.cookie)], None).json();
+    grid["shots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == shot)
+        .unwrap()["steps"]["COMP"]
+        .clone()
+}
+
+#[test]
+fn nothing_is_served_anonymously_and_logins_are_checked_and_limited() {
+    let p = project();
+    let s = serve(&p);
+    for path in [
+        "/api/v1/shots",
+        "/api/v1/shots/SH010",
+        "/api/v1/render/jobs",
+        "/api/v1/events",
+    ] {
+        assert_eq!(request(&s, "GET", path, &[], None).status, 401, "{path}");
+    }
+    let put = request(
+        &s,
+        "PUT",
+        "/api/v1/shots/SH010/steps/COMP/status",
+        &[],
+        Some(&json!({"state": "WIP"})),
+    );
+    assert_eq!(put.status, 401);
+    let forged = request(
+        &s,
+        "GET",
+        "/api/v1/shots",
+        &[("Cookie", "shotline_session=abc")],
+        None,
+    );
+    assert_eq!(forged.status, 401);
+    // The dashboard and the API description are public; every response has the headers.
+    let index = request(&s, "GET", "/", &[], None);
+    assert_eq!(index.status, 200);
+    assert!(index.body.contains("shotline"));
+    assert_eq!(index.header("x-frame-options"), Some("DENY"));
+    let api = request(&s, "GET", "/api/v1/openapi.json", &[], None).json();
+    assert!(api["paths"]["/shots"].is_object());
+    // Logout ends the session.
+    let b = login(&s, "lead1");
+    let out = request(
+        &s,
+        "POST",
+        "/api/v1/logout",
+        &[("Cookie", &b.cookie), ("X-CSRF-Token", &b.csrf)],
+        None,
+    );
+    assert_eq!(out.status, 204);
+    assert_eq!(
+        request(&s, "GET", "/api/v1/shots", &[("Cookie", &b.cookie)], None).status,
+        401
+    );
+    // Wrong passwords are refused, then the name is locked out for a while (429), even with
+    // the right password.
+    for _ in 0..5 {
+        let r = request(
+            &s,
+            "POST",
+            "/api/v1/login",
+            &[],
+            Some(&json!({"user": "ana", "password": "nope-nope"})),
+        );
+        assert_eq!(r.status, 401, "{}", r.body);
+        assert!(r.header("set-cookie").is_none());
+    }
+    let r = request(
+        &s,
+        "POST",
+        "/api/v1/login",
+        &[],
+        Some(&json!({"user": "ana", "password": "ana-password"})),
+    );
+    assert_eq!(r.status, 429, "{}", r.body);
+    // ... and so is this address for other names until the window passes.
+    let r = request(
+        &s,
+        "POST",
+        "/api/v1/login",
+        &[],
+        Some(&json!({"user": "lead1", "password": "lead1-password"})),
+    );
+    assert_eq!(r.status, 429, "{}", r.body);
+}
+
+#[test]
+fn status_changes_need_csrf_and_the_stores_role_rules() {
+    let p = project();
+    let s = serve(&p);
+    let ana = login(&s, "ana");
+    // No or a wrong CSRF token: refused, nothing written.
+    for token in ["", "0000"] {
+        let r = request(
+            &s,
+            "PUT",
+            "/api/v1/shots/SH010/steps/COMP/status",
+            &[("Cookie", &ana.cookie), ("X-CSRF-Token", token)],
+            Some(&json!({"state": "WIP"})),
+        );
+        assert_eq!(r.status, 403, "{}", r.body);
+    }
+    assert_eq!(cell(&s, &ana, "SH010")["state"], "TODO");
+    // An artist may set WIP, not APPROVED (a decision needs a lead).
+    assert_eq!(set_state(&s, &ana, "SH010", "WIP").status, 200);
+    let r = set_state(&s, &ana, "SH010", "APPROVED");
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("lead"),
+        "{}",
+        r.body
+    );
+    let lead = login(&s, "lead1");
+    let r = set_state(&s, &lead, "SH010", "APPROVED");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["status"]["updated_by"], "lead1");
+    assert_eq!(cell(&s, &ana, "SH010")["state"], "APPROVED");
+    // Bad input is a 400 naming the value; unknown shots a 404.
+    let r = set_state(&s, &lead, "SH010", "DONE");
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("DONE"), "{}", r.body);
+    assert_eq!(set_state(&s, &lead, "NOPE", "WIP").status, 404);
+    // The audit trail names the web user.
+    let log = p.lines("boss", &["log"]);
+    assert!(log
+        .iter()
+        .any(|e| e["action"] == "status.set" && e["user"] == "lead1"));
+    // The shot page has the statuses and the trail.
+    let d = request(
+        &s,
+        "GET",
+        "/api/v1/shots/SH010",
+        &[("Cookie", &ana.cookie)],
+        None,
+    )
+    .json();
+    assert_eq!(d["statuses"][0]["state"], "APPROVED");
+    assert!(d["audit"].as_array().unwrap().len() >= 2);
+}
+
+#[test]
+fn api_tokens_work_without_csrf_and_credentials_are_guarded() {
+    let p = project();
+    // Artists cannot set someone else's password; passwords never come from argv.
+    passwd(&p, "ana", "boss", "hijacked-pw").code(2);
+    passwd(&p, "boss", "ana", "short").code(2);
+    passwd(&p, "boss", "ghost", "ghost-password").code(2);
+    p.cmd("boss")
+        .args(["user", "passwd", "ana", "pw-on-argv"])
+        .assert()
+        .code(2);
+    let t = p.json("ana", &["user", "token", "ana", "--label", "script"]);
+    let token = t["token"].as_str().unwrap();
+    assert!(token.starts_with("slt_"));
+    let db = std::fs::read(p.db()).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&db).contains(token),
+        "token stored in clear"
+    );
+    let s = serve(&p);
+    let auth = format!("Bearer {token}");
+    let r = request(
+        &s,
+        "PUT",
+        "/api/v1/shots/SH020/steps/COMP/status",
+        &[("Authorization", &auth)],
+        Some(&json!({"state": "REVIEW"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["status"]["updated_by"], "ana");
+    let me = request(
+        &s,
+        "GET",
+        "/api/v1/session",
+        &[("Authorization", &auth)],
+        None,
+    )
+    .json();
+    assert_eq!(me["user"], "ana");
+    assert_eq!(me["role"], "standard");
+    let bad = request(
+        &s,
+        "GET",
+        "/api/v1/shots",
+        &[("Authorization", "Bearer slt_nope")],
+        None,
+    );
+    assert_eq!(bad.status, 401);
+}
+
+#[test]
+fn concurrent_writers_lose_nothing() {
+    let p = project();
+    let s = serve(&p);
+    let lead = login(&s, "lead1");
+    let shots: Vec<String> = (1..=10).map(shot_code).collect();
+    std::thread::scope(|sc| {
+        for (i, shot) in shots.iter().enumerate() {
+            let (s, lead) = (&s, &lead);
+            sc.spawn(move || {
+                for round in 0..3 {
+                    let r = request(
+                        s,
+                        "PUT",
+                        &format!("/api/v1/shots/{shot}/steps/COMP/status"),
+                        &[("Cookie", &lead.cookie), ("X-CSRF-Token", &lead.csrf)],
+                        Some(&json!({"state": "WIP", "completion": i * 10 + round})),
+                    );
+                    assert_eq!(r.status, 200, "{}", r.body);
+                }
+            });
+        }
+    });
+    for (i, shot) in shots.iter().enumerate() {
+        assert_eq!(cell(&s, &lead, shot)["completion"], i * 10 + 2, "{shot}");
+    }
+    let log = p.lines("boss", &["log", "--action", "status."]);
+    assert_eq!(log.len(), 30);
+}
+
+#[test]
+fn events_stream_status_changes_and_shutdown_is_graceful() {
+    let p = project();
+    let mut s = serve(&p);
+    let lead = login(&s, "lead1");
+    let mut stream = TcpStream::connect(&s.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /api/v1/events HTTP/1.1\r\nHost: {}\r\nCookie: {}\r\nAccept: text/event-stream\r\n\r\n",
+        s.addr, lead.cookie
+    )
+    .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut seen = String::new();
+    // The first render snapshot shows the stream is live; then a change arrives as `status`.
+    while !seen.contains("event: render") {
+        let mut l = String::new();
+        assert!(
+            reader.read_line(&mut l).unwrap() > 0,
+            "stream ended: {seen}"
+        );
+        seen.push_str(&l);
+    }
+    assert!(seen.starts_with("HTTP/1.1 200"), "{seen}");
+    assert_eq!(set_state(&s, &lead, "SH030", "REVIEW").status, 200);
+    let mut l = String::new();
+    loop {
+        l.clear();
+        assert!(
+            reader.read_line(&mut l).unwrap() > 0,
+            "stream ended: {seen}"
+        );
+        seen.push_str(&l);
+        if l.starts_with("data:") && l.contains("SH030 COMP") {
+            break;
+        }
+    }
+    assert!(seen.contains("event: status"), "{seen}");
+    // SIGTERM with the stream still open: the server closes it and exits cleanly.
+    nix_kill(&s.child, "TERM");
+    let status = s.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let mut rest = String::new();
+    let _ = reader.read_to_string(&mut rest);
+}
+
+fn nix_kill(child: &Child, sig: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{sig}"), &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+}
+
+/// The dashboard in a real headless Chromium, driven over WebDriver (chromedriver's JSON
+/// protocol, spoken with the same small HTTP client): log in, see the grid, change a status,
+/// and save a screenshot under the test output folder.
+#[test]
+fn dashboard_in_headless_chromium() {
+    let Some(tools) = shotline_testkit::require_tools(&["chromium", "chromedriver"]) else {
+        return;
+    };
+    let p = project();
+    let s = serve(&p);
+    let driver = WebDriver::start(&tools[1], &tools[0], p.root());
+    driver.go(&format!("http://{}/", s.addr));
+    driver.type_into("#login-user", "lead1");
+    driver.type_into("#login-password", "lead1-password");
+    driver.click("#login-submit");
+    driver.wait_for("#status-SH010-COMP");
+    driver.wait_for("#shot-SH100");
+    driver.click("#status-SH010-COMP option[value='WIP']");
+    let mut state = Value::Null;
+    for _ in 0..100 {
+        state = p
+            .lines("boss", &["status", "ls"])
+            .into_iter()
+            .find(|r| r["item"]["code"] == "SH010")
+            .map(|r| r["state"].clone())
+            .unwrap_or(Value::Null);
+        if state == "WIP" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(state, "WIP");
+    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard-grid.png");
+    driver.screenshot(&shot);
+    assert!(std::fs::metadata(&shot).unwrap().len() > 1000);
+}
+
+/// A chromedriver process and one browser session.
+struct WebDriver {
+    child: Child,
+    addr: String,
+    session: String,
+    _profile: tempfile::TempDir,
+}
+
+impl WebDriver {
+    fn start(
+        chromedriver: &std::path::Path,
+        chromium: &std::path::Path,
+        _root: &std::path::Path,
+    ) -> WebDriver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let addr = format!("127.0.0.1:{port}");
+        for _ in 0..200 {
+            if TcpStream::connect(&addr).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": ["--headless", "--no-sandbox", "--disable-gpu",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--no-first-run", "--window-size=1280,800",
+                    format!("--user-data-dir={}", profile.path().display())]
+            }
+        }}});
+        let r = http(&addr, "POST", "/session", &[], Some(&caps));
+        assert_eq!(r.status, 200, "{}", r.body);
+        let session = r.json()["value"]["sessionId"].as_str().unwrap().to_string();
+        WebDriver {
+            child,
+            addr,
+            session,
+            _profile: profile,
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Resp {
+        http(
+            &self.addr,
+            method,
+            &format!("/session/{}{path}", self.session),
+            &[],
+            body,
+        )
+    }
+
+    fn go(&self, url: &str) {
+        let r = self.call("POST", "/url", Some(&json!({"url": url})));
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
+    fn find(&self, css: &str) -> Option<String> {
+        let r = self.call(
+            "POST",
+            "/element",
+            Some(&json!({"using": "css selector", "value": css})),
+        );
+        (r.status == 200).then(|| {
+            r.json()["value"]["element-6066-11e4-a52e-4f735466cecf"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no element id in {}", r.body))
+                .to_string()
+        })
+    }
+
+    fn wait_for(&self, css: &str) -> String {
+        for _ in 0..300 {
+            if let Some(e) = self.find(css) {
+                return e;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("{css} never appeared");
+    }
+
+    fn type_into(&self, css: &str, text: &str) {
+        let e = self.wait_for(css);
+        let r = self.call(
+            "POST",
+            &format!("/element/{e}/value"),
+            Some(&json!({"text": text})),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
+    fn click(&self, css: &str) {
+        let e = self.wait_for(css);
+        let r = self.call("POST", &format!("/element/{e}/click"), Some(&json!({})));
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
+    fn screenshot(&self, to: &std::path::Path) {
+        let r = self.call("GET", "/screenshot", None);
+        assert_eq!(r.status, 200);
+        let png = base64_decode(r.json()["value"].as_str().unwrap());
+        std::fs::write(to, png).unwrap();
+    }
+}
+
+impl Drop for WebDriver {
+    fn drop(&mut self) {
+        let _ = self.call("DELETE", "", None);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Standard base64 (the screenshot's encoding).
+fn base64_decode(text: &str) -> Vec<u8> {
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("bad base64 byte {c}"),
+    };
+    let bytes: Vec<u8> = text
+        .bytes()
+        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
+        .collect();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            n |= u32::from(val(*c)) << (18 - 6 * i);
+        }
+        let b = n.to_be_bytes();
+        out.extend_from_slice(&b[1..chunk.len()]);
+    }
+    out
+}

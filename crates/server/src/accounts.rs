@@ -1,0 +1,204 @@
+//! Credentials kept beside the tracking data: argon2 password hashes and API tokens.
+//!
+//! They live in two tables the server creates itself in the project database (`server_users`,
+//! `server_tokens`), so the store schema does not change. Roles are never stored here: who may
+//! do what is always the store's `users.role`, read at request time.
+
+use std::path::Path;
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use sha2::{Digest, Sha256};
+use shotline_store::rusqlite::{params, Connection, OptionalExtension};
+use shotline_store::{Actor, Role, Store};
+
+use crate::error::{Result, ServerError, SqlContext};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS server_users (
+    name TEXT PRIMARY KEY NOT NULL,
+    password_hash TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS server_tokens (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    token_sha256 TEXT NOT NULL UNIQUE,
+    label TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);";
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_LEN: usize = 8;
+
+/// Who a credential belongs to and the role the store gives them now.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Identity {
+    /// The store user name.
+    pub user: String,
+    /// Their role in the store.
+    pub role: Role,
+}
+
+/// A newly made API token: shown once, only its SHA-256 is kept.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NewToken {
+    /// The token id (for revoking).
+    pub id: i64,
+    /// The owner.
+    pub user: String,
+    /// The secret, `slt_` + 64 hex digits.
+    pub token: String,
+}
+
+/// Opens the project database for the credential tables, creating them if needed.
+pub fn open(db: &Path, busy_timeout_ms: u64) -> Result<Connection> {
+    let conn = shotline_store::connect_with_timeout(db, busy_timeout_ms)?;
+    conn.execute_batch(SCHEMA)
+        .sql(db, "creating the server credential tables")?;
+    Ok(conn)
+}
+
+/// Sets `name`'s password. The user must exist in the store; a user may set their own password,
+/// a project_admin or admin anyone's.
+pub fn set_password(store: &Store, actor: &Actor, name: &str, password: &str) -> Result<()> {
+    check_may_manage(store, actor, name)?;
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(ServerError::Invalid {
+            what: "password",
+            value: "(hidden)".into(),
+            expected: format!("at least {MIN_PASSWORD_LEN} characters"),
+        });
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    let hash = Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| ServerError::Hash(e.to_string()))?
+        .to_string();
+    let conn = open(store.path(), 5000)?;
+    conn.execute(
+        "INSERT INTO server_users (name, password_hash, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash,
+           updated_at = excluded.updated_at",
+        params![name, hash, shotline_store::now()],
+    )
+    .sql(store.path(), "storing a password hash")?;
+    Ok(())
+}
+
+/// Makes an API token for `name` (same permission rule as [`set_password`]).
+pub fn create_token(store: &Store, actor: &Actor, name: &str, label: &str) -> Result<NewToken> {
+    check_may_manage(store, actor, name)?;
+    let token = format!("slt_{}", random_hex(32));
+    let conn = open(store.path(), 5000)?;
+    conn.execute(
+        "INSERT INTO server_tokens (name, token_sha256, label, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![name, sha256_hex(&token), label, shotline_store::now()],
+    )
+    .sql(store.path(), "storing an API token")?;
+    Ok(NewToken {
+        id: conn.last_insert_rowid(),
+        user: name.to_string(),
+        token,
+    })
+}
+
+fn check_may_manage(store: &Store, actor: &Actor, name: &str) -> Result<()> {
+    let users = store.users()?;
+    if !users.iter().any(|u| u.name == name) {
+        return Err(ServerError::Invalid {
+            what: "user",
+            value: name.to_string(),
+            expected: "a user the project knows (add one with `shotline db user set NAME ROLE`)"
+                .into(),
+        });
+    }
+    let my_role = store.role_of(&actor.user)?;
+    if actor.user != name && my_role < Role::ProjectAdmin {
+        return Err(ServerError::Forbidden(format!(
+            "{} ({my_role}) may not set credentials of {name}: needs project_admin",
+            actor.user
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a password. Unknown users are checked against a dummy hash so the answer takes the
+/// same time whether or not the name exists.
+pub fn verify_password(conn: &Connection, db: &Path, name: &str, password: &str) -> Result<bool> {
+    let stored: Option<String> = conn
+        .query_row(
+            "SELECT password_hash FROM server_users WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )
+        .optional()
+        .sql(db, "reading a password hash")?;
+    let (hash_text, known) = match stored {
+        Some(h) => (h, true),
+        None => (dummy_hash().to_string(), false),
+    };
+    let hash = PasswordHash::new(&hash_text).map_err(|e| ServerError::Hash(e.to_string()))?;
+    let ok = Argon2::default()
+        .verify_password(password.as_bytes(), &hash)
+        .is_ok();
+    Ok(ok && known)
+}
+
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(b"not a password anyone has", &salt)
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    })
+}
+
+/// The owner of an API token, if it is one we issued.
+pub fn token_owner(conn: &Connection, db: &Path, token: &str) -> Result<Option<String>> {
+    conn.query_row(
+        "SELECT name FROM server_tokens WHERE token_sha256 = ?1",
+        [sha256_hex(token)],
+        |r| r.get(0),
+    )
+    .optional()
+    .sql(db, "reading API tokens")
+}
+
+/// `n` random bytes from the OS, as hex (session ids, CSRF tokens, API tokens).
+pub fn random_hex(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    OsRng.fill_bytes(&mut bytes);
+    hex(&bytes)
+}
+
+fn sha256_hex(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_hex_is_long_and_distinct() {
+        let a = random_hex(32);
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, random_hex(32));
+    }
+
+    #[test]
+    fn sha_is_stable() {
+        assert_eq!(
+            sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

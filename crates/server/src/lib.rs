@@ -1,0 +1,160 @@
+//! shotline-server: the studio server behind `shotline serve`.
+//!
+//! A JSON API over the project's tracking store and render queue (`/api/v1`, described by the
+//! OpenAPI document at `/api/v1/openapi.json`), live updates as Server-Sent Events, and the web
+//! dashboard, embedded in the binary. Every read and write goes through the store's public API,
+//! so its transaction and role rules hold for the web exactly as for the command line.
+//!
+//! Security: argon2 passwords or API tokens (see [`accounts`]), HttpOnly SameSite=Strict session
+//! cookies with a CSRF token on every mutation, login rate limiting ([`session`]), no anonymous
+//! access to project data, localhost bind by default, graceful shutdown on SIGINT/SIGTERM.
+
+#![warn(missing_docs)]
+
+pub mod accounts;
+mod api;
+mod auth;
+mod error;
+mod live;
+pub mod session;
+mod web;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, watch};
+
+pub use error::{Result, ServerError};
+
+/// The default address: this machine only. Serving the studio network is a deliberate
+/// `--bind 0.0.0.0:8080` (behind a TLS reverse proxy; see `docs/server.md`).
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// What `shotline serve` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The project database.
+    pub db: PathBuf,
+    /// The render queue's folder (job logs).
+    pub render_dir: PathBuf,
+    /// Where to listen.
+    pub bind: SocketAddr,
+    /// SQLite busy timeout for each request's connection.
+    pub busy_timeout_ms: u64,
+    /// Mark the session cookie `Secure` (set when a TLS proxy is in front).
+    pub secure_cookies: bool,
+    /// How often the live-update poller looks at the store and the queue.
+    pub poll: Duration,
+}
+
+/// Shared by every request.
+pub(crate) struct Shared {
+    pub db: PathBuf,
+    pub render_dir: PathBuf,
+    pub busy_timeout_ms: u64,
+    pub secure_cookies: bool,
+    pub sessions: session::Sessions,
+    pub live: broadcast::Sender<live::LiveEvent>,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// Cheap to clone: the handlers' state.
+pub(crate) type App = Arc<Shared>;
+
+/// Runs the server until SIGINT or SIGTERM. `on_ready` is called with the bound address once
+/// the socket listens (the command prints it). Open requests and event streams are finished
+/// or closed before this returns.
+pub fn serve(opts: &ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<()> {
+    prepare(opts)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| ServerError::Io {
+            what: "starting the server runtime".into(),
+            source,
+        })?;
+    let result = rt.block_on(run(opts, on_ready));
+    // Requests still on a blocking thread get a moment to finish; then the process may exit.
+    rt.shutdown_timeout(Duration::from_secs(5));
+    result
+}
+
+/// Migrates the store if needed and creates the credential tables, before any request.
+fn prepare(opts: &ServeOptions) -> Result<()> {
+    drop(shotline_store::Store::open(&opts.db, opts.busy_timeout_ms)?);
+    drop(accounts::open(&opts.db, opts.busy_timeout_ms)?);
+    Ok(())
+}
+
+async fn run(opts: &ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(opts.bind)
+        .await
+        .map_err(|source| ServerError::Io {
+            what: format!("cannot listen on {}", opts.bind),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServerError::Io {
+        what: "reading the bound address".into(),
+        source,
+    })?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (live_tx, _) = broadcast::channel(256);
+    let app: App = Arc::new(Shared {
+        db: opts.db.clone(),
+        render_dir: opts.render_dir.clone(),
+        busy_timeout_ms: opts.busy_timeout_ms,
+        secure_cookies: opts.secure_cookies,
+        sessions: session::Sessions::default(),
+        live: live_tx.clone(),
+        shutdown: stop_rx.clone(),
+    });
+    let poller = live::start_poller(
+        opts.db.clone(),
+        opts.render_dir.clone(),
+        opts.poll,
+        live_tx,
+        stop_rx.clone(),
+    );
+    let router = api::router(app.clone()).merge(web::router());
+    let router = router.layer(axum::middleware::map_response(web::security_headers));
+    on_ready(addr);
+    let served = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(wait_for_signal(stop_tx))
+    .await;
+    let _ = poller.join();
+    served.map_err(|source| ServerError::Io {
+        what: "serving".into(),
+        source,
+    })
+}
+
+/// Resolves on SIGINT or SIGTERM, first telling event streams and the poller to stop (an open
+/// SSE stream would otherwise hold the graceful shutdown forever).
+async fn wait_for_signal(stop: watch::Sender<bool>) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {},
+                    _ = term.recv() => {},
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+    let _ = stop.send(true);
+}

@@ -1,0 +1,174 @@
+//! Live updates. One poller thread (not one per browser) reads the audit trail's new events and
+//! the render queue's job list every `poll` and broadcasts what changed; each `/api/v1/events`
+//! stream forwards the broadcast as Server-Sent Events.
+
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use shotline_store::{EventQuery, Store};
+use tokio::sync::{broadcast, watch};
+
+use crate::auth::Caller;
+use crate::App;
+
+/// Events read per poll at most; more than this in one interval shows as a `resync`.
+const BATCH: u64 = 200;
+
+/// One message to every open stream.
+#[derive(Debug, Clone)]
+pub struct LiveEvent {
+    /// SSE event name: `status`, `version`, `audit`, `render` or `resync`.
+    pub name: &'static str,
+    /// JSON payload.
+    pub data: String,
+}
+
+/// Starts the poller thread; it ends when `stop` turns true.
+pub fn start_poller(
+    db: PathBuf,
+    render_dir: PathBuf,
+    poll: Duration,
+    tx: broadcast::Sender<LiveEvent>,
+    stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut poller = Poller {
+            db,
+            render_dir,
+            store: None,
+            last_event: None,
+            last_jobs: String::new(),
+        };
+        while !*stop.borrow() {
+            if tx.receiver_count() > 0 {
+                poller.tick(&tx);
+            } else {
+                // Nobody listening: keep the cursor current so a new listener gets only news.
+                poller.catch_up();
+            }
+            sleep_unless_stopped(poll, &stop);
+        }
+    })
+}
+
+fn sleep_unless_stopped(poll: Duration, stop: &watch::Receiver<bool>) {
+    let step = Duration::from_millis(50);
+    let mut left = poll;
+    while !left.is_zero() && !*stop.borrow() {
+        let d = left.min(step);
+        std::thread::sleep(d);
+        left = left.saturating_sub(d);
+    }
+}
+
+struct Poller {
+    db: PathBuf,
+    render_dir: PathBuf,
+    store: Option<Store>,
+    last_event: Option<i64>,
+    last_jobs: String,
+}
+
+impl Poller {
+    fn store(&mut self) -> Option<&Store> {
+        if self.store.is_none() {
+            self.store = Store::open_read_only(&self.db, 5000).ok();
+        }
+        self.store.as_ref()
+    }
+
+    fn new_events(&mut self) -> Vec<shotline_store::Event> {
+        let q = EventQuery {
+            limit: Some(BATCH),
+            ..EventQuery::default()
+        };
+        let events = match self.store().map(|s| s.events(&q)) {
+            Some(Ok(ev)) => ev,
+            _ => {
+                // A read failure (locked, replaced by a restore): reopen next time.
+                self.store = None;
+                return Vec::new();
+            }
+        };
+        let last = self.last_event;
+        self.last_event = events.last().map(|e| e.id).or(last);
+        match last {
+            None => Vec::new(),
+            Some(l) => events.into_iter().filter(|e| e.id > l).collect(),
+        }
+    }
+
+    fn catch_up(&mut self) {
+        self.new_events();
+        self.last_jobs.clear();
+    }
+
+    fn tick(&mut self, tx: &broadcast::Sender<LiveEvent>) {
+        let events = self.new_events();
+        if events.len() as u64 >= BATCH {
+            let _ = tx.send(LiveEvent {
+                name: "resync",
+                data: "{}".into(),
+            });
+        }
+        for e in events {
+            let name = match e.action.split('.').next() {
+                Some("status") => "status",
+                Some("version") => "version",
+                _ => "audit",
+            };
+            if let Ok(data) = serde_json::to_string(&e) {
+                let _ = tx.send(LiveEvent { name, data });
+            }
+        }
+        self.render(tx);
+    }
+
+    fn render(&mut self, tx: &broadcast::Sender<LiveEvent>) {
+        let jobs = match shotline_render::Queue::open_read_only(&self.db, &self.render_dir) {
+            Ok(Some(q)) => q.list(false).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let data = serde_json::json!({ "jobs": jobs }).to_string();
+        if data != self.last_jobs {
+            self.last_jobs = data.clone();
+            let _ = tx.send(LiveEvent {
+                name: "render",
+                data,
+            });
+        }
+    }
+}
+
+/// `GET /api/v1/events`: the live stream for a logged-in caller. It closes when the server
+/// shuts down, so graceful shutdown never waits on a browser.
+pub async fn stream(
+    State(app): State<App>,
+    _caller: Caller,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let rx = app.live.subscribe();
+    let stop = app.shutdown.clone();
+    let s = futures_util::stream::unfold((rx, stop), |(mut rx, mut stop)| async move {
+        if *stop.borrow() {
+            return None;
+        }
+        let event = tokio::select! {
+            _ = stop.changed() => return None,
+            got = rx.recv() => match got {
+                Ok(ev) => Event::default().event(ev.name).data(ev.data),
+                // Too slow a reader missed some: tell the page to reload what it shows.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    Event::default().event("resync").data("{}")
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            },
+        };
+        Some((Ok(event), (rx, stop)))
+    });
+    Sse::new(s).keep_alive(KeepAlive::default())
+}
