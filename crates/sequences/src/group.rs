@@ -291,7 +291,7 @@ fn duplicates(seqs: &[Sequence]) -> Vec<Warning> {
 }
 
 /// Groups file paths from anywhere: bucketed by parent directory first, so each directory is
-/// grouped on its own (the mistake that made KAssetManager overwrite sequences across folders).
+/// grouped on its own (keyed on the name alone, one folder's sequence would overwrite another's).
 /// A path without a parent is taken as relative to `.`. Groupings come sorted by directory.
 pub fn group_paths<I, P>(paths: I) -> Vec<Grouping>
 where
