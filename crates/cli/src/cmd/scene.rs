@@ -628,9 +628,20 @@ fn update(a: &UpdateArgs, ctx: &Ctx) -> Result<Exit> {
     Ok(Exit::Clean)
 }
 
-/// Why the scene cannot be rewritten in place: the file or its folder is not writable.
+/// Why the scene cannot be rewritten in place: the file or its folder is not writable, or the
+/// file is marked read-only (no write bit for anyone). The mark is honoured even for root: a
+/// studio marks delivered or approved scenes read-only, and a render node running as root must
+/// not rewrite them.
 fn not_writable(path: &Path) -> Option<String> {
     let dir = path.parent().unwrap_or(Path::new("."));
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.permissions().readonly() {
+            return Some(format!(
+                "the file {} is marked read-only (no write permission for anyone)",
+                path.display()
+            ));
+        }
+    }
     for (what, p) in [("the file", path), ("its folder", dir)] {
         if let Err(e) = rustix::fs::access(p, rustix::fs::Access::WRITE_OK) {
             return Some(format!("{what} {} is not writable: {e}", p.display()));
