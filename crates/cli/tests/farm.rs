@@ -484,3 +484,56 @@ fn shells_reading_the_state_at_once_send_a_retry_once() {
         assert_eq!(t["failures"], 2, "{t}");
     }
 }
+
+/// `--layer all` on a Slurm project sends one array per render layer, never the local queue.
+#[test]
+fn maya_layers_go_to_slurm_as_one_array_each() {
+    let Some(conf) = cluster() else { return };
+    let p = project();
+    let ma = p.path().join("SH010_light.ma");
+    std::fs::write(
+        &ma,
+        "//Maya ASCII 2024 scene\nrequires maya \"2024\";\n\
+         createNode renderLayer -n \"defaultRenderLayer\";\n\tsetAttr \".rndr\" no;\n\
+         createNode renderLayer -n \"rs_beauty\";\ncreateNode renderLayer -n \"rs_shadow\";\n\
+         select -ne :defaultRenderGlobals;\n\tsetAttr \".fs\" 1001;\n\tsetAttr \".ef\" 1002;\n",
+    )
+    .unwrap();
+    let out = run(
+        &p,
+        &conf,
+        &[
+            "render",
+            "submit",
+            "--json",
+            "--preset",
+            "maya",
+            "--scene",
+            ma.to_str().unwrap(),
+            "--frames",
+            "1001-1002",
+            "--layer",
+            "all",
+            "--force",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let jobs = doc["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 2, "{doc}");
+    for j in jobs {
+        assert!(
+            j["farm_job"].as_str().is_some_and(|f| !f.is_empty()),
+            "{doc}"
+        );
+    }
+    assert_ne!(jobs[0]["farm_job"], jobs[1]["farm_job"], "{doc}");
+    for j in jobs {
+        let id = j["job"].to_string();
+        run(&p, &conf, &["render", "cancel", &id]);
+    }
+}

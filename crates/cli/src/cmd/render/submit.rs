@@ -182,12 +182,15 @@ fn build_spec(a: &SubmitArgs, ctx: &Ctx) -> Result<(JobSpec, PathBuf)> {
     Ok((spec, base))
 }
 
-/// One job per render layer, all resolved before any is queued.
+/// One job per render layer, all resolved before any is queued, each sent where a single job
+/// would go (the local queue, or one Slurm array per layer).
 fn submit_layers(
+    a: &SubmitArgs,
     ctx: &Ctx,
     specs: &[JobSpec],
     base: &std::path::Path,
     layout: &shotline_layout::Layout,
+    farm: FarmArg,
 ) -> Result<Exit> {
     let jobs = specs
         .iter()
@@ -196,14 +199,34 @@ fn submit_layers(
     let mut queue = open_queue(ctx)?;
     let mut out = Vec::new();
     for (spec, job) in specs.iter().zip(&jobs) {
-        let id = queue.submit(job)?;
+        let (id, farm_job) = match farm {
+            FarmArg::Slurm => {
+                if let Some(preset) = &job.review {
+                    bail!(
+                        "`review: {preset}` is made by the local queue's worker; for Slurm jobs, \
+                         run `shotline review` on the frames once the job is done"
+                    );
+                }
+                let (id, sent) =
+                    super::farm::slurm(ctx, a.max_concurrent).submit(&mut queue, job)?;
+                (id, Some(sent.farm_job))
+            }
+            FarmArg::Local => (queue.submit(job)?, None),
+        };
         ctx.out.note(format!(
-            "submitted job {id} ({}, layer {}): {} task(s)",
+            "submitted job {id} ({}, layer {}): {} task(s){}",
             job.name,
             spec.layer.as_deref().unwrap_or("-"),
-            job.chunks.len()
+            job.chunks.len(),
+            farm_job
+                .as_ref()
+                .map(|f| format!(" as Slurm array {f}"))
+                .unwrap_or_default()
         ));
-        out.push(serde_json::json!({"job": id, "name": job.name, "layer": spec.layer, "tasks": job.chunks.len()}));
+        out.push(
+            serde_json::json!({"job": id, "name": job.name, "layer": spec.layer,
+            "tasks": job.chunks.len(), "farm_job": farm_job}),
+        );
     }
     if ctx.out.json() {
         ctx.out
@@ -237,12 +260,6 @@ pub fn run(a: &SubmitArgs, ctx: &Ctx) -> Result<Exit> {
         &cfg.project.code,
         &ctx.project_root(),
     )?;
-    if specs.len() > 1 {
-        return submit_layers(ctx, &specs, &base, &layout.model);
-    }
-    let spec = specs.pop().context("no job to submit")?;
-    let job = ResolvedJob::resolve_with(&spec, &base, &cfg.render, Some(&layout.model))?;
-    let mut queue = open_queue(ctx)?;
     let farm = match a.farm {
         Some(f) => f,
         None if ctx.config.config.render.executor == shotline_config::RenderExecutor::Slurm => {
@@ -250,6 +267,12 @@ pub fn run(a: &SubmitArgs, ctx: &Ctx) -> Result<Exit> {
         }
         None => FarmArg::Local,
     };
+    if specs.len() > 1 {
+        return submit_layers(a, ctx, &specs, &base, &layout.model, farm);
+    }
+    let spec = specs.pop().context("no job to submit")?;
+    let job = ResolvedJob::resolve_with(&spec, &base, &cfg.render, Some(&layout.model))?;
+    let mut queue = open_queue(ctx)?;
     if farm == FarmArg::Slurm {
         return submit_slurm(a, ctx, &mut queue, &job);
     }
