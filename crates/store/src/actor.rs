@@ -47,7 +47,7 @@ impl Actor {
 /// The account name of this process's uid (cron jobs and containers often run without
 /// `$USER`), or `uid<N>` when the password database has no entry for it.
 #[cfg(unix)]
-fn os_uid_name() -> String {
+pub(crate) fn os_uid_name() -> String {
     let uid = nix::unistd::Uid::current();
     match nix::unistd::User::from_uid(uid) {
         Ok(Some(u)) if !u.name.is_empty() => u.name,
@@ -56,7 +56,7 @@ fn os_uid_name() -> String {
 }
 
 #[cfg(not(unix))]
-fn os_uid_name() -> String {
+pub(crate) fn os_uid_name() -> String {
     "unknown".to_string()
 }
 

@@ -13,7 +13,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::sql::{params, Conn, OptionalExt};
 use serde::Serialize;
 use serde_json::json;
 use shotline_layout::VersionNumber;
@@ -237,7 +237,7 @@ pub fn allocate_on_disk(layout: &dyn VersionLayout) -> Result<DiskAllocation> {
 
 /// The highest number registered or reserved in the database for one key.
 pub(crate) fn highest_in_db(
-    conn: &Connection,
+    conn: &Conn,
     path: &Path,
     item_id: i64,
     step_id: i64,
@@ -250,7 +250,7 @@ pub(crate) fn highest_in_db(
                 WHERE item_id = ?1 AND step_id = ?2 AND resource = ?3
                UNION ALL
                SELECT MAX(number) FROM version_reservations
-                WHERE item_id = ?1 AND step_id = ?2 AND resource = ?3)",
+                WHERE item_id = ?1 AND step_id = ?2 AND resource = ?3) AS taken",
         )
         .and_then(|mut s| s.query_row(params![item_id, step_id, resource], |r| r.get(0)))
         .db(path)?;
@@ -259,7 +259,7 @@ pub(crate) fn highest_in_db(
 
 /// The ids of the key's item and step.
 pub(crate) fn key_ids(
-    conn: &Connection,
+    conn: &Conn,
     path: &Path,
     project: i64,
     key: &VersionKey,
@@ -302,7 +302,7 @@ pub(crate) fn key_ids(
 
 /// Removes the reservation of a number that is being registered (no-op when there is none).
 pub(crate) fn consume_reservation(
-    conn: &Connection,
+    conn: &Conn,
     path: &Path,
     ids: (i64, i64),
     resource: &str,
@@ -342,7 +342,7 @@ impl Store {
         let reservation: i64 = tx
             .query_row(
                 "INSERT INTO version_reservations (item_id, item_kind, step_id, resource, number,
-                   path, user, host, pid, reserved_at)
+                   path, \"user\", host, pid, reserved_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
                 params![
                     ids.0,
@@ -388,7 +388,7 @@ impl Store {
         let mut st = self
             .conn
             .prepare(
-                "SELECT r.id, i.code, s.code, r.resource, r.number, r.path, r.user, r.host, r.pid,
+                "SELECT r.id, i.code, s.code, r.resource, r.number, r.path, r.\"user\", r.host, r.pid,
                         r.reserved_at
                    FROM version_reservations r
                    JOIN items i ON i.id = r.item_id JOIN steps s ON s.id = r.step_id
@@ -396,7 +396,7 @@ impl Store {
             )
             .db(&self.path)?;
         let rows = st
-            .query_map([self.project.id], |r| {
+            .query_map(params![self.project.id], |r| {
                 let item: String = r.get(1)?;
                 let step: String = r.get(2)?;
                 let resource: String = r.get(3)?;
@@ -411,7 +411,7 @@ impl Store {
                 })
             })
             .db(&self.path)?;
-        rows.collect::<rusqlite::Result<_>>().db(&self.path)
+        rows.collect::<crate::sql::Result<_>>().db(&self.path)
     }
 
     /// Releases a reservation (a writer that died before registering). The number stays
@@ -428,8 +428,11 @@ impl Store {
                 name: id.to_string(),
             })?;
         let tx = self.write_tx()?;
-        tx.execute("DELETE FROM version_reservations WHERE id = ?1", [id])
-            .db(&path)?;
+        tx.execute(
+            "DELETE FROM version_reservations WHERE id = ?1",
+            params![id],
+        )
+        .db(&path)?;
         event(
             &tx,
             &path,

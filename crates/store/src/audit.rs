@@ -1,6 +1,6 @@
 //! Reading the audit trail, and the users and roles it names.
 
-use rusqlite::{params, OptionalExtension};
+use crate::sql::{params, OptionalExt};
 use serde_json::json;
 
 use crate::actor::Actor;
@@ -12,16 +12,22 @@ use crate::validate;
 impl Store {
     /// Events matching `q`, oldest first (with a limit: the newest `limit`, still oldest first).
     pub fn events(&self, q: &EventQuery) -> Result<Vec<Event>> {
-        let limit = q.limit.map(|l| l.min(i64::MAX as u64) as i64).unwrap_or(-1);
+        let limit = q
+            .limit
+            .map(|l| l.min(i64::MAX as u64) as i64)
+            .unwrap_or(i64::MAX);
         let mut st = self
             .conn
             .prepare(
-                "SELECT * FROM (SELECT id, at, user, host, action, entity_kind, entity_id, entity, details
-                   FROM events WHERE (?1 IS NULL OR at >= ?1)
-                    AND (?2 IS NULL OR instr(entity, ?2) > 0)
-                    AND (?3 IS NULL OR user = ?3)
-                    AND (?4 IS NULL OR substr(action, 1, length(?4)) = ?4)
-                  ORDER BY id DESC LIMIT ?5) ORDER BY id",
+                // Portable forms: a substring test by replace() (SQLite's instr() is not in
+                // PostgreSQL), a prefix test by substr()/length() of a TEXT parameter.
+                "SELECT * FROM (SELECT id, at, \"user\", host, action, entity_kind, entity_id, entity, details
+                   FROM events WHERE (CAST(?1 AS TEXT) IS NULL OR at >= ?1)
+                    AND (CAST(?2 AS TEXT) IS NULL OR length(replace(entity, ?2, '')) < length(entity)
+                         OR ?2 = '')
+                    AND (CAST(?3 AS TEXT) IS NULL OR \"user\" = ?3)
+                    AND (CAST(?4 AS TEXT) IS NULL OR substr(action, 1, length(CAST(?4 AS TEXT))) = ?4)
+                  ORDER BY id DESC LIMIT ?5) AS recent ORDER BY id",
             )
             .db(&self.path)?;
         let rows = st
@@ -41,7 +47,7 @@ impl Store {
                 })
             })
             .db(&self.path)?;
-        rows.collect::<rusqlite::Result<_>>().db(&self.path)
+        rows.collect::<crate::sql::Result<_>>().db(&self.path)
     }
 
     /// All users, by name.
@@ -51,8 +57,8 @@ impl Store {
             .prepare("SELECT name, role, created_at FROM users ORDER BY name")
             .db(&self.path)?;
         let rows = st
-            .query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+            .query_map(params![], |r| {
+                Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get(2)?))
             })
             .db(&self.path)?;
         let mut out = Vec::new();
@@ -71,9 +77,11 @@ impl Store {
     pub fn role_of(&self, name: &str) -> Result<Role> {
         let role: Option<String> = self
             .conn
-            .query_row("SELECT role FROM users WHERE name = ?1", [name], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT role FROM users WHERE name = ?1",
+                params![name],
+                |r| r.get(0),
+            )
             .optional()
             .db(&self.path)?;
         role.map(|r| r.parse()).unwrap_or(Ok(Role::Standard))
@@ -88,9 +96,11 @@ impl Store {
         let (_, my_role) = acting_user(&tx, &path, actor)?;
         require(actor, my_role, Role::ProjectAdmin, "changing roles")?;
         let old: Option<String> = tx
-            .query_row("SELECT role FROM users WHERE name = ?1", [name], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT role FROM users WHERE name = ?1",
+                params![name],
+                |r| r.get(0),
+            )
             .optional()
             .db(&path)?;
         let old_role: Option<Role> = old.map(|r| r.parse()).transpose()?;
@@ -99,9 +109,11 @@ impl Store {
         }
         if old_role == Some(Role::Admin) && role != Role::Admin {
             let admins: i64 = tx
-                .query_row("SELECT count(*) FROM users WHERE role = 'admin'", [], |r| {
-                    r.get(0)
-                })
+                .query_row(
+                    "SELECT count(*) FROM users WHERE role = 'admin'",
+                    params![],
+                    |r| r.get(0),
+                )
                 .db(&path)?;
             if admins <= 1 {
                 return Err(StoreError::Invalid {
@@ -122,7 +134,7 @@ impl Store {
         let created_at: String = tx
             .query_row(
                 "SELECT created_at FROM users WHERE name = ?1",
-                [name],
+                params![name],
                 |r| r.get(0),
             )
             .db(&path)?;

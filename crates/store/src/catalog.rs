@@ -1,6 +1,6 @@
 //! Assets and pipeline steps: small tables, created by leads, listed by everyone.
 
-use rusqlite::{params, OptionalExtension};
+use crate::sql::{params, OptionalExt};
 use serde_json::json;
 
 use crate::actor::Actor;
@@ -39,24 +39,27 @@ impl Store {
                 match found {
                     Some(id) => Some(id),
                     None => {
-                        tx.execute(
-                            "INSERT INTO asset_groups (project_id, code) VALUES (?1, ?2)",
-                            params![project, g],
-                        )
-                        .db(&path)?;
-                        Some(tx.last_insert_rowid())
+                        let id: i64 = tx
+                            .query_row(
+                                "INSERT INTO asset_groups (project_id, code) VALUES (?1, ?2) RETURNING id",
+                                params![project, g],
+                                |r| r.get(0),
+                            )
+                            .db(&path)?;
+                        Some(id)
                     }
                 }
             }
             None => None,
         };
         let now = crate::time::now();
-        tx.execute(
-            "INSERT INTO items (project_id, kind, code, name, created_at) VALUES (?1, 'asset', ?2, ?3, ?4)",
-            params![project, code, name, now],
-        )
-        .map_err(|e| invalid_or_db(e, &path, "asset", code))?;
-        let id = tx.last_insert_rowid();
+        let id: i64 = tx
+            .query_row(
+                "INSERT INTO items (project_id, kind, code, name, created_at) VALUES (?1, 'asset', ?2, ?3, ?4) RETURNING id",
+                params![project, code, name, now],
+                |r| r.get(0),
+            )
+            .map_err(|e| invalid_or_db(e, &path, "asset", code))?;
         tx.execute(
             "INSERT INTO assets (item_id, group_id) VALUES (?1, ?2)",
             params![id, group_id],
@@ -104,7 +107,7 @@ impl Store {
                 })
             })
             .db(&self.path)?;
-        rows.collect::<rusqlite::Result<_>>().db(&self.path)
+        rows.collect::<crate::sql::Result<_>>().db(&self.path)
     }
 
     /// Declares a step for shots or assets (lead or above).
@@ -120,12 +123,13 @@ impl Store {
         let tx = self.write_tx()?;
         let (_, role) = acting_user(&tx, &path, actor)?;
         require(actor, role, Role::Lead, "adding steps")?;
-        tx.execute(
-            "INSERT INTO steps (project_id, kind, code, name) VALUES (?1, ?2, ?3, ?4)",
-            params![project, kind.as_str(), code, name],
-        )
-        .map_err(|e| invalid_or_db(e, &path, "step", &format!("{kind} step {code}")))?;
-        let id = tx.last_insert_rowid();
+        let id: i64 = tx
+            .query_row(
+                "INSERT INTO steps (project_id, kind, code, name) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+                params![project, kind.as_str(), code, name],
+                |r| r.get(0),
+            )
+            .map_err(|e| invalid_or_db(e, &path, "step", &format!("{kind} step {code}")))?;
         event(
             &tx,
             &path,
@@ -157,10 +161,10 @@ impl Store {
         let rows = st
             .query_map(params![self.project.id, kind.map(|k| k.as_str())], |r| {
                 Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
+                    r.get::<i64>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<String>(2)?,
+                    r.get::<String>(3)?,
                 ))
             })
             .db(&self.path)?;

@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+use crate::sql::Conn;
+use crate::target::{is_postgres_url, PgTarget};
+
 use crate::error::{IoContext, Result, SqlContext};
 
 /// Environment variable naming the database file; wins over `store.path` in the config.
@@ -14,18 +17,67 @@ pub const DB_ENV: &str = "SHOTLINE_DB";
 /// Default wait for another writer before a command gives up (milliseconds).
 pub const DEFAULT_BUSY_TIMEOUT_MS: u64 = 30_000;
 
-/// The database file for a project: `$SHOTLINE_DB`, else `store.path` from the config (relative
-/// to the project root), else `<root>/.shotline/shotline.db`. One rule so every command and
-/// every crate finds the same file.
+/// The database for a project: `$SHOTLINE_DB`, else `store.url` (PostgreSQL), else `store.path`
+/// from the config (relative to the project root), else `<root>/.shotline/shotline.db`. One rule
+/// so every command and every crate finds the same database.
+///
+/// A PostgreSQL database is returned as its URL in a `PathBuf` (so the many callers that pass
+/// "the database" around need no change); [`crate::Store`] recognises it, and
+/// `store.sslmode` is carried as the URL's `sslmode` parameter unless the URL has one.
 pub fn default_db_path(project_root: &Path, config: &shotline_config::StoreConfig) -> PathBuf {
     if let Some(env) = std::env::var_os(DB_ENV).filter(|v| !v.is_empty()) {
         return PathBuf::from(env);
+    }
+    if let Some(url) = &config.url {
+        return PathBuf::from(with_sslmode(url, config.sslmode.as_str()));
     }
     match &config.path {
         Some(p) if p.is_absolute() => p.clone(),
         Some(p) => project_root.join(p),
         None => project_root.join(".shotline").join("shotline.db"),
     }
+}
+
+fn with_sslmode(url: &str, mode: &str) -> String {
+    if url.contains("sslmode=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&sslmode={mode}")
+    } else {
+        format!("{url}?sslmode={mode}")
+    }
+}
+
+/// How [`open_conn`] opens the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Create the SQLite file if missing (`init`).
+    Create,
+    /// An existing database, for writing.
+    ReadWrite,
+    /// An existing database; nothing is written (SQLite: read-only file and `query_only`;
+    /// PostgreSQL: `default_transaction_read_only`).
+    ReadOnly,
+}
+
+/// Opens the store's connection on either backend: a `postgres://` URL connects to the
+/// server (through the pool), anything else is a SQLite file.
+pub(crate) fn open_conn(path: &Path, busy_timeout_ms: u64, mode: Mode) -> Result<Conn> {
+    if is_postgres_url(path) {
+        let target = PgTarget::parse(&path.to_string_lossy())?;
+        let client = crate::target::checkout(&target, Duration::from_millis(busy_timeout_ms))?;
+        let conn = Conn::Postgres(std::cell::RefCell::new(client));
+        let read_only = if mode == Mode::ReadOnly { "on" } else { "off" };
+        conn.batch(&format!("SET default_transaction_read_only = {read_only}"))
+            .db(path)?;
+        return Ok(conn);
+    }
+    let conn = match mode {
+        Mode::Create => connect_with_timeout(path, busy_timeout_ms)?,
+        Mode::ReadWrite => connect_existing(path, busy_timeout_ms, false)?,
+        Mode::ReadOnly => connect_existing(path, busy_timeout_ms, true)?,
+    };
+    Ok(Conn::Sqlite(conn))
 }
 
 /// Opens (creating if needed) the SQLite file with the settings shared by all shotline crates:
@@ -39,7 +91,11 @@ pub fn connect(path: &Path) -> Result<Connection> {
 }
 
 /// [`connect`] with an explicit busy timeout (config `store.busy_timeout_ms`).
+///
+/// A PostgreSQL URL is refused: the render queue and the server accounts still speak SQLite
+/// directly, and creating a file named like a URL would hide the mistake.
 pub fn connect_with_timeout(path: &Path, busy_timeout_ms: u64) -> Result<Connection> {
+    refuse_url(path)?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).io(parent)?;
     }
@@ -56,6 +112,7 @@ pub(crate) fn connect_existing(
     read_only: bool,
 ) -> Result<Connection> {
     use rusqlite::OpenFlags;
+    refuse_url(path)?;
     if !path.is_file() {
         return Err(crate::StoreError::Io {
             path: path.to_path_buf(),
@@ -80,6 +137,18 @@ pub(crate) fn connect_existing(
         configure(&conn, path, busy_timeout_ms)?;
     }
     Ok(conn)
+}
+
+fn refuse_url(path: &Path) -> Result<()> {
+    if is_postgres_url(path) {
+        return Err(crate::StoreError::Target {
+            what: path.display().to_string(),
+            message: "this command needs a SQLite database file; on PostgreSQL only the tracking \
+                      commands are supported so far (see docs/tracking.md, PostgreSQL)"
+                .into(),
+        });
+    }
+    Ok(())
 }
 
 fn configure(conn: &Connection, path: &Path, busy_timeout_ms: u64) -> Result<()> {

@@ -14,6 +14,33 @@ pub enum StoreError {
         /// SQLite's error.
         source: rusqlite::Error,
     },
+    /// PostgreSQL refused or failed (server down, authentication, constraint, lock timeout).
+    /// `target` is the connection URL without any password.
+    #[error("database {target}: {}", crate::sql::describe_pg(source))]
+    Postgres {
+        /// `postgres://user@host:port/db`.
+        target: String,
+        /// The driver's error.
+        source: Box<postgres::Error>,
+    },
+    /// A value read from the database was not what the store expects (a NULL for a number,
+    /// a negative version number): the database was edited by hand or is damaged.
+    #[error("database {path}: {message}")]
+    Sql {
+        /// The database (file or URL).
+        path: PathBuf,
+        /// What was wrong.
+        message: String,
+    },
+    /// A database location that cannot be used (a PostgreSQL URL with a password in it, an
+    /// unknown scheme, a feature this backend does not have).
+    #[error("{what}: {message}")]
+    Target {
+        /// The setting or value (never a password).
+        what: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
     /// A file next to the database (parent folder, backup, manifest) could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -149,6 +176,36 @@ impl<T> SqlContext<T> for std::result::Result<T, rusqlite::Error> {
             path: path.to_path_buf(),
             source,
         })
+    }
+}
+
+impl<T> SqlContext<T> for std::result::Result<T, crate::sql::SqlError> {
+    fn db(self, path: &std::path::Path) -> Result<T> {
+        self.map_err(|e| from_sql(e, path))
+    }
+}
+
+/// Turns a seam error into the store's: SQLite's stay [`StoreError::Sqlite`] (callers match on
+/// its codes), PostgreSQL's name the URL the store was opened with.
+pub(crate) fn from_sql(e: crate::sql::SqlError, path: &std::path::Path) -> StoreError {
+    use crate::sql::SqlError;
+    match e {
+        SqlError::Sqlite(source) => StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        },
+        SqlError::NoRows => StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source: rusqlite::Error::QueryReturnedNoRows,
+        },
+        SqlError::Postgres(source) => StoreError::Postgres {
+            target: path.display().to_string(),
+            source: Box::new(source),
+        },
+        e @ (SqlError::Type { .. } | SqlError::Closed) => StoreError::Sql {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        },
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use rusqlite::params;
+use crate::sql::params;
 use shotline_frames::FrameSet;
 
 use crate::error::{Result, SqlContext, StoreError};
@@ -46,15 +46,15 @@ pub(crate) fn normalise(what: &'static str, text: &str) -> Result<String> {
 /// Migration step: rewrites every stored `frame_range` and `missing_frames` in the normalised
 /// spelling. A text that does not parse is left as it is (it is history; `db check` still shows
 /// it) rather than failing the whole migration.
-pub(crate) fn normalise_stored_ranges(tx: &rusqlite::Transaction<'_>, path: &Path) -> Result<()> {
+pub(crate) fn normalise_stored_ranges(tx: &crate::sql::Conn, path: &Path) -> Result<()> {
     let rows: Vec<(i64, String, String)> = {
         let mut st = tx
             .prepare("SELECT id, frame_range, missing_frames FROM versions")
             .db(path)?;
         let rows = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_map(params![], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .db(path)?;
-        rows.collect::<rusqlite::Result<_>>().db(path)?
+        rows.collect::<crate::sql::Result<_>>().db(path)?
     };
     for (id, range, missing) in rows {
         let new_range = normalise("frame range", &range).unwrap_or_else(|_| range.clone());

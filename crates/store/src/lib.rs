@@ -28,8 +28,10 @@ mod publish;
 mod ramses;
 pub mod schema;
 mod shots;
+pub mod sql;
 mod status;
 mod store;
+pub mod target;
 mod time;
 mod tracker;
 mod validate;
@@ -61,6 +63,8 @@ pub use time::{now, parse_since};
 pub use tracker::Tracker;
 pub use versions::version_name;
 
+#[cfg(test)]
+mod testdb;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Advisory locks with a holder (`user@host:pid`), heartbeat and expiry, so "who has SH010
 //! COMP open" has an answer and a crashed holder does not block anyone forever.
 
-use rusqlite::{params, OptionalExtension};
+use crate::sql::{params, OptionalExt};
 use serde_json::json;
 
 use crate::actor::Actor;
@@ -28,7 +28,7 @@ impl Store {
         let held: Option<(String, String, String)> = tx
             .query_row(
                 "SELECT owner, expires_at, acquired_at FROM locks WHERE what = ?1",
-                [what],
+                params![what],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()
@@ -97,7 +97,7 @@ impl Store {
             .prepare("SELECT what, owner, acquired_at, heartbeat_at, expires_at FROM locks ORDER BY what")
             .db(&self.path)?;
         let rows = st
-            .query_map([], |r| {
+            .query_map(params![], |r| {
                 Ok(Lock {
                     what: r.get(0)?,
                     owner: r.get(1)?,
@@ -107,6 +107,6 @@ impl Store {
                 })
             })
             .db(&self.path)?;
-        rows.collect::<rusqlite::Result<_>>().db(&self.path)
+        rows.collect::<crate::sql::Result<_>>().db(&self.path)
     }
 }

@@ -14,6 +14,7 @@ use crate::allocate::Reservation;
 use crate::error::{IoContext, Result, SqlContext, StoreError};
 use crate::model::Role;
 use crate::schema;
+use crate::sql::{params as sql_params, Backend};
 use crate::store::{event, require, Store};
 
 /// What `db check` found.
@@ -88,7 +89,7 @@ pub struct RestoreReport {
 
 /// Applies pending migrations to the file (`db migrate`); returns (before, after) versions.
 pub fn migrate_file(path: &Path, busy_timeout_ms: u64) -> Result<(i64, i64)> {
-    let mut conn = crate::db::connect_existing(path, busy_timeout_ms, false)?;
+    let mut conn = crate::db::open_conn(path, busy_timeout_ms, crate::db::Mode::ReadWrite)?;
     schema::migrate(&mut conn, path)
 }
 
@@ -223,7 +224,15 @@ impl Store {
     /// `db backup`: a consistent copy of the live database at `to` (never overwritten), taken
     /// with the online backup API so publishers can keep writing. Returns its size.
     pub fn backup(&self, to: &Path) -> Result<i64> {
-        backup_conn(&self.conn, &self.path, to)
+        backup_conn(self.sqlite("db backup")?, &self.path, to)
+    }
+
+    /// The SQLite connection for an operation that only exists there, or a refusal that says
+    /// what to use on PostgreSQL instead.
+    fn sqlite(&self, what: &str) -> Result<&Connection> {
+        self.conn
+            .as_sqlite()
+            .ok_or_else(|| pg_refusal(&self.path, what))
     }
 
     /// `db restore` (project_admin or above): checks `from` (integrity, foreign keys, schema
@@ -236,6 +245,7 @@ impl Store {
         // Read the role without registering anyone: a refused restore writes nothing.
         let role = self.role_of(&actor.user)?;
         require(actor, role, Role::ProjectAdmin, "restoring the database")?;
+        self.sqlite("db restore")?;
         let src = Connection::open_with_flags(from, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .db(from)?;
         verify(&src, from)?;
@@ -272,14 +282,18 @@ impl Store {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "shotline.db".into())
         ));
-        backup_conn(&self.conn, &self.path, &previous)?;
+        backup_conn(self.sqlite("db restore")?, &self.path, &previous)?;
         {
             let staged_conn = Connection::open_with_flags(
                 staged.path(),
                 rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
             )
             .db(staged.path())?;
-            Backup::new(&staged_conn, &mut self.conn)
+            let live = self
+                .conn
+                .as_sqlite_mut()
+                .ok_or_else(|| pg_refusal(&self.path, "db restore"))?;
+            Backup::new(&staged_conn, live)
                 .and_then(|b| copy_all(&b))
                 .db(&self.path)?;
         }
@@ -315,23 +329,23 @@ impl Store {
             let sql = format!(
                 "SELECT code FROM items WHERE kind = '{kind}' AND id NOT IN (SELECT item_id FROM {table})"
             );
-            let mut st = c.prepare(&sql).db(p)?;
-            for code in st.query_map([], |r| r.get::<_, String>(0)).db(p)? {
-                orphans.push(format!("{kind} {} has no {kind} data", code.db(p)?));
+            for code in c
+                .query_map(&sql, sql_params![], |r| r.get::<String>(0))
+                .db(p)?
+            {
+                orphans.push(format!("{kind} {code} has no {kind} data"));
             }
         }
-        let mut st = c
-            .prepare(
+        let manifests = c
+            .query_map(
                 "SELECT v.id, v.manifest FROM versions v WHERE v.published = 1 AND v.manifest IS NOT NULL",
+                sql_params![],
+                |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
             )
             .db(p)?;
         let mut missing_manifests = Vec::new();
         let mut folders = std::collections::BTreeSet::new();
-        for row in st
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-            .db(p)?
-        {
-            let (id, manifest) = row.db(p)?;
+        for (id, manifest) in manifests {
             let manifest_path = Path::new(&manifest);
             if let Some(dir) = manifest_path.parent() {
                 folders.insert(dir.to_path_buf());
@@ -343,60 +357,42 @@ impl Store {
                 orphans.push(format!("version {id}: manifest {manifest} {problem}"));
             }
         }
-        if let Some(dir) = p.parent() {
-            folders.insert(dir.to_path_buf());
+        if c.backend() == Backend::Sqlite {
+            if let Some(dir) = p.parent() {
+                folders.insert(dir.to_path_buf());
+            }
         }
         let temp_files = temp_files_in(&folders);
         let unused: i64 = c
             .query_row(
                 "SELECT count(*) FROM file_sequences WHERE id NOT IN (SELECT files_id FROM versions)",
-                [],
+                sql_params![],
                 |r| r.get(0),
             )
             .db(p)?;
-        let page_size: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0)).db(p)?;
-        let free: i64 = c
-            .query_row("PRAGMA freelist_count", [], |r| r.get(0))
-            .db(p)?;
         let mut rows = Vec::new();
-        for t in [
-            "projects",
-            "users",
-            "sequences",
-            "asset_groups",
-            "items",
-            "shots",
-            "assets",
-            "steps",
-            "status",
-            "file_sequences",
-            "versions",
-            "dependencies",
-            "tags",
-            "version_tags",
-            "ratings",
-            "locks",
-            "events",
-            "version_reservations",
-        ] {
+        for t in TRACKING_TABLES {
             let n: i64 = c
-                .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+                .query_row(&format!("SELECT count(*) FROM {t}"), sql_params![], |r| {
+                    r.get(0)
+                })
                 .db(p)?;
             rows.push((t.to_string(), n));
         }
-        let size = |path: PathBuf| std::fs::metadata(path).map(|m| m.len() as i64).unwrap_or(0);
-        let mut wal = p.clone().into_os_string();
-        wal.push("-wal");
+        let health = match c.as_sqlite() {
+            Some(sqlite) => sqlite_health(sqlite, p)?,
+            None => pg_health(c, p)?,
+        };
         Ok(CheckReport {
             path: p.to_string_lossy().into_owned(),
-            schema_version: schema::current_version(c, p)?,
-            integrity: integrity(c, p)?,
-            foreign_keys: foreign_keys(c, p)?,
+            schema_version: schema::version_of(c, p)?,
+            integrity: health.integrity,
+            foreign_keys: health.foreign_keys,
             orphans,
             unused_file_sequences: unused,
-            db_bytes: size(p.clone()),
-            wal_bytes: size(PathBuf::from(wal)),
-            free_bytes: free * page_size,
+            db_bytes: health.db_bytes,
+            wal_bytes: health.wal_bytes,
+            free_bytes: health.free_bytes,
             rows,
             reservations: self.reservations()?,
             missing_manifests,
@@ -428,6 +424,90 @@ impl Store {
             }
         }
         Ok(done)
+    }
+}
+
+/// The tables `db check` counts (the tracking schema; the render queue reports its own).
+const TRACKING_TABLES: [&str; 18] = [
+    "projects",
+    "users",
+    "sequences",
+    "asset_groups",
+    "items",
+    "shots",
+    "assets",
+    "steps",
+    "status",
+    "file_sequences",
+    "versions",
+    "dependencies",
+    "tags",
+    "version_tags",
+    "ratings",
+    "locks",
+    "events",
+    "version_reservations",
+];
+
+/// The storage-level part of `db check`.
+struct Health {
+    integrity: Vec<String>,
+    foreign_keys: Vec<String>,
+    db_bytes: i64,
+    wal_bytes: i64,
+    free_bytes: i64,
+}
+
+fn sqlite_health(c: &Connection, p: &Path) -> Result<Health> {
+    let page_size: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0)).db(p)?;
+    let free: i64 = c
+        .query_row("PRAGMA freelist_count", [], |r| r.get(0))
+        .db(p)?;
+    let size = |path: PathBuf| {
+        std::fs::metadata(path)
+            .map(|m| i64::try_from(m.len()).unwrap_or(i64::MAX))
+            .unwrap_or(0)
+    };
+    let mut wal = p.to_path_buf().into_os_string();
+    wal.push("-wal");
+    Ok(Health {
+        integrity: integrity(c, p)?,
+        foreign_keys: foreign_keys(c, p)?,
+        db_bytes: size(p.to_path_buf()),
+        wal_bytes: size(PathBuf::from(wal)),
+        free_bytes: free.saturating_mul(page_size),
+    })
+}
+
+/// PostgreSQL checksums its own pages and enforces every foreign key on each write, so there is
+/// no file-level check to run: integrity is reported `ok` once the server answered, foreign
+/// keys as enforced, and the size is the database's on the server.
+fn pg_health(c: &crate::sql::Conn, p: &Path) -> Result<Health> {
+    let db_bytes: i64 = c
+        .query_row(
+            "SELECT pg_database_size(current_database())",
+            sql_params![],
+            |r| r.get(0),
+        )
+        .db(p)?;
+    Ok(Health {
+        integrity: vec!["ok".into()],
+        foreign_keys: Vec::new(),
+        db_bytes,
+        wal_bytes: 0,
+        free_bytes: 0,
+    })
+}
+
+/// What to use on PostgreSQL for an operation that copies the SQLite file.
+fn pg_refusal(path: &Path, what: &str) -> StoreError {
+    StoreError::Target {
+        what: format!("{what} on {}", path.display()),
+        message: "shotline's backup and restore copy a SQLite file; on PostgreSQL use the \
+                  server's own tools: `pg_dump -Fc -f project.dump DB` and \
+                  `pg_restore --clean --single-transaction -d DB project.dump` \
+                  (see docs/tracking.md, PostgreSQL)"
+            .into(),
     }
 }
 

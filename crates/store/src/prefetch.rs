@@ -5,13 +5,13 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::sql::{json_items, json_scalars, params, Conn, OptionalExt};
 
 use crate::error::{Result, SqlContext, StoreError};
 use crate::model::{ItemKind, ItemRef, NewVersion, State};
 
 pub(crate) fn prefetch_items(
-    conn: &Connection,
+    conn: &Conn,
     path: &Path,
     project: i64,
     batch: &[NewVersion],
@@ -21,19 +21,15 @@ pub(crate) fn prefetch_items(
         .map(|v| (v.item.kind.as_str(), v.item.code.as_str()))
         .collect();
     let list = serde_json::to_string(&wanted.into_iter().collect::<Vec<_>>()).unwrap_or_default();
-    let mut st = conn
-        .prepare(
-            "SELECT id, kind, code FROM items WHERE project_id = ?1
-               AND (kind, code) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?2))",
-        )
-        .db(path)?;
+    let sql = format!(
+        "SELECT id, kind, code FROM items WHERE project_id = ?1
+           AND (kind, code) IN (SELECT value ->> 0, value ->> 1 FROM {})",
+        json_items(conn.backend(), "?2")
+    );
+    let mut st = conn.prepare(&sql).db(path)?;
     let rows = st
         .query_map(params![project, list], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
+            Ok((r.get::<i64>(0)?, r.get::<String>(1)?, r.get::<String>(2)?))
         })
         .db(path)?;
     let mut out = HashMap::new();
@@ -51,7 +47,7 @@ pub(crate) fn prefetch_items(
 }
 
 pub(crate) fn all_steps(
-    conn: &Connection,
+    conn: &Conn,
     path: &Path,
     project: i64,
 ) -> Result<HashMap<(ItemKind, String), i64>> {
@@ -59,12 +55,8 @@ pub(crate) fn all_steps(
         .prepare("SELECT id, kind, code FROM steps WHERE project_id = ?1")
         .db(path)?;
     let rows = st
-        .query_map([project], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
+        .query_map(params![project], |r| {
+            Ok((r.get::<i64>(0)?, r.get::<String>(1)?, r.get::<String>(2)?))
         })
         .db(path)?;
     let mut out = HashMap::new();
@@ -77,35 +69,32 @@ pub(crate) fn all_steps(
 
 pub(crate) type Key = (i64, i64, String);
 
-pub(crate) fn max_numbers(
-    conn: &Connection,
-    path: &Path,
-    keys: &[Key],
-) -> Result<HashMap<Key, i64>> {
+pub(crate) fn max_numbers(conn: &Conn, path: &Path, keys: &[Key]) -> Result<HashMap<Key, i64>> {
     let distinct: HashSet<&Key> = keys.iter().collect();
     let list = serde_json::to_string(&distinct.into_iter().collect::<Vec<_>>()).unwrap_or_default();
-    let mut st = conn
-        .prepare(
-            "SELECT item_id, step_id, resource, MAX(number) FROM (
-               SELECT item_id, step_id, resource, number FROM versions
-               UNION ALL
-               SELECT item_id, step_id, resource, number FROM version_reservations)
-              WHERE (item_id, step_id, resource) IN
-                    (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))
-              GROUP BY item_id, step_id, resource",
-        )
-        .db(path)?;
+    let sql = format!(
+        "SELECT item_id, step_id, resource, MAX(number) FROM (
+           SELECT item_id, step_id, resource, number FROM versions
+           UNION ALL
+           SELECT item_id, step_id, resource, number FROM version_reservations) AS taken
+          WHERE (item_id, step_id, resource) IN
+                (SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), value ->> 2
+                   FROM {})
+          GROUP BY item_id, step_id, resource",
+        json_items(conn.backend(), "?1")
+    );
+    let mut st = conn.prepare(&sql).db(path)?;
     let rows = st
-        .query_map([list], |r| {
+        .query_map(params![list], |r| {
             Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?))
         })
         .db(path)?;
-    rows.collect::<rusqlite::Result<_>>().db(path)
+    rows.collect::<crate::sql::Result<_>>().db(path)
 }
 
 /// The approval workflow: a FINAL version needs its task (item × step) approved first.
 pub(crate) fn check_final(
-    conn: &Connection,
+    conn: &Conn,
     path: &Path,
     batch: &[NewVersion],
     keys: &[Key],
@@ -136,19 +125,21 @@ pub(crate) fn check_final(
     Ok(())
 }
 
-pub(crate) fn check_uses(conn: &Connection, path: &Path, batch: &[NewVersion]) -> Result<()> {
+pub(crate) fn check_uses(conn: &Conn, path: &Path, batch: &[NewVersion]) -> Result<()> {
     let wanted: HashSet<i64> = batch.iter().flat_map(|v| v.uses.iter().copied()).collect();
     if wanted.is_empty() {
         return Ok(());
     }
     let list = serde_json::to_string(&wanted.iter().collect::<Vec<_>>()).unwrap_or_default();
-    let mut st = conn
-        .prepare("SELECT id FROM versions WHERE id IN (SELECT value FROM json_each(?1))")
-        .db(path)?;
+    let sql = format!(
+        "SELECT id FROM versions WHERE id IN (SELECT CAST(value AS BIGINT) FROM {})",
+        json_scalars(conn.backend(), "?1")
+    );
+    let mut st = conn.prepare(&sql).db(path)?;
     let found: HashSet<i64> = st
-        .query_map([list], |r| r.get(0))
+        .query_map(params![list], |r| r.get(0))
         .db(path)?
-        .collect::<rusqlite::Result<_>>()
+        .collect::<crate::sql::Result<_>>()
         .db(path)?;
     let mut missing: Vec<_> = wanted.difference(&found).collect();
     missing.sort();
@@ -162,7 +153,7 @@ pub(crate) fn check_uses(conn: &Connection, path: &Path, batch: &[NewVersion]) -
 }
 
 pub(crate) fn tag_ids(
-    conn: &Connection,
+    conn: &Conn,
     path: &Path,
     batch: &[NewVersion],
 ) -> Result<HashMap<String, i64>> {
@@ -171,11 +162,13 @@ pub(crate) fn tag_ids(
         return Ok(HashMap::new());
     }
     let list = serde_json::to_string(&wanted.into_iter().collect::<Vec<_>>()).unwrap_or_default();
-    let mut st = conn
-        .prepare("SELECT name, id FROM tags WHERE name IN (SELECT value FROM json_each(?1))")
-        .db(path)?;
+    let sql = format!(
+        "SELECT name, id FROM tags WHERE name IN (SELECT value FROM {})",
+        json_scalars(conn.backend(), "?1")
+    );
+    let mut st = conn.prepare(&sql).db(path)?;
     let rows = st
-        .query_map([list], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_map(params![list], |r| Ok((r.get(0)?, r.get(1)?)))
         .db(path)?;
-    rows.collect::<rusqlite::Result<_>>().db(path)
+    rows.collect::<crate::sql::Result<_>>().db(path)
 }

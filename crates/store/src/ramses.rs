@@ -8,7 +8,7 @@
 //! never push the same row twice, and a pusher that dies only delays its rows until the lease
 //! lapses.
 
-use rusqlite::{params, OptionalExtension};
+use crate::sql::{params, OptionalExt};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -116,7 +116,7 @@ type RawOutbox = (
     Option<String>,
 );
 
-fn raw_outbox(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawOutbox> {
+fn raw_outbox(r: &crate::sql::Row) -> crate::sql::Result<RawOutbox> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -158,17 +158,19 @@ impl Store {
     pub fn outbox_add(&mut self, kind: OutboxKind, entity: &str, payload: &Value) -> Result<i64> {
         let path = self.path.clone();
         let tx = self.write_tx()?;
-        tx.execute(
-            "INSERT INTO ramses_outbox (created_at, kind, entity, payload) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                crate::time::now(),
-                kind.as_str(),
-                entity,
-                payload.to_string()
-            ],
-        )
-        .db(&path)?;
-        let id = tx.last_insert_rowid();
+        let id: i64 = tx
+            .query_row(
+                "INSERT INTO ramses_outbox (created_at, kind, entity, payload) VALUES (?1, ?2, ?3, ?4)
+                 RETURNING id",
+                params![
+                    crate::time::now(),
+                    kind.as_str(),
+                    entity,
+                    payload.to_string()
+                ],
+                |r| r.get(0),
+            )
+            .db(&path)?;
         tx.commit().db(&path)?;
         Ok(id)
     }
@@ -196,7 +198,7 @@ impl Store {
             let raw = st
                 .query_map(params![now, limit], raw_outbox)
                 .db(&path)?
-                .collect::<rusqlite::Result<Vec<_>>>()
+                .collect::<crate::sql::Result<Vec<_>>>()
                 .db(&path)?;
             raw
         };
@@ -254,9 +256,9 @@ impl Store {
         let sql = format!("{SELECT_OUTBOX} WHERE done_at IS NULL ORDER BY id");
         let mut st = self.conn.prepare(&sql).db(&self.path)?;
         let rows = st
-            .query_map([], raw_outbox)
+            .query_map(params![], raw_outbox)
             .db(&self.path)?
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<crate::sql::Result<Vec<_>>>()
             .db(&self.path)?;
         rows.into_iter().map(to_entry).collect()
     }
@@ -266,9 +268,9 @@ impl Store {
         let sql = format!("{SELECT_OUTBOX} ORDER BY id");
         let mut st = self.conn.prepare(&sql).db(&self.path)?;
         let rows = st
-            .query_map([], raw_outbox)
+            .query_map(params![], raw_outbox)
             .db(&self.path)?
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<crate::sql::Result<Vec<_>>>()
             .db(&self.path)?;
         rows.into_iter().map(to_entry).collect()
     }
@@ -280,16 +282,16 @@ impl Store {
             .prepare("SELECT uuid, type, key, extra FROM ramses_objects ORDER BY type, key")
             .db(&self.path)?;
         let rows = st
-            .query_map([], |r| {
+            .query_map(params![], |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
+                    r.get::<String>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<String>(2)?,
+                    r.get::<String>(3)?,
                 ))
             })
             .db(&self.path)?
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<crate::sql::Result<Vec<_>>>()
             .db(&self.path)?;
         rows.into_iter()
             .map(|(uuid, r#type, key, extra)| {
@@ -323,7 +325,7 @@ impl Store {
         let holder: Option<(String, String)> = tx
             .query_row(
                 "SELECT type, key FROM ramses_objects WHERE uuid = ?1",
-                [uuid],
+                params![uuid],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
@@ -361,7 +363,7 @@ impl Store {
     /// reader (`ramses serve`) knows when its cached view is stale.
     pub fn data_version(&self) -> Result<i64> {
         self.conn
-            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .query_row("PRAGMA data_version", params![], |r| r.get(0))
             .db(&self.path)
     }
 }

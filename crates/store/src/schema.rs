@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use crate::sql::{params, Backend, Conn, OptionalExt};
 
 use crate::error::{Result, SqlContext, StoreError};
 
@@ -13,17 +13,45 @@ use crate::error::{Result, SqlContext, StoreError};
 pub const SCHEMA_VERSION: i64 = 3;
 
 /// A data step run after a migration's SQL, in the same transaction.
-type DataStep = fn(&rusqlite::Transaction<'_>, &Path) -> Result<()>;
+type DataStep = fn(&Conn, &Path) -> Result<()>;
+
+/// One schema version: its SQL per dialect and an optional data step (portable SQL).
+struct Migration {
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+    data: Option<DataStep>,
+}
+
+impl Migration {
+    fn sql(&self, backend: Backend) -> &'static str {
+        match backend {
+            Backend::Sqlite => self.sqlite,
+            Backend::Postgres => self.postgres,
+        }
+    }
+}
 
 /// Ordered migrations: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[(&str, &str, Option<DataStep>)] = &[
-    ("initial schema", V1, None),
-    (
-        "version reservations; normalised frame ranges",
-        V2,
-        Some(crate::frames::normalise_stored_ranges),
-    ),
-    ("ramses interop: object ids and the outbox", V3, None),
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        name: "initial schema",
+        sqlite: V1,
+        postgres: PG_V1,
+        data: None,
+    },
+    Migration {
+        name: "version reservations; normalised frame ranges",
+        sqlite: V2,
+        postgres: PG_V2,
+        data: Some(crate::frames::normalise_stored_ranges),
+    },
+    Migration {
+        name: "ramses interop: object ids and the outbox",
+        sqlite: V3,
+        postgres: PG_V3,
+        data: None,
+    },
 ];
 
 /// Ramses interop (see `ramses.rs` and `docs/ramses.md`).
@@ -265,16 +293,282 @@ CREATE TRIGGER events_no_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 "#;
 
+/// The PostgreSQL twins of V1..V3: the same tables, keys and CHECKs (GLOB becomes a regular
+/// expression, `json_valid` a function), BIGINT/BIGSERIAL for SQLite's 64-bit integers, TEXT
+/// compared byte-wise (`COLLATE "C"`, as SQLite's BINARY) so listings sort the same on both,
+/// and the append-only and immutability rules as plpgsql triggers raising the same messages.
+/// A new version adds one const per dialect and one [`Migration`] row.
+const PG_V1: &str = r#"-- SQLite's json_valid(), for the CHECKs on JSON text columns (TEXT rather than JSONB so the
+-- text is kept byte for byte, as SQLite keeps it).
+CREATE FUNCTION shotline_json_valid(t TEXT) RETURNS BOOLEAN LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  PERFORM t::json;
+  RETURN TRUE;
+EXCEPTION WHEN others THEN
+  RETURN FALSE;
+END $$;
+-- SQLite's group_concat(x): the listing reads dependencies and tags in one query.
+CREATE FUNCTION shotline_concat_step(acc TEXT, v anyelement) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN v IS NULL THEN acc WHEN acc IS NULL THEN v::text ELSE acc || ',' || v::text END
+$$;
+CREATE AGGREGATE group_concat(anyelement) (SFUNC = shotline_concat_step, STYPE = TEXT);
+
+CREATE TABLE projects (
+  id           BIGSERIAL PRIMARY KEY,
+  code         TEXT COLLATE "C" NOT NULL UNIQUE CHECK (code <> '' AND code !~ '[^A-Za-z0-9_-]'),
+  name         TEXT COLLATE "C" NOT NULL,
+  root         TEXT COLLATE "C" NOT NULL,
+  fps          DOUBLE PRECISION NOT NULL CHECK (fps > 0),
+  width        BIGINT NOT NULL CHECK (width > 0),
+  height       BIGINT NOT NULL CHECK (height > 0),
+  pixel_aspect DOUBLE PRECISION NOT NULL CHECK (pixel_aspect > 0),
+  start_frame  BIGINT NOT NULL,
+  created_at   TEXT COLLATE "C" NOT NULL
+);
+CREATE TABLE users (
+  id         BIGSERIAL PRIMARY KEY,
+  name       TEXT COLLATE "C" NOT NULL UNIQUE CHECK (name <> ''),
+  role       TEXT COLLATE "C" NOT NULL CHECK (role IN ('standard','lead','project_admin','admin')),
+  created_at TEXT COLLATE "C" NOT NULL
+);
+CREATE TABLE sequences (
+  id         BIGSERIAL PRIMARY KEY,
+  project_id BIGINT NOT NULL REFERENCES projects(id),
+  code       TEXT COLLATE "C" NOT NULL CHECK (code <> '' AND code !~ '[^A-Za-z0-9_.-]'),
+  UNIQUE (project_id, code)
+);
+CREATE TABLE asset_groups (
+  id         BIGSERIAL PRIMARY KEY,
+  project_id BIGINT NOT NULL REFERENCES projects(id),
+  code       TEXT COLLATE "C" NOT NULL CHECK (code <> '' AND code !~ '[^A-Za-z0-9_.-]'),
+  UNIQUE (project_id, code)
+);
+-- Shots and assets share one id space so versions and status can reference either with a real
+-- foreign key; (id, kind) lets the schema insist that a shot step is only used on a shot.
+CREATE TABLE items (
+  id         BIGSERIAL PRIMARY KEY,
+  project_id BIGINT NOT NULL REFERENCES projects(id),
+  kind       TEXT COLLATE "C" NOT NULL CHECK (kind IN ('shot','asset')),
+  code       TEXT COLLATE "C" NOT NULL CHECK (code <> '' AND code !~ '[^A-Za-z0-9_.-]'),
+  name       TEXT COLLATE "C" NOT NULL DEFAULT '',
+  created_at TEXT COLLATE "C" NOT NULL,
+  UNIQUE (project_id, kind, code),
+  UNIQUE (id, kind)
+);
+CREATE TABLE shots (
+  item_id     BIGINT PRIMARY KEY REFERENCES items(id),
+  sequence_id BIGINT REFERENCES sequences(id),
+  frame_in    BIGINT NOT NULL,
+  frame_out   BIGINT NOT NULL,
+  handles     BIGINT NOT NULL DEFAULT 0 CHECK (handles >= 0),
+  fps         DOUBLE PRECISION CHECK (fps IS NULL OR fps > 0),
+  source      TEXT COLLATE "C",
+  timecode_in TEXT COLLATE "C" CHECK (timecode_in IS NULL OR timecode_in ~ '^[0-9]{2}:[0-9]{2}:[0-9]{2}[:;][0-9]{2}$'),
+  CHECK (frame_out >= frame_in)
+);
+CREATE TABLE assets (
+  item_id  BIGINT PRIMARY KEY REFERENCES items(id),
+  group_id BIGINT REFERENCES asset_groups(id)
+);
+CREATE TABLE steps (
+  id         BIGSERIAL PRIMARY KEY,
+  project_id BIGINT NOT NULL REFERENCES projects(id),
+  kind       TEXT COLLATE "C" NOT NULL CHECK (kind IN ('shot','asset')),
+  code       TEXT COLLATE "C" NOT NULL CHECK (code <> '' AND code !~ '[^A-Za-z0-9_-]'),
+  name       TEXT COLLATE "C" NOT NULL DEFAULT '',
+  UNIQUE (project_id, kind, code),
+  UNIQUE (id, kind)
+);
+CREATE TABLE status (
+  item_id     BIGINT NOT NULL,
+  item_kind   TEXT COLLATE "C" NOT NULL,
+  step_id     BIGINT NOT NULL,
+  state       TEXT COLLATE "C" NOT NULL CHECK (state IN ('TODO','WIP','REVIEW','RETAKE','APPROVED','FINAL','OMIT')),
+  assignee_id BIGINT REFERENCES users(id),
+  completion  BIGINT NOT NULL DEFAULT 0 CHECK (completion BETWEEN 0 AND 100),
+  updated_at  TEXT COLLATE "C" NOT NULL,
+  updated_by  BIGINT NOT NULL REFERENCES users(id),
+  PRIMARY KEY (item_id, step_id),
+  FOREIGN KEY (item_id, item_kind) REFERENCES items(id, kind),
+  FOREIGN KEY (step_id, item_kind) REFERENCES steps(id, kind)
+);
+-- One row per image sequence on disk: a folder and a pattern are one sequence, never two.
+CREATE TABLE file_sequences (
+  id      BIGSERIAL PRIMARY KEY,
+  dir     TEXT COLLATE "C" NOT NULL CHECK (dir <> ''),
+  pattern TEXT COLLATE "C" NOT NULL CHECK (pattern <> ''),
+  UNIQUE (dir, pattern)
+);
+CREATE TABLE versions (
+  id             BIGSERIAL PRIMARY KEY,
+  item_id        BIGINT NOT NULL,
+  item_kind      TEXT COLLATE "C" NOT NULL,
+  step_id        BIGINT NOT NULL,
+  resource       TEXT COLLATE "C" NOT NULL DEFAULT '' CHECK (resource !~ '[^A-Za-z0-9_-]'),
+  number         BIGINT NOT NULL CHECK (number >= 1),
+  state          TEXT COLLATE "C" NOT NULL CHECK (state IN ('TODO','WIP','REVIEW','RETAKE','APPROVED','FINAL','OMIT')),
+  files_id       BIGINT NOT NULL REFERENCES file_sequences(id),
+  first_frame    BIGINT,
+  last_frame     BIGINT,
+  frame_range    TEXT COLLATE "C" NOT NULL DEFAULT '',
+  missing_frames TEXT COLLATE "C" NOT NULL DEFAULT '',
+  width          BIGINT CHECK (width IS NULL OR width > 0),
+  height         BIGINT CHECK (height IS NULL OR height > 0),
+  fps            DOUBLE PRECISION CHECK (fps IS NULL OR fps > 0),
+  timecode       TEXT COLLATE "C",
+  bytes          BIGINT NOT NULL DEFAULT 0 CHECK (bytes >= 0),
+  file_count     BIGINT NOT NULL DEFAULT 0 CHECK (file_count >= 0),
+  checksum       TEXT COLLATE "C",
+  author_id      BIGINT NOT NULL REFERENCES users(id),
+  created_at     TEXT COLLATE "C" NOT NULL,
+  comment        TEXT COLLATE "C" NOT NULL DEFAULT '',
+  source         TEXT COLLATE "C" NOT NULL DEFAULT 'publish',
+  published      BIGINT NOT NULL DEFAULT 1 CHECK (published IN (0, 1)),
+  manifest       TEXT COLLATE "C",
+  UNIQUE (item_id, step_id, resource, number),
+  CHECK ((first_frame IS NULL) = (last_frame IS NULL)),
+  CHECK (last_frame IS NULL OR last_frame >= first_frame),
+  FOREIGN KEY (item_id, item_kind) REFERENCES items(id, kind),
+  FOREIGN KEY (step_id, item_kind) REFERENCES steps(id, kind)
+);
+CREATE INDEX versions_by_step ON versions(step_id);
+CREATE INDEX versions_by_files ON versions(files_id);
+CREATE INDEX versions_by_author ON versions(author_id);
+-- A published version is history: only its state and comment may change, and it is never deleted.
+CREATE FUNCTION versions_published_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    IF OLD.published = 1 THEN
+      RAISE EXCEPTION 'a published version cannot be deleted';
+    END IF;
+    RETURN OLD;
+  END IF;
+  IF OLD.published = 1 AND (NEW.item_id IS DISTINCT FROM OLD.item_id
+      OR NEW.step_id IS DISTINCT FROM OLD.step_id OR NEW.resource IS DISTINCT FROM OLD.resource
+      OR NEW.number IS DISTINCT FROM OLD.number OR NEW.files_id IS DISTINCT FROM OLD.files_id
+      OR NEW.bytes IS DISTINCT FROM OLD.bytes OR NEW.file_count IS DISTINCT FROM OLD.file_count
+      OR NEW.checksum IS DISTINCT FROM OLD.checksum OR NEW.author_id IS DISTINCT FROM OLD.author_id
+      OR NEW.created_at IS DISTINCT FROM OLD.created_at
+      OR NEW.published IS DISTINCT FROM OLD.published) THEN
+    RAISE EXCEPTION 'a published version cannot be changed';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER versions_published_immutable BEFORE UPDATE OR DELETE ON versions
+  FOR EACH ROW EXECUTE FUNCTION versions_published_guard();
+CREATE FUNCTION versions_published_no_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'a published version cannot be deleted'; END $$;
+CREATE TRIGGER versions_published_kept BEFORE TRUNCATE ON versions
+  FOR EACH STATEMENT EXECUTE FUNCTION versions_published_no_truncate();
+CREATE TABLE dependencies (
+  version_id BIGINT NOT NULL REFERENCES versions(id),
+  uses_id    BIGINT NOT NULL REFERENCES versions(id),
+  PRIMARY KEY (version_id, uses_id),
+  CHECK (version_id <> uses_id)
+);
+CREATE INDEX dependencies_by_uses ON dependencies(uses_id);
+CREATE TABLE tags (
+  id   BIGSERIAL PRIMARY KEY,
+  name TEXT COLLATE "C" NOT NULL UNIQUE CHECK (name <> '' AND name !~ '[^A-Za-z0-9_.-]')
+);
+CREATE TABLE version_tags (
+  version_id BIGINT NOT NULL REFERENCES versions(id),
+  tag_id     BIGINT NOT NULL REFERENCES tags(id),
+  PRIMARY KEY (version_id, tag_id)
+);
+CREATE TABLE ratings (
+  version_id BIGINT NOT NULL REFERENCES versions(id),
+  user_id    BIGINT NOT NULL REFERENCES users(id),
+  rating     BIGINT NOT NULL CHECK (rating BETWEEN 1 AND 5),
+  rated_at   TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (version_id, user_id)
+);
+CREATE TABLE locks (
+  what         TEXT COLLATE "C" PRIMARY KEY CHECK (what <> ''),
+  user_id      BIGINT NOT NULL REFERENCES users(id),
+  owner        TEXT COLLATE "C" NOT NULL,
+  acquired_at  TEXT COLLATE "C" NOT NULL,
+  heartbeat_at TEXT COLLATE "C" NOT NULL,
+  expires_at   TEXT COLLATE "C" NOT NULL CHECK (expires_at > heartbeat_at)
+);
+-- The audit trail: append-only, enforced by the schema itself.
+CREATE TABLE events (
+  id          BIGSERIAL PRIMARY KEY,
+  at          TEXT COLLATE "C" NOT NULL,
+  "user"        TEXT COLLATE "C" NOT NULL,
+  host        TEXT COLLATE "C" NOT NULL,
+  action      TEXT COLLATE "C" NOT NULL CHECK (action <> ''),
+  entity_kind TEXT COLLATE "C" NOT NULL,
+  entity_id   BIGINT,
+  entity      TEXT COLLATE "C" NOT NULL,
+  details     TEXT COLLATE "C" NOT NULL DEFAULT '{}' CHECK (shotline_json_valid(details))
+);
+CREATE INDEX events_by_at ON events(at);
+CREATE INDEX events_by_entity ON events(entity);
+CREATE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$;
+CREATE TRIGGER events_no_update BEFORE UPDATE OR DELETE ON events
+  FOR EACH ROW EXECUTE FUNCTION events_append_only();
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+  FOR EACH STATEMENT EXECUTE FUNCTION events_append_only();
+
+"#;
+
+/// PostgreSQL twin of [`V2`].
+const PG_V2: &str = r#"
+CREATE TABLE version_reservations (
+  id          BIGSERIAL PRIMARY KEY,
+  item_id     BIGINT NOT NULL,
+  item_kind   TEXT COLLATE "C" NOT NULL,
+  step_id     BIGINT NOT NULL,
+  resource    TEXT COLLATE "C" NOT NULL DEFAULT '' CHECK (resource !~ '[^A-Za-z0-9_-]'),
+  number      BIGINT NOT NULL CHECK (number >= 1),
+  path        TEXT COLLATE "C",
+  "user"        TEXT COLLATE "C" NOT NULL,
+  host        TEXT COLLATE "C" NOT NULL,
+  pid         BIGINT NOT NULL,
+  reserved_at TEXT COLLATE "C" NOT NULL,
+  UNIQUE (item_id, step_id, resource, number),
+  FOREIGN KEY (item_id, item_kind) REFERENCES items(id, kind),
+  FOREIGN KEY (step_id, item_kind) REFERENCES steps(id, kind)
+);
+
+"#;
+
+/// PostgreSQL twin of [`V3`].
+const PG_V3: &str = r#"
+CREATE TABLE ramses_objects (
+  uuid       TEXT COLLATE "C" PRIMARY KEY CHECK (uuid <> ''),
+  type       TEXT COLLATE "C" NOT NULL CHECK (type LIKE 'Ram%'),
+  key        TEXT COLLATE "C" NOT NULL,
+  extra      TEXT COLLATE "C" NOT NULL DEFAULT '{}' CHECK (shotline_json_valid(extra)),
+  updated_at TEXT COLLATE "C" NOT NULL,
+  UNIQUE (type, key)
+);
+CREATE TABLE ramses_outbox (
+  id            BIGSERIAL PRIMARY KEY,
+  created_at    TEXT COLLATE "C" NOT NULL,
+  kind          TEXT COLLATE "C" NOT NULL CHECK (kind IN ('status','version')),
+  entity        TEXT COLLATE "C" NOT NULL CHECK (entity <> ''),
+  payload       TEXT COLLATE "C" NOT NULL CHECK (shotline_json_valid(payload)),
+  attempts      BIGINT NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  last_error    TEXT COLLATE "C",
+  claimed_by    TEXT COLLATE "C",
+  claimed_until TEXT COLLATE "C",
+  done_at       TEXT COLLATE "C",
+  outcome       TEXT COLLATE "C" CHECK (outcome IS NULL OR outcome IN ('pushed','refused'))
+);
+CREATE INDEX ramses_outbox_pending ON ramses_outbox(done_at, id);
+"#;
+
 /// The schema version recorded in the file (0 for a fresh or foreign file).
-pub fn current_version(conn: &Connection, path: &Path) -> Result<i64> {
-    let has_table: Option<i64> = conn
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'store_migrations'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()
-        .db(path)?;
+pub fn current_version(conn: &rusqlite::Connection, path: &Path) -> Result<i64> {
+    let has_table: Option<i64> = rusqlite::OptionalExtension::optional(conn.query_row(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'store_migrations'",
+        [],
+        |r| r.get(0),
+    ))
+    .db(path)?;
     if has_table.is_none() {
         return Ok(0);
     }
@@ -289,8 +583,11 @@ pub fn current_version(conn: &Connection, path: &Path) -> Result<i64> {
 /// Refuses a file written by a newer shotline. Every user of the database file (tracking,
 /// ingest, the render queue) calls this before writing, so an old shotline never writes into a
 /// schema it does not understand. Returns the version found.
-pub fn check_not_newer(conn: &Connection, path: &Path) -> Result<i64> {
-    let found = current_version(conn, path)?;
+pub fn check_not_newer(conn: &rusqlite::Connection, path: &Path) -> Result<i64> {
+    newer_refused(current_version(conn, path)?, path)
+}
+
+fn newer_refused(found: i64, path: &Path) -> Result<i64> {
     if found > SCHEMA_VERSION {
         return Err(StoreError::NewerSchema {
             path: path.to_path_buf(),
@@ -301,33 +598,68 @@ pub fn check_not_newer(conn: &Connection, path: &Path) -> Result<i64> {
     Ok(found)
 }
 
+/// [`current_version`] on either backend.
+pub(crate) fn version_of(conn: &Conn, path: &Path) -> Result<i64> {
+    let probe = match conn.backend() {
+        Backend::Sqlite => {
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'store_migrations'"
+        }
+        Backend::Postgres => "SELECT 1 WHERE to_regclass('store_migrations') IS NOT NULL",
+    };
+    let has_table: Option<i64> = conn
+        .query_row(probe, params![], |r| r.get(0))
+        .optional()
+        .db(path)?;
+    if has_table.is_none() {
+        return Ok(0);
+    }
+    conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM store_migrations",
+        params![],
+        |r| r.get(0),
+    )
+    .db(path)
+}
+
+/// [`check_not_newer`] on either backend.
+pub(crate) fn refuse_newer(conn: &Conn, path: &Path) -> Result<i64> {
+    newer_refused(version_of(conn, path)?, path)
+}
+
 /// Applies pending migrations, each in its own IMMEDIATE transaction so two processes opening a
 /// fresh file at once cannot both apply it. Returns (version before, version after).
-pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(i64, i64)> {
-    let before = check_not_newer(conn, path)?;
+pub(crate) fn migrate(conn: &mut Conn, path: &Path) -> Result<(i64, i64)> {
+    let before = refuse_newer(conn, path)?;
     if before == SCHEMA_VERSION {
         return Ok((before, before));
     }
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .db(path)?;
+    let backend = conn.backend();
+    let tx = conn.write_tx().db(path)?;
     tx.execute_batch(
         "CREATE TABLE IF NOT EXISTS store_migrations (
-           version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+           version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
     )
     .db(path)?;
     // Re-read under the write lock: another process may have migrated meanwhile.
-    let mut version = check_not_newer(&tx, path)?;
+    let mut version = refuse_newer(&tx, path)?;
     while version < SCHEMA_VERSION {
-        let (name, sql, data) = MIGRATIONS[version as usize];
-        tx.execute_batch(sql).db(path)?;
-        if let Some(step) = data {
+        let m = usize::try_from(version)
+            .ok()
+            .and_then(|i| MIGRATIONS.get(i))
+            .ok_or_else(|| StoreError::Invalid {
+                what: "schema version",
+                value: version.to_string(),
+                expected: format!("0 to {SCHEMA_VERSION}"),
+            })?;
+        tx.execute_batch(m.sql(backend)).db(path)?;
+        if let Some(step) = m.data {
             step(&tx, path)?;
         }
+        let name = m.name;
         version += 1;
         tx.execute(
             "INSERT INTO store_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
-            rusqlite::params![version, name, crate::time::now()],
+            params![version, name, crate::time::now()],
         )
         .db(path)?;
     }
@@ -343,7 +675,7 @@ mod tests {
     fn migrates_once_and_refuses_newer() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
-        let mut conn = crate::connect(&path).unwrap();
+        let mut conn = crate::sql::Conn::Sqlite(crate::connect(&path).unwrap());
         assert_eq!(migrate(&mut conn, &path).unwrap(), (0, SCHEMA_VERSION));
         assert_eq!(
             migrate(&mut conn, &path).unwrap(),
@@ -351,7 +683,7 @@ mod tests {
         );
         conn.execute(
             "INSERT INTO store_migrations VALUES (?1, 'future', 'x')",
-            [SCHEMA_VERSION + 1],
+            params![SCHEMA_VERSION + 1],
         )
         .unwrap();
         let err = migrate(&mut conn, &path).unwrap_err();
@@ -363,14 +695,15 @@ mod tests {
     fn audit_trail_is_append_only() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
-        let mut conn = crate::connect(&path).unwrap();
+        let mut conn = crate::sql::Conn::Sqlite(crate::connect(&path).unwrap());
         migrate(&mut conn, &path).unwrap();
         conn.execute(
-            "INSERT INTO events (at, user, host, action, entity_kind, entity) VALUES ('t','u','h','a','k','e')",
-            [],
+            "INSERT INTO events (at, \"user\", host, action, entity_kind, entity) VALUES ('t','u','h','a','k','e')", params![],
         )
         .unwrap();
-        assert!(conn.execute("DELETE FROM events", []).is_err());
-        assert!(conn.execute("UPDATE events SET user = 'x'", []).is_err());
+        assert!(conn.execute("DELETE FROM events", params![]).is_err());
+        assert!(conn
+            .execute("UPDATE events SET \"user\" = 'x'", params![])
+            .is_err());
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{params, Connection};
+use crate::sql::{params, Conn};
 use serde_json::json;
 
 use crate::actor::Actor;
@@ -28,7 +28,7 @@ const SELECT_SHOTS: &str =
         s.fps, s.source, s.timecode_in, i.created_at
    FROM items i JOIN shots s ON s.item_id = i.id LEFT JOIN sequences q ON q.id = s.sequence_id";
 
-fn row_to_shot(r: &rusqlite::Row<'_>) -> rusqlite::Result<Shot> {
+fn row_to_shot(r: &crate::sql::Row) -> crate::sql::Result<Shot> {
     Ok(Shot {
         id: r.get(0)?,
         code: r.get(1)?,
@@ -54,7 +54,7 @@ impl Store {
         let rows = st
             .query_map(params![self.project.id, sequence], row_to_shot)
             .db(&self.path)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().db(&self.path)
+        rows.collect::<crate::sql::Result<Vec<_>>>().db(&self.path)
     }
 
     /// One shot by code.
@@ -299,7 +299,7 @@ fn diff(a: &Shot, b: &Shot) -> serde_json::Value {
 
 /// The shots among `codes` that exist, in one query.
 fn prefetch(
-    conn: &Connection,
+    conn: &Conn,
     path: &std::path::Path,
     project: i64,
     codes: &[String],
@@ -307,7 +307,8 @@ fn prefetch(
     let list = serde_json::to_string(codes).unwrap_or_else(|_| "[]".into());
     let sql = format!(
         "{SELECT_SHOTS} WHERE i.project_id = ?1 AND i.kind = 'shot'
-           AND i.code IN (SELECT value FROM json_each(?2))"
+           AND i.code IN (SELECT value FROM {})",
+        crate::sql::json_scalars(conn.backend(), "?2")
     );
     let mut st = conn.prepare_cached(&sql).db(path)?;
     let rows = st.query_map(params![project, list], row_to_shot).db(path)?;
@@ -319,22 +320,18 @@ fn prefetch(
     Ok(out)
 }
 
-fn sequence_ids(
-    conn: &Connection,
-    path: &std::path::Path,
-    project: i64,
-) -> Result<HashMap<String, i64>> {
+fn sequence_ids(conn: &Conn, path: &std::path::Path, project: i64) -> Result<HashMap<String, i64>> {
     let mut st = conn
         .prepare("SELECT code, id FROM sequences WHERE project_id = ?1")
         .db(path)?;
     let rows = st
-        .query_map([project], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_map(params![project], |r| Ok((r.get(0)?, r.get(1)?)))
         .db(path)?;
-    rows.collect::<rusqlite::Result<_>>().db(path)
+    rows.collect::<crate::sql::Result<_>>().db(path)
 }
 
 fn sequence_id(
-    conn: &Connection,
+    conn: &Conn,
     path: &std::path::Path,
     project: i64,
     cache: &mut HashMap<String, i64>,
@@ -343,12 +340,13 @@ fn sequence_id(
     if let Some(id) = cache.get(code) {
         return Ok(*id);
     }
-    conn.execute(
-        "INSERT INTO sequences (project_id, code) VALUES (?1, ?2)",
-        params![project, code],
-    )
-    .db(path)?;
-    let id = conn.last_insert_rowid();
+    let id: i64 = conn
+        .query_row(
+            "INSERT INTO sequences (project_id, code) VALUES (?1, ?2) RETURNING id",
+            params![project, code],
+            |r| r.get(0),
+        )
+        .db(path)?;
     cache.insert(code.to_string(), id);
     Ok(id)
 }

@@ -1,6 +1,6 @@
 //! Task status (item × step): state, assignee, completion, with the approval rules.
 
-use rusqlite::{params, OptionalExtension};
+use crate::sql::{params, OptionalExt};
 use serde_json::json;
 
 use crate::actor::Actor;
@@ -25,7 +25,7 @@ type RawStatus = (
     String,
 );
 
-fn row_to_status(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawStatus> {
+fn row_to_status(r: &crate::sql::Row) -> crate::sql::Result<RawStatus> {
     Ok((
         r.get(0)?,
         r.get(1)?,

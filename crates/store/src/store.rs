@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use crate::sql::{params, Conn, OptionalExt, Tx};
 
 use crate::actor::Actor;
 use crate::error::{Result, SqlContext, StoreError};
@@ -12,7 +12,7 @@ use crate::schema;
 
 /// An open tracking database and the project it holds.
 pub struct Store {
-    pub(crate) conn: Connection,
+    pub(crate) conn: Conn,
     pub(crate) path: PathBuf,
     pub(crate) project: Project,
     pub(crate) read_only: bool,
@@ -32,13 +32,15 @@ impl Store {
     /// Refuses a file that already holds a project: `init` must never clobber.
     pub fn create(path: &Path, project: &NewProject, actor: &Actor) -> Result<Store> {
         crate::validate::code("project code", &project.code)?;
-        let mut conn = crate::connect(path)?;
+        let mut conn = crate::db::open_conn(
+            path,
+            crate::DEFAULT_BUSY_TIMEOUT_MS,
+            crate::db::Mode::Create,
+        )?;
         schema::migrate(&mut conn, path)?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .db(path)?;
+        let tx = conn.write_tx().db(path)?;
         let existing: Option<String> = tx
-            .query_row("SELECT code FROM projects LIMIT 1", [], |r| r.get(0))
+            .query_row("SELECT code FROM projects LIMIT 1", params![], |r| r.get(0))
             .optional()
             .db(path)?;
         if let Some(code) = existing {
@@ -64,13 +66,14 @@ impl Store {
             ],
         )
         .map_err(|e| invalid_or_db(e, path, "project", &project.code))?;
-        tx.execute(
-            "INSERT INTO users (name, role, created_at) VALUES (?1, 'admin', ?2)
-             ON CONFLICT (name) DO UPDATE SET role = 'admin'",
-            params![actor.user, now],
-        )
-        .db(path)?;
-        let id = tx.last_insert_rowid();
+        let id: i64 = tx
+            .query_row(
+                "INSERT INTO users (name, role, created_at) VALUES (?1, 'admin', ?2)
+                 ON CONFLICT (name) DO UPDATE SET role = 'admin' RETURNING id",
+                params![actor.user, now],
+                |r| r.get(0),
+            )
+            .db(path)?;
         event(
             &tx,
             path,
@@ -95,7 +98,7 @@ impl Store {
     /// Opens an existing project database for reading and writing, applying pending
     /// migrations. A newer schema is refused.
     pub fn open(path: &Path, busy_timeout_ms: u64) -> Result<Store> {
-        let mut conn = crate::db::connect_existing(path, busy_timeout_ms, false)?;
+        let mut conn = crate::db::open_conn(path, busy_timeout_ms, crate::db::Mode::ReadWrite)?;
         schema::migrate(&mut conn, path)?;
         let project = load_project(&conn, path)?;
         Ok(Store {
@@ -109,8 +112,8 @@ impl Store {
     /// Opens an existing project database for reading only: nothing is written, not even a
     /// migration (an older schema is reported instead).
     pub fn open_read_only(path: &Path, busy_timeout_ms: u64) -> Result<Store> {
-        let conn = crate::db::connect_existing(path, busy_timeout_ms, true)?;
-        let found = schema::check_not_newer(&conn, path)?;
+        let conn = crate::db::open_conn(path, busy_timeout_ms, crate::db::Mode::ReadOnly)?;
+        let found = schema::refuse_newer(&conn, path)?;
         if found < schema::SCHEMA_VERSION {
             return Err(StoreError::Invalid {
                 what: "schema version",
@@ -147,23 +150,26 @@ impl Store {
 
     /// The schema version of the open file.
     pub fn schema_version(&self) -> Result<i64> {
-        schema::current_version(&self.conn, &self.path)
+        schema::version_of(&self.conn, &self.path)
     }
 
     /// Starts the one write transaction of an operation. IMMEDIATE takes the write lock up
     /// front, so the reads that decide (next version number, current state) cannot go stale.
-    pub(crate) fn write_tx(&mut self) -> Result<Transaction<'_>> {
-        self.conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .db(&self.path)
+    pub(crate) fn write_tx(&mut self) -> Result<Tx<'_>> {
+        self.conn.write_tx().db(&self.path)
+    }
+
+    /// Which backend holds the project.
+    pub fn backend(&self) -> crate::sql::Backend {
+        self.conn.backend()
     }
 }
 
-pub(crate) fn load_project(conn: &Connection, path: &Path) -> Result<Project> {
+pub(crate) fn load_project(conn: &Conn, path: &Path) -> Result<Project> {
     conn.query_row(
         "SELECT id, code, name, root, fps, width, height, pixel_aspect, start_frame, created_at
          FROM projects ORDER BY id LIMIT 1",
-        [],
+        params![],
         |r| {
             Ok(Project {
                 id: r.get(0)?,
@@ -186,12 +192,12 @@ pub(crate) fn load_project(conn: &Connection, path: &Path) -> Result<Project> {
 
 /// The acting user's id and role, registering an unknown user as `standard` (with an event) so
 /// artists can publish without set-up while approvals stay with leads.
-pub(crate) fn acting_user(conn: &Connection, path: &Path, actor: &Actor) -> Result<(i64, Role)> {
+pub(crate) fn acting_user(conn: &Conn, path: &Path, actor: &Actor) -> Result<(i64, Role)> {
     if let Some((id, role)) = conn
         .query_row(
             "SELECT id, role FROM users WHERE name = ?1",
-            [&actor.user],
-            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+            params![actor.user],
+            |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
         )
         .optional()
         .db(path)?
@@ -203,26 +209,24 @@ pub(crate) fn acting_user(conn: &Connection, path: &Path, actor: &Actor) -> Resu
 }
 
 /// A user's id by name, creating them as `standard` when unknown (assignees, authors).
-pub(crate) fn ensure_user(
-    conn: &Connection,
-    path: &Path,
-    actor: &Actor,
-    name: &str,
-) -> Result<i64> {
+pub(crate) fn ensure_user(conn: &Conn, path: &Path, actor: &Actor, name: &str) -> Result<i64> {
     crate::validate::user_name(name)?;
     if let Some(id) = conn
-        .query_row("SELECT id FROM users WHERE name = ?1", [name], |r| r.get(0))
+        .query_row("SELECT id FROM users WHERE name = ?1", params![name], |r| {
+            r.get(0)
+        })
         .optional()
         .db(path)?
     {
         return Ok(id);
     }
-    conn.execute(
-        "INSERT INTO users (name, role, created_at) VALUES (?1, 'standard', ?2)",
-        params![name, crate::time::now()],
-    )
-    .db(path)?;
-    let id = conn.last_insert_rowid();
+    let id: i64 = conn
+        .query_row(
+            "INSERT INTO users (name, role, created_at) VALUES (?1, 'standard', ?2) RETURNING id",
+            params![name, crate::time::now()],
+            |r| r.get(0),
+        )
+        .db(path)?;
     event(
         conn,
         path,
@@ -254,7 +258,7 @@ pub(crate) fn require(actor: &Actor, role: Role, needed: Role, action: &str) -> 
 /// or fail together).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn event(
-    conn: &Connection,
+    conn: &Conn,
     path: &Path,
     actor: &Actor,
     action: &str,
@@ -264,7 +268,7 @@ pub(crate) fn event(
     details: &serde_json::Value,
 ) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO events (at, user, host, action, entity_kind, entity_id, entity, details)
+        "INSERT INTO events (at, \"user\", host, action, entity_kind, entity_id, entity, details)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )
     .and_then(|mut st| {
@@ -286,30 +290,21 @@ pub(crate) fn event(
 /// Turns a CHECK/UNIQUE violation into a user-facing message about `value`; other errors stay
 /// database errors.
 pub(crate) fn invalid_or_db(
-    e: rusqlite::Error,
+    e: crate::sql::SqlError,
     path: &Path,
     what: &'static str,
     value: &str,
 ) -> StoreError {
-    match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::ConstraintViolation) => {
-            let msg = e.to_string();
-            if msg.contains("UNIQUE") {
-                StoreError::Exists {
-                    kind: what,
-                    name: value.to_string(),
-                }
-            } else {
-                StoreError::Invalid {
-                    what,
-                    value: value.to_string(),
-                    expected: format!("values the schema accepts ({msg})"),
-                }
-            }
-        }
-        _ => StoreError::Sqlite {
-            path: path.to_path_buf(),
-            source: e,
+    match e.constraint() {
+        Some(crate::sql::Constraint::Unique) => StoreError::Exists {
+            kind: what,
+            name: value.to_string(),
         },
+        Some(crate::sql::Constraint::Other) => StoreError::Invalid {
+            what,
+            value: value.to_string(),
+            expected: format!("values the schema accepts ({e})"),
+        },
+        None => crate::error::from_sql(e, path),
     }
 }

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::testdb::{on_both, TestDb};
 use crate::*;
 
 fn project() -> NewProject {
@@ -18,8 +19,13 @@ fn project() -> NewProject {
 }
 
 pub(crate) fn setup() -> (tempfile::TempDir, PathBuf, Store, Actor) {
+    setup_on(TestDb::Sqlite).expect("SQLite is always there")
+}
+
+/// [`setup`] on `db`; `None` when that backend is skipped here.
+pub(crate) fn setup_on(db: TestDb) -> Option<(tempfile::TempDir, PathBuf, Store, Actor)> {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(".shotline/shotline.db");
+    let path = db.location(dir.path())?;
     let boss = Actor::named("boss");
     let mut s = Store::create(&path, &project(), &boss).unwrap();
     s.add_step(&boss, "COMP", ItemKind::Shot, "Compositing")
@@ -38,7 +44,7 @@ pub(crate) fn setup() -> (tempfile::TempDir, PathBuf, Store, Actor) {
         })
         .collect();
     s.write_shots(&boss, &shots, ShotWrite::Create).unwrap();
-    (dir, path, s, boss)
+    Some((dir, path, s, boss))
 }
 
 pub(crate) fn nv(dir: &Path, shot: &str, step: &str) -> NewVersion {
@@ -65,277 +71,304 @@ pub(crate) fn nv(dir: &Path, shot: &str, step: &str) -> NewVersion {
     }
 }
 
-#[test]
-fn create_refuses_existing_project() {
-    let (_d, path, _s, boss) = setup();
-    let e = Store::create(&path, &project(), &boss).unwrap_err();
-    assert!(matches!(e, StoreError::Exists { .. }), "{e}");
+on_both! {
+    fn create_refuses_existing_project(b) {
+        let Some((_d, path, _s, boss)) = setup_on(b) else {
+            return;
+        };
+        let e = Store::create(&path, &project(), &boss).unwrap_err();
+        assert!(matches!(e, StoreError::Exists { .. }), "{e}");
+    }
 }
 
-#[test]
-fn batch_numbers_per_item_step_resource() {
-    let (d, _p, mut s, boss) = setup();
-    let mut batch = vec![nv(d.path(), "SH010", "COMP"); 3];
-    batch.push(nv(d.path(), "SH020", "COMP"));
-    let mut bg = nv(d.path(), "SH010", "COMP");
-    bg.resource = "BG".into();
-    batch.push(bg);
-    let out = s.register_versions(&boss, &batch).unwrap();
-    let nums: Vec<i64> = out.iter().map(|v| v.number).collect();
-    assert_eq!(nums, [1, 2, 3, 1, 1]);
-    let again = s.register_versions(&boss, &batch[..1]).unwrap();
-    assert_eq!(again[0].number, 4);
-    let latest = s
-        .versions(&VersionQuery {
-            latest: true,
-            ..Default::default()
-        })
-        .unwrap();
-    assert_eq!(latest.len(), 3);
-    let v = s.version(again[0].id).unwrap();
-    assert_eq!(v.number, 4);
-    assert_eq!(v.author, "boss");
-    assert_eq!(v.files.frame_range, "1001-1100");
+on_both! {
+    fn batch_numbers_per_item_step_resource(b) {
+        let Some((d, _p, mut s, boss)) = setup_on(b) else {
+            return;
+        };
+        let mut batch = vec![nv(d.path(), "SH010", "COMP"); 3];
+        batch.push(nv(d.path(), "SH020", "COMP"));
+        let mut bg = nv(d.path(), "SH010", "COMP");
+        bg.resource = "BG".into();
+        batch.push(bg);
+        let out = s.register_versions(&boss, &batch).unwrap();
+        let nums: Vec<i64> = out.iter().map(|v| v.number).collect();
+        assert_eq!(nums, [1, 2, 3, 1, 1]);
+        let again = s.register_versions(&boss, &batch[..1]).unwrap();
+        assert_eq!(again[0].number, 4);
+        let latest = s
+            .versions(&VersionQuery {
+                latest: true,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(latest.len(), 3);
+        let v = s.version(again[0].id).unwrap();
+        assert_eq!(v.number, 4);
+        assert_eq!(v.author, "boss");
+        assert_eq!(v.files.frame_range, "1001-1100");
+    }
 }
 
-#[test]
-fn explicit_numbers_are_kept_and_clashes_are_typed_errors() {
-    let (d, _p, mut s, boss) = setup();
-    let mut v2 = nv(d.path(), "SH010", "COMP");
-    v2.number = Some(2);
-    let out = s
-        .register_versions(&boss, &[v2.clone(), nv(d.path(), "SH010", "COMP")])
-        .unwrap();
-    let nums: Vec<i64> = out.iter().map(|v| v.number).collect();
-    // The unnumbered version continues after the explicit one.
-    assert_eq!(nums, [2, 3]);
-    assert_eq!(s.version(out[0].id).unwrap().number, 2);
-    // A gap may be filled explicitly.
-    let mut v1 = nv(d.path(), "SH010", "COMP");
-    v1.number = Some(1);
-    assert_eq!(s.register_versions(&boss, &[v1]).unwrap()[0].number, 1);
-    // A used number is refused, naming item, step, resource and number, and nothing is written.
-    let mut bg = nv(d.path(), "SH020", "COMP");
-    bg.resource = "BG".into();
-    let e = s.register_versions(&boss, &[bg, v2]).unwrap_err();
-    assert!(
-        matches!(&e, StoreError::VersionExists { item, step, resource, number: 2 }
-            if item == "SH010" && step == "COMP" && resource.is_empty()),
-        "{e}"
-    );
-    let msg = e.to_string();
-    assert!(
-        msg.contains("SH010") && msg.contains("COMP") && msg.contains('2'),
-        "{msg}"
-    );
-    assert_eq!(s.versions(&VersionQuery::default()).unwrap().len(), 3);
-    let mut zero = nv(d.path(), "SH010", "COMP");
-    zero.number = Some(0);
-    assert!(matches!(
-        s.register_versions(&boss, &[zero]),
-        Err(StoreError::Invalid { .. })
-    ));
+on_both! {
+    fn explicit_numbers_are_kept_and_clashes_are_typed_errors(b) {
+        let Some((d, _p, mut s, boss)) = setup_on(b) else {
+            return;
+        };
+        let mut v2 = nv(d.path(), "SH010", "COMP");
+        v2.number = Some(2);
+        let out = s
+            .register_versions(&boss, &[v2.clone(), nv(d.path(), "SH010", "COMP")])
+            .unwrap();
+        let nums: Vec<i64> = out.iter().map(|v| v.number).collect();
+        // The unnumbered version continues after the explicit one.
+        assert_eq!(nums, [2, 3]);
+        assert_eq!(s.version(out[0].id).unwrap().number, 2);
+        // A gap may be filled explicitly.
+        let mut v1 = nv(d.path(), "SH010", "COMP");
+        v1.number = Some(1);
+        assert_eq!(s.register_versions(&boss, &[v1]).unwrap()[0].number, 1);
+        // A used number is refused, naming item, step, resource and number, and nothing is written.
+        let mut bg = nv(d.path(), "SH020", "COMP");
+        bg.resource = "BG".into();
+        let e = s.register_versions(&boss, &[bg, v2]).unwrap_err();
+        assert!(
+            matches!(&e, StoreError::VersionExists { item, step, resource, number: 2 }
+                if item == "SH010" && step == "COMP" && resource.is_empty()),
+            "{e}"
+        );
+        let msg = e.to_string();
+        assert!(
+            msg.contains("SH010") && msg.contains("COMP") && msg.contains('2'),
+            "{msg}"
+        );
+        assert_eq!(s.versions(&VersionQuery::default()).unwrap().len(), 3);
+        let mut zero = nv(d.path(), "SH010", "COMP");
+        zero.number = Some(0);
+        assert!(matches!(
+            s.register_versions(&boss, &[zero]),
+            Err(StoreError::Invalid { .. })
+        ));
+    }
 }
 
-#[test]
-fn a_bad_row_fails_the_whole_batch() {
-    let (d, _p, mut s, boss) = setup();
-    let batch = vec![nv(d.path(), "SH010", "COMP"), nv(d.path(), "SH999", "COMP")];
-    let e = s.register_versions(&boss, &batch).unwrap_err();
-    assert!(e.to_string().contains("SH999"), "{e}");
-    assert!(s.versions(&VersionQuery::default()).unwrap().is_empty());
-    // A shot step on an asset is refused too.
-    let mut wrong = nv(d.path(), "SH010", "MOD");
-    wrong.item = ItemRef::shot("SH010");
-    assert!(s.register_versions(&boss, &[wrong]).is_err());
+on_both! {
+    fn a_bad_row_fails_the_whole_batch(b) {
+        let Some((d, _p, mut s, boss)) = setup_on(b) else {
+            return;
+        };
+        let batch = vec![nv(d.path(), "SH010", "COMP"), nv(d.path(), "SH999", "COMP")];
+        let e = s.register_versions(&boss, &batch).unwrap_err();
+        assert!(e.to_string().contains("SH999"), "{e}");
+        assert!(s.versions(&VersionQuery::default()).unwrap().is_empty());
+        // A shot step on an asset is refused too.
+        let mut wrong = nv(d.path(), "SH010", "MOD");
+        wrong.item = ItemRef::shot("SH010");
+        assert!(s.register_versions(&boss, &[wrong]).is_err());
+    }
 }
 
-#[test]
-fn uses_and_tags_are_recorded() {
-    let (d, _p, mut s, boss) = setup();
-    let base = s
-        .register_versions(&boss, &[nv(d.path(), "SH010", "COMP")])
-        .unwrap();
-    let mut v = nv(d.path(), "SH020", "COMP");
-    v.uses = vec![base[0].id];
-    v.tags = vec!["hero".into()];
-    let out = s.register_versions(&boss, &[v.clone()]).unwrap();
-    let got = s.version(out[0].id).unwrap();
-    assert_eq!(got.uses, [base[0].id]);
-    assert_eq!(got.tags, ["hero"]);
-    assert_eq!(s.used_by(base[0].id).unwrap(), [out[0].id]);
-    v.uses = vec![9999];
-    assert!(s
-        .register_versions(&boss, &[v])
-        .unwrap_err()
-        .to_string()
-        .contains("9999"));
+on_both! {
+    fn uses_and_tags_are_recorded(b) {
+        let Some((d, _p, mut s, boss)) = setup_on(b) else {
+            return;
+        };
+        let base = s
+            .register_versions(&boss, &[nv(d.path(), "SH010", "COMP")])
+            .unwrap();
+        let mut v = nv(d.path(), "SH020", "COMP");
+        v.uses = vec![base[0].id];
+        v.tags = vec!["hero".into()];
+        let out = s.register_versions(&boss, &[v.clone()]).unwrap();
+        let got = s.version(out[0].id).unwrap();
+        assert_eq!(got.uses, [base[0].id]);
+        assert_eq!(got.tags, ["hero"]);
+        assert_eq!(s.used_by(base[0].id).unwrap(), [out[0].id]);
+        v.uses = vec![9999];
+        assert!(s
+            .register_versions(&boss, &[v])
+            .unwrap_err()
+            .to_string()
+            .contains("9999"));
+    }
 }
 
-#[test]
-fn roles_gate_structure_and_approvals() {
-    let (d, _p, mut s, _boss) = setup();
-    let artist = Actor::named("ana");
-    let e = s.add_step(&artist, "LGT", ItemKind::Shot, "").unwrap_err();
-    assert!(matches!(e, StoreError::Forbidden { .. }), "{e}");
-    // Artists publish WIP, not APPROVED.
-    s.register_versions(&artist, &[nv(d.path(), "SH010", "COMP")])
-        .unwrap();
-    let mut appr = nv(d.path(), "SH010", "COMP");
-    appr.state = State::Approved;
-    assert!(s.register_versions(&artist, &[appr]).is_err());
-    let change = |state| StatusChange {
-        item: ItemRef::shot("SH010"),
-        step: "COMP".into(),
-        state: Some(state),
-        assignee: Some("ana".into()),
-        completion: Some(50),
-        comment: String::new(),
-    };
-    assert_eq!(
-        s.set_status(&artist, &change(State::Review)).unwrap().state,
-        State::Review
-    );
-    let e = s.set_status(&artist, &change(State::Approved)).unwrap_err();
-    assert!(e.to_string().contains("needs lead"), "{e}");
-    let boss = Actor::named("boss");
-    s.set_role(&boss, "lea", Role::Lead).unwrap();
-    let lead = Actor::named("lea");
-    // FINAL only after APPROVED.
-    assert!(s.set_status(&lead, &change(State::Final)).is_err());
-    s.set_status(&lead, &change(State::Approved)).unwrap();
-    // An artist cannot undo an approval.
-    assert!(s.set_status(&artist, &change(State::Wip)).is_err());
-    // A FINAL version needs the task approved: refused before, accepted now.
-    let mut fin = nv(d.path(), "SH020", "COMP");
-    fin.state = State::Final;
-    let e = s.register_versions(&lead, &[fin.clone()]).unwrap_err();
-    assert!(e.to_string().contains("APPROVED first"), "{e}");
-    fin.item = ItemRef::shot("SH010");
-    assert_eq!(
-        s.register_versions(&lead, &[fin]).unwrap()[0].state,
-        State::Final
-    );
-    let st = s.set_status(&lead, &change(State::Final)).unwrap();
-    assert_eq!((st.state, st.updated_by.as_str()), (State::Final, "lea"));
-    // The last admin cannot be demoted; a lead cannot grant roles.
-    assert!(s.set_role(&boss, "boss", Role::Lead).is_err());
-    assert!(s.set_role(&lead, "ana", Role::Lead).is_err());
+on_both! {
+    fn roles_gate_structure_and_approvals(b) {
+        let Some((d, _p, mut s, _boss)) = setup_on(b) else {
+            return;
+        };
+        let artist = Actor::named("ana");
+        let e = s.add_step(&artist, "LGT", ItemKind::Shot, "").unwrap_err();
+        assert!(matches!(e, StoreError::Forbidden { .. }), "{e}");
+        // Artists publish WIP, not APPROVED.
+        s.register_versions(&artist, &[nv(d.path(), "SH010", "COMP")])
+            .unwrap();
+        let mut appr = nv(d.path(), "SH010", "COMP");
+        appr.state = State::Approved;
+        assert!(s.register_versions(&artist, &[appr]).is_err());
+        let change = |state| StatusChange {
+            item: ItemRef::shot("SH010"),
+            step: "COMP".into(),
+            state: Some(state),
+            assignee: Some("ana".into()),
+            completion: Some(50),
+            comment: String::new(),
+        };
+        assert_eq!(
+            s.set_status(&artist, &change(State::Review)).unwrap().state,
+            State::Review
+        );
+        let e = s.set_status(&artist, &change(State::Approved)).unwrap_err();
+        assert!(e.to_string().contains("needs lead"), "{e}");
+        let boss = Actor::named("boss");
+        s.set_role(&boss, "lea", Role::Lead).unwrap();
+        let lead = Actor::named("lea");
+        // FINAL only after APPROVED.
+        assert!(s.set_status(&lead, &change(State::Final)).is_err());
+        s.set_status(&lead, &change(State::Approved)).unwrap();
+        // An artist cannot undo an approval.
+        assert!(s.set_status(&artist, &change(State::Wip)).is_err());
+        // A FINAL version needs the task approved: refused before, accepted now.
+        let mut fin = nv(d.path(), "SH020", "COMP");
+        fin.state = State::Final;
+        let e = s.register_versions(&lead, &[fin.clone()]).unwrap_err();
+        assert!(e.to_string().contains("APPROVED first"), "{e}");
+        fin.item = ItemRef::shot("SH010");
+        assert_eq!(
+            s.register_versions(&lead, &[fin]).unwrap()[0].state,
+            State::Final
+        );
+        let st = s.set_status(&lead, &change(State::Final)).unwrap();
+        assert_eq!((st.state, st.updated_by.as_str()), (State::Final, "lea"));
+        // The last admin cannot be demoted; a lead cannot grant roles.
+        assert!(s.set_role(&boss, "boss", Role::Lead).is_err());
+        assert!(s.set_role(&lead, "ana", Role::Lead).is_err());
+    }
 }
 
-#[test]
-fn events_record_every_change() {
-    let (d, _p, mut s, boss) = setup();
-    s.register_versions(&boss, &[nv(d.path(), "SH010", "COMP")])
-        .unwrap();
-    let ev = s.events(&EventQuery::default()).unwrap();
-    let actions: Vec<&str> = ev.iter().map(|e| e.action.as_str()).collect();
-    assert_eq!(
-        actions,
-        [
-            "project.create",
-            "step.create",
-            "step.create",
-            "shot.create",
-            "shot.create",
-            "version.publish"
-        ]
-    );
-    let only = s
-        .events(&EventQuery {
-            entity: Some("SH010".into()),
-            action: Some("version.".into()),
-            ..Default::default()
-        })
-        .unwrap();
-    assert_eq!(only.len(), 1);
-    assert_eq!(only[0].entity, "SH010 COMP v001");
-    let future = s
-        .events(&EventQuery {
-            since: Some("2999-01-01T00:00:00.000000Z".into()),
-            ..Default::default()
-        })
-        .unwrap();
-    assert!(future.is_empty());
+on_both! {
+    fn events_record_every_change(b) {
+        let Some((d, _p, mut s, boss)) = setup_on(b) else {
+            return;
+        };
+        s.register_versions(&boss, &[nv(d.path(), "SH010", "COMP")])
+            .unwrap();
+        let ev = s.events(&EventQuery::default()).unwrap();
+        let actions: Vec<&str> = ev.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            [
+                "project.create",
+                "step.create",
+                "step.create",
+                "shot.create",
+                "shot.create",
+                "version.publish"
+            ]
+        );
+        let only = s
+            .events(&EventQuery {
+                entity: Some("SH010".into()),
+                action: Some("version.".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(only.len(), 1);
+        assert_eq!(only[0].entity, "SH010 COMP v001");
+        let future = s
+            .events(&EventQuery {
+                since: Some("2999-01-01T00:00:00.000000Z".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(future.is_empty());
+    }
 }
 
-#[test]
-fn shot_upsert_and_diff() {
-    let (_d, _p, mut s, boss) = setup();
-    let rows = vec![
-        NewShot {
+on_both! {
+    fn shot_upsert_and_diff(b) {
+        let Some((_d, _p, mut s, boss)) = setup_on(b) else {
+            return;
+        };
+        let rows = vec![
+            NewShot {
+                code: "SH010".into(),
+                fields: ShotFields {
+                    frame_out: Some(1200),
+                    sequence: Some("SQ01".into()),
+                    ..Default::default()
+                },
+            },
+            NewShot {
+                code: "SH020".into(),
+                fields: ShotFields::default(),
+            },
+            NewShot {
+                code: "SH030".into(),
+                fields: ShotFields::default(),
+            },
+        ];
+        let sum = s.write_shots(&boss, &rows, ShotWrite::Upsert).unwrap();
+        assert_eq!(sum.created, ["SH030"]);
+        assert_eq!(sum.updated, ["SH010"]);
+        assert_eq!(sum.unchanged, ["SH020"]);
+        let sh = s.shot("SH010").unwrap();
+        assert_eq!((sh.frame_out, sh.sequence.as_deref()), (1200, Some("SQ01")));
+        assert_eq!(s.shots(Some("SQ01")).unwrap().len(), 1);
+        // Inverted range rejected, nothing written.
+        let bad = NewShot {
             code: "SH010".into(),
             fields: ShotFields {
-                frame_out: Some(1200),
-                sequence: Some("SQ01".into()),
+                frame_in: Some(2000),
                 ..Default::default()
             },
-        },
-        NewShot {
-            code: "SH020".into(),
-            fields: ShotFields::default(),
-        },
-        NewShot {
-            code: "SH030".into(),
-            fields: ShotFields::default(),
-        },
-    ];
-    let sum = s.write_shots(&boss, &rows, ShotWrite::Upsert).unwrap();
-    assert_eq!(sum.created, ["SH030"]);
-    assert_eq!(sum.updated, ["SH010"]);
-    assert_eq!(sum.unchanged, ["SH020"]);
-    let sh = s.shot("SH010").unwrap();
-    assert_eq!((sh.frame_out, sh.sequence.as_deref()), (1200, Some("SQ01")));
-    assert_eq!(s.shots(Some("SQ01")).unwrap().len(), 1);
-    // Inverted range rejected, nothing written.
-    let bad = NewShot {
-        code: "SH010".into(),
-        fields: ShotFields {
-            frame_in: Some(2000),
-            ..Default::default()
-        },
-    };
-    assert!(s.write_shots(&boss, &[bad], ShotWrite::Update).is_err());
-    assert_eq!(s.shot("SH010").unwrap().frame_in, 1001);
+        };
+        assert!(s.write_shots(&boss, &[bad], ShotWrite::Update).is_err());
+        assert_eq!(s.shot("SH010").unwrap().frame_in, 1001);
+    }
 }
 
-#[test]
-fn publish_writes_manifest_and_never_overwrites() {
-    let (d, _p, mut s, boss) = setup();
-    let v = s.publish(&boss, nv(d.path(), "SH010", "COMP")).unwrap();
-    let m = manifest_path(&v).unwrap();
-    assert_eq!(m.file_name().unwrap(), "SH010_COMP_v001.publish.json");
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&m).unwrap()).unwrap();
-    assert_eq!(json["version"]["number"], 1);
-    assert_eq!(json["shotline_manifest"], 1);
-    // A manifest already at v002's name (published before a restore): the number is skipped,
-    // the file untouched.
-    std::fs::write(d.path().join("SH010_COMP_v002.publish.json"), "mine").unwrap();
-    let v3 = s.publish(&boss, nv(d.path(), "SH010", "COMP")).unwrap();
-    assert_eq!(v3.number, 3);
-    assert_eq!(
-        std::fs::read_to_string(d.path().join("SH010_COMP_v002.publish.json")).unwrap(),
-        "mine"
-    );
-    // Any entry holding a manifest name (even a dangling link) is stepped over, never
-    // written through.
-    #[cfg(unix)]
-    {
-        std::os::unix::fs::symlink(
-            d.path().join("nowhere"),
-            d.path().join("SH010_COMP_v004.publish.json"),
-        )
-        .unwrap();
-        let v5 = s.publish(&boss, nv(d.path(), "SH010", "COMP")).unwrap();
-        assert_eq!(v5.number, 5);
+on_both! {
+    fn publish_writes_manifest_and_never_overwrites(b) {
+        let Some((d, _p, mut s, boss)) = setup_on(b) else {
+            return;
+        };
+        let v = s.publish(&boss, nv(d.path(), "SH010", "COMP")).unwrap();
+        let m = manifest_path(&v).unwrap();
+        assert_eq!(m.file_name().unwrap(), "SH010_COMP_v001.publish.json");
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&m).unwrap()).unwrap();
+        assert_eq!(json["version"]["number"], 1);
+        assert_eq!(json["shotline_manifest"], 1);
+        // A manifest already at v002's name (published before a restore): the number is skipped,
+        // the file untouched.
+        std::fs::write(d.path().join("SH010_COMP_v002.publish.json"), "mine").unwrap();
+        let v3 = s.publish(&boss, nv(d.path(), "SH010", "COMP")).unwrap();
+        assert_eq!(v3.number, 3);
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("SH010_COMP_v002.publish.json")).unwrap(),
+            "mine"
+        );
+        // Any entry holding a manifest name (even a dangling link) is stepped over, never
+        // written through.
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(
+                d.path().join("nowhere"),
+                d.path().join("SH010_COMP_v004.publish.json"),
+            )
+            .unwrap();
+            let v5 = s.publish(&boss, nv(d.path(), "SH010", "COMP")).unwrap();
+            assert_eq!(v5.number, 5);
+        }
+        // If the manifest cannot be written (the folder of the files is gone), the version is
+        // recorded, the error says so, and db check reports it.
+        let gone = d.path().join("gone");
+        let e = s.publish(&boss, nv(&gone, "SH010", "COMP")).unwrap_err();
+        assert!(e.to_string().contains("was recorded"), "{e}");
+        let c = s.check().unwrap();
+        assert!(c.orphans.iter().any(|o| o.contains("v006")), "{c:?}");
     }
-    // If the manifest cannot be written (the folder of the files is gone), the version is
-    // recorded, the error says so, and db check reports it.
-    let gone = d.path().join("gone");
-    let e = s.publish(&boss, nv(&gone, "SH010", "COMP")).unwrap_err();
-    assert!(e.to_string().contains("was recorded"), "{e}");
-    let c = s.check().unwrap();
-    assert!(c.orphans.iter().any(|o| o.contains("v006")), "{c:?}");
 }
 
 #[test]
@@ -367,46 +400,52 @@ fn backup_restore_and_check() {
     assert!(other.check().unwrap().has_problems());
 }
 
-#[test]
-fn locks_exclude_others_until_expiry() {
-    let (_d, _p, mut s, boss) = setup();
-    let mut other = boss.clone();
-    other.pid += 1;
-    s.acquire_lock(&boss, "shot/SH010/COMP", 60).unwrap();
-    let e = s.acquire_lock(&other, "shot/SH010/COMP", 60).unwrap_err();
-    assert!(matches!(e, StoreError::Locked { .. }), "{e}");
-    s.acquire_lock(&boss, "shot/SH010/COMP", 60).unwrap();
-    assert!(s.release_lock(&boss, "shot/SH010/COMP").unwrap());
-    s.acquire_lock(&other, "shot/SH010/COMP", 60).unwrap();
-    assert_eq!(s.locks().unwrap()[0].owner, other.owner());
+on_both! {
+    fn locks_exclude_others_until_expiry(b) {
+        let Some((_d, _p, mut s, boss)) = setup_on(b) else {
+            return;
+        };
+        let mut other = boss.clone();
+        other.pid += 1;
+        s.acquire_lock(&boss, "shot/SH010/COMP", 60).unwrap();
+        let e = s.acquire_lock(&other, "shot/SH010/COMP", 60).unwrap_err();
+        assert!(matches!(e, StoreError::Locked { .. }), "{e}");
+        s.acquire_lock(&boss, "shot/SH010/COMP", 60).unwrap();
+        assert!(s.release_lock(&boss, "shot/SH010/COMP").unwrap());
+        s.acquire_lock(&other, "shot/SH010/COMP", 60).unwrap();
+        assert_eq!(s.locks().unwrap()[0].owner, other.owner());
+    }
 }
 
-#[test]
-fn concurrent_writers_get_distinct_numbers() {
-    let (d, path, _s, _boss) = setup();
-    let dir = d.path().to_path_buf();
-    let handles: Vec<_> = (0..6)
-        .map(|i| {
-            let (path, dir) = (path.clone(), dir.clone());
-            std::thread::spawn(move || {
-                let mut s = Store::open(&path, 30_000).unwrap();
-                let a = Actor::named(&format!("w{i}"));
-                (0..10)
-                    .map(|_| {
-                        s.register_versions(&a, &[nv(&dir, "SH010", "COMP")])
-                            .unwrap()[0]
-                            .number
-                    })
-                    .collect::<Vec<_>>()
+on_both! {
+    fn concurrent_writers_get_distinct_numbers(b) {
+        let Some((d, path, _s, _boss)) = setup_on(b) else {
+            return;
+        };
+        let dir = d.path().to_path_buf();
+        let handles: Vec<_> = (0..6)
+            .map(|i| {
+                let (path, dir) = (path.clone(), dir.clone());
+                std::thread::spawn(move || {
+                    let mut s = Store::open(&path, 30_000).unwrap();
+                    let a = Actor::named(&format!("w{i}"));
+                    (0..10)
+                        .map(|_| {
+                            s.register_versions(&a, &[nv(&dir, "SH010", "COMP")])
+                                .unwrap()[0]
+                                .number
+                        })
+                        .collect::<Vec<_>>()
+                })
             })
-        })
-        .collect();
-    let mut all: Vec<i64> = handles
-        .into_iter()
-        .flat_map(|h| h.join().unwrap())
-        .collect();
-    all.sort();
-    assert_eq!(all, (1..=60).collect::<Vec<_>>());
+            .collect();
+        let mut all: Vec<i64> = handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect();
+        all.sort();
+        assert_eq!(all, (1..=60).collect::<Vec<_>>());
+    }
 }
 
 #[test]
@@ -458,20 +497,71 @@ fn backup_is_consistent_while_another_process_writes() {
     assert!(sizes.windows(2).all(|w| w[0] <= w[1]), "{sizes:?}");
 }
 
-#[test]
-fn tracker_trait_is_object_safe_and_backed_by_the_store() {
-    let (d, _p, s, boss) = setup();
-    let mut t: Box<dyn Tracker> = Box::new(s);
-    assert_eq!(t.project().unwrap().code, "DEMO");
-    assert_eq!(t.shots(None).unwrap().len(), 2);
-    assert_eq!(t.steps(Some(ItemKind::Asset)).unwrap()[0].code, "MOD");
-    let v = t.publish(&boss, nv(d.path(), "SH020", "COMP")).unwrap();
-    assert_eq!(t.version(v.id).unwrap().number, 1);
-    let q = VersionQuery {
-        item: Some("SH020".into()),
-        ..Default::default()
-    };
-    assert_eq!(t.versions(&q).unwrap().len(), 1);
-    assert!(t.assets(None).unwrap().is_empty());
-    assert!(!t.events(&EventQuery::default()).unwrap().is_empty());
+on_both! {
+    fn tracker_trait_is_object_safe_and_backed_by_the_store(b) {
+        let Some((d, _p, s, boss)) = setup_on(b) else {
+            return;
+        };
+        let mut t: Box<dyn Tracker> = Box::new(s);
+        assert_eq!(t.project().unwrap().code, "DEMO");
+        assert_eq!(t.shots(None).unwrap().len(), 2);
+        assert_eq!(t.steps(Some(ItemKind::Asset)).unwrap()[0].code, "MOD");
+        let v = t.publish(&boss, nv(d.path(), "SH020", "COMP")).unwrap();
+        assert_eq!(t.version(v.id).unwrap().number, 1);
+        let q = VersionQuery {
+            item: Some("SH020".into()),
+            ..Default::default()
+        };
+        assert_eq!(t.versions(&q).unwrap().len(), 1);
+        assert!(t.assets(None).unwrap().is_empty());
+        assert!(!t.events(&EventQuery::default()).unwrap().is_empty());
+    }
+}
+
+on_both! {
+    /// The database itself refuses to rewrite history: events are append-only and a published
+    /// version can be neither changed nor deleted, whatever client writes to it.
+    fn schema_enforces_append_only_events_and_immutable_versions(b) {
+        let Some((d, _path, mut s, boss)) = setup_on(b) else {
+            return;
+        };
+        s.register_versions(&boss, &[nv(d.path(), "SH010", "COMP")])
+            .unwrap();
+        let c = &s.conn;
+        let refused = |sql: &str, needle: &str| {
+            let e = c.execute(sql, crate::sql::params![]).unwrap_err();
+            assert!(e.to_string().contains(needle), "{sql}: {e}");
+        };
+        refused("UPDATE events SET \"user\" = 'x'", "append-only");
+        refused("DELETE FROM events", "append-only");
+        refused("UPDATE versions SET bytes = 1", "cannot be changed");
+        refused("DELETE FROM versions", "cannot be deleted");
+        if b == TestDb::Postgres {
+            refused("TRUNCATE events", "append-only");
+        }
+        // State and comment may still change.
+        c.execute("UPDATE versions SET comment = 'ok'", crate::sql::params![])
+            .unwrap();
+    }
+}
+
+on_both! {
+    /// A database written by a newer shotline is refused, never written into.
+    fn newer_schema_is_refused(b) {
+        let Some((_d, path, s, _boss)) = setup_on(b) else {
+            return;
+        };
+        s.conn
+            .execute(
+                "INSERT INTO store_migrations (version, name, applied_at) VALUES (?1, 'future', 'x')",
+                crate::sql::params![SCHEMA_VERSION + 1],
+            )
+            .unwrap();
+        drop(s);
+        let e = Store::open(&path, 1000).unwrap_err();
+        assert!(matches!(e, StoreError::NewerSchema { .. }), "{e}");
+        assert!(e.to_string().contains("upgrade shotline"), "{e}");
+        let e = Store::open_read_only(&path, 1000).unwrap_err();
+        assert!(matches!(e, StoreError::NewerSchema { .. }), "{e}");
+    }
 }

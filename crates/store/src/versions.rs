@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use rusqlite::params;
+use crate::sql::params;
 use serde_json::json;
 
 use shotline_layout::VersionNumber;
@@ -34,15 +34,13 @@ const SELECT_VERSIONS: &str = "SELECT v.id, i.kind, i.code, s.code, v.resource, 
    JOIN file_sequences f ON f.id = v.files_id
    JOIN users u ON u.id = v.author_id";
 
-fn row_to_version(r: &rusqlite::Row<'_>) -> rusqlite::Result<Version> {
+fn row_to_version(r: &crate::sql::Row) -> crate::sql::Result<Version> {
     let kind: String = r.get(1)?;
     let state: String = r.get(6)?;
-    let bad = |i: usize, s: &str| {
-        rusqlite::Error::FromSqlConversionFailure(
-            i,
-            rusqlite::types::Type::Text,
-            format!("unexpected value {s:?}").into(),
-        )
+    let bad = |i: usize, s: &str| crate::sql::SqlError::Type {
+        column: i,
+        expected: "a known item kind or state",
+        found: format!("{s:?}"),
     };
     let uses: Option<String> = r.get(26)?;
     let tags: Option<String> = r.get(27)?;
@@ -319,7 +317,7 @@ impl Store {
                 })?;
             for uses in &v.uses {
                 tx.prepare_cached(
-                    "INSERT OR IGNORE INTO dependencies (version_id, uses_id) VALUES (?1, ?2)",
+                    "INSERT INTO dependencies (version_id, uses_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                 )
                 .and_then(|mut s| s.execute(params![version.id, uses]))
                 .db(&path)?;
@@ -328,15 +326,19 @@ impl Store {
                 let tag_id = match tag_ids.get(tag) {
                     Some(id) => *id,
                     None => {
-                        tx.execute("INSERT INTO tags (name) VALUES (?1)", [tag])
+                        let id: i64 = tx
+                            .query_row(
+                                "INSERT INTO tags (name) VALUES (?1) RETURNING id",
+                                params![tag],
+                                |r| r.get(0),
+                            )
                             .db(&path)?;
-                        let id = tx.last_insert_rowid();
                         tag_ids.insert(tag.clone(), id);
                         id
                     }
                 };
                 tx.prepare_cached(
-                    "INSERT OR IGNORE INTO version_tags (version_id, tag_id) VALUES (?1, ?2)",
+                    "INSERT INTO version_tags (version_id, tag_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                 )
                 .and_then(|mut s| s.execute(params![version.id, tag_id]))
                 .db(&path)?;
@@ -384,7 +386,10 @@ impl Store {
             );
         }
         sql.push_str(" ORDER BY i.kind DESC, i.code, s.code, v.resource, v.number LIMIT ?6");
-        let limit = q.limit.map(|l| l.min(i64::MAX as u64) as i64).unwrap_or(-1);
+        let limit = q
+            .limit
+            .map(|l| l.min(i64::MAX as u64) as i64)
+            .unwrap_or(i64::MAX);
         let mut st = self
             .conn
             .prepare(&sql)
@@ -440,8 +445,8 @@ impl Store {
             .conn
             .prepare("SELECT version_id FROM dependencies WHERE uses_id = ?1 ORDER BY version_id")
             .db(&self.path)?;
-        let rows = st.query_map([id], |r| r.get(0)).db(&self.path)?;
-        rows.collect::<rusqlite::Result<_>>().db(&self.path)
+        let rows = st.query_map(params![id], |r| r.get(0)).db(&self.path)?;
+        rows.collect::<crate::sql::Result<_>>().db(&self.path)
     }
 
     /// Records the acting user's 1–5 rating of a version (replacing their previous one).
@@ -478,18 +483,14 @@ impl Store {
     }
 }
 
-fn db_err(path: &Path, e: rusqlite::Error) -> StoreError {
-    StoreError::Sqlite {
-        path: path.to_path_buf(),
-        source: e,
-    }
+fn db_err(path: &Path, e: crate::sql::SqlError) -> StoreError {
+    crate::error::from_sql(e, path)
 }
 
 /// Whether SQLite refused a row for a UNIQUE constraint (on `versions`, only the
 /// item × step × resource × number key can be hit).
-fn is_unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _)
-        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
+fn is_unique_violation(e: &crate::sql::SqlError) -> bool {
+    e.constraint() == Some(crate::sql::Constraint::Unique)
 }
 
 fn check_new(v: &NewVersion) -> Result<()> {
