@@ -24,6 +24,8 @@ if [[ $want_tests == 1 ]]; then
   # The farm tests run a real single-node Slurm cluster (scripts/slurm.sh).
   [[ -x /usr/sbin/slurmctld ]] || command -v slurmctld >/dev/null 2>&1 || need_apt+=(slurm-wlm)
   [[ -x /usr/sbin/munged ]] || command -v munged >/dev/null 2>&1 || need_apt+=(munge)
+  # The PostgreSQL backend's tests run a private server (scripts/pg.sh) from Debian's binaries.
+  ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || need_apt+=(postgresql)
   # Tractor job scripts are Tcl: the farm tests read them back with tclsh.
   command -v tclsh >/dev/null 2>&1 || need_apt+=(tcl)
 fi

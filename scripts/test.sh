@@ -8,7 +8,10 @@ scripts/setup.sh --tests
 
 # A real single-node Slurm cluster for the farm tests, stopped however this script ends.
 eval "$(scripts/slurm.sh start)"
-trap 'scripts/slurm.sh stop' EXIT
+# A private PostgreSQL server: the store's and the tracking CLI's tests run on it as well
+# (SHOTLINE_TEST_PG; each test creates its own database).
+eval "$(scripts/pg.sh start)"
+trap 'scripts/pg.sh stop; scripts/slurm.sh stop' EXIT
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

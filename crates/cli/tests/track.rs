@@ -49,7 +49,12 @@ fn init_creates_config_and_database_and_never_clobbers() {
 
 #[test]
 fn publish_records_numbered_versions_with_manifests() {
-    let p = Project::new();
+    for p in Project::on_both() {
+        publish_records_numbered_versions_with_manifests_on(&p);
+    }
+}
+
+fn publish_records_numbered_versions_with_manifests_on(p: &Project) {
     let dir = p.frames("comp", 1001..=1005);
     let pat = dir.join("comp.%04d.exr");
     let pat = pat.to_str().unwrap();
@@ -115,7 +120,12 @@ fn publish_records_numbered_versions_with_manifests() {
 /// are not missing), and a frame of the set that is absent still refuses the publish.
 #[test]
 fn publish_with_a_stepped_range_expects_only_its_frames() {
-    let p = Project::new();
+    for p in Project::on_both() {
+        publish_with_a_stepped_range_expects_only_its_frames_on(&p);
+    }
+}
+
+fn publish_with_a_stepped_range_expects_only_its_frames_on(p: &Project) {
     let dir = p.frames("step", 1001..=1005);
     for f in [1002, 1004] {
         fs::remove_file(dir.join(format!("step.{f}.exr"))).unwrap();
@@ -139,7 +149,12 @@ fn publish_with_a_stepped_range_expects_only_its_frames() {
 
 #[test]
 fn publish_refuses_bad_frames_unless_forced() {
-    let p = Project::new();
+    for p in Project::on_both() {
+        publish_refuses_bad_frames_unless_forced_on(&p);
+    }
+}
+
+fn publish_refuses_bad_frames_unless_forced_on(p: &Project) {
     let dir = p.frames("gap", 1001..=1005);
     fs::remove_file(dir.join("gap.1003.exr")).unwrap();
     let pat = dir.join("gap.####.exr");
@@ -184,7 +199,12 @@ fn publish_refuses_bad_frames_unless_forced() {
 
 #[test]
 fn roles_gate_structure_and_approvals() {
-    let p = Project::new();
+    for p in Project::on_both() {
+        roles_gate_structure_and_approvals_on(&p);
+    }
+}
+
+fn roles_gate_structure_and_approvals_on(p: &Project) {
     let err = p.fails("ana", &["shot", "add", "SH020"], 2);
     assert!(
         err.contains("ana is standard") && err.contains("needs lead"),
@@ -246,7 +266,12 @@ fn roles_gate_structure_and_approvals() {
 
 #[test]
 fn shot_import_is_all_or_nothing_with_line_and_column() {
-    let p = Project::new();
+    for p in Project::on_both() {
+        shot_import_is_all_or_nothing_with_line_and_column_on(&p);
+    }
+}
+
+fn shot_import_is_all_or_nothing_with_line_and_column_on(p: &Project) {
     let csv = p.root().join("shots.csv");
     fs::write(
         &csv,
@@ -272,13 +297,13 @@ fn shot_import_is_all_or_nothing_with_line_and_column() {
     );
     // Dry run writes nothing.
     fs::write(&csv, "code\nSH050\n").unwrap();
-    let before = db_bytes(&p.db());
+    let before = p.snapshot();
     let r = p.json(
         "boss",
         &["shot", "import", csv.to_str().unwrap(), "--dry-run"],
     );
     assert_eq!(r["created"], serde_json::json!(["SH050"]));
-    assert_eq!(db_bytes(&p.db()), before);
+    assert_eq!(p.snapshot(), before);
     // shot set, and an inverted range refused.
     p.ok("boss", &["shot", "set", "SH020", "--out", "1060"]);
     let err = p.fails("boss", &["shot", "set", "SH020", "--in", "2000"], 2);
@@ -287,7 +312,12 @@ fn shot_import_is_all_or_nothing_with_line_and_column() {
 
 #[test]
 fn assets_and_steps() {
-    let p = Project::new();
+    for p in Project::on_both() {
+        assets_and_steps_on(&p);
+    }
+}
+
+fn assets_and_steps_on(p: &Project) {
     p.ok(
         "boss",
         &[
@@ -447,7 +477,12 @@ fn help_has_examples() {
 
 #[test]
 fn identical_frames_warn_and_skip_identical_refuses() {
-    let p = Project::new();
+    for p in Project::on_both() {
+        identical_frames_warn_and_skip_identical_refuses_on(&p);
+    }
+}
+
+fn identical_frames_warn_and_skip_identical_refuses_on(p: &Project) {
     let dir = p.frames("same", 1001..=1005);
     let dir = dir.to_str().unwrap();
     p.ok("ana", &publish_sh010(dir, &[]));
@@ -462,7 +497,12 @@ fn identical_frames_warn_and_skip_identical_refuses() {
 
 #[test]
 fn unsafe_codes_and_huge_frames_are_refused() {
-    let p = Project::new();
+    for p in Project::on_both() {
+        unsafe_codes_and_huge_frames_are_refused_on(&p);
+    }
+}
+
+fn unsafe_codes_and_huge_frames_are_refused_on(p: &Project) {
     for code in [".", "..", ".SH", "-SH"] {
         let err = p.fails("boss", &["shot", "add", "--", code], 2);
         assert!(err.contains("not starting with"), "{code}: {err}");

@@ -151,11 +151,49 @@ pub fn parse_str(text: &str) -> Result<Config, String> {
         return Ok(Config::default());
     }
     serde_saphyr::from_str::<Config>(text).map_err(|e| {
-        let msg = e.to_string();
+        let msg = redact_passwords(&e.to_string());
         msg.strip_prefix("error: ")
             .map(str::to_string)
             .unwrap_or(msg)
     })
+}
+
+/// Masks the password of any `scheme://user:password@host` URL and any `password=…` in `msg`:
+/// the parser quotes the offending line, and `store.url` refuses a password precisely so that it
+/// is not printed.
+fn redact_passwords(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c.is_whitespace() || c == '/' || c == '"' || c == '\'')
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rsplit_once('@') {
+            Some((user_info, host)) if user_info.contains(':') => {
+                let user = user_info.split(':').next().unwrap_or_default();
+                out.push_str(&format!("{user}:***@{host}"));
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    let mut masked = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(i) = rest.find("password=") {
+        let (head, tail) = rest.split_at(i + "password=".len());
+        masked.push_str(head);
+        masked.push_str("***");
+        let end = tail
+            .find(|c: char| c.is_whitespace() || c == '&' || c == '"')
+            .unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    masked.push_str(rest);
+    masked
 }
 
 #[cfg(test)]

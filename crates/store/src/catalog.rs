@@ -93,7 +93,7 @@ impl Store {
                 "SELECT i.id, i.code, i.name, g.code, i.created_at
                    FROM items i JOIN assets a ON a.item_id = i.id
                    LEFT JOIN asset_groups g ON g.id = a.group_id
-                  WHERE i.project_id = ?1 AND (?2 IS NULL OR g.code = ?2) ORDER BY i.code",
+                  WHERE i.project_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR g.code = ?2) ORDER BY i.code",
             )
             .db(&self.path)?;
         let rows = st
@@ -155,7 +155,7 @@ impl Store {
             .conn
             .prepare(
                 "SELECT id, code, kind, name FROM steps
-                  WHERE project_id = ?1 AND (?2 IS NULL OR kind = ?2) ORDER BY kind DESC, code",
+                  WHERE project_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR kind = ?2) ORDER BY kind DESC, code",
             )
             .db(&self.path)?;
         let rows = st

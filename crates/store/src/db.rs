@@ -66,7 +66,7 @@ pub(crate) fn open_conn(path: &Path, busy_timeout_ms: u64, mode: Mode) -> Result
     if is_postgres_url(path) {
         let target = PgTarget::parse(&path.to_string_lossy())?;
         let client = crate::target::checkout(&target, Duration::from_millis(busy_timeout_ms))?;
-        let conn = Conn::Postgres(std::cell::RefCell::new(client));
+        let conn = Conn::Postgres(Box::new(std::cell::RefCell::new(client)));
         let read_only = if mode == Mode::ReadOnly { "on" } else { "off" };
         conn.batch(&format!("SET default_transaction_read_only = {read_only}"))
             .db(path)?;

@@ -194,13 +194,8 @@ impl Store {
                 "{SELECT_OUTBOX} WHERE done_at IS NULL
                    AND (claimed_until IS NULL OR claimed_until < ?1) ORDER BY id LIMIT ?2"
             );
-            let mut st = tx.prepare(&sql).db(&path)?;
-            let raw = st
-                .query_map(params![now, limit], raw_outbox)
+            tx.query_map(&sql, params![now, limit], raw_outbox)
                 .db(&path)?
-                .collect::<crate::sql::Result<Vec<_>>>()
-                .db(&path)?;
-            raw
         };
         for r in &rows {
             tx.execute(

@@ -48,7 +48,7 @@ impl Store {
     /// All shots, ordered by code; `sequence` filters on the editorial sequence.
     pub fn shots(&self, sequence: Option<&str>) -> Result<Vec<Shot>> {
         let sql = format!(
-            "{SELECT_SHOTS} WHERE i.project_id = ?1 AND (?2 IS NULL OR q.code = ?2) ORDER BY i.code"
+            "{SELECT_SHOTS} WHERE i.project_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR q.code = ?2) ORDER BY i.code"
         );
         let mut st = self.conn.prepare(&sql).db(&self.path)?;
         let rows = st

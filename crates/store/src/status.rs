@@ -179,7 +179,7 @@ impl Store {
     /// Task statuses, by item and step; `item` filters on a code.
     pub fn statuses(&self, item: Option<&str>) -> Result<Vec<Status>> {
         let sql = format!(
-            "{SELECT_STATUS} WHERE i.project_id = ?1 AND (?2 IS NULL OR i.code = ?2)
+            "{SELECT_STATUS} WHERE i.project_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR i.code = ?2)
              ORDER BY i.kind DESC, i.code, s.code"
         );
         let mut st = self.conn.prepare(&sql).db(&self.path)?;

@@ -375,9 +375,9 @@ impl Store {
         mut f: impl FnMut(Version) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
         let mut sql = format!(
-            "{SELECT_VERSIONS} WHERE i.project_id = ?1 AND (?2 IS NULL OR i.kind = ?2)
-               AND (?3 IS NULL OR i.code = ?3) AND (?4 IS NULL OR s.code = ?4)
-               AND (?5 IS NULL OR v.resource = ?5)"
+            "{SELECT_VERSIONS} WHERE i.project_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR i.kind = ?2)
+               AND (CAST(?3 AS TEXT) IS NULL OR i.code = ?3) AND (CAST(?4 AS TEXT) IS NULL OR s.code = ?4)
+               AND (CAST(?5 AS TEXT) IS NULL OR v.resource = ?5)"
         );
         if q.latest {
             sql.push_str(

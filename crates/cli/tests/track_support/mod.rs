@@ -11,14 +11,69 @@ use std::process::{Child, Stdio};
 /// A project created with `shotline init` by user `boss` (its admin).
 pub struct Project {
     pub dir: tempfile::TempDir,
+    /// A fresh PostgreSQL database (`SHOTLINE_DB` for every command) instead of the SQLite file.
+    pub pg: Option<String>,
+}
+
+/// A fresh database on the test server `SHOTLINE_TEST_PG` (`scripts/pg.sh start`), or `None`
+/// with a message when there is none; under CI a missing server fails the test.
+pub fn fresh_pg_database() -> Option<String> {
+    let Some(base) = std::env::var("SHOTLINE_TEST_PG")
+        .ok()
+        .filter(|v| !v.is_empty())
+    else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "SHOTLINE_TEST_PG is not set: CI must run the PostgreSQL pass (scripts/pg.sh start)"
+        );
+        eprintln!(
+            "skipping the PostgreSQL pass: SHOTLINE_TEST_PG is not set (scripts/pg.sh start)"
+        );
+        return None;
+    };
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let name = format!(
+        "shotline_cli{}_{}_{nanos}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let target = shotline_store::target::PgTarget::parse(&base).unwrap();
+    let db = target
+        .create_database(&name, std::time::Duration::from_secs(60))
+        .unwrap();
+    Some(db.url)
 }
 
 impl Project {
     /// `init` + a COMP shot step + shot SH010 (1001-1005).
     pub fn new() -> Project {
-        let p = Project {
+        Project::init(Project {
             dir: tempfile::tempdir().unwrap(),
-        };
+            pg: None,
+        })
+    }
+
+    /// [`Project::new`] with the tracking database on PostgreSQL; `None` when skipped.
+    pub fn new_on_postgres() -> Option<Project> {
+        let pg = fresh_pg_database()?;
+        Some(Project::init(Project {
+            dir: tempfile::tempdir().unwrap(),
+            pg: Some(pg),
+        }))
+    }
+
+    /// Both: the SQLite project, and the PostgreSQL one when a test server is given.
+    pub fn on_both() -> Vec<Project> {
+        std::iter::once(Project::new())
+            .chain(Project::new_on_postgres())
+            .collect()
+    }
+
+    fn init(p: Project) -> Project {
         p.ok("boss", &["init", "--code", "DEMO", "--name", "Demo"]);
         p.ok("boss", &["step", "add", "COMP", "--kind", "shot"]);
         p.ok(
@@ -26,6 +81,17 @@ impl Project {
             &["shot", "add", "SH010", "--in", "1001", "--out", "1005"],
         );
         p
+    }
+
+    /// What the database holds, to prove a command wrote nothing: the SQLite file's bytes, or on
+    /// PostgreSQL the audit trail and the shot list as the binary reports them.
+    pub fn snapshot(&self) -> Vec<u8> {
+        if self.pg.is_none() {
+            return db_bytes(&self.db());
+        }
+        let mut all = self.ok("x", &["log", "--json"]).into_bytes();
+        all.extend(self.ok("x", &["shot", "ls", "--json"]).into_bytes());
+        all
     }
 
     pub fn root(&self) -> &Path {
@@ -45,6 +111,9 @@ impl Project {
             .env_remove("SHOTLINE_CONFIG")
             .env_remove("SHOTLINE_DB")
             .env_remove("SHOTLINE_TEST_PAUSE_AT");
+        if let Some(url) = &self.pg {
+            c.env("SHOTLINE_DB", url);
+        }
         c
     }
 
@@ -124,6 +193,9 @@ pub fn publish_process(p: &Project, user: &str, dir: &Path, env: &[(&str, &Path)
         .arg(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    if let Some(url) = &p.pg {
+        c.env("SHOTLINE_DB", url);
+    }
     for (k, v) in env {
         c.env(k, v);
     }

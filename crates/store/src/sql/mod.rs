@@ -170,7 +170,7 @@ pub enum Conn {
     Sqlite(rusqlite::Connection),
     /// PostgreSQL (interior mutability: the driver wants `&mut` for every call, the store's
     /// modules share `&Conn` the way they shared a rusqlite connection).
-    Postgres(RefCell<PgClient>),
+    Postgres(Box<RefCell<PgClient>>),
 }
 
 impl std::fmt::Debug for Conn {
