@@ -551,3 +551,124 @@ fn render_queue_refuses_a_newer_tracking_schema() {
     let err = p.fails("x", &["render", "ls"], 2);
     assert!(err.contains("newer than this shotline"), "{err}");
 }
+
+/// `db migrate-to`: every table of a SQLite project (tracking, audit trail, another crate's
+/// table) lands in an empty PostgreSQL database, verified; the SQLite file is untouched, the
+/// PostgreSQL project then works with the same commands and numbering continues; a non-empty
+/// target and a URL with a password are refused. The PostgreSQL backup/restore refusal names
+/// the server's tools.
+#[test]
+fn migrate_to_postgres_copies_everything_and_leaves_sqlite_untouched() {
+    let p = Project::new();
+    let dir = p.frames("comp", 1001..=1005);
+    let d = dir.to_str().unwrap();
+    p.ok("ana", &publish_sh010(d, &["-m", "first"]));
+    p.ok("ana", &publish_sh010(d, &[]));
+    p.ok(
+        "boss",
+        &["shot", "add", "SH020", "--in", "1", "--out", "10"],
+    );
+    // Another crate's table with a foreign key into the tracking schema (as render_* have).
+    {
+        let c = shotline_store::connect(&p.db()).unwrap();
+        c.execute_batch(
+            "CREATE TABLE zz_history (id INTEGER PRIMARY KEY, version_id INTEGER REFERENCES versions(id), note TEXT, score REAL);
+             INSERT INTO zz_history (version_id, note, score) VALUES (1, 'it''s \"quoted\"', 0.5), (2, NULL, NULL);",
+        )
+        .unwrap();
+    }
+    let Some(url) = track_support::fresh_pg_database() else {
+        return;
+    };
+    let before = db_bytes(&p.db());
+    let sqlite_versions = p.lines("x", &["versions", "ls"]);
+    let sqlite_log = p.lines("x", &["log"]);
+    let r = p.json("boss", &["db", "migrate-to", &url]);
+    assert_eq!(
+        db_bytes(&p.db()),
+        before,
+        "the SQLite file is never written"
+    );
+    let tables: Vec<&str> = r["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["table"].as_str().unwrap())
+        .collect();
+    for t in [
+        "projects",
+        "users",
+        "items",
+        "versions",
+        "events",
+        "store_migrations",
+        "zz_history",
+    ] {
+        assert!(tables.contains(&t), "{t} copied: {tables:?}");
+    }
+    let pos = |t: &str| tables.iter().position(|x| *x == t).unwrap();
+    assert!(
+        pos("versions") < pos("zz_history"),
+        "parents first: {tables:?}"
+    );
+    let hist = r["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"] == "zz_history")
+        .unwrap();
+    assert_eq!(hist["rows"], 2);
+    // The same commands on the PostgreSQL copy report the same project.
+    let on_pg = |user: &str, args: &[&str]| {
+        let out = p
+            .cmd(user)
+            .env("SHOTLINE_DB", &url)
+            .args(args)
+            .arg("--json")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let pg_versions: Vec<serde_json::Value> = on_pg("x", &["versions", "ls"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(pg_versions, sqlite_versions);
+    let pg_log: Vec<serde_json::Value> = on_pg("x", &["log"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(pg_log, sqlite_log, "the audit trail is copied as it was");
+    // Ids and numbers continue after the copied ones.
+    let v: serde_json::Value = serde_json::from_str(&on_pg("ana", &publish_sh010(d, &[]))).unwrap();
+    assert_eq!(v["version"]["number"], 3);
+    assert_eq!(v["version"]["id"], 3);
+    // A second copy into the now non-empty database is refused.
+    let err = p.fails("boss", &["db", "migrate-to", &url], 2);
+    assert!(err.contains("empty database"), "{err}");
+    // A password on the command line is refused and never printed.
+    let with_pw = url.replacen("shotline@", "shotline:s3cret@", 1);
+    let err = p.fails("boss", &["db", "migrate-to", &with_pw], 2);
+    assert!(
+        err.contains("PGPASSWORD") && !err.contains("s3cret"),
+        "{err}"
+    );
+    // Backup on PostgreSQL: a refusal naming pg_dump.
+    let out = p
+        .cmd("boss")
+        .env("SHOTLINE_DB", &url)
+        .args(["db", "backup", "x.db"])
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
+    // db check works on PostgreSQL.
+    let c: serde_json::Value = serde_json::from_str(&on_pg("x", &["db", "check"])).unwrap();
+    assert_eq!(c["schema_version"], r["schema_version"]);
+    assert_eq!(c["integrity"], serde_json::json!(["ok"]));
+}

@@ -22,6 +22,7 @@ mod frames;
 mod hooks;
 mod locks;
 mod maintenance;
+mod migrate_to;
 mod model;
 mod prefetch;
 mod publish;
@@ -48,6 +49,7 @@ pub use error::{Result, StoreError};
 pub use frames::MAX_FRAME_ABS;
 pub use hooks::{PAUSE_ENV, PAUSE_FILE_ENV};
 pub use maintenance::{migrate_file, CheckReport, RepairReport, RestoreReport, TempFile};
+pub use migrate_to::{migrate_to_postgres, MigrateToReport, TableCopy};
 pub use model::*;
 pub use publish::{manifest_path, Manifest, ManifestNames, MANIFEST_VERSION};
 /// Re-exported so users of [`connect`] need no rusqlite dependency of their own (and the same

@@ -633,15 +633,27 @@ pub(crate) fn migrate(conn: &mut Conn, path: &Path) -> Result<(i64, i64)> {
     if before == SCHEMA_VERSION {
         return Ok((before, before));
     }
-    let backend = conn.backend();
     let tx = conn.write_tx().db(path)?;
+    let version = apply_pending(&tx, path)?;
+    tx.commit().db(path)?;
+    Ok((before, version))
+}
+
+/// Creates the whole schema inside the caller's transaction (`db migrate-to`).
+pub(crate) fn apply_all(tx: &Conn, path: &Path) -> Result<i64> {
+    apply_pending(tx, path)
+}
+
+/// Applies the migrations the database lacks inside `tx` (which holds the write lock).
+fn apply_pending(tx: &Conn, path: &Path) -> Result<i64> {
+    let backend = tx.backend();
     tx.execute_batch(
         "CREATE TABLE IF NOT EXISTS store_migrations (
            version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
     )
     .db(path)?;
     // Re-read under the write lock: another process may have migrated meanwhile.
-    let mut version = refuse_newer(&tx, path)?;
+    let mut version = refuse_newer(tx, path)?;
     while version < SCHEMA_VERSION {
         let m = usize::try_from(version)
             .ok()
@@ -653,7 +665,7 @@ pub(crate) fn migrate(conn: &mut Conn, path: &Path) -> Result<(i64, i64)> {
             })?;
         tx.execute_batch(m.sql(backend)).db(path)?;
         if let Some(step) = m.data {
-            step(&tx, path)?;
+            step(tx, path)?;
         }
         let name = m.name;
         version += 1;
@@ -663,8 +675,7 @@ pub(crate) fn migrate(conn: &mut Conn, path: &Path) -> Result<(i64, i64)> {
         )
         .db(path)?;
     }
-    tx.commit().db(path)?;
-    Ok((before, version))
+    Ok(version)
 }
 
 #[cfg(test)]

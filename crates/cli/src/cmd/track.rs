@@ -436,6 +436,17 @@ pub enum DbCmd {
     /// Apply pending schema migrations.
     #[command(after_help = "Example:\n  shotline db migrate")]
     Migrate,
+    /// Copy this SQLite project (every table: tracking, audit trail, render history) into an
+    /// EMPTY PostgreSQL database in one transaction, verified by per-table row counts and
+    /// checksums. The SQLite file is opened read-only. The URL carries no password: it comes
+    /// from PGPASSWORD or a .pgpass file.
+    #[command(after_help = "Examples:\n  createdb -h db.studio.lan show\n  \
+                            PGPASSFILE=~/.pgpass shotline db migrate-to postgres://shotline@db.studio.lan/show\n  \
+                            then set store.url in shotline.yaml")]
+    MigrateTo {
+        /// postgres://user@host:port/database (no password).
+        url: String,
+    },
     /// Locks held (who has what open, since when, until when).
     #[command(after_help = "Example:\n  shotline db locks")]
     Locks,

@@ -1,4 +1,4 @@
-//! `db backup|restore|check|migrate|user`: database care, done without risking the live file.
+//! `db backup|restore|check|migrate|migrate-to|user`: database care, done without risking the live file.
 
 use anyhow::Result;
 use serde::Serialize;
@@ -156,6 +156,33 @@ pub fn run(cmd: &DbCmd, ctx: &Ctx) -> Result<Exit> {
             } else {
                 ctx.out
                     .line(format!("{}: schema v{from} -> v{to}", r.database))?;
+            }
+        }
+        DbCmd::MigrateTo { url } => {
+            let path = db_path(ctx);
+            let r = shotline_store::migrate_to_postgres(
+                &path,
+                url,
+                ctx.config.config.store.busy_timeout_ms,
+            )?;
+            if ctx.out.json() {
+                ctx.out.json_doc(&r)?;
+            } else {
+                let rows: Vec<Vec<String>> = r
+                    .tables
+                    .iter()
+                    .map(|t| vec![t.table.clone(), t.rows.to_string(), t.checksum.clone()])
+                    .collect();
+                ctx.out.table(&["TABLE", "ROWS", "CHECKSUM"], &rows)?;
+                ctx.out.line(format!(
+                    "Copied {} tables ({} rows) from {} to {}, verified; the SQLite file is \
+                     unchanged. Point the project at it with store.url: {}",
+                    r.tables.len(),
+                    r.tables.iter().map(|t| t.rows).sum::<i64>(),
+                    r.from,
+                    r.to,
+                    r.to
+                ))?;
             }
         }
         DbCmd::Locks => {
