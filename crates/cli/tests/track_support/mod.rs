@@ -11,9 +11,11 @@ use std::process::{Child, Stdio};
 /// A project created with `shotline init` by user `boss` (its admin).
 pub struct Project {
     pub dir: tempfile::TempDir,
-    /// A fresh PostgreSQL database (`SHOTLINE_DB` for every command) instead of the SQLite file.
-    pub pg: Option<String>,
 }
+
+/// The file in a test project naming its PostgreSQL database (`SHOTLINE_DB` for every command);
+/// a file rather than a field so the tests that build `Project { dir }` stay as they are.
+const PG_MARKER: &str = ".shotline-test-pg";
 
 /// A fresh database on the test server `SHOTLINE_TEST_PG` (`scripts/pg.sh start`), or `None`
 /// with a message when there is none; under CI a missing server fails the test.
@@ -53,17 +55,22 @@ impl Project {
     pub fn new() -> Project {
         Project::init(Project {
             dir: tempfile::tempdir().unwrap(),
-            pg: None,
         })
     }
 
     /// [`Project::new`] with the tracking database on PostgreSQL; `None` when skipped.
     pub fn new_on_postgres() -> Option<Project> {
         let pg = fresh_pg_database()?;
-        Some(Project::init(Project {
+        let p = Project {
             dir: tempfile::tempdir().unwrap(),
-            pg: Some(pg),
-        }))
+        };
+        std::fs::write(p.root().join(PG_MARKER), pg).unwrap();
+        Some(Project::init(p))
+    }
+
+    /// The PostgreSQL database of this project, if it is on PostgreSQL.
+    pub fn pg(&self) -> Option<String> {
+        std::fs::read_to_string(self.root().join(PG_MARKER)).ok()
     }
 
     /// Both: the SQLite project, and the PostgreSQL one when a test server is given.
@@ -86,7 +93,7 @@ impl Project {
     /// What the database holds, to prove a command wrote nothing: the SQLite file's bytes, or on
     /// PostgreSQL the audit trail and the shot list as the binary reports them.
     pub fn snapshot(&self) -> Vec<u8> {
-        if self.pg.is_none() {
+        if self.pg().is_none() {
             return db_bytes(&self.db());
         }
         let mut all = self.ok("x", &["log", "--json"]).into_bytes();
@@ -111,7 +118,7 @@ impl Project {
             .env_remove("SHOTLINE_CONFIG")
             .env_remove("SHOTLINE_DB")
             .env_remove("SHOTLINE_TEST_PAUSE_AT");
-        if let Some(url) = &self.pg {
+        if let Some(url) = self.pg() {
             c.env("SHOTLINE_DB", url);
         }
         c
@@ -193,7 +200,7 @@ pub fn publish_process(p: &Project, user: &str, dir: &Path, env: &[(&str, &Path)
         .arg(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    if let Some(url) = &p.pg {
+    if let Some(url) = p.pg() {
         c.env("SHOTLINE_DB", url);
     }
     for (k, v) in env {
