@@ -672,3 +672,42 @@ fn migrate_to_postgres_copies_everything_and_leaves_sqlite_untouched() {
     assert_eq!(c["schema_version"], r["schema_version"]);
     assert_eq!(c["integrity"], serde_json::json!(["ok"]));
 }
+
+/// `init --db postgres://…` creates the project on PostgreSQL and records `store.url`, so the
+/// commands that follow need no SHOTLINE_DB.
+#[test]
+fn init_on_postgres_records_store_url() {
+    let Some(url) = track_support::fresh_pg_database() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("shotline")
+            .unwrap()
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .env("SHOTLINE_USER", "boss")
+            .env_remove("SHOTLINE_CONFIG")
+            .env_remove("SHOTLINE_DB")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["init", "--code", "PG", "--db", &url]);
+    let yaml = fs::read_to_string(dir.path().join("shotline.yaml")).unwrap();
+    assert!(yaml.contains("url: ") && yaml.contains(&url), "{yaml}");
+    assert!(
+        !dir.path().join(".shotline").exists(),
+        "no SQLite file beside it"
+    );
+    run(&["step", "add", "COMP", "--kind", "shot"]);
+    run(&["shot", "add", "SH010", "--in", "1", "--out", "5"]);
+    let shots = run(&["shot", "ls", "--json"]);
+    assert!(shots.contains("SH010"), "{shots}");
+}

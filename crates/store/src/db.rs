@@ -32,7 +32,7 @@ pub fn default_db_path(project_root: &Path, config: &shotline_config::StoreConfi
         return PathBuf::from(with_sslmode(url, config.sslmode.as_str()));
     }
     match &config.path {
-        Some(p) if p.is_absolute() => p.clone(),
+        Some(p) if p.is_absolute() || is_postgres_url(p) => p.clone(),
         Some(p) => project_root.join(p),
         None => project_root.join(".shotline").join("shotline.db"),
     }

@@ -54,8 +54,9 @@ pub struct InitArgs {
     /// Default first frame of shots.
     #[arg(long, default_value_t = 1001)]
     pub start_frame: i64,
-    /// Database file to create instead of the default (written into shotline.yaml).
-    #[arg(long, value_name = "PATH")]
+    /// Database file to create instead of the default, or an empty PostgreSQL database
+    /// (postgres://user@host/db, no password) (written into shotline.yaml).
+    #[arg(long, value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
 }
 

@@ -123,7 +123,13 @@ fn config_text(a: &InitArgs, code: &str, name: &str) -> Result<String> {
         a.start_frame
     );
     if let Some(db) = &a.db {
-        y.push_str(&format!("store:\n  path: {}\n", q(&db.to_string_lossy())?));
+        // A PostgreSQL URL goes to `store.url` (it never holds a password: refused earlier).
+        let key = if shotline_store::target::is_postgres_url(db) {
+            "url"
+        } else {
+            "path"
+        };
+        y.push_str(&format!("store:\n  {key}: {}\n", q(&db.to_string_lossy())?));
     }
     Ok(y)
 }
