@@ -658,15 +658,28 @@ fn migrate_to_postgres_copies_everything_and_leaves_sqlite_untouched() {
         err.contains("PGPASSWORD") && !err.contains("s3cret"),
         "{err}"
     );
-    // Backup on PostgreSQL: a refusal naming pg_dump.
+    // Backup on PostgreSQL: pg_dump's custom format, never over an existing file; restore is
+    // the server's pg_restore into a new database (shotline's own restore refuses, naming it).
+    let dump = p.root().join("show.dump");
+    let b: serde_json::Value =
+        serde_json::from_str(&on_pg("boss", &["db", "backup", dump.to_str().unwrap()])).unwrap();
+    assert!(b["bytes"].as_i64().unwrap() > 0, "{b}");
+    assert_eq!(&fs::read(&dump).unwrap()[..5], b"PGDMP");
+    let again = p
+        .cmd("boss")
+        .env("SHOTLINE_DB", &url)
+        .args(["db", "backup", dump.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
     let out = p
         .cmd("boss")
         .env("SHOTLINE_DB", &url)
-        .args(["db", "backup", "x.db"])
+        .args(["db", "restore", dump.to_str().unwrap()])
         .output()
         .unwrap();
     assert_ne!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pg_restore"));
     // db check works on PostgreSQL.
     let c: serde_json::Value = serde_json::from_str(&on_pg("x", &["db", "check"])).unwrap();
     assert_eq!(c["schema_version"], r["schema_version"]);

@@ -223,8 +223,15 @@ fn manifest_problem(id: i64, path: &Path) -> Option<String> {
 impl Store {
     /// `db backup`: a consistent copy of the live database at `to` (never overwritten), taken
     /// with the online backup API so publishers can keep writing. Returns its size.
+    ///
+    /// On PostgreSQL the copy is `pg_dump -Fc` (one consistent snapshot while others write),
+    /// written to a temp file beside `to` and moved into place without overwriting; restore it
+    /// with `pg_restore` (see docs/tracking.md).
     pub fn backup(&self, to: &Path) -> Result<i64> {
-        backup_conn(self.sqlite("db backup")?, &self.path, to)
+        match self.conn.backend() {
+            Backend::Sqlite => backup_conn(self.sqlite("db backup")?, &self.path, to),
+            Backend::Postgres => pg_dump(&self.path, to),
+        }
     }
 
     /// The SQLite connection for an operation that only exists there, or a refusal that says
@@ -499,13 +506,85 @@ fn pg_health(c: &crate::sql::Conn, p: &Path) -> Result<Health> {
     })
 }
 
+/// `pg_dump -Fc` of the database at `url` into `to` (never overwritten). The password is not
+/// passed: pg_dump reads `PGPASSWORD` or the pgpass file like shotline does.
+fn pg_dump(url: &Path, to: &Path) -> Result<i64> {
+    let target = crate::target::PgTarget::parse(&url.to_string_lossy())?;
+    let dir = match to.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if to.exists() {
+        return Err(StoreError::Io {
+            path: to.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "already exists; refusing to overwrite it",
+            ),
+        });
+    }
+    let tmp = shotline_fsio::temp_builder(".shotline-backup-")
+        .suffix(".dump")
+        .tempfile_in(dir)
+        .io(dir)?;
+    let tool = pg_tool("pg_dump");
+    let out = std::process::Command::new(&tool)
+        .args(["--format=custom", "--no-password", "--file"])
+        .arg(tmp.path())
+        .arg("--dbname")
+        .arg(target.conninfo())
+        .output()
+        .io(&tool)?;
+    if !out.status.success() {
+        return Err(StoreError::Target {
+            what: format!("pg_dump of {}", target.url),
+            message: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    tmp.as_file().sync_all().io(tmp.path())?;
+    let bytes = tmp.as_file().metadata().io(tmp.path())?.len();
+    tmp.persist_noclobber(to).map_err(|e| StoreError::Io {
+        path: to.to_path_buf(),
+        source: e.error,
+    })?;
+    shotline_fsio::sync_dir(dir)?;
+    Ok(i64::try_from(bytes).unwrap_or(i64::MAX))
+}
+
+/// A PostgreSQL client tool: on PATH, else the newest Debian install
+/// (`/usr/lib/postgresql/N/bin`), whose version matches the server we test against.
+fn pg_tool(name: &str) -> PathBuf {
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    });
+    if let Some(p) = on_path {
+        return p;
+    }
+    let mut installed: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let v: u32 = e.file_name().to_string_lossy().parse().ok()?;
+            let p = e.path().join("bin").join(name);
+            p.is_file().then_some((v, p))
+        })
+        .collect();
+    installed.sort();
+    installed
+        .pop()
+        .map_or_else(|| PathBuf::from(name), |(_, p)| p)
+}
+
 /// What to use on PostgreSQL for an operation that copies the SQLite file.
 fn pg_refusal(path: &Path, what: &str) -> StoreError {
     StoreError::Target {
         what: format!("{what} on {}", path.display()),
-        message: "shotline's backup and restore copy a SQLite file; on PostgreSQL use the \
-                  server's own tools: `pg_dump -Fc -f project.dump DB` and \
-                  `pg_restore --clean --single-transaction -d DB project.dump` \
+        message: "shotline's restore replaces a SQLite file; on PostgreSQL restore a \
+                  `db backup` (pg_dump) with the server's own tool, into an empty database: \
+                  `pg_restore --single-transaction --no-owner -d NEWDB project.dump` \
                   (see docs/tracking.md, PostgreSQL)"
             .into(),
     }

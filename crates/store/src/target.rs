@@ -182,6 +182,35 @@ impl PgTarget {
         Ok(self.with_dbname(name))
     }
 
+    /// libpq's keyword/value connection string for the server's own tools (`pg_dump`): host,
+    /// port, database, user and sslmode, never a password (they read `PGPASSWORD` or the
+    /// pgpass file themselves).
+    pub fn conninfo(&self) -> String {
+        let quote = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"));
+        let mut parts = Vec::new();
+        if let Some(h) = self.config.get_hosts().first() {
+            let host = match h {
+                Host::Tcp(h) => h.clone(),
+                #[cfg(unix)]
+                Host::Unix(p) => p.to_string_lossy().into_owned(),
+            };
+            parts.push(format!("host={}", quote(&host)));
+        }
+        if let Some(p) = self.config.get_ports().first() {
+            parts.push(format!("port={p}"));
+        }
+        parts.push(format!("dbname={}", quote(self.dbname())));
+        parts.push(format!("user={}", quote(self.user())));
+        let mode = match self.tls {
+            TlsMode::Disable => "disable",
+            TlsMode::Prefer => "prefer",
+            TlsMode::Require => "require",
+            TlsMode::VerifyFull => "verify-full",
+        };
+        parts.push(format!("sslmode={mode}"));
+        parts.join(" ")
+    }
+
     /// The database name.
     pub fn dbname(&self) -> &str {
         self.config.get_dbname().unwrap_or_default()
@@ -366,6 +395,15 @@ mod tests {
         );
         let e = PgTarget::parse("postgres://ana@db/show?sslmode=sometimes").unwrap_err();
         assert!(e.to_string().contains("verify-full"), "{e}");
+    }
+
+    #[test]
+    fn conninfo_has_no_password_and_quotes_values() {
+        let t = PgTarget::parse("postgres://ana@db:5433/show?sslmode=require").unwrap();
+        assert_eq!(
+            t.conninfo(),
+            "host='db' port=5433 dbname='show' user='ana' sslmode=require"
+        );
     }
 
     #[test]
