@@ -794,10 +794,23 @@ fn maya_caches_references_and_frame_offsets_update_together() {
     let before = std::fs::read(&ma).unwrap();
     let dry = p.ok(
         "boss",
-        &["scene", "update", ma.to_str().unwrap(), "--all", "--dry-run"],
+        &[
+            "scene",
+            "update",
+            ma.to_str().unwrap(),
+            "--all",
+            "--dry-run",
+        ],
     );
-    assert!(dry.contains("+\tsetAttr \".ufe\" yes; setAttr \".fo\" -1000;"), "{dry}");
-    assert_eq!(std::fs::read(&ma).unwrap(), before, "a dry run writes nothing");
+    assert!(
+        dry.contains("+\tsetAttr \".ufe\" yes; setAttr \".fo\" -1000;"),
+        "{dry}"
+    );
+    assert_eq!(
+        std::fs::read(&ma).unwrap(),
+        before,
+        "a dry run writes nothing"
+    );
     p.ok("boss", &["scene", "update", ma.to_str().unwrap(), "--all"]);
     let after = std::fs::read_to_string(&ma).unwrap();
     let want = MA_CACHES
@@ -877,7 +890,12 @@ fn fusion_meshes_and_luts_are_audited_and_updated() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["code"].as_str().unwrap(), f["node"].as_str().unwrap_or("")))
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap(),
+                f["node"].as_str().unwrap_or(""),
+            )
+        })
         .collect();
     assert!(found.contains(&("outdated", "Car")), "{found:?}");
     assert!(found.contains(&("missing-media", "Grade")), "{found:?}");

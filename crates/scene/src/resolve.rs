@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use shotline_frames::FrameSet;
 use shotline_layout::{Fields, Layout, Place, VersionNumber};
 use shotline_sequences::SequencePattern;
-use shotline_store::{ItemKind, Version};
+use shotline_store::{ItemKind, Version, VersionPlace};
 
 use crate::{Dcc, MediaNode, PathMap, Scene};
 
@@ -92,8 +92,24 @@ fn folded(k: &Key) -> Key {
 impl VersionIndex {
     /// Builds the index from the store's versions (any order).
     pub fn from_versions(versions: impl IntoIterator<Item = Version>) -> VersionIndex {
+        VersionIndex::from_places(versions.into_iter().map(|v| VersionPlace {
+            id: v.id,
+            item: v.item,
+            step: v.step,
+            resource: v.resource,
+            number: v.number,
+            dir: v.files.dir,
+            pattern: v.files.pattern,
+            frame_range: v.files.frame_range,
+            fps: v.files.fps,
+        }))
+    }
+
+    /// Builds the index from the store's lean version places
+    /// (`Store::version_places_each`, any order).
+    pub fn from_places(places: impl IntoIterator<Item = VersionPlace>) -> VersionIndex {
         let mut idx = VersionIndex::default();
-        for v in versions {
+        for v in places {
             let Some(number) = VersionNumber::from_i64(v.number) else {
                 continue;
             };
@@ -104,10 +120,10 @@ impl VersionIndex {
                 step: v.step,
                 resource: v.resource,
                 version: number,
-                dir: PathBuf::from(&v.files.dir),
-                pattern: Some(v.files.pattern),
-                frames: Some(v.files.frame_range).filter(|f| !f.is_empty()),
-                fps: v.files.fps,
+                dir: PathBuf::from(v.dir),
+                pattern: Some(v.pattern),
+                frames: Some(v.frame_range).filter(|f| !f.is_empty()),
+                fps: v.fps,
             };
             idx.push(r);
         }
