@@ -6,7 +6,8 @@
 # compared with `grep` reading the same text (the floor) and with the script a pipeline TD
 # writes: a regex over the file, then an SQLite query and a folder listing per node.
 # The project is generated once and cached under bench/out/scene-project (gitignored).
-# Usage: bench/scene.sh [RUNS]   (default 5). Needs hyperfine, python3, /usr/bin/time.
+# Usage: [CARGO_TARGET_DIR=target/bench] bench/scene.sh [RUNS]   (default 5). Needs hyperfine,
+# python3, /usr/bin/time. SHOTLINE_BIN measures another binary (a previous commit's) instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}
@@ -17,17 +18,19 @@ mkdir -p "$OUT" "$RES"
 for t in hyperfine python3 /usr/bin/time; do
     command -v "$t" >/dev/null || { echo "bench/scene.sh: $t is required" >&2; exit 2; }
 done
+# CARGO_TARGET_DIR is honoured (a separate release folder keeps the debug build intact).
+T=${CARGO_TARGET_DIR:-target}
 cargo build --release -q -p shotline
 cargo build --release -q -p shotline-scene --example make_scene_bench
 if [ ! -f "$P/.complete" ]; then
     rm -rf "$P"
     start=$(date +%s.%N)
-    target/release/examples/make_scene_bench "$P"
+    "$T/release/examples/make_scene_bench" "$P"
     echo "generated in $(echo "$(date +%s.%N) - $start" | bc) s" >&2
     touch "$P/.complete"
 fi
 P=$(cd "$P" && pwd)
-BIN=$PWD/target/release/shotline
+BIN=${SHOTLINE_BIN:-$(cd "$T/release" && pwd)/shotline}
 export SHOTLINE_CONFIG=$P/shotline.yaml
 echo "$(du -h "$P/bench.nk" | cut -f1) .nk, $(du -h "$P/bench.ma" | cut -f1) .ma; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
