@@ -160,6 +160,10 @@ impl VersionIndex {
     /// folder holds several).
     fn in_dir(&self, dir: &Path, file: Option<&str>) -> Option<&VersionRef> {
         let list = self.by_dir.get(dir)?;
+        if let [only] = list.as_slice() {
+            // The answer whatever the name: no pattern to parse (the common case, per node).
+            return Some(&self.all[*only]);
+        }
         let matches = |r: &&VersionRef| match (file, &r.pattern) {
             (Some(f), Some(p)) => same_sequence(p, f),
             _ => true,
