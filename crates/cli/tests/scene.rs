@@ -727,6 +727,10 @@ requires maya \"2024\";\ncurrentUnit -l centimeter -a degree -t film;\n\
 createNode AlembicNode -n \"anim_AlembicNode\";\n\
 \tsetAttr \".fn\" -type \"string\" \"P:/demo/shots/SH010/anim/v001/SH010_anim_v001.abc\";\n\
 \tsetAttr \".fns\" -type \"stringArray\" 1 \"P:/demo/shots/SH010/anim/v001/SH010_anim_v001.abc\"  ;\n\
+createNode gpuCache -n \"setGpuShape\";\n\
+\tsetAttr \".cfn\" -type \"string\" \"P:/demo/shots/SH010/anim/v001/SH010_anim_v001.abc\";\n\
+createNode aiStandIn -n \"crowdStandIn\";\n\
+\tsetAttr \".dso\" -type \"string\" \"P:\\\\demo\\\\shots\\\\SH010\\\\anim\\\\v001\\\\SH010_anim_v001.abc\";\n\
 createNode cacheFile -n \"clothCache1\";\n\
 \tsetAttr \".cn\" -type \"string\" \"SH010_fx_v001\";\n\
 \tsetAttr \".cp\" -type \"string\" \"P:/demo/shots/SH010/fx/v001/\";\n\
@@ -784,13 +788,15 @@ fn maya_caches_references_and_frame_offsets_update_together() {
         [
             ("layRN1", "reference", "outdated"),
             ("anim_AlembicNode", "geometry", "outdated"),
+            ("setGpuShape", "geometry", "outdated"),
+            ("crowdStandIn", "geometry", "outdated"),
             ("clothCache1", "geometry", "outdated"),
             ("plateTex", "texture", "outdated"),
             ("imagePlaneShape1", "image-plane", "outdated"),
         ],
         "{nodes:?}"
     );
-    assert_eq!(nodes[2]["cache_name"]["text"], "SH010_fx_v001");
+    assert_eq!(nodes[4]["cache_name"]["text"], "SH010_fx_v001");
     let before = std::fs::read(&ma).unwrap();
     let dry = p.ok(
         "boss",
@@ -821,6 +827,10 @@ fn maya_caches_references_and_frame_offsets_update_together() {
         .replace(
             "anim/v001/SH010_anim_v001.abc",
             "anim/v002/SH010_anim_v002.abc",
+        )
+        .replace(
+            "anim\\\\v001\\\\SH010_anim_v001.abc",
+            "anim\\\\v002\\\\SH010_anim_v002.abc",
         )
         .replace("\"SH010_fx_v001\"", "\"SH010_fx_v002\"")
         .replace("fx/v001/\"", "fx/v002/\"")

@@ -796,7 +796,7 @@ fn saver(tool: &Table, name: &str, settings: &SceneSettings, out: &mut Vec<Media
 fn file_input_of(ctor: &str) -> Option<(&'static str, NodeKind)> {
     Some(match ctor {
         "SurfaceFBXMesh" => ("ImportFile", NodeKind::Geometry),
-        "SurfaceAlembicMesh" | "AlembicMesh3D" => ("Filename", NodeKind::Geometry),
+        "SurfaceAlembicMesh" | "AlembicMesh3D" | "AlembicMesh" => ("Filename", NodeKind::Geometry),
         "uLoader" | "uVolume" | "uImagePlane" => ("Filename", NodeKind::Geometry),
         "uMaterialX" => ("MaterialFile", NodeKind::Texture),
         "FileLUT" | "OCIOFileTransform" => ("LUTFile", NodeKind::Input),
