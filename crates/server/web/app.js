@@ -5,6 +5,14 @@ const STATES = ["TODO", "WIP", "REVIEW", "RETAKE", "APPROVED", "FINAL", "OMIT"];
 let csrf = null;
 let events = null;
 let grid = null;
+// Pages in other files (shot.js, assets.js, ingest.js) register here by hash name:
+// `#/shot/SH010` calls views.shot("SH010").
+const views = {};
+function route() {
+  if ($("nav").hidden) return;
+  const [, name = "", ...rest] = location.hash.split("/");
+  if (views[name]) views[name](decodeURIComponent(rest.join("/")));
+}
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...kids) => {
@@ -32,7 +40,7 @@ async function api(method, path, body) {
 }
 
 function show(page) {
-  for (const id of ["login", "shots", "render"]) $(id).hidden = id !== page;
+  for (const sec of document.querySelectorAll("main > section")) sec.hidden = sec.id !== page;
   for (const b of document.querySelectorAll("nav button[data-page]")) {
     if (b.dataset.page === page) b.setAttribute("aria-current", "page");
     else b.removeAttribute("aria-current");
@@ -60,6 +68,7 @@ async function loggedIn(s) {
   await loadGrid();
   await loadJobs();
   listen();
+  route();
 }
 
 async function loadGrid() {
@@ -148,5 +157,6 @@ document.addEventListener("DOMContentLoaded", () => {
     b.addEventListener("click", () => show(b.dataset.page));
   }
   $("search").addEventListener("input", () => grid && drawGrid());
+  window.addEventListener("hashchange", route);
   start();
 });

@@ -59,7 +59,7 @@ pub use shots::ShotWrite;
 pub use store::Store;
 pub use time::{now, parse_since};
 pub use tracker::Tracker;
-pub use versions::version_name;
+pub use versions::{version_name, RatingSummary};
 
 #[cfg(test)]
 mod tests;
