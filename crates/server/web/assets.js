@@ -35,7 +35,7 @@ function drawLibrary(sec, group, lib) {
 function assetCard(a) {
   const card = el("article", { className: "card", id: `asset-${a.code}` },
     el("h3", { textContent: a.code, title: a.name || "" }));
-  if (!a.versions.length) card.append(thumbBox(null, ""), el("p", { textContent: "No versions yet." }));
+  if (!a.versions.length) card.append(thumbBox(null, "", "alpha"), el("p", { textContent: "No versions yet." }));
   for (const v of a.versions) card.append(versionTile(a, v));
   return card;
 }
@@ -86,7 +86,11 @@ function ratingEditor(v) {
   const group = el("div", { className: "rating", role: "group", ariaLabel: `rate version ${v.id}` });
   const draw = (r) => {
     summary.textContent = r ? `${r.average.toFixed(1)} (${r.count})` : "unrated";
-    for (const b of group.querySelectorAll("button")) b.setAttribute("aria-pressed", String(r != null && r.mine === Number(b.value)));
+    const mine = r != null && r.mine != null ? r.mine : 0;
+    for (const b of group.querySelectorAll("button")) {
+      b.setAttribute("aria-pressed", String(mine === Number(b.value)));
+      b.classList.toggle("on", Number(b.value) <= mine);
+    }
   };
   for (let n = 1; n <= 5; n++) {
     const b = el("button", { type: "button", value: String(n), id: `rate-${v.id}-${n}`, textContent: "★", ariaLabel: `${n} of 5` });
