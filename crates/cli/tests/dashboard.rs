@@ -4,6 +4,7 @@
 //! loopback HTTP, and a real headless Chromium driven over WebDriver. Tools the README
 //! promises fail the test when missing under `CI`.
 
+mod support;
 mod track_support;
 #[path = "dashboard_support/webdriver.rs"]
 mod webdriver;
@@ -377,47 +378,57 @@ fn shot_history_comments_tags_and_ratings_check_csrf_and_roles() {
     );
 }
 
+/// A real `shotline ingest` of EXR plates into a project: its saved report is listed and served
+/// as saved, the version's thumbnail is the PNG ingest wrote, and ids that are not a report's
+/// name (a symlink out of the folder, a path) are 404.
 #[test]
 fn ingest_reports_are_listed_from_the_project_and_ids_never_reach_the_disk() {
-    let p = Project::new();
-    let reports = p.root().join(".shotline/ingest/reports");
-    std::fs::create_dir_all(&reports).unwrap();
-    let report = json!({"schema": "shotline.ingest/1", "dry_run": false,
-        "started": "2026-12-01T10:00:00Z", "finished": "2026-12-01T10:01:00Z",
-        "totals": {"clips": 2, "ingested": 2, "unmatched": 0, "blocked": 0, "failed": 0},
-        "plan": {"clips": []}, "versions_created": [{"key": "SQ/SH010/PLATE", "version": 1}]});
-    std::fs::write(
-        reports.join("20261201T100100_job1.json"),
-        report.to_string(),
-    )
-    .unwrap();
-    std::fs::write(reports.join("20261201T100100_job1.html"), "<p>").unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("p");
+    support::project_with_shot(&project);
+    let delivery = tmp.path().join("delivery");
+    support::exr_seq(&delivery, "SQ010_SH020_plate_v003.", 1001..=1003, 5);
+    let (code, r) = support::json(&project, &["ingest", "--json", delivery.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{r:#}");
+    let saved = PathBuf::from(r["saved"][0].as_str().unwrap());
+    let id = saved.file_stem().unwrap().to_str().unwrap().to_string();
+    let reports = saved.parent().unwrap();
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("leak.json"), "{\"secret\": 1}").unwrap();
     std::os::unix::fs::symlink(outside.path().join("leak.json"), reports.join("leak.json"))
         .unwrap();
-    p.cmd("boss")
-        .args(["user", "passwd", "boss"])
-        .write_stdin("boss-password\n")
+    support::shotline(&project)
+        .args(["user", "passwd", support::USER])
+        .write_stdin(format!("{}-password\n", support::USER))
         .assert()
         .success();
-    let s = serve(p.root());
-    let b = login(&s, "boss");
+    let s = serve(&project);
+    let b = login(&s, support::USER);
     let list = get(&s, Some(&b), "/api/v1/ingest/reports", &[]).json();
     assert_eq!(list["reports"].as_array().unwrap().len(), 1, "{list}");
-    assert_eq!(list["reports"][0]["id"], "20261201T100100_job1");
+    assert_eq!(list["reports"][0]["id"], id.as_str());
+    assert_eq!(list["reports"][0]["totals"]["ingested"], 1);
     assert_eq!(list["reports"][0]["versions_created"], 1);
-    let one = get(
+    let one = get(&s, Some(&b), &format!("/api/v1/ingest/reports/{id}"), &[]).json();
+    let on_disk: Value = serde_json::from_slice(&std::fs::read(&saved).unwrap()).unwrap();
+    assert_eq!(one["report"], on_disk);
+    for bad in ["leak", "..%2F..%2Fshotline.yaml", "%2E%2E", "nope"] {
+        let r = get(&s, Some(&b), &format!("/api/v1/ingest/reports/{bad}"), &[]);
+        assert_eq!(r.status, 404, "{bad}: {}", r.text());
+    }
+    // The ingested version's thumbnail is the PNG ingest wrote into its folder.
+    let dir = PathBuf::from(r["versions_created"][0]["dir"].as_str().unwrap());
+    let versions = support::json_lines(&support::ok(&project, &["versions", "ls", "--json"]));
+    let vid = versions[0]["id"].as_i64().unwrap();
+    let png = get(
         &s,
         Some(&b),
-        "/api/v1/ingest/reports/20261201T100100_job1",
+        &format!("/api/v1/versions/{vid}/thumbnail"),
         &[],
     );
-    assert_eq!(one.json()["report"]["totals"]["clips"], 2);
-    for id in ["leak", "..%2F..%2Fshotline.yaml", "%2E%2E"] {
-        let r = get(&s, Some(&b), &format!("/api/v1/ingest/reports/{id}"), &[]);
-        assert_eq!(r.status, 404, "{id}: {}", r.text());
-    }
+    assert_eq!(png.status, 200, "{}", png.text());
+    assert_eq!(png.header("content-type"), Some("image/png"));
+    assert_eq!(png.body, std::fs::read(dir.join("_thumbnail.png")).unwrap());
 }
 
 /// Polls the CLI until `f` holds (the browser's write lands asynchronously).
