@@ -65,3 +65,5 @@ pub use versions::{version_name, RatingSummary};
 mod tests;
 #[cfg(test)]
 mod tests_allocate;
+#[cfg(test)]
+mod tests_library;
