@@ -492,11 +492,25 @@ fn shot_page_and_asset_library_in_headless_chromium() {
         "{src}"
     );
     screenshot(&driver, "dashboard-shot.png");
+    // Approval from the shot page, as a lead: the store's rule passes and the page redraws.
+    driver.click("#shot-status-COMP option[value='APPROVED']");
+    driver.type_into("#shot-status-comment-COMP", "approved in dailies");
+    driver.click("#shot-status-set-COMP");
+    eventually("the approval in the store", || {
+        st.p.lines("boss", &["status", "ls", "SH010"])
+            .first()
+            .is_some_and(|r| r["state"] == "APPROVED")
+    });
+    driver.wait_until(
+        "the approval comment on the page",
+        "const c = document.getElementById('shot-comments'); \
+         return !!c && c.textContent.includes('approved in dailies');",
+    );
 
     driver.click("nav button[data-route='#/assets']");
     let input = format!("#tag-input-{}", st.robot);
-    driver.type_into(&input, "hero");
-    driver.click(&format!("#tag-add-{}", st.robot));
+    // Enter in the field submits, as the keyboard user expects.
+    driver.type_into(&input, "hero\u{E007}");
     driver.wait_until(
         "the tag to show",
         &format!(

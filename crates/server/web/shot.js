@@ -110,7 +110,7 @@ function statusForm(code, step, state) {
   const sel = el("select", { id: `shot-status-${step}`, ariaLabel: `${step} status` });
   for (const s of STATES) sel.append(el("option", { value: s, textContent: s, selected: s === state }));
   const note = el("input", { id: `shot-status-comment-${step}`, placeholder: "comment (optional)", ariaLabel: `${step} status comment` });
-  const form = el("form", { className: "status-form" }, sel, note, el("button", { type: "submit", textContent: "Set status" }));
+  const form = el("form", { className: "status-form" }, sel, note, el("button", { type: "submit", id: `shot-status-set-${step}`, textContent: "Set status" }));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
