@@ -507,7 +507,7 @@ fn shot_page_and_asset_library_in_headless_chromium() {
          return !!c && c.textContent.includes('approved in dailies');",
     );
 
-    driver.click("nav button[data-route='#/assets']");
+    driver.click("nav a[href='#/assets']");
     let input = format!("#tag-input-{}", st.robot);
     // Enter in the field submits, as the keyboard user expects.
     driver.type_into(&input, "hero\u{E007}");

@@ -5,14 +5,6 @@ const STATES = ["TODO", "WIP", "REVIEW", "RETAKE", "APPROVED", "FINAL", "OMIT"];
 let csrf = null;
 let events = null;
 let grid = null;
-// Pages in other files (shot.js, assets.js, ingest.js) register here by hash name:
-// `#/shot/SH010` calls views.shot("SH010").
-const views = {};
-function route() {
-  if ($("nav").hidden) return;
-  const [, name = "", ...rest] = location.hash.split("/");
-  if (views[name]) views[name](decodeURIComponent(rest.join("/")));
-}
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...kids) => {
@@ -39,8 +31,21 @@ async function api(method, path, body) {
   return data;
 }
 
+// Shared with page scripts (shot page, asset library, ingest reports): each registers
+// `shotline.pages[NAME] = (section, args)`, drawn into #page for `#/NAME/ARG...`.
+window.shotline = { api, el, $, pages: {}, states: STATES };
+
+function route() {
+  if ($("nav").hidden) return;
+  const [, page = "", ...rest] = location.hash.split("/");
+  const custom = window.shotline.pages[page];
+  if (!custom) return;
+  show("page");
+  custom($("page"), rest.map(decodeURIComponent));
+}
+
 function show(page) {
-  for (const sec of document.querySelectorAll("main > section")) sec.hidden = sec.id !== page;
+  for (const id of ["login", "shots", "render", "page"]) $(id).hidden = id !== page;
   for (const b of document.querySelectorAll("nav button[data-page]")) {
     if (b.dataset.page === page) b.setAttribute("aria-current", "page");
     else b.removeAttribute("aria-current");

@@ -1,10 +1,10 @@
 // The asset library (#/assets, #/assets/GROUP, #/assets/~ for assets in no group): folders by
 // group, each asset's newest versions with thumbnails over a checkerboard (alpha shows), tags
 // and ratings, editable (the store checks who may; CSRF on every change).
+// Uses app.js's api, el, $ and STATES (classic scripts share their top-level names).
 "use strict";
 
-views.assets = async (group) => {
-  const sec = viewSection("assets");
+window.shotline.pages.assets = async (sec, [group = ""]) => {
   const query = group === "" ? "" : `?group=${group === "~" ? "" : encodeURIComponent(group)}`;
   try {
     drawLibrary(sec, group, await api("GET", "/assets" + query));

@@ -1,9 +1,9 @@
 // Ingest reports (#/ingest, #/ingest/ID): the deliveries `shotline ingest` recorded, newest
 // first, and one report's totals, versions and clips with their issues.
+// Uses app.js's api, el, $ and STATES (classic scripts share their top-level names).
 "use strict";
 
-views.ingest = async (id) => {
-  const sec = viewSection("ingest");
+window.shotline.pages.ingest = async (sec, [id = ""]) => {
   try {
     if (id) drawReport(sec, await api("GET", `/ingest/reports/${encodeURIComponent(id)}`));
     else drawReports(sec, await api("GET", "/ingest/reports"));

@@ -1,19 +1,10 @@
 // The shot page (#/shot/CODE): versions over time per step with frames, missing frames and
 // dependencies, the review movie playing in the page, comments, the audit trail, and status
 // change / approval (the store checks the role; the CSRF token goes with every change).
-// Also the helpers assets.js and ingest.js share: viewSection, thumbBox, cells.
+// Also the helpers assets.js and ingest.js share: thumbBox, cells, errorLine. Registers
+// `shotline.pages.shot` (app.js draws it into #page for #/shot/CODE).
+// Uses app.js's api, el, $ and STATES (classic scripts share their top-level names).
 "use strict";
-
-// The section with this id under <main>, created on first use, shown alone.
-function viewSection(id) {
-  let sec = $(id);
-  if (!sec) {
-    sec = el("section", { id, hidden: true });
-    document.querySelector("main").append(sec);
-  }
-  show(id);
-  return sec;
-}
 
 // A fixed-size box for a version's thumbnail: the box keeps its size whether the image
 // arrives, fails or is still loading, so nothing moves while pictures stream in.
@@ -38,8 +29,7 @@ function errorLine(message) {
   return el("p", { className: "error", role: "alert", textContent: message });
 }
 
-views.shot = async (code) => {
-  const sec = viewSection("shot");
+window.shotline.pages.shot = async (sec, [code = ""]) => {
   sec.replaceChildren(el("h2", { textContent: `Shot ${code}` }), el("p", { textContent: "Loading…" }));
   try {
     drawShot(sec, code, await api("GET", `/shots/${encodeURIComponent(code)}/history`));
@@ -117,7 +107,7 @@ function statusForm(code, step, state) {
       const r = await api("PUT", `/shots/${encodeURIComponent(code)}/steps/${encodeURIComponent(step)}/status`,
         { state: sel.value, comment: note.value });
       $("shot-message").textContent = `${step}: ${r.status.state}`;
-      views.shot(code);
+      window.shotline.pages.shot($("page"), [code]);
     } catch (e) {
       $("shot-message").textContent = `${step}: ${e.message}`;
     }
@@ -138,7 +128,7 @@ function commentsBox(code, h) {
     ev.preventDefault();
     try {
       await api("POST", `/shots/${encodeURIComponent(code)}/comments`, { step: step.value, text: text.value });
-      views.shot(code);
+      window.shotline.pages.shot($("page"), [code]);
     } catch (e) {
       $("shot-message").textContent = e.message;
     }
@@ -153,20 +143,9 @@ function auditBox(events) {
     el("table", {}, el("thead", {}, cells("th", ["When", "Who", "What", "On", "Details"])), el("tbody", {}, ...rows)));
 }
 
-// Navigation the hash alone cannot do: the nav's page buttons, and a link to the page already
-// shown (no hashchange fires, so draw it again).
-document.addEventListener("DOMContentLoaded", () => {
-  for (const b of document.querySelectorAll("nav button[data-route]")) {
-    b.addEventListener("click", () => {
-      if (location.hash === b.dataset.route) route();
-      else location.hash = b.dataset.route;
-    });
-  }
-  for (const b of document.querySelectorAll("nav button[data-page]")) {
-    b.addEventListener("click", () => history.replaceState(null, "", location.pathname));
-  }
-  document.addEventListener("click", (ev) => {
-    const a = ev.target.closest && ev.target.closest("a[href^='#/']");
-    if (a && a.getAttribute("href") === location.hash) route();
-  });
+// A link to the page already shown fires no hashchange (the grid may be showing instead, or
+// the data may have changed): route again (app.js's router).
+document.addEventListener("click", (ev) => {
+  const a = ev.target.closest && ev.target.closest("a[href^='#/']");
+  if (a && a.getAttribute("href") === location.hash) route();
 });
