@@ -288,8 +288,9 @@ fn every_serve_query_from_a_raw_socket() {
     let again = s.raw(&format!("create&uuid={mine}&data={shot}&type=RamShot"));
     assert_eq!(again["success"], false);
     assert_eq!(
-        s.raw(&format!("create&uuid={mine}x&data={{}}&type=RamPipe"))["success"],
-        false
+        s.raw(&format!("create&uuid={mine}x&data={{}}&type=RamState"))["success"],
+        false,
+        "states are shotline's own"
     );
 
     // Old-style lookups by short name.
@@ -532,7 +533,9 @@ fn daemon_down_then_outbox_then_replay() {
     // Named as Ramses names them, not as shotline's renders were.
     for f in 1001..=1005 {
         assert!(
-            published.join(format!("DEMO_S_SH010_COMP.{f}.exr")).is_file(),
+            published
+                .join(format!("DEMO_S_SH010_COMP.{f}.exr"))
+                .is_file(),
             "{}",
             published.display()
         );
@@ -575,7 +578,42 @@ fn daemon_down_then_outbox_then_replay() {
         .unwrap();
     assert!(out.status.success(), "the local change never fails");
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 refused"));
-    assert_eq!(a.json("boss", &["ramses", "sync"])["pending"], 0);
+    let after = a.json("boss", &["ramses", "sync"]);
+    assert_eq!(
+        (after["pending"].clone(), after["pruned"].clone()),
+        (json!(0), json!(0))
+    );
+
+    // Retention: pushed rows are pruned after ramses.outbox_keep_days (30 by default);
+    // refused rows stay until someone resolves them.
+    let cfg = std::fs::read_to_string(a.root().join("shotline.yaml")).unwrap();
+    std::fs::write(
+        a.root().join("shotline.yaml"),
+        cfg.replace("  sync: true\n", "  sync: true\n  outbox_keep_days: 0\n"),
+    )
+    .unwrap();
+    assert_eq!(a.json("boss", &["ramses", "sync"])["pruned"], 3);
+    let out = a.cmd("boss").args(["ramses", "sync"]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("old pushed rows pruned 0"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let left: Vec<(String, Option<shotline_store::OutboxOutcome>)> =
+        shotline_store::Store::open(&a.db(), 5_000)
+            .unwrap()
+            .outbox_all()
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.entity, e.outcome))
+            .collect();
+    assert_eq!(
+        left,
+        vec![(
+            "SH099 COMP".to_string(),
+            Some(shotline_store::OutboxOutcome::Refused)
+        )]
+    );
 }
 
 #[test]
@@ -771,7 +809,11 @@ fn pipes_file_types_and_empty_containers_through_serve() {
         json!({"shortName": "exr", "name": "EXR image", "extensions": ["exr", "png"]})
     ));
     assert!(
-        r["success"] == false && r["message"].as_str().unwrap().contains("file-kind registry"),
+        r["success"] == false
+            && r["message"]
+                .as_str()
+                .unwrap()
+                .contains("file-kind registry"),
         "{r}"
     );
 
@@ -809,11 +851,18 @@ fn pipes_file_types_and_empty_containers_through_serve() {
     // What Ramses-Py reads: the pipe's steps and files, the file's type and its extensions.
     let d = s.ok(&format!("getData&uuid={pipe}"))["data"].clone();
     assert_eq!(
-        (d["outputStep"].clone(), d["inputStep"].clone(), d["pipeFiles"].clone()),
+        (
+            d["outputStep"].clone(),
+            d["inputStep"].clone(),
+            d["pipeFiles"].clone()
+        ),
         (json!(a), json!(b), json!([geo]))
     );
     let f = s.ok(&format!("getData&uuid={geo}"))["data"].clone();
-    assert_eq!((f["shortName"].clone(), f["fileType"].clone()), (json!("geo"), json!(blend)));
+    assert_eq!(
+        (f["shortName"].clone(), f["fileType"].clone()),
+        (json!("geo"), json!(blend))
+    );
     let t = s.ok(&format!("getData&uuid={blend}"))["data"].clone();
     assert_eq!(t["extensions"], json!(["blend"]));
     assert_eq!(
@@ -831,8 +880,16 @@ fn pipes_file_types_and_empty_containers_through_serve() {
         r["success"] == false && r["message"].as_str().unwrap().contains("inputStep"),
         "{r}"
     );
-    let r = create(&s, "3b4e28ba-2fa1-11d2-883f-0016d3cca405", "RamFileType", &json!({"shortName": "exr"}));
-    assert!(r["message"].as_str().unwrap().contains("already exists"), "{r}");
+    let r = create(
+        &s,
+        "3b4e28ba-2fa1-11d2-883f-0016d3cca405",
+        "RamFileType",
+        &json!({"shortName": "exr"}),
+    );
+    assert!(
+        r["message"].as_str().unwrap().contains("already exists"),
+        "{r}"
+    );
 
     // Empty sequences and asset groups, as Ramses creates them before their shots.
     let sq = "3b4e28ba-2fa1-11d2-883f-0016d3cca406";
@@ -851,15 +908,24 @@ fn pipes_file_types_and_empty_containers_through_serve() {
         json!([])
     );
     let d = s.ok(&format!("getData&uuid={sq}"))["data"].clone();
-    assert_eq!((d["name"].clone(), d["color"].clone()), (json!("Second"), json!("#ff0000")));
+    assert_eq!(
+        (d["name"].clone(), d["color"].clone()),
+        (json!("Second"), json!("#ff0000"))
+    );
     // Updated: the name is the client's; the code names folders and is not renamed.
     let r = s.raw(&format!(
         "setData&uuid={sq}&data={}",
         json!({"shortName": "SQ02", "name": "Second act"})
     ));
     assert_eq!(r["success"], true, "{r}");
-    assert_eq!(s.ok(&format!("getData&uuid={sq}"))["data"]["name"], "Second act");
-    let r = s.raw(&format!("setData&uuid={sq}&data={}", json!({"shortName": "SQ03"})));
+    assert_eq!(
+        s.ok(&format!("getData&uuid={sq}"))["data"]["name"],
+        "Second act"
+    );
+    let r = s.raw(&format!(
+        "setData&uuid={sq}&data={}",
+        json!({"shortName": "SQ03"})
+    ));
     assert_eq!(r["success"], false, "{r}");
     // A shot put in it later lands in the same sequence, same uuid.
     p.ok("boss", &["shot", "set", "SH020", "--sequence", "SQ02"]);
@@ -873,15 +939,20 @@ fn pipes_file_types_and_empty_containers_through_serve() {
     let grp = "3b4e28ba-2fa1-11d2-883f-0016d3cca407";
     let r = create(&s, grp, "RamAssetGroup", &json!({"shortName": "props"}));
     assert_eq!(r["success"], true, "{r}");
-    assert!(s.ok(&format!("getAssetGroups&projectUuid={proj}"))["assetGroups"]
-        .as_array()
-        .unwrap()
-        .contains(&json!(grp)));
+    assert!(
+        s.ok(&format!("getAssetGroups&projectUuid={proj}"))["assetGroups"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(grp))
+    );
     // Audited, with the user who made them.
     let log = p.lines("boss", &["log", "--action", "sequence.create"]);
     assert_eq!(log.len(), 1, "{log:?}");
     assert_eq!(log[0]["user"], "boss");
-    assert_eq!(p.lines("boss", &["log", "--action", "ramses.object"]).len() >= 5, true);
+    assert_eq!(
+        p.lines("boss", &["log", "--action", "ramses.object"]).len() >= 5,
+        true
+    );
 
     // Everything survives a restart (it is in the store, not in the daemon's memory).
     drop(s);
@@ -892,10 +963,26 @@ fn pipes_file_types_and_empty_containers_through_serve() {
     );
     // A standard user may read the pipeline but not define it.
     for (uuid, t, d) in [
-        ("3b4e28ba-2fa1-11d2-883f-0016d3cca408", "RamSequence", json!({"shortName": "SQ09"})),
-        ("3b4e28ba-2fa1-11d2-883f-0016d3cca409", "RamAssetGroup", json!({"shortName": "fx"})),
-        ("3b4e28ba-2fa1-11d2-883f-0016d3cca40a", "RamFileType", json!({"shortName": "abc"})),
-        ("3b4e28ba-2fa1-11d2-883f-0016d3cca40b", "RamPipe", json!({"outputStep": a})),
+        (
+            "3b4e28ba-2fa1-11d2-883f-0016d3cca408",
+            "RamSequence",
+            json!({"shortName": "SQ09"}),
+        ),
+        (
+            "3b4e28ba-2fa1-11d2-883f-0016d3cca409",
+            "RamAssetGroup",
+            json!({"shortName": "fx"}),
+        ),
+        (
+            "3b4e28ba-2fa1-11d2-883f-0016d3cca40a",
+            "RamFileType",
+            json!({"shortName": "abc"}),
+        ),
+        (
+            "3b4e28ba-2fa1-11d2-883f-0016d3cca40b",
+            "RamPipe",
+            json!({"outputStep": a}),
+        ),
     ] {
         let r = create(&s, uuid, t, &d);
         assert!(
@@ -903,8 +990,14 @@ fn pipes_file_types_and_empty_containers_through_serve() {
             "{t}: {r}"
         );
     }
-    let r = s.raw(&format!("setData&uuid={pipe}&data={}", json!({"outputStep": b})));
-    assert!(r["success"] == false && r["message"].as_str().unwrap().contains("lead"), "{r}");
+    let r = s.raw(&format!(
+        "setData&uuid={pipe}&data={}",
+        json!({"outputStep": b})
+    ));
+    assert!(
+        r["success"] == false && r["message"].as_str().unwrap().contains("lead"),
+        "{r}"
+    );
 }
 
 /// The device a path is on.
@@ -930,11 +1023,17 @@ fn published_files_are_copied_into_a_ramses_tree_on_another_filesystem() {
     };
     b.ok("boss", &["init", "--code", "DEMO", "--name", "Demo"]);
     b.ok("boss", &["step", "add", "COMP", "--kind", "shot"]);
-    b.ok("boss", &["shot", "add", "SH010", "--in", "1001", "--out", "1005"]);
+    b.ok(
+        "boss",
+        &["shot", "add", "SH010", "--in", "1001", "--out", "1005"],
+    );
     let s = Serve::start(&b, "boss");
     append_config(
         &a,
-        &format!("ramses:\n  port: {}\n  timeout_ms: 10000\n  sync: true\n", s.port),
+        &format!(
+            "ramses:\n  port: {}\n  timeout_ms: 10000\n  sync: true\n",
+            s.port
+        ),
     );
     let frames = a.frames("comp", 1001..=1005);
     let out = a
@@ -954,7 +1053,9 @@ fn published_files_are_copied_into_a_ramses_tree_on_another_filesystem() {
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("Ramses updated") && err.contains("copied 5 file(s)") && err.contains("another filesystem"),
+        err.contains("Ramses updated")
+            && err.contains("copied 5 file(s)")
+            && err.contains("another filesystem"),
         "the user is told the files were copied: {err}"
     );
     let published = b
@@ -969,13 +1070,20 @@ fn published_files_are_copied_into_a_ramses_tree_on_another_filesystem() {
         .map(|f| format!("DEMO_S_SH010_COMP.{f}.exr"))
         .collect();
     want.push("_ramses_data.json".into());
-    assert_eq!(names, want, "Ramses names, the sidecar, no temporary files left");
+    assert_eq!(
+        names, want,
+        "Ramses names, the sidecar, no temporary files left"
+    );
     for f in 1001..=1005 {
         let copy = published.join(format!("DEMO_S_SH010_COMP.{f}.exr"));
         let src = frames.join(format!("comp.{f}.exr"));
         assert_eq!(std::fs::read(&copy).unwrap(), std::fs::read(&src).unwrap());
         let meta = std::fs::metadata(&copy).unwrap();
-        assert_eq!(std::os::unix::fs::MetadataExt::nlink(&meta), 1, "a copy, not a link");
+        assert_eq!(
+            std::os::unix::fs::MetadataExt::nlink(&meta),
+            1,
+            "a copy, not a link"
+        );
     }
     let side: Value = serde_json::from_str(
         &std::fs::read_to_string(published.join("_ramses_data.json")).unwrap(),
@@ -986,12 +1094,28 @@ fn published_files_are_copied_into_a_ramses_tree_on_another_filesystem() {
     let before = std::fs::read(published.join("DEMO_S_SH010_COMP.1001.exr")).unwrap();
     let v2 = a.json(
         "boss",
-        &["publish", "--shot", "SH010", "--step", "COMP", frames.to_str().unwrap(), "--state", "REVIEW"],
+        &[
+            "publish",
+            "--shot",
+            "SH010",
+            "--step",
+            "COMP",
+            frames.to_str().unwrap(),
+            "--state",
+            "REVIEW",
+        ],
     );
     assert_eq!(v2["published"], true);
     let second = b
         .root()
         .join("05-SHOTS/DEMO_S_SH010/DEMO_S_SH010_COMP/_published/002_REVIEW");
-    assert!(second.join("DEMO_S_SH010_COMP.1005.exr").is_file(), "{}", second.display());
-    assert_eq!(std::fs::read(published.join("DEMO_S_SH010_COMP.1001.exr")).unwrap(), before);
+    assert!(
+        second.join("DEMO_S_SH010_COMP.1005.exr").is_file(),
+        "{}",
+        second.display()
+    );
+    assert_eq!(
+        std::fs::read(published.join("DEMO_S_SH010_COMP.1001.exr")).unwrap(),
+        before
+    );
 }

@@ -261,8 +261,8 @@ fn warn_if_incomplete(py: Python<'_>, outcome: Option<&MirrorOutcome>) -> PyResu
     match outcome {
         Some(o) if o.is_incomplete() => {
             let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
-            let message = std::ffi::CString::new(o.message().replace('\0', " "))
-                .unwrap_or_default();
+            let message =
+                std::ffi::CString::new(o.message().replace('\0', " ")).unwrap_or_default();
             PyErr::warn(py, &category, &message, 1)
         }
         _ => Ok(()),

@@ -595,7 +595,9 @@ impl Placement {
                 "copied {} file(s) into {} (verified size and SHA-1) instead of linking them: {}",
                 self.copied,
                 self.folder.display(),
-                self.copy_reason.as_deref().unwrap_or("they could not be linked")
+                self.copy_reason
+                    .as_deref()
+                    .unwrap_or("they could not be linked")
             )
         })
     }
@@ -770,7 +772,11 @@ fn place_one(src: &Path, dst: &Path, placement: &mut Placement) -> Result<()> {
 
 /// Same size and same SHA-1, read in a streaming way (frames can be large).
 fn same_content(a: &Path, b: &Path) -> Result<bool> {
-    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).map_err(|e| placing(p, e));
+    let size = |p: &Path| {
+        std::fs::metadata(p)
+            .map(|m| m.len())
+            .map_err(|e| placing(p, e))
+    };
     if size(a)? != size(b)? {
         return Ok(false);
     }

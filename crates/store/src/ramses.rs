@@ -423,7 +423,10 @@ impl Store {
         let tx = self.write_tx()?;
         let (_, role) = acting_user(&tx, &path, actor)?;
         crate::store::require(actor, role, crate::model::Role::Lead, c.action())?;
-        let sql = format!("INSERT INTO {} (project_id, code) VALUES (?1, ?2)", c.table());
+        let sql = format!(
+            "INSERT INTO {} (project_id, code) VALUES (?1, ?2)",
+            c.table()
+        );
         tx.execute(&sql, params![project, code])
             .map_err(|e| crate::store::invalid_or_db(e, &path, c.what(), code))?;
         let id = tx.last_insert_rowid();
@@ -451,7 +454,12 @@ impl Store {
         extra: &Map<String, Value>,
     ) -> Result<()> {
         let (_, role) = acting_user(&self.conn, &self.path, actor)?;
-        crate::store::require(actor, role, crate::model::Role::Lead, "defining Ramses pipes and file types")?;
+        crate::store::require(
+            actor,
+            role,
+            crate::model::Role::Lead,
+            "defining Ramses pipes and file types",
+        )?;
         self.ramses_record_object(actor, uuid, r#type, key, extra)
     }
 }
@@ -577,18 +585,36 @@ mod tests {
     fn prune_drops_old_pushed_rows_only() {
         let (_dir, mut s) = store();
         for i in 0..3 {
-            s.outbox_add(OutboxKind::Status, &format!("SH0{i}0 COMP"), &serde_json::json!({}))
-                .unwrap();
+            s.outbox_add(
+                OutboxKind::Status,
+                &format!("SH0{i}0 COMP"),
+                &serde_json::json!({}),
+            )
+            .unwrap();
         }
         let rows = s.outbox_claim("me", 60, 10).unwrap();
-        s.outbox_finish(rows[0].id, "me", OutboxOutcome::Pushed, None).unwrap();
-        s.outbox_finish(rows[1].id, "me", OutboxOutcome::Refused, Some("no such shot"))
+        s.outbox_finish(rows[0].id, "me", OutboxOutcome::Pushed, None)
             .unwrap();
+        s.outbox_finish(
+            rows[1].id,
+            "me",
+            OutboxOutcome::Refused,
+            Some("no such shot"),
+        )
+        .unwrap();
         s.outbox_retry_later(rows[2].id, "me", "down").unwrap();
-        assert_eq!(s.outbox_prune(30).unwrap(), 0, "pushed just now: kept 30 days");
+        assert_eq!(
+            s.outbox_prune(30).unwrap(),
+            0,
+            "pushed just now: kept 30 days"
+        );
         assert_eq!(s.outbox_prune(0).unwrap(), 1, "0 days: the pushed row goes");
         let left: Vec<_> = s.outbox_all().unwrap().into_iter().map(|e| e.id).collect();
-        assert_eq!(left, vec![rows[1].id, rows[2].id], "refused and pending stay");
+        assert_eq!(
+            left,
+            vec![rows[1].id, rows[2].id],
+            "refused and pending stay"
+        );
     }
 
     #[test]

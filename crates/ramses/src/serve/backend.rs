@@ -531,7 +531,11 @@ impl Backend {
     /// Checks a pipeline definition's references before it is stored: a pipe's steps and pipe
     /// files, a pipe file's file type must be objects of this project; a file type from the
     /// media registry cannot be redefined.
-    fn check_definition(&self, o: &Obj, data: &Map<String, Value>) -> std::result::Result<(), String> {
+    fn check_definition(
+        &self,
+        o: &Obj,
+        data: &Map<String, Value>,
+    ) -> std::result::Result<(), String> {
         let ix = self.ix()?;
         let reference = |key: &str, what: &str, ok: &dyn Fn(&Obj) -> bool| match data.get(key) {
             None | Some(Value::Null) => Ok(()),
@@ -555,7 +559,9 @@ impl Backend {
                             "pipeFiles holds {other}: expected uuids of pipe files of this project"
                         )),
                     }),
-                    Some(v) => Err(format!("pipeFiles is {v}: expected a list of pipe file uuids")),
+                    Some(v) => Err(format!(
+                        "pipeFiles is {v}: expected a list of pipe file uuids"
+                    )),
                 }
             }
             Obj::PipeFile(_) => {
@@ -569,7 +575,9 @@ impl Backend {
                 if let Some(v) = data.get("extensions") {
                     let strings = v.as_array().is_some_and(|a| a.iter().all(Value::is_string));
                     if !strings {
-                        return Err(format!("extensions is {v}: expected a list of strings such as [\"exr\"]"));
+                        return Err(format!(
+                            "extensions is {v}: expected a list of strings such as [\"exr\"]"
+                        ));
                     }
                 }
                 if is_builtin_file_type(short) {

@@ -592,11 +592,9 @@ impl Index {
             Obj::Step(_, c) => root.join("02-PROD").join(format!("{p}_G_{c}")),
             Obj::Status(ItemKind::Shot, i, s) => shot_dir(i).join(format!("{p}_S_{i}_{s}")),
             Obj::Status(ItemKind::Asset, i, s) => asset_dir(i)?.join(format!("{p}_A_{i}_{s}")),
-            Obj::State(_)
-            | Obj::User(_)
-            | Obj::Pipe(_)
-            | Obj::PipeFile(_)
-            | Obj::FileType(_) => return None,
+            Obj::State(_) | Obj::User(_) | Obj::Pipe(_) | Obj::PipeFile(_) | Obj::FileType(_) => {
+                return None
+            }
         })
     }
 
