@@ -818,3 +818,64 @@ fn ramses_now() -> String {
     let now = shotline_store::now();
     now.get(..19).unwrap_or(&now).replace('T', " ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base(resource: Option<&str>) -> RamsesName {
+        RamsesName {
+            project: "DEMO".into(),
+            kind: RamsesKind::Shot,
+            item: "SH010".into(),
+            step: "COMP".into(),
+            resource: resource.map(str::to_string),
+            state_version: None,
+            ext: String::new(),
+        }
+    }
+
+    #[test]
+    fn published_files_get_ramses_names() {
+        let n = |b: &RamsesName, f: &str| ramses_file_name(b, Path::new(f)).unwrap();
+        assert_eq!(
+            n(&base(None), "/r/comp.1001.exr"),
+            "DEMO_S_SH010_COMP.1001.exr"
+        );
+        assert_eq!(
+            n(&base(Some("bg")), "/r/sh010_comp_v003.0007.dpx"),
+            "DEMO_S_SH010_COMP_bg.0007.dpx"
+        );
+        assert_eq!(n(&base(None), "/r/review.mov"), "DEMO_S_SH010_COMP.mov");
+        assert_eq!(n(&base(None), "/r/notes"), "DEMO_S_SH010_COMP");
+        // The name Ramses-Py's parser takes apart gives back the same item and step.
+        let parsed = shotline_layout::parse_ramses_name(&n(&base(Some("bg")), "/r/x.mov")).unwrap();
+        assert_eq!(
+            (
+                parsed.item.as_str(),
+                parsed.step.as_str(),
+                parsed.resource.as_deref()
+            ),
+            ("SH010", "COMP", Some("bg"))
+        );
+    }
+
+    #[test]
+    fn copies_are_verified_by_content() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, b, c) = (d.path().join("a"), d.path().join("b"), d.path().join("c"));
+        std::fs::write(&a, b"frame").unwrap();
+        std::fs::write(&b, b"frame").unwrap();
+        std::fs::write(&c, b"fraME").unwrap();
+        assert!(same_content(&a, &b).unwrap());
+        assert!(!same_content(&a, &c).unwrap());
+        // An existing different file at the destination is never replaced.
+        let mut placed = Placement::default();
+        let err = place_one(&a, &c, &mut placed).unwrap_err().to_string();
+        assert!(err.contains("never replaced"), "{err}");
+        assert_eq!(std::fs::read(&c).unwrap(), b"fraME");
+        place_one(&a, &b, &mut placed).unwrap();
+        place_one(&a, &d.path().join("new"), &mut placed).unwrap();
+        assert_eq!((placed.linked, placed.copied), (1, 0));
+    }
+}
