@@ -731,7 +731,10 @@ fn place_one(src: &Path, dst: &Path, placement: &mut Placement) -> Result<()> {
             placement.linked += 1;
             return Ok(());
         }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+        // Some kernels report another filesystem before an existing name: check both ways.
+        Err(e)
+            if e.kind() == std::io::ErrorKind::AlreadyExists || dst.symlink_metadata().is_ok() =>
+        {
             return if same_file(src, dst) || same_content(src, dst)? {
                 Ok(())
             } else {
