@@ -68,7 +68,9 @@ Examples:
 
 Idempotent: a change is pushed once; one Ramses refused (unknown shot, step or state) is
 reported and not retried; one that failed because the daemon is down, slow or wrong is kept.
-Several processes may sync at once: each change is claimed by one of them.")]
+Several processes may sync at once: each change is claimed by one of them.
+Pushed rows older than ramses.outbox_keep_days (30 by default) are pruned and counted;
+refused rows are kept until resolved.")]
     Sync {
         /// Ramses project (short name or uuid); default ramses.project, else the current one.
         #[arg(long)]
