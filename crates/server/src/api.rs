@@ -49,7 +49,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|e| ServerError::Internal(e.to_string()))?
 }
 
-fn read_store(app: &App) -> Result<Store> {
+pub(crate) fn read_store(app: &App) -> Result<Store> {
     Ok(Store::open_read_only(&app.db, app.busy_timeout_ms)?)
 }
 

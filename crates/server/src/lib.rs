@@ -13,10 +13,14 @@
 
 pub mod accounts;
 mod api;
+mod assets;
 mod auth;
 mod error;
+mod ingest;
 mod live;
+mod media;
 pub mod session;
+mod shot;
 mod web;
 
 use std::net::SocketAddr;
@@ -117,7 +121,12 @@ async fn run(opts: &ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(
         live_tx,
         stop_rx.clone(),
     );
-    let router = api::router(app.clone()).merge(web::router());
+    let router = api::router(app.clone())
+        .merge(shot::router(app.clone()))
+        .merge(assets::router(app.clone()))
+        .merge(media::router(app.clone()))
+        .merge(ingest::router(app.clone()))
+        .merge(web::router());
     let router = router.layer(axum::middleware::map_response(web::security_headers));
     on_ready(addr);
     let served = axum::serve(

@@ -31,8 +31,21 @@ async function api(method, path, body) {
   return data;
 }
 
+// Shared with page scripts (shot page, asset library, ingest reports): each registers
+// `shotline.pages[NAME] = (section, args)`, drawn into #page for `#/NAME/ARG...`.
+window.shotline = { api, el, $, pages: {}, states: STATES };
+
+function route() {
+  if ($("nav").hidden) return;
+  const [, page = "", ...rest] = location.hash.split("/");
+  const custom = window.shotline.pages[page];
+  if (!custom) return;
+  show("page");
+  custom($("page"), rest.map(decodeURIComponent));
+}
+
 function show(page) {
-  for (const id of ["login", "shots", "render"]) $(id).hidden = id !== page;
+  for (const id of ["login", "shots", "render", "page"]) $(id).hidden = id !== page;
   for (const b of document.querySelectorAll("nav button[data-page]")) {
     if (b.dataset.page === page) b.setAttribute("aria-current", "page");
     else b.removeAttribute("aria-current");
@@ -60,6 +73,7 @@ async function loggedIn(s) {
   await loadGrid();
   await loadJobs();
   listen();
+  route();
 }
 
 async function loadGrid() {
@@ -148,5 +162,6 @@ document.addEventListener("DOMContentLoaded", () => {
     b.addEventListener("click", () => show(b.dataset.page));
   }
   $("search").addEventListener("input", () => grid && drawGrid());
+  window.addEventListener("hashchange", route);
   start();
 });

@@ -63,7 +63,7 @@ pub use shots::ShotWrite;
 pub use store::Store;
 pub use time::{now, parse_since};
 pub use tracker::Tracker;
-pub use versions::version_name;
+pub use versions::{version_name, RatingSummary};
 
 #[cfg(test)]
 mod testdb;
@@ -71,3 +71,5 @@ mod testdb;
 mod tests;
 #[cfg(test)]
 mod tests_allocate;
+#[cfg(test)]
+mod tests_library;
