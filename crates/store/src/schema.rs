@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use crate::error::{Result, SqlContext, StoreError};
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// A data step run after a migration's SQL, in the same transaction.
 type DataStep = fn(&rusqlite::Transaction<'_>, &Path) -> Result<()>;
@@ -24,7 +24,42 @@ const MIGRATIONS: &[(&str, &str, Option<DataStep>)] = &[
         Some(crate::frames::normalise_stored_ranges),
     ),
     ("ramses interop: object ids and the outbox", V3, None),
+    ("server accounts: passwords, API tokens, sessions", V4, None),
 ];
+
+/// The studio server's credentials (see `crates/server/src/accounts.rs`). Roles are never
+/// stored here: who may do what is always `users.role`. Servers before this migration created
+/// `server_users` and `server_tokens` themselves, hence `IF NOT EXISTS` for those two.
+///
+/// `server_sessions`: browser sessions, so a restart logs nobody out. Only the SHA-256 of the
+/// cookie's token is kept (a copied database holds no usable session); `last_seen` and
+/// `expires_at` are Unix seconds, `expires_at` moving forward with use (idle expiry).
+const V4: &str = r#"
+CREATE TABLE IF NOT EXISTS server_users (
+    name TEXT PRIMARY KEY NOT NULL,
+    password_hash TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS server_tokens (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    token_sha256 TEXT NOT NULL UNIQUE,
+    label TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS server_tokens_by_name ON server_tokens(name);
+CREATE TABLE server_sessions (
+  id           INTEGER PRIMARY KEY,
+  token_sha256 TEXT NOT NULL UNIQUE CHECK (length(token_sha256) = 64),
+  user         TEXT NOT NULL CHECK (user <> ''),
+  csrf         TEXT NOT NULL CHECK (csrf <> ''),
+  created_at   TEXT NOT NULL,
+  last_seen    INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL CHECK (expires_at >= last_seen)
+);
+CREATE INDEX server_sessions_by_user ON server_sessions(user);
+CREATE INDEX server_sessions_by_expiry ON server_sessions(expires_at);
+"#;
 
 /// Ramses interop (see `ramses.rs` and `docs/ramses.md`).
 ///
