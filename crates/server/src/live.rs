@@ -159,11 +159,7 @@ impl Poller {
     }
 
     fn render(&mut self, tx: &broadcast::Sender<LiveEvent>) {
-        let jobs = match shotline_render::Queue::open_read_only(&self.db, &self.render_dir) {
-            Ok(Some(q)) => q.list(false).unwrap_or_default(),
-            _ => Vec::new(),
-        };
-        let data = serde_json::json!({ "jobs": jobs }).to_string();
+        let data = jobs_snapshot(&self.db, &self.render_dir);
         if data != self.last_jobs {
             self.last_jobs = data.clone();
             let _ = tx.send(LiveEvent {
@@ -174,12 +170,29 @@ impl Poller {
     }
 }
 
-/// `GET /api/v1/events`: the live stream for a logged-in caller. It closes when the server
-/// shuts down, so graceful shutdown never waits on a browser.
+/// The open jobs as the `render` event's JSON (an unreadable queue reads as empty: the next
+/// poll tries again).
+fn jobs_snapshot(db: &std::path::Path, render_dir: &std::path::Path) -> String {
+    let jobs = match shotline_render::Queue::open_read_only(db, render_dir) {
+        Ok(Some(q)) => q.list(false).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    serde_json::json!({ "jobs": jobs }).to_string()
+}
+
+/// `GET /api/v1/events`: the live stream for a logged-in caller. It starts with a `render`
+/// event (the queue now), then forwards what the poller broadcasts; it closes when the
+/// caller's session or token ends and when the server shuts down, so graceful shutdown never
+/// waits on a browser.
 pub async fn stream(
     State(app): State<App>,
     caller: Caller,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let (db, dir) = (app.db.clone(), app.render_dir.clone());
+    let first = crate::api::blocking(move || Ok(jobs_snapshot(&db, &dir)))
+        .await
+        .unwrap_or_else(|_| r#"{"jobs":[]}"#.to_string());
+    let first = futures_util::stream::iter([Ok(Event::default().event("render").data(first))]);
     let watched = Watched {
         rx: app.live.subscribe(),
         stop: app.shutdown.clone(),
@@ -212,7 +225,7 @@ pub async fn stream(
         };
         Some((Ok(event), w))
     });
-    Sse::new(s).keep_alive(KeepAlive::default())
+    Sse::new(futures_util::StreamExt::chain(first, s)).keep_alive(KeepAlive::default())
 }
 
 /// One open stream: what it forwards, and the credential it was opened with.
