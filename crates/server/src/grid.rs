@@ -5,7 +5,9 @@
 //!   a thumbnail flag, tags), joined here: no query per shot;
 //! - the joined grid is kept in memory, keyed by a cheap change marker (the newest audit event
 //!   and the newest version): a change costs one rebuild shared by every reader (the rebuild is
-//!   single-flight), no change costs one tiny query;
+//!   single-flight), no change costs one tiny query. Under a stream of writes, a grid is reused
+//!   for as long as it took to build (at most [`MAX_STALE`]), so rebuilding never takes more
+//!   than about half the time and a reader paging through sees one grid, not one per page;
 //! - each answer (filters + page) is serialised and gzipped once per marker and served from
 //!   memory, with an `ETag` so a browser that has it gets `304 Not Modified`;
 //! - filters (`sequence`, `status`, `assignee`, `tag`, `q`) and paging (`limit`, `cursor`) run
@@ -30,6 +32,9 @@ use crate::App;
 pub const MAX_LIMIT: usize = 10_000;
 /// Bodies smaller than this are not worth compressing.
 const GZIP_ABOVE: usize = 1024;
+/// The longest a grid older than the last change is served (while it is younger than its own
+/// build time): the same order as the live updates' poll.
+pub const MAX_STALE: std::time::Duration = std::time::Duration::from_secs(1);
 /// Distinct answers kept per marker (filter and page combinations); more start over.
 const KEEP_BODIES: usize = 256;
 
@@ -56,6 +61,8 @@ struct Body {
 /// The whole grid, joined.
 struct Model {
     marker: Marker,
+    built: std::time::Instant,
+    took: std::time::Duration,
     steps: Vec<Step>,
     rows: Vec<GridRow>,
     facets: Facets,
@@ -152,18 +159,18 @@ pub(crate) async fn shots(
     })
     .await?;
     let key = serde_json::to_string(&q).map_err(|e| ServerError::Internal(e.to_string()))?;
-    let etag = format!("\"g{}-{:016x}\"", marker, fnv(key.as_bytes()));
+    let model = app.grid.model(&app, marker).await?;
+    // The tag names the data served (the grid's own marker), never only the request's.
+    let etag = format!("\"g{}-{:016x}\"", model.marker, fnv(key.as_bytes()));
     if matches_etag(&headers, &etag) {
         return Ok(not_modified(&etag));
     }
-    let body = match app.grid.body(marker, &key) {
+    let body = match app.grid.body(model.marker, &key) {
         Some(b) => b,
         None => {
-            let model = app.grid.model(&app, marker).await?;
-            let tag = etag.clone();
-            let body = blocking(move || render(&model, &filter, tag)).await?;
-            let body = Arc::new(body);
-            app.grid.keep(marker, key, body.clone());
+            let (tag, m) = (etag.clone(), model.clone());
+            let body = Arc::new(blocking(move || render(&m, &filter, tag)).await?);
+            app.grid.keep(model.marker, key, body.clone());
             body
         }
     };
@@ -213,8 +220,11 @@ impl Cache {
     /// is built wait for it instead of building their own.
     async fn model(&self, app: &App, marker: Marker) -> Result<Arc<Model>> {
         let mut slot = self.model.lock().await;
-        // Built at this marker or later (another reader's rebuild): good enough.
-        if let Some(m) = slot.as_ref().filter(|m| m.marker >= marker) {
+        // Built at this marker or later (another reader's rebuild), or recently enough.
+        if let Some(m) = slot
+            .as_ref()
+            .filter(|m| m.marker >= marker || m.built.elapsed() < m.took.min(MAX_STALE))
+        {
             return Ok(m.clone());
         }
         let a = app.clone();
@@ -230,6 +240,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Reads the whole grid: the marker first, so the data is never older than its marker.
 fn build(app: &App) -> Result<Model> {
+    let start = std::time::Instant::now();
     let conn = crate::accounts::open(&app.db, app.busy_timeout_ms)?;
     let marker = change_marker(&conn, &app.db)?;
     let store = read_store(app)?;
@@ -292,6 +303,8 @@ fn build(app: &App) -> Result<Model> {
         .collect();
     Ok(Model {
         marker,
+        built: std::time::Instant::now(),
+        took: start.elapsed(),
         steps,
         rows,
         facets,
