@@ -6,7 +6,8 @@
 # the grid page load: the dashboard's way (pages of 500 rows, gzip) timed to the last row
 # parsed, and, when chromium and chromedriver are installed, in a real headless Chromium (JSON
 # fetched and every row drawn; the page's own timer).
-# Usage: bench/server.sh [SHOTS=10000] [CLIENTS=8] [SECONDS=10]
+# Usage: bench/server.sh [SHOTS=10000] [CLIENTS=8] [SECONDS=10]; WRITERS=0 measures reads of an
+# unchanging grid (served from the cache), NO_BROWSER=1 skips Chromium.
 # Binary: target/bench/release/shotline (`CARGO_TARGET_DIR=target/bench cargo build --release
 # -p shotline`), else target/release/shotline, else target/debug/shotline (it says which).
 set -euo pipefail
@@ -29,7 +30,8 @@ token=$("$bin" user token boss --json | python3 -c 'import json,sys; print(json.
 for _ in $(seq 100); do [[ -s serve.out ]] && break; sleep 0.1; done
 addr=$(python3 -c 'import json; print(json.load(open("serve.out"))["listening"])')
 chromium=$(command -v chromium || true); driver=$(command -v chromedriver || true)
-echo "binary: $bin; shots: $shots; readers: $clients; writer: 1; ${secs}s; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+[[ -z ${NO_BROWSER:-} ]] || chromium=""
+echo "binary: $bin; shots: $shots; readers: $clients; writers: ${WRITERS:-1}; ${secs}s; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$addr" "$token" "$clients" "$secs" "$shots" "$chromium" "$driver" <<'PY'
 import gzip, http.client, json, os, subprocess, sys, tempfile, threading, time, urllib.parse
 addr, token, clients, secs, shots, chromium, driver = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), sys.argv[6], sys.argv[7]
@@ -100,12 +102,13 @@ def in_chromium():
         wd(p, "DELETE", base)
     finally:
         proc.kill()
-ts = [threading.Thread(target=reader) for _ in range(clients)] + [threading.Thread(target=writer), threading.Thread(target=page_load)]
+ts = [threading.Thread(target=reader) for _ in range(clients)] + [threading.Thread(target=page_load)]
+ts += [threading.Thread(target=writer) for _ in range(int(os.environ.get("WRITERS", "1")))]
 if chromium and driver: ts.append(threading.Thread(target=in_chromium))
 [t.start() for t in ts]; [t.join() for t in ts]
 def pct(xs, p): xs = sorted(xs); return xs[min(len(xs) - 1, int(len(xs) * p))] * 1000 if xs else float("nan")
 print(f"grid read : {len(reads)/secs:8.1f} req/s  p50 {pct(reads,.5):7.1f} ms  p99 {pct(reads,.99):7.1f} ms  ({size[0]/1e6:.1f} MB JSON, {size[1]/1e6:.2f} MB gzipped)")
-print(f"status PUT: {len(writes)/secs:8.1f} req/s  p50 {pct(writes,.5):7.1f} ms  p99 {pct(writes,.99):7.1f} ms")
+if writes: print(f"status PUT: {len(writes)/secs:8.1f} req/s  p50 {pct(writes,.5):7.1f} ms  p99 {pct(writes,.99):7.1f} ms")
 print(f"grid page load (pages of 500, gzip, all {shots} rows parsed): n={len(page_loads)} p50 {pct(page_loads,.5):7.1f} ms  p99 {pct(page_loads,.99):7.1f} ms")
 if chromium and driver:
     print(f"grid page load in headless Chromium (fetched + drawn): n={len(browser)} p50 {pct(browser,.5):7.1f} ms  max {pct(browser,1):7.1f} ms")
