@@ -5,7 +5,7 @@
 "use strict";
 const STATES = ["TODO", "WIP", "REVIEW", "RETAKE", "APPROVED", "FINAL", "OMIT"];
 /** Rows in the first grid request (shown at once); the rest come in a second request and are
- * drawn GRID_CHUNK rows per frame, so the page stays responsive while they arrive. */
+ * drawn GRID_CHUNK rows per task, so the page stays responsive while they arrive. */
 const GRID_FIRST = 200;
 const GRID_CHUNK = 500;
 let csrf = null;
@@ -117,7 +117,9 @@ async function loadGrid() {
     page = await api("GET", "/shots?" + gridQuery({ cursor: page.next_cursor }));
     if (token !== gridToken) return;
     for (let i = 0; i < page.shots.length; i += GRID_CHUNK) {
-      await new Promise((r) => requestAnimationFrame(r));
+      // Yield to the browser between chunks (a task, not an animation frame: frames are
+      // throttled in background tabs).
+      await new Promise((r) => setTimeout(r, 0));
       if (token !== gridToken) return;
       body.append(...page.shots.slice(i, i + GRID_CHUNK).map(row));
       shown += Math.min(GRID_CHUNK, page.shots.length - i);
