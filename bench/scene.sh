@@ -6,7 +6,8 @@
 # compared with `grep` reading the same text (the floor) and with the script a pipeline TD
 # writes: a regex over the file, then an SQLite query and a folder listing per node.
 # The project is generated once and cached under bench/out/scene-project (gitignored).
-# Usage: bench/scene.sh [RUNS]   (default 5). Needs hyperfine, python3, /usr/bin/time.
+# Usage: [CARGO_TARGET_DIR=target/bench] bench/scene.sh [RUNS]   (default 5). Needs hyperfine,
+# python3, /usr/bin/time. SHOTLINE_BIN measures another binary (a previous commit's) instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}
@@ -17,17 +18,19 @@ mkdir -p "$OUT" "$RES"
 for t in hyperfine python3 /usr/bin/time; do
     command -v "$t" >/dev/null || { echo "bench/scene.sh: $t is required" >&2; exit 2; }
 done
+# CARGO_TARGET_DIR is honoured (a separate release folder keeps the debug build intact).
+T=${CARGO_TARGET_DIR:-target}
 cargo build --release -q -p shotline
 cargo build --release -q -p shotline-scene --example make_scene_bench
 if [ ! -f "$P/.complete" ]; then
     rm -rf "$P"
     start=$(date +%s.%N)
-    target/release/examples/make_scene_bench "$P"
+    "$T/release/examples/make_scene_bench" "$P"
     echo "generated in $(echo "$(date +%s.%N) - $start" | bc) s" >&2
     touch "$P/.complete"
 fi
 P=$(cd "$P" && pwd)
-BIN=$PWD/target/release/shotline
+BIN=${SHOTLINE_BIN:-$(cd "$T/release" && pwd)/shotline}
 export SHOTLINE_CONFIG=$P/shotline.yaml
 echo "$(du -h "$P/bench.nk" | cut -f1) .nk, $(du -h "$P/bench.ma" | cut -f1) .ma; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
@@ -58,8 +61,10 @@ PY
 # reading a scene costs.
 printf '//Maya ASCII 2024 scene\n' > "$P/empty.ma"
 for s in nk ma empty; do
-    "$BIN" --quiet --json scene audit "$P/bench.$s" > "$RES/$s.json" || true
-    /usr/bin/time -v "$BIN" --quiet --json scene audit "$P/bench.$s" 2> "$RES/$s.time" > /dev/null || true
+    f="$P/bench.$s"
+    [ "$s" = empty ] && f="$P/empty.ma"
+    "$BIN" --quiet --json scene audit "$f" > "$RES/$s.json" || true
+    /usr/bin/time -v "$BIN" --quiet --json scene audit "$f" 2> "$RES/$s.time" > /dev/null || true
 done
 python3 - "$RES" <<'PY'
 import json, sys
@@ -74,6 +79,7 @@ PY
 hyperfine -N --style none -i --warmup 1 --runs "$RUNS" --export-json "$RES/shotline.json" \
     -n "shotline scene audit bench.nk" "$BIN --quiet --json scene audit $P/bench.nk" \
     -n "shotline scene audit bench.ma" "$BIN --quiet --json scene audit $P/bench.ma" \
+    -n "shotline scene audit empty.ma" "$BIN --quiet --json scene audit $P/empty.ma" \
     -n "grep -c file bench.nk" "grep -c file $P/bench.nk" \
     -n "grep -c file bench.ma" "grep -c file $P/bench.ma" \
     -n "python per-node script bench.nk" "python3 $RES/naive.py $P $P/bench.nk" \
@@ -87,11 +93,13 @@ def rss(s):
     t = open(f"{res}/{s}.time").read()
     return int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1)) / 1024
 print(f"peak RSS of an empty scene (binary + 10,000-version index): {rss('empty'):.0f} MiB")
-print("| scene | shotline mean / min (s) | peak RSS | grep (floor) | × grep | python per-node script | shotline faster by |")
+print("| scene | shotline wall mean / min (s) | user + sys CPU (s) | peak RSS | grep (floor) | python per-node script wall (s) | shotline faster by |")
 print("| --- | --- | --- | --- | --- | --- | --- |")
 for s in ("nk", "ma"):
     a = rows[f"shotline scene audit bench.{s}"]
     g = rows[f"grep -c file bench.{s}"]
     py = rows[f"python per-node script bench.{s}"]
-    print(f"| bench.{s} | {a['mean']:.3f} / {a['min']:.3f} | {rss(s):.0f} MiB | {g['mean']:.3f} | {a['mean']/g['mean']:.1f}× | {py['mean']:.3f} | {py['mean']/a['mean']:.1f}× |")
+    print(f"| bench.{s} | {a['mean']:.3f} / {a['min']:.3f} | {a['user']:.3f} + {a['system']:.3f} | {rss(s):.0f} MiB | {g['mean']:.4f} | {py['mean']:.3f} | {py['mean']/a['mean']:.1f}× |")
+e = rows["shotline scene audit empty.ma"]
+print(f"| empty.ma | {e['mean']:.3f} / {e['min']:.3f} | {e['user']:.3f} + {e['system']:.3f} | {rss('empty'):.0f} MiB | — | — | — |")
 PY

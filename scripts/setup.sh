@@ -26,6 +26,8 @@ if [[ $want_tests == 1 ]]; then
   [[ -x /usr/sbin/munged ]] || command -v munged >/dev/null 2>&1 || need_apt+=(munge)
   # Tractor job scripts are Tcl: the farm tests read them back with tclsh.
   command -v tclsh >/dev/null 2>&1 || need_apt+=(tcl)
+  # The benchmarks (bench/*.sh) time commands with hyperfine.
+  command -v hyperfine >/dev/null 2>&1 || need_apt+=(hyperfine)
 fi
 
 if [[ ${#need_apt[@]} -gt 0 ]]; then

@@ -288,8 +288,9 @@ fn every_serve_query_from_a_raw_socket() {
     let again = s.raw(&format!("create&uuid={mine}&data={shot}&type=RamShot"));
     assert_eq!(again["success"], false);
     assert_eq!(
-        s.raw(&format!("create&uuid={mine}x&data={{}}&type=RamPipe"))["success"],
-        false
+        s.raw(&format!("create&uuid={mine}x&data={{}}&type=RamState"))["success"],
+        false,
+        "states are shotline's own"
     );
 
     // Old-style lookups by short name.
@@ -529,12 +530,19 @@ fn daemon_down_then_outbox_then_replay() {
     let published = b
         .root()
         .join("05-SHOTS/DEMO_S_SH010/DEMO_S_SH010_COMP/_published/001_WIP");
+    // Named as Ramses names them, not as shotline's renders were.
     for f in 1001..=1005 {
         assert!(
-            published.join(format!("comp.{f}.exr")).is_file(),
+            published
+                .join(format!("DEMO_S_SH010_COMP.{f}.exr"))
+                .is_file(),
             "{}",
             published.display()
         );
+        assert!(!published.join(format!("comp.{f}.exr")).exists());
+        // Same filesystem: a hard link to the published frame, no copy.
+        let meta = std::fs::metadata(published.join(format!("DEMO_S_SH010_COMP.{f}.exr"))).unwrap();
+        assert_eq!(std::os::unix::fs::MetadataExt::nlink(&meta), 2);
     }
     let side: Value = serde_json::from_str(
         &std::fs::read_to_string(published.join("_ramses_data.json")).unwrap(),
@@ -542,9 +550,9 @@ fn daemon_down_then_outbox_then_replay() {
     .unwrap();
     assert_eq!(
         (
-            side["comp.1003.exr"]["version"].clone(),
-            side["comp.1003.exr"]["comment"].clone(),
-            side["comp.1003.exr"]["published"].clone()
+            side["DEMO_S_SH010_COMP.1003.exr"]["version"].clone(),
+            side["DEMO_S_SH010_COMP.1003.exr"]["comment"].clone(),
+            side["DEMO_S_SH010_COMP.1003.exr"]["published"].clone()
         ),
         (json!(1), json!("first comp"), json!(true)),
         "{side}"
@@ -570,7 +578,42 @@ fn daemon_down_then_outbox_then_replay() {
         .unwrap();
     assert!(out.status.success(), "the local change never fails");
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 refused"));
-    assert_eq!(a.json("boss", &["ramses", "sync"])["pending"], 0);
+    let after = a.json("boss", &["ramses", "sync"]);
+    assert_eq!(
+        (after["pending"].clone(), after["pruned"].clone()),
+        (json!(0), json!(0))
+    );
+
+    // Retention: pushed rows are pruned after ramses.outbox_keep_days (30 by default);
+    // refused rows stay until someone resolves them.
+    let cfg = std::fs::read_to_string(a.root().join("shotline.yaml")).unwrap();
+    std::fs::write(
+        a.root().join("shotline.yaml"),
+        cfg.replace("  sync: true\n", "  sync: true\n  outbox_keep_days: 0\n"),
+    )
+    .unwrap();
+    assert_eq!(a.json("boss", &["ramses", "sync"])["pruned"], 3);
+    let out = a.cmd("boss").args(["ramses", "sync"]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("old pushed rows pruned 0"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let left: Vec<(String, Option<shotline_store::OutboxOutcome>)> =
+        shotline_store::Store::open(&a.db(), 5_000)
+            .unwrap()
+            .outbox_all()
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.entity, e.outcome))
+            .collect();
+    assert_eq!(
+        left,
+        vec![(
+            "SH099 COMP".to_string(),
+            Some(shotline_store::OutboxOutcome::Refused)
+        )]
+    );
 }
 
 #[test]
@@ -734,4 +777,343 @@ fn serve_answers_many_clients_at_once() {
             });
         }
     });
+}
+
+/// Creates an object as the Ramses client does (`create&uuid=&type=&data=`).
+fn create(s: &Serve, uuid: &str, t: &str, data: &Value) -> Value {
+    s.raw(&format!("create&uuid={uuid}&type={t}&data={data}"))
+}
+
+#[test]
+fn pipes_file_types_and_empty_containers_through_serve() {
+    let p = project();
+    let s = Serve::start(&p, "boss");
+    let proj = s.ok("getCurrentProject")["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The media registry's file types are there without anyone defining them.
+    let types = s.ok("getObjects&type=RamFileType")["objects"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let exr = types
+        .iter()
+        .find(|o| data(o)["shortName"] == "exr")
+        .unwrap();
+    assert_eq!(data(exr)["extensions"], json!(["exr", "sxr"]));
+    assert!(types.iter().any(|o| data(o)["shortName"] == "mov"));
+    let exr_uuid = exr["uuid"].as_str().unwrap().to_string();
+    let r = s.raw(&format!(
+        "setData&uuid={exr_uuid}&data={}",
+        json!({"shortName": "exr", "name": "EXR image", "extensions": ["exr", "png"]})
+    ));
+    assert!(
+        r["success"] == false
+            && r["message"]
+                .as_str()
+                .unwrap()
+                .contains("file-kind registry"),
+        "{r}"
+    );
+
+    // A lead defines a file type, a pipe file and a pipe, as the Ramses client does.
+    let blend = "3b4e28ba-2fa1-11d2-883f-0016d3cca401";
+    let r = create(
+        &s,
+        blend,
+        "RamFileType",
+        &json!({"shortName": "blend", "name": "Blender scene", "extensions": ["blend"]}),
+    );
+    assert_eq!(r["success"], true, "{r}");
+    let geo = "3b4e28ba-2fa1-11d2-883f-0016d3cca402";
+    let r = create(
+        &s,
+        geo,
+        "RamPipeFile",
+        &json!({"shortName": "geo", "fileType": blend, "customSettings": ""}),
+    );
+    assert_eq!(r["success"], true, "{r}");
+    let steps = s.ok(&format!("getSteps&projectUuid={proj}&type=ALL"))["steps"].clone();
+    let (a, b) = (steps[0].as_str().unwrap(), steps[1].as_str().unwrap());
+    let pipe = "3b4e28ba-2fa1-11d2-883f-0016d3cca403";
+    let r = create(
+        &s,
+        pipe,
+        "RamPipe",
+        &json!({"outputStep": a, "inputStep": b, "pipeFiles": [geo]}),
+    );
+    assert_eq!(r["success"], true, "{r}");
+    assert_eq!(
+        s.ok(&format!("getPipes&projectUuid={proj}"))["pipes"],
+        json!([pipe])
+    );
+    // What Ramses-Py reads: the pipe's steps and files, the file's type and its extensions.
+    let d = s.ok(&format!("getData&uuid={pipe}"))["data"].clone();
+    assert_eq!(
+        (
+            d["outputStep"].clone(),
+            d["inputStep"].clone(),
+            d["pipeFiles"].clone()
+        ),
+        (json!(a), json!(b), json!([geo]))
+    );
+    let f = s.ok(&format!("getData&uuid={geo}"))["data"].clone();
+    assert_eq!(
+        (f["shortName"].clone(), f["fileType"].clone()),
+        (json!("geo"), json!(blend))
+    );
+    let t = s.ok(&format!("getData&uuid={blend}"))["data"].clone();
+    assert_eq!(t["extensions"], json!(["blend"]));
+    assert_eq!(
+        s.ok("getObjects&type=RamPipeFile")["objects"][0]["uuid"],
+        geo
+    );
+    // References are checked: a pipe into a step that is not there is refused.
+    let r = create(
+        &s,
+        "3b4e28ba-2fa1-11d2-883f-0016d3cca404",
+        "RamPipe",
+        &json!({"outputStep": a, "inputStep": geo}),
+    );
+    assert!(
+        r["success"] == false && r["message"].as_str().unwrap().contains("inputStep"),
+        "{r}"
+    );
+    let r = create(
+        &s,
+        "3b4e28ba-2fa1-11d2-883f-0016d3cca405",
+        "RamFileType",
+        &json!({"shortName": "exr"}),
+    );
+    assert!(
+        r["message"].as_str().unwrap().contains("already exists"),
+        "{r}"
+    );
+
+    // Empty sequences and asset groups, as Ramses creates them before their shots.
+    let sq = "3b4e28ba-2fa1-11d2-883f-0016d3cca406";
+    let r = create(
+        &s,
+        sq,
+        "RamSequence",
+        &json!({"shortName": "SQ02", "name": "Second", "color": "#ff0000"}),
+    );
+    assert_eq!(r["success"], true, "{r}");
+    let seqs = s.ok(&format!("getSequences&projectUuid={proj}"))["sequences"].clone();
+    assert_eq!(seqs.as_array().unwrap().len(), 2, "{seqs}");
+    assert!(seqs.as_array().unwrap().contains(&json!(sq)));
+    assert_eq!(
+        s.ok(&format!("getShots&projectUuid={proj}&sequenceUuid={sq}"))["shots"],
+        json!([])
+    );
+    let d = s.ok(&format!("getData&uuid={sq}"))["data"].clone();
+    assert_eq!(
+        (d["name"].clone(), d["color"].clone()),
+        (json!("Second"), json!("#ff0000"))
+    );
+    // Updated: the name is the client's; the code names folders and is not renamed.
+    let r = s.raw(&format!(
+        "setData&uuid={sq}&data={}",
+        json!({"shortName": "SQ02", "name": "Second act"})
+    ));
+    assert_eq!(r["success"], true, "{r}");
+    assert_eq!(
+        s.ok(&format!("getData&uuid={sq}"))["data"]["name"],
+        "Second act"
+    );
+    let r = s.raw(&format!(
+        "setData&uuid={sq}&data={}",
+        json!({"shortName": "SQ03"})
+    ));
+    assert_eq!(r["success"], false, "{r}");
+    // A shot put in it later lands in the same sequence, same uuid.
+    p.ok("boss", &["shot", "set", "SH020", "--sequence", "SQ02"]);
+    assert_eq!(
+        s.ok(&format!("getShots&projectUuid={proj}&sequenceUuid={sq}"))["shots"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let grp = "3b4e28ba-2fa1-11d2-883f-0016d3cca407";
+    let r = create(&s, grp, "RamAssetGroup", &json!({"shortName": "props"}));
+    assert_eq!(r["success"], true, "{r}");
+    assert!(
+        s.ok(&format!("getAssetGroups&projectUuid={proj}"))["assetGroups"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(grp))
+    );
+    // Audited, with the user who made them.
+    let log = p.lines("boss", &["log", "--action", "sequence.create"]);
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0]["user"], "boss");
+    let recorded = p.lines("boss", &["log", "--action", "ramses.object"]);
+    assert!(recorded.len() >= 5, "{recorded:?}");
+
+    // Everything survives a restart (it is in the store, not in the daemon's memory).
+    drop(s);
+    let s = Serve::start(&p, "artist");
+    assert_eq!(
+        s.ok(&format!("getPipes&projectUuid={proj}"))["pipes"],
+        json!([pipe])
+    );
+    // A standard user may read the pipeline but not define it.
+    for (uuid, t, d) in [
+        (
+            "3b4e28ba-2fa1-11d2-883f-0016d3cca408",
+            "RamSequence",
+            json!({"shortName": "SQ09"}),
+        ),
+        (
+            "3b4e28ba-2fa1-11d2-883f-0016d3cca409",
+            "RamAssetGroup",
+            json!({"shortName": "fx"}),
+        ),
+        (
+            "3b4e28ba-2fa1-11d2-883f-0016d3cca40a",
+            "RamFileType",
+            json!({"shortName": "abc"}),
+        ),
+        (
+            "3b4e28ba-2fa1-11d2-883f-0016d3cca40b",
+            "RamPipe",
+            json!({"outputStep": a}),
+        ),
+    ] {
+        let r = create(&s, uuid, t, &d);
+        assert!(
+            r["success"] == false && r["message"].as_str().unwrap().contains("lead"),
+            "{t}: {r}"
+        );
+    }
+    let r = s.raw(&format!(
+        "setData&uuid={pipe}&data={}",
+        json!({"outputStep": b})
+    ));
+    assert!(
+        r["success"] == false && r["message"].as_str().unwrap().contains("lead"),
+        "{r}"
+    );
+}
+
+/// The device a path is on.
+fn device(path: &std::path::Path) -> u64 {
+    std::os::unix::fs::MetadataExt::dev(&std::fs::metadata(path).unwrap())
+}
+
+#[test]
+fn published_files_are_copied_into_a_ramses_tree_on_another_filesystem() {
+    let a = project();
+    // A real second filesystem: /dev/shm is a tmpfs on Linux, the temp dir usually not.
+    let shm = std::path::Path::new("/dev/shm");
+    if !shm.is_dir() || device(shm) == device(a.root()) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs /dev/shm on another filesystem than the temp dir for this test"
+        );
+        eprintln!("skipped: /dev/shm is not another filesystem here");
+        return;
+    }
+    let b = Project {
+        dir: tempfile::tempdir_in(shm).unwrap(),
+    };
+    b.ok("boss", &["init", "--code", "DEMO", "--name", "Demo"]);
+    b.ok("boss", &["step", "add", "COMP", "--kind", "shot"]);
+    b.ok(
+        "boss",
+        &["shot", "add", "SH010", "--in", "1001", "--out", "1005"],
+    );
+    let s = Serve::start(&b, "boss");
+    append_config(
+        &a,
+        &format!(
+            "ramses:\n  port: {}\n  timeout_ms: 10000\n  sync: true\n",
+            s.port
+        ),
+    );
+    let frames = a.frames("comp", 1001..=1005);
+    let out = a
+        .cmd("boss")
+        .args([
+            "publish",
+            "--shot",
+            "SH010",
+            "--step",
+            "COMP",
+            frames.to_str().unwrap(),
+            "-m",
+            "over there",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Ramses updated")
+            && err.contains("copied 5 file(s)")
+            && err.contains("another filesystem"),
+        "the user is told the files were copied: {err}"
+    );
+    let published = b
+        .root()
+        .join("05-SHOTS/DEMO_S_SH010/DEMO_S_SH010_COMP/_published/001_WIP");
+    let mut names: Vec<String> = std::fs::read_dir(&published)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut want: Vec<String> = (1001..=1005)
+        .map(|f| format!("DEMO_S_SH010_COMP.{f}.exr"))
+        .collect();
+    want.push("_ramses_data.json".into());
+    assert_eq!(
+        names, want,
+        "Ramses names, the sidecar, no temporary files left"
+    );
+    for f in 1001..=1005 {
+        let copy = published.join(format!("DEMO_S_SH010_COMP.{f}.exr"));
+        let src = frames.join(format!("comp.{f}.exr"));
+        assert_eq!(std::fs::read(&copy).unwrap(), std::fs::read(&src).unwrap());
+        let meta = std::fs::metadata(&copy).unwrap();
+        assert_eq!(
+            std::os::unix::fs::MetadataExt::nlink(&meta),
+            1,
+            "a copy, not a link"
+        );
+    }
+    let side: Value = serde_json::from_str(
+        &std::fs::read_to_string(published.join("_ramses_data.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(side["DEMO_S_SH010_COMP.1001.exr"]["comment"], "over there");
+    // The next version goes to its own folder; the first one is never touched again.
+    let before = std::fs::read(published.join("DEMO_S_SH010_COMP.1001.exr")).unwrap();
+    let v2 = a.json(
+        "boss",
+        &[
+            "publish",
+            "--shot",
+            "SH010",
+            "--step",
+            "COMP",
+            frames.to_str().unwrap(),
+            "--state",
+            "REVIEW",
+        ],
+    );
+    assert_eq!(v2["published"], true);
+    let second = b
+        .root()
+        .join("05-SHOTS/DEMO_S_SH010/DEMO_S_SH010_COMP/_published/002_REVIEW");
+    assert!(
+        second.join("DEMO_S_SH010_COMP.1005.exr").is_file(),
+        "{}",
+        second.display()
+    );
+    assert_eq!(
+        std::fs::read(published.join("DEMO_S_SH010_COMP.1001.exr")).unwrap(),
+        before
+    );
 }

@@ -709,3 +709,215 @@ fn relative_paths_follow_the_maya_workspace_and_nuke_project_directory() {
     let nodes = p.lines("boss", &["scene", "ls", nk.to_str().unwrap()]);
     assert_eq!(nodes[0]["status"], "latest", "{}", nodes[0]);
 }
+
+/// Writes `versions` version folders of `shots/SH010/<step>/` on disk (not registered), each
+/// holding `SH010_<step>_vNNN.<ext>`.
+fn disk_versions(p: &Project, step: &str, ext: &str, versions: u32) {
+    for v in 1..=versions {
+        let d = p.root().join(format!("shots/SH010/{step}/v{v:03}"));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join(format!("SH010_{step}_v{v:03}.{ext}")), b"x").unwrap();
+    }
+}
+
+const MA_CACHES: &str = "//Maya ASCII 2024 scene\n//Codeset: UTF-8\n\
+file -rdi 1 -ns \"lay1\" -rfn \"layRN1\" -op \"v=0;\" -typ \"mayaAscii\" \"P:/demo/shots/SH010/layout/v001/SH010_layout_v001.ma{1}\";\n\
+file -r -ns \"lay1\" -dr 1 -rfn \"layRN1\" -op \"v=0;\" -typ \"mayaAscii\" \"P:/demo/shots/SH010/layout/v001/SH010_layout_v001.ma{1}\";\n\
+requires maya \"2024\";\ncurrentUnit -l centimeter -a degree -t film;\n\
+createNode AlembicNode -n \"anim_AlembicNode\";\n\
+\tsetAttr \".fn\" -type \"string\" \"P:/demo/shots/SH010/anim/v001/SH010_anim_v001.abc\";\n\
+\tsetAttr \".fns\" -type \"stringArray\" 1 \"P:/demo/shots/SH010/anim/v001/SH010_anim_v001.abc\"  ;\n\
+createNode gpuCache -n \"setGpuShape\";\n\
+\tsetAttr \".cfn\" -type \"string\" \"P:/demo/shots/SH010/anim/v001/SH010_anim_v001.abc\";\n\
+createNode aiStandIn -n \"crowdStandIn\";\n\
+\tsetAttr \".dso\" -type \"string\" \"P:\\\\demo\\\\shots\\\\SH010\\\\anim\\\\v001\\\\SH010_anim_v001.abc\";\n\
+createNode cacheFile -n \"clothCache1\";\n\
+\tsetAttr \".cn\" -type \"string\" \"SH010_fx_v001\";\n\
+\tsetAttr \".cp\" -type \"string\" \"P:/demo/shots/SH010/fx/v001/\";\n\
+\tsetAttr \".os\" 1001;\n\tsetAttr \".oe\" 1005;\n\
+createNode file -n \"plateTex\";\n\
+\tsetAttr \".ftn\" -type \"string\" \"P:/demo/shots/SH010/plate/v001/SH010_plate_v001.1001.exr\";\n\
+\tsetAttr \".ufe\" yes;\n\
+\tsetAttr \".cs\" -type \"string\" \"ACEScg\";\n\
+createNode imagePlane -n \"imagePlaneShape1\" -p \"imagePlane1\";\n\
+\tsetAttr \".imn\" -type \"string\" \"P:/demo/shots/SH010/plate/v002/SH010_plate_v002.1001.exr\";\n\
+\tsetAttr \".ufe\" yes;\n\tsetAttr \".fin\" 1001;\n\tsetAttr \".fot\" 1005;\n\tsetAttr \".fo\" 0;\n\
+select -ne :defaultRenderGlobals;\n\tsetAttr \".fs\" 1001;\n\tsetAttr \".ef\" 1005;\n";
+
+/// Caches, Alembic layers, a second reference to one scene (`{1}`) and plate sequences move to
+/// their newest versions together; the plate's newest version is renumbered from frame 1, so
+/// the frame in the path, the offsets (written after `.ufe` where Maya left the default) and the
+/// image plane's in/out follow it. Every other byte stays.
+#[test]
+fn maya_caches_references_and_frame_offsets_update_together() {
+    let p = project();
+    let v4 = plate_dir(&p, 4);
+    std::fs::create_dir_all(&v4).unwrap();
+    let spec = shotline_media::testdata::ExrSpec::rgb(8, 8);
+    shotline_media::testdata::write_exr_sequence(&v4, "SH010_plate_v004.", 4, 1..=8, &spec)
+        .unwrap();
+    p.ok(
+        "boss",
+        &[
+            "publish",
+            "--shot",
+            "SH010",
+            "--step",
+            "plate",
+            "--force",
+            v4.to_str().unwrap(),
+        ],
+    );
+    disk_versions(&p, "anim", "abc", 2);
+    disk_versions(&p, "fx", "xml", 2);
+    disk_versions(&p, "layout", "ma", 2);
+    let ma = write(&p, "SH010_caches.ma", MA_CACHES);
+    let nodes = p.lines("boss", &["scene", "ls", ma.to_str().unwrap()]);
+    let got: Vec<(&str, &str, &str)> = nodes
+        .iter()
+        .map(|n| {
+            (
+                n["name"].as_str().unwrap(),
+                n["kind"].as_str().unwrap(),
+                n["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("layRN1", "reference", "outdated"),
+            ("anim_AlembicNode", "geometry", "outdated"),
+            ("setGpuShape", "geometry", "outdated"),
+            ("crowdStandIn", "geometry", "outdated"),
+            ("clothCache1", "geometry", "outdated"),
+            ("plateTex", "texture", "outdated"),
+            ("imagePlaneShape1", "image-plane", "outdated"),
+        ],
+        "{nodes:?}"
+    );
+    assert_eq!(nodes[4]["cache_name"]["text"], "SH010_fx_v001");
+    let before = std::fs::read(&ma).unwrap();
+    let dry = p.ok(
+        "boss",
+        &[
+            "scene",
+            "update",
+            ma.to_str().unwrap(),
+            "--all",
+            "--dry-run",
+        ],
+    );
+    assert!(
+        dry.contains("+\tsetAttr \".ufe\" yes; setAttr \".fo\" -1000;"),
+        "{dry}"
+    );
+    assert_eq!(
+        std::fs::read(&ma).unwrap(),
+        before,
+        "a dry run writes nothing"
+    );
+    p.ok("boss", &["scene", "update", ma.to_str().unwrap(), "--all"]);
+    let after = std::fs::read_to_string(&ma).unwrap();
+    let want = MA_CACHES
+        .replace(
+            "layout/v001/SH010_layout_v001.ma{1}",
+            "layout/v002/SH010_layout_v002.ma{1}",
+        )
+        .replace(
+            "anim/v001/SH010_anim_v001.abc",
+            "anim/v002/SH010_anim_v002.abc",
+        )
+        .replace(
+            "anim\\\\v001\\\\SH010_anim_v001.abc",
+            "anim\\\\v002\\\\SH010_anim_v002.abc",
+        )
+        .replace("\"SH010_fx_v001\"", "\"SH010_fx_v002\"")
+        .replace("fx/v001/\"", "fx/v002/\"")
+        .replace(
+            "plate/v001/SH010_plate_v001.1001.exr\";\n\tsetAttr \".ufe\" yes;",
+            "plate/v004/SH010_plate_v004.0001.exr\";\n\tsetAttr \".ufe\" yes; setAttr \".fo\" -1000;",
+        )
+        .replace(
+            "plate/v002/SH010_plate_v002.1001.exr",
+            "plate/v004/SH010_plate_v004.0001.exr",
+        )
+        .replace("\".fin\" 1001;", "\".fin\" 1;")
+        .replace("\".fot\" 1005;", "\".fot\" 8;")
+        .replace("\".fo\" 0;", "\".fo\" -1000;");
+    assert_eq!(after, want);
+    let nodes = p.lines("boss", &["scene", "ls", ma.to_str().unwrap()]);
+    for n in &nodes {
+        assert_eq!(n["status"], "latest", "{n}");
+    }
+}
+
+const COMP_TOOLS: &str = r#"Composition {
+	RenderRange = { 1001, 1005 },
+	Tools = ordered() {
+		Car = SurfaceFBXMesh {
+			Inputs = {
+				ImportFile = Input { Value = "P:\\demo\\shots\\SH010\\anim\\v001\\SH010_anim_v001.fbx", },
+				ObjName = Input { Value = "", },
+			},
+		},
+		Cam = SurfaceAlembicMesh { Inputs = { Filename = Input { Value = 'P:/demo/shots/SH010/cam/v002/SH010_cam_v002.abc', }, }, },
+		Grade = FileLUT { Inputs = { LUTFile = Input { Value = "/nowhere/show.cube", }, }, },
+	},
+}
+"#;
+
+/// FBX and Alembic meshes and LUTs are media nodes: statuses, audit findings, and a version
+/// update that rewrites the one path asked for.
+#[test]
+fn fusion_meshes_and_luts_are_audited_and_updated() {
+    let p = project();
+    disk_versions(&p, "anim", "fbx", 2);
+    disk_versions(&p, "cam", "abc", 2);
+    let comp = write(&p, "SH010_tools.comp", COMP_TOOLS);
+    let nodes = p.lines("boss", &["scene", "ls", comp.to_str().unwrap()]);
+    let got: Vec<(&str, &str, &str)> = nodes
+        .iter()
+        .map(|n| {
+            (
+                n["name"].as_str().unwrap(),
+                n["class"].as_str().unwrap(),
+                n["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("Car", "SurfaceFBXMesh", "outdated"),
+            ("Cam", "SurfaceAlembicMesh", "latest"),
+            ("Grade", "FileLUT", "missing"),
+        ]
+    );
+    let (code, report) = run_json(&p, &["scene", "audit", comp.to_str().unwrap()]);
+    assert_eq!(code, 1, "{report}");
+    let found: Vec<(&str, &str)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap(),
+                f["node"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert!(found.contains(&("outdated", "Car")), "{found:?}");
+    assert!(found.contains(&("missing-media", "Grade")), "{found:?}");
+    p.ok(
+        "boss",
+        &["scene", "update", comp.to_str().unwrap(), "--node", "Car"],
+    );
+    assert_eq!(
+        std::fs::read_to_string(&comp).unwrap(),
+        COMP_TOOLS.replace(
+            "anim\\\\v001\\\\SH010_anim_v001.fbx",
+            "anim\\\\v002\\\\SH010_anim_v002.fbx"
+        )
+    );
+}

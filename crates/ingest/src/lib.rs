@@ -30,6 +30,7 @@ pub mod thumb;
 use std::path::{Path, PathBuf};
 
 pub use hash::HashAlgo;
+pub use record::THUMB_FILE;
 pub use record::{
     allocate_on_disk, Allocated, CopiedFile, RegisterError, Registrar, Registration, TargetProblem,
 };

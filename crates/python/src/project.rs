@@ -9,6 +9,8 @@ use shotline_store::{
     Actor, EventQuery, ItemKind, ItemRef, State, StatusChange, Store, StoreError, VersionQuery,
 };
 
+use shotline_ramses::mirror::{Mirror, MirrorOutcome};
+
 use crate::config::Settings;
 use crate::ShotlineError;
 
@@ -44,6 +46,8 @@ pub struct PyProject {
     store: Store,
     root: PathBuf,
     user: Option<String>,
+    /// The Ramses mirror when `ramses.sync: true`: the same hook the CLI calls.
+    mirror: Option<Mirror>,
 }
 
 impl PyProject {
@@ -68,6 +72,7 @@ impl PyProject {
         let store = py.detach(|| Store::open(&db, timeout)).map_err(store_err)?;
         Ok(PyProject {
             store,
+            mirror: Mirror::from_config(&s.loaded.config.ramses),
             root: s.root,
             user,
         })
@@ -167,9 +172,15 @@ impl PyProject {
         };
         let actor = self.actor();
         let store = &mut self.store;
-        let status = py
-            .detach(|| store.set_status(&actor, &change))
+        let mirror = self.mirror.as_ref();
+        let (status, mirrored) = py
+            .detach(|| {
+                let status = store.set_status(&actor, &change)?;
+                let mirrored = mirror.map(|m| m.push_status(store, &status, &change.comment));
+                Ok::<_, StoreError>((status, mirrored))
+            })
             .map_err(store_err)?;
+        warn_if_incomplete(py, mirrored.as_ref())?;
         to_py(py, &status)
     }
 
@@ -228,6 +239,11 @@ impl PyProject {
         let (published, version, report) = py
             .detach(|| self.publish_checked(req))
             .map_err(ShotlineError::new_err)?;
+        if let (Some(m), Some(v)) = (self.mirror.as_ref(), version.as_ref()) {
+            let store = &mut self.store;
+            let outcome = py.detach(|| m.push_versions(store, std::slice::from_ref(v)));
+            warn_if_incomplete(py, Some(&outcome))?;
+        }
         to_py(
             py,
             &PublishReport {
@@ -236,6 +252,20 @@ impl PyProject {
                 verification: &report,
             },
         )
+    }
+}
+
+/// A mirror push that left changes in the outbox (daemon down, slow, refusing) is a Python
+/// `UserWarning`, as the CLI warns: the local change stands either way.
+fn warn_if_incomplete(py: Python<'_>, outcome: Option<&MirrorOutcome>) -> PyResult<()> {
+    match outcome {
+        Some(o) if o.is_incomplete() => {
+            let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
+            let message =
+                std::ffi::CString::new(o.message().replace('\0', " ")).unwrap_or_default();
+            PyErr::warn(py, &category, &message, 1)
+        }
+        _ => Ok(()),
     }
 }
 

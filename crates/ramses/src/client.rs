@@ -74,6 +74,22 @@ pub struct Client {
     sent: AtomicU64,
 }
 
+impl ClientOptions {
+    /// The options the `ramses:` config section gives: one timeout for connecting and between
+    /// bytes, twelve of them for a whole reply.
+    pub fn from_config(c: &shotline_config::RamsesConfig) -> ClientOptions {
+        let t = Duration::from_millis(c.timeout_ms);
+        ClientOptions {
+            host: c.host.clone(),
+            port: c.port,
+            connect_timeout: t,
+            read_timeout: t,
+            total_timeout: t.saturating_mul(12),
+            cache_ttl: Duration::from_millis(c.cache_ttl_ms),
+        }
+    }
+}
+
 impl Client {
     /// A client for the daemon at `opts.host:opts.port`. Nothing is sent until a query.
     pub fn new(opts: ClientOptions) -> Client {

@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use shotline_layout::{format_ramses_published, RamsesPublished, VersionNumber};
+use shotline_layout::{
+    format_ramses_name, format_ramses_published, RamsesKind, RamsesName, RamsesPublished,
+    VersionNumber,
+};
 use shotline_store::{
     ItemKind, OutboxEntry, OutboxKind, OutboxOutcome, State, Status, Store, Version,
 };
@@ -112,6 +115,9 @@ pub enum Pushed {
         id: i64,
         /// `SH010 COMP`.
         entity: String,
+        /// Something the user should know (published files copied rather than linked).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
     },
     /// Ramses answered and refused it; it will not be retried.
     Refused {
@@ -144,6 +150,147 @@ pub struct SyncReport {
     pub kept: Vec<Pushed>,
     /// Rows still pending after this sync (including ones another process holds).
     pub pending: usize,
+    /// Pushed rows older than `ramses.outbox_keep_days` deleted by this sync.
+    pub pruned: usize,
+}
+
+/// [`sync`], then deletes pushed rows finished more than `keep_days` days ago (what
+/// `shotline ramses sync` runs). Refused rows are kept until resolved.
+pub fn sync_and_prune(
+    store: &mut Store,
+    client: &Client,
+    project: Option<&str>,
+    keep_days: u32,
+) -> Result<SyncReport> {
+    let mut report = sync(store, client, project, &owner())?;
+    report.pruned = store.outbox_prune(keep_days)?;
+    Ok(report)
+}
+
+/// The mirror hook publish, ingest and status changes call (CLI and Python alike), when
+/// `ramses.sync` is on.
+#[derive(Debug, Clone)]
+pub struct Mirror {
+    opts: crate::ClientOptions,
+    project: Option<String>,
+}
+
+/// What a mirror push after a local change did, for the caller to report.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MirrorOutcome {
+    /// Every change is in Ramses.
+    Pushed {
+        /// How many changes were pushed (older pending ones included).
+        count: usize,
+        /// What the user should know about them (files copied rather than linked).
+        notes: Vec<String>,
+    },
+    /// Some changes were refused or kept in the outbox for `shotline ramses sync`.
+    Incomplete {
+        /// A one-line summary naming the first reason.
+        message: String,
+    },
+}
+
+impl MirrorOutcome {
+    /// The line to show the user.
+    pub fn message(&self) -> String {
+        match self {
+            MirrorOutcome::Pushed { count, notes } => {
+                let mut m = format!("Ramses updated ({count} change(s) pushed)");
+                for n in notes {
+                    m.push_str("; ");
+                    m.push_str(n);
+                }
+                m
+            }
+            MirrorOutcome::Incomplete { message } => message.clone(),
+        }
+    }
+
+    /// Whether the user should be warned.
+    pub fn is_incomplete(&self) -> bool {
+        matches!(self, MirrorOutcome::Incomplete { .. })
+    }
+}
+
+impl Mirror {
+    /// `None` unless `ramses.sync: true`.
+    pub fn from_config(c: &shotline_config::RamsesConfig) -> Option<Mirror> {
+        c.sync.then(|| Mirror {
+            opts: crate::ClientOptions::from_config(c),
+            project: Some(c.project.clone()).filter(|p| !p.is_empty()),
+        })
+    }
+
+    /// Records the changes and tries to push them. Never fails the caller: the local change is
+    /// already committed, and the outbox keeps what could not be pushed. Each query is bounded
+    /// by the timeout, and the whole push by two of them, so a hung daemon costs seconds.
+    pub fn push(&self, store: &mut Store, changes: &[Change]) -> MirrorOutcome {
+        for ch in changes {
+            if let Err(e) = enqueue(store, ch) {
+                return MirrorOutcome::Incomplete {
+                    message: format!("not recorded for Ramses: {e}"),
+                };
+            }
+        }
+        let mut opts = self.opts.clone();
+        opts.total_timeout = opts.read_timeout;
+        let deadline = std::time::Instant::now() + opts.read_timeout.saturating_mul(2);
+        let c = Client::new(opts);
+        match sync_until(store, &c, self.project.as_deref(), &owner(), Some(deadline)) {
+            Ok(r) if r.kept.is_empty() && r.refused.is_empty() => MirrorOutcome::Pushed {
+                count: r.pushed.len(),
+                notes: r.pushed.iter().filter_map(Pushed::note).map(str::to_string).collect(),
+            },
+            Ok(r) => MirrorOutcome::Incomplete {
+                message: format!(
+                    "Ramses: {} pushed, {} refused, {} kept in the outbox for `shotline ramses sync`{}",
+                    r.pushed.len(),
+                    r.refused.len(),
+                    r.kept.len(),
+                    r.refused
+                        .iter()
+                        .chain(&r.kept)
+                        .find_map(Pushed::reason)
+                        .map(|why| format!(" ({why})"))
+                        .unwrap_or_default()
+                ),
+            },
+            Err(e) => MirrorOutcome::Incomplete {
+                message: format!("Ramses sync failed; changes kept in the outbox: {e}"),
+            },
+        }
+    }
+
+    /// The push after a task status change.
+    pub fn push_status(&self, store: &mut Store, s: &Status, comment: &str) -> MirrorOutcome {
+        self.push(store, &[Change::of_status(s, comment)])
+    }
+
+    /// The push after registering versions (publish, ingest).
+    pub fn push_versions(&self, store: &mut Store, versions: &[Version]) -> MirrorOutcome {
+        let changes: Vec<Change> = versions.iter().map(Change::of_version).collect();
+        self.push(store, &changes)
+    }
+}
+
+impl Pushed {
+    /// The note of a pushed change, if any.
+    pub fn note(&self) -> Option<&str> {
+        match self {
+            Pushed::Pushed { note, .. } => note.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Why it was refused or kept; `None` when pushed.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Pushed::Refused { reason, .. } | Pushed::Kept { reason, .. } => Some(reason),
+            Pushed::Pushed { .. } => None,
+        }
+    }
 }
 
 /// Records a change in the outbox; returns its row id.
@@ -217,11 +364,12 @@ pub fn sync_until(
                 continue;
             }
             match push_entry(client, project, &mut target, &e) {
-                Ok(()) => {
+                Ok(note) => {
                     if store.outbox_finish(e.id, owner, OutboxOutcome::Pushed, None)? {
                         report.pushed.push(Pushed::Pushed {
                             id: e.id,
                             entity: e.entity,
+                            note,
                         });
                     }
                 }
@@ -258,6 +406,8 @@ pub fn sync_until(
 /// The Ramses project and its lookups, fetched once per sync (batched `getObjects`).
 struct Target {
     project: String,
+    /// The project's short name, the first part of every Ramses file name.
+    project_short: String,
     user: String,
     shots: Vec<RamObject>,
     assets: Vec<RamObject>,
@@ -290,6 +440,7 @@ fn load_target(client: &Client, wanted: Option<&str>) -> Result<Target> {
         assets: client.objects_of_project(ObjectType::Asset, &project.uuid)?,
         steps: client.objects_of_project(ObjectType::Step, &project.uuid)?,
         states: client.objects(ObjectType::State)?,
+        project_short: project.short_name().to_string(),
         project: project.uuid,
         user: ping.user_uuid,
     })
@@ -314,7 +465,7 @@ fn push_entry(
     project: Option<&str>,
     target: &mut Option<Target>,
     e: &OutboxEntry,
-) -> Result<()> {
+) -> Result<Option<String>> {
     let change: Change = serde_json::from_value(e.payload.clone())
         .map_err(|err| refused(format!("outbox row {} is not a change ({err})", e.id)))?;
     if target.is_none() {
@@ -396,23 +547,28 @@ fn push_entry(
     }
     if let (Some(files), Some(number)) = (&change.files, change.version) {
         let placed = PublishedPlace {
+            project: &t.project_short,
+            kind,
             item,
             step: step.short_name(),
             state: state_short.as_deref(),
             number,
             comment: &change.comment,
         };
-        place_published(client, &placed, files).map_err(|e| {
+        let how = place_published(client, &placed, files).map_err(|e| {
             refused(format!(
                 "the status was pushed, but the published files were not placed: {e}"
             ))
         })?;
+        return Ok(how.note());
     }
-    Ok(())
+    Ok(None)
 }
 
 /// What a published folder is for.
 struct PublishedPlace<'a> {
+    project: &'a str,
+    kind: ItemKind,
     item: &'a RamObject,
     step: &'a str,
     state: Option<&'a str>,
@@ -420,11 +576,44 @@ struct PublishedPlace<'a> {
     comment: &'a str,
 }
 
-/// Hard-links a published version's files into `<step folder>/_published/[RES_]NNN[_STATE]/`
-/// of the Ramses tree (the step folder is the item's folder, from `getPath`, plus
-/// `_<STEP>`), and lists them in that folder's `_ramses_data.json`. Never copies (a copy could
-/// block the publish) and never replaces a different file (published files are history).
-fn place_published(client: &Client, p: &PublishedPlace<'_>, files: &PublishedFiles) -> Result<()> {
+/// How the files of a published version reached the Ramses tree.
+#[derive(Debug, Default)]
+struct Placement {
+    folder: PathBuf,
+    linked: usize,
+    copied: usize,
+    /// Why files were copied rather than linked (the first link error).
+    copy_reason: Option<String>,
+}
+
+impl Placement {
+    /// A line for the sync report when files were copied: copies take space and time, and the
+    /// user should know the Ramses tree is not sharing the published files.
+    fn note(&self) -> Option<String> {
+        (self.copied > 0).then(|| {
+            format!(
+                "copied {} file(s) into {} (verified size and SHA-1) instead of linking them: {}",
+                self.copied,
+                self.folder.display(),
+                self.copy_reason
+                    .as_deref()
+                    .unwrap_or("they could not be linked")
+            )
+        })
+    }
+}
+
+/// Places a published version's files in `<step folder>/_published/[RES_]NNN[_STATE]/` of the
+/// Ramses tree (the step folder is the item's folder, from `getPath`, plus `_<STEP>`), named as
+/// Ramses names them (`PROJ_S_SH010_COMP[_res][.frame].ext`, from the one layout), and lists
+/// them in that folder's `_ramses_data.json`. Files are hard-linked (instant, no space); when
+/// the Ramses tree is on another filesystem they are copied atomically and verified. An
+/// existing file is kept only when it has the same content: published files are history.
+fn place_published(
+    client: &Client,
+    p: &PublishedPlace<'_>,
+    files: &PublishedFiles,
+) -> Result<Placement> {
     let item_dir = PathBuf::from(client.path(&p.item.uuid)?);
     let item_name = item_dir
         .file_name()
@@ -434,8 +623,9 @@ fn place_published(client: &Client, p: &PublishedPlace<'_>, files: &PublishedFil
     shotline_layout::check_component("step", p.step)?;
     let version = VersionNumber::from_i64(p.number)
         .ok_or_else(|| refused(format!("version number {} is out of range", p.number)))?;
+    let resource = Some(files.resource.clone()).filter(|r| !r.is_empty());
     let folder = format_ramses_published(&RamsesPublished {
-        resource: Some(files.resource.clone()).filter(|r| !r.is_empty()),
+        resource: resource.clone(),
         version,
         state: p.state.map(str::to_string),
     })?;
@@ -443,18 +633,32 @@ fn place_published(client: &Client, p: &PublishedPlace<'_>, files: &PublishedFil
         .join(format!("{item_name}_{}", p.step))
         .join("_published")
         .join(folder);
+    let base = RamsesName {
+        project: p.project.to_string(),
+        kind: match p.kind {
+            ItemKind::Shot => RamsesKind::Shot,
+            ItemKind::Asset => RamsesKind::Asset,
+        },
+        item: p.item.short_name().to_string(),
+        step: p.step.to_string(),
+        resource,
+        state_version: None,
+        ext: String::new(),
+    };
     let sources = files_of(files)?;
     std::fs::create_dir_all(&target).map_err(|e| placing(&target, e))?;
+    let mut placement = Placement {
+        folder: target.clone(),
+        ..Placement::default()
+    };
     let mut names = Vec::new();
     for src in &sources {
-        let Some(name) = src.file_name() else {
-            continue;
-        };
-        let dst = target.join(name);
-        if src.parent() != Some(target.as_path()) {
-            link_once(src, &dst)?;
+        let name = ramses_file_name(&base, src)?;
+        let dst = target.join(&name);
+        if src.as_path() != dst.as_path() {
+            place_one(src, &dst, &mut placement)?;
         }
-        names.push(name.to_string_lossy().into_owned());
+        names.push(name);
     }
     let mut meta = Map::new();
     meta.insert("comment".into(), json!(p.comment));
@@ -463,7 +667,32 @@ fn place_published(client: &Client, p: &PublishedPlace<'_>, files: &PublishedFil
     meta.insert("state".into(), json!(p.state.unwrap_or("")));
     meta.insert("published".into(), json!(true));
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    metadata::update_many(&target, &names, &meta)
+    metadata::update_many(&target, &names, &meta)?;
+    Ok(placement)
+}
+
+/// The Ramses name of one published file: the item/step/resource name from the layout, then
+/// the frame number of a sequence frame as the source spells it, then the extension
+/// (`DEMO_S_SH010_COMP.1001.exr`, `DEMO_A_robot_MOD_hi.abc`).
+fn ramses_file_name(base: &RamsesName, src: &Path) -> Result<String> {
+    let file = src
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| refused(format!("{} has no file name", src.display())))?;
+    let mut parts: Vec<&str> = file.split('.').collect();
+    let ext = if parts.len() > 1 { parts.pop() } else { None };
+    let frame = match parts.last() {
+        Some(f) if parts.len() > 1 && !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(*f)
+        }
+        _ => None,
+    };
+    let tail: Vec<&str> = frame.into_iter().chain(ext).collect();
+    let name = RamsesName {
+        ext: tail.join("."),
+        ..base.clone()
+    };
+    Ok(format_ramses_name(&name)?)
 }
 
 fn placing(path: &Path, e: std::io::Error) -> RamsesError {
@@ -493,28 +722,84 @@ fn files_of(files: &PublishedFiles) -> Result<Vec<PathBuf>> {
     }
 }
 
-/// A hard link `dst` → `src`; an existing `dst` is fine only when it is the same file.
-fn link_once(src: &Path, dst: &Path) -> Result<()> {
-    match std::fs::hard_link(src, dst) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            if same_file(src, dst) {
+/// Puts `src` at `dst`: a hard link, else (another filesystem, or links refused there) an
+/// atomic copy verified by size and SHA-1. An existing `dst` is accepted only when it is the
+/// same file or has the same content.
+fn place_one(src: &Path, dst: &Path, placement: &mut Placement) -> Result<()> {
+    let link_error = match std::fs::hard_link(src, dst) {
+        Ok(()) => {
+            placement.linked += 1;
+            return Ok(());
+        }
+        // Some kernels report another filesystem before an existing name: check both ways.
+        Err(e)
+            if e.kind() == std::io::ErrorKind::AlreadyExists || dst.symlink_metadata().is_ok() =>
+        {
+            return if same_file(src, dst) || same_content(src, dst)? {
                 Ok(())
             } else {
                 Err(RamsesError::Metadata {
                     path: dst.to_path_buf(),
                     message: "a different file is already published here; published files are never replaced".into(),
                 })
-            }
+            };
         }
-        Err(e) => Err(RamsesError::Metadata {
+        Err(e) => e,
+    };
+    let reason = if link_error.kind() == std::io::ErrorKind::CrossesDevices {
+        "the Ramses tree is on another filesystem".to_string()
+    } else {
+        format!("linking failed ({link_error})")
+    };
+    shotline_fsio::copy_atomic(src, dst, shotline_fsio::Overwrite::Never).map_err(|e| {
+        RamsesError::Metadata {
+            path: dst.to_path_buf(),
+            message: format!("cannot copy {} here ({e}) after {reason}", src.display()),
+        }
+    })?;
+    if !same_content(src, dst)? {
+        // A copy that does not match is worse than none: remove it so the next sync retries.
+        let _ = std::fs::remove_file(dst);
+        return Err(RamsesError::Metadata {
             path: dst.to_path_buf(),
             message: format!(
-                "cannot link {} here ({e}); with the Ramses tree on another filesystem, publish into it with the `ramses` layout preset",
+                "the copy of {} does not match it (size or SHA-1); removed",
                 src.display()
             ),
-        }),
+        });
     }
+    placement.copied += 1;
+    placement.copy_reason.get_or_insert(reason);
+    Ok(())
+}
+
+/// Same size and same SHA-1, read in a streaming way (frames can be large).
+fn same_content(a: &Path, b: &Path) -> Result<bool> {
+    let size = |p: &Path| {
+        std::fs::metadata(p)
+            .map(|m| m.len())
+            .map_err(|e| placing(p, e))
+    };
+    if size(a)? != size(b)? {
+        return Ok(false);
+    }
+    Ok(sha1_of(a)? == sha1_of(b)?)
+}
+
+fn sha1_of(path: &Path) -> Result<[u8; 20]> {
+    use sha1::Digest;
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(|e| placing(path, e))?;
+    let mut h = sha1::Sha1::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| placing(path, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().into())
 }
 
 #[cfg(unix)]
@@ -535,4 +820,65 @@ fn same_file(a: &Path, b: &Path) -> bool {
 fn ramses_now() -> String {
     let now = shotline_store::now();
     now.get(..19).unwrap_or(&now).replace('T', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base(resource: Option<&str>) -> RamsesName {
+        RamsesName {
+            project: "DEMO".into(),
+            kind: RamsesKind::Shot,
+            item: "SH010".into(),
+            step: "COMP".into(),
+            resource: resource.map(str::to_string),
+            state_version: None,
+            ext: String::new(),
+        }
+    }
+
+    #[test]
+    fn published_files_get_ramses_names() {
+        let n = |b: &RamsesName, f: &str| ramses_file_name(b, Path::new(f)).unwrap();
+        assert_eq!(
+            n(&base(None), "/r/comp.1001.exr"),
+            "DEMO_S_SH010_COMP.1001.exr"
+        );
+        assert_eq!(
+            n(&base(Some("bg")), "/r/sh010_comp_v003.0007.dpx"),
+            "DEMO_S_SH010_COMP_bg.0007.dpx"
+        );
+        assert_eq!(n(&base(None), "/r/review.mov"), "DEMO_S_SH010_COMP.mov");
+        assert_eq!(n(&base(None), "/r/notes"), "DEMO_S_SH010_COMP");
+        // The name Ramses-Py's parser takes apart gives back the same item and step.
+        let parsed = shotline_layout::parse_ramses_name(&n(&base(Some("bg")), "/r/x.mov")).unwrap();
+        assert_eq!(
+            (
+                parsed.item.as_str(),
+                parsed.step.as_str(),
+                parsed.resource.as_deref()
+            ),
+            ("SH010", "COMP", Some("bg"))
+        );
+    }
+
+    #[test]
+    fn copies_are_verified_by_content() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, b, c) = (d.path().join("a"), d.path().join("b"), d.path().join("c"));
+        std::fs::write(&a, b"frame").unwrap();
+        std::fs::write(&b, b"frame").unwrap();
+        std::fs::write(&c, b"fraME").unwrap();
+        assert!(same_content(&a, &b).unwrap());
+        assert!(!same_content(&a, &c).unwrap());
+        // An existing different file at the destination is never replaced.
+        let mut placed = Placement::default();
+        let err = place_one(&a, &c, &mut placed).unwrap_err().to_string();
+        assert!(err.contains("never replaced"), "{err}");
+        assert_eq!(std::fs::read(&c).unwrap(), b"fraME");
+        place_one(&a, &b, &mut placed).unwrap();
+        place_one(&a, &d.path().join("new"), &mut placed).unwrap();
+        assert_eq!((placed.linked, placed.copied), (1, 0));
+    }
 }

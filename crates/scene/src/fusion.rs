@@ -5,6 +5,8 @@
 //! TrimOut, GlobalStart, GlobalEnd } }`, `Inputs` `GlobalIn`/`GlobalOut`/`Loop`/`Reverse`),
 //! `Saver` (`Inputs.Clip = Input { Value = Clipname { Filename = … } }`, `PassThrough`, its
 //! `Input` connected or not), `MediaIn` (`CustomData.MediaProps.MEDIA_PATH`), `MediaOut`;
+//! tools that read one file through an input (see [`file_input_of`]: FBX and Alembic meshes,
+//! LUTs, USD loaders);
 //! groups and macros (`GroupOperator`/`MacroOperator` with their own `Tools`) are walked with
 //! their names as prefixes. Settings: `RenderRange`, `Prefs.Comp.FrameFormat`.
 
@@ -626,6 +628,7 @@ fn walk_tools(tools: &Table, prefix: &str, settings: &SceneSettings, out: &mut V
             "Loader" => loader(tool, &full, out),
             "Saver" => saver(tool, &full, settings, out),
             "MediaIn" => media_in(tool, &full, out),
+            ctor if file_input_of(ctor).is_some() => file_tool(tool, ctor, &full, out),
             "MediaOut" => out.push(MediaNode {
                 name: full,
                 class: "MediaOut".into(),
@@ -633,6 +636,7 @@ fn walk_tools(tools: &Table, prefix: &str, settings: &SceneSettings, out: &mut V
                 line: tool.line,
                 path: None,
                 also: Vec::new(),
+                cache_name: None,
                 range: settings.range.clone(),
                 media_frames: None,
                 flags: NodeFlags {
@@ -751,6 +755,7 @@ fn loader(tool: &Table, name: &str, out: &mut Vec<MediaNode>) {
             line: tool.line,
             path: Some(path.clone()),
             also: Vec::new(),
+            cache_name: None,
             range,
             media_frames,
             flags,
@@ -778,7 +783,47 @@ fn saver(tool: &Table, name: &str, settings: &SceneSettings, out: &mut Vec<Media
         line: tool.line,
         path,
         also: Vec::new(),
+        cache_name: None,
         range: settings.range.clone(),
+        media_frames: None,
+        flags,
+        range_fields: Vec::new(),
+    });
+}
+
+/// Tools that read one file named by an input, with that input and what the file is. The
+/// input names are the ones Fusion saves (`ImportFile = Input { Value = "…" }`).
+fn file_input_of(ctor: &str) -> Option<(&'static str, NodeKind)> {
+    Some(match ctor {
+        "SurfaceFBXMesh" => ("ImportFile", NodeKind::Geometry),
+        "SurfaceAlembicMesh" | "AlembicMesh3D" | "AlembicMesh" => ("Filename", NodeKind::Geometry),
+        "uLoader" | "uVolume" | "uImagePlane" => ("Filename", NodeKind::Geometry),
+        "uMaterialX" => ("MaterialFile", NodeKind::Texture),
+        "FileLUT" | "OCIOFileTransform" => ("LUTFile", NodeKind::Input),
+        _ => return None,
+    })
+}
+
+/// A tool of [`file_input_of`]: a node when its input holds a string (an animated or
+/// connected input names no file and is left out).
+fn file_tool(tool: &Table, ctor: &str, name: &str, out: &mut Vec<MediaNode>) {
+    let Some((input, kind)) = file_input_of(ctor) else {
+        return;
+    };
+    let Some(Lua::Str(path)) = tool.input_value(input) else {
+        return;
+    };
+    let mut flags = flags_for(path);
+    flags.disabled = tool.truthy("PassThrough");
+    out.push(MediaNode {
+        name: name.to_string(),
+        class: ctor.to_string(),
+        kind,
+        line: tool.line,
+        path: Some(path.clone()),
+        also: Vec::new(),
+        cache_name: None,
+        range: None,
         media_frames: None,
         flags,
         range_fields: Vec::new(),
@@ -804,6 +849,7 @@ fn media_in(tool: &Table, name: &str, out: &mut Vec<MediaNode>) {
         line: tool.line,
         path: Some(path.clone()),
         also: Vec::new(),
+        cache_name: None,
         range,
         media_frames: None,
         flags,

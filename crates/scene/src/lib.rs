@@ -200,9 +200,14 @@ pub struct MediaNode {
     pub line: u32,
     /// The path, when the node has one.
     pub path: Option<PathText>,
-    /// Other spellings of the same path that must change with it (Maya `file -rdi`).
+    /// Other spellings of the same path that must change with it (Maya `file -rdi`, an
+    /// `AlembicNode`'s `.fns` layer list).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub also: Vec<PathText>,
+    /// Maya `cacheFile`: the cache's name, kept apart from its folder (the node's `path`
+    /// then names the folder, `cachePath`); the file read is `<path>/<cache_name>.xml`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_name: Option<PathText>,
     /// The frames the node covers in scene time.
     #[serde(serialize_with = "ser_frames")]
     pub range: Option<FrameSet>,
@@ -293,6 +298,43 @@ pub fn read_scene_from(
     })
 }
 
+impl MediaNode {
+    /// The file the node reads, as written: its path, or for a Maya `cacheFile` the folder
+    /// joined with `<cacheName>.xml`. `None` without a path.
+    pub fn file_text(&self) -> Option<String> {
+        let path = self.path.as_ref()?;
+        Some(match &self.cache_name {
+            Some(name) => join_cache_name(&path.text, &name.text),
+            None => path.text.clone(),
+        })
+    }
+}
+
+/// `folder` + `name.xml`, with one separator between them (the folder's own when it ends in
+/// one, else `/`).
+pub(crate) fn join_cache_name(folder: &str, name: &str) -> String {
+    if folder.is_empty() || folder.ends_with(['/', '\\']) {
+        format!("{folder}{name}.xml")
+    } else {
+        format!("{folder}/{name}.xml")
+    }
+}
+
+/// A Maya reference path's copy number: the second reference to the same file is written
+/// `rig.ma{1}`. Returns the path without it and the suffix (`""` when there is none), so the
+/// file is found and a rewrite keeps the suffix.
+pub(crate) fn split_copy_number(text: &str) -> (&str, &str) {
+    if let Some(open) = text.rfind('{') {
+        let digits = &text[open + 1..];
+        if let Some(d) = digits.strip_suffix('}') {
+            if !d.is_empty() && d.bytes().all(|c| c.is_ascii_digit()) && open > 0 {
+                return text.split_at(open);
+            }
+        }
+    }
+    (text, "")
+}
+
 /// A frame range `first..=last` as a [`FrameSet`], `None` when it is empty or reversed.
 pub(crate) fn span_set(first: i64, last: i64) -> Option<FrameSet> {
     if last < first {
@@ -361,5 +403,16 @@ mod tests {
         assert!(looks_like_expression(Dcc::Fusion, "Comp:/plates/a.exr"));
         assert!(!looks_like_expression(Dcc::Fusion, "C:/plates/a.exr"));
         assert!(Dcc::from_path(Path::new("a.COMP")) == Some(Dcc::Fusion));
+    }
+
+    #[test]
+    fn copy_numbers_and_cache_names() {
+        assert_eq!(split_copy_number("/a/rig.ma{12}"), ("/a/rig.ma", "{12}"));
+        assert_eq!(split_copy_number("/a/rig.ma"), ("/a/rig.ma", ""));
+        assert_eq!(split_copy_number("/a/{x}.ma"), ("/a/{x}.ma", ""));
+        assert_eq!(split_copy_number("/a/rig{}"), ("/a/rig{}", ""));
+        assert_eq!(split_copy_number("{1}"), ("{1}", ""));
+        assert_eq!(join_cache_name("C:\\c\\", "n"), "C:\\c\\n.xml");
+        assert_eq!(join_cache_name("/c", "n"), "/c/n.xml");
     }
 }

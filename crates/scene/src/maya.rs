@@ -1,9 +1,14 @@
 //! Maya ASCII `.ma`: a list of MEL commands, read as words and strings, never executed.
 //!
-//! Media: `file` textures (`.ftn`), image planes (`.imn`), Alembic (`.fn`), GPU caches
-//! (`.cfn`), Arnold stand-ins (`.dso`) and images (`.filename`), Redshift proxies (`.fp`),
-//! audio (`.f`), and references (`file -r … "path"`, with the matching `file -rdi 1` line
-//! rewritten with it). Settings: `currentUnit -t` (fps), `:defaultRenderGlobals` `.fs`/`.ef`,
+//! Media: `file` textures (`.ftn`), image planes (`.imn`), Alembic (`.fn`, with the same path
+//! in its `.fns` layer list), GPU caches (`.cfn`), geometry caches (`cacheFile`: the folder
+//! `.cp` and the name `.cn`), Arnold stand-ins (`.dso`) and images (`.filename`), Redshift
+//! proxies (`.fp`), audio (`.f`), and references (`file -r … "path"`, with the matching
+//! `file -rdi 1` line rewritten with it; a `{N}` copy number kept; `-typ "Alembic"`/`"FBX"`
+//! references are geometry). Range attributes a new version may change: a sequence's
+//! `.fo` (frameOffset) on `file` and `imagePlane` nodes, an image plane's `.fin`/`.fot`
+//! (frameIn/frameOut), a cacheFile's `.os`/`.oe` (originalStart/End) and `.ss`/`.se`
+//! (sourceStart/End). Settings: `currentUnit -t` (fps), `:defaultRenderGlobals` `.fs`/`.ef`,
 //! the `playbackOptions` in `sceneConfigurationScriptNode`, `:defaultResolution` `.w`/`.h`,
 //! and renderable `renderLayer` nodes (legacy layers and render setup's `rs_` layers).
 //! Statements that cannot matter (mesh data, connections) are skipped without tokenising, so a
@@ -16,12 +21,13 @@ use crate::error::SceneError;
 use crate::stream::{Pos, Stream};
 use crate::{
     looks_like_expression, span_set, Dcc, MediaNode, NodeFlags, NodeKind, PathText, Quoting,
-    SceneSettings,
+    RangeField, SceneSettings,
 };
 
 #[derive(Debug, Clone)]
 enum Tok {
-    Word(String),
+    /// A bare word and its byte span (numbers are words: `1001`, `-5`).
+    Word(String, (u64, u64)),
     Str(PathText),
 }
 
@@ -34,6 +40,15 @@ struct Current {
     path: Option<PathText>,
     sequence: bool,
     renderable: bool,
+    /// Range attributes set on the node (long names).
+    fields: Vec<RangeField>,
+    /// A cacheFile's `.cn`.
+    cache_name: Option<PathText>,
+    /// An AlembicNode's `.fns` layer paths.
+    layers: Vec<PathText>,
+    /// Where the `setAttr ".ufe" yes;` statement ends: a frame offset the file does not
+    /// spell (Maya's default 0) is written there when a version needs one.
+    ufe_end: Option<u64>,
 }
 
 /// The path attribute (short and long name) and the kind of node types shotline reads.
@@ -46,7 +61,23 @@ fn media_type(node_type: &str) -> Option<(&'static [&'static str], NodeKind)> {
         "aiStandIn" => (&[".dso"], NodeKind::Geometry),
         "aiImage" => (&[".filename"], NodeKind::Texture),
         "RedshiftProxyMesh" => (&[".fp", ".fileName"], NodeKind::Geometry),
+        "cacheFile" => (&[".cp", ".cachePath"], NodeKind::Geometry),
         "audio" => (&[".f", ".filename"], NodeKind::Input),
+        _ => return None,
+    })
+}
+
+/// The range attribute `attr` is on a node of `node_type`, by its long name; only these are
+/// rewritten when a new version holds other frames.
+fn range_attr(node_type: &str, attr: &str) -> Option<&'static str> {
+    Some(match (node_type, attr) {
+        ("file" | "imagePlane", ".fo" | ".frameOffset") => "frameOffset",
+        ("imagePlane", ".fin" | ".frameIn") => "frameIn",
+        ("imagePlane", ".fot" | ".frameOut") => "frameOut",
+        ("cacheFile", ".os" | ".originalStart") => "originalStart",
+        ("cacheFile", ".oe" | ".originalEnd") => "originalEnd",
+        ("cacheFile", ".ss" | ".sourceStart") => "sourceStart",
+        ("cacheFile", ".se" | ".sourceEnd") => "sourceEnd",
         _ => return None,
     })
 }
@@ -142,7 +173,7 @@ impl<R: Read> Reader<R> {
                     w.push(c as char);
                     self.s.bump()?;
                 }
-                Ok(Some((Tok::Word(w), at)))
+                Ok(Some((Tok::Word(w, (at.offset, self.s.pos().offset)), at)))
             }
         }
     }
@@ -188,14 +219,14 @@ impl<R: Read> Reader<R> {
 
 fn flag<'a>(toks: &'a [Tok], name: &str) -> Option<&'a Tok> {
     toks.iter()
-        .position(|t| matches!(t, Tok::Word(w) if w == name))
+        .position(|t| matches!(t, Tok::Word(w, _) if w == name))
         .and_then(|i| toks.get(i + 1))
 }
 
 fn flag_str(toks: &[Tok], name: &str) -> Option<String> {
     match flag(toks, name)? {
         Tok::Str(s) => Some(s.text.clone()),
-        Tok::Word(w) => Some(w.clone()),
+        Tok::Word(w, _) => Some(w.clone()),
     }
 }
 
@@ -221,12 +252,12 @@ fn unit_fps(unit: &str) -> Option<f64> {
 }
 
 fn yes(t: Option<&Tok>) -> bool {
-    matches!(t, Some(Tok::Word(w)) if w == "yes" || w == "1" || w == "true" || w == "on")
+    matches!(t, Some(Tok::Word(w, _)) if w == "yes" || w == "1" || w == "true" || w == "on")
 }
 
 fn int(t: Option<&Tok>) -> Option<i64> {
     match t {
-        Some(Tok::Word(w)) => w
+        Some(Tok::Word(w, _)) => w
             .parse::<f64>()
             .ok()
             .filter(|v| v.is_finite())
@@ -255,25 +286,53 @@ impl State {
         let (Some(path), Some((_, kind))) = (c.path, media_type(&c.node_type)) else {
             return;
         };
+        let mut fields = c.fields;
+        let has = |fields: &[RangeField], k: &str| fields.iter().any(|f| f.name == k);
+        if let (true, Some(end)) = (c.sequence, c.ufe_end) {
+            if !has(&fields, "frameOffset") && range_attr(&c.node_type, ".fo").is_some() {
+                // Not in the file: Maya's default. A zero-width span marks it as one to write.
+                fields.push(RangeField {
+                    name: "frameOffset".into(),
+                    value: 0,
+                    span: (end, end),
+                });
+            }
+        }
+        let get = |k: &str| fields.iter().find(|f| f.name == k).map(|f| f.value);
+        let media_frames = match (get("frameIn"), get("frameOut")) {
+            (Some(a), Some(b)) if c.node_type == "imagePlane" && c.sequence => span_set(a, b),
+            _ => None,
+        };
+        let expression = looks_like_expression(Dcc::Maya, &path.text)
+            || c.cache_name
+                .as_ref()
+                .is_some_and(|n| looks_like_expression(Dcc::Maya, &n.text));
+        let also = c
+            .layers
+            .into_iter()
+            .filter(|l| l.text == path.text && l.span != path.span)
+            .collect();
         self.nodes.push(MediaNode {
             name: c.name,
             class: c.node_type,
             kind,
             line: c.line,
             flags: NodeFlags {
-                expression: looks_like_expression(Dcc::Maya, &path.text),
+                expression,
                 sequence: c.sequence,
                 ..NodeFlags::default()
             },
             path: Some(path),
-            also: Vec::new(),
+            also,
+            cache_name: c.cache_name,
             range: None,
-            media_frames: None,
-            range_fields: Vec::new(),
+            media_frames,
+            range_fields: fields,
         });
     }
 
-    fn set_attr(&mut self, toks: &[Tok]) {
+    /// One `setAttr` of the current node; `end` is where the statement ends.
+    fn set_attr(&mut self, toks: &[Tok], end: u64) {
         let Some(attr) = toks.iter().find_map(|t| match t {
             Tok::Str(s) => Some(s.text.clone()),
             _ => None,
@@ -287,7 +346,7 @@ impl State {
         let mut rest: Vec<&Tok> = value_at
             .map(|i| toks[i..].iter().collect())
             .unwrap_or_default();
-        if matches!(rest.first(), Some(Tok::Word(w)) if w == "-type") {
+        if matches!(rest.first(), Some(Tok::Word(w, _)) if w == "-type") {
             rest.drain(..2.min(rest.len()));
         }
         let value = rest.first().copied();
@@ -299,6 +358,31 @@ impl State {
                 }
             } else if attr == ".ufe" || attr == ".useFrameExtension" {
                 c.sequence = yes(value);
+                c.ufe_end = Some(end);
+            } else if let Some(name) = range_attr(&c.node_type, &attr) {
+                if let Some(Tok::Word(w, span)) = value {
+                    // Only integers as written: a rewrite then keeps the spelling's kind.
+                    if let Ok(v) = w.parse::<i64>() {
+                        c.fields.retain(|f| f.name != name);
+                        c.fields.push(RangeField {
+                            name: name.into(),
+                            value: v,
+                            span: *span,
+                        });
+                    }
+                }
+            } else if c.node_type == "cacheFile" && (attr == ".cn" || attr == ".cacheName") {
+                if let Some(Tok::Str(s)) = value {
+                    c.cache_name = Some(s.clone());
+                }
+            } else if c.node_type == "AlembicNode" && (attr == ".fns" || attr == ".abc_FileNames") {
+                c.layers = rest
+                    .iter()
+                    .filter_map(|t| match t {
+                        Tok::Str(s) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .collect();
             }
         } else if c.node_type == "renderLayer" && attr == ".rndr" {
             c.renderable = yes(value);
@@ -339,7 +423,9 @@ impl State {
             return;
         }
         if flag(toks, "-r").is_none()
-            && !toks.iter().any(|t| matches!(t, Tok::Word(w) if w == "-r"))
+            && !toks
+                .iter()
+                .any(|t| matches!(t, Tok::Word(w, _) if w == "-r"))
         {
             return;
         }
@@ -350,14 +436,23 @@ impl State {
             .cloned()
             .into_iter()
             .collect();
+        // `file -r -typ "Alembic" "x.abc"` references a cache, not a scene.
+        let kind = match flag_str(toks, "-typ").or_else(|| flag_str(toks, "-type")) {
+            Some(t)
+                if ["alembic", "fbx", "obj", "usd"].contains(&t.to_ascii_lowercase().as_str()) =>
+            {
+                NodeKind::Geometry
+            }
+            _ => NodeKind::Reference,
+        };
         self.nodes.push(MediaNode {
             name: if rfn.is_empty() {
-                path.text.clone()
+                crate::split_copy_number(&path.text).0.to_string()
             } else {
                 rfn
             },
             class: "reference".into(),
-            kind: NodeKind::Reference,
+            kind,
             line: path.line,
             flags: NodeFlags {
                 expression: looks_like_expression(Dcc::Maya, &path.text),
@@ -365,6 +460,7 @@ impl State {
             },
             path: Some(path.clone()),
             also,
+            cache_name: None,
             range: None,
             media_frames: None,
             range_fields: Vec::new(),
@@ -395,7 +491,7 @@ pub(crate) fn read<R: Read>(s: Stream<R>) -> Result<(SceneSettings, Vec<MediaNod
     let mut r = Reader { s };
     let mut st = State::default();
     while r.skip_blank()? {
-        let Some((Tok::Word(cmd), at)) = r.token()? else {
+        let Some((Tok::Word(cmd, _), at)) = r.token()? else {
             continue;
         };
         match cmd.as_str() {
@@ -403,7 +499,7 @@ pub(crate) fn read<R: Read>(s: Stream<R>) -> Result<(SceneSettings, Vec<MediaNod
                 let toks = r.rest()?;
                 st.flush();
                 let node_type = match toks.first() {
-                    Some(Tok::Word(w)) => w.clone(),
+                    Some(Tok::Word(w, _)) => w.clone(),
                     _ => String::new(),
                 };
                 st.current = Current {
@@ -421,7 +517,7 @@ pub(crate) fn read<R: Read>(s: Stream<R>) -> Result<(SceneSettings, Vec<MediaNod
                     .iter()
                     .rev()
                     .find_map(|t| match t {
-                        Tok::Word(w) if !w.starts_with('-') => Some(w.clone()),
+                        Tok::Word(w, _) if !w.starts_with('-') => Some(w.clone()),
                         Tok::Str(s) => Some(s.text.clone()),
                         _ => None,
                     })
@@ -434,7 +530,7 @@ pub(crate) fn read<R: Read>(s: Stream<R>) -> Result<(SceneSettings, Vec<MediaNod
             }
             "setAttr" if interesting(&st.current) => {
                 let toks = r.rest()?;
-                st.set_attr(&toks);
+                st.set_attr(&toks, r.s.pos().offset);
             }
             "file" => {
                 let toks = r.rest()?;
@@ -463,7 +559,7 @@ pub(crate) fn read<R: Read>(s: Stream<R>) -> Result<(SceneSettings, Vec<MediaNod
         .collect();
     let range = st.settings.range.clone();
     for n in &mut st.nodes {
-        if n.kind != NodeKind::Reference {
+        if n.class != "reference" {
             n.range = range.clone();
         }
     }

@@ -476,6 +476,7 @@ fn media_node(
         line,
         path: Some(path),
         also: Vec::new(),
+        cache_name: None,
         range,
         media_frames,
         flags: NodeFlags {

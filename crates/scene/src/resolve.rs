@@ -4,6 +4,9 @@
 //! Every version of the project comes in once ([`VersionIndex::from_versions`], built from
 //! one streamed query by the caller), and every folder is listed once however many nodes
 //! point into it: resolving a 5,000-node script costs one query and one `readdir` per folder.
+//! The folders are resolved (`realpath`) and listed up front, in parallel on rayon's pool —
+//! on a network share each listing is a round trip, and a script's thousands of folders one
+//! after another were most of an audit's wall time — then the nodes resolve from memory.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -12,7 +15,7 @@ use std::path::{Path, PathBuf};
 use shotline_frames::FrameSet;
 use shotline_layout::{Fields, Layout, Place, VersionNumber};
 use shotline_sequences::SequencePattern;
-use shotline_store::{ItemKind, Version};
+use shotline_store::{ItemKind, Version, VersionPlace};
 
 use crate::{Dcc, MediaNode, PathMap, Scene};
 
@@ -89,8 +92,24 @@ fn folded(k: &Key) -> Key {
 impl VersionIndex {
     /// Builds the index from the store's versions (any order).
     pub fn from_versions(versions: impl IntoIterator<Item = Version>) -> VersionIndex {
+        VersionIndex::from_places(versions.into_iter().map(|v| VersionPlace {
+            id: v.id,
+            item: v.item,
+            step: v.step,
+            resource: v.resource,
+            number: v.number,
+            dir: v.files.dir,
+            pattern: v.files.pattern,
+            frame_range: v.files.frame_range,
+            fps: v.files.fps,
+        }))
+    }
+
+    /// Builds the index from the store's lean version places
+    /// (`Store::version_places_each`, any order).
+    pub fn from_places(places: impl IntoIterator<Item = VersionPlace>) -> VersionIndex {
         let mut idx = VersionIndex::default();
-        for v in versions {
+        for v in places {
             let Some(number) = VersionNumber::from_i64(v.number) else {
                 continue;
             };
@@ -101,10 +120,10 @@ impl VersionIndex {
                 step: v.step,
                 resource: v.resource,
                 version: number,
-                dir: PathBuf::from(&v.files.dir),
-                pattern: Some(v.files.pattern),
-                frames: Some(v.files.frame_range).filter(|f| !f.is_empty()),
-                fps: v.files.fps,
+                dir: PathBuf::from(v.dir),
+                pattern: Some(v.pattern),
+                frames: Some(v.frame_range).filter(|f| !f.is_empty()),
+                fps: v.fps,
             };
             idx.push(r);
         }
@@ -141,6 +160,10 @@ impl VersionIndex {
     /// folder holds several).
     fn in_dir(&self, dir: &Path, file: Option<&str>) -> Option<&VersionRef> {
         let list = self.by_dir.get(dir)?;
+        if let [only] = list.as_slice() {
+            // The answer whatever the name: no pattern to parse (the common case, per node).
+            return Some(&self.all[*only]);
+        }
         let matches = |r: &&VersionRef| match (file, &r.pattern) {
             (Some(f), Some(p)) => same_sequence(p, f),
             _ => true,
@@ -268,33 +291,102 @@ pub struct ResolvedNode {
     pub status: Status,
 }
 
-/// Folder listings, each read once.
+/// Folder listings (files, and the version folders beside a version folder), each read once.
 #[derive(Default)]
 struct Listings {
     dirs: HashMap<PathBuf, Option<Vec<OsString>>>,
+    subdirs: HashMap<PathBuf, Vec<PathBuf>>,
+}
+
+/// The files of `dir` (not its folders); `None` when it cannot be listed.
+fn list_files(dir: &Path) -> Option<Vec<OsString>> {
+    std::fs::read_dir(dir).ok().map(|rd| {
+        rd.filter_map(|e| e.ok())
+            .filter(|e| e.file_type().map(|t| !t.is_dir()).unwrap_or(false))
+            .map(|e| e.file_name())
+            .collect()
+    })
 }
 
 impl Listings {
     fn names(&mut self, dir: &Path) -> Option<&[OsString]> {
         self.dirs
             .entry(dir.to_path_buf())
-            .or_insert_with(|| {
-                std::fs::read_dir(dir).ok().map(|rd| {
-                    rd.filter_map(|e| e.ok())
-                        .filter(|e| e.file_type().map(|t| !t.is_dir()).unwrap_or(false))
-                        .map(|e| e.file_name())
-                        .collect()
-                })
-            })
+            .or_insert_with(|| list_files(dir))
             .as_deref()
     }
+
+    /// The folders in `dir`, as paths.
+    fn folders(&mut self, dir: &Path) -> &[PathBuf] {
+        self.subdirs.entry(dir.to_path_buf()).or_insert_with(|| {
+            std::fs::read_dir(dir)
+                .map(|rd| {
+                    rd.filter_map(|e| e.ok())
+                        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+                        .map(|e| e.path())
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    }
+}
+
+/// A folder the nodes point into: its real path and its files, read on the pool.
+struct Fetched {
+    dir: PathBuf,
+    real: PathBuf,
+    files: Option<Vec<OsString>>,
+}
+
+/// Resolves (`realpath`) and lists every folder the nodes' paths name, in parallel, so the
+/// per-node work after it reads memory only.
+fn prefetch(
+    scene: &Scene,
+    project: &Project<'_>,
+    base: &Path,
+) -> (Listings, HashMap<PathBuf, PathBuf>) {
+    use rayon::prelude::*;
+    let mut dirs: Vec<PathBuf> = scene
+        .nodes
+        .iter()
+        .filter(|n| !n.flags.expression)
+        .filter_map(|n| {
+            let text = n.file_text()?;
+            let text = match scene.dcc {
+                Dcc::Maya if n.class == "reference" => crate::split_copy_number(&text).0,
+                _ => text.as_str(),
+            };
+            project
+                .paths
+                .map(text, base)
+                .parent()
+                .map(Path::to_path_buf)
+        })
+        .collect();
+    dirs.sort_unstable();
+    dirs.dedup();
+    let fetched: Vec<Fetched> = dirs
+        .into_par_iter()
+        .map(|dir| {
+            let real = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+            let files = list_files(&real);
+            Fetched { dir, real, files }
+        })
+        .collect();
+    let mut listings = Listings::default();
+    let mut canon = HashMap::with_capacity(fetched.len());
+    for f in fetched {
+        listings.dirs.insert(f.real.clone(), f.files.clone());
+        listings.dirs.insert(f.dir.clone(), f.files);
+        canon.insert(f.dir, f.real);
+    }
+    (listings, canon)
 }
 
 /// Resolves every node of `scene` against `project`.
 pub fn resolve(scene: &Scene, project: &Project<'_>) -> Vec<ResolvedNode> {
     let base = relative_base(scene, project.paths);
-    let mut listings = Listings::default();
-    let mut canon: HashMap<PathBuf, PathBuf> = HashMap::new();
+    let (mut listings, mut canon) = prefetch(scene, project, &base);
     scene
         .nodes
         .iter()
@@ -354,8 +446,13 @@ fn resolve_node(
         r.status = Status::Unresolved;
         return r;
     }
-    r.unmapped = project.paths.unmapped_windows(&path.text);
-    let mapped = project.paths.map(&path.text, base);
+    let text = node.file_text().unwrap_or_else(|| path.text.clone());
+    let text = match dcc {
+        Dcc::Maya if node.class == "reference" => crate::split_copy_number(&text).0,
+        _ => text.as_str(),
+    };
+    r.unmapped = project.paths.unmapped_windows(text);
+    let mapped = project.paths.map(text, base);
     r.pattern = sequence_pattern(&mapped, dcc, node.flags.sequence);
     let dir = mapped.parent().map(Path::to_path_buf).unwrap_or_default();
     let dir = canon
@@ -548,7 +645,7 @@ fn disk_family(
     folder: &Path,
     fields: &Fields,
     layout: &Layout,
-    _listings: &mut Listings,
+    listings: &mut Listings,
     key: Option<&Key>,
 ) -> Vec<VersionRef> {
     let Some(parent) = folder.parent() else {
@@ -557,14 +654,11 @@ fn disk_family(
     let Some((kind, item, step, resource)) = key.cloned() else {
         return Vec::new();
     };
-    let Ok(rd) = std::fs::read_dir(parent) else {
-        return Vec::new();
-    };
-    let mut out: Vec<VersionRef> = rd
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
-        .filter_map(|e| {
-            let p = e.path();
+    let mut out: Vec<VersionRef> = listings
+        .folders(parent)
+        .iter()
+        .filter_map(|p| {
+            let p = p.clone();
             let r = layout.resolve(&p)?;
             let same = r.place == Place::Folder && {
                 let mut a = r.fields.clone();

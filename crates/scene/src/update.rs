@@ -226,19 +226,38 @@ fn plan_node(
     if target.version == current.version {
         return Ok(None);
     }
-    let new_text = new_path_text(scene.dcc, n, current, target, project)?;
+    let written = n.node.file_text().ok_or("has no path")?;
+    let (core, copy) = match scene.dcc {
+        Dcc::Maya if n.node.class == "reference" => crate::split_copy_number(&written),
+        _ => (written.as_str(), ""),
+    };
+    let new_core = new_path_text(scene.dcc, n, core, current, target, project)?;
+    let new_text = format!("{new_core}{copy}");
     let mut edits = Vec::new();
-    let token = quote::encode(path.quoting, &new_text);
-    for p in std::iter::once(path).chain(n.node.also.iter()) {
-        edits.push(edit(original, &n.node.name, "path", p.span, token.clone())?);
+    match &n.node.cache_name {
+        Some(name) => {
+            let (folder, file) = split_cache_file(&path.text, &new_core)?;
+            for (p, text, what) in [(path, folder, "path"), (name, file, "cacheName")] {
+                if text != p.text {
+                    let token = quote::encode(p.quoting, &text);
+                    edits.push(edit(original, &n.node.name, what, p.span, token)?);
+                }
+            }
+        }
+        None => {
+            let token = quote::encode(path.quoting, &new_text);
+            for p in std::iter::once(path).chain(n.node.also.iter()) {
+                edits.push(edit(original, &n.node.name, "path", p.span, token.clone())?);
+            }
+        }
     }
-    for (field, value) in range_changes(n, target) {
+    for (field, value) in range_changes(scene.dcc, n, target) {
         edits.push(edit(
             original,
             &n.node.name,
             &field.name,
             field.span,
-            value.to_string(),
+            field_text(field, value),
         )?);
     }
     Ok(Some((
@@ -246,11 +265,46 @@ fn plan_node(
             node: n.node.name.clone(),
             from: current.clone(),
             to: target.clone(),
-            old_path: path.text.clone(),
+            old_path: written.clone(),
             new_path: new_text,
         },
         edits,
     )))
+}
+
+/// A Maya cacheFile's new `<folder>/<name>.xml` back as the folder (spelled with or without
+/// its trailing separator, as `old_folder` was) and the name.
+fn split_cache_file(old_folder: &str, new_file: &str) -> Result<(String, String), String> {
+    let (folder, file) = match new_file.rfind(['/', '\\']) {
+        Some(i) if !old_folder.is_empty() => {
+            let keep = if old_folder.ends_with(['/', '\\']) {
+                i + 1
+            } else {
+                i
+            };
+            (&new_file[..keep], &new_file[i + 1..])
+        }
+        _ => ("", new_file),
+    };
+    let name = file
+        .strip_suffix(".xml")
+        .ok_or_else(|| format!("the new cache file {file} is no .xml description"))?;
+    Ok((folder.to_string(), name.to_string()))
+}
+
+/// The text written for a range number: the number, or — for a Maya attribute the file does
+/// not spell (its span is empty: the default) — a `setAttr` statement after the node's
+/// `.ufe` one, on the same line so no line moves.
+fn field_text(field: &RangeField, value: i64) -> String {
+    if field.span.0 == field.span.1 {
+        let short = match field.name.as_str() {
+            "frameOffset" => ".fo",
+            other => other,
+        };
+        format!(" setAttr \"{short}\" {value};")
+    } else {
+        value.to_string()
+    }
 }
 
 fn edit(
@@ -282,11 +336,11 @@ fn edit(
 fn new_path_text(
     dcc: Dcc,
     n: &ResolvedNode,
+    raw: &str,
     current: &VersionRef,
     target: &VersionRef,
     project: &Project<'_>,
 ) -> Result<String, String> {
-    let raw = &n.node.path.as_ref().ok_or("has no path")?.text;
     let mapped = n.mapped.as_deref().ok_or("its path could not be mapped")?;
     let old_name = mapped
         .file_name()
@@ -467,10 +521,12 @@ fn replace_version(name: &str, from: VersionNumber, to: VersionNumber) -> String
 
 /// New values for the node's range numbers when the target holds other frames: the file's
 /// full range follows the new version, trims stay the same distance from each end.
-fn range_changes<'a>(n: &'a ResolvedNode, target: &VersionRef) -> Vec<(&'a RangeField, i64)> {
-    let Some(old) = n.on_disk.as_ref().filter(|s| !s.is_empty()) else {
-        return Vec::new();
-    };
+fn range_changes<'a>(
+    dcc: Dcc,
+    n: &'a ResolvedNode,
+    target: &VersionRef,
+) -> Vec<(&'a RangeField, i64)> {
+    let get = |k: &str| n.node.range_fields.iter().find(|f| f.name == k);
     let new = match target
         .frames
         .as_deref()
@@ -479,14 +535,20 @@ fn range_changes<'a>(n: &'a ResolvedNode, target: &VersionRef) -> Vec<(&'a Range
         Some(s) => s,
         None => return Vec::new(),
     };
-    let (Some(of), Some(ol), Some(nf), Some(nl)) = (old.min(), old.max(), new.min(), new.max())
-    else {
+    // A Maya cacheFile says which range it was made for; other nodes' range is on disk.
+    let old = match (get("originalStart"), get("originalEnd")) {
+        (Some(a), Some(b)) if dcc == Dcc::Maya => Some((a.value, b.value)),
+        _ => n.on_disk.as_ref().and_then(|s| Some((s.min()?, s.max()?))),
+    };
+    let (Some((of, ol)), Some(nf), Some(nl)) = (old, new.min(), new.max()) else {
         return Vec::new();
     };
     if (of, ol) == (nf, nl) {
         return Vec::new();
     }
-    let get = |k: &str| n.node.range_fields.iter().find(|f| f.name == k);
+    if dcc == Dcc::Maya {
+        return maya_range_changes(n, (of, ol), (nf, nl));
+    }
     let mut out = Vec::new();
     let mut set = |f: Option<&'a RangeField>, v: i64| {
         if let Some(f) = f {
@@ -526,6 +588,44 @@ fn range_changes<'a>(n: &'a ResolvedNode, target: &VersionRef) -> Vec<(&'a Range
             set(Some(go), go.value.saturating_add(grow));
         }
     }
+    out
+}
+
+/// Maya: a sequence's frame offset moves by as much as the first frame moved (the scene frame
+/// that read the old first frame reads the new one); an image plane's frameIn/frameOut and a
+/// cacheFile's sourceStart/sourceEnd keep their distance from each end of the media; a
+/// cacheFile's originalStart/originalEnd become the new range.
+fn maya_range_changes<'a>(
+    n: &'a ResolvedNode,
+    (of, ol): (i64, i64),
+    (nf, nl): (i64, i64),
+) -> Vec<(&'a RangeField, i64)> {
+    let get = |k: &str| n.node.range_fields.iter().find(|f| f.name == k);
+    let mut out = Vec::new();
+    let mut set = |f: Option<&'a RangeField>, v: i64| {
+        if let Some(f) = f {
+            if f.value != v {
+                out.push((f, v));
+            }
+        }
+    };
+    if let Some(fo) = get("frameOffset") {
+        set(Some(fo), fo.value.saturating_add(nf.saturating_sub(of)));
+    }
+    for (a, b) in [("frameIn", "frameOut"), ("sourceStart", "sourceEnd")] {
+        let (fa, fb) = (get(a), get(b));
+        if fa.is_none() && fb.is_none() {
+            continue;
+        }
+        let head = fa.map_or(0, |f| f.value.saturating_sub(of));
+        let tail = fb.map_or(0, |f| ol.saturating_sub(f.value));
+        let first = nf.saturating_add(head).min(nl);
+        let last = nl.saturating_sub(tail).max(first);
+        set(fa, first);
+        set(fb, last);
+    }
+    set(get("originalStart"), nf);
+    set(get("originalEnd"), nl);
     out
 }
 
@@ -713,6 +813,111 @@ mod tests {
             replace_version("plate.1001.exr", v(2), v(3)),
             "plate.1001.exr"
         );
+    }
+
+    const MA: &str = "createNode imagePlane -n \"ip\";\n\
+\tsetAttr \".imn\" -type \"string\" \"/p/plate.1001.exr\";\n\tsetAttr \".ufe\" yes;\n\
+\tsetAttr \".fin\" 1001;\n\tsetAttr \".fot\" 1100;\n\tsetAttr \".fo\" 0;\n\
+createNode file -n \"seq\";\n\
+\tsetAttr \".ftn\" -type \"string\" \"/p/tex.1001.exr\";\n\tsetAttr \".ufe\" yes;\n\
+\tsetAttr \".cs\" -type \"string\" \"sRGB\";\n\
+createNode cacheFile -n \"cloth\";\n\
+\tsetAttr \".cn\" -type \"string\" \"cloth_v003\";\n\
+\tsetAttr \".cp\" -type \"string\" \"/p/fx/v003\";\n\
+\tsetAttr \".os\" 1001;\n\tsetAttr \".oe\" 1100;\n\tsetAttr \".ss\" 1011;\n\tsetAttr \".se\" 1090;\n";
+
+    fn resolved(node: crate::MediaNode, on_disk: &str) -> ResolvedNode {
+        ResolvedNode {
+            node,
+            mapped: None,
+            unmapped: false,
+            on_disk: shotline_frames::FrameSet::parse(on_disk).ok(),
+            exists: true,
+            fields: None,
+            version: None,
+            latest: None,
+            family: Vec::new(),
+            pattern: None,
+            status: crate::Status::Latest,
+        }
+    }
+
+    fn version(frames: &str) -> VersionRef {
+        VersionRef {
+            id: None,
+            kind: shotline_store::ItemKind::Shot,
+            item: "SH010".into(),
+            step: "plate".into(),
+            resource: String::new(),
+            version: VersionNumber::new(4).unwrap(),
+            dir: PathBuf::from("/p"),
+            pattern: None,
+            frames: Some(frames.into()),
+            fps: None,
+        }
+    }
+
+    /// Maya range attributes for a version whose frames start elsewhere: offsets follow the
+    /// first frame, in/out points keep their distance from the ends, a default offset is
+    /// written after `.ufe`; nothing else changes.
+    #[test]
+    fn maya_ranges_follow_a_renumbered_version() {
+        let scene = crate::read_scene_from(Path::new("t.ma"), Dcc::Maya, MA.as_bytes()).unwrap();
+        let mut edits = Vec::new();
+        for n in &scene.nodes {
+            let r = resolved(n.clone(), "1001-1100");
+            for (f, v) in range_changes(Dcc::Maya, &r, &version("1-120")) {
+                edits
+                    .push(edit(MA.as_bytes(), &n.name, &f.name, f.span, field_text(f, v)).unwrap());
+            }
+        }
+        edits.sort_by_key(|e| e.span);
+        let after = String::from_utf8(apply_edits(MA.as_bytes(), &edits)).unwrap();
+        let want = MA
+            .replace("\".fin\" 1001;", "\".fin\" 1;")
+            .replace("\".fot\" 1100;", "\".fot\" 120;")
+            .replace("\".fo\" 0;", "\".fo\" -1000;")
+            .replace(
+                "tex.1001.exr\";\n\tsetAttr \".ufe\" yes;",
+                "tex.1001.exr\";\n\tsetAttr \".ufe\" yes; setAttr \".fo\" -1000;",
+            )
+            .replace("\".os\" 1001;", "\".os\" 1;")
+            .replace("\".oe\" 1100;", "\".oe\" 120;")
+            .replace("\".ss\" 1011;", "\".ss\" 11;")
+            .replace("\".se\" 1090;", "\".se\" 110;");
+        assert_eq!(after, want);
+        assert_eq!(after.lines().count(), MA.lines().count());
+        // The same first frame: no offset (not even the default one), frameOut follows the end.
+        let r = resolved(scene.nodes[0].clone(), "1001-1100");
+        let c: Vec<(&str, i64)> = range_changes(Dcc::Maya, &r, &version("1001-1200"))
+            .into_iter()
+            .map(|(f, v)| (f.name.as_str(), v))
+            .collect();
+        assert_eq!(c, [("frameOut", 1200)]);
+        let r = resolved(scene.nodes[1].clone(), "1001-1100");
+        assert!(range_changes(Dcc::Maya, &r, &version("1001-1200")).is_empty());
+        // Values at the ends of i64 saturate instead of overflowing.
+        let mut n = scene.nodes[0].clone();
+        for f in &mut n.range_fields {
+            f.value = i64::MIN;
+        }
+        let r = resolved(n, "1001-1100");
+        let _ = range_changes(Dcc::Maya, &r, &version("1-120"));
+    }
+
+    #[test]
+    fn cache_files_split_back_into_folder_and_name() {
+        let s = |a: &str, b: &str| split_cache_file(a, b).unwrap();
+        assert_eq!(
+            s("/p/v003/", "/p/v004/c_v004.xml"),
+            ("/p/v004/".into(), "c_v004".into())
+        );
+        assert_eq!(
+            s("C:\\p\\v003", "C:\\p\\v004\\c.xml"),
+            ("C:\\p\\v004".into(), "c".into())
+        );
+        assert_eq!(s("", "c_v004.xml"), ("".into(), "c_v004".into()));
+        assert!(split_cache_file("/p", "/p/c.mc").is_err());
     }
 
     #[test]

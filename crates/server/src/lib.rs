@@ -14,12 +14,16 @@
 
 pub mod accounts;
 mod api;
+mod assets;
 mod auth;
 mod error;
 mod grid;
+mod ingest;
 mod live;
+mod media;
 mod render;
 pub mod session;
+mod shot;
 mod web;
 
 use std::net::SocketAddr;
@@ -133,9 +137,14 @@ async fn run(opts: &ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(
     );
     let router = api::router(app.clone())
         .merge(render::router(app.clone()))
+        .merge(shot::router(app.clone()))
+        .merge(assets::router(app.clone()))
+        .merge(media::router(app.clone()))
+        .merge(ingest::router(app.clone()))
         .merge(web::router());
     // Large JSON (grids, job lists) is gzipped for clients that accept it; the grid arrives
-    // already compressed from its cache and is left alone. Event streams are never compressed.
+    // already compressed from its cache and is left alone. Event streams and images are never
+    // compressed.
     let router = router
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))
         .layer(axum::middleware::map_response(web::security_headers));

@@ -59,9 +59,11 @@ pub use shots::ShotWrite;
 pub use store::Store;
 pub use time::{now, parse_since};
 pub use tracker::Tracker;
-pub use versions::version_name;
+pub use versions::{version_name, RatingSummary};
 
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_allocate;
+#[cfg(test)]
+mod tests_library;

@@ -382,6 +382,31 @@ impl Version {
     }
 }
 
+/// Where a version is and what it holds, without its history: what a resolver of paths
+/// (`scene audit`) needs of every version of a project, read in one lean query
+/// ([`Store::version_places_each`](crate::Store::version_places_each)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionPlace {
+    /// Database id.
+    pub id: i64,
+    /// The item.
+    pub item: ItemRef,
+    /// Step code.
+    pub step: String,
+    /// Resource (`""` = main).
+    pub resource: String,
+    /// Version number.
+    pub number: i64,
+    /// Folder of the files.
+    pub dir: String,
+    /// File pattern.
+    pub pattern: String,
+    /// Frames held (`1001-1100`), empty when none.
+    pub frame_range: String,
+    /// Frames per second measured at publish.
+    pub fps: Option<f64>,
+}
+
 /// Which versions to list.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VersionQuery {

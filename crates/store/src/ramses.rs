@@ -105,49 +105,50 @@ const SELECT_OUTBOX: &str =
     "SELECT id, created_at, kind, entity, payload, attempts, last_error, outcome
    FROM ramses_outbox";
 
-type RawOutbox = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    Option<String>,
-    Option<String>,
-);
+/// An outbox row as read, before its payload is parsed and its text columns become enums.
+struct RawOutbox {
+    id: i64,
+    created_at: String,
+    kind: String,
+    entity: String,
+    payload: String,
+    attempts: i64,
+    last_error: Option<String>,
+    outcome: Option<String>,
+}
 
 fn raw_outbox(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawOutbox> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-    ))
+    Ok(RawOutbox {
+        id: r.get(0)?,
+        created_at: r.get(1)?,
+        kind: r.get(2)?,
+        entity: r.get(3)?,
+        payload: r.get(4)?,
+        attempts: r.get(5)?,
+        last_error: r.get(6)?,
+        outcome: r.get(7)?,
+    })
 }
 
 fn to_entry(t: RawOutbox) -> Result<OutboxEntry> {
-    let payload = serde_json::from_str(&t.4).map_err(|e| StoreError::Invalid {
+    let payload = serde_json::from_str(&t.payload).map_err(|e| StoreError::Invalid {
         what: "outbox payload",
-        value: format!("row {}", t.0),
+        value: format!("row {}", t.id),
         expected: format!("JSON ({e})"),
     })?;
-    let outcome = match t.7.as_deref() {
+    let outcome = match t.outcome.as_deref() {
         Some("pushed") => Some(OutboxOutcome::Pushed),
         Some("refused") => Some(OutboxOutcome::Refused),
         _ => None,
     };
     Ok(OutboxEntry {
-        id: t.0,
-        created_at: t.1,
-        kind: OutboxKind::parse(&t.2)?,
-        entity: t.3,
+        id: t.id,
+        created_at: t.created_at,
+        kind: OutboxKind::parse(&t.kind)?,
+        entity: t.entity,
         payload,
-        attempts: t.5,
-        last_error: t.6,
+        attempts: t.attempts,
+        last_error: t.last_error,
         outcome,
     })
 }
@@ -203,7 +204,7 @@ impl Store {
         for r in &rows {
             tx.execute(
                 "UPDATE ramses_outbox SET claimed_by = ?1, claimed_until = ?2 WHERE id = ?3",
-                params![owner, until, r.0],
+                params![owner, until, r.id],
             )
             .db(&path)?;
         }
@@ -366,6 +367,137 @@ impl Store {
     }
 }
 
+/// Additions for the Ramses interop's second round: outbox retention, empty sequences and asset
+/// groups (Ramses creates them before their shots and assets), pipeline objects only leads define.
+impl Store {
+    /// Deletes pushed outbox rows finished more than `keep_days` days ago; returns how many.
+    /// Refused rows stay until someone resolves them; pending rows are never touched.
+    pub fn outbox_prune(&mut self, keep_days: u32) -> Result<usize> {
+        let path = self.path.clone();
+        let cutoff = crate::time::in_seconds(-(i64::from(keep_days) * 86_400));
+        let tx = self.write_tx()?;
+        let n = tx
+            .execute(
+                "DELETE FROM ramses_outbox WHERE outcome = 'pushed' AND done_at IS NOT NULL
+                   AND done_at < ?1",
+                [cutoff],
+            )
+            .db(&path)?;
+        tx.commit().db(&path)?;
+        Ok(n)
+    }
+
+    /// Editorial sequence codes of the project, including ones no shot uses yet.
+    pub fn sequence_codes(&self) -> Result<Vec<String>> {
+        self.codes_of("SELECT code FROM sequences WHERE project_id = ?1 ORDER BY code")
+    }
+
+    /// Asset group codes of the project, including ones no asset uses yet.
+    pub fn asset_group_codes(&self) -> Result<Vec<String>> {
+        self.codes_of("SELECT code FROM asset_groups WHERE project_id = ?1 ORDER BY code")
+    }
+
+    fn codes_of(&self, sql: &str) -> Result<Vec<String>> {
+        let mut st = self.conn.prepare(sql).db(&self.path)?;
+        let rows = st
+            .query_map([self.project.id], |r| r.get(0))
+            .db(&self.path)?
+            .collect::<rusqlite::Result<Vec<String>>>()
+            .db(&self.path)?;
+        Ok(rows)
+    }
+
+    /// Creates an empty editorial sequence (lead or above), audited as `sequence.create`.
+    pub fn add_sequence(&mut self, actor: &Actor, code: &str) -> Result<()> {
+        self.add_container(actor, code, Container::Sequence)
+    }
+
+    /// Creates an empty asset group (lead or above), audited as `asset_group.create`.
+    pub fn add_asset_group(&mut self, actor: &Actor, code: &str) -> Result<()> {
+        self.add_container(actor, code, Container::AssetGroup)
+    }
+
+    fn add_container(&mut self, actor: &Actor, code: &str, c: Container) -> Result<()> {
+        crate::validate::item_code(c.what(), code)?;
+        let (project, path) = (self.project.id, self.path.clone());
+        let tx = self.write_tx()?;
+        let (_, role) = acting_user(&tx, &path, actor)?;
+        crate::store::require(actor, role, crate::model::Role::Lead, c.action())?;
+        let sql = format!(
+            "INSERT INTO {} (project_id, code) VALUES (?1, ?2)",
+            c.table()
+        );
+        tx.execute(&sql, params![project, code])
+            .map_err(|e| crate::store::invalid_or_db(e, &path, c.what(), code))?;
+        let id = tx.last_insert_rowid();
+        event(
+            &tx,
+            &path,
+            actor,
+            c.event(),
+            c.table().trim_end_matches('s'),
+            Some(id),
+            code,
+            &serde_json::json!({}),
+        )?;
+        tx.commit().db(&path)
+    }
+
+    /// [`Store::ramses_record_object`] for pipeline definitions (pipes, pipe files, file types):
+    /// like steps, only a lead or above may define them.
+    pub fn ramses_define_object(
+        &mut self,
+        actor: &Actor,
+        uuid: &str,
+        r#type: &str,
+        key: &str,
+        extra: &Map<String, Value>,
+    ) -> Result<()> {
+        let (_, role) = acting_user(&self.conn, &self.path, actor)?;
+        crate::store::require(
+            actor,
+            role,
+            crate::model::Role::Lead,
+            "defining Ramses pipes and file types",
+        )?;
+        self.ramses_record_object(actor, uuid, r#type, key, extra)
+    }
+}
+
+/// The two containers Ramses creates empty.
+#[derive(Debug, Clone, Copy)]
+enum Container {
+    Sequence,
+    AssetGroup,
+}
+
+impl Container {
+    fn table(self) -> &'static str {
+        match self {
+            Container::Sequence => "sequences",
+            Container::AssetGroup => "asset_groups",
+        }
+    }
+    fn what(self) -> &'static str {
+        match self {
+            Container::Sequence => "sequence",
+            Container::AssetGroup => "asset group",
+        }
+    }
+    fn action(self) -> &'static str {
+        match self {
+            Container::Sequence => "adding sequences",
+            Container::AssetGroup => "adding asset groups",
+        }
+    }
+    fn event(self) -> &'static str {
+        match self {
+            Container::Sequence => "sequence.create",
+            Container::AssetGroup => "asset_group.create",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,5 +579,66 @@ mod tests {
             .ramses_record_object(&ana, "u-1", "RamShot", "shot:SH020", &Map::new())
             .unwrap_err();
         assert!(err.to_string().contains("u-1"), "{err}");
+    }
+
+    #[test]
+    fn prune_drops_old_pushed_rows_only() {
+        let (_dir, mut s) = store();
+        for i in 0..3 {
+            s.outbox_add(
+                OutboxKind::Status,
+                &format!("SH0{i}0 COMP"),
+                &serde_json::json!({}),
+            )
+            .unwrap();
+        }
+        let rows = s.outbox_claim("me", 60, 10).unwrap();
+        s.outbox_finish(rows[0].id, "me", OutboxOutcome::Pushed, None)
+            .unwrap();
+        s.outbox_finish(
+            rows[1].id,
+            "me",
+            OutboxOutcome::Refused,
+            Some("no such shot"),
+        )
+        .unwrap();
+        s.outbox_retry_later(rows[2].id, "me", "down").unwrap();
+        assert_eq!(
+            s.outbox_prune(30).unwrap(),
+            0,
+            "pushed just now: kept 30 days"
+        );
+        assert_eq!(s.outbox_prune(0).unwrap(), 1, "0 days: the pushed row goes");
+        let left: Vec<_> = s.outbox_all().unwrap().into_iter().map(|e| e.id).collect();
+        assert_eq!(
+            left,
+            vec![rows[1].id, rows[2].id],
+            "refused and pending stay"
+        );
+    }
+
+    #[test]
+    fn empty_sequences_and_groups_need_a_lead_and_are_audited() {
+        let (_dir, mut s) = store();
+        let ana = Actor::named("ana");
+        s.add_sequence(&ana, "SQ010").unwrap();
+        s.add_asset_group(&ana, "props").unwrap();
+        assert_eq!(s.sequence_codes().unwrap(), vec!["SQ010"]);
+        assert_eq!(s.asset_group_codes().unwrap(), vec!["props"]);
+        assert!(s.add_sequence(&ana, "SQ010").is_err(), "duplicate refused");
+        let bob = Actor::named("bob");
+        let err = s.add_sequence(&bob, "SQ020").unwrap_err();
+        assert!(err.to_string().contains("lead"), "{err}");
+        let err = s
+            .ramses_define_object(&bob, "u-9", "RamFileType", "filetype:exr", &Map::new())
+            .unwrap_err();
+        assert!(err.to_string().contains("lead"), "{err}");
+        let events = s
+            .events(&crate::EventQuery {
+                action: Some("sequence.create".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(events.len(), 1);
     }
 }

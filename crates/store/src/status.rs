@@ -14,42 +14,42 @@ const SELECT_STATUS: &str = "SELECT i.kind, i.code, s.code, t.state, a.name, t.c
    LEFT JOIN users a ON a.id = t.assignee_id JOIN users u ON u.id = t.updated_by";
 
 /// A status row as read, before its text columns are parsed into enums.
-type RawStatus = (
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    i64,
-    String,
-    String,
-);
+struct RawStatus {
+    item_kind: String,
+    item_code: String,
+    step: String,
+    state: String,
+    assignee: Option<String>,
+    completion: i64,
+    updated_at: String,
+    updated_by: String,
+}
 
 fn row_to_status(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawStatus> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-    ))
+    Ok(RawStatus {
+        item_kind: r.get(0)?,
+        item_code: r.get(1)?,
+        step: r.get(2)?,
+        state: r.get(3)?,
+        assignee: r.get(4)?,
+        completion: r.get(5)?,
+        updated_at: r.get(6)?,
+        updated_by: r.get(7)?,
+    })
 }
 
 fn to_status(t: RawStatus) -> Result<Status> {
     Ok(Status {
         item: ItemRef {
-            kind: t.0.parse()?,
-            code: t.1,
+            kind: t.item_kind.parse()?,
+            code: t.item_code,
         },
-        step: t.2,
-        state: t.3.parse()?,
-        assignee: t.4,
-        completion: t.5,
-        updated_at: t.6,
-        updated_by: t.7,
+        step: t.step,
+        state: t.state.parse()?,
+        assignee: t.assignee,
+        completion: t.completion,
+        updated_at: t.updated_at,
+        updated_by: t.updated_by,
     })
 }
 

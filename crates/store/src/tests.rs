@@ -99,6 +99,39 @@ fn batch_numbers_per_item_step_resource() {
 }
 
 #[test]
+fn version_places_are_the_versions_without_their_history() {
+    let (d, _p, mut s, boss) = setup();
+    let mut batch = vec![nv(d.path(), "SH010", "COMP"); 2];
+    batch.push(nv(d.path(), "SH020", "COMP"));
+    s.register_versions(&boss, &batch).unwrap();
+    let mut places = Vec::new();
+    s.version_places_each(|p| {
+        places.push(p);
+        Ok::<(), StoreError>(())
+    })
+    .unwrap();
+    places.sort_by_key(|p| p.id);
+    let full = s.versions(&VersionQuery::default()).unwrap();
+    assert_eq!(places.len(), full.len());
+    for v in full {
+        let p = places.iter().find(|p| p.id == v.id).unwrap();
+        assert_eq!(
+            (&p.item, &p.step, &p.resource, p.number),
+            (&v.item, &v.step, &v.resource, v.number)
+        );
+        assert_eq!(
+            (&p.dir, &p.pattern, &p.frame_range, p.fps),
+            (
+                &v.files.dir,
+                &v.files.pattern,
+                &v.files.frame_range,
+                v.files.fps
+            )
+        );
+    }
+}
+
+#[test]
 fn explicit_numbers_are_kept_and_clashes_are_typed_errors() {
     let (d, _p, mut s, boss) = setup();
     let mut v2 = nv(d.path(), "SH010", "COMP");

@@ -133,7 +133,7 @@ fn frame_check(path: &Path) -> FrameInfo {
 struct StoreRegistrar {
     db: PathBuf,
     busy_timeout_ms: u64,
-    mirror: Option<super::ramses::Mirror>,
+    mirror: Option<shotline_ramses::mirror::Mirror>,
 }
 
 impl Registrar for StoreRegistrar {
@@ -234,7 +234,7 @@ impl Registrar for StoreRegistrar {
         let e = match store.register_versions(&Actor::from_env(), &batch) {
             Ok(registered) => {
                 if let Some(m) = &self.mirror {
-                    m.push_logged(&mut store, &super::ramses::changes_of(&registered));
+                    super::ramses::mirror_logged(m, &mut store, &registered);
                 }
                 return Ok(());
             }
@@ -352,7 +352,7 @@ pub fn run(args: &IngestArgs, ctx: &Ctx) -> Result<Exit> {
         Some(Box::new(StoreRegistrar {
             db: db.clone(),
             busy_timeout_ms: loaded.config.store.busy_timeout_ms,
-            mirror: super::ramses::Mirror::from_config(&loaded.config.ramses),
+            mirror: shotline_ramses::mirror::Mirror::from_config(&loaded.config.ramses),
         }))
     } else {
         None

@@ -4,13 +4,12 @@
 
 use std::net::IpAddr;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use shotline_ramses::mirror::{self, Change};
+use shotline_ramses::mirror::{self, Mirror, MirrorOutcome};
 use shotline_ramses::objects::{AssetData, ShotData, StatusData, StepData};
 use shotline_ramses::serve::{Backend, ServeOptions, Server};
 use shotline_ramses::{Client, ClientOptions, ObjectType, RamObject};
@@ -69,7 +68,9 @@ Examples:
 
 Idempotent: a change is pushed once; one Ramses refused (unknown shot, step or state) is
 reported and not retried; one that failed because the daemon is down, slow or wrong is kept.
-Several processes may sync at once: each change is claimed by one of them.")]
+Several processes may sync at once: each change is claimed by one of them.
+Pushed rows older than ramses.outbox_keep_days (30 by default) are pruned and counted;
+refused rows are kept until resolved.")]
     Sync {
         /// Ramses project (short name or uuid); default ramses.project, else the current one.
         #[arg(long)]
@@ -132,19 +133,7 @@ pub fn run(cmd: &RamsesCmd, ctx: &Ctx) -> Result<Exit> {
 
 /// The client for the configured daemon.
 pub fn client(ctx: &Ctx) -> Client {
-    Client::new(client_options(&ctx.config.config.ramses))
-}
-
-fn client_options(c: &shotline_config::RamsesConfig) -> ClientOptions {
-    let t = Duration::from_millis(c.timeout_ms);
-    ClientOptions {
-        host: c.host.clone(),
-        port: c.port,
-        connect_timeout: t,
-        read_timeout: t,
-        total_timeout: t.saturating_mul(12),
-        cache_ttl: Duration::from_millis(c.cache_ttl_ms),
-    }
+    Client::new(ClientOptions::from_config(&ctx.config.config.ramses))
 }
 
 fn configured_project<'a>(ctx: &'a Ctx, flag: Option<&'a str>) -> Option<&'a str> {
@@ -414,11 +403,11 @@ fn status(ctx: &Ctx, a: &ListArgs, item: Option<&str>) -> Result<Exit> {
 fn sync(ctx: &Ctx, project: Option<&str>) -> Result<Exit> {
     let mut store = open_rw(ctx)?;
     let c = client(ctx);
-    let report = mirror::sync(
+    let report = mirror::sync_and_prune(
         &mut store,
         &c,
         configured_project(ctx, project),
-        &mirror::owner(),
+        ctx.config.config.ramses.outbox_keep_days,
     )?;
     if ctx.out.json() {
         ctx.out.json_doc(&report)?;
@@ -431,11 +420,12 @@ fn sync(ctx: &Ctx, project: Option<&str>) -> Result<Exit> {
             }
         }
         ctx.out.line(format!(
-            "pushed {}, refused {}, kept for later {}, still pending {}",
+            "pushed {}, refused {}, kept for later {}, still pending {}, old pushed rows pruned {}",
             report.pushed.len(),
             report.refused.len(),
             report.kept.len(),
-            report.pending
+            report.pending,
+            report.pruned
         ))?;
     }
     Ok(Exit::problems_if(
@@ -489,104 +479,37 @@ fn serve(ctx: &Ctx, a: &ServeArgs) -> Result<Exit> {
 }
 
 // ----- the mirror hooks called by publish, ingest and status set -----
+// The hook itself is `shotline_ramses::mirror::Mirror` (Python calls the same one); these only
+// report its outcome through the printer.
 
-/// The mirror, when `ramses.sync` is on.
-#[derive(Debug, Clone)]
-pub struct Mirror {
-    opts: ClientOptions,
-    project: Option<String>,
-}
-
-impl Mirror {
-    /// `None` unless `ramses.sync: true`.
-    pub fn from_config(c: &shotline_config::RamsesConfig) -> Option<Mirror> {
-        c.sync.then(|| Mirror {
-            opts: client_options(c),
-            project: Some(c.project.clone()).filter(|p| !p.is_empty()),
-        })
-    }
-
-    /// Records the changes and tries to push them; a summary for the user. Never fails: the
-    /// local change is already committed, and the outbox keeps what could not be pushed.
-    pub fn push(
-        &self,
-        store: &mut Store,
-        changes: &[Change],
-    ) -> std::result::Result<String, String> {
-        for ch in changes {
-            mirror::enqueue(store, ch).map_err(|e| format!("not recorded for Ramses: {e}"))?;
-        }
-        // Each query is bounded by the timeout, and the whole push by two of them.
-        let mut opts = self.opts.clone();
-        opts.total_timeout = opts.read_timeout;
-        let deadline = std::time::Instant::now() + opts.read_timeout.saturating_mul(2);
-        let c = Client::new(opts);
-        match mirror::sync_until(
-            store,
-            &c,
-            self.project.as_deref(),
-            &mirror::owner(),
-            Some(deadline),
-        ) {
-            Ok(r) if r.kept.is_empty() && r.refused.is_empty() => Ok(format!(
-                "Ramses updated ({} change(s) pushed)",
-                r.pushed.len()
-            )),
-            Ok(r) => Err(format!(
-                "Ramses: {} pushed, {} refused, {} kept in the outbox for `shotline ramses sync`{}",
-                r.pushed.len(),
-                r.refused.len(),
-                r.kept.len(),
-                r.refused
-                    .iter()
-                    .chain(&r.kept)
-                    .find_map(|p| match p {
-                        mirror::Pushed::Refused { reason, .. }
-                        | mirror::Pushed::Kept { reason, .. } => {
-                            Some(format!(" ({reason})"))
-                        }
-                        mirror::Pushed::Pushed { .. } => None,
-                    })
-                    .unwrap_or_default()
-            )),
-            Err(e) => Err(format!(
-                "Ramses sync failed; changes kept in the outbox: {e}"
-            )),
-        }
-    }
-
-    /// [`Mirror::push`] reporting through the log (for code without a printer: ingest).
-    pub fn push_logged(&self, store: &mut Store, changes: &[Change]) {
-        match self.push(store, changes) {
-            Ok(m) => tracing::info!("{m}"),
-            Err(m) => tracing::warn!("{m}"),
-        }
-    }
-}
-
-fn report_mirror(ctx: &Ctx, outcome: std::result::Result<String, String>) {
-    match outcome {
-        Ok(m) => ctx.out.note(m),
-        Err(m) => ctx.out.warn(m),
+fn report_mirror(ctx: &Ctx, outcome: &MirrorOutcome) {
+    if outcome.is_incomplete() {
+        ctx.out.warn(outcome.message());
+    } else {
+        ctx.out.note(outcome.message());
     }
 }
 
 /// After `status set`: mirror the new status when `ramses.sync` is on.
 pub fn mirror_status(ctx: &Ctx, store: &mut Store, s: &Status, comment: &str) {
     if let Some(m) = Mirror::from_config(&ctx.config.config.ramses) {
-        report_mirror(ctx, m.push(store, &[Change::of_status(s, comment)]));
+        report_mirror(ctx, &m.push_status(store, s, comment));
     }
 }
 
 /// After `publish`: mirror the version when `ramses.sync` is on.
 pub fn mirror_versions(ctx: &Ctx, store: &mut Store, versions: &[Version]) {
     if let Some(m) = Mirror::from_config(&ctx.config.config.ramses) {
-        let changes: Vec<Change> = versions.iter().map(Change::of_version).collect();
-        report_mirror(ctx, m.push(store, &changes));
+        report_mirror(ctx, &m.push_versions(store, versions));
     }
 }
 
-/// The mirror changes of registered versions (ingest).
-pub fn changes_of(versions: &[Version]) -> Vec<Change> {
-    versions.iter().map(Change::of_version).collect()
+/// After ingest registered versions (no printer there: through the log).
+pub fn mirror_logged(m: &Mirror, store: &mut Store, versions: &[Version]) {
+    let outcome = m.push_versions(store, versions);
+    if outcome.is_incomplete() {
+        tracing::warn!("{}", outcome.message());
+    } else {
+        tracing::info!("{}", outcome.message());
+    }
 }

@@ -154,11 +154,12 @@ impl ProjectData {
         Ok(data)
     }
 
-    /// Every registered version (one streamed query), the project's fps and size, the cuts.
+    /// Every registered version (one lean streamed query: place and frames, no history), the
+    /// project's fps and size, the cuts.
     fn read_store(&mut self, ctx: &Ctx) -> Result<()> {
         let store = super::track::common::open_ro(ctx)?;
         let mut all = Vec::new();
-        store.versions_each(&shotline_store::VersionQuery::default(), |v| {
+        store.version_places_each(|v| {
             all.push(v);
             Ok::<(), shotline_store::StoreError>(())
         })?;
@@ -173,7 +174,7 @@ impl ProjectData {
                 self.cuts.insert(s.code, cut);
             }
         }
-        self.versions = VersionIndex::from_versions(all);
+        self.versions = VersionIndex::from_places(all);
         tracing::info!(
             versions = self.versions.len(),
             shots = self.cuts.len(),

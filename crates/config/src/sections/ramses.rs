@@ -26,6 +26,10 @@ pub struct RamsesConfig {
     /// With `true`, publish, ingest and `status set` also push to Ramses (through the outbox:
     /// never failing or blocking the local operation).
     pub sync: bool,
+    /// Days a pushed outbox row is kept (for `ramses sync --json` history and auditing) before
+    /// `ramses sync` deletes it. Rows Ramses refused are kept until resolved. 0 to 36500.
+    #[serde(deserialize_with = "keep_days")]
+    pub outbox_keep_days: u32,
 }
 
 impl Default for RamsesConfig {
@@ -37,6 +41,7 @@ impl Default for RamsesConfig {
             timeout_ms: 5_000,
             cache_ttl_ms: 2_000,
             sync: false,
+            outbox_keep_days: 30,
         }
     }
 }
@@ -72,6 +77,19 @@ fn timeout_ms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     }
 }
 
+/// Longest outbox retention accepted: a hundred years (the value is a day count; more is a typo).
+pub const MAX_OUTBOX_KEEP_DAYS: u32 = 36_500;
+
+fn keep_days<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let v = <u64 as serde::Deserialize>::deserialize(d)?;
+    match u32::try_from(v) {
+        Ok(n) if n <= MAX_OUTBOX_KEEP_DAYS => Ok(n),
+        _ => Err(serde::de::Error::custom(format!(
+            "ramses.outbox_keep_days is {v}: expected 0 to {MAX_OUTBOX_KEEP_DAYS} days"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -87,12 +105,17 @@ mod tests {
             (c.ramses.port, c.ramses.project.as_str(), c.ramses.sync),
             (18200, "DEMO", true)
         );
+        assert_eq!(c.ramses.outbox_keep_days, 30);
+        let c = crate::parse_str("ramses:\n  outbox_keep_days: 0\n").unwrap();
+        assert_eq!(c.ramses.outbox_keep_days, 0);
         for (text, needle) in [
             ("ramses:\n  port: 70000\n", "1 to 65535"),
             ("ramses:\n  port: 0\n", "1 to 65535"),
             ("ramses:\n  timeout_ms: 0\n", "timeout_ms"),
             ("ramses:\n  host: \"\"\n", "not a host name"),
             ("ramses:\n  synk: true\n", "synk"),
+            ("ramses:\n  outbox_keep_days: 40000\n", "outbox_keep_days"),
+            ("ramses:\n  outbox_keep_days: -1\n", "outbox_keep_days"),
         ] {
             let e = crate::parse_str(text).unwrap_err();
             assert!(e.contains(needle) && e.contains('2'), "{text:?}: {e}");

@@ -9,7 +9,7 @@ use shotline_store::{
     Actor, ItemKind, ItemRef, NewShot, ShotFields, ShotWrite, State, StatusChange, Store,
 };
 
-use super::index::{modeled, Index, Obj};
+use super::index::{is_builtin_file_type, modeled, Index, Obj};
 use crate::error::Result;
 use crate::objects::{data_map, ObjectType, StepFilter};
 use crate::query::Query;
@@ -192,7 +192,9 @@ impl Backend {
             "getSequences" => self.list(q, "sequences", |ix| {
                 ix.sequences.iter().cloned().map(Obj::Sequence).collect()
             }),
-            "getPipes" => self.list(q, "pipes", |_| Vec::new()),
+            "getPipes" => self.list(q, "pipes", |ix| {
+                ix.pipes.iter().cloned().map(Obj::Pipe).collect()
+            }),
             "getSteps" => {
                 let filter = StepFilter::parse(q.get("type").unwrap_or(""))
                     .ok_or_else(|| format!("unknown step type {:?}: expected ALL, PRE_PRODUCTION, ASSET_PRODUCTION, SHOT_PRODUCTION, POST_PRODUCTION or PRODUCTION", q.get("type").unwrap_or("")))?;
@@ -435,16 +437,43 @@ impl Backend {
                 let o = status_of(ix, item, step)?;
                 return self.write_object(uuid, &o, data, true);
             }
+            ObjectType::Sequence | ObjectType::AssetGroup => {
+                if short.is_empty() {
+                    return Err(need_short());
+                }
+                let created = if t == ObjectType::Sequence {
+                    self.store.add_sequence(&self.actor, &short)
+                } else {
+                    self.store.add_asset_group(&self.actor, &short)
+                };
+                created.map_err(|e| e.to_string())?;
+                if t == ObjectType::Sequence {
+                    Obj::Sequence(short)
+                } else {
+                    Obj::AssetGroup(short)
+                }
+            }
+            ObjectType::Pipe => Obj::Pipe(uuid.to_string()),
+            ObjectType::PipeFile => Obj::PipeFile(uuid.to_string()),
+            ObjectType::FileType => {
+                if short.is_empty() {
+                    return Err(need_short());
+                }
+                shotline_layout::check_component("file type", &short)
+                    .map_err(|e| e.to_string())?;
+                if self.ix()?.file_types.contains(&short) {
+                    return Err(format!("file type {short:?} already exists"));
+                }
+                Obj::FileType(short)
+            }
             other => {
                 return Err(format!(
-                    "shotline does not create {other} objects through Ramses; shots, assets, steps and statuses only"
+                    "shotline does not create {other} objects through Ramses; shots, assets, steps, statuses, sequences, asset groups, pipes, pipe files and file types only"
                 ))
             }
         };
-        let extra = extras(o.ram_type(), data);
-        self.store
-            .ramses_record_object(&self.actor, uuid, o.ram_type().as_str(), &o.key(), &extra)
-            .map_err(|e| e.to_string())?;
+        self.check_definition(&o, data)?;
+        self.record(uuid, &o, data)?;
         self.index = None;
         self.refresh().map_err(|e| e.to_string())?;
         Ok(entry(self.ix()?, &o))
@@ -462,18 +491,111 @@ impl Backend {
         match o {
             Obj::Status(kind, item, step) => self.write_status(*kind, item, step, data)?,
             Obj::Shot(code) => self.write_shot(code, data)?,
-            _ => self.refuse_modeled_changes(o, data)?,
+            _ => {
+                self.refuse_modeled_changes(o, data)?;
+                self.check_definition(o, data)?;
+            }
         }
         let extra = extras(o.ram_type(), data);
         let had = self.ix()?.extra(uuid).cloned().unwrap_or_default();
         if record || extra != had {
-            self.store
-                .ramses_record_object(&self.actor, uuid, o.ram_type().as_str(), &o.key(), &extra)
-                .map_err(|e| e.to_string())?;
+            self.record(uuid, o, data)?;
         }
         self.index = None;
         self.refresh().map_err(|e| e.to_string())?;
         Ok(entry(self.ix()?, o))
+    }
+
+    /// Records the uuid and the client's data keys of an object: pipeline definitions (pipes,
+    /// pipe files, file types) need a lead, as steps do; the rest follows its own write's rule.
+    fn record(
+        &mut self,
+        uuid: &str,
+        o: &Obj,
+        data: &Map<String, Value>,
+    ) -> std::result::Result<(), String> {
+        let extra = extras(o.ram_type(), data);
+        let (t, key) = (o.ram_type(), o.key());
+        let done = match o {
+            Obj::Pipe(_) | Obj::PipeFile(_) | Obj::FileType(_) => {
+                self.store
+                    .ramses_define_object(&self.actor, uuid, t.as_str(), &key, &extra)
+            }
+            _ => self
+                .store
+                .ramses_record_object(&self.actor, uuid, t.as_str(), &key, &extra),
+        };
+        done.map_err(|e| e.to_string())
+    }
+
+    /// Checks a pipeline definition's references before it is stored: a pipe's steps and pipe
+    /// files, a pipe file's file type must be objects of this project; a file type from the
+    /// media registry cannot be redefined.
+    fn check_definition(
+        &self,
+        o: &Obj,
+        data: &Map<String, Value>,
+    ) -> std::result::Result<(), String> {
+        let ix = self.ix()?;
+        let reference = |key: &str, what: &str, ok: &dyn Fn(&Obj) -> bool| match data.get(key) {
+            None | Some(Value::Null) => Ok(()),
+            Some(Value::String(u)) if u.is_empty() => Ok(()),
+            Some(Value::String(u)) => match ix.find(u) {
+                Some(x) if ok(x) => Ok(()),
+                _ => Err(format!("{key} {u:?} is not a {what} of this project")),
+            },
+            Some(v) => Err(format!("{key} is {v}: expected the uuid of a {what}")),
+        };
+        match o {
+            Obj::Pipe(_) => {
+                let step = |x: &Obj| matches!(x, Obj::Step(..));
+                reference("inputStep", "step", &step)?;
+                reference("outputStep", "step", &step)?;
+                match data.get("pipeFiles") {
+                    None | Some(Value::Null) => Ok(()),
+                    Some(Value::Array(list)) => list.iter().try_for_each(|v| match v {
+                        Value::String(u) if matches!(ix.find(u), Some(Obj::PipeFile(_))) => Ok(()),
+                        other => Err(format!(
+                            "pipeFiles holds {other}: expected uuids of pipe files of this project"
+                        )),
+                    }),
+                    Some(v) => Err(format!(
+                        "pipeFiles is {v}: expected a list of pipe file uuids"
+                    )),
+                }
+            }
+            Obj::PipeFile(_) => {
+                let short = data.get("shortName").and_then(Value::as_str).unwrap_or("");
+                if short.is_empty() {
+                    return Err("a pipe file needs a \"shortName\" in its data".into());
+                }
+                reference("fileType", "file type", &|x| matches!(x, Obj::FileType(_)))
+            }
+            Obj::FileType(short) => {
+                if let Some(v) = data.get("extensions") {
+                    let strings = v.as_array().is_some_and(|a| a.iter().all(Value::is_string));
+                    if !strings {
+                        return Err(format!(
+                            "extensions is {v}: expected a list of strings such as [\"exr\"]"
+                        ));
+                    }
+                }
+                if is_builtin_file_type(short) {
+                    let current = ix.data(o);
+                    for key in ["name", "extensions"] {
+                        if let (Some(new), Some(old)) = (data.get(key), current.get(key)) {
+                            if !same_value(new, old) {
+                                return Err(format!(
+                                    "file type {short} comes from shotline's file-kind registry; its {key} cannot be changed through Ramses"
+                                ));
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
     }
 
     fn write_status(

@@ -27,6 +27,12 @@ pub(crate) enum Obj {
     State(State),
     User(String),
     Status(ItemKind, String, String),
+    /// A pipe between two steps, defined by a Ramses client (its uuid is its id).
+    Pipe(String),
+    /// A file going through pipes, defined by a Ramses client (its uuid is its id).
+    PipeFile(String),
+    /// A file type by short name: the media registry's, or one a Ramses client defined.
+    FileType(String),
 }
 
 impl Obj {
@@ -41,6 +47,9 @@ impl Obj {
             Obj::State(_) => ObjectType::State,
             Obj::User(_) => ObjectType::User,
             Obj::Status(..) => ObjectType::Status,
+            Obj::Pipe(_) => ObjectType::Pipe,
+            Obj::PipeFile(_) => ObjectType::PipeFile,
+            Obj::FileType(_) => ObjectType::FileType,
         }
     }
 
@@ -56,6 +65,9 @@ impl Obj {
             Obj::State(s) => format!("state:{s}"),
             Obj::User(n) => format!("user:{n}"),
             Obj::Status(k, i, s) => format!("status:{k}:{i}:{s}"),
+            Obj::Pipe(id) => format!("pipe:{id}"),
+            Obj::PipeFile(id) => format!("pipefile:{id}"),
+            Obj::FileType(s) => format!("filetype:{s}"),
         }
     }
 
@@ -74,6 +86,9 @@ impl Obj {
             }
             "state" => Obj::State(rest.parse().ok()?),
             "user" => Obj::User(rest.into()),
+            "pipe" => Obj::Pipe(rest.into()),
+            "pipefile" => Obj::PipeFile(rest.into()),
+            "filetype" => Obj::FileType(rest.into()),
             "status" => {
                 let mut p = rest.splitn(3, ':');
                 let (k, i, s) = (p.next()?, p.next()?, p.next()?);
@@ -87,6 +102,11 @@ impl Obj {
 /// Data keys shotline models for each type; anything else a client sets is kept as extra.
 pub(crate) fn modeled(t: ObjectType) -> &'static [&'static str] {
     match t {
+        // Only the code is in the store; names, comments and colours are the client's.
+        ObjectType::Sequence | ObjectType::AssetGroup => &["shortName", "project"],
+        // Pipeline definitions are entirely the client's data (validated on write).
+        ObjectType::Pipe | ObjectType::PipeFile => &[],
+        ObjectType::FileType => &["shortName"],
         ObjectType::Status => &[
             "state",
             "completionRatio",
@@ -121,6 +141,48 @@ pub(crate) fn modeled(t: ObjectType) -> &'static [&'static str] {
             "color",
         ],
     }
+}
+
+/// A file type Ramses clients see without anyone defining it: one per image format and one per
+/// movie container of the media file-kind registry (the one place file kinds are decided).
+pub(crate) struct BuiltinFileType {
+    pub short: &'static str,
+    pub name: String,
+    pub extensions: Vec<&'static str>,
+    pub previewable: bool,
+}
+
+/// The registry's kinds as Ramses file types, in registry order.
+pub(crate) fn builtin_file_types() -> impl Iterator<Item = BuiltinFileType> {
+    use shotline_media::{FileKind, IMAGE_EXTENSIONS, MOVIE_EXTENSIONS};
+    let mut images: Vec<BuiltinFileType> = Vec::new();
+    for ext in IMAGE_EXTENSIONS {
+        let kind = FileKind::from_extension(ext);
+        match images
+            .iter_mut()
+            .find(|t| FileKind::from_extension(t.short) == kind)
+        {
+            Some(t) => t.extensions.push(ext),
+            None => images.push(BuiltinFileType {
+                short: ext,
+                name: format!("{} image", ext.to_ascii_uppercase()),
+                extensions: vec![ext],
+                previewable: true,
+            }),
+        }
+    }
+    let movies = MOVIE_EXTENSIONS.iter().map(|ext| BuiltinFileType {
+        short: ext,
+        name: format!("{} movie", ext.to_ascii_uppercase()),
+        extensions: vec![ext],
+        previewable: true,
+    });
+    images.into_iter().chain(movies)
+}
+
+/// Whether a file type comes from the registry (and so cannot be changed through Ramses).
+pub(crate) fn is_builtin_file_type(short: &str) -> bool {
+    builtin_file_types().any(|t| t.short == short)
 }
 
 /// How complete each state says a task is, and its colour (what Ramses shows).
@@ -162,6 +224,10 @@ pub(crate) struct Index {
     pub sequences: Vec<String>,
     pub groups: Vec<String>,
     pub users: Vec<User>,
+    /// Pipes, pipe files and client-defined file types, by id / short name, sorted.
+    pub pipes: Vec<String>,
+    pub pipe_files: Vec<String>,
+    pub file_types: Vec<String>,
     shot_at: HashMap<String, usize>,
     asset_at: HashMap<String, usize>,
     statuses: HashMap<(ItemKind, String, String), Status>,
@@ -203,12 +269,9 @@ impl Index {
                 Ok(())
             },
         )?;
-        let mut sequences: Vec<String> = shots.iter().filter_map(|s| s.sequence.clone()).collect();
-        sequences.sort();
-        sequences.dedup();
-        let mut groups: Vec<String> = assets.iter().filter_map(|a| a.group.clone()).collect();
-        groups.sort();
-        groups.dedup();
+        // Every sequence and group, including empty ones Ramses clients created.
+        let sequences = store.sequence_codes()?;
+        let groups = store.asset_group_codes()?;
         let mut ix = Index {
             root: PathBuf::from(&project.root),
             shot_at: shots
@@ -228,6 +291,9 @@ impl Index {
             sequences,
             groups,
             users,
+            pipes: Vec::new(),
+            pipe_files: Vec::new(),
+            file_types: builtin_file_types().map(|t| t.short.to_string()).collect(),
             statuses,
             latest,
             uuid_of: HashMap::new(),
@@ -247,6 +313,7 @@ impl Index {
         all.extend(self.steps.iter().map(|s| Obj::Step(s.kind, s.code.clone())));
         all.extend(State::ALL.iter().map(|s| Obj::State(*s)));
         all.extend(self.users.iter().map(|u| Obj::User(u.name.clone())));
+        all.extend(self.file_types.iter().cloned().map(Obj::FileType));
         for step in &self.steps {
             let codes: Vec<&String> = match step.kind {
                 ItemKind::Shot => self.shots.iter().map(|s| &s.code).collect(),
@@ -267,6 +334,12 @@ impl Index {
             let Some(o) = Obj::from_key(&row.key) else {
                 continue;
             };
+            match &o {
+                Obj::Pipe(id) => self.pipes.push(id.clone()),
+                Obj::PipeFile(id) => self.pipe_files.push(id.clone()),
+                Obj::FileType(s) if !self.file_types.contains(s) => self.file_types.push(s.clone()),
+                _ => {}
+            }
             if let Some(old) = self.uuid_of.insert(o.clone(), row.uuid.clone()) {
                 self.by_uuid.remove(&old);
             }
@@ -275,6 +348,9 @@ impl Index {
                 self.extra.insert(row.uuid, row.extra);
             }
         }
+        self.pipes.sort();
+        self.pipe_files.sort();
+        self.file_types.sort();
         Ok(())
     }
 
@@ -341,6 +417,15 @@ impl Index {
         }
         if want(ObjectType::User) {
             out.extend(self.users.iter().map(|u| Obj::User(u.name.clone())));
+        }
+        if want(ObjectType::Pipe) {
+            out.extend(self.pipes.iter().cloned().map(Obj::Pipe));
+        }
+        if want(ObjectType::PipeFile) {
+            out.extend(self.pipe_files.iter().cloned().map(Obj::PipeFile));
+        }
+        if want(ObjectType::FileType) {
+            out.extend(self.file_types.iter().cloned().map(Obj::FileType));
         }
         if want(ObjectType::Status) {
             let mut keys: Vec<_> = self.statuses.keys().collect();
@@ -441,6 +526,12 @@ impl Index {
                 json!({"shortName": n, "name": n, "comment": "", "role": role_name(role)})
             }
             Obj::Status(k, i, s) => self.status_data(*k, i, s),
+            Obj::Pipe(_) | Obj::PipeFile(_) => json!({}),
+            Obj::FileType(s) => match builtin_file_types().find(|t| t.short == s) {
+                Some(t) => json!({"shortName": t.short, "name": t.name, "comment": "",
+                                  "extensions": t.extensions, "previewable": t.previewable}),
+                None => json!({"shortName": s, "name": s, "comment": "", "extensions": [s]}),
+            },
         };
         match v {
             Value::Object(m) => m,
@@ -501,7 +592,9 @@ impl Index {
             Obj::Step(_, c) => root.join("02-PROD").join(format!("{p}_G_{c}")),
             Obj::Status(ItemKind::Shot, i, s) => shot_dir(i).join(format!("{p}_S_{i}_{s}")),
             Obj::Status(ItemKind::Asset, i, s) => asset_dir(i)?.join(format!("{p}_A_{i}_{s}")),
-            Obj::State(_) | Obj::User(_) => return None,
+            Obj::State(_) | Obj::User(_) | Obj::Pipe(_) | Obj::PipeFile(_) | Obj::FileType(_) => {
+                return None
+            }
         })
     }
 
