@@ -1,8 +1,10 @@
-//! Credentials kept beside the tracking data: argon2 password hashes and API tokens.
+//! Credentials kept beside the tracking data: argon2 password hashes, API tokens and browser
+//! sessions.
 //!
-//! They live in two tables the server creates itself in the project database (`server_users`,
-//! `server_tokens`), so the store schema does not change. Roles are never stored here: who may
-//! do what is always the store's `users.role`, read at request time.
+//! They live in the store's own tables (`server_users`, `server_tokens`, `server_sessions`,
+//! schema migration 4), so a database copy or restore carries them and no request ever creates
+//! a table. Roles are never stored here: who may do what is always the store's `users.role`,
+//! read at request time.
 
 use std::path::Path;
 
@@ -14,20 +16,6 @@ use shotline_store::rusqlite::{params, Connection, OptionalExtension};
 use shotline_store::{Actor, Role, Store};
 
 use crate::error::{Result, ServerError, SqlContext};
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS server_users (
-    name TEXT PRIMARY KEY NOT NULL,
-    password_hash TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS server_tokens (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,
-    token_sha256 TEXT NOT NULL UNIQUE,
-    label TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);";
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_LEN: usize = 8;
@@ -52,17 +40,29 @@ pub struct NewToken {
     pub token: String,
 }
 
-/// Opens the project database for the credential tables, creating them if needed.
-pub fn open(db: &Path, busy_timeout_ms: u64) -> Result<Connection> {
-    let conn = shotline_store::connect_with_timeout(db, busy_timeout_ms)?;
-    conn.execute_batch(SCHEMA)
-        .sql(db, "creating the server credential tables")?;
-    Ok(conn)
+/// An API token as listed (never the secret: only its hash is kept).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TokenInfo {
+    /// The token id (for revoking).
+    pub id: i64,
+    /// The user it acts as.
+    pub user: String,
+    /// What it is for.
+    pub label: String,
+    /// When it was made.
+    pub created_at: String,
 }
 
-/// Sets `name`'s password. The user must exist in the store; a user may set their own password,
-/// a project_admin or admin anyone's.
-pub fn set_password(store: &Store, actor: &Actor, name: &str, password: &str) -> Result<()> {
+/// Opens the project database for the credential tables (the store's migration 4 made them;
+/// callers open the [`Store`] first, which migrates).
+pub fn open(db: &Path, busy_timeout_ms: u64) -> Result<Connection> {
+    Ok(shotline_store::connect_with_timeout(db, busy_timeout_ms)?)
+}
+
+/// Sets `name`'s password and ends every session of `name` (a changed password must lock out
+/// whoever knew the old one). The user must exist in the store; a user may set their own
+/// password, a project_admin or admin anyone's. Returns how many sessions were ended.
+pub fn set_password(store: &Store, actor: &Actor, name: &str, password: &str) -> Result<usize> {
     check_may_manage(store, actor, name)?;
     if password.chars().count() < MIN_PASSWORD_LEN {
         return Err(ServerError::Invalid {
@@ -84,7 +84,7 @@ pub fn set_password(store: &Store, actor: &Actor, name: &str, password: &str) ->
         params![name, hash, shotline_store::now()],
     )
     .sql(store.path(), "storing a password hash")?;
-    Ok(())
+    crate::session::end_all_of(&conn, store.path(), name)
 }
 
 /// Makes an API token for `name` (same permission rule as [`set_password`]).
@@ -101,6 +101,56 @@ pub fn create_token(store: &Store, actor: &Actor, name: &str, label: &str) -> Re
         id: conn.last_insert_rowid(),
         user: name.to_string(),
         token,
+    })
+}
+
+/// The API tokens of `name` (same permission rule as [`set_password`]), oldest first.
+pub fn list_tokens(store: &Store, actor: &Actor, name: &str) -> Result<Vec<TokenInfo>> {
+    check_may_manage(store, actor, name)?;
+    let conn = open(store.path(), 5000)?;
+    let mut st = conn
+        .prepare(
+            "SELECT id, name, label, created_at FROM server_tokens WHERE name = ?1 ORDER BY id",
+        )
+        .sql(store.path(), "listing API tokens")?;
+    let rows = st
+        .query_map([name], row_to_token)
+        .sql(store.path(), "listing API tokens")?;
+    rows.collect::<std::result::Result<Vec<_>, _>>()
+        .sql(store.path(), "listing API tokens")
+}
+
+/// Revokes token `id`: from the next request on, it is refused (401), and event streams opened
+/// with it close. The actor must be allowed to manage the token's owner.
+pub fn revoke_token(store: &Store, actor: &Actor, id: i64) -> Result<TokenInfo> {
+    let conn = open(store.path(), 5000)?;
+    let token = conn
+        .query_row(
+            "SELECT id, name, label, created_at FROM server_tokens WHERE id = ?1",
+            [id],
+            row_to_token,
+        )
+        .optional()
+        .sql(store.path(), "reading an API token")?
+        .ok_or_else(|| ServerError::Invalid {
+            what: "token id",
+            value: id.to_string(),
+            expected: "the id of an existing token (see `shotline user token ls NAME`)".into(),
+        })?;
+    check_may_manage(store, actor, &token.user)?;
+    conn.execute("DELETE FROM server_tokens WHERE id = ?1", [id])
+        .sql(store.path(), "revoking an API token")?;
+    Ok(token)
+}
+
+fn row_to_token(
+    r: &shotline_store::rusqlite::Row<'_>,
+) -> shotline_store::rusqlite::Result<TokenInfo> {
+    Ok(TokenInfo {
+        id: r.get(0)?,
+        user: r.get(1)?,
+        label: r.get(2)?,
+        created_at: r.get(3)?,
     })
 }
 
@@ -175,7 +225,8 @@ pub fn random_hex(n: usize) -> String {
     hex(&bytes)
 }
 
-fn sha256_hex(text: &str) -> String {
+/// SHA-256 of a secret, as hex: what the tables keep instead of the secret.
+pub(crate) fn sha256_hex(text: &str) -> String {
     hex(&Sha256::digest(text.as_bytes()))
 }
 
@@ -192,6 +243,105 @@ mod tests {
         let a = random_hex(32);
         assert_eq!(a.len(), 64);
         assert_ne!(a, random_hex(32));
+    }
+
+    /// What servers before schema migration 4 ran on every request.
+    const OLD_SCHEMA: &str = "
+        CREATE TABLE IF NOT EXISTS server_users (
+            name TEXT PRIMARY KEY NOT NULL,
+            password_hash TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS server_tokens (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            token_sha256 TEXT NOT NULL UNIQUE,
+            label TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );";
+
+    #[test]
+    fn credentials_made_by_the_old_server_survive_migration_4() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("old.db");
+        let boss = Actor::named("boss");
+        let project = shotline_store::NewProject {
+            code: "T".into(),
+            name: "T".into(),
+            root: dir.path().display().to_string(),
+            fps: 24.0,
+            width: 1920,
+            height: 1080,
+            pixel_aspect: 1.0,
+            start_frame: 1001,
+        };
+        drop(Store::create(&db, &project, &boss).unwrap());
+        // Back to a schema-3 file whose credential tables the old server made and filled.
+        let conn = shotline_store::connect(&db).unwrap();
+        conn.execute_batch(
+            "DROP TABLE server_sessions; DROP TABLE server_tokens; DROP TABLE server_users;
+             DELETE FROM store_migrations WHERE version = 4;",
+        )
+        .unwrap();
+        conn.execute_batch(OLD_SCHEMA).unwrap();
+        let salt = SaltString::generate(&mut OsRng);
+        let hash = Argon2::default()
+            .hash_password(b"old-password", &salt)
+            .unwrap()
+            .to_string();
+        conn.execute(
+            "INSERT INTO server_users VALUES ('boss', ?1, 'then')",
+            [hash],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO server_tokens (name, token_sha256, label, created_at)
+             VALUES ('boss', ?1, 'old script', 'then')",
+            [sha256_hex("slt_old")],
+        )
+        .unwrap();
+        drop(conn);
+        let store = Store::open(&db, 5000).unwrap();
+        assert_eq!(store.schema_version().unwrap(), 4);
+        let conn = open(&db, 5000).unwrap();
+        assert!(verify_password(&conn, &db, "boss", "old-password").unwrap());
+        assert_eq!(
+            token_owner(&conn, &db, "slt_old").unwrap().as_deref(),
+            Some("boss")
+        );
+        let s =
+            crate::session::start(&conn, &db, "boss", crate::session::SESSION_IDLE, 10).unwrap();
+        assert!(crate::session::lookup(
+            &conn,
+            &db,
+            &s.token,
+            crate::session::SESSION_IDLE,
+            11,
+            false
+        )
+        .unwrap()
+        .is_some());
+        let listed = list_tokens(&store, &boss, "boss").unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].label, "old script");
+        // Revoked: gone at once.
+        revoke_token(&store, &boss, listed[0].id).unwrap();
+        assert_eq!(token_owner(&conn, &db, "slt_old").unwrap(), None);
+        // A password change ends the user's sessions.
+        assert_eq!(
+            set_password(&store, &boss, "boss", "new-password").unwrap(),
+            1
+        );
+        assert!(crate::session::lookup(
+            &conn,
+            &db,
+            &s.token,
+            crate::session::SESSION_IDLE,
+            12,
+            false
+        )
+        .unwrap()
+        .is_none());
     }
 
     #[test]

@@ -2,10 +2,9 @@
 //! thread (SQLite is synchronous), so many readers run at once and writes follow the store's
 //! transaction rules (one IMMEDIATE transaction each, busy timeout, no lost write).
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -13,8 +12,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use shotline_store::{
-    Actor, EventQuery, ItemKind, ItemRef, Shot, State as TaskState, StatusChange, Store, Version,
-    VersionQuery,
+    Actor, EventQuery, ItemKind, ItemRef, State as TaskState, StatusChange, Store, VersionQuery,
 };
 
 use crate::auth::{cookie, Caller, Via};
@@ -31,11 +29,9 @@ pub(crate) fn router(app: App) -> Router {
         .route("/api/v1/logout", post(logout))
         .route("/api/v1/session", get(session))
         .route("/api/v1/project", get(project))
-        .route("/api/v1/shots", get(shots))
+        .route("/api/v1/shots", get(crate::grid::shots))
         .route("/api/v1/shots/{code}", get(shot_detail))
         .route("/api/v1/shots/{code}/steps/{step}/status", put(set_status))
-        .route("/api/v1/render/jobs", get(render_jobs))
-        .route("/api/v1/render/jobs/{id}", get(render_job))
         .route("/api/v1/events", get(crate::live::stream))
         .with_state(app)
 }
@@ -86,42 +82,51 @@ async fn login(
     }
     let (user, password) = (body.user.clone(), body.password);
     let a = app.clone();
-    let role = blocking(move || {
+    let started = blocking(move || {
         let conn = crate::accounts::open(&a.db, a.busy_timeout_ms)?;
         if !crate::accounts::verify_password(&conn, &a.db, &user, &password)? {
             return Ok(None);
         }
-        Ok(Some(read_store(&a)?.role_of(&user)?))
+        let role = read_store(&a)?.role_of(&user)?;
+        let now = crate::session::unix_now();
+        let new = crate::session::start(&conn, &a.db, &user, a.sessions.idle, now)?;
+        Ok(Some((role, new)))
     })
     .await?;
-    let Some(role) = role else {
+    let Some((role, new)) = started else {
         app.sessions.failed(ip, &body.user);
         return Err(ServerError::Unauthorized(
             "wrong user name or password".into(),
         ));
     };
     app.sessions.succeeded(&body.user);
-    let (id, csrf) = app.sessions.start(&body.user);
     let info = SessionInfo {
         user: body.user,
         role,
-        csrf: Some(csrf),
+        csrf: Some(new.csrf),
     };
-    Ok((
-        [(header::SET_COOKIE, cookie(Some(&id), app.secure_cookies))],
-        Json(info),
-    )
-        .into_response())
+    let set = cookie(Some(&new.token), app.sessions.idle, app.secure_cookies);
+    Ok(([(header::SET_COOKIE, set)], Json(info)).into_response())
 }
 
 async fn logout(State(app): State<App>, caller: Caller, headers: HeaderMap) -> Result<Response> {
     caller.check_csrf(&headers)?;
-    if let Via::Session { id, .. } = &caller.via {
-        app.sessions.end(id);
+    if let Via::Session { id, .. } = caller.via {
+        let a = app.clone();
+        blocking(move || {
+            let conn = crate::accounts::open(&a.db, a.busy_timeout_ms)?;
+            crate::session::end(&conn, &a.db, &id)
+        })
+        .await?;
+        // This browser's event streams close now, not at the next poll.
+        app.credentials.send_modify(|g| *g = g.wrapping_add(1));
     }
     Ok((
         StatusCode::NO_CONTENT,
-        [(header::SET_COOKIE, cookie(None, app.secure_cookies))],
+        [(
+            header::SET_COOKIE,
+            cookie(None, app.sessions.idle, app.secure_cookies),
+        )],
     )
         .into_response())
 }
@@ -134,7 +139,7 @@ async fn session(State(app): State<App>, caller: Caller) -> Result<Json<SessionI
         role,
         csrf: match caller.via {
             Via::Session { csrf, .. } => Some(csrf),
-            Via::Token => None,
+            Via::Token { .. } => None,
         },
     }))
 }
@@ -148,123 +153,6 @@ async fn project(State(app): State<App>, _caller: Caller) -> Result<Json<Value>>
         })))
     })
     .await
-}
-
-/// One cell of the grid: a shot's task at one step.
-#[derive(Debug, Serialize)]
-struct Cell {
-    state: TaskState,
-    assignee: Option<String>,
-    completion: i64,
-    updated_at: Option<String>,
-    latest: Option<LatestVersion>,
-}
-
-/// The newest version of a shot × step (any resource).
-#[derive(Debug, Clone, Serialize)]
-struct LatestVersion {
-    id: i64,
-    number: i64,
-    label: String,
-    resource: String,
-    created_at: String,
-    author: String,
-    frame_range: String,
-}
-
-#[derive(Debug, Serialize)]
-struct GridRow {
-    #[serde(flatten)]
-    shot: Shot,
-    steps: BTreeMap<String, Cell>,
-}
-
-#[derive(Debug, Deserialize)]
-struct GridQuery {
-    sequence: Option<String>,
-}
-
-/// The shot grid in four queries whatever the number of shots (shots, steps, statuses, latest
-/// versions), joined here: no query per shot.
-async fn shots(
-    State(app): State<App>,
-    _caller: Caller,
-    Query(q): Query<GridQuery>,
-) -> Result<Json<Value>> {
-    blocking(move || {
-        let store = read_store(&app)?;
-        let steps = store.steps(Some(ItemKind::Shot))?;
-        let shots = store.shots(q.sequence.as_deref())?;
-        let mut cells: BTreeMap<(String, String), Cell> = BTreeMap::new();
-        for s in store.statuses(None)? {
-            if s.item.kind == ItemKind::Shot {
-                cells.insert(
-                    (s.item.code, s.step),
-                    Cell {
-                        state: s.state,
-                        assignee: s.assignee,
-                        completion: s.completion,
-                        updated_at: Some(s.updated_at),
-                        latest: None,
-                    },
-                );
-            }
-        }
-        let latest = store.versions(&VersionQuery {
-            kind: Some(ItemKind::Shot),
-            latest: true,
-            ..VersionQuery::default()
-        })?;
-        let mut newest: BTreeMap<(String, String), LatestVersion> = BTreeMap::new();
-        for v in latest {
-            let key = (v.item.code.clone(), v.step.clone());
-            let l = latest_of(&v);
-            match newest.get(&key) {
-                Some(old) if old.created_at >= l.created_at => {}
-                _ => {
-                    newest.insert(key, l);
-                }
-            }
-        }
-        let rows: Vec<GridRow> = shots
-            .into_iter()
-            .map(|shot| {
-                let steps_of = steps
-                    .iter()
-                    .map(|st| {
-                        let key = (shot.code.clone(), st.code.clone());
-                        let mut cell = cells.remove(&key).unwrap_or(Cell {
-                            state: TaskState::Todo,
-                            assignee: None,
-                            completion: 0,
-                            updated_at: None,
-                            latest: None,
-                        });
-                        cell.latest = newest.remove(&key);
-                        (st.code.clone(), cell)
-                    })
-                    .collect();
-                GridRow {
-                    shot,
-                    steps: steps_of,
-                }
-            })
-            .collect();
-        Ok(Json(json!({"steps": steps, "shots": rows})))
-    })
-    .await
-}
-
-fn latest_of(v: &Version) -> LatestVersion {
-    LatestVersion {
-        id: v.id,
-        number: v.number,
-        label: v.label(),
-        resource: v.resource.clone(),
-        created_at: v.created_at.clone(),
-        author: v.author.clone(),
-        frame_range: v.files.frame_range.clone(),
-    }
 }
 
 /// A shot with its statuses, every version (with files, ranges and what each uses) and its
@@ -339,40 +227,6 @@ async fn set_status(
         let mut store = Store::open(&app.db, app.busy_timeout_ms)?;
         let status = store.set_status(&Actor::named(&caller.user), &change)?;
         Ok(Json(json!({ "status": status })))
-    })
-    .await
-}
-
-#[derive(Debug, Deserialize)]
-struct JobsQuery {
-    #[serde(default)]
-    all: bool,
-}
-
-async fn render_jobs(
-    State(app): State<App>,
-    _caller: Caller,
-    Query(q): Query<JobsQuery>,
-) -> Result<Json<Value>> {
-    blocking(move || {
-        let jobs = match shotline_render::Queue::open_read_only(&app.db, &app.render_dir)? {
-            Some(queue) => queue.list(q.all)?,
-            None => Vec::new(),
-        };
-        Ok(Json(json!({ "jobs": jobs })))
-    })
-    .await
-}
-
-async fn render_job(
-    State(app): State<App>,
-    _caller: Caller,
-    Path(id): Path<i64>,
-) -> Result<Json<Value>> {
-    blocking(move || {
-        let queue = shotline_render::Queue::open_read_only(&app.db, &app.render_dir)?
-            .ok_or_else(|| shotline_render::RenderError::NoSuchJob(id.to_string()))?;
-        Ok(Json(json!({ "job": queue.detail(id)? })))
     })
     .await
 }

@@ -17,7 +17,10 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 #[derive(Debug, Clone)]
 pub enum Via {
     /// A script with an API token: not an ambient credential, so no CSRF token is needed.
-    Token,
+    Token {
+        /// The token (to check again that it was not revoked while a stream is open).
+        token: String,
+    },
     /// A browser session; mutations must echo its CSRF token.
     Session {
         /// The session id (for logout).
@@ -36,11 +39,29 @@ pub struct Caller {
     pub via: Via,
 }
 
+/// Whether the credential a caller used is still good (not logged out, expired, revoked, or
+/// ended by a password change). Open event streams ask when credentials change.
+pub(crate) fn still_valid(app: &App, via: &Via) -> Result<bool> {
+    let conn = crate::accounts::open(&app.db, app.busy_timeout_ms)?;
+    Ok(match via {
+        Via::Token { token } => crate::accounts::token_owner(&conn, &app.db, token)?.is_some(),
+        Via::Session { id, .. } => crate::session::lookup(
+            &conn,
+            &app.db,
+            id,
+            app.sessions.idle,
+            crate::session::unix_now(),
+            false,
+        )?
+        .is_some(),
+    })
+}
+
 impl Caller {
     /// Refuses a cookie-authenticated mutation without the matching `X-CSRF-Token` header.
     pub fn check_csrf(&self, headers: &HeaderMap) -> Result<()> {
         match &self.via {
-            Via::Token => Ok(()),
+            Via::Token { .. } => Ok(()),
             Via::Session { csrf, .. } => {
                 let given = headers
                     .get(CSRF_HEADER)
@@ -65,31 +86,39 @@ impl FromRequestParts<App> for Caller {
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Caller> {
         if let Some(token) = bearer(&parts.headers) {
             let token = token.to_string();
-            let app = app.clone();
+            let (app, secret) = (app.clone(), token.clone());
             let owner = crate::api::blocking(move || {
                 let conn = crate::accounts::open(&app.db, app.busy_timeout_ms)?;
-                crate::accounts::token_owner(&conn, &app.db, &token)
+                crate::accounts::token_owner(&conn, &app.db, &secret)
             })
             .await?;
             return owner
                 .map(|user| Caller {
                     user,
-                    via: Via::Token,
+                    via: Via::Token { token },
                 })
-                .ok_or_else(|| ServerError::Unauthorized("unknown API token".into()));
+                .ok_or_else(|| ServerError::Unauthorized("unknown or revoked API token".into()));
         }
         let id = session_cookie(&parts.headers)
-            .ok_or_else(|| ServerError::Unauthorized("log in first".into()))?;
-        let s = app
-            .sessions
-            .get(id)
-            .ok_or_else(|| ServerError::Unauthorized("session expired; log in again".into()))?;
+            .ok_or_else(|| ServerError::Unauthorized("log in first".into()))?
+            .to_string();
+        let (a, token) = (app.clone(), id.clone());
+        let s = crate::api::blocking(move || {
+            let conn = crate::accounts::open(&a.db, a.busy_timeout_ms)?;
+            crate::session::lookup(
+                &conn,
+                &a.db,
+                &token,
+                a.sessions.idle,
+                crate::session::unix_now(),
+                true,
+            )
+        })
+        .await?
+        .ok_or_else(|| ServerError::Unauthorized("session expired; log in again".into()))?;
         Ok(Caller {
             user: s.user,
-            via: Via::Session {
-                id: id.to_string(),
-                csrf: s.csrf,
-            },
+            via: Via::Session { id, csrf: s.csrf },
         })
     }
 }
@@ -116,12 +145,12 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The `Set-Cookie` value for a new session (or, with `None`, one that clears it).
-pub fn cookie(id: Option<&str>, secure: bool) -> String {
+pub fn cookie(id: Option<&str>, idle: std::time::Duration, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
     match id {
         Some(id) => format!(
             "{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
-            crate::session::SESSION_IDLE.as_secs()
+            idle.as_secs()
         ),
         None => format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{secure}"),
     }
@@ -152,8 +181,8 @@ mod tests {
 
     #[test]
     fn cookie_is_http_only_and_strict() {
-        let c = cookie(Some("x"), false);
+        let c = cookie(Some("x"), crate::session::SESSION_IDLE, false);
         assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict"));
-        assert!(cookie(Some("x"), true).ends_with("; Secure"));
+        assert!(cookie(Some("x"), crate::session::SESSION_IDLE, true).ends_with("; Secure"));
     }
 }

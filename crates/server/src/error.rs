@@ -39,6 +39,12 @@ pub enum ServerError {
     /// Logged in, but the request is refused (CSRF, rate limit handled separately).
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// The thing asked for does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The request cannot be done in the thing's current state or from here.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// Too many failed logins.
     #[error("too many failed logins for {0}; wait a minute and try again")]
     RateLimited(String),
@@ -76,6 +82,8 @@ impl ServerError {
             ServerError::Invalid { .. } => StatusCode::BAD_REQUEST,
             ServerError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ServerError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ServerError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServerError::Conflict(_) => StatusCode::CONFLICT,
             ServerError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -6,8 +6,9 @@
 //! so its transaction and role rules hold for the web exactly as for the command line.
 //!
 //! Security: argon2 passwords or API tokens (see [`accounts`]), HttpOnly SameSite=Strict session
-//! cookies with a CSRF token on every mutation, login rate limiting ([`session`]), no anonymous
-//! access to project data, localhost bind by default, graceful shutdown on SIGINT/SIGTERM.
+//! cookies backed by the store's `server_sessions` table with idle expiry and a CSRF token on
+//! every mutation, login rate limiting ([`session`]), no anonymous access to project data,
+//! localhost bind by default, graceful shutdown on SIGINT/SIGTERM.
 
 #![warn(missing_docs)]
 
@@ -16,9 +17,11 @@ mod api;
 mod assets;
 mod auth;
 mod error;
+mod grid;
 mod ingest;
 mod live;
 mod media;
+mod render;
 pub mod session;
 mod shot;
 mod web;
@@ -51,6 +54,8 @@ pub struct ServeOptions {
     pub secure_cookies: bool,
     /// How often the live-update poller looks at the store and the queue.
     pub poll: Duration,
+    /// How long a browser session lives without use.
+    pub session_idle: Duration,
 }
 
 /// Shared by every request.
@@ -62,6 +67,9 @@ pub(crate) struct Shared {
     pub sessions: session::Sessions,
     pub live: broadcast::Sender<live::LiveEvent>,
     pub shutdown: watch::Receiver<bool>,
+    /// Bumped whenever a session or token may have ended: open event streams check theirs.
+    pub credentials: watch::Sender<u64>,
+    pub grid: grid::Cache,
 }
 
 /// Cheap to clone: the handlers' state.
@@ -85,10 +93,10 @@ pub fn serve(opts: &ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(
     result
 }
 
-/// Migrates the store if needed and creates the credential tables, before any request.
+/// Migrates the store if needed (the credential tables are part of its schema), before any
+/// request.
 fn prepare(opts: &ServeOptions) -> Result<()> {
     drop(shotline_store::Store::open(&opts.db, opts.busy_timeout_ms)?);
-    drop(accounts::open(&opts.db, opts.busy_timeout_ms)?);
     Ok(())
 }
 
@@ -104,30 +112,42 @@ async fn run(opts: &ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(
         source,
     })?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let (live_tx, _) = broadcast::channel(256);
+    let (live_tx, _) = broadcast::channel(1024);
+    let (credentials, _) = watch::channel(0u64);
     let app: App = Arc::new(Shared {
         db: opts.db.clone(),
         render_dir: opts.render_dir.clone(),
         busy_timeout_ms: opts.busy_timeout_ms,
         secure_cookies: opts.secure_cookies,
-        sessions: session::Sessions::default(),
+        sessions: session::Sessions::new(opts.session_idle),
         live: live_tx.clone(),
         shutdown: stop_rx.clone(),
+        credentials: credentials.clone(),
+        grid: grid::Cache::default(),
     });
     let poller = live::start_poller(
-        opts.db.clone(),
-        opts.render_dir.clone(),
-        opts.poll,
+        live::PollerSetup {
+            db: opts.db.clone(),
+            render_dir: opts.render_dir.clone(),
+            poll: opts.poll,
+            credentials,
+        },
         live_tx,
         stop_rx.clone(),
     );
     let router = api::router(app.clone())
+        .merge(render::router(app.clone()))
         .merge(shot::router(app.clone()))
         .merge(assets::router(app.clone()))
         .merge(media::router(app.clone()))
         .merge(ingest::router(app.clone()))
         .merge(web::router());
-    let router = router.layer(axum::middleware::map_response(web::security_headers));
+    // Large JSON (grids, job lists) is gzipped for clients that accept it; the grid arrives
+    // already compressed from its cache and is left alone. Event streams and images are never
+    // compressed.
+    let router = router
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true))
+        .layer(axum::middleware::map_response(web::security_headers));
     on_ready(addr);
     let served = axum::serve(
         listener,

@@ -13,7 +13,7 @@ use futures_util::Stream;
 use shotline_store::{EventQuery, Store};
 use tokio::sync::{broadcast, watch};
 
-use crate::auth::Caller;
+use crate::auth::{Caller, Via};
 use crate::App;
 
 /// Events read per poll at most; more than this in one interval shows as a `resync`.
@@ -28,23 +28,37 @@ pub struct LiveEvent {
     pub data: String,
 }
 
+/// What the poller watches.
+pub struct PollerSetup {
+    /// The project database.
+    pub db: PathBuf,
+    /// The render queue's folder.
+    pub render_dir: PathBuf,
+    /// How often to look.
+    pub poll: Duration,
+    /// Bumped when sessions or tokens change (from this server or the command line).
+    pub credentials: watch::Sender<u64>,
+}
+
 /// Starts the poller thread; it ends when `stop` turns true.
 pub fn start_poller(
-    db: PathBuf,
-    render_dir: PathBuf,
-    poll: Duration,
+    setup: PollerSetup,
     tx: broadcast::Sender<LiveEvent>,
     stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     std::thread::spawn(move || {
+        let poll = setup.poll;
         let mut poller = Poller {
-            db,
-            render_dir,
+            db: setup.db,
+            render_dir: setup.render_dir,
             store: None,
             last_event: None,
             last_jobs: String::new(),
+            credentials: setup.credentials,
+            last_credentials: String::new(),
         };
         while !*stop.borrow() {
+            poller.watch_credentials();
             if tx.receiver_count() > 0 {
                 poller.tick(&tx);
             } else {
@@ -72,6 +86,8 @@ struct Poller {
     store: Option<Store>,
     last_event: Option<i64>,
     last_jobs: String,
+    credentials: watch::Sender<u64>,
+    last_credentials: String,
 }
 
 impl Poller {
@@ -103,6 +119,19 @@ impl Poller {
         }
     }
 
+    /// A password changed or a token was revoked on the command line: tell open streams to
+    /// check their credential again.
+    fn watch_credentials(&mut self) {
+        let marker = crate::accounts::open(&self.db, 5000)
+            .and_then(|c| crate::session::credentials_marker(&c, &self.db));
+        if let Ok(m) = marker {
+            if m != self.last_credentials {
+                self.last_credentials = m;
+                self.credentials.send_modify(|g| *g = g.wrapping_add(1));
+            }
+        }
+    }
+
     fn catch_up(&mut self) {
         self.new_events();
         self.last_jobs.clear();
@@ -130,11 +159,7 @@ impl Poller {
     }
 
     fn render(&mut self, tx: &broadcast::Sender<LiveEvent>) {
-        let jobs = match shotline_render::Queue::open_read_only(&self.db, &self.render_dir) {
-            Ok(Some(q)) => q.list(false).unwrap_or_default(),
-            _ => Vec::new(),
-        };
-        let data = serde_json::json!({ "jobs": jobs }).to_string();
+        let data = jobs_snapshot(&self.db, &self.render_dir);
         if data != self.last_jobs {
             self.last_jobs = data.clone();
             let _ = tx.send(LiveEvent {
@@ -145,30 +170,81 @@ impl Poller {
     }
 }
 
-/// `GET /api/v1/events`: the live stream for a logged-in caller. It closes when the server
-/// shuts down, so graceful shutdown never waits on a browser.
+/// The open jobs as the `render` event's JSON (an unreadable queue reads as empty: the next
+/// poll tries again).
+fn jobs_snapshot(db: &std::path::Path, render_dir: &std::path::Path) -> String {
+    let jobs = match shotline_render::Queue::open_read_only(db, render_dir) {
+        Ok(Some(q)) => q.list(false).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    serde_json::json!({ "jobs": jobs }).to_string()
+}
+
+/// `GET /api/v1/events`: the live stream for a logged-in caller. It starts with a `render`
+/// event (the queue now), then forwards what the poller broadcasts; it closes when the
+/// caller's session or token ends and when the server shuts down, so graceful shutdown never
+/// waits on a browser.
 pub async fn stream(
     State(app): State<App>,
-    _caller: Caller,
+    caller: Caller,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let rx = app.live.subscribe();
-    let stop = app.shutdown.clone();
-    let s = futures_util::stream::unfold((rx, stop), |(mut rx, mut stop)| async move {
-        if *stop.borrow() {
+    let (db, dir) = (app.db.clone(), app.render_dir.clone());
+    let first = crate::api::blocking(move || Ok(jobs_snapshot(&db, &dir)))
+        .await
+        .unwrap_or_else(|_| r#"{"jobs":[]}"#.to_string());
+    let first = futures_util::stream::iter([Ok(Event::default().event("render").data(first))]);
+    let watched = Watched {
+        rx: app.live.subscribe(),
+        stop: app.shutdown.clone(),
+        credentials: app.credentials.subscribe(),
+        via: caller.via,
+        app,
+    };
+    let s = futures_util::stream::unfold(watched, |mut w| async move {
+        if *w.stop.borrow() {
             return None;
         }
-        let event = tokio::select! {
-            _ = stop.changed() => return None,
-            got = rx.recv() => match got {
+        let event = loop {
+            tokio::select! {
+                _ = w.stop.changed() => return None,
+                changed = w.credentials.changed() => {
+                    // Logged out, password changed, token revoked: the stream ends with them.
+                    if changed.is_err() || !w.still_valid().await {
+                        return None;
+                    }
+                }
+                got = w.rx.recv() => break match got {
                 Ok(ev) => Event::default().event(ev.name).data(ev.data),
                 // Too slow a reader missed some: tell the page to reload what it shows.
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     Event::default().event("resync").data("{}")
                 }
-                Err(broadcast::error::RecvError::Closed) => return None,
-            },
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                },
+            }
         };
-        Some((Ok(event), (rx, stop)))
+        Some((Ok(event), w))
     });
-    Sse::new(s).keep_alive(KeepAlive::default())
+    Sse::new(futures_util::StreamExt::chain(first, s)).keep_alive(KeepAlive::default())
+}
+
+/// One open stream: what it forwards, and the credential it was opened with.
+struct Watched {
+    rx: broadcast::Receiver<LiveEvent>,
+    stop: watch::Receiver<bool>,
+    credentials: watch::Receiver<u64>,
+    via: Via,
+    app: App,
+}
+
+impl Watched {
+    async fn still_valid(&self) -> bool {
+        let (app, via) = (self.app.clone(), self.via.clone());
+        // A check that fails (database busy for the whole timeout) ends the stream too: the
+        // browser reconnects, and the new request is authenticated like any other.
+        matches!(
+            crate::api::blocking(move || crate::auth::still_valid(&app, &via)).await,
+            Ok(true)
+        )
+    }
 }

@@ -1,13 +1,21 @@
-//! Browser sessions (kept in memory: a restart logs everyone out) and the login rate limit.
+//! Browser sessions, kept in the store's `server_sessions` table (a restart logs nobody out),
+//! with idle expiry; and the login rate limit (in memory: it only has to outlast a minute).
+//!
+//! The cookie carries a random token; the table keeps only its SHA-256, so a copy of the
+//! database holds no usable session.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::accounts::random_hex;
+use shotline_store::rusqlite::{params, Connection, OptionalExtension};
 
-/// How long a session lives without use.
+use crate::accounts::{random_hex, sha256_hex};
+use crate::error::{Result, SqlContext};
+
+/// How long a session lives without use, unless `shotline serve --session-idle-mins` says.
 pub const SESSION_IDLE: Duration = Duration::from_secs(12 * 3600);
 /// Failed logins allowed per window, per client address and per user name.
 pub const LOGIN_FAILURES: u32 = 5;
@@ -15,61 +23,154 @@ pub const LOGIN_FAILURES: u32 = 5;
 pub const LOGIN_WINDOW: Duration = Duration::from_secs(60);
 /// The session cookie's name.
 pub const COOKIE: &str = "shotline_session";
+/// A session's expiry moves forward at most this often: reading the grid must not write the
+/// database on every request.
+const TOUCH_EVERY_SECS: i64 = 60;
 
 /// One logged-in browser.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     /// The store user.
     pub user: String,
     /// The token every mutation must echo in `X-CSRF-Token`.
     pub csrf: String,
-    last_used: Instant,
 }
 
-/// Sessions by id, and recent login failures.
-#[derive(Debug, Default)]
+/// A new session's cookie token and CSRF token.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// The secret for the cookie (only its hash is stored).
+    pub token: String,
+    /// The CSRF token.
+    pub csrf: String,
+}
+
+/// Seconds since the Unix epoch (the clock of `last_seen` and `expires_at`).
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn idle_secs(idle: Duration) -> i64 {
+    i64::try_from(idle.as_secs()).unwrap_or(i64::MAX).max(1)
+}
+
+/// Starts a session for `user` at `now`, dropping expired ones on the way.
+pub fn start(
+    conn: &Connection,
+    db: &Path,
+    user: &str,
+    idle: Duration,
+    now: i64,
+) -> Result<NewSession> {
+    let new = NewSession {
+        token: random_hex(32),
+        csrf: random_hex(32),
+    };
+    conn.execute("DELETE FROM server_sessions WHERE expires_at <= ?1", [now])
+        .sql(db, "dropping expired sessions")?;
+    conn.execute(
+        "INSERT INTO server_sessions (token_sha256, user, csrf, created_at, last_seen, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            sha256_hex(&new.token),
+            user,
+            new.csrf,
+            shotline_store::now(),
+            now,
+            now.saturating_add(idle_secs(idle))
+        ],
+    )
+    .sql(db, "storing a session")?;
+    Ok(new)
+}
+
+/// The live session with this cookie token at `now`. With `touch`, its expiry moves to
+/// `now + idle` (written at most once a minute).
+pub fn lookup(
+    conn: &Connection,
+    db: &Path,
+    token: &str,
+    idle: Duration,
+    now: i64,
+    touch: bool,
+) -> Result<Option<Session>> {
+    let hash = sha256_hex(token);
+    let row: Option<(i64, String, String, i64)> = conn
+        .query_row(
+            "SELECT id, user, csrf, last_seen FROM server_sessions
+             WHERE token_sha256 = ?1 AND expires_at > ?2",
+            params![hash, now],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()
+        .sql(db, "reading a session")?;
+    let Some((id, user, csrf, last_seen)) = row else {
+        return Ok(None);
+    };
+    let every = TOUCH_EVERY_SECS.min(idle_secs(idle) / 4);
+    if touch && now.saturating_sub(last_seen) >= every {
+        conn.execute(
+            "UPDATE server_sessions SET last_seen = ?1, expires_at = ?2 WHERE id = ?3",
+            params![now, now.saturating_add(idle_secs(idle)), id],
+        )
+        .sql(db, "keeping a session alive")?;
+    }
+    Ok(Some(Session { user, csrf }))
+}
+
+/// Ends the session with this cookie token.
+pub fn end(conn: &Connection, db: &Path, token: &str) -> Result<()> {
+    conn.execute(
+        "DELETE FROM server_sessions WHERE token_sha256 = ?1",
+        [sha256_hex(token)],
+    )
+    .sql(db, "ending a session")?;
+    Ok(())
+}
+
+/// Ends every session of `user`; returns how many there were.
+pub fn end_all_of(conn: &Connection, db: &Path, user: &str) -> Result<usize> {
+    conn.execute("DELETE FROM server_sessions WHERE user = ?1", [user])
+        .sql(db, "ending a user's sessions")
+}
+
+/// A value that changes whenever a session or token is added or removed (login, logout,
+/// password change, revocation, from this server or the command line): open event streams
+/// check their credential again when it moves.
+pub fn credentials_marker(conn: &Connection, db: &Path) -> Result<String> {
+    conn.query_row(
+        "SELECT (SELECT count(*) || ':' || COALESCE(max(id), 0) FROM server_sessions)
+             || '/' || (SELECT count(*) || ':' || COALESCE(max(id), 0) FROM server_tokens)",
+        [],
+        |r| r.get(0),
+    )
+    .sql(db, "reading the credentials marker")
+}
+
+/// Recent login failures (the rate limit) and how long sessions live.
+#[derive(Debug)]
 pub struct Sessions {
-    live: Mutex<HashMap<String, Session>>,
+    /// Idle lifetime of a session.
+    pub idle: Duration,
     failures: Mutex<HashMap<String, (u32, Instant)>>,
 }
 
+impl Default for Sessions {
+    fn default() -> Sessions {
+        Sessions::new(SESSION_IDLE)
+    }
+}
+
 impl Sessions {
-    /// Starts a session for `user`; returns its id and CSRF token.
-    pub fn start(&self, user: &str) -> (String, String) {
-        let id = random_hex(32);
-        let csrf = random_hex(32);
-        let mut live = lock(&self.live);
-        live.retain(|_, s| s.last_used.elapsed() < SESSION_IDLE);
-        live.insert(
-            id.clone(),
-            Session {
-                user: user.to_string(),
-                csrf: csrf.clone(),
-                last_used: Instant::now(),
-            },
-        );
-        (id, csrf)
-    }
-
-    /// The live session with this id (touching it).
-    pub fn get(&self, id: &str) -> Option<Session> {
-        let mut live = lock(&self.live);
-        match live.get_mut(id) {
-            Some(s) if s.last_used.elapsed() < SESSION_IDLE => {
-                s.last_used = Instant::now();
-                Some(s.clone())
-            }
-            Some(_) => {
-                live.remove(id);
-                None
-            }
-            None => None,
+    /// Sessions that expire after `idle` without use.
+    pub fn new(idle: Duration) -> Sessions {
+        Sessions {
+            idle,
+            failures: Mutex::new(HashMap::new()),
         }
-    }
-
-    /// Ends a session.
-    pub fn end(&self, id: &str) {
-        lock(&self.live).remove(id);
     }
 
     /// False when the address or the user name has used up its failed attempts.
@@ -124,15 +225,80 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn db() -> (tempfile::TempDir, std::path::PathBuf, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let project = shotline_store::NewProject {
+            code: "T".into(),
+            name: "T".into(),
+            root: dir.path().display().to_string(),
+            fps: 24.0,
+            width: 1920,
+            height: 1080,
+            pixel_aspect: 1.0,
+            start_frame: 1001,
+        };
+        drop(
+            shotline_store::Store::create(&path, &project, &shotline_store::Actor::named("boss"))
+                .unwrap(),
+        );
+        let conn = crate::accounts::open(&path, 5000).unwrap();
+        (dir, path, conn)
+    }
+
     #[test]
-    fn sessions_start_and_end() {
-        let s = Sessions::default();
-        let (id, csrf) = s.start("ana");
-        let got = s.get(&id).unwrap();
-        assert_eq!(got.user, "ana");
-        assert_eq!(got.csrf, csrf);
-        s.end(&id);
-        assert!(s.get(&id).is_none());
+    fn sessions_persist_expire_when_idle_and_end() {
+        let (_d, path, conn) = db();
+        let idle = Duration::from_secs(600);
+        let s = start(&conn, &path, "ana", idle, 1000).unwrap();
+        // Another connection (a restarted server) finds it; only the hash is stored.
+        let other = crate::accounts::open(&path, 5000).unwrap();
+        let got = lookup(&other, &path, &s.token, idle, 1100, true)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            got,
+            Session {
+                user: "ana".into(),
+                csrf: s.csrf.clone()
+            }
+        );
+        let stored: String = conn
+            .query_row("SELECT token_sha256 FROM server_sessions", [], |r| r.get(0))
+            .unwrap();
+        assert_ne!(stored, s.token);
+        // Use at 1100 moved the expiry to 1700: alive at 1650, gone at 1700 without use.
+        assert!(lookup(&conn, &path, &s.token, idle, 1650, false)
+            .unwrap()
+            .is_some());
+        assert!(lookup(&conn, &path, &s.token, idle, 1700, false)
+            .unwrap()
+            .is_none());
+        // Ending one leaves the others; a password change ends all of a user's.
+        let a = start(&conn, &path, "ana", idle, 2000).unwrap();
+        let b = start(&conn, &path, "ana", idle, 2000).unwrap();
+        let c = start(&conn, &path, "bob", idle, 2000).unwrap();
+        end(&conn, &path, &a.token).unwrap();
+        assert!(lookup(&conn, &path, &a.token, idle, 2001, false)
+            .unwrap()
+            .is_none());
+        assert!(lookup(&conn, &path, &b.token, idle, 2001, false)
+            .unwrap()
+            .is_some());
+        let before = credentials_marker(&conn, &path).unwrap();
+        assert_eq!(end_all_of(&conn, &path, "ana").unwrap(), 1);
+        assert_ne!(credentials_marker(&conn, &path).unwrap(), before);
+        assert!(lookup(&conn, &path, &b.token, idle, 2001, false)
+            .unwrap()
+            .is_none());
+        assert!(lookup(&conn, &path, &c.token, idle, 2001, false)
+            .unwrap()
+            .is_some());
+        // The expired first session was swept when the later ones started.
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM server_sessions", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::sql::{params, Backend, Conn, OptionalExt};
 use crate::error::{Result, SqlContext, StoreError};
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// A data step run after a migration's SQL, in the same transaction.
 type DataStep = fn(&Conn, &Path) -> Result<()>;
@@ -52,7 +52,47 @@ const MIGRATIONS: &[Migration] = &[
         postgres: PG_V3,
         data: None,
     },
+    Migration {
+        name: "server accounts: passwords, API tokens, sessions",
+        sqlite: V4,
+        postgres: PG_V4,
+        data: None,
+    },
 ];
+
+/// The studio server's credentials (see `crates/server/src/accounts.rs`). Roles are never
+/// stored here: who may do what is always `users.role`. Servers before this migration created
+/// `server_users` and `server_tokens` themselves, hence `IF NOT EXISTS` for those two.
+///
+/// `server_sessions`: browser sessions, so a restart logs nobody out. Only the SHA-256 of the
+/// cookie's token is kept (a copied database holds no usable session); `last_seen` and
+/// `expires_at` are Unix seconds, `expires_at` moving forward with use (idle expiry).
+const V4: &str = r#"
+CREATE TABLE IF NOT EXISTS server_users (
+    name TEXT PRIMARY KEY NOT NULL,
+    password_hash TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS server_tokens (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    token_sha256 TEXT NOT NULL UNIQUE,
+    label TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS server_tokens_by_name ON server_tokens(name);
+CREATE TABLE server_sessions (
+  id           INTEGER PRIMARY KEY,
+  token_sha256 TEXT NOT NULL UNIQUE CHECK (length(token_sha256) = 64),
+  user         TEXT NOT NULL CHECK (user <> ''),
+  csrf         TEXT NOT NULL CHECK (csrf <> ''),
+  created_at   TEXT NOT NULL,
+  last_seen    INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL CHECK (expires_at >= last_seen)
+);
+CREATE INDEX server_sessions_by_user ON server_sessions(user);
+CREATE INDEX server_sessions_by_expiry ON server_sessions(expires_at);
+"#;
 
 /// Ramses interop (see `ramses.rs` and `docs/ramses.md`).
 ///
@@ -559,6 +599,34 @@ CREATE TABLE ramses_outbox (
   outcome       TEXT COLLATE "C" CHECK (outcome IS NULL OR outcome IN ('pushed','refused'))
 );
 CREATE INDEX ramses_outbox_pending ON ramses_outbox(done_at, id);
+"#;
+
+/// [`V4`] for PostgreSQL.
+const PG_V4: &str = r#"
+CREATE TABLE IF NOT EXISTS server_users (
+  name          TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+  password_hash TEXT COLLATE "C" NOT NULL,
+  updated_at    TEXT COLLATE "C" NOT NULL
+);
+CREATE TABLE IF NOT EXISTS server_tokens (
+  id           BIGSERIAL PRIMARY KEY,
+  name         TEXT COLLATE "C" NOT NULL,
+  token_sha256 TEXT COLLATE "C" NOT NULL UNIQUE,
+  label        TEXT COLLATE "C" NOT NULL,
+  created_at   TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX IF NOT EXISTS server_tokens_by_name ON server_tokens(name);
+CREATE TABLE server_sessions (
+  id           BIGSERIAL PRIMARY KEY,
+  token_sha256 TEXT COLLATE "C" NOT NULL UNIQUE CHECK (length(token_sha256) = 64),
+  "user"       TEXT COLLATE "C" NOT NULL CHECK ("user" <> ''),
+  csrf         TEXT COLLATE "C" NOT NULL CHECK (csrf <> ''),
+  created_at   TEXT COLLATE "C" NOT NULL,
+  last_seen    BIGINT NOT NULL,
+  expires_at   BIGINT NOT NULL CHECK (expires_at >= last_seen)
+);
+CREATE INDEX server_sessions_by_user ON server_sessions("user");
+CREATE INDEX server_sessions_by_expiry ON server_sessions(expires_at);
 "#;
 
 /// The schema version recorded in the file (0 for a fresh or foreign file).

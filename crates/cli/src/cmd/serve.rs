@@ -33,6 +33,10 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 1000, value_name = "MS",
           value_parser = clap::value_parser!(u64).range(100..=60_000))]
     pub poll_ms: u64,
+    /// Log a browser out after this many minutes without a request (sessions survive restarts).
+    #[arg(long, default_value_t = 720, value_name = "MINUTES",
+          value_parser = clap::value_parser!(u64).range(1..=525_600))]
+    pub session_idle_mins: u64,
 }
 
 /// `shotline user ...`: credentials for the server.
@@ -43,19 +47,50 @@ pub enum UserCmd {
 Examples:
   shotline user passwd ana                    asks twice on a terminal
   printf '%s\\n' \"$PW\" | shotline user passwd ana   from a secret store, one line on stdin
-A user may set their own password; project_admin and admin may set anyone's.")]
+A user may set their own password; project_admin and admin may set anyone's.
+Every session of the user ends (browsers must log in again), in running servers too.")]
     Passwd {
         /// User name (must be known to the project: see `shotline db user ls`).
         name: String,
     },
-    /// Make an API token for scripts; it is printed once and only its hash is kept.
-    #[command(after_help = "Example:\n  shotline user token ana --label farm-dashboard")]
+    /// Make an API token for scripts (printed once, only its hash is kept); list or revoke
+    /// tokens.
+    #[command(
+        args_conflicts_with_subcommands = true,
+        subcommand_negates_reqs = true,
+        after_help = "\
+Examples:
+  shotline user token ana --label farm-dashboard    a new token, printed once
+  shotline user token ls ana                         ana's tokens (ids, labels; never secrets)
+  shotline user token revoke 7                       refused from the next request on
+A user manages their own tokens; project_admin and admin anyone's.
+--json: new {\"id\", \"user\", \"token\"}; ls [{\"id\", \"user\", \"label\", \"created_at\"}]."
+    )]
     Token {
-        /// User name the token acts as.
-        name: String,
+        /// User name the new token acts as.
+        #[arg(required = true)]
+        name: Option<String>,
         /// What the token is for.
         #[arg(long, default_value = "")]
         label: String,
+        /// List or revoke instead of making one.
+        #[command(subcommand)]
+        action: Option<TokenCmd>,
+    },
+}
+
+/// `shotline user token ls|revoke`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCmd {
+    /// List a user's API tokens.
+    Ls {
+        /// User name.
+        name: String,
+    },
+    /// Revoke an API token by id (see `ls`).
+    Revoke {
+        /// Token id.
+        id: i64,
     },
 }
 
@@ -77,6 +112,7 @@ pub fn run(args: &ServeArgs, ctx: &Ctx) -> Result<Exit> {
         busy_timeout_ms: cfg.store.busy_timeout_ms,
         secure_cookies: args.secure_cookies,
         poll: Duration::from_millis(args.poll_ms),
+        session_idle: Duration::from_secs(args.session_idle_mins.saturating_mul(60)),
     };
     if !args.bind.ip().is_loopback() {
         ctx.out.warn(format!(
@@ -106,15 +142,27 @@ pub fn user(cmd: &UserCmd, ctx: &Ctx) -> Result<Exit> {
         UserCmd::Passwd { name } => {
             let store = open_ro(ctx)?;
             let password = read_password(ctx)?;
-            shotline_server::accounts::set_password(&store, &actor(), name, &password)?;
+            let ended = shotline_server::accounts::set_password(&store, &actor(), name, &password)?;
             if ctx.out.json() {
-                ctx.out
-                    .json_doc(&serde_json::json!({"user": name, "password_set": true}))?;
+                ctx.out.json_doc(&serde_json::json!(
+                    {"user": name, "password_set": true, "sessions_ended": ended}
+                ))?;
             } else {
                 ctx.out.line(format!("password set for {name}"))?;
+                if ended > 0 {
+                    ctx.out.note(format!("{ended} session(s) of {name} ended"));
+                }
             }
         }
-        UserCmd::Token { name, label } => {
+        UserCmd::Token {
+            action: Some(action),
+            ..
+        } => token_action(action, ctx)?,
+        UserCmd::Token {
+            name: Some(name),
+            label,
+            action: None,
+        } => {
             let store = open_ro(ctx)?;
             let t = shotline_server::accounts::create_token(&store, &actor(), name, label)?;
             if ctx.out.json() {
@@ -127,8 +175,43 @@ pub fn user(cmd: &UserCmd, ctx: &Ctx) -> Result<Exit> {
                 ));
             }
         }
+        UserCmd::Token { name: None, .. } => {
+            bail!("a user name is needed: shotline user token NAME")
+        }
     }
     Ok(Exit::Clean)
+}
+
+/// `shotline user token ls NAME` / `revoke ID`.
+fn token_action(action: &TokenCmd, ctx: &Ctx) -> Result<()> {
+    let store = open_ro(ctx)?;
+    match action {
+        TokenCmd::Ls { name } => {
+            let tokens = shotline_server::accounts::list_tokens(&store, &actor(), name)?;
+            if ctx.out.json() {
+                return Ok(ctx.out.json_doc(&tokens)?);
+            }
+            for t in &tokens {
+                let label = if t.label.is_empty() { "-" } else { &t.label };
+                ctx.out.line(format!(
+                    "{:>5}  {}  {}  {label}",
+                    t.id, t.user, t.created_at
+                ))?;
+            }
+            ctx.out
+                .note(format!("{} token(s) for {name}", tokens.len()));
+        }
+        TokenCmd::Revoke { id } => {
+            let t = shotline_server::accounts::revoke_token(&store, &actor(), *id)?;
+            if ctx.out.json() {
+                ctx.out.json_doc(&serde_json::json!({"revoked": t}))?;
+            } else {
+                ctx.out
+                    .line(format!("token {} of {} revoked", t.id, t.user))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The password: asked twice without echo on a terminal, else the first line of stdin.
