@@ -259,7 +259,7 @@ impl Run<'_> {
         }
         let o = self.out;
         let range = match (s.first, s.last) {
-            (Some(a), Some(b)) => format!("{a}-{b}"),
+            (Some(a), Some(b)) => shotline_frames::Run::span(a, b).to_string(),
             _ => "-".into(),
         };
         o.line(format!(
