@@ -989,6 +989,36 @@ mod tests {
     }
 
     #[test]
+    fn the_submitter_is_recorded_and_an_older_queue_reads_as_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("q.db");
+        {
+            // A version 2 queue holding one job, as an older shotline left it.
+            let conn = Connection::open(&db).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.execute_batch(MIGRATIONS[1]).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE render_schema_version (version INTEGER NOT NULL);
+                 INSERT INTO render_schema_version VALUES (2);
+                 INSERT INTO render_jobs (name, preset, frames, spec, priority, control, dir, submitted_at)
+                 VALUES ('old', 'generic', '1', '', 0, 'active', '', 0);",
+            )
+            .unwrap();
+        }
+        let ro = Queue::open_read_only(&db, dir.path()).unwrap().unwrap();
+        assert_eq!(ro.summary(1).unwrap().submitted_by, None);
+        assert_eq!(ro.list(true).unwrap()[0].submitted_by, None);
+        drop(ro);
+        let mut q = Queue::open(&db, &dir.path().join("render"), 5000).unwrap();
+        let mut j = job("name: new\nframes: 1\ncommand: [true]\n");
+        j.submitted_by = Some("ana".into());
+        let id = q.submit(&j).unwrap();
+        assert_eq!(q.summary(id).unwrap().submitted_by.as_deref(), Some("ana"));
+        assert_eq!(q.summary(1).unwrap().submitted_by, None);
+        assert_eq!(q.job_spec(id).unwrap().submitted_by.as_deref(), Some("ana"));
+    }
+
+    #[test]
     fn states_derive_from_tasks() {
         let c = |queued, running, done, failed| TaskCounts {
             total: 4,
