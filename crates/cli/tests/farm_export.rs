@@ -17,12 +17,7 @@ const JOB: &str = "name: sh010_comp\nframes: 1-7\nchunk: 3\nresources: {threads:
     command: [sh, -c, 'echo \"$SHOTLINE_FRAMES $1 $2 $OMP_NUM_THREADS\" > \"out dir/chunk.$1.txt\"', x, '{start}', '{end}']\n";
 
 fn project() -> Project {
-    let p = Project::new();
-    std::fs::write(
-        p.path().join("shotline.yaml"),
-        "project: {code: DEMO}\nrender:\n  max_concurrent: 2\n",
-    )
-    .unwrap();
+    let p = Project::with_config("project: {code: DEMO}\nrender:\n  max_concurrent: 2\n");
     std::fs::create_dir_all(p.path().join("out dir")).unwrap();
     p.write("job.yaml", JOB);
     p

@@ -560,12 +560,9 @@ fn values_that_would_overflow_or_mislead_are_refused_at_the_edge() {
 
 #[test]
 fn submit_records_who_submitted_and_takes_shot_step_and_review_flags() {
-    let p = Project::new();
-    std::fs::write(
-        p.path().join("shotline.yaml"),
+    let p = Project::with_config(
         "project: {code: DEMO}\nrender:\n  max_concurrent: 2\n  kill_grace_secs: 2\n  poll_ms: 50\n",
-    )
-    .unwrap();
+    );
     p.cmd()
         .env("SHOTLINE_USER", "ana")
         .args([
