@@ -103,7 +103,7 @@ fn tasks(e: &Exportable, grouped: bool, indent: &str, waits: &[String]) -> Resul
         };
         let _ = write!(out, "{indent}Task -title {}", word(&title));
         if !waits.is_empty() {
-            let _ = write!(out, " -subtasks {{\n");
+            out.push_str(" -subtasks {\n");
             for w in waits {
                 let _ = writeln!(out, "{indent}    Instance -title {}", word(w));
             }
