@@ -367,7 +367,7 @@ fn deadline_export_submits_dependencies_first_with_job_dependencies() {
     assert_eq!(second["Name"], "comp");
     assert_eq!(second["JobDependencies"], "dl0");
     // A stand-in that refuses the job stops the script with the reason.
-    std::fs::write(&fake, "#!/bin/sh\necho Error: no license\n").unwrap();
+    std::fs::write(&fake, "#!/bin/sh\necho Error: no license >&2\nexit 1\n").unwrap();
     let out = std::process::Command::new("sh")
         .arg(p.path().join("farm/job-2-comp.submit.sh"))
         .env(

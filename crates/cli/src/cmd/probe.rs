@@ -292,7 +292,13 @@ impl Run<'_> {
             } else {
                 segs.iter()
                     .take(10)
-                    .map(|g| format!("{}-{} {}", g.first, g.last, g.value))
+                    .map(|g| {
+                        format!(
+                            "{} {}",
+                            shotline_frames::Run::span(g.first, g.last),
+                            g.value
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join("; ")
             };

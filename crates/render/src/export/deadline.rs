@@ -100,7 +100,7 @@ pub(super) fn submit_script(chain: &[Exportable]) -> String {
          set -eu\n\
          cd \"$(dirname \"$0\")\"\n\
          submit() {\n\
-         \x20   out=$(deadlinecommand \"$1\" \"$2\")\n\
+         \x20   out=$(deadlinecommand \"$1\" \"$2\" 2>&1) || true\n\
          \x20   id=$(printf '%s\\n' \"$out\" | sed -n 's/^JobID=//p' | head -n 1)\n\
          \x20   if [ -z \"$id\" ]; then printf 'Deadline did not accept %s:\\n%s\\n' \"$1\" \"$out\" >&2; exit 1; fi\n\
          \x20   printf '%s\\n' \"$id\"\n\
