@@ -4,10 +4,11 @@
 use assert_cmd::Command;
 use predicates::prelude::*;
 
+mod support;
+
+/// The binary (each test chooses its folder).
 fn shotline() -> Command {
-    let mut c = Command::cargo_bin("shotline").unwrap();
-    c.env_remove("SHOTLINE_CONFIG").env("NO_COLOR", "1");
-    c
+    support::shotline(&std::env::temp_dir())
 }
 
 #[test]

@@ -3,22 +3,10 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
+use support::{shotline, touch as write};
 
-fn shotline(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("shotline").unwrap();
-    c.current_dir(dir)
-        .env_remove("SHOTLINE_CONFIG")
-        .env("NO_COLOR", "1");
-    c
-}
-
-fn write(root: &Path, rel: &str, len: usize) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, vec![1u8; len]).unwrap();
-}
+mod support;
 
 /// The config `tree` writes at the root (measured with the rest: one file of this length).
 const CONFIG: &str = "layout:\n  preset: show-renders\n";

@@ -44,13 +44,9 @@ fn cluster() -> Option<PathBuf> {
 
 /// A project whose jobs go to Slurm by default (`render.executor: slurm`).
 fn project() -> Project {
-    let p = Project::new();
-    std::fs::write(
-        p.path().join("shotline.yaml"),
+    Project::with_config(
         "project: {code: DEMO}\nrender:\n  executor: slurm\n  max_concurrent: 2\n  slurm: {max_concurrent: 2}\n",
     )
-    .unwrap();
-    p
 }
 
 fn run(p: &Project, conf: &PathBuf, args: &[&str]) -> std::process::Output {
@@ -102,24 +98,7 @@ fn blender_renders_a_chunked_job_as_one_slurm_array() {
         return;
     }
     let p = project();
-    let scene = p.path().join("scene.blend");
-    let make = format!(
-        "import bpy\ns = bpy.context.scene\ns.render.engine = 'CYCLES'\ns.cycles.samples = 2\n\
-         s.cycles.use_denoising = False\ns.render.resolution_x = 32\ns.render.resolution_y = 18\n\
-         s.render.resolution_percentage = 100\nbpy.ops.wm.save_as_mainfile(filepath={:?})\n",
-        scene.to_str().unwrap()
-    );
-    let made = std::process::Command::new("blender")
-        .args([
-            "-b",
-            "--factory-startup",
-            "-noaudio",
-            "--python-expr",
-            &make,
-        ])
-        .output()
-        .unwrap();
-    assert!(scene.is_file(), "blender did not write the scene: {made:?}");
+    p.blender_scene("scene.blend");
     p.write(
         "job.yaml",
         "name: sh010_light\npreset: blender\nscene: scene.blend\nrenderer: CYCLES\nframes: 1-4\nchunk: 2\n\

@@ -17,12 +17,7 @@ const JOB: &str = "name: sh010_comp\nframes: 1-7\nchunk: 3\nresources: {threads:
     command: [sh, -c, 'echo \"$SHOTLINE_FRAMES $1 $2 $OMP_NUM_THREADS\" > \"out dir/chunk.$1.txt\"', x, '{start}', '{end}']\n";
 
 fn project() -> Project {
-    let p = Project::new();
-    std::fs::write(
-        p.path().join("shotline.yaml"),
-        "project: {code: DEMO}\nrender:\n  max_concurrent: 2\n",
-    )
-    .unwrap();
+    let p = Project::with_config("project: {code: DEMO}\nrender:\n  max_concurrent: 2\n");
     std::fs::create_dir_all(p.path().join("out dir")).unwrap();
     p.write("job.yaml", JOB);
     p
@@ -260,4 +255,153 @@ fn a_job_a_format_cannot_express_is_refused_with_the_reason() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
+}
+
+/// A queue holding `light` (job 1) and `comp` (job 2, `after: light`), each writing one file
+/// per chunk into `out dir`; comp's command fails unless light's files are there.
+fn dependent_jobs(p: &Project) {
+    p.write(
+        "light.yaml",
+        "name: light\nframes: 1-4\nchunk: 2\ncommand: [sh, -c, 'echo lit > out\\ dir/light.$1.txt', x, '{start}', '{end}']\n",
+    );
+    p.write(
+        "comp.yaml",
+        "name: comp\nframes: 1-2\nchunk: 2\nafter: [light]\n\
+         command: [sh, -c, 'test -f out\\ dir/light.1.txt && test -f out\\ dir/light.3.txt && echo comp > out\\ dir/comp.$1.txt', x, '{start}', '{end}']\n",
+    );
+    for spec in ["light.yaml", "comp.yaml"] {
+        p.cmd().args(["render", "submit", spec]).assert().success();
+    }
+}
+
+#[test]
+fn tractor_export_carries_after_as_task_dependencies() {
+    let Some(tclsh) = shotline_testkit::require_tool("tclsh") else {
+        return;
+    };
+    let p = project();
+    dependent_jobs(&p);
+    let done = export(&p, "comp", "tractor");
+    assert_eq!(done["tasks"], 3, "both jobs' tasks: {done:#}");
+    let alf = p.path().join("farm/job-2-comp.alf");
+    // Tractor's semantics, in Tcl: a Task runs its subtasks first, then its commands; an
+    // Instance stands for the task of that title elsewhere in the job, which must be done.
+    let runner = p.write(
+        "run.tcl",
+        "set done {}\nset waited {}\n\
+         proc opt {args name} { set i [lsearch -exact $args $name]; if {$i < 0} { return {} }; return [lindex $args [expr {$i + 1}]] }\n\
+         proc Job {args} { uplevel #0 [opt $args -subtasks] }\n\
+         proc Task {args} { uplevel #0 [opt $args -subtasks]; uplevel #0 [opt $args -cmds]; lappend ::done [opt $args -title] }\n\
+         proc Instance {args} { set t [opt $args -title]; if {[lsearch -exact $::done $t] < 0} { error \"instance of $t before it ran\" }; lappend ::waited $t }\n\
+         proc RemoteCmd {cmd args} { exec {*}$cmd }\n\
+         source [lindex $argv 0]\n\
+         puts \"waited [lsort -unique $waited]\"\n",
+    );
+    let out = std::process::Command::new(&tclsh)
+        .arg(&runner)
+        .arg(&alf)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "tclsh: {out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("waited {job 1 light}"), "{stdout}");
+    assert_eq!(
+        chunk_files(&p),
+        ["comp.1.txt: comp", "light.1.txt: lit", "light.3.txt: lit"]
+    );
+}
+
+#[test]
+fn deadline_export_submits_dependencies_first_with_job_dependencies() {
+    let p = project();
+    dependent_jobs(&p);
+    let done = export(&p, "comp", "deadline");
+    let files: Vec<String> = done["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            Path::new(f.as_str().unwrap())
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "job-1-light.job_info.job",
+            "job-1-light.plugin_info.job",
+            "job-2-comp.job_info.job",
+            "job-2-comp.plugin_info.job",
+            "job-2-comp.submit.sh"
+        ]
+    );
+    // Deadline cannot run here: a stand-in `deadlinecommand` that keeps each job info it is
+    // given and answers as Deadline does, with the new job's id.
+    let bin = p.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let fake = bin.join("deadlinecommand");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nn=$(ls \"$LOG\" | wc -l)\ncp \"$1\" \"$LOG/$n.job\"\necho Result=Success\necho \"JobID=dl$n\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let log = p.path().join("submitted");
+    std::fs::create_dir_all(&log).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let out = std::process::Command::new("sh")
+        .arg(p.path().join("farm/job-2-comp.submit.sh"))
+        .env("PATH", path)
+        .env("LOG", &log)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let first = info(&log.join("0.job"));
+    let second = info(&log.join("1.job"));
+    assert_eq!(first["Name"], "light");
+    assert!(!first.contains_key("JobDependencies"), "{first:?}");
+    assert_eq!(second["Name"], "comp");
+    assert_eq!(second["JobDependencies"], "dl0");
+    // A stand-in that refuses the job stops the script with the reason.
+    std::fs::write(&fake, "#!/bin/sh\necho Error: no license >&2\nexit 1\n").unwrap();
+    let out = std::process::Command::new("sh")
+        .arg(p.path().join("farm/job-2-comp.submit.sh"))
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no license"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn openjd_export_of_a_waiting_job_warns_that_the_template_cannot_carry_it() {
+    let p = project();
+    dependent_jobs(&p);
+    let out = p
+        .cmd()
+        .args([
+            "render", "export", "comp", "--format", "openjd", "-o", "farm", "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["tasks"], 1, "only the job's own template: {v:#}");
+    let note = v["notes"][0].as_str().unwrap();
+    assert!(note.contains("job 1 (light)"), "{note}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("job 1 (light)"),
+        "{out:?}"
+    );
+    assert!(p.path().join("farm/job-2-comp.openjd.json").is_file());
 }

@@ -5,12 +5,10 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::{json, Value};
 
+mod support;
+
 fn shotline() -> Command {
-    let mut c = Command::cargo_bin("shotline").unwrap();
-    c.env_remove("SHOTLINE_CONFIG")
-        .env("NO_COLOR", "1")
-        .current_dir(std::env::temp_dir());
-    c
+    support::shotline(&std::env::temp_dir())
 }
 
 /// Runs `shotline --json frames ARGS…`, expecting success, and parses the document.

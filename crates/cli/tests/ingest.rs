@@ -904,3 +904,50 @@ fn layout_field_regexes_and_negative_frames() {
     );
     assert_mhl_ok(&dir);
 }
+
+#[test]
+fn an_empty_delivery_is_reported_and_exits_1() {
+    let e = env("");
+    let d = e.root.join("empty delivery");
+    // Only what the scan ignores: a checksum folder and a Finder file.
+    std::fs::create_dir_all(d.join("ascmhl")).unwrap();
+    std::fs::write(d.join(".DS_Store"), b"x").unwrap();
+    for dry in [true, false] {
+        let mut args = vec![d.to_str().unwrap()];
+        if dry {
+            args.push("--dry-run");
+        }
+        let (code, r, err) = ingest(&e, &[], &args);
+        assert_eq!(code, 1, "dry run {dry}: {r:#} {err}");
+        let notes = r["plan"]["notes"].as_array().unwrap();
+        assert!(
+            notes
+                .iter()
+                .any(|n| n["kind"] == "empty"
+                    && n["path"].as_str().unwrap().ends_with("empty delivery")),
+            "{notes:?}"
+        );
+        assert!(err.contains("nothing to ingest"), "{err}");
+    }
+    // Human output says it too, and nothing was written.
+    let out = run(&e.project, &["ingest", d.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to ingest"));
+    assert!(!e.project.join("shots").exists());
+    // A delivery with a file beside an empty one: only the empty one is noted.
+    let full = e.root.join("full");
+    exr_seq(&full, "SQ010_SH020_plate_v001.", 1..=2, 1);
+    let (code, r, _) = ingest(
+        &e,
+        &[],
+        &[full.to_str().unwrap(), d.to_str().unwrap(), "--dry-run"],
+    );
+    assert_eq!(code, 1);
+    let empty: Vec<&Value> = r["plan"]["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "empty")
+        .collect();
+    assert_eq!(empty.len(), 1, "{empty:?}");
+}

@@ -7,18 +7,13 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn touch(root: &Path, rel: &str, bytes: usize) {
-    let p = root.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, vec![b'x'; bytes]).unwrap();
-}
+mod support;
+
+use support::touch;
 
 fn ls(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("shotline").unwrap();
-    c.current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("SHOTLINE_CONFIG")
-        .arg("ls");
+    let mut c = support::shotline(dir);
+    c.arg("ls");
     c
 }
 
@@ -30,11 +25,7 @@ fn json(dir: &Path, args: &[&str]) -> Vec<Value> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
+    support::json_lines(&out)
 }
 
 fn kind<'a>(lines: &'a [Value], k: &str) -> Vec<&'a Value> {

@@ -8,13 +8,9 @@ use serde_json::Value;
 use shotline_media::testdata::*;
 use shotline_media::Timecode;
 
-fn shotline(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("shotline").unwrap();
-    c.current_dir(dir)
-        .env_remove("SHOTLINE_CONFIG")
-        .env("NO_COLOR", "1");
-    c
-}
+mod support;
+
+use support::{json_lines, shotline, tool};
 
 /// Runs `shotline --json probe ARGS` and returns (exit code, JSON lines).
 fn probe_json(dir: &Path, args: &[&str]) -> (i32, Vec<Value>) {
@@ -24,12 +20,7 @@ fn probe_json(dir: &Path, args: &[&str]) -> (i32, Vec<Value>) {
         .args(args)
         .output()
         .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    let lines = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
-    (out.status.code().unwrap(), lines)
+    (out.status.code().unwrap(), json_lines(&out))
 }
 
 fn files(lines: &[Value]) -> Vec<&Value> {
@@ -41,12 +32,6 @@ fn summaries(lines: &[Value]) -> Vec<&Value> {
         .iter()
         .filter(|l| l["kind"] == "sequence_summary")
         .collect()
-}
-
-/// True when `name` is installed; under `CI` a missing tool fails the test (the one rule, in
-/// `shotline-testkit`).
-fn tool(name: &str) -> bool {
-    shotline_testkit::require_tool(name).is_some()
 }
 
 /// Collapses runs of whitespace (iinfo aligns its columns).

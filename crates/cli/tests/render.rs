@@ -557,3 +557,71 @@ fn values_that_would_overflow_or_mislead_are_refused_at_the_edge() {
         predicate::str::contains("kill_grace_secs").and(predicate::str::contains("line 2")),
     );
 }
+
+#[test]
+fn submit_records_who_submitted_and_takes_shot_step_and_review_flags() {
+    let p = Project::with_config(
+        "project: {code: DEMO}\nrender:\n  max_concurrent: 2\n  kill_grace_secs: 2\n  poll_ms: 50\n",
+    );
+    p.cmd()
+        .env("SHOTLINE_USER", "ana")
+        .args([
+            "render", "submit", "--frames", "1-2", "--name", "lit", "--shot", "SH010", "--step",
+            "lighting", "--review", "h264", "--", "true",
+        ])
+        .assert()
+        .success();
+    let s = p.status("lit");
+    assert_eq!(s["submitted_by"], "ana", "{s:#}");
+    let output = s["output"].as_str().unwrap();
+    assert!(
+        output.contains("SH010/lighting/SH010_lighting."),
+        "{output}"
+    );
+    // Listings show the user, in JSON and in the table.
+    let out = p.cmd().args(["render", "ls", "--json"]).output().unwrap();
+    let ls: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(ls["jobs"][0]["submitted_by"], "ana", "{ls:#}");
+    p.cmd()
+        .args(["render", "ls"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("BY").and(predicate::str::contains("ana")));
+    p.cmd()
+        .args(["render", "status", "lit"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("by      ana"));
+    // Flags override the spec file's keys.
+    p.write(
+        "comp.yaml",
+        "name: comp\nframes: 1\nshot: SH020\nstep: comp\ncommand: [true]\n",
+    );
+    p.cmd()
+        .env("SHOTLINE_USER", "bob")
+        .args(["render", "submit", "comp.yaml", "--shot", "SH030"])
+        .assert()
+        .success();
+    let s = p.status("comp");
+    assert_eq!(s["submitted_by"], "bob");
+    assert!(
+        s["output"]
+            .as_str()
+            .unwrap()
+            .contains("SH030/comp/SH030_comp."),
+        "{s:#}"
+    );
+    // Unsafe or unknown values are usage errors naming the flag or value.
+    for (args, says) in [
+        (vec!["--shot", "../up"], "--shot"),
+        (vec!["--step", "a/b"], "--step"),
+        (vec!["--review", "nosuchpreset"], "nosuchpreset"),
+    ] {
+        p.cmd()
+            .args(["render", "submit", "comp.yaml"])
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says));
+    }
+}

@@ -26,29 +26,7 @@ fn blender_renders_a_chunked_job_with_two_concurrent_tasks() {
         return;
     }
     let p = Project::new();
-    let scene = p.path().join("scene.blend");
-    // 32x18 px, 2 samples, no denoiser (Debian's build has no OpenImageDenoise).
-    let make = format!(
-        "import bpy\ns = bpy.context.scene\ns.render.engine = 'CYCLES'\ns.cycles.samples = 2\n\
-         s.cycles.use_denoising = False\ns.render.resolution_x = 32\ns.render.resolution_y = 18\n\
-         s.render.resolution_percentage = 100\nbpy.ops.wm.save_as_mainfile(filepath={:?})\n",
-        scene.to_str().unwrap()
-    );
-    let made = std::process::Command::new("blender")
-        .args([
-            "-b",
-            "--factory-startup",
-            "-noaudio",
-            "--python-expr",
-            &make,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        scene.is_file(),
-        "blender did not write the scene: {}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+    p.blender_scene("scene.blend");
     p.write(
         "job.yaml",
         "name: sh010_light\npreset: blender\nscene: scene.blend\nrenderer: CYCLES\nframes: 1-4\nchunk: 2\n\

@@ -3,24 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
 use shotline_media::testdata::{
     clobber_magic, truncate_file, write_exr, write_exr_sequence, ExrCompression, ExrSpec,
 };
 
-fn shotline(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("shotline").unwrap();
-    c.current_dir(dir)
-        .env_remove("SHOTLINE_CONFIG")
-        .env("NO_COLOR", "1");
-    c
-}
+mod support;
 
-fn mkdir(p: &Path) -> PathBuf {
-    std::fs::create_dir_all(p).unwrap();
-    p.to_path_buf()
-}
+use support::{mkdir, shotline};
 
 /// Runs `validate --json` and returns (exit code, document).
 fn validate_json(dir: &Path, args: &[&str]) -> (i32, Value) {

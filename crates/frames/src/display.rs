@@ -133,3 +133,27 @@ impl fmt::Display for FrameSet {
         write_normalised(self, f)
     }
 }
+
+/// Ascending range text for a sorted list of frames, joining only consecutive frames:
+/// `1001-1003,1007,1010-1012`.
+///
+/// Why not [`FrameSet`]'s spelling: reports listing particular frames (empty, damaged, out of
+/// range) use this plain form so that anyone reading a finding, or a script splitting on `,`
+/// and `-`, needs no step syntax (`1-9x2`). It is for lists already held in memory; a set of
+/// missing frames, which may be huge, prints as a [`FrameSet`].
+pub fn plain_list(frames: &[i64]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < frames.len() {
+        let mut j = i;
+        while j + 1 < frames.len() && frames[j].checked_add(1) == Some(frames[j + 1]) {
+            j += 1;
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        out.push_str(&crate::Run::span(frames[i], frames[j]).to_string());
+        i = j + 1;
+    }
+    out
+}

@@ -36,6 +36,7 @@ mod seg;
 
 use std::sync::OnceLock;
 
+pub use display::plain_list;
 pub use error::{ParseError, RunError, TooComplex, TooManyFrames};
 pub use iter::{Iter, Runs};
 pub use run::Run;
@@ -61,6 +62,13 @@ impl FrameSet {
     /// `docs/frames.md`. Spaces are ignored between tokens.
     pub fn parse(expr: &str) -> Result<FrameSet, ParseError> {
         parse::parse(expr)
+    }
+
+    /// Like [`FrameSet::parse`], also giving the end frame written in each `a-b…` part, in
+    /// order: a stepped range may not reach the end it names (`1-10x4` holds 1, 5 and 9), and
+    /// a render's "include the last frame" option wants that frame too.
+    pub fn parse_with_ends(expr: &str) -> Result<(FrameSet, Vec<i64>), ParseError> {
+        parse::parse_with_ends(expr)
     }
 
     /// Builds a set from frames in order (repeats dropped), compressing runs as they come.
@@ -120,6 +128,12 @@ impl FrameSet {
     /// Largest frame.
     pub fn max(&self) -> Option<i64> {
         (self.len > 0).then_some(self.max)
+    }
+
+    /// The run from the smallest to the largest frame: the span the set covers, gaps included
+    /// (`1001,1003` spans `1001-1003`). `None` for an empty set.
+    pub fn span(&self) -> Option<Run> {
+        (self.len > 0).then(|| Run::span(self.min, self.max))
     }
 
     /// Membership, without listing frames.
@@ -234,12 +248,21 @@ impl FrameSet {
         self.gaps_between(self.min, self.max, cap)
     }
 
-    /// The frames in `lo..=hi` (`lo <= hi`) not in the set, ascending, computed on runs: each
-    /// stored segment is removed from the window of pieces its bounds meet, so the cost is the
-    /// segments plus the pieces made, never pieces times segments. `cap` bounds the pieces
-    /// built and the frames listed by the fallback.
+    /// The frames in `lo..=hi` (`lo <= hi`) not in the set, ascending, computed on runs. `cap`
+    /// bounds the pieces built and the frames listed by the fallback.
     fn gaps_between(&self, lo: i64, hi: i64, cap: u64) -> Result<FrameSet, TooManyFrames> {
-        let mut pieces = full_range(lo, hi);
+        match self.cut_out(full_range(lo, hi), lo, hi, cap) {
+            Ok(pieces) => Ok(from_disjoint(pieces)),
+            Err(Cut::Complex) => self.invert_by_sorting(lo, hi, cap),
+            Err(Cut::TooMany(e)) => Err(e),
+        }
+    }
+
+    /// `pieces` (ascending, disjoint bounds, all within `lo..=hi`) less the set's frames: each
+    /// stored segment is removed from the window of pieces its bounds meet, so the cost is the
+    /// segments plus the pieces made, never pieces times segments. Cutting keeps pieces inside
+    /// their own bounds, so they stay ascending with disjoint bounds.
+    fn cut_out(&self, mut pieces: Vec<Seg>, lo: i64, hi: i64, cap: u64) -> Result<Vec<Seg>, Cut> {
         let mut order: Vec<&Seg> = self
             .segs
             .iter()
@@ -247,7 +270,7 @@ impl FrameSet {
             .collect();
         order.sort_by_key(|s| s.min());
         for e in order {
-            // `pieces` stay ascending with disjoint bounds, so only a window can overlap `e`.
+            // Only a window of the ascending, disjoint `pieces` can overlap `e`.
             let a = pieces.partition_point(|p| p.max() < e.min());
             let b = pieces.partition_point(|p| p.min() <= e.max());
             if a >= b {
@@ -255,24 +278,59 @@ impl FrameSet {
             }
             let mut repl = Vec::new();
             for p in &pieces[a..b] {
-                if p.minus(e, &mut repl).is_err() {
-                    return self.invert_by_sorting(lo, hi, cap);
-                }
+                p.minus(e, &mut repl).map_err(|_| Cut::Complex)?;
             }
             pieces.splice(a..b, repl);
             if pieces.len() as u64 > cap {
-                return Err(TooManyFrames {
+                return Err(Cut::TooMany(TooManyFrames {
                     count: pieces.len() as u64,
                     cap,
-                });
+                }));
             }
         }
+        Ok(pieces)
+    }
+
+    /// The frames of `self` (what is expected: a shot's range, a job's frames) that `present`
+    /// (what is on disk) lacks; each of `self`'s runs gives its missing frames ascending.
+    ///
+    /// Why here: every command that reports missing frames asks this, and it must cost the
+    /// runs, not the frames: `1-1000000000` with three frames present answers in a few steps
+    /// and a few stored runs, whatever the size of the gaps. Only runs cut by `present`'s
+    /// runs with an unrelated step and no compact difference fall back to listing, at most
+    /// [`MAX_LISTED_MISSING`] frames of such a run.
+    pub fn missing_from(&self, present: &FrameSet) -> FrameSet {
         let mut out = FrameSet::default();
-        for p in pieces {
-            // Fewer frames than the span of an i64 set: cannot overflow.
-            let _ = out.append(p);
+        for run in self.runs() {
+            for piece in present.missing_in_run(&run) {
+                // `self`'s runs share no frame, so neither do their pieces; and there are no
+                // more frames than `self` holds, so the count cannot overflow.
+                let _ = out.append(piece);
+            }
         }
-        Ok(out)
+        out
+    }
+
+    /// The frames of `run` that the set lacks, as ascending pieces.
+    fn missing_in_run(&self, run: &Run) -> Vec<Seg> {
+        let (lo, hi) = (run.start.min(run.end), run.start.max(run.end));
+        let ascending = Seg::run(lo, i128::from(run.step).abs(), run.len());
+        match self.cut_out(vec![ascending], lo, hi, u64::MAX) {
+            Ok(pieces) => pieces,
+            Err(_) => self.missing_by_listing(run),
+        }
+    }
+
+    /// The slow path of [`FrameSet::missing_from`]: the first [`MAX_LISTED_MISSING`] frames of
+    /// `run` that the set lacks, so no run can exhaust memory.
+    fn missing_by_listing(&self, run: &Run) -> Vec<Seg> {
+        let mut missing: Vec<i64> = run
+            .iter()
+            .take(MAX_LISTED_MISSING)
+            .filter(|&f| !self.contains(f))
+            .collect();
+        missing.sort_unstable();
+        missing.into_iter().map(Seg::single).collect()
     }
 
     /// The slow, exact path of [`FrameSet::invert`]: sort every frame and collect the gaps.
@@ -387,6 +445,27 @@ impl FrameSet {
         }
         Ok(())
     }
+}
+
+/// Why cutting pieces out of a window stopped: [`FrameSet::cut_out`].
+enum Cut {
+    /// Two segments with unrelated steps have no compact difference.
+    Complex,
+    /// More pieces than the caller allowed.
+    TooMany(TooManyFrames),
+}
+
+/// Most frames the slow path of [`FrameSet::missing_from`] lists for one run.
+pub const MAX_LISTED_MISSING: usize = 1 << 20;
+
+/// A set of ascending segments known to share no frame.
+fn from_disjoint(pieces: Vec<Seg>) -> FrameSet {
+    let mut out = FrameSet::default();
+    for p in pieces {
+        // Fewer frames than the span of an i64 set: cannot overflow.
+        let _ = out.append(p);
+    }
+    out
 }
 
 /// The error for a set that would hold every one of the 2^64 frame numbers.

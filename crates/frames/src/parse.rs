@@ -21,13 +21,21 @@ struct Parser<'a> {
     expr: &'a str,
     chars: Vec<char>,
     pos: usize,
+    /// The `b` of every `a-b…` part, as written.
+    ends: Vec<i64>,
 }
 
 pub(crate) fn parse(expr: &str) -> Result<FrameSet, ParseError> {
+    parse_with_ends(expr).map(|(set, _)| set)
+}
+
+/// [`parse`], also returning the end frame written in every `a-b…` part, in order.
+pub(crate) fn parse_with_ends(expr: &str) -> Result<(FrameSet, Vec<i64>), ParseError> {
     let mut p = Parser {
         expr,
         chars: expr.chars().collect(),
         pos: 0,
+        ends: Vec::new(),
     };
     let mut set = FrameSet::default();
     let mut any = false;
@@ -64,7 +72,7 @@ pub(crate) fn parse(expr: &str) -> Result<FrameSet, ParseError> {
             "empty expression: expected frames such as 1001-1100, 1-100x2 or 1,5,10".into(),
         ));
     }
-    Ok(set)
+    Ok((set, p.ends))
 }
 
 impl Parser<'_> {
@@ -159,6 +167,7 @@ impl Parser<'_> {
             }
         }
         let b = self.number("an end frame after '-'")?;
+        self.ends.push(b);
         self.skip_ws();
         let modifier = match self.peek() {
             None | Some(',') => return self.range(col, a, b, 1),

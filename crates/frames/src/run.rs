@@ -37,6 +37,16 @@ impl Run {
         }
     }
 
+    /// Every frame from `first` to `last` by one, in that direction: the span of a sequence on
+    /// disk or of a shot's cut, gaps included, spelled `1001-1100` (or `7`) when printed.
+    pub fn span(first: i64, last: i64) -> Run {
+        Run {
+            start: first,
+            end: last,
+            step: if last < first { -1 } else { 1 },
+        }
+    }
+
     /// Validates a run built from its public fields.
     pub fn check(&self) -> Result<(), RunError> {
         if self.step == 0 {

@@ -489,3 +489,103 @@ fn normalising_twice_changes_nothing() {
     );
     assert_eq!(norm(&once), once);
 }
+
+#[test]
+fn missing_from_a_huge_range_costs_runs_not_frames() {
+    let range = FrameSet::parse("1-1000000000").unwrap();
+    let present = FrameSet::from_frames([1, 5, 1_000_000_000]);
+    let m = range.missing_from(&present);
+    assert_eq!(m.to_string(), "2-4,6-999999999");
+    assert!(m.segs.len() <= 2, "{:?}", m.segs);
+    assert_eq!(
+        range.missing_from(&FrameSet::default()).len(),
+        1_000_000_000
+    );
+    let all = FrameSet::parse("1-3").unwrap();
+    assert!(all
+        .missing_from(&FrameSet::parse("1-3").unwrap())
+        .is_empty());
+    // Present frames outside the range are ignored.
+    let m = FrameSet::parse("10-12")
+        .unwrap()
+        .missing_from(&FrameSet::parse("1-11").unwrap());
+    assert_eq!(m.to_string(), "12");
+}
+
+#[test]
+fn missing_from_a_huge_stepped_range_lists_nothing() {
+    // 50 million expected frames, three of them present: the gaps are runs, not a list.
+    let range = FrameSet::parse("1-100000000x2").unwrap();
+    let m = range.missing_from(&FrameSet::from_frames([1, 2, 5, 99_999_999]));
+    assert_eq!(m.len(), 50_000_000 - 3);
+    assert!(!m.contains(1) && !m.contains(5) && !m.contains(2));
+    assert!(m.contains(3) && m.contains(7) && m.contains(99_999_997));
+    assert_eq!(m.to_string(), "3,7-99999997x2");
+    let overlapping = FrameSet::parse("1-10,5-20x5").unwrap();
+    let m = overlapping.missing_from(&FrameSet::from_frames([5, 10]));
+    assert!(!m.contains(5) && !m.contains(10) && m.contains(15) && m.contains(1));
+    assert_eq!(m.len(), overlapping.len() - 2);
+}
+
+#[test]
+fn missing_from_descending_staggered_and_present_runs() {
+    let m = FrameSet::parse("10-1")
+        .unwrap()
+        .missing_from(&FrameSet::parse("3-5").unwrap());
+    assert_eq!(m.to_string(), "1-2,6-10");
+    let m = FrameSet::parse("1-10:2")
+        .unwrap()
+        .missing_from(&FrameSet::parse("1-4").unwrap());
+    assert_eq!(m.iter().collect::<Vec<_>>(), [5, 7, 9, 6, 8, 10]);
+    // A present set with a step unrelated to the range's: exact, through cutting.
+    let m = FrameSet::parse("1-30")
+        .unwrap()
+        .missing_from(&FrameSet::parse("1-30x7").unwrap());
+    assert_eq!(m.len(), 30 - 5);
+    assert!(!m.contains(8) && m.contains(9));
+    // Agrees with `difference` wherever that one answers.
+    for (a, b) in [
+        ("1-100x3", "1-100x2"),
+        ("5-50", "1-20,40-60x4"),
+        ("1,3,9", "3"),
+    ] {
+        let (a, b) = (FrameSet::parse(a).unwrap(), FrameSet::parse(b).unwrap());
+        let mut want: Vec<i64> = a.difference(&b).unwrap().iter().collect();
+        let mut got: Vec<i64> = a.missing_from(&b).iter().collect();
+        want.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(got, want);
+    }
+}
+
+#[test]
+fn span_covers_first_to_last_gaps_included() {
+    let set = FrameSet::parse("1003,1001,1010").unwrap();
+    assert_eq!(set.span().unwrap().to_string(), "1001-1010");
+    assert_eq!(
+        FrameSet::parse("7").unwrap().span().unwrap().to_string(),
+        "7"
+    );
+    assert!(FrameSet::default().span().is_none());
+    assert_eq!(Run::span(10, 1).to_string(), "10-1");
+    assert_eq!(Run::span(10, 1).len(), 10);
+    assert!(Run::span(-5, 5).check().is_ok());
+}
+
+#[test]
+fn plain_list_joins_only_consecutive_frames() {
+    assert_eq!(crate::plain_list(&[1, 2, 3, 5, 7, 8]), "1-3,5,7-8");
+    assert_eq!(crate::plain_list(&[]), "");
+    assert_eq!(
+        crate::plain_list(&[i64::MAX - 1, i64::MAX]),
+        "9223372036854775806-9223372036854775807"
+    );
+}
+
+#[test]
+fn parse_with_ends_gives_the_written_ends() {
+    let (set, ends) = FrameSet::parse_with_ends("1-10x4, -5--1, 7, 10-1x-2").unwrap();
+    assert_eq!(ends, [10, -1, 1]);
+    assert_eq!(set, FrameSet::parse("1-10x4, -5--1, 7, 10-1x-2").unwrap());
+    assert!(FrameSet::parse_with_ends("1-").is_err());
+}

@@ -17,7 +17,7 @@ use crate::matching::{MatchOutcome, Matcher, ShotId};
 use crate::resume::{JobState, Reserved};
 use crate::scan::{Clip, ClipKind, ScanNote};
 use shotline_frames::FrameSet;
-use shotline_layout::{Fields, VersionNumber};
+use shotline_layout::{version_label, Fields, VersionNumber};
 use shotline_store::VersionLayout;
 
 /// How bad an issue is: errors stop the clip, warnings are reported.
@@ -722,8 +722,11 @@ fn apply_ledger(
     }
     if let Some(e) = present.first() {
         let msg = format!(
-            "same content already ingested as {} v{:03} ({}) on {}",
-            e.shot, e.version, e.dir, e.time
+            "same content already ingested as {} {} ({}) on {}",
+            e.shot,
+            version_label(e.version),
+            e.dir,
+            e.time
         );
         c.issues.push(Issue::warning("already_ingested", msg));
         c.status = ClipStatus::AlreadyIngested;

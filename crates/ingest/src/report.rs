@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use shotline_fsio::{write_atomic, Overwrite};
+use shotline_layout::version_digits;
 
 use crate::plan::{ClipStatus, Plan, Severity};
+use crate::scan::NoteKind;
 
 /// Schema identifier written into every report.
 pub const SCHEMA: &str = "shotline.ingest/1";
@@ -111,7 +113,7 @@ impl Report {
                 .plan
                 .notes
                 .iter()
-                .any(|n| n.kind == crate::scan::NoteKind::Refused)
+                .any(|n| matches!(n.kind, NoteKind::Refused | NoteKind::Empty))
             || self.plan.clips.iter().any(|c| {
                 matches!(
                     c.status,
@@ -206,9 +208,9 @@ impl Report {
                 .map(|p| format!("<img src=\"file://{}\">", esc(&p.display().to_string())))
                 .unwrap_or_default();
             h.push_str(&format!(
-                "<tr><td>{img}</td><td>{}</td><td>{:03}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{img}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&v.key),
-                v.version,
+                version_digits(v.version),
                 esc(&v.dir.display().to_string()),
                 v.files,
                 v.bytes,
@@ -217,8 +219,8 @@ impl Report {
         }
         h.push_str("</table><h2>Clips</h2><table><tr><th>clip</th><th>status</th><th>frames</th><th>bytes</th><th>issues</th></tr>");
         for c in &self.plan.clips {
-            let frames = match (c.frames.min(), c.frames.max()) {
-                (Some(a), Some(b)) => format!("{a}-{b} ({})", c.files_count),
+            let frames = match c.frames.span() {
+                Some(span) => format!("{span} ({})", c.files_count),
                 _ => c.files_count.to_string(),
             };
             let issues: Vec<String> = c

@@ -131,6 +131,10 @@ pub enum NoteKind {
     /// Refused: a symbolic link leaving the delivery, dangling, or to something other than a
     /// file. The ingest reports it as a problem (exit 1).
     Refused,
+    /// A delivery holding nothing to ingest (no files, or only checksum manifests and
+    /// entries noted above). Reported as a problem (exit 1): an empty folder is far more
+    /// often a wrong path or a transfer that never arrived than a delivery.
+    Empty,
 }
 
 /// Something found while scanning that is not ingested as found; reported, never silently
@@ -207,6 +211,13 @@ pub fn scan_delivery(root: &Path) -> Result<Scan, ScanError> {
     }
     for listing in &walked.listings {
         scan_dir(root, listing, &mut scan);
+    }
+    if scan.clips.is_empty() {
+        scan.notes.push(ScanNote {
+            kind: NoteKind::Empty,
+            path: root.clone(),
+            message: "nothing to ingest: the delivery holds no files".into(),
+        });
     }
     scan.clips.sort_by_key(|c| c.key());
     Ok(scan)

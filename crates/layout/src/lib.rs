@@ -34,4 +34,4 @@ pub use ramses::{
     RamsesKind, RamsesName, RamsesPublished,
 };
 pub use template::{FormatError, Template, TemplateError, Variant};
-pub use version::{ParseVersionError, VersionNumber};
+pub use version::{version_digits, version_label, ParseVersionError, VersionNumber};

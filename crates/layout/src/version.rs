@@ -48,14 +48,25 @@ impl VersionNumber {
 
     /// Zero-padded digits without the `v`: `001`.
     pub fn digits(self) -> String {
-        format!("{:03}", self.get())
+        version_digits(self.get())
     }
 }
 
 impl fmt::Display for VersionNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "v{:03}", self.get())
+        write!(f, "v{}", self.digits())
     }
+}
+
+/// `n` as a version's bare digits (`001`), for records that keep the number as a plain
+/// integer (ledgers, reports); the one place the padding is decided.
+pub fn version_digits(n: u32) -> String {
+    format!("{n:03}")
+}
+
+/// `n` spelled as a version (`v001`), for records that keep the number as a plain integer.
+pub fn version_label(n: u32) -> String {
+    format!("v{}", version_digits(n))
 }
 
 /// A string that is not a version number; names the value and what was expected.

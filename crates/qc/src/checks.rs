@@ -54,36 +54,6 @@ pub(crate) fn frames_word(n: usize) -> String {
     }
 }
 
-/// Missing frames of `lo..=hi` given sorted, unique `present`: (count, range text).
-/// Never materialises the range, so `1-1000000000` costs nothing.
-pub(crate) fn missing_runs(present: &[i64], lo: i64, hi: i64) -> (u64, String) {
-    let mut count = 0u64;
-    let mut text = String::new();
-    let mut next = lo;
-    let push = |a: i64, b: i64, text: &mut String| {
-        if !text.is_empty() {
-            text.push(',');
-        }
-        if a == b {
-            text.push_str(&a.to_string());
-        } else {
-            text.push_str(&format!("{a}-{b}"));
-        }
-    };
-    for &f in present.iter().filter(|&&f| f >= lo && f <= hi) {
-        if f > next {
-            count += (i128::from(f) - i128::from(next)) as u64;
-            push(next, f - 1, &mut text);
-        }
-        next = f.saturating_add(1);
-    }
-    if next <= hi {
-        count += (i128::from(hi) - i128::from(next) + 1) as u64;
-        push(next, hi, &mut text);
-    }
-    (count, text)
-}
-
 /// Runs every check on one sequence's frames (sorted by number) and returns the findings.
 /// `path` names the sequence in the findings.
 pub(crate) fn check_frames(
@@ -96,13 +66,11 @@ pub(crate) fn check_frames(
     let numbers: Vec<i64> = frames.iter().map(|f| f.frame).collect();
     match expected {
         Some(set) => expected_findings(path, &numbers, set, &mut out),
-        None => match (numbers.first(), numbers.last()) {
-            (Some(&lo), Some(&hi)) => gap_findings(path, &numbers, lo, hi, &mut out),
-            _ => {
-                out.push(Finding::new(Code::NoFrames, path, "no frames found"));
-                return out;
-            }
-        },
+        None if numbers.is_empty() => {
+            out.push(Finding::new(Code::NoFrames, path, "no frames found"));
+            return out;
+        }
+        None => gap_findings(path, &numbers, &mut out),
     }
     if numbers.is_empty() {
         return out;
@@ -129,18 +97,22 @@ pub(crate) fn check_frames(
 }
 
 /// Frames missing between the first and last present (no expected frames known).
-fn gap_findings(path: &str, numbers: &[i64], lo: i64, hi: i64, out: &mut Vec<Finding>) {
-    let (count, text) = missing_runs(numbers, lo, hi);
-    if count > 0 {
+fn gap_findings(path: &str, numbers: &[i64], out: &mut Vec<Finding>) {
+    let present = FrameSet::from_frames(numbers.iter().copied());
+    let (Some(span), missing) = (present.span(), present.gaps()) else {
+        return;
+    };
+    if !missing.is_empty() {
         let mut f = Finding::new(
             Code::MissingFrames,
             path,
             format!(
-                "{count} of {} frames missing in {lo}-{hi}",
-                i128::from(hi) - i128::from(lo) + 1
+                "{} of {} frames missing in {span}",
+                missing.len(),
+                i128::from(span.end) - i128::from(span.start) + 1
             ),
         );
-        f.frames = Some(text);
+        f.frames = Some(missing.to_string());
         out.push(f);
     }
 }
@@ -159,26 +131,18 @@ fn expected_findings(path: &str, numbers: &[i64], expected: &FrameSet, out: &mut
         return;
     }
     let present = FrameSet::from_frames(numbers.iter().copied());
-    let missing = match expected.difference(&present) {
-        Ok(m) => (m.len(), m.to_string()),
-        // Too fragmented to subtract as runs: count the gaps between the bounds instead.
-        Err(_) => missing_runs(
-            numbers,
-            expected.min().unwrap_or(i64::MIN),
-            expected.max().unwrap_or(i64::MAX),
-        ),
-    };
-    if missing.0 > 0 {
+    let missing = expected.missing_from(&present);
+    if !missing.is_empty() {
         let mut f = Finding::new(
             Code::MissingFrames,
             path,
             format!(
                 "{} of {} frames missing in {expected}",
-                missing.0,
+                missing.len(),
                 expected.len()
             ),
         );
-        f.frames = Some(missing.1);
+        f.frames = Some(missing.to_string());
         out.push(f);
     }
     let outside: Vec<i64> = numbers
@@ -392,12 +356,28 @@ mod tests {
     }
 
     #[test]
-    fn missing_runs_against_range_without_materialising() {
-        assert_eq!(missing_runs(&[2, 3, 7], 1, 9), (6, "1,4-6,8-9".into()));
-        assert_eq!(missing_runs(&[5], 1, 1_000_000_000).0, 999_999_999);
-        assert_eq!(missing_runs(&[1, 2], 1, 2), (0, String::new()));
+    fn missing_frames_against_range_without_materialising() {
+        let out = check_frames(
+            "s",
+            &facts(&[(2, 1), (3, 1), (7, 1), (9, 1)]),
+            None,
+            &VerifyOptions::default(),
+        );
+        assert_eq!(out[0].code, Code::MissingFrames);
+        assert_eq!(out[0].frames.as_deref(), Some("4-6,8"));
+        assert!(
+            out[0].detail.starts_with("4 of 8 frames missing in 2-9"),
+            "{}",
+            out[0].detail
+        );
         // Extreme ranges neither overflow nor panic.
-        assert_eq!(missing_runs(&[0], i64::MIN, i64::MAX).0, u64::MAX);
+        let out = check_frames(
+            "s",
+            &facts(&[(i64::MIN, 1), (i64::MAX, 1)]),
+            None,
+            &VerifyOptions::default(),
+        );
+        assert_eq!(out[0].code, Code::MissingFrames);
         let f = facts(&[(5, 1)]);
         let big = FrameSet::parse("1-1000000000").unwrap();
         let out = check_frames("s", &f, Some(&big), &VerifyOptions::default());

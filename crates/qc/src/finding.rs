@@ -130,29 +130,10 @@ impl Finding {
     }
 }
 
-/// Compact ascending range text for a sorted list of frames: `1001-1003,1007,1010-1012`.
-/// Reports use this plain spelling rather than `FrameSet`'s (which folds steps as `1-9x2`) so
-/// that anyone reading a finding, or a script splitting on `,` and `-`, needs no frame syntax.
+/// Compact ascending range text for a sorted list of frames: `1001-1003,1007,1010-1012`;
+/// see [`shotline_frames::plain_list`] for why reports use this plain spelling.
 pub fn format_frames(frames: &[i64]) -> String {
-    let mut out = String::new();
-    let mut i = 0;
-    while i < frames.len() {
-        let start = frames[i];
-        let mut j = i;
-        while j + 1 < frames.len() && frames[j + 1] == frames[j] + 1 {
-            j += 1;
-        }
-        if !out.is_empty() {
-            out.push(',');
-        }
-        if j == i {
-            out.push_str(&start.to_string());
-        } else {
-            out.push_str(&format!("{start}-{}", frames[j]));
-        }
-        i = j + 1;
-    }
-    out
+    shotline_frames::plain_list(frames)
 }
 
 #[cfg(test)]

@@ -185,7 +185,7 @@ pub fn verify_sequence_with(
 /// when none were given); a reversed or unrepresentable range is an error naming it.
 pub fn frame_span(first: i64, last: i64) -> Result<FrameSet, QcError> {
     let err = |message: String| QcError::Range {
-        range: format!("{first}-{last}"),
+        range: Run::span(first, last).to_string(),
         message,
     };
     if first > last {
@@ -233,7 +233,7 @@ pub(crate) fn check_sequence(
     let numbers: Vec<i64> = frames.iter().map(|f| f.frame).collect();
     let range = match (expected, numbers.first(), numbers.last()) {
         (Some(r), _, _) => Some(r.to_string()),
-        (None, Some(a), Some(b)) => Some(format!("{a}-{b}")),
+        (None, Some(&a), Some(&b)) => Some(Run::span(a, b).to_string()),
         _ => None,
     };
     SequenceReport {

@@ -1,7 +1,7 @@
 //! Cutting a frame set into tasks. A stepped range renders as stepped chunks (`1-37x4` per task),
 //! never one process per frame unless the command cannot take a step.
 
-use shotline_frames::FrameSet;
+use shotline_frames::{FrameSet, Run};
 
 use crate::error::{RenderError, Result};
 
@@ -29,11 +29,12 @@ impl Chunk {
 
     /// The frame-range string (`1-37x4`, `5`).
     pub fn range(&self) -> String {
-        match self.count {
-            1 => self.first.to_string(),
-            _ if self.step == 1 => format!("{}-{}", self.first, self.last),
-            _ => format!("{}-{}x{}", self.first, self.last, self.step),
+        Run {
+            start: self.first,
+            end: self.last,
+            step: self.step,
         }
+        .to_string()
     }
 }
 
@@ -56,7 +57,8 @@ pub fn plan(
     chunk: u32,
     stepping: Stepping,
 ) -> Result<Vec<Chunk>> {
-    let set = FrameSet::parse(frames).map_err(|e| RenderError::Invalid(e.to_string()))?;
+    let (set, ends) =
+        FrameSet::parse_with_ends(frames).map_err(|e| RenderError::Invalid(e.to_string()))?;
     let mut list = set
         .to_vec_capped(MAX_FRAMES)
         .map_err(|e| RenderError::Invalid(format!("frame range {frames:?}: {e}")))?;
@@ -66,7 +68,7 @@ pub fn plan(
         )));
     }
     if include_last {
-        for end in range_ends(frames) {
+        for end in ends {
             if !set.contains(end) {
                 list.push(end);
             }
@@ -103,33 +105,12 @@ pub fn plan(
     Ok(chunks)
 }
 
-/// The `b` of every `a-b…` part of an expression (for `include_last`).
-fn range_ends(expr: &str) -> Vec<i64> {
-    let clean: String = expr.chars().filter(|c| !c.is_whitespace()).collect();
-    let mut ends = Vec::new();
-    for part in clean.split(',') {
-        let body = part.split(['x', 'y', ':']).next().unwrap_or("");
-        // The dash separating a and b is the first '-' after the first character.
-        if let Some(i) = body.get(1..).and_then(|s| s.find('-')).map(|i| i + 1) {
-            if let Ok(end) = body[i + 1..].parse::<i64>() {
-                ends.push(end);
-            }
-        }
-    }
-    ends
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn ranges(c: &[Chunk]) -> Vec<String> {
         c.iter().map(Chunk::range).collect()
-    }
-
-    #[test]
-    fn range_ends_parse() {
-        assert_eq!(range_ends("1-10x4, -5--1, 7"), vec![10, -1]);
     }
 
     #[test]

@@ -64,6 +64,10 @@ pub struct ResolvedJob {
     /// Review preset for a movie of the frames once the job is done.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<String>,
+    /// Who submits it (the tracking store's user), set by the submitting command, never by a
+    /// spec file: recorded in the queue and named as the artist on a review slate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted_by: Option<String>,
 }
 
 impl ResolvedJob {
@@ -191,6 +195,7 @@ impl ResolvedJob {
             shot: spec.shot.clone(),
             step: spec.step.clone(),
             review: spec.review.clone(),
+            submitted_by: None,
         })
     }
 

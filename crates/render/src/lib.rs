@@ -49,7 +49,7 @@ pub use control::{install_signal_handlers, SignalHandlerKind, Stop};
 pub use error::{RenderError, Result};
 pub use event::Event;
 pub use executor::{ExecEvent, Execution, Executor, ExitInfo, Launch};
-pub use export::{export, ExportFormat, Exported, Metadata};
+pub use export::{export, export_chain, ExportFormat, Exportable, Exported, Metadata};
 pub use farm::{FarmSubmission, Slurm, SyncReport, SLURM};
 pub use job::{default_output, ResolvedJob, SHOT_RENDER, SHOT_RENDER_FILE};
 pub use launch::shell_line;

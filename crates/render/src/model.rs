@@ -96,6 +96,9 @@ pub struct JobSummary {
     pub after: Vec<JobId>,
     /// Submission time (RFC 3339).
     pub submitted_at: String,
+    /// Who submitted it (the tracking store's user); `null` for jobs queued before shotline
+    /// recorded it.
+    pub submitted_by: Option<String>,
     /// When the last task finished (RFC 3339), for finished jobs.
     pub finished_at: Option<String>,
     /// The job's folder (logs, temporary files).

@@ -96,6 +96,11 @@ CREATE INDEX render_farm_arrays_job ON render_farm_arrays(job_id);
 ALTER TABLE render_attempts ADD COLUMN farm_task TEXT;
 CREATE INDEX render_attempts_farm ON render_attempts(executor, outcome);
 "#,
+    // 3: who submitted a job (the store's actor): listings show it and an encode-only review
+    // slate names them as the artist. NULL for jobs queued before it was recorded.
+    r#"
+ALTER TABLE render_jobs ADD COLUMN submitted_by TEXT;
+"#,
 ];
 
 /// A handle on the render queue: one SQLite connection plus the folder for job files.
@@ -103,6 +108,9 @@ pub struct Queue {
     pub(crate) conn: Connection,
     pub(crate) db_path: PathBuf,
     pub(crate) dir: PathBuf,
+    /// Whether `render_jobs` has `submitted_by` (false only for a queue opened read-only
+    /// before migration 3 ran on it).
+    has_submitter: bool,
 }
 
 impl Queue {
@@ -126,6 +134,7 @@ impl Queue {
             conn,
             db_path: db.to_path_buf(),
             dir: dir.to_path_buf(),
+            has_submitter: true,
         })
     }
 
@@ -150,10 +159,18 @@ impl Queue {
         if !has_jobs {
             return Ok(None);
         }
+        let has_submitter: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM pragma_table_info('render_jobs') WHERE name = 'submitted_by')",
+                [],
+                |r| r.get(0),
+            )
+            .db("reading the schema")?;
         Ok(Some(Queue {
             conn,
             db_path: db.to_path_buf(),
             dir: dir.to_path_buf(),
+            has_submitter,
         }))
     }
 
@@ -198,9 +215,17 @@ impl Queue {
         }
         let now = now_ms();
         tx.execute(
-            "INSERT INTO render_jobs (name, preset, frames, spec, priority, control, dir, submitted_at, executor)
-             VALUES (?1, ?2, ?3, '', ?4, 'active', '', ?5, ?6)",
-            params![job.name, job.preset.name(), job.frames, job.priority, now, executor],
+            "INSERT INTO render_jobs (name, preset, frames, spec, priority, control, dir, submitted_at, executor, submitted_by)
+             VALUES (?1, ?2, ?3, '', ?4, 'active', '', ?5, ?6, ?7)",
+            params![
+                job.name,
+                job.preset.name(),
+                job.frames,
+                job.priority,
+                now,
+                executor,
+                job.submitted_by
+            ],
         )
         .db("inserting the job")?;
         let id = tx.last_insert_rowid();
@@ -321,7 +346,10 @@ impl Queue {
         let cutoff = if all { i64::MIN } else { now_ms() - 86_400_000 };
         let mut stmt = self
             .conn
-            .prepare(&format!("{SUMMARY_SQL} WHERE j.finished_at IS NULL OR j.finished_at >= ?1 GROUP BY j.id ORDER BY j.id DESC"))
+            .prepare(&format!(
+                "{} WHERE j.finished_at IS NULL OR j.finished_at >= ?1 GROUP BY j.id ORDER BY j.id DESC",
+                self.summary_sql()
+            ))
             .db("listing jobs")?;
         let rows = stmt.query_map([cutoff], summary_row).db("listing jobs")?;
         let mut out = Vec::new();
@@ -333,12 +361,23 @@ impl Queue {
         Ok(out)
     }
 
+    /// The summary query without its filter: `submitted_by` is read as NULL from a queue
+    /// opened read-only before it had the column.
+    fn summary_sql(&self) -> String {
+        let submitter = if self.has_submitter {
+            "j.submitted_by"
+        } else {
+            "NULL"
+        };
+        SUMMARY_SQL.replace("{submitter}", submitter)
+    }
+
     /// One job's summary.
     pub fn summary(&self, id: JobId) -> Result<JobSummary> {
         let mut s = self
             .conn
             .query_row(
-                &format!("{SUMMARY_SQL} WHERE j.id = ?1 GROUP BY j.id"),
+                &format!("{} WHERE j.id = ?1 GROUP BY j.id", self.summary_sql()),
                 [id],
                 summary_row,
             )
@@ -706,7 +745,8 @@ const SUMMARY_SQL: &str = "SELECT j.id, j.name, j.preset, j.priority, j.frames, 
     sum(CASE WHEN t.state = 'done' THEN t.frame_count ELSE t.frames_done END),
     sum(CASE WHEN t.state = 'done' THEN t.frame_count ELSE t.progress * t.frame_count END),
     EXISTS (SELECT 1 FROM render_job_deps d JOIN render_tasks dt ON dt.job_id = d.depends_on
-            WHERE d.job_id = j.id AND dt.state != 'done')
+            WHERE d.job_id = j.id AND dt.state != 'done'),
+    {submitter}
   FROM render_jobs j LEFT JOIN render_tasks t ON t.job_id = j.id";
 
 fn summary_row(r: &rusqlite::Row) -> rusqlite::Result<JobSummary> {
@@ -734,6 +774,7 @@ fn summary_row(r: &rusqlite::Row) -> rusqlite::Result<JobSummary> {
         frames: r.get(4)?,
         dir: r.get(6)?,
         submitted_at: rfc3339(r.get(7)?),
+        submitted_by: r.get(19)?,
         finished_at: r.get::<_, Option<i64>>(8)?.map(rfc3339),
         state,
         frame_count,
@@ -945,6 +986,36 @@ mod tests {
             .unwrap();
         assert_eq!(v, MIGRATIONS.len() as i64);
         assert!(!q.has_farm_work().unwrap());
+    }
+
+    #[test]
+    fn the_submitter_is_recorded_and_an_older_queue_reads_as_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("q.db");
+        {
+            // A version 2 queue holding one job, as an older shotline left it.
+            let conn = Connection::open(&db).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.execute_batch(MIGRATIONS[1]).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE render_schema_version (version INTEGER NOT NULL);
+                 INSERT INTO render_schema_version VALUES (2);
+                 INSERT INTO render_jobs (name, preset, frames, spec, priority, control, dir, submitted_at)
+                 VALUES ('old', 'generic', '1', '', 0, 'active', '', 0);",
+            )
+            .unwrap();
+        }
+        let ro = Queue::open_read_only(&db, dir.path()).unwrap().unwrap();
+        assert_eq!(ro.summary(1).unwrap().submitted_by, None);
+        assert_eq!(ro.list(true).unwrap()[0].submitted_by, None);
+        drop(ro);
+        let mut q = Queue::open(&db, &dir.path().join("render"), 5000).unwrap();
+        let mut j = job("name: new\nframes: 1\ncommand: [true]\n");
+        j.submitted_by = Some("ana".into());
+        let id = q.submit(&j).unwrap();
+        assert_eq!(q.summary(id).unwrap().submitted_by.as_deref(), Some("ana"));
+        assert_eq!(q.summary(1).unwrap().submitted_by, None);
+        assert_eq!(q.job_spec(id).unwrap().submitted_by.as_deref(), Some("ana"));
     }
 
     #[test]

@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use shotline_config::{FpsSource, ReviewCodec, ReviewConfig};
-use shotline_frames::FrameSet;
+use shotline_frames::{FrameSet, Run};
 use shotline_layout::VersionNumber;
 use shotline_store::{Actor, Files, NewVersion, Project, Shot, State, Store, Version};
 
@@ -257,7 +257,7 @@ fn find_frames(full: &Path) -> Result<Frames> {
     if span > MAX_FRAMES {
         return Err(ReviewError::Invalid {
             what: "frame range",
-            value: format!("{first}-{last}"),
+            value: Run::span(first, last).to_string(),
             expected: format!("at most {MAX_FRAMES} frames in one review movie"),
         });
     }
@@ -383,10 +383,10 @@ fn source_size(
 
 /// First to last frame: missing frames are shown (held), so they are part of the movie's range.
 fn shown_range(frames: &Frames) -> Result<FrameSet> {
-    let text = format!("{}-{}", frames.first, frames.last);
-    FrameSet::parse(&text).map_err(|e| ReviewError::Invalid {
+    let span = Run::span(frames.first, frames.last);
+    FrameSet::from_runs([span]).map_err(|e| ReviewError::Invalid {
         what: "frame range",
-        value: text,
+        value: span.to_string(),
         expected: e.to_string(),
     })
 }

@@ -7,11 +7,10 @@
 //! several tokens the last one is the frame. A frame range may sit right before a `#`/`@` token
 //! (`plate.1001-1100#.exr`) or follow the pattern after a space (`plate.%04d.exr 1001-1100`).
 
-use std::collections::HashSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use shotline_frames::{FrameSet, Run};
+use shotline_frames::FrameSet;
 
 use crate::name::{self, MAX_DIGITS};
 use crate::os;
@@ -294,7 +293,7 @@ impl SequencePattern {
         present.dedup();
         let frames = frames_from_sorted(&present);
         let missing = match &self.range {
-            Some(range) => missing_within(range, &present),
+            Some(range) => range.missing_from(&frames),
             None => frames.invert(),
         };
         Sequence {
@@ -357,74 +356,6 @@ pub fn find_on_disk(pattern: &SequencePattern) -> Result<Sequence, FindError> {
         .collect();
     Ok(pattern.sequence_of(present))
 }
-
-/// Frames of `range` not in `present` (sorted, no repeats), ascending. Computed run by run from
-/// the gaps between the frames on disk, so `1-1000000000` or `1-100000000x2` with three frames
-/// on disk costs three steps, never a list of the range.
-pub(crate) fn missing_within(range: &FrameSet, present: &[i64]) -> FrameSet {
-    if let Some(set) = gaps_per_run(range, present) {
-        return set;
-    }
-    // Overlapping runs in the range (`1-10,5-20x2`): subtract as sets.
-    let on_disk = frames_from_sorted(present);
-    match range.difference(&on_disk) {
-        Ok(set) => set,
-        Err(_) => missing_by_listing(range, present),
-    }
-}
-
-/// The gaps between `present` frames inside each arithmetic run of `range`, as runs of the same
-/// step. `None` when they do not form a set of disjoint runs (overlapping range runs).
-fn gaps_per_run(range: &FrameSet, present: &[i64]) -> Option<FrameSet> {
-    let mut gaps = Vec::new();
-    for run in range.runs() {
-        let (lo, hi) = (run.start.min(run.end), run.start.max(run.end));
-        let step = i128::from(run.step).abs();
-        let step64 = i64::try_from(step).ok()?;
-        let base = i128::from(lo);
-        let from = present.partition_point(|&f| f < lo);
-        let to = present.partition_point(|&f| f <= hi);
-        let mut next = base;
-        for &f in &present[from..to] {
-            let f = i128::from(f);
-            if (f - base) % step != 0 || f < next {
-                continue;
-            }
-            if f > next {
-                // `next` and `f - step` lie in lo..=hi here, so they fit in i64.
-                gaps.push(Run {
-                    start: next as i64,
-                    end: (f - step) as i64,
-                    step: step64,
-                });
-            }
-            next = f + step;
-        }
-        if next <= i128::from(hi) {
-            gaps.push(Run {
-                start: next as i64,
-                end: hi,
-                step: step64,
-            });
-        }
-    }
-    FrameSet::from_runs(gaps).ok()
-}
-
-/// The slow path for ranges whose difference has no compact form: lists at most
-/// [`MAX_LISTED_MISSING`] frames of the range, so no range can exhaust memory.
-fn missing_by_listing(range: &FrameSet, present: &[i64]) -> FrameSet {
-    let have: HashSet<i64> = present.iter().copied().collect();
-    let out: Vec<i64> = range
-        .iter()
-        .take(MAX_LISTED_MISSING)
-        .filter(|f| !have.contains(f))
-        .collect();
-    FrameSet::from_frames(out)
-}
-
-/// Most frames the slow path of [`missing_within`] looks at.
-const MAX_LISTED_MISSING: usize = 1 << 20;
 
 /// Convenience for callers holding a path: parses `path` (lossily, patterns are typed text).
 pub fn parse_pattern_path(path: &Path) -> Result<SequencePattern, PatternError> {

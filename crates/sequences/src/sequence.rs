@@ -194,11 +194,11 @@ impl Sequence {
     pub fn format(&self, style: PadStyle, range: RangeIn) -> String {
         let r = match range {
             RangeIn::None => String::new(),
-            RangeIn::Span => match (self.frames.min(), self.frames.max()) {
-                (Some(a), Some(b)) if a == b => a.to_string(),
-                (Some(a), Some(b)) => format!("{a}-{b}"),
-                _ => String::new(),
-            },
+            RangeIn::Span => self
+                .frames
+                .span()
+                .map(|span| span.to_string())
+                .unwrap_or_default(),
             RangeIn::Frames => self.frames.to_string(),
         };
         let token = style.token(self.padding);

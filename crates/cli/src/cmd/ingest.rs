@@ -12,10 +12,12 @@ use indicatif::ProgressBar;
 use shotline_config::MAX_INGEST_THREADS;
 use shotline_ingest::matching::ShotId;
 use shotline_ingest::plan::{ClipStatus, Severity};
+use shotline_ingest::scan::NoteKind;
 use shotline_ingest::{
     Allocated, FrameInfo, HashAlgo, Progress, RegisterError, Registrar, Registration, Report,
     Request, TargetProblem,
 };
+use shotline_layout::version_digits;
 
 use crate::context::Ctx;
 use crate::output::{human_bytes, Exit, Printer, Style};
@@ -387,6 +389,16 @@ pub fn run(args: &IngestArgs, ctx: &Ctx) -> Result<Exit> {
     }
     if ctx.out.json() {
         ctx.out.json_doc(&report)?;
+        // The report's notes say it too; a delivery with nothing in it is worth a line on
+        // stderr even for a script.
+        for n in report
+            .plan
+            .notes
+            .iter()
+            .filter(|n| n.kind == NoteKind::Empty)
+        {
+            ctx.out.warn(format!("{}: {}", n.path.display(), n.message));
+        }
     } else {
         print_human(&ctx.out, &report)?;
         if req.registrar.is_none() && !report.versions_created.is_empty() {
@@ -421,19 +433,19 @@ fn print_human(out: &Printer, r: &Report) -> Result<()> {
             Some(g) => match &c.ingested_as {
                 Some(a) => (
                     g.key.clone(),
-                    format!("{:03}", a.version),
+                    version_digits(a.version),
                     a.dir.display().to_string(),
                 ),
                 None => (
                     g.key.clone(),
-                    format!("{:03}", g.version),
+                    version_digits(g.version),
                     g.dir.display().to_string(),
                 ),
             },
             None => ("-".into(), "-".into(), "-".into()),
         };
-        let frames = match (c.frames.min(), c.frames.max()) {
-            (Some(a), Some(b)) => format!("{a}-{b} ({})", c.files_count),
+        let frames = match c.frames.span() {
+            Some(span) => format!("{span} ({})", c.files_count),
             _ => c.files_count.to_string(),
         };
         rows.push(vec![

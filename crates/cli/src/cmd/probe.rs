@@ -259,7 +259,7 @@ impl Run<'_> {
         }
         let o = self.out;
         let range = match (s.first, s.last) {
-            (Some(a), Some(b)) => format!("{a}-{b}"),
+            (Some(a), Some(b)) => shotline_frames::Run::span(a, b).to_string(),
             _ => "-".into(),
         };
         o.line(format!(
@@ -292,7 +292,13 @@ impl Run<'_> {
             } else {
                 segs.iter()
                     .take(10)
-                    .map(|g| format!("{}-{} {}", g.first, g.last, g.value))
+                    .map(|g| {
+                        format!(
+                            "{} {}",
+                            shotline_frames::Run::span(g.first, g.last),
+                            g.value
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join("; ")
             };

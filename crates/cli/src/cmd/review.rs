@@ -121,7 +121,8 @@ pub fn for_render_job(
         item: spec.shot.clone().unwrap_or_else(|| spec.name.clone()),
         step: spec.step.clone().unwrap_or_default(),
         label: format!("job{job}"),
-        artist: actor().user,
+        // The artist is who submitted the job, not whoever runs the worker.
+        artist: spec.submitted_by.clone().unwrap_or_else(|| actor().user),
         date: submitted_at.chars().take(10).collect(),
         comment: format!("render job {job} ({})", spec.name),
     };

@@ -9,6 +9,10 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use serde_json::Value;
 
+/// The one way to run the binary (environment cleaned the same for every test file).
+#[path = "../support/mod.rs"]
+mod support;
+
 /// A project folder with its own queue.
 pub struct Project {
     pub dir: tempfile::TempDir,
@@ -25,30 +29,29 @@ impl Project {
         Project { dir }
     }
 
+    /// A project whose `shotline.yaml` is `yaml`.
+    pub fn with_config(yaml: &str) -> Project {
+        let p = Project::new();
+        p.write("shotline.yaml", yaml);
+        p
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
 
     /// The binary, run in the project with a clean environment for shotline's variables.
     pub fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("shotline").unwrap();
-        c.current_dir(self.path())
-            .env_remove("SHOTLINE_DB")
-            .env_remove("SHOTLINE_CONFIG")
-            .env("NO_COLOR", "1")
-            .timeout(Duration::from_secs(120));
+        let mut c = support::shotline(self.path());
+        c.timeout(Duration::from_secs(120));
         c
     }
 
     /// The binary as a background process (a worker), stdout captured; killed if the test
     /// fails before it is waited for.
     pub fn spawn(&self, args: &[&str]) -> Bg {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_shotline"))
+        let mut child = support::shotline_std(self.path())
             .args(args)
-            .current_dir(self.path())
-            .env_remove("SHOTLINE_DB")
-            .env_remove("SHOTLINE_CONFIG")
-            .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -81,6 +84,34 @@ impl Project {
         let p = self.path().join(name);
         std::fs::write(&p, text).unwrap();
         p
+    }
+
+    /// Makes `name`, a tiny Cycles scene (32x18 px, 2 samples, no denoiser: Debian's build has
+    /// no OpenImageDenoise), with Blender itself.
+    pub fn blender_scene(&self, name: &str) -> PathBuf {
+        let scene = self.path().join(name);
+        let make = format!(
+            "import bpy\ns = bpy.context.scene\ns.render.engine = 'CYCLES'\ns.cycles.samples = 2\n\
+             s.cycles.use_denoising = False\ns.render.resolution_x = 32\ns.render.resolution_y = 18\n\
+             s.render.resolution_percentage = 100\nbpy.ops.wm.save_as_mainfile(filepath={:?})\n",
+            scene.to_str().unwrap()
+        );
+        let made = std::process::Command::new("blender")
+            .args([
+                "-b",
+                "--factory-startup",
+                "-noaudio",
+                "--python-expr",
+                &make,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            scene.is_file(),
+            "blender did not write the scene: {}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        scene
     }
 
     /// Writes an executable shell script (a fake renderer).

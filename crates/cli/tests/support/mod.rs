@@ -71,8 +71,22 @@ pub fn json(dir: &Path, args: &[&str]) -> (Option<i32>, Value) {
 pub fn json_lines(out: &Output) -> Vec<Value> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect()
+}
+
+/// Writes `bytes` bytes at `root/rel`, making its folders.
+pub fn touch(root: &Path, rel: &str, bytes: usize) -> PathBuf {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, vec![b'x'; bytes]).unwrap();
+    p
+}
+
+/// Makes `p` and its parents; returns it.
+pub fn mkdir(p: &Path) -> PathBuf {
+    std::fs::create_dir_all(p).unwrap();
+    p.to_path_buf()
 }
 
 /// True when the external tool `name` runs; under `CI` a missing tool fails the test instead.

@@ -5,7 +5,10 @@
 
 use std::fmt::Write;
 
-use super::{common_spelling, expand_all, job_env, uniform_step, ExportFormat, Metadata, Spelling};
+use super::{
+    common_spelling, expand_all, file_stem, job_env, uniform_step, ExportFormat, Exportable,
+    Metadata, Spelling,
+};
 use crate::chunk::Chunk;
 use crate::error::{RenderError, Result};
 use crate::job::ResolvedJob;
@@ -82,6 +85,45 @@ pub(super) fn files(job: &ResolvedJob, meta: &Metadata) -> Result<(String, Strin
         if chunk_size == 1 { "True" } else { "False" },
     );
     Ok((info.finish()?, plugin.finish()?))
+}
+
+/// A POSIX shell script submitting a chain's jobs in order with `deadlinecommand`, each
+/// waiting job's job info given a `JobDependencies` line with the ids Deadline printed
+/// (`JobID=…`) for the jobs it waits for. Stems are file-name safe, so they need no quoting
+/// beyond single quotes; the script runs from its own folder.
+pub(super) fn submit_script(chain: &[Exportable]) -> String {
+    let mut s = String::from(
+        "#!/bin/sh\n\
+         # Submits these jobs to Deadline in dependency order (written by `shotline render export`).\n\
+         # Deadline names a job only when it is submitted, so each waiting job's JobDependencies\n\
+         # is filled in here with the ids it printed for the jobs that job waits for.\n\
+         set -eu\n\
+         cd \"$(dirname \"$0\")\"\n\
+         submit() {\n\
+         \x20   out=$(deadlinecommand \"$1\" \"$2\" 2>&1) || true\n\
+         \x20   id=$(printf '%s\\n' \"$out\" | sed -n 's/^JobID=//p' | head -n 1)\n\
+         \x20   if [ -z \"$id\" ]; then printf 'Deadline did not accept %s:\\n%s\\n' \"$1\" \"$out\" >&2; exit 1; fi\n\
+         \x20   printf '%s\\n' \"$id\"\n\
+         }\n",
+    );
+    for e in chain {
+        let stem = file_stem(&e.job, &e.meta);
+        let var = format!("job_{}", e.meta.job.unwrap_or_default());
+        let mut info = format!("{stem}.job_info.job");
+        if !e.meta.after.is_empty() {
+            let ids: Vec<String> = e.meta.after.iter().map(|d| format!("$job_{d}")).collect();
+            let with = format!("{stem}.job_info.submitted.job");
+            let _ = writeln!(
+                s,
+                "{{ cat '{info}'; printf 'JobDependencies=%s\\n' \"{}\"; }} > '{with}'",
+                ids.join(",")
+            );
+            info = with;
+        }
+        let _ = writeln!(s, "{var}=$(submit '{info}' '{stem}.plugin_info.job')");
+        let _ = writeln!(s, "echo \"submitted {stem} as ${var}\"");
+    }
+    s
 }
 
 /// `BatchName`: groups a shot's jobs in the Monitor (`DEMO sh010`).

@@ -65,6 +65,17 @@ pub struct Metadata {
     pub group: Option<String>,
     /// The job's temporary folder (`{tmp}`) when exported from the queue.
     pub tmp: Option<PathBuf>,
+    /// The queued jobs this one waits for (`after`), exported with it.
+    pub after: Vec<JobId>,
+}
+
+/// One job to export and what is known about it.
+#[derive(Debug, Clone)]
+pub struct Exportable {
+    /// The resolved job.
+    pub job: ResolvedJob,
+    /// Its metadata.
+    pub meta: Metadata,
 }
 
 impl Metadata {
@@ -119,6 +130,9 @@ pub struct Exported {
     pub tasks: usize,
     /// Frames in the job.
     pub frame_count: u64,
+    /// What the format could not carry and what to do instead (a job's `after` in an OpenJD
+    /// template); empty when nothing was left out.
+    pub notes: Vec<String>,
 }
 
 /// Writes `job` as `format` into `dir` (created if needed; every file written atomically).
@@ -128,23 +142,46 @@ pub fn export(
     format: ExportFormat,
     dir: &Path,
 ) -> Result<Exported> {
-    let files = match format {
-        ExportFormat::Openjd => vec![(
-            format!("{}.openjd.json", file_stem(job, meta)),
-            openjd::template(job, meta)?,
-        )],
-        ExportFormat::Deadline => {
-            let (info, plugin) = deadline::files(job, meta)?;
-            let stem = file_stem(job, meta);
-            vec![
-                (format!("{stem}.job_info.job"), info),
-                (format!("{stem}.plugin_info.job"), plugin),
-            ]
+    let one = Exportable {
+        job: job.clone(),
+        meta: meta.clone(),
+    };
+    export_chain(&[one], format, dir)
+}
+
+/// Writes the last job of `chain` with the queued jobs it waits for (the jobs before it,
+/// every job after the ones it waits for) as `format` into `dir`.
+///
+/// Why a chain: a farm names a job only when it is submitted, so a dependency can be carried
+/// only by describing both jobs at once. Tractor gets one script whose tasks wait for the
+/// tasks of the jobs they depend on; Deadline gets each job's files and a `submit.sh` that
+/// submits them in order and fills each `JobDependencies` with the ids Deadline prints; an
+/// OpenJD template describes one job, so only the last is written and [`Exported::notes`]
+/// says which jobs it waits for.
+pub fn export_chain(chain: &[Exportable], format: ExportFormat, dir: &Path) -> Result<Exported> {
+    let Some(last) = chain.last() else {
+        return Err(RenderError::Invalid("nothing to export".into()));
+    };
+    let mut notes = Vec::new();
+    let (files, exported) = match format {
+        ExportFormat::Openjd => {
+            if !last.meta.after.is_empty() {
+                notes.push(openjd_note(chain, last));
+            }
+            let file = (
+                format!("{}.openjd.json", file_stem(&last.job, &last.meta)),
+                openjd::template(&last.job, &last.meta)?,
+            );
+            (vec![file], std::slice::from_ref(last))
         }
-        ExportFormat::Tractor => vec![(
-            format!("{}.alf", file_stem(job, meta)),
-            tractor::script(job, meta)?,
-        )],
+        ExportFormat::Deadline => (deadline_files(chain)?, chain),
+        ExportFormat::Tractor => (
+            vec![(
+                format!("{}.alf", file_stem(&last.job, &last.meta)),
+                tractor::script(chain)?,
+            )],
+            chain,
+        ),
     };
     std::fs::create_dir_all(dir)
         .map_err(|e| RenderError::io(format!("cannot create {}", dir.display()), e))?;
@@ -154,12 +191,54 @@ pub fn export(
         shotline_fsio::write_atomic(&path, text.as_bytes(), Overwrite::Replace)?;
         written.push(path);
     }
+    let chunks = || exported.iter().flat_map(|e| &e.job.chunks);
     Ok(Exported {
         format,
         files: written,
-        tasks: job.chunks.len(),
-        frame_count: job.chunks.iter().map(|c| c.count).sum(),
+        tasks: chunks().count(),
+        frame_count: chunks().map(|c| c.count).sum(),
+        notes,
     })
+}
+
+/// Each job's Deadline files, then (for a chain) the script submitting them in order.
+fn deadline_files(chain: &[Exportable]) -> Result<Vec<(String, String)>> {
+    let mut files = Vec::new();
+    for e in chain {
+        let (info, plugin) = deadline::files(&e.job, &e.meta)?;
+        let stem = file_stem(&e.job, &e.meta);
+        files.push((format!("{stem}.job_info.job"), info));
+        files.push((format!("{stem}.plugin_info.job"), plugin));
+    }
+    if let (true, Some(last)) = (chain.len() > 1, chain.last()) {
+        files.push((
+            format!("{}.submit.sh", file_stem(&last.job, &last.meta)),
+            deadline::submit_script(chain),
+        ));
+    }
+    Ok(files)
+}
+
+/// What an OpenJD export of a waiting job leaves to the user.
+fn openjd_note(chain: &[Exportable], last: &Exportable) -> String {
+    let waits: Vec<String> = last
+        .meta
+        .after
+        .iter()
+        .map(|id| {
+            let name = chain
+                .iter()
+                .find(|e| e.meta.job == Some(*id))
+                .map(|e| e.job.name.as_str())
+                .unwrap_or("?");
+            format!("job {id} ({name})")
+        })
+        .collect();
+    format!(
+        "an Open Job Description template describes one job and cannot name another: {} waits for {}; export and submit those first and submit this template once they are done",
+        last.job.name,
+        waits.join(", ")
+    )
 }
 
 /// `job-12-sh010_lighting` (or the name alone for a spec): only characters every file system

@@ -4,12 +4,19 @@
 
 use std::fmt::Write;
 
-use super::{common_spelling, expand_all, job_env, ExportFormat, Metadata};
+use super::{common_spelling, expand_all, job_env, ExportFormat, Exportable};
 use crate::error::Result;
-use crate::job::ResolvedJob;
+use crate::model::JobId;
 
-/// The script text.
-pub(super) fn script(job: &ResolvedJob, meta: &Metadata) -> Result<String> {
+/// The script text: the last job of `chain`, after the jobs it waits for (each job's tasks
+/// grouped under a task named for the job, and every task of a waiting job holding an
+/// `Instance` of each job it waits for, which Tractor runs first). A lone job's tasks stand
+/// at the top level.
+pub(super) fn script(chain: &[Exportable]) -> Result<String> {
+    let Some(last) = chain.last() else {
+        return Ok(String::new());
+    };
+    let (job, meta) = (&last.job, &last.meta);
     let mut out = String::from("##AlfredToDo 3.0\n");
     let _ = write!(
         out,
@@ -32,6 +39,43 @@ pub(super) fn script(job: &ResolvedJob, meta: &Metadata) -> Result<String> {
         let _ = write!(out, " -priority {}", job.priority);
     }
     out.push_str(" -subtasks {\n");
+    if chain.len() == 1 {
+        out.push_str(&tasks(last, false, "    ", &[])?);
+    } else {
+        for e in chain {
+            let waits: Vec<String> = e
+                .meta
+                .after
+                .iter()
+                .map(|&id| group_title(chain, id))
+                .collect();
+            let _ = writeln!(
+                out,
+                "    Task -title {} -subtasks {{\n{}    }}",
+                word(&group_title(chain, e.meta.job.unwrap_or_default())),
+                tasks(e, true, "        ", &waits)?
+            );
+        }
+    }
+    out.push_str("}\n");
+    Ok(out)
+}
+
+/// The title of the task grouping the tasks of queued job `id` in a chain.
+fn group_title(chain: &[Exportable], id: JobId) -> String {
+    let name = chain
+        .iter()
+        .find(|e| e.meta.job == Some(id))
+        .map(|e| e.job.name.as_str())
+        .unwrap_or_default();
+    format!("job {id} {name}")
+}
+
+/// One `Task` per chunk of `e`, indented by `indent`, each waiting for the tasks titled
+/// `waits`; `grouped` when `e` is one job of a chain.
+fn tasks(e: &Exportable, grouped: bool, indent: &str, waits: &[String]) -> Result<String> {
+    let (job, meta) = (&e.job, &e.meta);
+    let mut out = String::new();
     for (index, chunk) in job.chunks.iter().enumerate() {
         let mut spelling = common_spelling(job, meta);
         spelling.insert("start", Ok(chunk.first.to_string()));
@@ -52,14 +96,25 @@ pub(super) fn script(job: &ResolvedJob, meta: &Metadata) -> Result<String> {
         }
         argv.extend(expand_all(&job.command, &spelling, ExportFormat::Tractor)?);
         let list: Vec<String> = argv.iter().map(|a| word(a)).collect();
+        // Grouped in a chain, a task names its job too: titles stay unique in the script.
+        let title = match meta.job.filter(|_| grouped) {
+            Some(id) => format!("job {id} chunk {index} frames {}", chunk.range()),
+            None => format!("chunk {index} frames {}", chunk.range()),
+        };
+        let _ = write!(out, "{indent}Task -title {}", word(&title));
+        if !waits.is_empty() {
+            out.push_str(" -subtasks {\n");
+            for w in waits {
+                let _ = writeln!(out, "{indent}    Instance -title {}", word(w));
+            }
+            let _ = write!(out, "{indent}}}");
+        }
         let _ = writeln!(
             out,
-            "    Task -title {} -cmds {{\n        RemoteCmd {{{}}}\n    }}",
-            word(&format!("chunk {index} frames {}", chunk.range())),
+            " -cmds {{\n{indent}    RemoteCmd {{{}}}\n{indent}}}",
             list.join(" ")
         );
     }
-    out.push_str("}\n");
     Ok(out)
 }
 
@@ -89,6 +144,7 @@ fn word(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::tests::job;
+    use super::super::Metadata;
     use super::*;
 
     #[test]
@@ -99,7 +155,7 @@ mod tests {
             job: Some(9),
             ..Default::default()
         };
-        let s = script(&j, &meta).unwrap();
+        let s = script(&[Exportable { job: j, meta }]).unwrap();
         assert!(s.starts_with("##AlfredToDo 3.0\nJob -title sh010"), "{s}");
         assert_eq!(s.matches("    Task -title").count(), 3, "{s}");
         assert!(s.contains("-metadata project=DEMO\\ shotline_job=9"), "{s}");

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use shotline_layout::Field;
-use shotline_render::{ExportFormat, JobSpec, Metadata, ResolvedJob};
+use shotline_render::{ExportFormat, Exportable, JobId, JobSpec, Metadata, ResolvedJob};
 
 use super::open_queue_read_only;
 use crate::context::Ctx;
@@ -24,6 +24,9 @@ Writes (atomically, replacing an earlier export):
                                          submit with `deadlinecommand JOBINFO PLUGININFO`
   tractor   <stem>.alf                   submit with `tractor-spool <stem>.alf`
 <stem> is `job-<id>-<name>` for a queued job, the job name for a spec.
+A job with `after` is exported with the queued jobs it waits for: tractor, one script whose
+tasks wait for theirs; deadline, each job's files and <stem>.submit.sh, which submits them in
+order and sets JobDependencies; openjd, this job's template only, with a warning.
 Shot and step come from the scene's path through the project layout unless --shot/--step say.
 --json: {\"format\", \"files\", \"tasks\", \"frame_count\", \"metadata\"}. Details: docs/farm.md.";
 
@@ -67,7 +70,7 @@ pub struct ExportArgs {
     /// Pipeline step (default: from the scene's path through the project layout).
     #[arg(long)]
     pub step: Option<String>,
-    /// Submitting user (default: $USER).
+    /// Submitting user (default: who queued the job, else $SHOTLINE_USER or the login).
     #[arg(long)]
     pub user: Option<String>,
     /// Deadline department.
@@ -83,21 +86,25 @@ pub struct ExportArgs {
 
 /// Runs `render export`.
 pub fn run(a: &ExportArgs, ctx: &Ctx) -> Result<Exit> {
-    let (job, mut meta) = load(a, ctx)?;
-    meta.project = Some(project_name(ctx)).filter(|p| !p.is_empty());
-    let (shot, step) = layout_fields(ctx, job.scene.as_deref());
-    meta.shot = a.shot.clone().or(shot);
-    meta.step = a.step.clone().or(step);
-    meta.user = a.user.clone().or_else(|| std::env::var("USER").ok());
-    meta.department = a.department.clone();
-    meta.pool = a.pool.clone();
-    meta.group = a.group.clone();
+    let chain = load(a, ctx)?;
+    let last = chain.len().saturating_sub(1);
+    let chain: Vec<Exportable> = chain
+        .into_iter()
+        .enumerate()
+        .map(|(i, (job, meta))| describe(a, ctx, job, meta, i == last))
+        .collect();
     let dir = ctx.cwd.join(&a.dir);
-    let done = shotline_render::export(&job, &meta, a.format.into(), &dir)?;
+    let done = shotline_render::export_chain(&chain, a.format.into(), &dir)?;
+    let Some(Exportable { job, meta }) = chain.last() else {
+        anyhow::bail!("nothing to export");
+    };
+    for note in &done.notes {
+        ctx.out.warn(note.clone());
+    }
     if ctx.out.json() {
         let mut v = serde_json::to_value(&done)?;
         if let Some(o) = v.as_object_mut() {
-            o.insert("metadata".into(), serde_json::to_value(&meta)?);
+            o.insert("metadata".into(), serde_json::to_value(meta)?);
         }
         ctx.out.json_doc(&v)?;
     } else {
@@ -115,9 +122,37 @@ pub fn run(a: &ExportArgs, ctx: &Ctx) -> Result<Exit> {
     Ok(Exit::Clean)
 }
 
-/// The job: a spec file resolved against its folder, or a queued job with its id and folder.
-fn load(a: &ExportArgs, ctx: &Ctx) -> Result<(ResolvedJob, Metadata)> {
+/// The metadata every format writes: the project, the shot and step (flags for the job asked
+/// for, else the job's own, else from its scene's path through the layout), and who submits
+/// (the flag, else who queued the job, else the tracking store's user).
+fn describe(
+    a: &ExportArgs,
+    ctx: &Ctx,
+    job: ResolvedJob,
+    mut meta: Metadata,
+    asked: bool,
+) -> Exportable {
+    meta.project = Some(project_name(ctx)).filter(|p| !p.is_empty());
+    let (shot, step) = layout_fields(ctx, job.scene.as_deref());
+    let flag = |f: &Option<String>| f.clone().filter(|_| asked);
+    meta.shot = flag(&a.shot).or(job.shot.clone()).or(shot);
+    meta.step = flag(&a.step).or(job.step.clone()).or(step);
+    meta.user = a
+        .user
+        .clone()
+        .or(job.submitted_by.clone())
+        .or_else(|| Some(shotline_store::Actor::from_env().user));
+    meta.department = a.department.clone();
+    meta.pool = a.pool.clone();
+    meta.group = a.group.clone();
+    Exportable { job, meta }
+}
+
+/// The job, after the queued jobs it waits for (each once, every job after those it waits
+/// for): a spec file resolved against its folder, or a queued job with its id and folder.
+fn load(a: &ExportArgs, ctx: &Ctx) -> Result<Vec<(ResolvedJob, Metadata)>> {
     let path = ctx.cwd.join(&a.job);
+    let queue = open_queue_read_only(ctx)?;
     if path.is_file() {
         let spec = JobSpec::from_file(&path)?;
         let base = path
@@ -125,9 +160,29 @@ fn load(a: &ExportArgs, ctx: &Ctx) -> Result<(ResolvedJob, Metadata)> {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| ctx.cwd.clone());
         let job = ResolvedJob::resolve(&spec, &base, &ctx.config.config.render)?;
-        return Ok((job, Metadata::default()));
+        let mut chain = Vec::new();
+        let mut after = Vec::new();
+        for r in &spec.after {
+            let queue = queue.as_ref().with_context(|| {
+                format!(
+                    "`after: {r}` in {}: the render queue is empty",
+                    path.display()
+                )
+            })?;
+            let id = queue
+                .find(&r.to_string())
+                .with_context(|| format!("`after` in {}", path.display()))?;
+            after.push(id);
+            with_deps(queue, id, &mut chain)?;
+        }
+        let meta = Metadata {
+            after,
+            ..Default::default()
+        };
+        chain.push((job, meta));
+        return Ok(chain);
     }
-    let queue = open_queue_read_only(ctx)?.with_context(|| {
+    let queue = queue.with_context(|| {
         format!(
             "{:?} is neither a job spec file nor a queued job (the queue is empty)",
             a.job
@@ -136,13 +191,35 @@ fn load(a: &ExportArgs, ctx: &Ctx) -> Result<(ResolvedJob, Metadata)> {
     let id = queue
         .find(&a.job)
         .with_context(|| format!("{:?} is neither a job spec file nor a queued job", a.job))?;
-    let job = queue.job_spec(id)?;
+    let mut chain = Vec::new();
+    with_deps(&queue, id, &mut chain)?;
+    Ok(chain)
+}
+
+/// Appends queued job `id` to `chain` after the jobs it waits for, each job once.
+fn with_deps(
+    queue: &shotline_render::Queue,
+    id: JobId,
+    chain: &mut Vec<(ResolvedJob, Metadata)>,
+) -> Result<()> {
+    if chain.iter().any(|(_, m)| m.job == Some(id)) {
+        return Ok(());
+    }
+    let after = queue.summary(id)?.after;
+    for &dep in &after {
+        // A job can only wait for jobs queued before it, so this ends.
+        if dep < id {
+            with_deps(queue, dep, chain)?;
+        }
+    }
     let meta = Metadata {
         job: Some(id),
         tmp: Some(queue.job_dir(id).join("tmp")),
+        after,
         ..Default::default()
     };
-    Ok((job, meta))
+    chain.push((queue.job_spec(id)?, meta));
+    Ok(())
 }
 
 /// `project.code`, else `project.name`.

@@ -121,6 +121,7 @@ pub fn ls(a: &LsArgs, ctx: &Ctx) -> Result<Exit> {
                 pct(j.progress),
                 j.priority.to_string(),
                 j.submitted_at.clone(),
+                j.submitted_by.clone().unwrap_or_else(|| "-".into()),
             ]
         })
         .collect();
@@ -136,6 +137,7 @@ pub fn ls(a: &LsArgs, ctx: &Ctx) -> Result<Exit> {
             "PROGRESS",
             "PRIO",
             "SUBMITTED",
+            "BY",
         ],
         &rows,
     )?;
@@ -172,6 +174,11 @@ pub fn status(a: &JobArg, ctx: &Ctx) -> Result<Exit> {
     if let Some(o) = &d.output {
         out.line(format!("output  {o}"))?;
     }
+    out.line(format!(
+        "by      {} at {}",
+        j.submitted_by.as_deref().unwrap_or("-"),
+        j.submitted_at
+    ))?;
     out.line(format!("folder  {}", j.dir))?;
     let rows: Vec<Vec<String>> = d
         .task_list

@@ -17,6 +17,8 @@ Examples:
       --output 'renders/sh010.%04d.exr' --threads 4 --retries 2 --timeout 2h
   shotline render submit --frames 1-100 --chunk 25 --name sim -- ./sim.sh {start} {end}
   shotline render submit comp.yaml --after sh010_lighting
+  shotline render submit --preset blender --scene sh010.blend --frames 1001-1100 \
+      --shot SH010 --step lighting --review h264   renders to the layout's path, then a movie
   shotline render submit job.yaml --farm slurm      one Slurm job array, one array task per chunk
 
 Flags override the spec file. Placeholders: {start} {end} {step} {count} {frames} {output}
@@ -56,6 +58,17 @@ pub struct SubmitArgs {
     /// Render layer / write node / ROP; `all` with a Maya scene: one job per render layer.
     #[arg(long)]
     pub layer: Option<String>,
+    /// The shot the frames belong to: with --step and no --output, the job renders where the
+    /// project layout puts the shot's renders; it also names the review movie's slate.
+    #[arg(long)]
+    pub shot: Option<String>,
+    /// The pipeline step (`comp`, `lighting`) the frames belong to, as --shot.
+    #[arg(long)]
+    pub step: Option<String>,
+    /// Review preset (`h264`, `prores422hq`, review.presets): once the job is done and its
+    /// frames verified, the worker makes a review movie of them.
+    #[arg(long, value_name = "PRESET")]
+    pub review: Option<String>,
     /// Submit even when the scene audit finds errors.
     #[arg(long)]
     pub force: bool,
@@ -147,6 +160,15 @@ fn build_spec(a: &SubmitArgs, ctx: &Ctx) -> Result<(JobSpec, PathBuf)> {
     spec.layer = a.layer.clone().or(spec.layer);
     spec.renderer = a.renderer.clone().or(spec.renderer);
     spec.include_last |= a.include_last;
+    if let Some(shot) = &a.shot {
+        shotline_layout::check_component("shot", shot).context("--shot")?;
+        spec.shot = Some(shot.clone());
+    }
+    if let Some(step) = &a.step {
+        shotline_layout::check_component("step", step).context("--step")?;
+        spec.step = Some(step.clone());
+    }
+    spec.review = a.review.clone().or(spec.review);
     if let Some(t) = a.timeout {
         spec.timeout = Some(t);
     }
@@ -182,6 +204,19 @@ fn build_spec(a: &SubmitArgs, ctx: &Ctx) -> Result<(JobSpec, PathBuf)> {
     Ok((spec, base))
 }
 
+/// The job as the queue stores it: resolved against the project layout, and recording who
+/// submits it (the tracking store's user), which listings show and a review slate names.
+fn resolve(
+    ctx: &Ctx,
+    spec: &JobSpec,
+    base: &std::path::Path,
+    layout: &shotline_layout::Layout,
+) -> Result<ResolvedJob> {
+    let mut job = ResolvedJob::resolve_with(spec, base, &ctx.config.config.render, Some(layout))?;
+    job.submitted_by = Some(shotline_store::Actor::from_env().user);
+    Ok(job)
+}
+
 /// One job per render layer, all resolved before any is queued, each sent where a single job
 /// would go (the local queue, or one Slurm array per layer).
 fn submit_layers(
@@ -194,8 +229,8 @@ fn submit_layers(
 ) -> Result<Exit> {
     let jobs = specs
         .iter()
-        .map(|s| ResolvedJob::resolve_with(s, base, &ctx.config.config.render, Some(layout)))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|s| resolve(ctx, s, base, layout))
+        .collect::<Result<Vec<_>>>()?;
     let mut queue = open_queue(ctx)?;
     let mut out = Vec::new();
     for (spec, job) in specs.iter().zip(&jobs) {
@@ -271,7 +306,7 @@ pub fn run(a: &SubmitArgs, ctx: &Ctx) -> Result<Exit> {
         return submit_layers(a, ctx, &specs, &base, &layout.model, farm);
     }
     let spec = specs.pop().context("no job to submit")?;
-    let job = ResolvedJob::resolve_with(&spec, &base, &cfg.render, Some(&layout.model))?;
+    let job = resolve(ctx, &spec, &base, &layout.model)?;
     let mut queue = open_queue(ctx)?;
     if farm == FarmArg::Slurm {
         return submit_slurm(a, ctx, &mut queue, &job);
