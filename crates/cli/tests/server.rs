@@ -3,6 +3,8 @@
 //! live events, graceful shutdown).
 
 mod track_support;
+#[path = "dashboard_support/webdriver.rs"]
+mod webdriver;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -11,6 +13,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use track_support::Project;
+use webdriver::WebDriver;
 
 /// A running server; killed when dropped.
 struct Server {
@@ -1053,186 +1056,66 @@ fn dashboard_in_headless_chromium() {
     );
 }
 
-/// A chromedriver process and one browser session.
-struct WebDriver {
-    child: Child,
-    addr: String,
-    session: String,
-    _profile: tempfile::TempDir,
-}
-
-impl WebDriver {
-    fn start(
-        chromedriver: &std::path::Path,
-        chromium: &std::path::Path,
-        _root: &std::path::Path,
-    ) -> WebDriver {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let addr = format!("127.0.0.1:{port}");
-        for _ in 0..200 {
-            if TcpStream::connect(&addr).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let profile = tempfile::tempdir().unwrap();
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": chromium,
-                "args": ["--headless", "--no-sandbox", "--disable-gpu",
-                    "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--no-first-run", "--window-size=1280,800",
-                    format!("--user-data-dir={}", profile.path().display())]
-            }
-        }}});
-        let r = http(&addr, "POST", "/session", &[], Some(&caps));
-        assert_eq!(r.status, 200, "{}", r.body);
-        let session = r.json()["value"]["sessionId"].as_str().unwrap().to_string();
-        WebDriver {
-            child,
-            addr,
-            session,
-            _profile: profile,
-        }
-    }
-
-    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Resp {
-        http(
-            &self.addr,
-            method,
-            &format!("/session/{}{path}", self.session),
-            &[],
-            body,
-        )
-    }
-
-    fn go(&self, url: &str) {
-        let r = self.call("POST", "/url", Some(&json!({"url": url})));
-        assert_eq!(r.status, 200, "{}", r.body);
-    }
-
-    fn find(&self, css: &str) -> Option<String> {
-        let r = self.call(
-            "POST",
-            "/element",
-            Some(&json!({"using": "css selector", "value": css})),
-        );
-        (r.status == 200).then(|| {
-            r.json()["value"]["element-6066-11e4-a52e-4f735466cecf"]
-                .as_str()
-                .unwrap_or_else(|| panic!("no element id in {}", r.body))
-                .to_string()
-        })
-    }
-
-    fn wait_for(&self, css: &str) -> String {
-        for _ in 0..300 {
-            if let Some(e) = self.find(css) {
-                return e;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("{css} never appeared");
-    }
-
-    fn type_into(&self, css: &str, text: &str) {
-        let e = self.wait_for(css);
-        let r = self.call(
-            "POST",
-            &format!("/element/{e}/value"),
-            Some(&json!({"text": text})),
-        );
-        assert_eq!(r.status, 200, "{}", r.body);
-    }
-
-    fn click(&self, css: &str) {
-        let e = self.wait_for(css);
-        let r = self.call("POST", &format!("/element/{e}/click"), Some(&json!({})));
-        assert_eq!(r.status, 200, "{}", r.body);
-    }
-
-    /// Runs JavaScript in the page and returns its value.
-    fn script(&self, js: &str) -> Value {
-        let r = self.call(
-            "POST",
-            "/execute/sync",
-            Some(&json!({"script": js, "args": []})),
-        );
-        assert_eq!(r.status, 200, "{}", r.body);
-        r.json()["value"].clone()
-    }
-
-    /// Polls a script until it returns something other than null or false.
-    fn wait_script(&self, js: &str) -> Value {
-        for _ in 0..600 {
-            let v = self.script(js);
-            if !v.is_null() && v != Value::Bool(false) {
-                return v;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("{js} stayed null/false");
-    }
-
-    fn wait_until(&self, what: &str, js: &str) {
-        for _ in 0..600 {
-            if self.script(js) == Value::Bool(true) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("waited in vain for {what}");
-    }
-
-    fn screenshot(&self, to: &std::path::Path) {
-        let r = self.call("GET", "/screenshot", None);
-        assert_eq!(r.status, 200);
-        let png = base64_decode(r.json()["value"].as_str().unwrap());
-        std::fs::write(to, png).unwrap();
-    }
-}
-
-impl Drop for WebDriver {
-    fn drop(&mut self) {
-        let _ = self.call("DELETE", "", None);
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Standard base64 (the screenshot's encoding).
-fn base64_decode(text: &str) -> Vec<u8> {
-    let val = |c: u8| match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => panic!("bad base64 byte {c}"),
+/// A grid larger than the window threshold (1,000 rows) keeps only the rows near the viewport in
+/// the page: every shot is loaded and counted, the page holds a bounded number of rows, and
+/// scrolling to the end draws the last shot where the whole grid would have it.
+#[test]
+fn a_large_grid_draws_only_the_rows_near_the_viewport() {
+    let Some(tools) = shotline_testkit::require_tools(&["chromium", "chromedriver"]) else {
+        return;
     };
-    let bytes: Vec<u8> = text
-        .bytes()
-        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
-        .collect();
-    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
-    for chunk in bytes.chunks(4) {
-        let mut n = 0u32;
-        for (i, c) in chunk.iter().enumerate() {
-            n |= u32::from(val(*c)) << (18 - 6 * i);
-        }
-        let b = n.to_be_bytes();
-        out.extend_from_slice(&b[1..chunk.len()]);
+    let p = project();
+    let mut csv = String::from("code,sequence,in,out\n");
+    for i in 1..=2500 {
+        csv.push_str(&format!("BG{i:05},SQ{:02},1001,1100\n", i / 100));
     }
-    out
+    let file = p.root().join("many.csv");
+    std::fs::write(&file, csv).unwrap();
+    p.ok("boss", &["shot", "import", file.to_str().unwrap()]);
+    let s = serve(&p);
+    let driver = WebDriver::start(&tools[1], &tools[0], p.root());
+    driver.go(&format!("http://{}/", s.addr));
+    driver.type_into("#login-user", "lead1");
+    driver.type_into("#login-password", "lead1-password");
+    driver.click("#login-submit");
+    driver.wait_until(
+        "every shot loaded",
+        "return document.body.dataset.gridRows === '2510';",
+    );
+    let drawn = |driver: &WebDriver| {
+        driver
+            .script("return document.querySelectorAll('#grid tbody tr:not(.spacer)').length;")
+            .as_u64()
+            .unwrap()
+    };
+    let first = drawn(&driver);
+    assert!(
+        (1..400).contains(&first),
+        "{first} rows in the page for a 2,510-row grid"
+    );
+    assert_eq!(
+        driver.script("return document.getElementById('grid').getAttribute('aria-rowcount');"),
+        "2511"
+    );
+    driver.script("window.scrollTo(0, document.body.scrollHeight); return true;");
+    driver.wait_until(
+        "the grid's last row drawn",
+        "const rows = document.querySelectorAll('#grid tbody tr:not(.spacer)');
+         return rows.length > 0 && rows[rows.length - 1].getAttribute('aria-rowindex') === '2511';",
+    );
+    let last = drawn(&driver);
+    assert!((1..400).contains(&last), "{last} rows after scrolling");
+    // The last row sits at the bottom of the table, where the whole grid would put it.
+    let gap = driver.script(
+        "const t = document.getElementById('grid').getBoundingClientRect();
+         const rows = document.querySelectorAll('#grid tbody tr:not(.spacer)');
+         const r = rows[rows.length - 1].getBoundingClientRect();
+         return Math.round(t.bottom - r.bottom);",
+    );
+    assert!(
+        gap.as_i64().unwrap().abs() <= 2,
+        "last row {gap} px above the table's end"
+    );
+    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard-large-grid.png");
+    driver.screenshot(&shot);
 }

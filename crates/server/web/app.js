@@ -8,10 +8,20 @@ const STATES = ["TODO", "WIP", "REVIEW", "RETAKE", "APPROVED", "FINAL", "OMIT"];
  * drawn GRID_CHUNK rows per task, so the page stays responsive while they arrive. */
 const GRID_FIRST = 200;
 const GRID_CHUNK = 500;
+/** Grids with more rows than this keep only the rows near the viewport in the page (plus
+ * OVERSCAN above and below), with spacer rows standing in for the rest: building 10,000 rows
+ * of cells is what made a large grid slow to open, not fetching it. */
+const GRID_WINDOW = 1000;
+const OVERSCAN = 30;
 let csrf = null;
 let events = null;
 let steps = [];
 let gridToken = 0;
+/** Every row of the grid shown, in order (the page may hold only some of them). */
+let gridData = [];
+let windowed = false;
+let rowPx = 0;
+let drawn = { from: -1, to: -1 };
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...kids) => {
@@ -108,27 +118,77 @@ async function loadGrid() {
   steps = page.steps;
   drawHead();
   fillFacets(page.facets);
-  const body = $("grid").tBodies[0];
-  body.replaceChildren(...page.shots.map(row));
-  let shown = page.shots.length;
   const total = page.total;
-  $("count").textContent = `${shown} of ${total} shots`;
+  $("grid").setAttribute("aria-rowcount", String(total + 1));
+  gridData = page.shots.slice();
+  windowed = total > GRID_WINDOW;
+  drawn = { from: -1, to: -1 };
+  const body = $("grid").tBodies[0];
+  if (windowed) drawWindow(true);
+  else body.replaceChildren(...gridData.map((r, i) => row(r, i)));
+  $("count").textContent = `${gridData.length} of ${total} shots`;
   while (page.next_cursor) {
     page = await api("GET", "/shots?" + gridQuery({ cursor: page.next_cursor }));
     if (token !== gridToken) return;
+    if (windowed) {
+      for (const r of page.shots) gridData.push(r);
+      drawWindow(true);
+      $("count").textContent = `${gridData.length} of ${total} shots`;
+      continue;
+    }
     for (let i = 0; i < page.shots.length; i += GRID_CHUNK) {
       // Yield to the browser between chunks (a task, not an animation frame: frames are
       // throttled in background tabs).
       await new Promise((r) => setTimeout(r, 0));
       if (token !== gridToken) return;
-      body.append(...page.shots.slice(i, i + GRID_CHUNK).map(row));
-      shown += Math.min(GRID_CHUNK, page.shots.length - i);
-      $("count").textContent = `${shown} of ${total} shots`;
+      const chunk = page.shots.slice(i, i + GRID_CHUNK);
+      for (const r of chunk) gridData.push(r);
+      body.append(...chunk.map((r, k) => row(r, gridData.length - chunk.length + k)));
+      $("count").textContent = `${gridData.length} of ${total} shots`;
     }
   }
   // Read by the browser test and the benchmark (no timing is asserted).
   document.body.dataset.gridMs = String(Math.round(performance.now() - started));
-  document.body.dataset.gridRows = String(shown);
+  document.body.dataset.gridRows = String(gridData.length);
+}
+
+/** Draws the rows of a windowed grid that are near the viewport, between two spacer rows whose
+ * heights stand for the rows above and below, so the scrollbar and every row's position are
+ * those of the whole grid. Keeps keyboard focus on the element that had it. */
+function drawWindow(force) {
+  const body = $("grid").tBodies[0];
+  if (!rowPx) {
+    if (!gridData.length) return;
+    const probe = row(gridData[0], 0);
+    body.replaceChildren(probe);
+    rowPx = probe.getBoundingClientRect().height || 58;
+  }
+  const top = body.getBoundingClientRect().top + window.scrollY;
+  const viewTop = Math.max(0, window.scrollY - top);
+  const from = Math.max(0, Math.floor(viewTop / rowPx) - OVERSCAN);
+  const to = Math.min(gridData.length, Math.ceil((viewTop + window.innerHeight) / rowPx) + OVERSCAN);
+  if (!force && from === drawn.from && to === drawn.to) return;
+  const focused = document.activeElement && body.contains(document.activeElement) ? document.activeElement.id : null;
+  const rows = [];
+  for (let i = from; i < to; i++) rows.push(row(gridData[i], i));
+  body.replaceChildren(spacer(from * rowPx), ...rows, spacer((gridData.length - to) * rowPx));
+  drawn = { from, to };
+  if (focused && $(focused)) $(focused).focus({ preventScroll: true });
+}
+
+function spacer(px) {
+  const td = el("td", { colSpan: steps.length + 1 });
+  td.style.height = `${px}px`;
+  const tr = el("tr", { className: "spacer" }, td);
+  tr.setAttribute("aria-hidden", "true");
+  return tr;
+}
+
+let windowQueued = false;
+function scrolled() {
+  if (!windowed || windowQueued) return;
+  windowQueued = true;
+  requestAnimationFrame(() => { windowQueued = false; drawWindow(false); });
 }
 
 function drawHead() {
@@ -151,8 +211,9 @@ function fillFacets(f) {
   if ($("f-status").options.length === 1) fill("f-status", STATES);
 }
 
-function row(r) {
+function row(r, index) {
   const tr = el("tr", { id: "shot-" + r.code });
+  if (index !== undefined) tr.setAttribute("aria-rowindex", String(index + 2));
   const link = el("a", { href: `#/shot/${encodeURIComponent(r.code)}`, textContent: r.code });
   tr.append(el("th", { scope: "row", title: r.name || "", className: "shot" }, link,
     el("span", { className: "seq", textContent: r.sequence || "" })));
@@ -196,6 +257,8 @@ async function changeStatus(shot, step, sel) {
     const r = await api("PUT", `/shots/${encodeURIComponent(shot)}/steps/${encodeURIComponent(step)}/status`, { state: sel.value });
     $("message").textContent = `${shot} ${step}: ${r.status.state}`;
     if (td) td.className = "cell " + r.status.state;
+    const known = gridData.find((g) => g.code === shot);
+    if (known && known.steps[step]) known.steps[step].state = r.status.state;
   } catch (e) {
     $("message").textContent = `${shot} ${step}: ${e.message}`;
     await refreshShot(shot);
@@ -204,14 +267,16 @@ async function changeStatus(shot, step, sel) {
 
 /** Redraws one shot's row from the server (after a live event), keeping the rest. */
 async function refreshShot(code) {
-  const old = $("shot-" + code);
-  if (!old) return;
+  const index = gridData.findIndex((g) => g.code === code);
+  if (index < 0) return;
   const page = await api("GET", "/shots?" + new URLSearchParams({ q: code, limit: 50 }));
   const r = page.shots.find((s) => s.code === code);
   if (!r) return;
+  gridData[index] = r;
+  const old = $("shot-" + code);
+  if (!old) return;
   const focused = document.activeElement && old.contains(document.activeElement) ? document.activeElement.id : null;
-  const fresh = row(r);
-  old.replaceWith(fresh);
+  old.replaceWith(row(r, index));
   if (focused && $(focused)) $(focused).focus();
 }
 
@@ -350,6 +415,8 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   let typing = null;
   $("search").addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(loadGrid, 200); });
+  window.addEventListener("scroll", scrolled, { passive: true });
+  window.addEventListener("resize", () => { if (windowed) { rowPx = 0; drawWindow(true); } });
   $("filters").addEventListener("submit", (ev) => { ev.preventDefault(); loadGrid(); });
   for (const id of ["f-sequence", "f-status", "f-assignee", "f-tag"]) $(id).addEventListener("change", loadGrid);
   $("jobs-all").addEventListener("change", loadJobs);

@@ -1,7 +1,6 @@
 //! The dashboard tests' plumbing: a `shotline serve` child, a minimal loopback HTTP/1.1 client
 //! (bodies as bytes, so media can be compared), and a WebDriver client for chromedriver.
-//! Copied from tests/server.rs (the lead dedupes at merge); `Resp::body` is bytes here and
-//! WebDriver gains `execute`.
+//! tests/server.rs uses the WebDriver client from here too (one client for every browser test).
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -303,6 +302,23 @@ impl WebDriver {
         );
         assert_eq!(r.status, 200, "{}", r.text());
         r.json()["value"].clone()
+    }
+
+    /// Runs JavaScript (a function body without arguments) in the page; its return value.
+    pub fn script(&self, js: &str) -> Value {
+        self.execute(js, json!([]))
+    }
+
+    /// Polls a script until it returns something other than null or false; that value.
+    pub fn wait_script(&self, js: &str) -> Value {
+        for _ in 0..600 {
+            let v = self.script(js);
+            if !v.is_null() && v != Value::Bool(false) {
+                return v;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("{js} stayed null/false");
     }
 
     /// Polls `script` until it returns true (generous: the machine is shared and loaded).
