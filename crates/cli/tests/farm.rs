@@ -5,6 +5,8 @@
 //! `CI` without them, skips with a note elsewhere.
 
 mod render_support;
+#[path = "dashboard_support/webdriver.rs"]
+mod webdriver;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -515,4 +517,103 @@ fn maya_layers_go_to_slurm_as_one_array_each() {
         let id = j["job"].to_string();
         run(&p, &conf, &["render", "cancel", &id]);
     }
+}
+
+/// The dashboard's Cancel and Retry reach the farm: a lead's API call cancels a running Slurm
+/// array (scancel, nothing left in squeue) and a retry sends the tasks again as a new array.
+#[test]
+fn the_servers_cancel_and_retry_act_on_the_slurm_array() {
+    let Some(conf) = cluster() else { return };
+    // A tracked project (the server needs its database) whose jobs go to Slurm.
+    let p = project();
+    let yaml = p.path().join("shotline.yaml");
+    std::fs::remove_file(&yaml).unwrap();
+    let init = run(&p, &conf, &["init", "--code", "DEMO"]);
+    assert!(init.status.success(), "{init:?}");
+    let mut config = std::fs::read_to_string(&yaml).unwrap();
+    config.push_str("\nrender:\n  executor: slurm\n  slurm: {max_concurrent: 2}\n");
+    std::fs::write(&yaml, config).unwrap();
+    let out = run(&p, &conf, &["user", "token", "tester", "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    let token: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let auth = format!("Bearer {}", token["token"].as_str().unwrap());
+    let out = run(
+        &p,
+        &conf,
+        &[
+            "render", "submit", "--frames", "1-2", "--chunk", "1", "--name", "web", "--json", "--",
+            "sleep", "300",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let submitted: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let job = submitted["job"].as_i64().unwrap();
+    let array = submitted["farm_job"].as_str().unwrap().to_string();
+    wait_status(&p, &conf, "web", "a running task", |s| {
+        s["tasks"]["running"].as_u64() > Some(0)
+    });
+    let server = webdriver::serve_with_env(p.path(), &[("SLURM_CONF", conf.as_os_str())]);
+    let call = |action: &str| {
+        webdriver::http(
+            &server.addr,
+            "POST",
+            &format!("/api/v1/render/jobs/{job}/{action}"),
+            &[("Authorization", auth.as_str())],
+            None,
+        )
+    };
+    let r = call("cancel");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["state"], "cancelled", "{}", r.text());
+    let until = Instant::now() + Duration::from_secs(60);
+    while !squeue_left(&conf, &array).is_empty() {
+        assert!(Instant::now() < until, "array {array} still in squeue");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let r = call("retry");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.json()["changed"].as_u64() > Some(0), "{}", r.text());
+    let old = format!("{array}_");
+    let s = wait_status(&p, &conf, "web", "the retried tasks on the farm", |s| {
+        s["task_list"].as_array().is_some_and(|ts| {
+            ts.iter().any(|t| {
+                t["attempt"]["farm_task"]
+                    .as_str()
+                    .is_some_and(|f| !f.starts_with(&old))
+            })
+        })
+    });
+    let again = s["task_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["attempt"]["farm_task"].as_str())
+        .find(|f| !f.starts_with(&old))
+        .unwrap()
+        .split('_')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_ne!(again, array);
+    let r = call("cancel");
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+/// Elements of a Slurm array still pending or running.
+fn squeue_left(conf: &PathBuf, array: &str) -> String {
+    let q = std::process::Command::new("squeue")
+        .args([
+            "-h",
+            "-r",
+            "-j",
+            array,
+            "-t",
+            "PENDING,RUNNING,COMPLETING",
+            "-o",
+            "%i %T",
+        ])
+        .env("SLURM_CONF", conf)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&q.stdout).trim().to_string()
 }

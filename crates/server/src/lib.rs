@@ -56,12 +56,15 @@ pub struct ServeOptions {
     pub poll: Duration,
     /// How long a browser session lives without use.
     pub session_idle: Duration,
+    /// The project's render settings: a farm job is cancelled and retried on its farm with them.
+    pub render: shotline_config::RenderConfig,
 }
 
 /// Shared by every request.
 pub(crate) struct Shared {
     pub db: PathBuf,
     pub render_dir: PathBuf,
+    pub render: shotline_config::RenderConfig,
     pub busy_timeout_ms: u64,
     pub secure_cookies: bool,
     pub sessions: session::Sessions,
@@ -117,6 +120,7 @@ async fn run(opts: &ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(
     let app: App = Arc::new(Shared {
         db: opts.db.clone(),
         render_dir: opts.render_dir.clone(),
+        render: opts.render.clone(),
         busy_timeout_ms: opts.busy_timeout_ms,
         secure_cookies: opts.secure_cookies,
         sessions: session::Sessions::new(opts.session_idle),

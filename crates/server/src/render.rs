@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use shotline_render::{Queue, RenderError};
+use shotline_render::{Queue, RenderError, Slurm};
 use shotline_store::Role;
 
 use crate::api::{blocking, read_store};
@@ -166,7 +166,7 @@ fn read_tail(path: &FsPath, tail: u64) -> Result<(u64, bool, String)> {
     Ok((size, start > 0, String::from_utf8_lossy(&buf).into_owned()))
 }
 
-/// Cancel and retry need a lead, and a farm job is changed through the farm's own commands.
+/// Cancel and retry need a lead (the render wrangler's call, not every artist's).
 fn check_may_control(app: &App, caller: &Caller, queue: &Queue, id: i64) -> Result<()> {
     let role = read_store(app)?.role_of(&caller.user)?;
     if role < Role::Lead {
@@ -176,12 +176,13 @@ fn check_may_control(app: &App, caller: &Caller, queue: &Queue, id: i64) -> Resu
         )));
     }
     queue.summary(id)?;
-    if queue.executor_of(id)? == shotline_render::SLURM {
-        return Err(ServerError::Conflict(format!(
-            "job {id} runs on the Slurm farm: use `shotline render cancel|retry {id}` where Slurm is reachable"
-        )));
-    }
     Ok(())
+}
+
+/// The Slurm cluster when job `id` runs there: the same commands as `shotline render
+/// cancel|retry` (scancel; a new array of the failed tasks), with the project's farm settings.
+fn farm_of(app: &App, queue: &Queue, id: i64) -> Result<Option<Slurm>> {
+    Ok((queue.executor_of(id)? == shotline_render::SLURM).then(|| Slurm::new(&app.render, None)))
 }
 
 async fn cancel(
@@ -194,7 +195,10 @@ async fn cancel(
     blocking(move || {
         let mut queue = Queue::open(&app.db, &app.render_dir, app.busy_timeout_ms)?;
         check_may_control(&app, &caller, &queue, id)?;
-        let running = queue.cancel(id)?;
+        let running = match farm_of(&app, &queue, id)? {
+            Some(slurm) => slurm.cancel(&mut queue, id)?,
+            None => queue.cancel(id)?,
+        };
         let s = queue.summary(id)?;
         Ok(Json(
             json!({"job": id, "state": s.state, "running": running}),
@@ -213,7 +217,14 @@ async fn retry(
     blocking(move || {
         let mut queue = Queue::open(&app.db, &app.render_dir, app.busy_timeout_ms)?;
         check_may_control(&app, &caller, &queue, id)?;
-        let changed = queue.retry(id)?;
+        let changed = match farm_of(&app, &queue, id)? {
+            Some(slurm) => {
+                // Bring the farm's view in first, so tasks that just failed are retried too.
+                slurm.sync(&mut queue, Some(id))?;
+                slurm.retry(&mut queue, id)?
+            }
+            None => queue.retry(id)?,
+        };
         let s = queue.summary(id)?;
         Ok(Json(
             json!({"job": id, "state": s.state, "changed": changed}),

@@ -107,6 +107,7 @@ pub fn run(args: &ServeArgs, ctx: &Ctx) -> Result<Exit> {
     }
     let opts = ServeOptions {
         render_dir: shotline_render::default_render_dir(&root, &db, &cfg.render),
+        render: cfg.render.clone(),
         db,
         bind: args.bind,
         busy_timeout_ms: cfg.store.busy_timeout_ms,

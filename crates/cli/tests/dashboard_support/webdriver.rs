@@ -47,8 +47,14 @@ impl Resp {
 
 /// `shotline serve` on a free loopback port in `root`.
 pub fn serve(root: &Path) -> Server {
+    serve_with_env(root, &[])
+}
+
+/// [`serve`] with extra environment variables (a farm's `SLURM_CONF`).
+pub fn serve_with_env(root: &Path, env: &[(&str, &std::ffi::OsStr)]) -> Server {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("shotline"))
         .current_dir(root)
+        .envs(env.iter().copied())
         .env("SHOTLINE_USER", "boss")
         .env_remove("SHOTLINE_CONFIG")
         .env_remove("SHOTLINE_DB")
