@@ -13,38 +13,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use track_support::Project;
-use webdriver::WebDriver;
-
-/// A running server; killed when dropped.
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
+use webdriver::{http, Resp, Server, WebDriver};
 
 /// A project with users boss (admin, the creator), lead1 (lead) and ana (standard), each with
 /// a password, and shots SH010..SH100.
@@ -120,74 +89,6 @@ fn request(
     http(&s.addr, method, path, headers, body)
 }
 
-/// One HTTP/1.1 exchange over a fresh loopback connection.
-fn http(
-    addr: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<&Value>,
-) -> Resp {
-    let mut conn = TcpStream::connect(addr).unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    if !body.is_empty() {
-        req.push_str("Content-Type: application/json\r\n");
-    }
-    req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-    conn.write_all(req.as_bytes()).unwrap();
-    // Read the head, then Content-Length bytes (a server may keep the connection open).
-    let mut reader = BufReader::new(conn);
-    let mut head = String::new();
-    loop {
-        let mut l = String::new();
-        if reader.read_line(&mut l).unwrap() == 0 || l == "\r\n" {
-            break;
-        }
-        head.push_str(&l);
-    }
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.to_string(), v.trim().to_string()))
-        .collect();
-    let length = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .map(|(_, v)| v.trim().parse::<usize>().unwrap());
-    let body = match length {
-        Some(n) => {
-            let mut buf = vec![0; n];
-            reader.read_exact(&mut buf).unwrap();
-            // Lossy: a gzipped body is checked by its headers only.
-            String::from_utf8_lossy(&buf).into_owned()
-        }
-        None => {
-            let mut rest = Vec::new();
-            reader.read_to_end(&mut rest).unwrap();
-            String::from_utf8_lossy(&rest).into_owned()
-        }
-    };
-    Resp {
-        status,
-        headers,
-        body: body.to_string(),
-    }
-}
-
 /// A logged-in browser: its cookie and CSRF token.
 struct Browser {
     cookie: String,
@@ -202,7 +103,7 @@ fn login(s: &Server, user: &str) -> Browser {
         &[],
         Some(&json!({"user": user, "password": format!("{user}-password")})),
     );
-    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.status, 200, "{}", r.text());
     let set = r.header("set-cookie").unwrap().to_string();
     assert!(
         set.contains("HttpOnly") && set.contains("SameSite=Strict"),
@@ -266,7 +167,7 @@ fn nothing_is_served_anonymously_and_logins_are_checked_and_limited() {
     // The dashboard and the API description are public; every response has the headers.
     let index = request(&s, "GET", "/", &[], None);
     assert_eq!(index.status, 200);
-    assert!(index.body.contains("shotline"));
+    assert!(index.text().contains("shotline"));
     assert_eq!(index.header("x-frame-options"), Some("DENY"));
     let api = request(&s, "GET", "/api/v1/openapi.json", &[], None).json();
     assert!(api["paths"]["/shots"].is_object());
@@ -294,7 +195,7 @@ fn nothing_is_served_anonymously_and_logins_are_checked_and_limited() {
             &[],
             Some(&json!({"user": "ana", "password": "nope-nope"})),
         );
-        assert_eq!(r.status, 401, "{}", r.body);
+        assert_eq!(r.status, 401, "{}", r.text());
         assert!(r.header("set-cookie").is_none());
     }
     let r = request(
@@ -304,7 +205,7 @@ fn nothing_is_served_anonymously_and_logins_are_checked_and_limited() {
         &[],
         Some(&json!({"user": "ana", "password": "ana-password"})),
     );
-    assert_eq!(r.status, 429, "{}", r.body);
+    assert_eq!(r.status, 429, "{}", r.text());
     // ... and so is this address for other names until the window passes.
     let r = request(
         &s,
@@ -313,7 +214,7 @@ fn nothing_is_served_anonymously_and_logins_are_checked_and_limited() {
         &[],
         Some(&json!({"user": "lead1", "password": "lead1-password"})),
     );
-    assert_eq!(r.status, 429, "{}", r.body);
+    assert_eq!(r.status, 429, "{}", r.text());
 }
 
 #[test]
@@ -330,31 +231,31 @@ fn status_changes_need_csrf_and_the_stores_role_rules() {
             &[("Cookie", &ana.cookie), ("X-CSRF-Token", token)],
             Some(&json!({"state": "WIP"})),
         );
-        assert_eq!(r.status, 403, "{}", r.body);
+        assert_eq!(r.status, 403, "{}", r.text());
     }
     assert_eq!(cell(&s, &ana, "SH010")["state"], "TODO");
     // An artist may set WIP, not APPROVED (a decision needs a lead).
     assert_eq!(set_state(&s, &ana, "SH010", "WIP").status, 200);
     let r = set_state(&s, &ana, "SH010", "APPROVED");
-    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.status, 403, "{}", r.text());
     assert!(
         r.json()["error"]["message"]
             .as_str()
             .unwrap()
             .contains("lead"),
         "{}",
-        r.body
+        r.text()
     );
     let lead = login(&s, "lead1");
     let r = set_state(&s, &lead, "SH010", "APPROVED");
-    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["status"]["updated_by"], "lead1");
     // The grid may be reused for as long as it took to build: poll.
     eventually(|| (cell(&s, &ana, "SH010")["state"] == "APPROVED").then_some(()));
     // Bad input is a 400 naming the value; unknown shots a 404.
     let r = set_state(&s, &lead, "SH010", "DONE");
     assert_eq!(r.status, 400);
-    assert!(r.body.contains("DONE"), "{}", r.body);
+    assert!(r.text().contains("DONE"), "{}", r.text());
     assert_eq!(set_state(&s, &lead, "NOPE", "WIP").status, 404);
     // The audit trail names the web user.
     let log = p.lines("boss", &["log"]);
@@ -402,7 +303,7 @@ fn api_tokens_work_without_csrf_and_credentials_are_guarded() {
         &[("Authorization", &auth)],
         Some(&json!({"state": "REVIEW"})),
     );
-    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["status"]["updated_by"], "ana");
     let me = request(
         &s,
@@ -442,7 +343,7 @@ fn concurrent_writers_lose_nothing() {
                         &[("Cookie", &lead.cookie), ("X-CSRF-Token", &lead.csrf)],
                         Some(&json!({"state": "WIP", "completion": i * 10 + round})),
                     );
-                    assert_eq!(r.status, 200, "{}", r.body);
+                    assert_eq!(r.status, 200, "{}", r.text());
                 }
             });
         }
@@ -659,7 +560,7 @@ fn api_tokens_are_listed_and_revoked_at_once() {
         None,
     );
     assert_eq!(r.status, 401);
-    assert!(r.body.contains("revoked"), "{}", r.body);
+    assert!(r.text().contains("revoked"), "{}", r.text());
     wait_stream_end(&mut stream);
     assert_eq!(p.json("boss", &["user", "token", "ls", "ana"]), json!([]));
 }
@@ -672,7 +573,7 @@ fn grid(s: &Server, b: &Browser, query: &str) -> Value {
         &[("Cookie", &b.cookie)],
         None,
     );
-    assert_eq!(r.status, 200, "{query}: {}", r.body);
+    assert_eq!(r.status, 200, "{query}: {}", r.text());
     r.json()
 }
 
@@ -707,7 +608,7 @@ fn the_grid_filters_pages_and_answers_not_modified() {
         &[("Cookie", &lead.cookie), ("X-CSRF-Token", &lead.csrf)],
         Some(&json!({"state": "WIP", "assignee": "ana"})),
     );
-    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.status, 200, "{}", r.text());
     let all = grid(&s, &lead, "");
     assert_eq!(all["total"], 10);
     assert_eq!(all["next_cursor"], Value::Null);
@@ -753,7 +654,7 @@ fn the_grid_filters_pages_and_answers_not_modified() {
             None,
         );
         assert_eq!(r.status, 400, "{q}");
-        assert!(r.body.contains(word), "{q}: {}", r.body);
+        assert!(r.text().contains(word), "{q}: {}", r.text());
     }
     // The same grid again: same ETag, and 304 when the browser has it; a change moves it.
     let get = |extra: &[(&str, &str)]| {
@@ -766,12 +667,12 @@ fn the_grid_filters_pages_and_answers_not_modified() {
     assert_eq!(get(&[]).header("etag"), Some(etag.as_str()));
     let cached = get(&[("If-None-Match", &etag)]);
     assert_eq!(cached.status, 304);
-    assert!(cached.body.is_empty());
+    assert!(cached.text().is_empty());
     // Gzipped for clients that accept it.
     let gz = get(&[("Accept-Encoding", "gzip")]);
     assert_eq!(gz.header("content-encoding"), Some("gzip"));
     assert!(
-        gz.body.is_empty()
+        gz.text().is_empty()
             || gz
                 .headers
                 .iter()
@@ -856,8 +757,8 @@ fn render_jobs_cancel_and_retry_need_a_lead_and_csrf_and_logs_come_from_the_queu
     };
     // An artist may look, not cancel; a lead needs the CSRF token.
     let r = post(&ana, &ana.csrf, "cancel");
-    assert_eq!(r.status, 403, "{}", r.body);
-    assert!(r.body.contains("lead"), "{}", r.body);
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains("lead"), "{}", r.text());
     assert_eq!(post(&lead, "", "cancel").status, 403);
     assert_eq!(post(&lead, "nope", "retry").status, 403);
     let job = |b: &Browser| {
@@ -872,11 +773,11 @@ fn render_jobs_cancel_and_retry_need_a_lead_and_csrf_and_logs_come_from_the_queu
     };
     assert_eq!(job(&ana)["job"]["task_list"][0]["state"], "queued");
     let r = post(&lead, &lead.csrf, "cancel");
-    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["state"], "cancelled");
     assert_eq!(job(&ana)["job"]["task_list"][0]["state"], "cancelled");
     let r = post(&lead, &lead.csrf, "retry");
-    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["changed"], 1);
     // An API token needs no CSRF token, but the same role.
     let t = p.json("ana", &["user", "token", "ana"]);
@@ -897,7 +798,7 @@ fn render_jobs_cancel_and_retry_need_a_lead_and_csrf_and_logs_come_from_the_queu
         &[("Cookie", &lead.cookie), ("X-CSRF-Token", &lead.csrf)],
         None,
     );
-    assert_eq!(r.status, 404, "{}", r.body);
+    assert_eq!(r.status, 404, "{}", r.text());
     // No attempt yet: an empty log. Then a worker renders it and the log is there.
     let log = |q: &str| {
         request(
@@ -929,7 +830,7 @@ fn render_jobs_cancel_and_retry_need_a_lead_and_csrf_and_logs_come_from_the_queu
         &[("Cookie", &ana.cookie)],
         None,
     );
-    assert_eq!(r.status, 404, "{}", r.body);
+    assert_eq!(r.status, 404, "{}", r.text());
     assert_eq!(job(&ana)["job"]["state"], "done");
     // Anonymous: nothing.
     assert_eq!(
