@@ -50,33 +50,7 @@ fn serve(p: &Project) -> Server {
 }
 
 fn serve_with(p: &Project, extra: &[&str]) -> Server {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("shotline"))
-        .current_dir(p.root())
-        .env("SHOTLINE_USER", "boss")
-        .env_remove("SHOTLINE_CONFIG")
-        .env_remove("SHOTLINE_DB")
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--poll-ms",
-            "100",
-            "--json",
-        ])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
-    Server {
-        child,
-        addr: v["listening"].as_str().unwrap().to_string(),
-    }
+    webdriver::serve_with_args(p.root(), &[], extra)
 }
 
 fn request(

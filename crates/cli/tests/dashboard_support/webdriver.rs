@@ -52,6 +52,11 @@ pub fn serve(root: &Path) -> Server {
 
 /// [`serve`] with extra environment variables (a farm's `SLURM_CONF`).
 pub fn serve_with_env(root: &Path, env: &[(&str, &std::ffi::OsStr)]) -> Server {
+    serve_with_args(root, env, &[])
+}
+
+/// [`serve`] with extra environment variables and extra `serve` arguments.
+pub fn serve_with_args(root: &Path, env: &[(&str, &std::ffi::OsStr)], extra: &[&str]) -> Server {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("shotline"))
         .current_dir(root)
         .envs(env.iter().copied())
@@ -66,6 +71,7 @@ pub fn serve_with_env(root: &Path, env: &[(&str, &std::ffi::OsStr)]) -> Server {
             "100",
             "--json",
         ])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
