@@ -275,10 +275,16 @@ mod tests {
     }
 
     #[test]
-    fn a_marked_process_that_left_the_session_is_found_and_killed() {
+    fn a_marked_process_that_left_the_group_is_found_and_killed() {
+        use std::os::unix::process::CommandExt;
         let worker = me();
-        let mut child = std::process::Command::new("setsid")
-            .args(["sleep", "300"])
+        // `sleep` itself in a process group of its own (as a render that calls setsid or
+        // setpgid would be): only its marker ties it to the task. Spawned directly, not through
+        // the setsid(1) binary, whose extra exec (and fork, when it finds itself a group
+        // leader) made the marked process briefly unreadable or a different pid.
+        let mut child = std::process::Command::new("sleep")
+            .arg("300")
+            .process_group(0)
             .env(MARKER_VAR, marker_value(worker, 3, 7))
             .spawn()
             .unwrap();
