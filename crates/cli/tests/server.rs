@@ -226,6 +226,22 @@ fn status_changes_need_csrf_and_the_stores_role_rules() {
     assert_eq!(r.json()["status"]["updated_by"], "lead1");
     // The grid may be reused for as long as it took to build: poll.
     eventually(|| (cell(&s, &ana, "SH010")["state"] == "APPROVED").then_some(()));
+    // A change made against the state a page showed (WIP) after someone else decided: 409,
+    // naming what it is now; nothing written.
+    let r = request(
+        &s,
+        "PUT",
+        "/api/v1/shots/SH010/steps/COMP/status",
+        &[("Cookie", &lead.cookie), ("X-CSRF-Token", &lead.csrf)],
+        Some(&json!({"state": "RETAKE", "if_state": "WIP"})),
+    );
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(
+        r.text().contains("is APPROVED (set by lead1"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(cell(&s, &ana, "SH010")["state"], "APPROVED");
     // Bad input is a 400 naming the value; unknown shots a 404.
     let r = set_state(&s, &lead, "SH010", "DONE");
     assert_eq!(r.status, 400);

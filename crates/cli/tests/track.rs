@@ -265,6 +265,81 @@ fn roles_gate_structure_and_approvals_on(p: &Project) {
 }
 
 #[test]
+fn status_if_state_refuses_a_stale_change_with_exit_1() {
+    for p in Project::on_both() {
+        status_if_state_refuses_a_stale_change_with_exit_1_on(&p);
+    }
+}
+
+fn status_if_state_refuses_a_stale_change_with_exit_1_on(p: &Project) {
+    p.ok("boss", &["db", "user", "set", "lea", "--role", "lead"]);
+    // Both looked at the task while it was TODO; lea decides first.
+    let s = p.json(
+        "lea",
+        &[
+            "status",
+            "set",
+            "SH010",
+            "COMP",
+            "--state",
+            "WIP",
+            "--if-state",
+            "TODO",
+        ],
+    );
+    assert_eq!(s["state"], "WIP");
+    let err = p.fails(
+        "boss",
+        &[
+            "status",
+            "set",
+            "SH010",
+            "COMP",
+            "--state",
+            "OMIT",
+            "--if-state",
+            "TODO",
+        ],
+        1,
+    );
+    assert!(
+        err.contains("SH010 COMP is WIP (set by lea at") && err.contains("not TODO"),
+        "{err}"
+    );
+    let now = p.lines("x", &["status", "ls", "SH010"]);
+    let comp = now.iter().find(|s| s["step"] == "COMP").unwrap();
+    assert_eq!(comp["state"], "WIP");
+    // A misspelt state is bad input (2), not a conflict.
+    p.fails(
+        "boss",
+        &[
+            "status",
+            "set",
+            "SH010",
+            "COMP",
+            "--state",
+            "OMIT",
+            "--if-state",
+            "DONE",
+        ],
+        2,
+    );
+    p.ok(
+        "boss",
+        &[
+            "status",
+            "set",
+            "SH010",
+            "COMP",
+            "--state",
+            "OMIT",
+            "--if-state",
+            "WIP",
+        ],
+    );
+}
+
+#[test]
 fn shot_import_is_all_or_nothing_with_line_and_column() {
     for p in Project::on_both() {
         shot_import_is_all_or_nothing_with_line_and_column_on(&p);

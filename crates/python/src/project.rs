@@ -147,7 +147,7 @@ impl PyProject {
 
     /// Changes a task status (state, assignee, completion) under the approval rules: a user
     /// whose role may not decide gets ShotlineError with the CLI's message.
-    #[pyo3(signature = (item, step, state = None, assignee = None, completion = None, comment = String::new()))]
+    #[pyo3(signature = (item, step, state = None, assignee = None, completion = None, comment = String::new(), if_state = None))]
     #[allow(clippy::too_many_arguments)]
     fn status(
         &mut self,
@@ -158,17 +158,18 @@ impl PyProject {
         assignee: Option<String>,
         completion: Option<i64>,
         comment: String,
+        if_state: Option<&str>,
     ) -> PyResult<Py<PyAny>> {
+        let parse_state =
+            |s: Option<&str>| s.map(str::parse::<State>).transpose().map_err(store_err);
         let change = StatusChange {
             item: item_ref(item),
             step,
-            state: state
-                .map(str::parse::<State>)
-                .transpose()
-                .map_err(store_err)?,
+            state: parse_state(state)?,
             assignee,
             completion,
             comment,
+            if_state: parse_state(if_state)?,
         };
         let actor = self.actor();
         let store = &mut self.store;

@@ -89,6 +89,10 @@ def test_project_reads_what_the_cli_wrote_and_keeps_role_rules(tmp_path):
     cli = run("status", "set", "SH010", step, "--state", "APPROVED")
     assert cli.returncode == 2 and str(e.value) in cli.stderr
     assert any(ev["action"].startswith("status") for ev in p.events())
+    # Optimistic: only if still in the state the script saw.
+    with pytest.raises(shotline.ShotlineError, match=r"is WIP \(set by ana"):
+        p.status("SH010", step, state="REVIEW", if_state="TODO")
+    assert p.status("SH010", step, state="REVIEW", if_state="WIP")["state"] == "REVIEW"
     with pytest.raises(shotline.ShotlineError):
         p.version(999)
     assert shotline.render.jobs(str(tmp_path)) == []

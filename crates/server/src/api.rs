@@ -198,6 +198,8 @@ struct StatusBody {
     completion: Option<i64>,
     #[serde(default)]
     comment: String,
+    /// The state the client showed: a change made against a stale view is refused (409).
+    if_state: Option<String>,
 }
 
 /// Changes a shot task's status as the caller: the store checks their role (decisions need a
@@ -215,6 +217,11 @@ async fn set_status(
         .as_deref()
         .map(str::parse::<TaskState>)
         .transpose()?;
+    let if_state = body
+        .if_state
+        .as_deref()
+        .map(str::parse::<TaskState>)
+        .transpose()?;
     let change = StatusChange {
         item: ItemRef::shot(code),
         step,
@@ -222,6 +229,7 @@ async fn set_status(
         assignee: body.assignee,
         completion: body.completion,
         comment: body.comment,
+        if_state,
     };
     blocking(move || {
         let mut store = Store::open(&app.db, app.busy_timeout_ms)?;

@@ -74,6 +74,7 @@ impl ServerError {
                 StoreError::Forbidden { .. } => StatusCode::FORBIDDEN,
                 StoreError::NotFound { .. } => StatusCode::NOT_FOUND,
                 StoreError::Invalid { .. } | StoreError::Exists { .. } => StatusCode::BAD_REQUEST,
+                StoreError::StatusChanged(_) => StatusCode::CONFLICT,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ServerError::Render(shotline_render::RenderError::NoSuchJob(_)) => {

@@ -225,6 +225,7 @@ async fn comment(
         assignee: None,
         completion: None,
         comment: text,
+        if_state: None,
     };
     blocking(move || {
         let mut store = Store::open(&app.db, app.busy_timeout_ms)?;

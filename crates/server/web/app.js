@@ -241,6 +241,7 @@ function stateButton(shot, step, state) {
   b.addEventListener("click", () => {
     const sel = el("select", { ariaLabel: `${shot} ${step} status`, id: b.id });
     for (const s of STATES) sel.append(el("option", { value: s, textContent: s, selected: s === state }));
+    sel.dataset.shown = state;
     sel.addEventListener("change", () => changeStatus(shot, step, sel));
     sel.addEventListener("blur", () => {
       if (sel.isConnected) sel.replaceWith(stateButton(shot, step, sel.value));
@@ -251,10 +252,14 @@ function stateButton(shot, step, state) {
   return b;
 }
 
+// `if_state` is the state this cell showed: if someone changed it meanwhile the server refuses
+// (409) and the row is redrawn with what they set, instead of their decision being overwritten.
 async function changeStatus(shot, step, sel) {
   const td = sel.parentElement;
   try {
-    const r = await api("PUT", `/shots/${encodeURIComponent(shot)}/steps/${encodeURIComponent(step)}/status`, { state: sel.value });
+    const r = await api("PUT", `/shots/${encodeURIComponent(shot)}/steps/${encodeURIComponent(step)}/status`,
+      { state: sel.value, if_state: sel.dataset.shown });
+    sel.dataset.shown = r.status.state;
     $("message").textContent = `${shot} ${step}: ${r.status.state}`;
     if (td) td.className = "cell " + r.status.state;
     const known = gridData.find((g) => g.code === shot);

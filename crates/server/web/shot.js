@@ -105,10 +105,12 @@ function statusForm(code, step, state) {
     ev.preventDefault();
     try {
       const r = await api("PUT", `/shots/${encodeURIComponent(code)}/steps/${encodeURIComponent(step)}/status`,
-        { state: sel.value, comment: note.value });
+        { state: sel.value, comment: note.value, if_state: state });
       $("shot-message").textContent = `${step}: ${r.status.state}`;
       window.shotline.pages.shot($("page"), [code]);
     } catch (e) {
+      // 409: someone changed this task since the page was drawn; show what they set.
+      if (e.status === 409) await window.shotline.pages.shot($("page"), [code]);
       $("shot-message").textContent = `${step}: ${e.message}`;
     }
   });

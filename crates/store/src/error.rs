@@ -114,6 +114,10 @@ pub enum StoreError {
         /// The lowest role allowed.
         needed: String,
     },
+    /// An optimistic status change found the task in another state than the caller saw:
+    /// someone changed it meanwhile. Nothing was written.
+    #[error(transparent)]
+    StatusChanged(Box<StatusConflict>),
     /// A lock is held by someone else.
     #[error("{what} is locked by {owner} until {expires}")]
     Locked {
@@ -222,4 +226,22 @@ impl<T> IoContext<T> for std::result::Result<T, std::io::Error> {
             source,
         })
     }
+}
+
+/// What an optimistic status change found instead of the state it expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{item} {step} is {found} (set by {by} at {at}), not {expected} as expected; nothing was changed: look at the new state and try again")]
+pub struct StatusConflict {
+    /// Shot or asset code.
+    pub item: String,
+    /// Step code.
+    pub step: String,
+    /// The state the caller expected.
+    pub expected: String,
+    /// The state the task is in.
+    pub found: String,
+    /// Who set it (`-` when the task never had a status row).
+    pub by: String,
+    /// When (RFC 3339; `-` when never set).
+    pub at: String,
 }

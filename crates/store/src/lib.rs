@@ -45,7 +45,7 @@ pub use allocate::{
 };
 pub use csv::{parse_shots_csv, SHOT_COLUMNS};
 pub use db::{connect, connect_with_timeout, default_db_path, DB_ENV, DEFAULT_BUSY_TIMEOUT_MS};
-pub use error::{Result, StoreError};
+pub use error::{Result, StatusConflict, StoreError};
 pub use frames::MAX_FRAME_ABS;
 pub use hooks::{PAUSE_ENV, PAUSE_FILE_ENV};
 pub use maintenance::{migrate_file, CheckReport, RepairReport, RestoreReport, TempFile};

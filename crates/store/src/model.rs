@@ -458,6 +458,11 @@ pub struct StatusChange {
     pub completion: Option<i64>,
     /// Why (goes to the audit trail).
     pub comment: String,
+    /// The state the caller last saw (`--if-state`, a dashboard cell): when the task is in
+    /// another state now, someone changed it meanwhile and the change is refused with
+    /// [`crate::StoreError::StatusChanged`] instead of silently overwriting their decision.
+    /// `None` changes whatever the state is.
+    pub if_state: Option<State>,
 }
 
 /// One audit-trail entry.

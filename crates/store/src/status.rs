@@ -4,7 +4,7 @@ use crate::sql::{params, OptionalExt};
 use serde_json::json;
 
 use crate::actor::Actor;
-use crate::error::{Result, SqlContext, StoreError};
+use crate::error::{Result, SqlContext, StatusConflict, StoreError};
 use crate::model::{ItemKind, ItemRef, Role, State, Status, StatusChange};
 use crate::store::{acting_user, ensure_user, event, require, Store};
 
@@ -100,18 +100,29 @@ impl Store {
                 },
                 name: change.step.clone(),
             })?;
-        let current: Option<(String, Option<i64>, i64)> = tx
+        let current: Option<CurrentStatus> = tx
             .query_row(
-                "SELECT state, assignee_id, completion FROM status WHERE item_id = ?1 AND step_id = ?2",
+                "SELECT t.state, t.assignee_id, t.completion, u.name, t.updated_at
+                 FROM status t JOIN users u ON u.id = t.updated_by
+                 WHERE t.item_id = ?1 AND t.step_id = ?2",
                 params![item_id, step_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| {
+                    Ok(CurrentStatus {
+                        state: r.get(0)?,
+                        assignee_id: r.get(1)?,
+                        completion: r.get(2)?,
+                        updated_by: r.get(3)?,
+                        updated_at: r.get(4)?,
+                    })
+                },
             )
             .optional()
             .db(&path)?;
         let old_state: State = match &current {
-            Some((s, _, _)) => s.parse()?,
+            Some(c) => c.state.parse()?,
             None => State::Todo,
         };
+        check_expected_state(change, old_state, current.as_ref())?;
         let new_state = change.state.unwrap_or(old_state);
         if new_state != old_state {
             if new_state.is_decision() || old_state.is_decision() {
@@ -133,11 +144,11 @@ impl Store {
         let assignee_id = match &change.assignee {
             Some(name) if name.is_empty() => None,
             Some(name) => Some(ensure_user(&tx, &path, actor, name)?),
-            None => current.as_ref().and_then(|c| c.1),
+            None => current.as_ref().and_then(|c| c.assignee_id),
         };
         let completion = change
             .completion
-            .or(current.as_ref().map(|c| c.2))
+            .or(current.as_ref().map(|c| c.completion))
             .unwrap_or(0);
         tx.execute(
             "INSERT INTO status (item_id, item_kind, step_id, state, assignee_id, completion, updated_at, updated_by)
@@ -191,6 +202,38 @@ impl Store {
             out.push(to_status(r.db(&self.path)?)?);
         }
         Ok(out)
+    }
+}
+
+/// A task's status row as a change reads it before deciding.
+struct CurrentStatus {
+    state: String,
+    assignee_id: Option<i64>,
+    completion: i64,
+    updated_by: String,
+    updated_at: String,
+}
+
+/// Refuses a change made against a state that is no longer current (the optimistic check):
+/// read inside the write transaction, so no other writer can change it between the check and
+/// the write.
+fn check_expected_state(
+    change: &StatusChange,
+    now: State,
+    current: Option<&CurrentStatus>,
+) -> Result<()> {
+    match change.if_state {
+        Some(expected) if expected != now => {
+            Err(StoreError::StatusChanged(Box::new(StatusConflict {
+                item: change.item.code.clone(),
+                step: change.step.clone(),
+                expected: expected.to_string(),
+                found: now.to_string(),
+                by: current.map_or_else(|| "-".into(), |c| c.updated_by.clone()),
+                at: current.map_or_else(|| "-".into(), |c| c.updated_at.clone()),
+            })))
+        }
+        _ => Ok(()),
     }
 }
 

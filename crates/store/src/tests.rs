@@ -250,6 +250,7 @@ on_both! {
             assignee: Some("ana".into()),
             completion: Some(50),
             comment: String::new(),
+            if_state: None,
         };
         assert_eq!(
             s.set_status(&artist, &change(State::Review)).unwrap().state,
@@ -280,6 +281,44 @@ on_both! {
         // The last admin cannot be demoted; a lead cannot grant roles.
         assert!(s.set_role(&boss, "boss", Role::Lead).is_err());
         assert!(s.set_role(&lead, "ana", Role::Lead).is_err());
+    }
+}
+
+on_both! {
+    fn a_status_change_against_a_stale_state_is_refused_and_writes_nothing(b) {
+        let Some((_d, _p, mut s, boss)) = setup_on(b) else {
+            return;
+        };
+        let change = |state, if_state| StatusChange {
+            item: ItemRef::shot("SH010"),
+            step: "COMP".into(),
+            state: Some(state),
+            assignee: None,
+            completion: None,
+            comment: String::new(),
+            if_state,
+        };
+        // A task with no status row yet is TODO.
+        s.set_status(&boss, &change(State::Wip, Some(State::Todo)))
+            .unwrap();
+        s.set_status(&boss, &change(State::Review, Some(State::Wip)))
+            .unwrap();
+        let events = s.events(&EventQuery::default()).unwrap().len();
+        // Someone looked while it was WIP; it is REVIEW now.
+        let e = s
+            .set_status(&boss, &change(State::Retake, Some(State::Wip)))
+            .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::StatusChanged(c)
+                if c.expected == "WIP" && c.found == "REVIEW" && c.by == "boss"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("SH010 COMP is REVIEW (set by boss"), "{e}");
+        assert_eq!(s.statuses(Some("SH010")).unwrap()[0].state, State::Review);
+        assert_eq!(s.events(&EventQuery::default()).unwrap().len(), events);
+        // Without the check the change is made whatever the state.
+        s.set_status(&boss, &change(State::Retake, None)).unwrap();
+        assert_eq!(s.statuses(Some("SH010")).unwrap()[0].state, State::Retake);
     }
 }
 

@@ -327,6 +327,7 @@ Examples:
   shotline status set SH010 COMP --state REVIEW
   shotline status set SH010 COMP --state APPROVED --comment \"final look\"   lead or above
   shotline status set robot MOD --asset --assignee ana --completion 40
+  shotline status set SH010 COMP --state APPROVED --if-state REVIEW   only if still REVIEW
   shotline status ls SH010
 
 States: TODO WIP REVIEW RETAKE APPROVED FINAL OMIT. Anyone may set TODO/WIP/REVIEW;
@@ -354,6 +355,10 @@ pub enum StatusCmd {
         /// Why (kept in the audit trail).
         #[arg(long, short = 'm', default_value = "")]
         comment: String,
+        /// Only if the task is still in this state (the one you looked at): when someone
+        /// changed it meanwhile, nothing is changed and the command exits 1 naming who did.
+        #[arg(long, value_name = "STATE")]
+        if_state: Option<String>,
     },
     /// List statuses.
     #[command(after_help = "Example:\n  shotline status ls SH010")]

@@ -144,7 +144,10 @@ class Project:
     def statuses(self, item: Optional[str] = None) -> List[Dict[str, Any]]: ...
     def status(self, item: str, step: str, state: Optional[str] = None,
                assignee: Optional[str] = None, completion: Optional[int] = None,
-               comment: str = "") -> Dict[str, Any]: ...
+               comment: str = "", if_state: Optional[str] = None) -> Dict[str, Any]:
+        """Change a task's status. With ``if_state``, only when the task is still in that
+        state (the one the caller saw); otherwise ``ShotlineError`` names the state it is in
+        now and who set it, and nothing is changed."""
     def events(self, since: Optional[str] = None, entity: Optional[str] = None,
                user: Optional[str] = None, action: Optional[str] = None,
                limit: Optional[int] = None) -> List[Dict[str, Any]]: ...

@@ -660,6 +660,7 @@ impl Backend {
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string(),
+            if_state: None,
         };
         self.store
             .set_status(&self.actor, &change)

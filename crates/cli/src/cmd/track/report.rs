@@ -223,6 +223,7 @@ pub fn status(cmd: &StatusCmd, ctx: &Ctx) -> Result<Exit> {
             assignee,
             completion,
             comment,
+            if_state,
         } => {
             if st.is_none() && assignee.is_none() && completion.is_none() {
                 anyhow::bail!("nothing to change: give --state, --assignee or --completion");
@@ -238,9 +239,16 @@ pub fn status(cmd: &StatusCmd, ctx: &Ctx) -> Result<Exit> {
                 assignee: assignee.clone(),
                 completion: *completion,
                 comment: comment.clone(),
+                if_state: if_state.as_deref().map(state).transpose()?,
             };
             let mut store = open_rw(ctx)?;
-            let s = store.set_status(&actor(), &change)?;
+            let s = match store.set_status(&actor(), &change) {
+                Err(e @ shotline_store::StoreError::StatusChanged(_)) => {
+                    // Someone else's decision stands: a finding (exit 1), not bad input.
+                    return Err(crate::output::Problems(e.to_string()).into());
+                }
+                other => other?,
+            };
             crate::cmd::ramses::mirror_status(ctx, &mut store, &s, comment);
             if ctx.out.json() {
                 ctx.out.json_doc(&s)?;
