@@ -733,8 +733,7 @@ fn migrate_to_postgres_copies_everything_and_leaves_sqlite_untouched() {
         err.contains("PGPASSWORD") && !err.contains("s3cret"),
         "{err}"
     );
-    // Backup on PostgreSQL: pg_dump's custom format, never over an existing file; restore is
-    // the server's pg_restore into a new database (shotline's own restore refuses, naming it).
+    // Backup on PostgreSQL: pg_dump's custom format, never over an existing file.
     let dump = p.root().join("show.dump");
     let b: serde_json::Value =
         serde_json::from_str(&on_pg("boss", &["db", "backup", dump.to_str().unwrap()])).unwrap();
@@ -747,14 +746,40 @@ fn migrate_to_postgres_copies_everything_and_leaves_sqlite_untouched() {
         .output()
         .unwrap();
     assert_eq!(again.status.code(), Some(2));
-    let out = p
-        .cmd("boss")
-        .env("SHOTLINE_DB", &url)
-        .args(["db", "restore", dump.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_ne!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("pg_restore"));
+    // Restore on PostgreSQL: a change made after the backup is gone, the database as it was is
+    // kept as a dump, and the restore itself is in the audit trail.
+    let pg_fails = |user: &str, args: &[&str]| {
+        let out = p
+            .cmd(user)
+            .env("SHOTLINE_DB", &url)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let at_backup = on_pg("x", &["versions", "ls"]);
+    on_pg("ana", &publish_sh010(d, &[]));
+    assert_ne!(on_pg("x", &["versions", "ls"]), at_backup);
+    // Only a project admin restores; a refused restore changes nothing.
+    let err = pg_fails("ana", &["db", "restore", dump.to_str().unwrap()]);
+    assert!(err.contains("admin"), "{err}");
+    // Something that is not a dump is refused, naming the file; nothing changes.
+    let junk = p.root().join("junk.dump");
+    fs::write(&junk, b"not a dump").unwrap();
+    let err = pg_fails("boss", &["db", "restore", junk.to_str().unwrap()]);
+    assert!(err.contains("junk.dump"), "{err}");
+    assert_eq!(on_pg("x", &["versions", "ls"]).lines().count(), 4);
+    let restored: serde_json::Value =
+        serde_json::from_str(&on_pg("boss", &["db", "restore", dump.to_str().unwrap()])).unwrap();
+    assert_eq!(on_pg("x", &["versions", "ls"]), at_backup);
+    let previous = std::path::PathBuf::from(restored["previous"].as_str().unwrap());
+    assert_eq!(previous.parent(), Some(p.root()));
+    assert_eq!(&fs::read(&previous).unwrap()[..5], b"PGDMP");
+    assert!(on_pg("x", &["log"]).contains("db.restore"));
+    // Publishing goes on, never over v004: the restore forgot it, but its folder is on disk.
+    let v: serde_json::Value = serde_json::from_str(&on_pg("ana", &publish_sh010(d, &[]))).unwrap();
+    assert_eq!(v["version"]["number"], 5);
     // db check works on PostgreSQL.
     let c: serde_json::Value = serde_json::from_str(&on_pg("x", &["db", "check"])).unwrap();
     assert_eq!(c["schema_version"], r["schema_version"]);

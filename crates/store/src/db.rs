@@ -50,7 +50,7 @@ fn with_sslmode(url: &str, mode: &str) -> String {
 
 /// How [`open_conn`] opens the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Mode {
+pub enum OpenMode {
     /// Create the SQLite file if missing (`init`).
     Create,
     /// An existing database, for writing.
@@ -60,22 +60,29 @@ pub(crate) enum Mode {
     ReadOnly,
 }
 
-/// Opens the store's connection on either backend: a `postgres://` URL connects to the
-/// server (through the pool), anything else is a SQLite file.
-pub(crate) fn open_conn(path: &Path, busy_timeout_ms: u64, mode: Mode) -> Result<Conn> {
+/// Opens a connection on either backend with the settings every user of the database shares:
+/// a `postgres://` URL connects to the server (through the pool), anything else is a SQLite
+/// file. It neither creates nor migrates any schema: the tracking schema belongs to
+/// [`crate::Store`], and other users of the same database (the render queue, the server's
+/// accounts) migrate their own tables on the connection this returns.
+pub fn open_conn(path: &Path, busy_timeout_ms: u64, mode: OpenMode) -> Result<Conn> {
     if is_postgres_url(path) {
         let target = PgTarget::parse(&path.to_string_lossy())?;
         let client = crate::target::checkout(&target, Duration::from_millis(busy_timeout_ms))?;
         let conn = Conn::Postgres(Box::new(std::cell::RefCell::new(client)));
-        let read_only = if mode == Mode::ReadOnly { "on" } else { "off" };
+        let read_only = if mode == OpenMode::ReadOnly {
+            "on"
+        } else {
+            "off"
+        };
         conn.batch(&format!("SET default_transaction_read_only = {read_only}"))
             .db(path)?;
         return Ok(conn);
     }
     let conn = match mode {
-        Mode::Create => connect_with_timeout(path, busy_timeout_ms)?,
-        Mode::ReadWrite => connect_existing(path, busy_timeout_ms, false)?,
-        Mode::ReadOnly => connect_existing(path, busy_timeout_ms, true)?,
+        OpenMode::Create => connect_with_timeout(path, busy_timeout_ms)?,
+        OpenMode::ReadWrite => connect_existing(path, busy_timeout_ms, false)?,
+        OpenMode::ReadOnly => connect_existing(path, busy_timeout_ms, true)?,
     };
     Ok(Conn::Sqlite(conn))
 }

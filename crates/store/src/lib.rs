@@ -44,7 +44,10 @@ pub use allocate::{
     VersionKey, VersionLayout, MAX_SKIPS,
 };
 pub use csv::{parse_shots_csv, SHOT_COLUMNS};
-pub use db::{connect, connect_with_timeout, default_db_path, DB_ENV, DEFAULT_BUSY_TIMEOUT_MS};
+pub use db::{
+    connect, connect_with_timeout, default_db_path, open_conn, OpenMode, DB_ENV,
+    DEFAULT_BUSY_TIMEOUT_MS,
+};
 pub use error::{Result, StatusConflict, StoreError};
 pub use frames::MAX_FRAME_ABS;
 pub use hooks::{PAUSE_ENV, PAUSE_FILE_ENV};
@@ -65,8 +68,10 @@ pub use time::{now, parse_since};
 pub use tracker::Tracker;
 pub use versions::{version_name, RatingSummary};
 
-#[cfg(test)]
-mod testdb;
+/// Test support for every crate's tests: a fresh PostgreSQL database per test on the server
+/// `SHOTLINE_TEST_PG` names (feature `test-support`; never in a release build).
+#[cfg(any(test, feature = "test-support"))]
+pub mod testdb;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -89,7 +89,7 @@ pub struct RestoreReport {
 
 /// Applies pending migrations to the file (`db migrate`); returns (before, after) versions.
 pub fn migrate_file(path: &Path, busy_timeout_ms: u64) -> Result<(i64, i64)> {
-    let mut conn = crate::db::open_conn(path, busy_timeout_ms, crate::db::Mode::ReadWrite)?;
+    let mut conn = crate::db::open_conn(path, busy_timeout_ms, crate::db::OpenMode::ReadWrite)?;
     schema::migrate(&mut conn, path)
 }
 
@@ -252,7 +252,9 @@ impl Store {
         // Read the role without registering anyone: a refused restore writes nothing.
         let role = self.role_of(&actor.user)?;
         require(actor, role, Role::ProjectAdmin, "restoring the database")?;
-        self.sqlite("db restore")?;
+        if self.conn.backend() == Backend::Postgres {
+            return self.restore_postgres(actor, from);
+        }
         let src = Connection::open_with_flags(from, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .db(from)?;
         verify(&src, from)?;
@@ -323,6 +325,74 @@ impl Store {
         Ok(RestoreReport {
             from: from.to_string_lossy().into_owned(),
             database: path.to_string_lossy().into_owned(),
+            previous: previous.to_string_lossy().into_owned(),
+        })
+    }
+
+    /// `db restore` on PostgreSQL, from a `db backup` dump (`pg_dump -Fc`):
+    /// 1. the dump is read, not restored, to check it: a valid archive, a schema not newer than
+    ///    this build (`store_migrations` read with `pg_restore --data-only -f -`), a project
+    ///    inside; nothing is touched when it fails;
+    /// 2. the live database is dumped beside `from` (`<db>.pre-restore-<time>.dump`), never
+    ///    overwriting anything;
+    /// 3. `pg_restore --single-transaction --clean --if-exists --no-owner`: the dump's tables are
+    ///    dropped and recreated in one transaction, so other clients wait and then see either
+    ///    the old or the restored data, and a failure leaves the live database as it was.
+    ///
+    /// Tables the dump does not contain (created by a newer shotline since) are left alone.
+    /// The password comes from `PGPASSWORD` or `.pgpass`, as for every connection.
+    fn restore_postgres(&mut self, actor: &Actor, from: &Path) -> Result<RestoreReport> {
+        let target = crate::target::PgTarget::parse(&self.path.to_string_lossy())?;
+        let version = dump_schema_version(from)?;
+        schema::newer_refused(version, from)?;
+        if version == 0 || !dump_has_rows(from, "projects")? {
+            return Err(StoreError::NoProject(from.to_path_buf()));
+        }
+        let dir = match from.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let stamp = crate::time::now().replace([':', '.'], "");
+        let previous = dir.join(format!("{}.pre-restore-{stamp}.dump", target.dbname()));
+        pg_dump(&self.path, &previous)?;
+        run_pg_tool(
+            "pg_restore",
+            &format!("pg_restore of {}", from.display()),
+            |cmd| {
+                cmd.args([
+                    "--single-transaction",
+                    "--clean",
+                    "--if-exists",
+                    "--no-owner",
+                    "--no-password",
+                    "--exit-on-error",
+                    "--dbname",
+                ])
+                .arg(target.conninfo())
+                .arg(from);
+            },
+        )?;
+        // The tables were recreated: statements prepared on this connection point at the old
+        // ones, so they are dropped here and on the server.
+        self.conn.batch("DEALLOCATE ALL").db(&self.path)?;
+        schema::migrate(&mut self.conn, &self.path)?;
+        self.project = crate::store::load_project(&self.conn, &self.path)?;
+        let path = self.path.clone();
+        let tx = self.write_tx()?;
+        event(
+            &tx,
+            &path,
+            actor,
+            "db.restore",
+            "db",
+            None,
+            &target.url,
+            &json!({"from": from.to_string_lossy(), "previous": previous.to_string_lossy()}),
+        )?;
+        tx.commit().db(&path)?;
+        Ok(RestoreReport {
+            from: from.to_string_lossy().into_owned(),
+            database: target.url.clone(),
             previous: previous.to_string_lossy().into_owned(),
         })
     }
@@ -551,6 +621,90 @@ fn pg_dump(url: &Path, to: &Path) -> Result<i64> {
     Ok(i64::try_from(bytes).unwrap_or(i64::MAX))
 }
 
+/// Runs a PostgreSQL client tool (found by [`pg_tool`]); its stderr becomes the error, named
+/// by `what`. Returns its stdout.
+fn run_pg_tool(
+    name: &str,
+    what: &str,
+    args: impl FnOnce(&mut std::process::Command),
+) -> Result<Vec<u8>> {
+    let tool = pg_tool(name);
+    let mut cmd = std::process::Command::new(&tool);
+    args(&mut cmd);
+    let out = cmd.output().map_err(|e| StoreError::Target {
+        what: what.to_string(),
+        message: format!(
+            "cannot run {}: {e} (install PostgreSQL's client tools: apt-get install postgresql-client)",
+            tool.display()
+        ),
+    })?;
+    if !out.status.success() {
+        return Err(StoreError::Target {
+            what: what.to_string(),
+            message: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    Ok(out.stdout)
+}
+
+/// The rows of one table of a `pg_dump -Fc` archive, as `COPY` text lines (tab-separated
+/// columns), read without restoring anything.
+fn dump_table_rows(from: &Path, table: &str) -> Result<Vec<String>> {
+    if !from.is_file() {
+        return Err(StoreError::Io {
+            path: from.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such dump file"),
+        });
+    }
+    let out = run_pg_tool(
+        "pg_restore",
+        &format!(
+            "reading {} (a `db backup` dump of PostgreSQL)",
+            from.display()
+        ),
+        |cmd| {
+            cmd.args(["--data-only", "--file=-", "--table", table])
+                .arg(from);
+        },
+    )?;
+    let text = String::from_utf8_lossy(&out);
+    let mut rows = Vec::new();
+    let mut in_copy = false;
+    for line in text.lines() {
+        if in_copy {
+            if line == "\\." {
+                in_copy = false;
+            } else {
+                rows.push(line.to_string());
+            }
+        } else if line.starts_with("COPY ") && line.ends_with("FROM stdin;") {
+            in_copy = true;
+        }
+    }
+    Ok(rows)
+}
+
+/// The schema version recorded in a dump (0 when it has no `store_migrations`).
+fn dump_schema_version(from: &Path) -> Result<i64> {
+    let mut newest = 0i64;
+    for row in dump_table_rows(from, "store_migrations")? {
+        let first = row.split('\t').next().unwrap_or_default();
+        let v: i64 = first.parse().map_err(|_| StoreError::Target {
+            what: from.display().to_string(),
+            message: format!(
+                "store_migrations holds {first:?} where a version number was expected"
+            ),
+        })?;
+        newest = newest.max(v);
+    }
+    Ok(newest)
+}
+
+/// Whether `table` has at least one row in the dump.
+fn dump_has_rows(from: &Path, table: &str) -> Result<bool> {
+    Ok(!dump_table_rows(from, table)?.is_empty())
+}
+
 /// A PostgreSQL client tool: on PATH, else the newest Debian install
 /// (`/usr/lib/postgresql/N/bin`), whose version matches the server we test against.
 fn pg_tool(name: &str) -> PathBuf {
@@ -582,10 +736,8 @@ fn pg_tool(name: &str) -> PathBuf {
 fn pg_refusal(path: &Path, what: &str) -> StoreError {
     StoreError::Target {
         what: format!("{what} on {}", path.display()),
-        message: "shotline's restore replaces a SQLite file; on PostgreSQL restore a \
-                  `db backup` (pg_dump) with the server's own tool, into an empty database: \
-                  `pg_restore --single-transaction --no-owner -d NEWDB project.dump` \
-                  (see docs/tracking.md, PostgreSQL)"
+        message: "this step copies a SQLite file and has no PostgreSQL form; use `db backup` \
+                  (pg_dump) and `db restore` (pg_restore) there (see docs/tracking.md, PostgreSQL)"
             .into(),
     }
 }

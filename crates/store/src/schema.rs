@@ -655,7 +655,7 @@ pub fn check_not_newer(conn: &rusqlite::Connection, path: &Path) -> Result<i64> 
     newer_refused(current_version(conn, path)?, path)
 }
 
-fn newer_refused(found: i64, path: &Path) -> Result<i64> {
+pub(crate) fn newer_refused(found: i64, path: &Path) -> Result<i64> {
     if found > SCHEMA_VERSION {
         return Err(StoreError::NewerSchema {
             path: path.to_path_buf(),

@@ -35,7 +35,7 @@ impl Store {
         let mut conn = crate::db::open_conn(
             path,
             crate::DEFAULT_BUSY_TIMEOUT_MS,
-            crate::db::Mode::Create,
+            crate::db::OpenMode::Create,
         )?;
         schema::migrate(&mut conn, path)?;
         let tx = conn.write_tx().db(path)?;
@@ -98,7 +98,7 @@ impl Store {
     /// Opens an existing project database for reading and writing, applying pending
     /// migrations. A newer schema is refused.
     pub fn open(path: &Path, busy_timeout_ms: u64) -> Result<Store> {
-        let mut conn = crate::db::open_conn(path, busy_timeout_ms, crate::db::Mode::ReadWrite)?;
+        let mut conn = crate::db::open_conn(path, busy_timeout_ms, crate::db::OpenMode::ReadWrite)?;
         schema::migrate(&mut conn, path)?;
         let project = load_project(&conn, path)?;
         Ok(Store {
@@ -112,7 +112,7 @@ impl Store {
     /// Opens an existing project database for reading only: nothing is written, not even a
     /// migration (an older schema is reported instead).
     pub fn open_read_only(path: &Path, busy_timeout_ms: u64) -> Result<Store> {
-        let conn = crate::db::open_conn(path, busy_timeout_ms, crate::db::Mode::ReadOnly)?;
+        let conn = crate::db::open_conn(path, busy_timeout_ms, crate::db::OpenMode::ReadOnly)?;
         let found = schema::refuse_newer(&conn, path)?;
         if found < schema::SCHEMA_VERSION {
             return Err(StoreError::Invalid {

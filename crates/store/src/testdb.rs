@@ -10,17 +10,19 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 /// The environment variable naming the test server.
-pub(crate) const TEST_PG_ENV: &str = "SHOTLINE_TEST_PG";
+pub const TEST_PG_ENV: &str = "SHOTLINE_TEST_PG";
 
 /// Which backend a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TestDb {
+pub enum TestDb {
+    /// A SQLite file in the test's temp folder.
     Sqlite,
+    /// A fresh database on the `SHOTLINE_TEST_PG` server.
     Postgres,
 }
 
 /// A fresh database URL on the test server, or `None` (skipped) when there is none.
-pub(crate) fn fresh_pg_url() -> Option<String> {
+pub fn fresh_pg_url() -> Option<String> {
     let Some(base) = std::env::var(TEST_PG_ENV).ok().filter(|v| !v.is_empty()) else {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -48,7 +50,7 @@ pub(crate) fn fresh_pg_url() -> Option<String> {
 
 impl TestDb {
     /// The database location for a test: a file in `dir`, or a fresh PostgreSQL database.
-    pub(crate) fn location(self, dir: &std::path::Path) -> Option<PathBuf> {
+    pub fn location(self, dir: &std::path::Path) -> Option<PathBuf> {
         match self {
             TestDb::Sqlite => Some(dir.join(".shotline/shotline.db")),
             TestDb::Postgres => fresh_pg_url().map(PathBuf::from),
@@ -58,6 +60,7 @@ impl TestDb {
 
 /// Defines a test twice: `NAME::sqlite` and `NAME::postgres`; the body gets the backend as
 /// `$b` (a [`TestDb`]) and returns early where the backend is skipped.
+#[cfg(test)]
 macro_rules! on_both {
     ($(#[$m:meta])* fn $name:ident($b:ident) $body:block) => {
         mod $name {
@@ -78,4 +81,5 @@ macro_rules! on_both {
         }
     };
 }
+#[cfg(test)]
 pub(crate) use on_both;

@@ -406,13 +406,16 @@ Examples:
   shotline db locks --json                           who holds what
   shotline db user set ana --role lead               project_admin or above")]
 pub enum DbCmd {
-    /// Copy the database to FILE with SQLite's online backup (never overwrites FILE).
+    /// Copy the database to FILE (never overwrites FILE): SQLite's online backup, or
+    /// `pg_dump --format=custom` on PostgreSQL.
     #[command(after_help = "Example:\n  shotline db backup /backups/demo-$(date +%F).db")]
     Backup {
         /// Where to write the copy.
         file: PathBuf,
     },
-    /// Replace the database with a verified backup (project_admin or above).
+    /// Replace the database with a verified backup (project_admin or above); the database as
+    /// it was is kept first. On PostgreSQL FILE is a `db backup` dump, restored in one
+    /// transaction with `pg_restore`.
     #[command(after_help = "Example:\n  shotline db restore /backups/demo-2026-11-20.db")]
     Restore {
         /// The backup to restore.

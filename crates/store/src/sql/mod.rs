@@ -307,6 +307,22 @@ impl Conn {
         })
     }
 
+    /// A write transaction that does not take the store's writer lock, for tables whose
+    /// writers coordinate by row locks (the render queue claims tasks with
+    /// `FOR UPDATE SKIP LOCKED`): SQLite still takes the file's write lock up front
+    /// (`BEGIN IMMEDIATE`, the only lock it has); PostgreSQL starts a plain READ COMMITTED
+    /// transaction, so queue writers never wait for a publisher and the reverse.
+    pub fn plain_tx(&mut self) -> Result<Tx<'_>> {
+        match self {
+            Conn::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
+            Conn::Postgres(c) => c.borrow_mut().batch("BEGIN")?,
+        }
+        Ok(Tx {
+            conn: self,
+            done: false,
+        })
+    }
+
     /// A read transaction: one consistent snapshot for several queries (SQLite: a deferred
     /// transaction; PostgreSQL: REPEATABLE READ, read only).
     pub fn read_tx(&mut self) -> Result<Tx<'_>> {
