@@ -307,6 +307,19 @@ impl Store {
                 .db(&self.path)?;
         }
         drop(staged);
+        let database = self.path.to_string_lossy().into_owned();
+        self.after_restore(actor, from, &previous, database)
+    }
+
+    /// The end of a restore on either backend: the restored schema migrated to this build, the
+    /// project reloaded, and the restore recorded in the (restored) audit trail.
+    fn after_restore(
+        &mut self,
+        actor: &Actor,
+        from: &Path,
+        previous: &Path,
+        database: String,
+    ) -> Result<RestoreReport> {
         schema::migrate(&mut self.conn, &self.path)?;
         self.project = crate::store::load_project(&self.conn, &self.path)?;
         let path = self.path.clone();
@@ -318,13 +331,13 @@ impl Store {
             "db.restore",
             "db",
             None,
-            &path.to_string_lossy(),
+            &database,
             &json!({"from": from.to_string_lossy(), "previous": previous.to_string_lossy()}),
         )?;
         tx.commit().db(&path)?;
         Ok(RestoreReport {
             from: from.to_string_lossy().into_owned(),
-            database: path.to_string_lossy().into_owned(),
+            database,
             previous: previous.to_string_lossy().into_owned(),
         })
     }
@@ -375,26 +388,7 @@ impl Store {
         // The tables were recreated: statements prepared on this connection point at the old
         // ones, so they are dropped here and on the server.
         self.conn.batch("DEALLOCATE ALL").db(&self.path)?;
-        schema::migrate(&mut self.conn, &self.path)?;
-        self.project = crate::store::load_project(&self.conn, &self.path)?;
-        let path = self.path.clone();
-        let tx = self.write_tx()?;
-        event(
-            &tx,
-            &path,
-            actor,
-            "db.restore",
-            "db",
-            None,
-            &target.url,
-            &json!({"from": from.to_string_lossy(), "previous": previous.to_string_lossy()}),
-        )?;
-        tx.commit().db(&path)?;
-        Ok(RestoreReport {
-            from: from.to_string_lossy().into_owned(),
-            database: target.url.clone(),
-            previous: previous.to_string_lossy().into_owned(),
-        })
+        self.after_restore(actor, from, &previous, target.url)
     }
 
     /// `db check`: integrity, foreign keys, orphans, sizes. Reads only.
@@ -597,20 +591,12 @@ fn pg_dump(url: &Path, to: &Path) -> Result<i64> {
         .suffix(".dump")
         .tempfile_in(dir)
         .io(dir)?;
-    let tool = pg_tool("pg_dump");
-    let out = std::process::Command::new(&tool)
-        .args(["--format=custom", "--no-password", "--file"])
-        .arg(tmp.path())
-        .arg("--dbname")
-        .arg(target.conninfo())
-        .output()
-        .io(&tool)?;
-    if !out.status.success() {
-        return Err(StoreError::Target {
-            what: format!("pg_dump of {}", target.url),
-            message: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        });
-    }
+    run_pg_tool("pg_dump", &format!("pg_dump of {}", target.url), |cmd| {
+        cmd.args(["--format=custom", "--no-password", "--file"])
+            .arg(tmp.path())
+            .arg("--dbname")
+            .arg(target.conninfo());
+    })?;
     tmp.as_file().sync_all().io(tmp.path())?;
     let bytes = tmp.as_file().metadata().io(tmp.path())?.len();
     tmp.persist_noclobber(to).map_err(|e| StoreError::Io {
