@@ -14,6 +14,7 @@
 mod actor;
 mod allocate;
 mod audit;
+mod bulk;
 mod catalog;
 mod csv;
 mod db;

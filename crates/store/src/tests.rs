@@ -640,3 +640,72 @@ on_both! {
         assert!(matches!(e, StoreError::NewerSchema { .. }), "{e}");
     }
 }
+
+on_both! {
+    fn a_batch_larger_than_one_statement_keeps_order_ids_links_and_events(b) {
+        let Some((d, _p, mut s, boss)) = setup_on(b) else {
+            return;
+        };
+        let base = s
+            .register_versions(&boss, &[nv(d.path(), "SH020", "COMP")])
+            .unwrap()
+            .remove(0);
+        // 1,201 rows cross two chunk boundaries; an explicit number in the middle splits a run;
+        // two folders, one existing tag and one new tag, and a dependency on an earlier version.
+        let mut batch = Vec::new();
+        for i in 0..1201 {
+            let mut v = nv(&d.path().join(format!("f{}", i % 2)), "SH010", "COMP");
+            v.resource = format!("R{}", i % 3);
+            v.tags = vec![format!("t{}", i % 2)];
+            v.uses = vec![base.id];
+            if i == 700 {
+                v.resource = "X".into();
+                v.number = Some(9);
+            }
+            batch.push(v);
+        }
+        s.register_versions(&boss, &[{
+            let mut t = nv(d.path(), "SH020", "COMP");
+            t.tags = vec!["t0".into()];
+            t
+        }])
+        .unwrap();
+        let out = s.register_versions(&boss, &batch).unwrap();
+        assert_eq!(out.len(), 1201);
+        assert!(out.windows(2).all(|w| w[0].id < w[1].id), "ids follow batch order");
+        assert_eq!((out[700].resource.as_str(), out[700].number), ("X", 9));
+        // R0 has no explicit number: numbered 1..=401 without a gap across the chunks.
+        let r0: Vec<i64> = out.iter().filter(|v| v.resource == "R0").map(|v| v.number).collect();
+        assert_eq!(r0, (1..=401).collect::<Vec<_>>());
+        // An explicit number already taken names its version, and the batch writes nothing.
+        let before = s.versions(&VersionQuery::default()).unwrap().len();
+        let mut late = batch[..600].to_vec();
+        late[550].resource = "R0".into();
+        late[550].number = Some(5);
+        let e = s.register_versions(&boss, &late).unwrap_err();
+        assert!(
+            matches!(&e, StoreError::VersionExists { resource, number: 5, .. } if resource == "R0"),
+            "{e:?}"
+        );
+        assert_eq!(s.versions(&VersionQuery::default()).unwrap().len(), before);
+        for v in [&out[0], &out[699], &out[700], &out[1200]] {
+            let stored = s.version(v.id).unwrap();
+            assert_eq!(
+                (&stored.resource, stored.number, &stored.files.dir, &stored.tags, &stored.uses),
+                (&v.resource, v.number, &v.files.dir, &v.tags, &v.uses)
+            );
+        }
+        let events = s
+            .events(&EventQuery {
+                action: Some("version.publish".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        let batch_events: Vec<_> = events.iter().filter(|e| e.entity_id >= Some(out[0].id)).collect();
+        assert_eq!(batch_events.len(), 1201);
+        assert!(batch_events
+            .iter()
+            .zip(&out)
+            .all(|(e, v)| e.entity_id == Some(v.id)));
+    }
+}

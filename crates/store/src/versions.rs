@@ -7,7 +7,10 @@
 
 use std::path::Path;
 
-use crate::sql::params;
+use std::collections::{HashMap, HashSet};
+
+use crate::bulk::Insert;
+use crate::sql::{params, Conn, ToValue, Value};
 use serde_json::json;
 
 use shotline_layout::VersionNumber;
@@ -20,7 +23,7 @@ use crate::model::{
 };
 use crate::prefetch::{all_steps, check_final, check_uses, max_numbers, prefetch_items, tag_ids};
 use crate::publish::ManifestNames;
-use crate::store::{acting_user, event, require, Store};
+use crate::store::{acting_user, event, events_of, require, NewEvent, Store};
 use crate::validate;
 
 const SELECT_VERSIONS: &str = "SELECT v.id, i.kind, i.code, s.code, v.resource, v.number, v.state,
@@ -203,18 +206,13 @@ impl Store {
         let mut tag_ids = tag_ids(&tx, &path, batch)?;
         let now = crate::time::now();
         let mut out = Vec::with_capacity(batch.len());
+        let mut ids = Vec::with_capacity(batch.len());
         for ((v, (item_id, step_id, resource)), f) in batch.iter().zip(keys).zip(files) {
             let highest = next
                 .entry((item_id, step_id, resource.clone()))
                 .or_insert(0);
             let layout = manifests
                 .then(|| ManifestNames::new(Path::new(&f.dir), &v.item.code, &v.step, &resource));
-            let clash = || StoreError::VersionExists {
-                item: v.item.code.clone(),
-                step: v.step.clone(),
-                resource: resource.clone(),
-                number: v.number.unwrap_or_default(),
-            };
             let number = match v.number {
                 // An explicit number (taken earlier by the allocator) is registered as it is and
                 // consumes its reservation; later unnumbered versions of the same key in this
@@ -222,7 +220,7 @@ impl Store {
                 Some(k) => {
                     let n = checked_number(k)?;
                     if layout.as_ref().is_some_and(|l| l.path(n).exists()) {
-                        return Err(clash());
+                        return Err(clash(v, &resource));
                     }
                     consume_reservation(&tx, &path, (item_id, step_id), &resource, k)?;
                     n
@@ -248,21 +246,15 @@ impl Store {
             let manifest_file = layout
                 .as_ref()
                 .and_then(|l| VersionNumber::from_i64(number).map(|n| l.path(n)));
-            let files_id: i64 = tx
-                .prepare_cached(
-                    "INSERT INTO file_sequences (dir, pattern) VALUES (?1, ?2)
-                     ON CONFLICT (dir, pattern) DO UPDATE SET dir = excluded.dir RETURNING id",
-                )
-                .and_then(|mut s| s.query_row(params![f.dir, f.pattern], |r| r.get(0)))
-                .db(&path)?;
-            let mut version = Version {
+            ids.push(RowIds { item_id, step_id });
+            out.push(Version {
                 id: 0,
                 item: v.item.clone(),
                 step: v.step.clone(),
-                resource: resource.clone(),
+                resource,
                 number,
                 state: v.state,
-                files: f.clone(),
+                files: f,
                 author: actor.user.clone(),
                 created_at: now.clone(),
                 comment: v.comment.clone(),
@@ -271,99 +263,18 @@ impl Store {
                 manifest: manifest_file.map(|p| p.to_string_lossy().into_owned()),
                 uses: v.uses.clone(),
                 tags: v.tags.clone(),
-            };
-            version.id = tx
-                .prepare_cached(
-                    "INSERT INTO versions (item_id, item_kind, step_id, resource, number, state, files_id,
-                       first_frame, last_frame, frame_range, missing_frames, width, height, fps, timecode,
-                       bytes, file_count, checksum, author_id, created_at, comment, source, published, manifest)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                       ?18, ?19, ?20, ?21, ?22, 1, ?23) RETURNING id",
-                )
-                .and_then(|mut s| {
-                    s.query_row(
-                        params![
-                            item_id,
-                            v.item.kind.as_str(),
-                            step_id,
-                            resource,
-                            number,
-                            v.state.as_str(),
-                            files_id,
-                            f.first_frame,
-                            f.last_frame,
-                            f.frame_range,
-                            f.missing_frames,
-                            f.width,
-                            f.height,
-                            f.fps,
-                            f.timecode,
-                            f.bytes,
-                            f.file_count,
-                            f.checksum,
-                            author_id,
-                            now,
-                            v.comment,
-                            v.source,
-                            version.manifest
-                        ],
-                        |r| r.get(0),
-                    )
-                })
-                .map_err(|e| {
-                    if v.number.is_some() && is_unique_violation(&e) {
-                        clash()
-                    } else {
-                        db_err(&path, e)
-                    }
-                })?;
-            for uses in &v.uses {
-                tx.prepare_cached(
-                    "INSERT INTO dependencies (version_id, uses_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                )
-                .and_then(|mut s| s.execute(params![version.id, uses]))
-                .db(&path)?;
-            }
-            for tag in &v.tags {
-                let tag_id = match tag_ids.get(tag) {
-                    Some(id) => *id,
-                    None => {
-                        let id: i64 = tx
-                            .query_row(
-                                "INSERT INTO tags (name) VALUES (?1) RETURNING id",
-                                params![tag],
-                                |r| r.get(0),
-                            )
-                            .db(&path)?;
-                        tag_ids.insert(tag.clone(), id);
-                        id
-                    }
-                };
-                tx.prepare_cached(
-                    "INSERT INTO version_tags (version_id, tag_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                )
-                .and_then(|mut s| s.execute(params![version.id, tag_id]))
-                .db(&path)?;
-            }
-            let action = if v.source == "publish" {
-                "version.publish"
-            } else {
-                "version.register"
-            };
-            event(
-                &tx,
-                &path,
-                actor,
-                action,
-                "version",
-                Some(version.id),
-                &version_name(&v.item.code, &v.step, &resource, number),
-                &json!({"state": v.state, "dir": f.dir, "pattern": f.pattern, "frames": f.frame_range,
-                        "missing": f.missing_frames, "files": f.file_count, "bytes": f.bytes,
-                        "source": v.source, "comment": v.comment, "manifest": version.manifest}),
-            )?;
-            out.push(version);
+            });
         }
+        let rows = VersionRows {
+            batch,
+            ids: &ids,
+            author_id,
+            now: &now,
+        };
+        rows.insert(&tx, &path, &mut out)?;
+        insert_uses(&tx, &path, &out)?;
+        insert_tags(&tx, &path, &out, &mut tag_ids)?;
+        version_events(&tx, &path, actor, &out)?;
         crate::hooks::pause_at("before-commit");
         tx.commit().db(&path)?;
         Ok(out)
@@ -542,6 +453,254 @@ fn db_err(path: &Path, e: crate::sql::SqlError) -> StoreError {
 
 /// Whether SQLite refused a row for a UNIQUE constraint (on `versions`, only the
 /// item × step × resource × number key can be hit).
+/// The error for an explicit number that is already taken.
+fn clash(v: &NewVersion, resource: &str) -> StoreError {
+    StoreError::VersionExists {
+        item: v.item.code.clone(),
+        step: v.step.clone(),
+        resource: resource.to_string(),
+        number: v.number.unwrap_or_default(),
+    }
+}
+
+/// The database ids a version row refers to, resolved before anything is written.
+struct RowIds {
+    item_id: i64,
+    step_id: i64,
+}
+
+/// What the `versions` rows of a batch need besides the [`Version`]s themselves.
+struct VersionRows<'a> {
+    batch: &'a [NewVersion],
+    ids: &'a [RowIds],
+    author_id: i64,
+    now: &'a str,
+}
+
+/// The `versions` columns, in the order [`VersionRows::values`] writes them.
+const VERSION_INSERT: Insert<'static> = Insert {
+    into: "versions (item_id, item_kind, step_id, resource, number, state, files_id,
+       first_frame, last_frame, frame_range, missing_frames, width, height, fps, timecode,
+       bytes, file_count, checksum, author_id, created_at, comment, source, published, manifest)",
+    width: 24,
+    tail: "RETURNING id, item_id, step_id, resource, number",
+};
+
+impl VersionRows<'_> {
+    /// Writes the rows of `out` and sets each version's id. Unnumbered versions go in multi-row
+    /// statements; a version with an explicit number goes alone, so a clash with an existing
+    /// row names that version (unnumbered ones cannot clash: they are numbered under the write
+    /// lock). Batch order is kept, so ids grow in the order versions were given.
+    fn insert(&self, conn: &Conn, path: &Path, out: &mut [Version]) -> Result<()> {
+        let files = file_sequence_ids(conn, path, out)?;
+        let mut run_start = 0;
+        for i in 0..=out.len() {
+            let explicit = i < out.len() && self.batch[i].number.is_some();
+            if i < out.len() && !explicit {
+                continue;
+            }
+            self.insert_range(conn, out, &files, run_start..i)
+                .map_err(|e| db_err(path, e))?;
+            if explicit {
+                self.insert_range(conn, out, &files, i..i + 1)
+                    .map_err(|e| {
+                        if is_unique_violation(&e) {
+                            clash(&self.batch[i], &out[i].resource)
+                        } else {
+                            db_err(path, e)
+                        }
+                    })?;
+            }
+            run_start = i + 1;
+        }
+        Ok(())
+    }
+
+    /// Inserts `out[range]` and reads their ids back by (item, step, resource, number).
+    fn insert_range(
+        &self,
+        conn: &Conn,
+        out: &mut [Version],
+        files: &HashMap<(String, String), i64>,
+        range: std::ops::Range<usize>,
+    ) -> crate::sql::Result<()> {
+        if range.is_empty() {
+            return Ok(());
+        }
+        let mut values = Vec::with_capacity(range.len() * VERSION_INSERT.width);
+        for i in range.clone() {
+            let files_id = files
+                .get(&(out[i].files.dir.clone(), out[i].files.pattern.clone()))
+                .copied()
+                .unwrap_or_default();
+            values.extend(self.values(&out[i], &self.ids[i], files_id));
+        }
+        let mut id_of = HashMap::with_capacity(range.len());
+        for r in VERSION_INSERT.run(conn, &values)? {
+            let key: (i64, i64, String, i64) = (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+            id_of.insert(key, r.get::<i64>(0)?);
+        }
+        for i in range {
+            let v = &mut out[i];
+            let key = (
+                self.ids[i].item_id,
+                self.ids[i].step_id,
+                v.resource.clone(),
+                v.number,
+            );
+            v.id = id_of.get(&key).copied().unwrap_or_default();
+        }
+        Ok(())
+    }
+
+    /// One row's values, in [`VERSION_INSERT`]'s column order.
+    fn values(&self, v: &Version, ids: &RowIds, files_id: i64) -> [Value; 24] {
+        let f = &v.files;
+        [
+            ids.item_id.to_value(),
+            v.item.kind.as_str().to_value(),
+            ids.step_id.to_value(),
+            v.resource.to_value(),
+            v.number.to_value(),
+            v.state.as_str().to_value(),
+            files_id.to_value(),
+            f.first_frame.to_value(),
+            f.last_frame.to_value(),
+            f.frame_range.to_value(),
+            f.missing_frames.to_value(),
+            f.width.to_value(),
+            f.height.to_value(),
+            f.fps.to_value(),
+            f.timecode.to_value(),
+            f.bytes.to_value(),
+            f.file_count.to_value(),
+            f.checksum.to_value(),
+            self.author_id.to_value(),
+            self.now.to_value(),
+            v.comment.to_value(),
+            v.source.to_value(),
+            1i64.to_value(),
+            v.manifest.to_value(),
+        ]
+    }
+}
+
+/// The `file_sequences` id of every (dir, pattern) in `out`, inserting the new ones: one
+/// multi-row upsert of the distinct pairs (PostgreSQL refuses an upsert touching one row
+/// twice, so pairs are deduplicated first).
+fn file_sequence_ids(
+    conn: &Conn,
+    path: &Path,
+    out: &[Version],
+) -> Result<HashMap<(String, String), i64>> {
+    let mut seen = HashSet::with_capacity(out.len());
+    let mut values = Vec::new();
+    for v in out {
+        if seen.insert((v.files.dir.as_str(), v.files.pattern.as_str())) {
+            values.push(v.files.dir.to_value());
+            values.push(v.files.pattern.to_value());
+        }
+    }
+    let insert = Insert {
+        into: "file_sequences (dir, pattern)",
+        width: 2,
+        tail:
+            "ON CONFLICT (dir, pattern) DO UPDATE SET dir = excluded.dir RETURNING id, dir, pattern",
+    };
+    let mut ids = HashMap::with_capacity(seen.len());
+    for r in insert.run(conn, &values).db(path)? {
+        ids.insert((r.get(1).db(path)?, r.get(2).db(path)?), r.get(0).db(path)?);
+    }
+    Ok(ids)
+}
+
+/// The `dependencies` rows of every version of the batch, in multi-row statements.
+fn insert_uses(conn: &Conn, path: &Path, out: &[Version]) -> Result<()> {
+    let values: Vec<Value> = out
+        .iter()
+        .flat_map(|v| {
+            v.uses
+                .iter()
+                .flat_map(move |u| [v.id.to_value(), u.to_value()])
+        })
+        .collect();
+    Insert {
+        into: "dependencies (version_id, uses_id)",
+        width: 2,
+        tail: "ON CONFLICT DO NOTHING",
+    }
+    .run(conn, &values)
+    .db(path)?;
+    Ok(())
+}
+
+/// Creates the tags the batch names that do not exist yet, then links every version to its
+/// tags; a handful of statements whatever the batch size.
+fn insert_tags(
+    conn: &Conn,
+    path: &Path,
+    out: &[Version],
+    tag_ids: &mut HashMap<String, i64>,
+) -> Result<()> {
+    let mut new = Vec::new();
+    for tag in out.iter().flat_map(|v| v.tags.iter()) {
+        if !tag_ids.contains_key(tag) && !new.contains(&tag.to_value()) {
+            new.push(tag.to_value());
+        }
+    }
+    let created = Insert {
+        into: "tags (name)",
+        width: 1,
+        tail: "RETURNING id, name",
+    }
+    .run(conn, &new)
+    .db(path)?;
+    for r in created {
+        tag_ids.insert(r.get(1).db(path)?, r.get(0).db(path)?);
+    }
+    let mut values = Vec::new();
+    for v in out {
+        for tag in &v.tags {
+            let tag_id = tag_ids.get(tag).copied().unwrap_or_default();
+            values.push(v.id.to_value());
+            values.push(tag_id.to_value());
+        }
+    }
+    Insert {
+        into: "version_tags (version_id, tag_id)",
+        width: 2,
+        tail: "ON CONFLICT DO NOTHING",
+    }
+    .run(conn, &values)
+    .db(path)?;
+    Ok(())
+}
+
+/// One `version.publish` or `version.register` audit event per version, written together.
+fn version_events(conn: &Conn, path: &Path, actor: &Actor, out: &[Version]) -> Result<()> {
+    let events: Vec<NewEvent> = out
+        .iter()
+        .map(|v| {
+            let f = &v.files;
+            NewEvent {
+                action: if v.source == "publish" {
+                    "version.publish"
+                } else {
+                    "version.register"
+                },
+                entity_kind: "version",
+                entity_id: Some(v.id),
+                entity: version_name(&v.item.code, &v.step, &v.resource, v.number),
+                details: json!({"state": v.state, "dir": f.dir, "pattern": f.pattern,
+                    "frames": f.frame_range, "missing": f.missing_frames, "files": f.file_count,
+                    "bytes": f.bytes, "source": v.source, "comment": v.comment,
+                    "manifest": v.manifest}),
+            }
+        })
+        .collect();
+    events_of(conn, path, actor, &events)
+}
+
 fn is_unique_violation(e: &crate::sql::SqlError) -> bool {
     e.constraint() == Some(crate::sql::Constraint::Unique)
 }
