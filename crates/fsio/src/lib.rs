@@ -90,8 +90,9 @@ fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
 }
 
 /// The folder a file lives in (`.` for a bare file name), where its temp file must be created
-/// so that the rename never crosses filesystems.
-fn parent_dir(path: &Path) -> &Path {
+/// so that the rename never crosses filesystems. Public so every "folder beside this file"
+/// (backups, safety dumps) is computed one way.
+pub fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

@@ -96,10 +96,7 @@ pub fn migrate_file(path: &Path, busy_timeout_ms: u64) -> Result<(i64, i64)> {
 /// Copies `from` into a new file at `to` with SQLite's online backup (consistent while others
 /// write), verifies the copy, and moves it into place atomically without overwriting anything.
 fn backup_conn(from: &Connection, from_path: &Path, to: &Path) -> Result<i64> {
-    let dir = match to.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = shotline_fsio::parent_dir(to);
     if to.exists() {
         return Err(StoreError::Io {
             path: to.to_path_buf(),
@@ -266,10 +263,7 @@ impl Store {
         if !has_project {
             return Err(StoreError::NoProject(from.to_path_buf()));
         }
-        let dir = match self.path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let dir = shotline_fsio::parent_dir(&self.path).to_path_buf();
         let staged = tempfile::Builder::new()
             .prefix(".shotline-restore-")
             .suffix(".db")
@@ -361,10 +355,7 @@ impl Store {
         if version == 0 || !dump_has_rows(from, "projects")? {
             return Err(StoreError::NoProject(from.to_path_buf()));
         }
-        let dir = match from.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let dir = shotline_fsio::parent_dir(from).to_path_buf();
         let stamp = crate::time::now().replace([':', '.'], "");
         let previous = dir.join(format!("{}.pre-restore-{stamp}.dump", target.dbname()));
         pg_dump(&self.path, &previous)?;
@@ -574,10 +565,7 @@ fn pg_health(c: &crate::sql::Conn, p: &Path) -> Result<Health> {
 /// passed: pg_dump reads `PGPASSWORD` or the pgpass file like shotline does.
 fn pg_dump(url: &Path, to: &Path) -> Result<i64> {
     let target = crate::target::PgTarget::parse(&url.to_string_lossy())?;
-    let dir = match to.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = shotline_fsio::parent_dir(to);
     if to.exists() {
         return Err(StoreError::Io {
             path: to.to_path_buf(),

@@ -201,10 +201,7 @@ fn group_file_args(files: &[PathBuf], long: bool, view: &mut View<'_>) -> Vec<Gr
         Default::default();
     for p in files {
         let Some(name) = p.file_name() else { continue };
-        let dir = match p.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let dir = shotline_fsio::parent_dir(p).to_path_buf();
         let stat = if long {
             match std::fs::metadata(p).or_else(|_| std::fs::symlink_metadata(p)) {
                 Ok(md) => Some(FileStat {
