@@ -770,6 +770,42 @@ fn migrate_to_postgres_copies_everything_and_leaves_sqlite_untouched() {
     let err = pg_fails("boss", &["db", "restore", junk.to_str().unwrap()]);
     assert!(err.contains("junk.dump"), "{err}");
     assert_eq!(on_pg("x", &["versions", "ls"]).lines().count(), 4);
+    // A dump that is not there is named.
+    let missing = p.root().join("no-such.dump");
+    let err = pg_fails("boss", &["db", "restore", missing.to_str().unwrap()]);
+    assert!(err.contains("no-such.dump"), "{err}");
+    // A dump written by a newer shotline is refused before anything changes: the dump is
+    // loaded into a scratch database, a schema version from the future recorded, dumped again.
+    if let Some(scratch) = track_support::fresh_pg_database() {
+        let newer = p.root().join("newer.dump");
+        let tool = |name: &str, args: &[&str]| {
+            let out = std::process::Command::new(track_support::pg_tool(name))
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        tool(
+            "pg_restore",
+            &["--no-owner", "-d", &scratch, dump.to_str().unwrap()],
+        );
+        tool(
+            "psql",
+            &[
+                &scratch,
+                "-c",
+                "INSERT INTO store_migrations (version, name, applied_at) VALUES (999, 'future', '2099-01-01T00:00:00Z')",
+            ],
+        );
+        tool("pg_dump", &["-Fc", "-f", newer.to_str().unwrap(), &scratch]);
+        let err = pg_fails("boss", &["db", "restore", newer.to_str().unwrap()]);
+        assert!(err.contains("schema version 999"), "{err}");
+        assert_eq!(on_pg("x", &["versions", "ls"]).lines().count(), 4);
+    }
     let restored: serde_json::Value =
         serde_json::from_str(&on_pg("boss", &["db", "restore", dump.to_str().unwrap()])).unwrap();
     assert_eq!(on_pg("x", &["versions", "ls"]), at_backup);
