@@ -779,7 +779,7 @@ fn migrate_to_postgres_copies_everything_and_leaves_sqlite_untouched() {
     if let Some(scratch) = track_support::fresh_pg_database() {
         let newer = p.root().join("newer.dump");
         let tool = |name: &str, args: &[&str]| {
-            let out = std::process::Command::new(track_support::pg_tool(name))
+            let out = std::process::Command::new(shotline_store::target::pg_tool(name))
                 .args(args)
                 .output()
                 .unwrap();

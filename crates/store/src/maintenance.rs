@@ -595,14 +595,14 @@ fn pg_dump(url: &Path, to: &Path) -> Result<i64> {
     Ok(i64::try_from(bytes).unwrap_or(i64::MAX))
 }
 
-/// Runs a PostgreSQL client tool (found by [`pg_tool`]); its stderr becomes the error, named
+/// Runs a PostgreSQL client tool (found by [`crate::target::pg_tool`]); its stderr becomes the error, named
 /// by `what`. Returns its stdout.
 fn run_pg_tool(
     name: &str,
     what: &str,
     args: impl FnOnce(&mut std::process::Command),
 ) -> Result<Vec<u8>> {
-    let tool = pg_tool(name);
+    let tool = crate::target::pg_tool(name);
     let mut cmd = std::process::Command::new(&tool);
     args(&mut cmd);
     let out = cmd.output().map_err(|e| StoreError::Target {
@@ -677,33 +677,6 @@ fn dump_schema_version(from: &Path) -> Result<i64> {
 /// Whether `table` has at least one row in the dump.
 fn dump_has_rows(from: &Path, table: &str) -> Result<bool> {
     Ok(!dump_table_rows(from, table)?.is_empty())
-}
-
-/// A PostgreSQL client tool: on PATH, else the newest Debian install
-/// (`/usr/lib/postgresql/N/bin`), whose version matches the server we test against.
-fn pg_tool(name: &str) -> PathBuf {
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    });
-    if let Some(p) = on_path {
-        return p;
-    }
-    let mut installed: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let v: u32 = e.file_name().to_string_lossy().parse().ok()?;
-            let p = e.path().join("bin").join(name);
-            p.is_file().then_some((v, p))
-        })
-        .collect();
-    installed.sort();
-    installed
-        .pop()
-        .map_or_else(|| PathBuf::from(name), |(_, p)| p)
 }
 
 /// What to use on PostgreSQL for an operation that copies the SQLite file.

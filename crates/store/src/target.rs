@@ -365,6 +365,34 @@ pub(crate) fn checkin(url: &str, mut client: PgClient) {
     }
 }
 
+/// A PostgreSQL client tool: on PATH, else the newest Debian install
+/// (`/usr/lib/postgresql/N/bin`), whose version matches the server we test against. Public so
+/// tests and tools drive the same binaries as `db backup|restore`.
+pub fn pg_tool(name: &str) -> PathBuf {
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    });
+    if let Some(p) = on_path {
+        return p;
+    }
+    let mut installed: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let v: u32 = e.file_name().to_string_lossy().parse().ok()?;
+            let p = e.path().join("bin").join(name);
+            p.is_file().then_some((v, p))
+        })
+        .collect();
+    installed.sort();
+    installed
+        .pop()
+        .map_or_else(|| PathBuf::from(name), |(_, p)| p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,33 +50,6 @@ pub fn fresh_pg_database() -> Option<String> {
     Some(db.url)
 }
 
-/// A PostgreSQL client tool for a test to drive the server directly: on PATH, else the newest
-/// Debian install (`/usr/lib/postgresql/N/bin`, which `scripts/pg.sh` uses).
-pub fn pg_tool(name: &str) -> PathBuf {
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    });
-    on_path.unwrap_or_else(|| {
-        let mut bins: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-            .map(|d| {
-                d.flatten()
-                    .map(|e| e.path().join("bin").join(name))
-                    .collect()
-            })
-            .unwrap_or_default();
-        bins.retain(|p| p.is_file());
-        bins.sort_by_key(|p| {
-            p.components()
-                .nth(4)
-                .and_then(|c| c.as_os_str().to_str()?.parse::<u32>().ok())
-                .unwrap_or(0)
-        });
-        bins.pop().unwrap_or_else(|| PathBuf::from(name))
-    })
-}
-
 impl Project {
     /// `init` + a COMP shot step + shot SH010 (1001-1005).
     pub fn new() -> Project {
