@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SQLite vs PostgreSQL for the tracking store, in one run: a 10,000-version batch registration
-# and 8 concurrent publisher processes x 200 publishes on each backend. Prints throughput and
+# and 8 concurrent publisher processes x 200 publishes (all to one shot, then each to its own
+# shot) on each backend. Prints throughput and
 # the PostgreSQL/SQLite ratio; raw JSON lines go to bench/out/pg/.
 #
 # Usage: bench/pg.sh [WORKDIR]   (default: a fresh temp dir, removed afterwards)

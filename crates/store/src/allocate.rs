@@ -331,7 +331,12 @@ impl Store {
         validate::code("step code", &key.step)?;
         validate::resource(&key.resource)?;
         let (project, path) = (self.project.id, self.path.clone());
-        let tx = self.write_tx()?;
+        let tx = self.write_tx_for_versions([(
+            key.item.kind,
+            key.item.code.as_str(),
+            key.step.as_str(),
+            key.resource.as_str(),
+        )])?;
         acting_user(&tx, &path, actor)?;
         let ids = key_ids(&tx, &path, project, key)?;
         let db_max = highest_in_db(&tx, &path, ids.0, ids.1, &key.resource)?;

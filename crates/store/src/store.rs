@@ -7,7 +7,7 @@ use crate::sql::{params, Conn, OptionalExt, Tx};
 
 use crate::actor::Actor;
 use crate::error::{Result, SqlContext, StoreError};
-use crate::model::{NewProject, Project, Role};
+use crate::model::{ItemKind, NewProject, Project, Role};
 use crate::schema;
 
 /// An open tracking database and the project it holds.
@@ -159,6 +159,21 @@ impl Store {
         self.conn.write_tx().db(&self.path)
     }
 
+    /// [`Store::write_tx`] confined to some version keys (see [`Conn::write_tx_keyed`]):
+    /// publishers of different shots on PostgreSQL commit side by side.
+    pub(crate) fn write_tx_for_versions<'k>(
+        &mut self,
+        keys: impl IntoIterator<Item = (ItemKind, &'k str, &'k str, &'k str)>,
+    ) -> Result<Tx<'_>> {
+        let locks: Vec<i64> = keys
+            .into_iter()
+            .map(|(kind, item, step, resource)| {
+                crate::sql::version_lock_key(kind.as_str(), item, step, resource)
+            })
+            .collect();
+        self.conn.write_tx_keyed(&locks).db(&self.path)
+    }
+
     /// Which backend holds the project.
     pub fn backend(&self) -> crate::sql::Backend {
         self.conn.backend()
@@ -220,13 +235,23 @@ pub(crate) fn ensure_user(conn: &Conn, path: &Path, actor: &Actor, name: &str) -
     {
         return Ok(id);
     }
-    let id: i64 = conn
-        .query_row(
-            "INSERT INTO users (name, role, created_at) VALUES (?1, 'standard', ?2) RETURNING id",
+    // Two publishers of different shots (keyed locks, not the store-wide one) may both meet a
+    // new user: the second waits for the first's row and takes it, without a second event.
+    let created = conn
+        .query_opt(
+            "INSERT INTO users (name, role, created_at) VALUES (?1, 'standard', ?2)
+             ON CONFLICT (name) DO NOTHING RETURNING id",
             params![name, crate::time::now()],
-            |r| r.get(0),
         )
         .db(path)?;
+    let Some(row) = created else {
+        return conn
+            .query_row("SELECT id FROM users WHERE name = ?1", params![name], |r| {
+                r.get(0)
+            })
+            .db(path);
+    };
+    let id: i64 = row.get(0).db(path)?;
     event(
         conn,
         path,

@@ -262,3 +262,81 @@ on_both! {
         assert_eq!(all, (1..=n).collect::<Vec<_>>());
     }
 }
+
+/// On PostgreSQL, writers of different version keys do not wait for each other; writers of the
+/// same key, and store-wide writers, do.
+#[test]
+fn publishers_of_different_shots_do_not_wait_for_each_other_on_postgres() {
+    let Some((d, path, mut holder, boss)) = setup_on(crate::testdb::TestDb::Postgres) else {
+        return;
+    };
+    for f in ["a", "b"] {
+        std::fs::create_dir(d.path().join(f)).unwrap();
+    }
+    // A short lock_timeout turns "would wait" into an error instead of a hang.
+    let mut other = Store::open(&path, 300).unwrap();
+    let held = holder
+        .write_tx_for_versions([(ItemKind::Shot, "SH010", "COMP", "")])
+        .unwrap();
+    let got = other.publish(&boss, nv(&d.path().join("b"), "SH020", "COMP"));
+    assert_eq!(
+        got.unwrap().number,
+        1,
+        "another shot publishes while SH010 is held"
+    );
+    let same = other.publish(&boss, nv(&d.path().join("a"), "SH010", "COMP"));
+    assert!(waited(&same), "the same key waits: {same:?}");
+    let wide = other.write_shots(
+        &boss,
+        &[NewShot {
+            code: "SH030".into(),
+            fields: ShotFields::default(),
+        }],
+        ShotWrite::Create,
+    );
+    assert!(
+        waited(&wide),
+        "a store-wide writer waits for keyed ones: {wide:?}"
+    );
+    drop(held);
+    let after = other.publish(&boss, nv(&d.path().join("a"), "SH010", "COMP"));
+    assert_eq!(after.unwrap().number, 1);
+    // And the other way: a store-wide writer holds off every keyed writer.
+    let mut wide_holder = Store::open(&path, 300).unwrap();
+    let held = wide_holder.write_tx().unwrap();
+    let blocked = other.publish(&boss, nv(&d.path().join("b"), "SH020", "COMP"));
+    assert!(waited(&blocked), "{blocked:?}");
+    drop(held);
+    assert_eq!(
+        other
+            .publish(&boss, nv(&d.path().join("b"), "SH020", "COMP"))
+            .unwrap()
+            .number,
+        2
+    );
+}
+
+#[test]
+fn version_lock_keys_are_stable_across_builds() {
+    // Hosts running different builds must agree on the key: a changed hash would let two of
+    // them publish the same version key at once. Pinned values.
+    let k = crate::sql::version_lock_key("shot", "SH010", "COMP", "");
+    assert_eq!(k, crate::sql::version_lock_key("shot", "SH010", "COMP", ""));
+    assert_ne!(
+        k,
+        crate::sql::version_lock_key("shot", "SH010", "COMP", "BG")
+    );
+    assert_ne!(
+        crate::sql::version_lock_key("shot", "SH01", "0COMP", ""),
+        crate::sql::version_lock_key("shot", "SH010", "COMP", "")
+    );
+    assert_eq!(k, PINNED_SH010_COMP);
+}
+
+/// FNV-1a 64 of `shot\0SH010\0COMP\0\0`, computed independently.
+const PINNED_SH010_COMP: i64 = -1_142_484_901_347_987_956;
+
+/// Whether `r` failed by waiting for a lock past the connection's lock_timeout.
+fn waited<T: std::fmt::Debug>(r: &Result<T>) -> bool {
+    matches!(r, Err(e) if e.to_string().contains("lock timeout"))
+}

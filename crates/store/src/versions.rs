@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use crate::bulk::Insert;
 use crate::sql::{params, Conn, ToValue, Value};
@@ -165,7 +165,14 @@ impl Store {
             files.push(normalised_files(&v.files)?);
         }
         let (project, path) = (self.project.id, self.path.clone());
-        let tx = self.write_tx()?;
+        let tx = self.write_tx_for_versions(batch.iter().map(|v| {
+            (
+                v.item.kind,
+                v.item.code.as_str(),
+                v.step.as_str(),
+                v.resource.as_str(),
+            )
+        }))?;
         let (author_id, role) = acting_user(&tx, &path, actor)?;
         if let Some(v) = batch.iter().find(|v| v.state.is_decision()) {
             require(
@@ -593,13 +600,16 @@ fn file_sequence_ids(
     path: &Path,
     out: &[Version],
 ) -> Result<HashMap<(String, String), i64>> {
-    let mut seen = HashSet::with_capacity(out.len());
-    let mut values = Vec::new();
-    for v in out {
-        if seen.insert((v.files.dir.as_str(), v.files.pattern.as_str())) {
-            values.push(v.files.dir.to_value());
-            values.push(v.files.pattern.to_value());
-        }
+    // Sorted: two writers upserting the same pairs lock them in the same order, so they can
+    // only wait for each other, never deadlock.
+    let pairs: BTreeSet<(&str, &str)> = out
+        .iter()
+        .map(|v| (v.files.dir.as_str(), v.files.pattern.as_str()))
+        .collect();
+    let mut values = Vec::with_capacity(pairs.len() * 2);
+    for (dir, pattern) in &pairs {
+        values.push(dir.to_value());
+        values.push(pattern.to_value());
     }
     let insert = Insert {
         into: "file_sequences (dir, pattern)",
@@ -607,7 +617,7 @@ fn file_sequence_ids(
         tail:
             "ON CONFLICT (dir, pattern) DO UPDATE SET dir = excluded.dir RETURNING id, dir, pattern",
     };
-    let mut ids = HashMap::with_capacity(seen.len());
+    let mut ids = HashMap::with_capacity(pairs.len());
     for r in insert.run(conn, &values).db(path)? {
         ids.insert((r.get(1).db(path)?, r.get(2).db(path)?), r.get(0).db(path)?);
     }
@@ -642,16 +652,20 @@ fn insert_tags(
     out: &[Version],
     tag_ids: &mut HashMap<String, i64>,
 ) -> Result<()> {
-    let mut new = Vec::new();
-    for tag in out.iter().flat_map(|v| v.tags.iter()) {
-        if !tag_ids.contains_key(tag) && !new.contains(&tag.to_value()) {
-            new.push(tag.to_value());
-        }
-    }
+    // Sorted and distinct, for the same reason as the file sequences.
+    let new: Vec<Value> = out
+        .iter()
+        .flat_map(|v| v.tags.iter())
+        .filter(|t| !tag_ids.contains_key(*t))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .map(|t| t.to_value())
+        .collect();
     let created = Insert {
         into: "tags (name)",
         width: 1,
-        tail: "RETURNING id, name",
+        // A publisher of another shot may create the same tag meanwhile (keyed locks): take it.
+        tail: "ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id, name",
     }
     .run(conn, &new)
     .db(path)?;

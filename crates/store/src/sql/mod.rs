@@ -287,17 +287,50 @@ impl Conn {
     ///   granted, and the lock is released by COMMIT or ROLLBACK (or the session dying). This is
     ///   exactly SQLite's guarantee, on a server shared by many hosts.
     pub fn write_tx(&mut self) -> Result<Tx<'_>> {
+        self.locked_tx(&[("SELECT pg_advisory_xact_lock(?1)", WRITER_LOCK_KEY)])
+    }
+
+    /// A write transaction for changes confined to some keys (a version key: item × step ×
+    /// resource), so that writers of different keys on PostgreSQL do not wait for each other:
+    /// - SQLite: `BEGIN IMMEDIATE`, as [`Conn::write_tx`] (one writer at a time is all a file
+    ///   has).
+    /// - PostgreSQL: `BEGIN`, the store's writer lock *shared*, then each key's advisory lock
+    ///   exclusive, in ascending order so two writers can never wait on each other in a cycle.
+    ///   A store-wide writer ([`Conn::write_tx`]: status, shots, deletes) still waits for every
+    ///   keyed writer and excludes them all. More than [`MAX_KEYED_LOCKS`] keys take the
+    ///   store-wide lock instead (advisory locks live in the server's shared lock table, sized
+    ///   for tens of locks per transaction, not thousands).
+    ///
+    /// The caller must only write rows of its keys, or rows every writer may add concurrently
+    /// (`ON CONFLICT` upserts, append-only events).
+    pub fn write_tx_keyed(&mut self, keys: &[i64]) -> Result<Tx<'_>> {
+        let mut keys: Vec<i64> = keys.to_vec();
+        keys.sort_unstable();
+        keys.dedup();
+        if keys.len() > MAX_KEYED_LOCKS {
+            return self.write_tx();
+        }
+        let mut locks = vec![("SELECT pg_advisory_xact_lock_shared(?1)", WRITER_LOCK_KEY)];
+        locks.extend(
+            keys.into_iter()
+                .map(|k| ("SELECT pg_advisory_xact_lock(?1)", k)),
+        );
+        self.locked_tx(&locks)
+    }
+
+    /// `BEGIN` then each advisory lock in order (PostgreSQL), or `BEGIN IMMEDIATE` (SQLite); a
+    /// lock that fails (lock_timeout, a dead connection) rolls the transaction back.
+    fn locked_tx(&mut self, locks: &[(&str, i64)]) -> Result<Tx<'_>> {
         match self {
             Conn::Sqlite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
             Conn::Postgres(c) => {
                 let mut c = c.borrow_mut();
                 c.batch("BEGIN")?;
-                if let Err(e) = c.execute(
-                    "SELECT pg_advisory_xact_lock(?1)",
-                    &[Value::Int(WRITER_LOCK_KEY)],
-                ) {
-                    let _ = c.batch("ROLLBACK");
-                    return Err(e);
+                for (sql, key) in locks {
+                    if let Err(e) = c.execute(sql, &[Value::Int(*key)]) {
+                        let _ = c.batch("ROLLBACK");
+                        return Err(e);
+                    }
                 }
             }
         }
@@ -375,6 +408,29 @@ impl Stmt<'_> {
 /// The advisory lock every PostgreSQL write transaction takes (any fixed 64-bit number; this
 /// one spells "shotline" in ASCII so it is recognisable in `pg_locks`).
 pub const WRITER_LOCK_KEY: i64 = 0x73_686f_746c_696e;
+
+/// The most per-key locks one [`Conn::write_tx_keyed`] takes before it falls back to the
+/// store-wide lock (PostgreSQL's default lock table holds 64 locks per connection on average).
+pub const MAX_KEYED_LOCKS: usize = 16;
+
+/// The advisory lock key of a version key (item kind, item code, step code, resource): FNV-1a
+/// over the names, so every host and every build computes the same number (std's hasher is
+/// not guaranteed stable). A collision only makes two keys wait for each other.
+pub fn version_lock_key(kind: &str, item: &str, step: &str, resource: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in [kind, item, step, resource] {
+        for b in part.bytes().chain(std::iter::once(0)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    let key = h as i64;
+    if key == WRITER_LOCK_KEY {
+        key ^ 1
+    } else {
+        key
+    }
+}
 
 /// A transaction; rolled back when dropped without [`Tx::commit`]. Derefs to [`Conn`], so
 /// helpers taking `&Conn` run inside it.
