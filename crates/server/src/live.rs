@@ -34,6 +34,8 @@ pub struct PollerSetup {
     pub db: PathBuf,
     /// The render queue's folder.
     pub render_dir: PathBuf,
+    /// The render queue refused the database (see `render_refusal`): no `render` events.
+    pub render_unavailable: bool,
     /// How often to look.
     pub poll: Duration,
     /// Bumped when sessions or tokens change (from this server or the command line).
@@ -51,6 +53,7 @@ pub fn start_poller(
         let mut poller = Poller {
             db: setup.db,
             render_dir: setup.render_dir,
+            render_unavailable: setup.render_unavailable,
             store: None,
             last_event: None,
             last_jobs: String::new(),
@@ -83,6 +86,7 @@ fn sleep_unless_stopped(poll: Duration, stop: &watch::Receiver<bool>) {
 struct Poller {
     db: PathBuf,
     render_dir: PathBuf,
+    render_unavailable: bool,
     store: Option<Store>,
     last_event: Option<i64>,
     last_jobs: String,
@@ -159,6 +163,9 @@ impl Poller {
     }
 
     fn render(&mut self, tx: &broadcast::Sender<LiveEvent>) {
+        if self.render_unavailable {
+            return;
+        }
         let data = jobs_snapshot(&self.db, &self.render_dir);
         if data != self.last_jobs {
             self.last_jobs = data.clone();
@@ -189,9 +196,14 @@ pub async fn stream(
     caller: Caller,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let (db, dir) = (app.db.clone(), app.render_dir.clone());
-    let first = crate::api::blocking(move || Ok(jobs_snapshot(&db, &dir)))
-        .await
-        .unwrap_or_else(|_| r#"{"jobs":[]}"#.to_string());
+    let first = if app.render_unavailable.is_some() {
+        // The stream still opens with a `render` event (clients wait for it): an empty queue.
+        r#"{"jobs":[]}"#.to_string()
+    } else {
+        crate::api::blocking(move || Ok(jobs_snapshot(&db, &dir)))
+            .await
+            .unwrap_or_else(|_| r#"{"jobs":[]}"#.to_string())
+    };
     let first = futures_util::stream::iter([Ok(Event::default().event("render").data(first))]);
     let watched = Watched {
         rx: app.live.subscribe(),
