@@ -387,6 +387,13 @@ mod tests {
             revoke_token(&store, &ana, first.id),
             Err(ServerError::Invalid { .. })
         ));
+        // Made and revoked between two polls: PostgreSQL's marker still moves.
+        let before = crate::session::credentials_marker(&conn, &db).unwrap();
+        let brief = create_token(&store, &ana, "ana", "brief").unwrap();
+        revoke_token(&store, &ana, brief.id).unwrap();
+        if b == shotline_store::testdb::TestDb::Postgres {
+            assert_ne!(crate::session::credentials_marker(&conn, &db).unwrap(), before);
+        }
         // A new password ends the user's sessions.
         let s = crate::session::start(&conn, &db, "ana", crate::session::SESSION_IDLE, 10)
             .unwrap();

@@ -19,6 +19,9 @@ use crate::App;
 /// Events read per poll at most; more than this in one interval shows as a `resync`.
 const BATCH: u64 = 200;
 
+/// Open streams check their credential at least this often (see `watch_credentials`).
+const RECHECK: Duration = Duration::from_secs(60);
+
 /// One message to every open stream.
 #[derive(Debug, Clone)]
 pub struct LiveEvent {
@@ -59,6 +62,7 @@ pub fn start_poller(
             last_jobs: String::new(),
             credentials: setup.credentials,
             last_credentials: String::new(),
+            last_check: std::time::Instant::now(),
         };
         while !*stop.borrow() {
             poller.watch_credentials();
@@ -92,6 +96,7 @@ struct Poller {
     last_jobs: String,
     credentials: watch::Sender<u64>,
     last_credentials: String,
+    last_check: std::time::Instant,
 }
 
 impl Poller {
@@ -124,13 +129,17 @@ impl Poller {
     }
 
     /// A password changed or a token was revoked on the command line: tell open streams to
-    /// check their credential again.
+    /// check their credential again. Also every [`RECHECK`], whatever the marker says: a
+    /// credential made and removed between two polls can leave the marker as it was (SQLite
+    /// reuses the highest id), and a stream opened with it must still end.
     fn watch_credentials(&mut self) {
         let marker = crate::accounts::open(&self.db, 5000)
             .and_then(|c| crate::session::credentials_marker(&c, &self.db));
+        let due = self.last_check.elapsed() >= RECHECK;
         if let Ok(m) = marker {
-            if m != self.last_credentials {
+            if m != self.last_credentials || due {
                 self.last_credentials = m;
+                self.last_check = std::time::Instant::now();
                 self.credentials.send_modify(|g| *g = g.wrapping_add(1));
             }
         }

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use shotline_store::sql::{params, Conn, OptionalExt};
+use shotline_store::sql::{params, Backend, Conn, OptionalExt};
 
 use crate::accounts::{random_hex, sha256_hex};
 use crate::error::{Result, SqlContext};
@@ -139,16 +139,28 @@ pub fn end_all_of(conn: &Conn, db: &Path, user: &str) -> Result<usize> {
 
 /// A value that changes whenever a session or token is added or removed (login, logout,
 /// password change, revocation, from this server or the command line): open event streams
-/// check their credential again when it moves. Counts and newest ids of plain tables, so it
-/// reads the same on SQLite and PostgreSQL (no file time, no `data_version`): a removal lowers
-/// a count, an addition raises an id.
+/// check their credential again when it moves. Read from the tables themselves, so it works
+/// the same on SQLite and PostgreSQL (no file time, no `data_version`): a removal lowers a
+/// count, an addition moves the newest id. On PostgreSQL that is the id sequence, which never
+/// goes back, so even a token made and revoked between two polls moves it; SQLite has no such
+/// counter without AUTOINCREMENT, so there the highest id (the poller also re-checks open
+/// streams now and then).
 pub fn credentials_marker(conn: &Conn, db: &Path) -> Result<String> {
+    let newest = |table: &str| match conn.backend() {
+        Backend::Sqlite => format!("(SELECT COALESCE(max(id), 0) FROM {table})"),
+        Backend::Postgres => format!(
+            "COALESCE(pg_sequence_last_value(CAST(pg_get_serial_sequence('{table}', 'id') \
+             AS regclass)), 0)"
+        ),
+    };
     let n: [i64; 4] = conn
         .query_row(
-            "SELECT (SELECT count(*) FROM server_sessions),
-                    (SELECT COALESCE(max(id), 0) FROM server_sessions),
-                    (SELECT count(*) FROM server_tokens),
-                    (SELECT COALESCE(max(id), 0) FROM server_tokens)",
+            &format!(
+                "SELECT (SELECT count(*) FROM server_sessions), {},
+                        (SELECT count(*) FROM server_tokens), {}",
+                newest("server_sessions"),
+                newest("server_tokens")
+            ),
             params![],
             |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?]),
         )
