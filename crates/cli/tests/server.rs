@@ -326,10 +326,16 @@ fn api_tokens_work_without_csrf_and_credentials_are_guarded() {
     assert_eq!(bad.status, 401);
 }
 
+/// On SQLite and, with a test server, on PostgreSQL (the store's writer lock there).
 #[test]
 fn concurrent_writers_lose_nothing() {
-    let p = project();
-    let s = serve(&p);
+    for p in Project::on_both() {
+        concurrent_writers_lose_nothing_on(&with_users_and_shots(p));
+    }
+}
+
+fn concurrent_writers_lose_nothing_on(p: &Project) {
+    let s = serve(p);
     let lead = login(&s, "lead1");
     let shots: Vec<String> = (1..=10).map(shot_code).collect();
     std::thread::scope(|sc| {
