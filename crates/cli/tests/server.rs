@@ -1050,7 +1050,8 @@ fn next_event(reader: &mut BufReader<TcpStream>, name: &str, needle: &str) -> St
 /// Issue 18: `shotline serve` on a project whose tracking database is on PostgreSQL. Sessions,
 /// tokens (made and revoked on the command line while it runs), the grid, a status change with
 /// the store's role and `if_state` rules, a publish reaching `/api/v1/events`, and the render
-/// endpoints: a clear 503 while the render queue cannot use PostgreSQL (200 once it can).
+/// endpoints: a clear 503 while the render queue cannot use PostgreSQL (200 once it can);
+/// sessions surviving a restart.
 #[test]
 fn serves_a_postgres_project() {
     let Some(p) = Project::new_on_postgres() else {
@@ -1171,6 +1172,10 @@ fn serves_a_postgres_project() {
     assert_eq!(shots_status(&s, &lead), 200);
     nix_kill(&s.child, "TERM");
     assert_eq!(s.child.wait().unwrap().code(), Some(0));
+    // Sessions live in the database: a restarted server knows them.
+    let s = serve(&p);
+    assert_eq!(shots_status(&s, &lead), 200);
+    assert_eq!(shots_status(&s, &ana), 401);
 }
 
 /// A PostgreSQL server that does not answer: `serve` stops before listening, exit 2, naming
