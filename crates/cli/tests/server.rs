@@ -18,7 +18,11 @@ use webdriver::{http, Resp, Server, WebDriver};
 /// A project with users boss (admin, the creator), lead1 (lead) and ana (standard), each with
 /// a password, and shots SH010..SH100.
 fn project() -> Project {
-    let p = Project::new();
+    with_users_and_shots(Project::new())
+}
+
+/// [`project`] on `p` (a SQLite or a PostgreSQL project).
+fn with_users_and_shots(p: Project) -> Project {
     for i in 2..=10 {
         p.ok(
             "boss",
@@ -50,7 +54,14 @@ fn serve(p: &Project) -> Server {
 }
 
 fn serve_with(p: &Project, extra: &[&str]) -> Server {
-    webdriver::serve_with_args(p.root(), &[], extra)
+    match p.pg() {
+        Some(url) => webdriver::serve_with_args(
+            p.root(),
+            &[("SHOTLINE_DB", std::ffi::OsStr::new(&url))],
+            extra,
+        ),
+        None => webdriver::serve_with_args(p.root(), &[], extra),
+    }
 }
 
 fn request(
@@ -315,10 +326,16 @@ fn api_tokens_work_without_csrf_and_credentials_are_guarded() {
     assert_eq!(bad.status, 401);
 }
 
+/// On SQLite and, with a test server, on PostgreSQL (the store's writer lock there).
 #[test]
 fn concurrent_writers_lose_nothing() {
-    let p = project();
-    let s = serve(&p);
+    for p in Project::on_both() {
+        concurrent_writers_lose_nothing_on(&with_users_and_shots(p));
+    }
+}
+
+fn concurrent_writers_lose_nothing_on(p: &Project) {
+    let s = serve(p);
     let lead = login(&s, "lead1");
     let shots: Vec<String> = (1..=10).map(shot_code).collect();
     std::thread::scope(|sc| {
@@ -1009,4 +1026,180 @@ fn a_large_grid_draws_only_the_rows_near_the_viewport() {
     );
     let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard-large-grid.png");
     driver.screenshot(&shot);
+}
+
+/// Reads a live stream until an event `name` whose data contains `needle`; returns the data.
+fn next_event(reader: &mut BufReader<TcpStream>, name: &str, needle: &str) -> String {
+    let mut event = String::new();
+    loop {
+        let mut l = String::new();
+        assert!(
+            reader.read_line(&mut l).unwrap() > 0,
+            "the stream ended before a {name} event with {needle:?}"
+        );
+        if let Some(e) = l.strip_prefix("event:") {
+            event = e.trim().to_string();
+        } else if let Some(data) = l.strip_prefix("data:") {
+            if event == name && data.contains(needle) {
+                return data.trim().to_string();
+            }
+        }
+    }
+}
+
+/// Issue 18: `shotline serve` on a project whose tracking database is on PostgreSQL. Sessions,
+/// tokens (made and revoked on the command line while it runs), the grid, a status change with
+/// the store's role and `if_state` rules, a publish reaching `/api/v1/events`, and the render
+/// endpoints: a clear 503 while the render queue cannot use PostgreSQL (200 once it can);
+/// sessions surviving a restart.
+#[test]
+fn serves_a_postgres_project() {
+    let Some(p) = Project::new_on_postgres() else {
+        return;
+    };
+    let p = with_users_and_shots(p);
+    let mut s = serve(&p);
+    for path in ["/api/v1/shots", "/api/v1/render/jobs", "/api/v1/events"] {
+        assert_eq!(request(&s, "GET", path, &[], None).status, 401, "{path}");
+    }
+    let ana = login(&s, "ana");
+    let lead = login(&s, "lead1");
+    let me = request(
+        &s,
+        "GET",
+        "/api/v1/session",
+        &[("Cookie", &ana.cookie)],
+        None,
+    )
+    .json();
+    assert_eq!(
+        (me["user"].as_str(), me["role"].as_str()),
+        (Some("ana"), Some("standard"))
+    );
+    let all = grid(&s, &ana, "");
+    assert_eq!(codes(&all), (1..=10).map(shot_code).collect::<Vec<_>>());
+    assert_eq!(cell(&s, &ana, "SH010")["state"], "TODO");
+    let mut events = open_events(&s, &[("Cookie", &lead.cookie)]);
+    // The store's role rules: an artist may set WIP, a decision needs a lead.
+    assert_eq!(set_state(&s, &ana, "SH010", "WIP").status, 200);
+    let r = set_state(&s, &ana, "SH010", "APPROVED");
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains("lead"), "{}", r.text());
+    let r = set_state(&s, &lead, "SH010", "APPROVED");
+    assert_eq!(r.status, 200, "{}", r.text());
+    next_event(&mut events, "status", "SH010 COMP");
+    // A change made against a stale view: 409 naming the state now, nothing written.
+    let r = request(
+        &s,
+        "PUT",
+        "/api/v1/shots/SH010/steps/COMP/status",
+        &[("Cookie", &lead.cookie), ("X-CSRF-Token", &lead.csrf)],
+        Some(&json!({"state": "RETAKE", "if_state": "WIP"})),
+    );
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(
+        r.text().contains("is APPROVED (set by lead1"),
+        "{}",
+        r.text()
+    );
+    eventually(|| (cell(&s, &ana, "SH010")["state"] == "APPROVED").then_some(()));
+    // A publish from the command line reaches open streams and the grid.
+    let dir = p.frames("comp", 1001..=1005);
+    p.ok(
+        "ana",
+        &[
+            "publish",
+            "--shot",
+            "SH010",
+            "--step",
+            "COMP",
+            dir.to_str().unwrap(),
+        ],
+    );
+    next_event(&mut events, "version", "SH010");
+    eventually(|| (cell(&s, &ana, "SH010")["latest"]["number"] == 1).then_some(()));
+    // API tokens: no CSRF; revoked on the command line, refused at once and its stream ends.
+    let t = p.json("ana", &["user", "token", "ana", "--label", "script"]);
+    let auth = format!("Bearer {}", t["token"].as_str().unwrap());
+    let r = request(
+        &s,
+        "PUT",
+        "/api/v1/shots/SH020/steps/COMP/status",
+        &[("Authorization", &auth)],
+        Some(&json!({"state": "REVIEW"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["status"]["updated_by"], "ana");
+    let mut token_stream = open_events(&s, &[("Authorization", &auth)]);
+    p.json("ana", &["user", "token", "revoke", &t["id"].to_string()]);
+    let r = request(
+        &s,
+        "GET",
+        "/api/v1/shots",
+        &[("Authorization", &auth)],
+        None,
+    );
+    assert_eq!(r.status, 401, "{}", r.text());
+    wait_stream_end(&mut token_stream);
+    // The render endpoints never fail the server: 503 with the reason while the queue cannot
+    // use PostgreSQL; the rest of the dashboard works.
+    let r = request(
+        &s,
+        "GET",
+        "/api/v1/render/jobs",
+        &[("Cookie", &lead.cookie)],
+        None,
+    );
+    match r.status {
+        503 => {
+            let msg = r.json()["error"]["message"].as_str().unwrap().to_string();
+            assert!(msg.contains("render queue"), "{msg}");
+        }
+        200 => assert!(r.json()["jobs"].is_array(), "{}", r.text()),
+        other => panic!("render jobs answered {other}: {}", r.text()),
+    }
+    assert_eq!(shots_status(&s, &lead), 200);
+    // Logout ends the session (stored on PostgreSQL), not the others.
+    let out = request(
+        &s,
+        "POST",
+        "/api/v1/logout",
+        &[("Cookie", &ana.cookie), ("X-CSRF-Token", &ana.csrf)],
+        None,
+    );
+    assert_eq!(out.status, 204);
+    assert_eq!(shots_status(&s, &ana), 401);
+    assert_eq!(shots_status(&s, &lead), 200);
+    nix_kill(&s.child, "TERM");
+    assert_eq!(s.child.wait().unwrap().code(), Some(0));
+    // Sessions live in the database: a restarted server knows them.
+    let s = serve(&p);
+    assert_eq!(shots_status(&s, &lead), 200);
+    assert_eq!(shots_status(&s, &ana), 401);
+}
+
+/// A PostgreSQL server that does not answer: `serve` stops before listening, exit 2, naming
+/// the server and database (no panic, no hang).
+#[test]
+fn an_unreachable_postgres_server_is_a_clear_error() {
+    let p = Project::new();
+    let out = p
+        .cmd("boss")
+        .env(
+            "SHOTLINE_DB",
+            "postgres://shotline@127.0.0.1:1/nowhere?sslmode=disable",
+        )
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("127.0.0.1:1/nowhere"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

@@ -12,8 +12,8 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use sha2::{Digest, Sha256};
-use shotline_store::rusqlite::{params, Connection, OptionalExtension};
-use shotline_store::{Actor, Role, Store};
+use shotline_store::sql::{params, Conn, OptionalExt, Row};
+use shotline_store::{Actor, OpenMode, Role, Store};
 
 use crate::error::{Result, ServerError, SqlContext};
 
@@ -53,10 +53,15 @@ pub struct TokenInfo {
     pub created_at: String,
 }
 
-/// Opens the project database for the credential tables (the store's migration 4 made them;
-/// callers open the [`Store`] first, which migrates).
-pub fn open(db: &Path, busy_timeout_ms: u64) -> Result<Connection> {
-    Ok(shotline_store::connect_with_timeout(db, busy_timeout_ms)?)
+/// Opens the project database (SQLite file or PostgreSQL URL) for the credential tables (the
+/// store's migration 4 made them on both backends; callers open the [`Store`] first, which
+/// migrates).
+pub fn open(db: &Path, busy_timeout_ms: u64) -> Result<Conn> {
+    Ok(shotline_store::open_conn(
+        db,
+        busy_timeout_ms,
+        OpenMode::ReadWrite,
+    )?)
 }
 
 /// Sets `name`'s password and ends every session of `name` (a changed password must lock out
@@ -92,13 +97,16 @@ pub fn create_token(store: &Store, actor: &Actor, name: &str, label: &str) -> Re
     check_may_manage(store, actor, name)?;
     let token = format!("slt_{}", random_hex(32));
     let conn = open(store.path(), 5000)?;
-    conn.execute(
-        "INSERT INTO server_tokens (name, token_sha256, label, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![name, sha256_hex(&token), label, shotline_store::now()],
-    )
-    .sql(store.path(), "storing an API token")?;
+    let id: i64 = conn
+        .query_row(
+            "INSERT INTO server_tokens (name, token_sha256, label, created_at)
+             VALUES (?1, ?2, ?3, ?4) RETURNING id",
+            params![name, sha256_hex(&token), label, shotline_store::now()],
+            |r| r.get(0),
+        )
+        .sql(store.path(), "storing an API token")?;
     Ok(NewToken {
-        id: conn.last_insert_rowid(),
+        id,
         user: name.to_string(),
         token,
     })
@@ -108,16 +116,12 @@ pub fn create_token(store: &Store, actor: &Actor, name: &str, label: &str) -> Re
 pub fn list_tokens(store: &Store, actor: &Actor, name: &str) -> Result<Vec<TokenInfo>> {
     check_may_manage(store, actor, name)?;
     let conn = open(store.path(), 5000)?;
-    let mut st = conn
-        .prepare(
-            "SELECT id, name, label, created_at FROM server_tokens WHERE name = ?1 ORDER BY id",
-        )
-        .sql(store.path(), "listing API tokens")?;
-    let rows = st
-        .query_map([name], row_to_token)
-        .sql(store.path(), "listing API tokens")?;
-    rows.collect::<std::result::Result<Vec<_>, _>>()
-        .sql(store.path(), "listing API tokens")
+    conn.query_map(
+        "SELECT id, name, label, created_at FROM server_tokens WHERE name = ?1 ORDER BY id",
+        params![name],
+        row_to_token,
+    )
+    .sql(store.path(), "listing API tokens")
 }
 
 /// Revokes token `id`: from the next request on, it is refused (401), and event streams opened
@@ -127,7 +131,7 @@ pub fn revoke_token(store: &Store, actor: &Actor, id: i64) -> Result<TokenInfo> 
     let token = conn
         .query_row(
             "SELECT id, name, label, created_at FROM server_tokens WHERE id = ?1",
-            [id],
+            params![id],
             row_to_token,
         )
         .optional()
@@ -138,14 +142,12 @@ pub fn revoke_token(store: &Store, actor: &Actor, id: i64) -> Result<TokenInfo> 
             expected: "the id of an existing token (see `shotline user token ls NAME`)".into(),
         })?;
     check_may_manage(store, actor, &token.user)?;
-    conn.execute("DELETE FROM server_tokens WHERE id = ?1", [id])
+    conn.execute("DELETE FROM server_tokens WHERE id = ?1", params![id])
         .sql(store.path(), "revoking an API token")?;
     Ok(token)
 }
 
-fn row_to_token(
-    r: &shotline_store::rusqlite::Row<'_>,
-) -> shotline_store::rusqlite::Result<TokenInfo> {
+fn row_to_token(r: &Row) -> shotline_store::sql::Result<TokenInfo> {
     Ok(TokenInfo {
         id: r.get(0)?,
         user: r.get(1)?,
@@ -176,11 +178,11 @@ fn check_may_manage(store: &Store, actor: &Actor, name: &str) -> Result<()> {
 
 /// Checks a password. Unknown users are checked against a dummy hash so the answer takes the
 /// same time whether or not the name exists.
-pub fn verify_password(conn: &Connection, db: &Path, name: &str, password: &str) -> Result<bool> {
+pub fn verify_password(conn: &Conn, db: &Path, name: &str, password: &str) -> Result<bool> {
     let stored: Option<String> = conn
         .query_row(
             "SELECT password_hash FROM server_users WHERE name = ?1",
-            [name],
+            params![name],
             |r| r.get(0),
         )
         .optional()
@@ -208,10 +210,10 @@ fn dummy_hash() -> &'static str {
 }
 
 /// The owner of an API token, if it is one we issued.
-pub fn token_owner(conn: &Connection, db: &Path, token: &str) -> Result<Option<String>> {
+pub fn token_owner(conn: &Conn, db: &Path, token: &str) -> Result<Option<String>> {
     conn.query_row(
         "SELECT name FROM server_tokens WHERE token_sha256 = ?1",
-        [sha256_hex(token)],
+        params![sha256_hex(token)],
         |r| r.get(0),
     )
     .optional()
@@ -342,6 +344,71 @@ mod tests {
         )
         .unwrap()
         .is_none());
+    }
+
+    crate::testutil::on_both! {
+    fn passwords_and_tokens_on_the_project_database(b) {
+        let Some((_d, db)) = crate::testutil::project_db(b) else {
+            return;
+        };
+        let boss = Actor::named("boss");
+        let mut store = Store::open(&db, 5000).unwrap();
+        store
+            .set_role(&boss, "ana", Role::Standard)
+            .unwrap();
+        let ana = Actor::named("ana");
+        assert_eq!(set_password(&store, &boss, "ana", "ana-password").unwrap(), 0);
+        // An artist manages only their own credentials.
+        assert!(matches!(
+            set_password(&store, &ana, "boss", "hijacked-pw"),
+            Err(ServerError::Forbidden(_))
+        ));
+        let conn = open(&db, 5000).unwrap();
+        assert!(verify_password(&conn, &db, "ana", "ana-password").unwrap());
+        assert!(!verify_password(&conn, &db, "ana", "wrong-password").unwrap());
+        assert!(!verify_password(&conn, &db, "ghost", "ana-password").unwrap());
+        let first = create_token(&store, &ana, "ana", "script").unwrap();
+        let second = create_token(&store, &boss, "ana", "farm").unwrap();
+        assert!(second.id > first.id);
+        assert_eq!(
+            token_owner(&conn, &db, &first.token).unwrap().as_deref(),
+            Some("ana")
+        );
+        let listed = list_tokens(&store, &ana, "ana").unwrap();
+        assert_eq!(
+            listed.iter().map(|t| t.label.as_str()).collect::<Vec<_>>(),
+            ["script", "farm"]
+        );
+        let before = crate::session::credentials_marker(&conn, &db).unwrap();
+        assert_eq!(revoke_token(&store, &ana, first.id).unwrap().id, first.id);
+        assert_ne!(crate::session::credentials_marker(&conn, &db).unwrap(), before);
+        assert_eq!(token_owner(&conn, &db, &first.token).unwrap(), None);
+        assert!(matches!(
+            revoke_token(&store, &ana, first.id),
+            Err(ServerError::Invalid { .. })
+        ));
+        // Made and revoked between two polls: PostgreSQL's marker still moves.
+        let before = crate::session::credentials_marker(&conn, &db).unwrap();
+        let brief = create_token(&store, &ana, "ana", "brief").unwrap();
+        revoke_token(&store, &ana, brief.id).unwrap();
+        if b == shotline_store::testdb::TestDb::Postgres {
+            assert_ne!(crate::session::credentials_marker(&conn, &db).unwrap(), before);
+        }
+        // A new password ends the user's sessions.
+        let s = crate::session::start(&conn, &db, "ana", crate::session::SESSION_IDLE, 10)
+            .unwrap();
+        assert_eq!(set_password(&store, &ana, "ana", "new-password").unwrap(), 1);
+        assert!(crate::session::lookup(
+            &conn,
+            &db,
+            &s.token,
+            crate::session::SESSION_IDLE,
+            11,
+            false
+        )
+        .unwrap()
+        .is_none());
+    }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Each handler opens its own store connection on a blocking
-//! thread (SQLite is synchronous), so many readers run at once and writes follow the store's
-//! transaction rules (one IMMEDIATE transaction each, busy timeout, no lost write).
+//! thread (both backends' drivers are synchronous; PostgreSQL connections come from the store's
+//! pool), so many readers run at once and writes follow the store's transaction rules (one
+//! write transaction each: SQLite's IMMEDIATE, PostgreSQL's writer lock; no lost write).
 
 use std::net::SocketAddr;
 

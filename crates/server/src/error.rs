@@ -2,6 +2,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use shotline_store::sql::SqlError;
 use shotline_store::StoreError;
 
 /// Errors of the server library: setting up, the credential tables, and requests.
@@ -13,15 +14,15 @@ pub enum ServerError {
     /// The render queue refused or failed.
     #[error(transparent)]
     Render(#[from] shotline_render::RenderError),
-    /// The credential tables could not be read or written.
-    #[error("{path}: {what}: {source}")]
-    Sqlite {
-        /// The database file.
+    /// The server's own queries (credentials, the grid's joins) failed, on either backend.
+    #[error("database {path}: {what}: {source}")]
+    Db {
+        /// The database file or PostgreSQL URL (a URL never holds a password).
         path: String,
         /// What was being done.
         what: &'static str,
-        /// The SQLite error.
-        source: shotline_store::rusqlite::Error,
+        /// The backend's error.
+        source: SqlError,
     },
     /// A bad value in a request or an argument.
     #[error("invalid {what} {value:?}: expected {expected}")]
@@ -59,6 +60,10 @@ pub enum ServerError {
     /// A hashing failure (argon2).
     #[error("password hashing failed: {0}")]
     Hash(String),
+    /// A part of the server cannot work on this database (the render queue on a backend it
+    /// does not support yet): 503, the rest of the server works.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// A blocking task died.
     #[error("internal error: {0}")]
     Internal(String),
@@ -86,6 +91,7 @@ impl ServerError {
             ServerError::NotFound(_) => StatusCode::NOT_FOUND,
             ServerError::Conflict(_) => StatusCode::CONFLICT,
             ServerError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            ServerError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -101,14 +107,14 @@ impl IntoResponse for ServerError {
     }
 }
 
-/// Adds the database path and the step to a rusqlite error.
+/// Adds the database (file or URL) and the step to a backend error.
 pub(crate) trait SqlContext<T> {
     fn sql(self, path: &std::path::Path, what: &'static str) -> Result<T>;
 }
 
-impl<T> SqlContext<T> for std::result::Result<T, shotline_store::rusqlite::Error> {
+impl<T> SqlContext<T> for std::result::Result<T, SqlError> {
     fn sql(self, path: &std::path::Path, what: &'static str) -> Result<T> {
-        self.map_err(|source| ServerError::Sqlite {
+        self.map_err(|source| ServerError::Db {
             path: path.display().to_string(),
             what,
             source,

@@ -20,7 +20,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use shotline_store::rusqlite::Connection;
+use shotline_store::sql::{params, Conn, Row};
 use shotline_store::{ItemKind, Shot, State as TaskState, Step, VersionNumber};
 
 use crate::api::{blocking, read_store};
@@ -179,11 +179,14 @@ pub(crate) async fn shots(
 
 /// A value that moves whenever anything the grid shows may have changed: every change to
 /// shots, statuses, steps, users and tags leaves an audit event, every version has an id.
-fn change_marker(conn: &Connection, db: &std::path::Path) -> Result<Marker> {
+/// Plain ids, so the same on both backends: on PostgreSQL every store write holds the writer
+/// lock from its first insert to its commit, so ids become visible in order and a reader never
+/// sees a newer id before an older one.
+fn change_marker(conn: &Conn, db: &std::path::Path) -> Result<Marker> {
     conn.query_row(
         "SELECT COALESCE((SELECT max(id) FROM events), 0),
                 COALESCE((SELECT max(id) FROM versions), 0)",
-        [],
+        params![],
         |r| Ok(Marker(r.get(0)?, r.get(1)?)),
     )
     .sql(db, "reading the change marker")
@@ -314,12 +317,11 @@ fn build(app: &App) -> Result<Model> {
 /// The newest version of every shot × step (by registration order, any resource), with
 /// whether a review movie, and so a thumbnail, exists for it: one query.
 fn latest_versions(
-    conn: &Connection,
+    conn: &Conn,
     db: &std::path::Path,
 ) -> Result<HashMap<(i64, String), LatestVersion>> {
-    let mut st = conn
-        .prepare(
-            "SELECT v.item_id, s.code, v.id, v.number, v.resource, v.created_at, u.name,
+    conn.query_map(
+        "SELECT v.item_id, s.code, v.id, v.number, v.resource, v.created_at, u.name,
                     v.frame_range,
                     v.resource = 'review' OR EXISTS (
                       SELECT 1 FROM dependencies d JOIN versions r ON r.id = d.version_id
@@ -329,47 +331,46 @@ fn latest_versions(
              JOIN users u ON u.id = v.author_id
              WHERE v.id IN (SELECT max(id) FROM versions WHERE item_kind = 'shot'
                             GROUP BY item_id, step_id)",
-        )
-        .sql(db, "reading the latest versions")?;
-    let rows = st
-        .query_map([], |r| {
-            let number: i64 = r.get(3)?;
-            Ok((
-                (r.get::<_, i64>(0)?, r.get::<_, String>(1)?),
-                LatestVersion {
-                    id: r.get(2)?,
-                    number,
-                    label: VersionNumber::from_i64(number)
-                        .map(|n| n.to_string())
-                        .unwrap_or_else(|| format!("version {number}")),
-                    resource: r.get(4)?,
-                    created_at: r.get(5)?,
-                    author: r.get(6)?,
-                    frame_range: r.get(7)?,
-                    has_thumbnail: r.get(8)?,
-                },
-            ))
-        })
-        .sql(db, "reading the latest versions")?;
-    rows.collect::<std::result::Result<HashMap<_, _>, _>>()
-        .sql(db, "reading the latest versions")
+        params![],
+        latest_version,
+    )
+    .map(|rows| rows.into_iter().collect())
+    .sql(db, "reading the latest versions")
+}
+
+/// One row of [`latest_versions`]: its shot id and step code, and the version.
+fn latest_version(r: &Row) -> shotline_store::sql::Result<((i64, String), LatestVersion)> {
+    let number: i64 = r.get(3)?;
+    Ok((
+        (r.get(0)?, r.get(1)?),
+        LatestVersion {
+            id: r.get(2)?,
+            number,
+            label: VersionNumber::from_i64(number)
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| format!("version {number}")),
+            resource: r.get(4)?,
+            created_at: r.get(5)?,
+            author: r.get(6)?,
+            frame_range: r.get(7)?,
+            has_thumbnail: r.get(8)?,
+        },
+    ))
 }
 
 /// Tags on any version of each shot, by shot id: one query.
-fn shot_tags(conn: &Connection, db: &std::path::Path) -> Result<HashMap<i64, Vec<String>>> {
-    let mut st = conn
-        .prepare(
+fn shot_tags(conn: &Conn, db: &std::path::Path) -> Result<HashMap<i64, Vec<String>>> {
+    let rows: Vec<(i64, String)> = conn
+        .query_map(
             "SELECT DISTINCT v.item_id, t.name FROM version_tags vt
              JOIN versions v ON v.id = vt.version_id JOIN tags t ON t.id = vt.tag_id
              WHERE v.item_kind = 'shot' ORDER BY v.item_id, t.name",
+            params![],
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .sql(db, "reading tags")?;
-    let rows = st
-        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-        .sql(db, "reading tags")?;
     let mut out: HashMap<i64, Vec<String>> = HashMap::new();
-    for row in rows {
-        let (item, tag) = row.sql(db, "reading tags")?;
+    for (item, tag) in rows {
         out.entry(item).or_default().push(tag);
     }
     Ok(out)

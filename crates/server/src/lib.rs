@@ -24,6 +24,8 @@ mod media;
 mod render;
 pub mod session;
 mod shot;
+#[cfg(test)]
+mod testutil;
 mod web;
 
 use std::net::SocketAddr;
@@ -42,13 +44,15 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// What `shotline serve` was asked to do.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
-    /// The project database.
+    /// The project database: a SQLite file or a `postgres://` URL (as
+    /// `shotline_store::default_db_path` gives it).
     pub db: PathBuf,
     /// The render queue's folder (job logs).
     pub render_dir: PathBuf,
     /// Where to listen.
     pub bind: SocketAddr,
-    /// SQLite busy timeout for each request's connection.
+    /// Busy timeout for each request's connection (SQLite's busy wait, PostgreSQL's lock and
+    /// connect wait).
     pub busy_timeout_ms: u64,
     /// Mark the session cookie `Secure` (set when a TLS proxy is in front).
     pub secure_cookies: bool,
@@ -60,10 +64,22 @@ pub struct ServeOptions {
     pub render: shotline_config::RenderConfig,
 }
 
+/// What the server found at start-up, for the command to report.
+#[derive(Debug, Clone)]
+pub struct Ready {
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// Why the render endpoints answer 503 on this database (the render queue refused it), or
+    /// `None` when they work.
+    pub render_unavailable: Option<String>,
+}
+
 /// Shared by every request.
 pub(crate) struct Shared {
     pub db: PathBuf,
     pub render_dir: PathBuf,
+    /// Why the render queue cannot be used on this database (see [`render_refusal`]).
+    pub render_unavailable: Option<String>,
     pub render: shotline_config::RenderConfig,
     pub busy_timeout_ms: u64,
     pub secure_cookies: bool,
@@ -78,11 +94,14 @@ pub(crate) struct Shared {
 /// Cheap to clone: the handlers' state.
 pub(crate) type App = Arc<Shared>;
 
-/// Runs the server until SIGINT or SIGTERM. `on_ready` is called with the bound address once
-/// the socket listens (the command prints it). Open requests and event streams are finished
-/// or closed before this returns.
-pub fn serve(opts: &ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<()> {
-    prepare(opts)?;
+/// Runs the server until SIGINT or SIGTERM. `on_ready` is called once the socket listens,
+/// with the bound address and what does not work on this database (the command prints them).
+/// Open requests and event streams are finished or closed before this returns.
+///
+/// A database that cannot be opened (a PostgreSQL server that does not answer, a missing file)
+/// fails here, before listening, with the store's error naming it.
+pub fn serve(opts: &ServeOptions, on_ready: impl FnOnce(&Ready)) -> Result<()> {
+    let render_unavailable = prepare(opts)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -90,20 +109,38 @@ pub fn serve(opts: &ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(
             what: "starting the server runtime".into(),
             source,
         })?;
-    let result = rt.block_on(run(opts, on_ready));
+    let result = rt.block_on(run(opts, render_unavailable, on_ready));
     // Requests still on a blocking thread get a moment to finish; then the process may exit.
     rt.shutdown_timeout(Duration::from_secs(5));
     result
 }
 
-/// Migrates the store if needed (the credential tables are part of its schema), before any
-/// request.
-fn prepare(opts: &ServeOptions) -> Result<()> {
+/// Migrates the store if needed (the credential tables are part of its schema on both
+/// backends), before any request; returns why the render queue cannot be used, if it cannot.
+fn prepare(opts: &ServeOptions) -> Result<Option<String>> {
     drop(shotline_store::Store::open(&opts.db, opts.busy_timeout_ms)?);
-    Ok(())
+    Ok(render_refusal(opts))
 }
 
-async fn run(opts: &ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<()> {
+/// On PostgreSQL, whether the render queue accepts the database: a queue that refuses the URL
+/// turns the render endpoints into a clear 503 instead of failing the server, and the rest of
+/// the dashboard works. Asked once, at start-up (opening the queue migrates its tables, which a
+/// read request must not do). On SQLite the queue always works and opens its tables on first
+/// use, as before.
+fn render_refusal(opts: &ServeOptions) -> Option<String> {
+    if !shotline_store::target::is_postgres_url(&opts.db) {
+        return None;
+    }
+    shotline_render::Queue::open(&opts.db, &opts.render_dir, opts.busy_timeout_ms)
+        .err()
+        .map(|e| format!("the render queue cannot use this PostgreSQL database: {e}"))
+}
+
+async fn run(
+    opts: &ServeOptions,
+    render_unavailable: Option<String>,
+    on_ready: impl FnOnce(&Ready),
+) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(opts.bind)
         .await
         .map_err(|source| ServerError::Io {
@@ -120,6 +157,7 @@ async fn run(opts: &ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(
     let app: App = Arc::new(Shared {
         db: opts.db.clone(),
         render_dir: opts.render_dir.clone(),
+        render_unavailable: render_unavailable.clone(),
         render: opts.render.clone(),
         busy_timeout_ms: opts.busy_timeout_ms,
         secure_cookies: opts.secure_cookies,
@@ -133,6 +171,7 @@ async fn run(opts: &ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(
         live::PollerSetup {
             db: opts.db.clone(),
             render_dir: opts.render_dir.clone(),
+            render_unavailable: render_unavailable.is_some(),
             poll: opts.poll,
             credentials,
         },
@@ -152,7 +191,10 @@ async fn run(opts: &ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(
     let router = router
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))
         .layer(axum::middleware::map_response(web::security_headers));
-    on_ready(addr);
+    on_ready(&Ready {
+        addr,
+        render_unavailable,
+    });
     let served = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),

@@ -19,6 +19,9 @@ use crate::App;
 /// Events read per poll at most; more than this in one interval shows as a `resync`.
 const BATCH: u64 = 200;
 
+/// Open streams check their credential at least this often (see `watch_credentials`).
+const RECHECK: Duration = Duration::from_secs(60);
+
 /// One message to every open stream.
 #[derive(Debug, Clone)]
 pub struct LiveEvent {
@@ -34,6 +37,8 @@ pub struct PollerSetup {
     pub db: PathBuf,
     /// The render queue's folder.
     pub render_dir: PathBuf,
+    /// The render queue refused the database (see `render_refusal`): no `render` events.
+    pub render_unavailable: bool,
     /// How often to look.
     pub poll: Duration,
     /// Bumped when sessions or tokens change (from this server or the command line).
@@ -51,11 +56,13 @@ pub fn start_poller(
         let mut poller = Poller {
             db: setup.db,
             render_dir: setup.render_dir,
+            render_unavailable: setup.render_unavailable,
             store: None,
             last_event: None,
             last_jobs: String::new(),
             credentials: setup.credentials,
             last_credentials: String::new(),
+            last_check: std::time::Instant::now(),
         };
         while !*stop.borrow() {
             poller.watch_credentials();
@@ -83,11 +90,13 @@ fn sleep_unless_stopped(poll: Duration, stop: &watch::Receiver<bool>) {
 struct Poller {
     db: PathBuf,
     render_dir: PathBuf,
+    render_unavailable: bool,
     store: Option<Store>,
     last_event: Option<i64>,
     last_jobs: String,
     credentials: watch::Sender<u64>,
     last_credentials: String,
+    last_check: std::time::Instant,
 }
 
 impl Poller {
@@ -120,13 +129,17 @@ impl Poller {
     }
 
     /// A password changed or a token was revoked on the command line: tell open streams to
-    /// check their credential again.
+    /// check their credential again. Also every [`RECHECK`], whatever the marker says: a
+    /// credential made and removed between two polls can leave the marker as it was (SQLite
+    /// reuses the highest id), and a stream opened with it must still end.
     fn watch_credentials(&mut self) {
         let marker = crate::accounts::open(&self.db, 5000)
             .and_then(|c| crate::session::credentials_marker(&c, &self.db));
+        let due = self.last_check.elapsed() >= RECHECK;
         if let Ok(m) = marker {
-            if m != self.last_credentials {
+            if m != self.last_credentials || due {
                 self.last_credentials = m;
+                self.last_check = std::time::Instant::now();
                 self.credentials.send_modify(|g| *g = g.wrapping_add(1));
             }
         }
@@ -159,6 +172,9 @@ impl Poller {
     }
 
     fn render(&mut self, tx: &broadcast::Sender<LiveEvent>) {
+        if self.render_unavailable {
+            return;
+        }
         let data = jobs_snapshot(&self.db, &self.render_dir);
         if data != self.last_jobs {
             self.last_jobs = data.clone();
@@ -189,9 +205,14 @@ pub async fn stream(
     caller: Caller,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let (db, dir) = (app.db.clone(), app.render_dir.clone());
-    let first = crate::api::blocking(move || Ok(jobs_snapshot(&db, &dir)))
-        .await
-        .unwrap_or_else(|_| r#"{"jobs":[]}"#.to_string());
+    let first = if app.render_unavailable.is_some() {
+        // The stream still opens with a `render` event (clients wait for it): an empty queue.
+        r#"{"jobs":[]}"#.to_string()
+    } else {
+        crate::api::blocking(move || Ok(jobs_snapshot(&db, &dir)))
+            .await
+            .unwrap_or_else(|_| r#"{"jobs":[]}"#.to_string())
+    };
     let first = futures_util::stream::iter([Ok(Event::default().event("render").data(first))]);
     let watched = Watched {
         rx: app.live.subscribe(),

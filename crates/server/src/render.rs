@@ -38,6 +38,15 @@ pub(crate) fn router(app: App) -> Router {
         .with_state(app)
 }
 
+/// Refuses (503, with the reason) when the render queue cannot use this database: checked
+/// after the caller is known, so anonymous requests still get 401 and learn nothing.
+fn ready(app: &App) -> Result<()> {
+    match &app.render_unavailable {
+        Some(why) => Err(ServerError::Unavailable(why.clone())),
+        None => Ok(()),
+    }
+}
+
 fn reader(app: &App, id: i64) -> Result<Queue> {
     Ok(Queue::open_read_only(&app.db, &app.render_dir)?
         .ok_or_else(|| RenderError::NoSuchJob(id.to_string()))?)
@@ -55,6 +64,7 @@ async fn jobs(
     _caller: Caller,
     Query(q): Query<JobsQuery>,
 ) -> Result<Json<Value>> {
+    ready(&app)?;
     blocking(move || {
         let jobs = match Queue::open_read_only(&app.db, &app.render_dir)? {
             Some(queue) => queue.list(q.all)?,
@@ -66,6 +76,7 @@ async fn jobs(
 }
 
 async fn job(State(app): State<App>, _caller: Caller, Path(id): Path<i64>) -> Result<Json<Value>> {
+    ready(&app)?;
     blocking(move || Ok(Json(json!({ "job": reader(&app, id)?.detail(id)? })))).await
 }
 
@@ -98,6 +109,7 @@ async fn task_log(
     Path((id, task)): Path<(i64, i64)>,
     Query(q): Query<LogQuery>,
 ) -> Result<Json<LogTail>> {
+    ready(&app)?;
     let tail = q.tail.unwrap_or(LOG_TAIL_DEFAULT);
     if !(1..=LOG_TAIL_MAX).contains(&tail) {
         return Err(ServerError::Invalid {
@@ -192,6 +204,7 @@ async fn cancel(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>> {
     caller.check_csrf(&headers)?;
+    ready(&app)?;
     blocking(move || {
         let mut queue = Queue::open(&app.db, &app.render_dir, app.busy_timeout_ms)?;
         check_may_control(&app, &caller, &queue, id)?;
@@ -214,6 +227,7 @@ async fn retry(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>> {
     caller.check_csrf(&headers)?;
+    ready(&app)?;
     blocking(move || {
         let mut queue = Queue::open(&app.db, &app.render_dir, app.busy_timeout_ms)?;
         check_may_control(&app, &caller, &queue, id)?;

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use shotline_store::rusqlite::{params, Connection, OptionalExtension};
+use shotline_store::sql::{params, Backend, Conn, OptionalExt};
 
 use crate::accounts::{random_hex, sha256_hex};
 use crate::error::{Result, SqlContext};
@@ -58,21 +58,18 @@ fn idle_secs(idle: Duration) -> i64 {
 }
 
 /// Starts a session for `user` at `now`, dropping expired ones on the way.
-pub fn start(
-    conn: &Connection,
-    db: &Path,
-    user: &str,
-    idle: Duration,
-    now: i64,
-) -> Result<NewSession> {
+pub fn start(conn: &Conn, db: &Path, user: &str, idle: Duration, now: i64) -> Result<NewSession> {
     let new = NewSession {
         token: random_hex(32),
         csrf: random_hex(32),
     };
-    conn.execute("DELETE FROM server_sessions WHERE expires_at <= ?1", [now])
-        .sql(db, "dropping expired sessions")?;
     conn.execute(
-        "INSERT INTO server_sessions (token_sha256, user, csrf, created_at, last_seen, expires_at)
+        "DELETE FROM server_sessions WHERE expires_at <= ?1",
+        params![now],
+    )
+    .sql(db, "dropping expired sessions")?;
+    conn.execute(
+        "INSERT INTO server_sessions (token_sha256, \"user\", csrf, created_at, last_seen, expires_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             sha256_hex(&new.token),
@@ -90,7 +87,7 @@ pub fn start(
 /// The live session with this cookie token at `now`. With `touch`, its expiry moves to
 /// `now + idle` (written at most once a minute).
 pub fn lookup(
-    conn: &Connection,
+    conn: &Conn,
     db: &Path,
     token: &str,
     idle: Duration,
@@ -100,7 +97,7 @@ pub fn lookup(
     let hash = sha256_hex(token);
     let row: Option<(i64, String, String, i64)> = conn
         .query_row(
-            "SELECT id, user, csrf, last_seen FROM server_sessions
+            "SELECT id, \"user\", csrf, last_seen FROM server_sessions
              WHERE token_sha256 = ?1 AND expires_at > ?2",
             params![hash, now],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
@@ -122,32 +119,53 @@ pub fn lookup(
 }
 
 /// Ends the session with this cookie token.
-pub fn end(conn: &Connection, db: &Path, token: &str) -> Result<()> {
+pub fn end(conn: &Conn, db: &Path, token: &str) -> Result<()> {
     conn.execute(
         "DELETE FROM server_sessions WHERE token_sha256 = ?1",
-        [sha256_hex(token)],
+        params![sha256_hex(token)],
     )
     .sql(db, "ending a session")?;
     Ok(())
 }
 
 /// Ends every session of `user`; returns how many there were.
-pub fn end_all_of(conn: &Connection, db: &Path, user: &str) -> Result<usize> {
-    conn.execute("DELETE FROM server_sessions WHERE user = ?1", [user])
-        .sql(db, "ending a user's sessions")
+pub fn end_all_of(conn: &Conn, db: &Path, user: &str) -> Result<usize> {
+    conn.execute(
+        "DELETE FROM server_sessions WHERE \"user\" = ?1",
+        params![user],
+    )
+    .sql(db, "ending a user's sessions")
 }
 
 /// A value that changes whenever a session or token is added or removed (login, logout,
 /// password change, revocation, from this server or the command line): open event streams
-/// check their credential again when it moves.
-pub fn credentials_marker(conn: &Connection, db: &Path) -> Result<String> {
-    conn.query_row(
-        "SELECT (SELECT count(*) || ':' || COALESCE(max(id), 0) FROM server_sessions)
-             || '/' || (SELECT count(*) || ':' || COALESCE(max(id), 0) FROM server_tokens)",
-        [],
-        |r| r.get(0),
-    )
-    .sql(db, "reading the credentials marker")
+/// check their credential again when it moves. Read from the tables themselves, so it works
+/// the same on SQLite and PostgreSQL (no file time, no `data_version`): a removal lowers a
+/// count, an addition moves the newest id. On PostgreSQL that is the id sequence, which never
+/// goes back, so even a token made and revoked between two polls moves it; SQLite has no such
+/// counter without AUTOINCREMENT, so there the highest id (the poller also re-checks open
+/// streams now and then).
+pub fn credentials_marker(conn: &Conn, db: &Path) -> Result<String> {
+    let newest = |table: &str| match conn.backend() {
+        Backend::Sqlite => format!("(SELECT COALESCE(max(id), 0) FROM {table})"),
+        Backend::Postgres => format!(
+            "COALESCE(pg_sequence_last_value(CAST(pg_get_serial_sequence('{table}', 'id') \
+             AS regclass)), 0)"
+        ),
+    };
+    let n: [i64; 4] = conn
+        .query_row(
+            &format!(
+                "SELECT (SELECT count(*) FROM server_sessions), {},
+                        (SELECT count(*) FROM server_tokens), {}",
+                newest("server_sessions"),
+                newest("server_tokens")
+            ),
+            params![],
+            |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?]),
+        )
+        .sql(db, "reading the credentials marker")?;
+    Ok(format!("{}:{}/{}:{}", n[0], n[1], n[2], n[3]))
 }
 
 /// Recent login failures (the rate limit) and how long sessions live.
@@ -225,30 +243,12 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn db() -> (tempfile::TempDir, std::path::PathBuf, Connection) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.db");
-        let project = shotline_store::NewProject {
-            code: "T".into(),
-            name: "T".into(),
-            root: dir.path().display().to_string(),
-            fps: 24.0,
-            width: 1920,
-            height: 1080,
-            pixel_aspect: 1.0,
-            start_frame: 1001,
+    crate::testutil::on_both! {
+    fn sessions_persist_expire_when_idle_and_end(b) {
+        let Some((_d, path)) = crate::testutil::project_db(b) else {
+            return;
         };
-        drop(
-            shotline_store::Store::create(&path, &project, &shotline_store::Actor::named("boss"))
-                .unwrap(),
-        );
         let conn = crate::accounts::open(&path, 5000).unwrap();
-        (dir, path, conn)
-    }
-
-    #[test]
-    fn sessions_persist_expire_when_idle_and_end() {
-        let (_d, path, conn) = db();
         let idle = Duration::from_secs(600);
         let s = start(&conn, &path, "ana", idle, 1000).unwrap();
         // Another connection (a restarted server) finds it; only the hash is stored.
@@ -264,7 +264,11 @@ mod tests {
             }
         );
         let stored: String = conn
-            .query_row("SELECT token_sha256 FROM server_sessions", [], |r| r.get(0))
+            .query_row(
+                "SELECT token_sha256 FROM server_sessions",
+                params![],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_ne!(stored, s.token);
         // Use at 1100 moved the expiry to 1700: alive at 1650, gone at 1700 without use.
@@ -296,9 +300,12 @@ mod tests {
             .is_some());
         // The expired first session was swept when the later ones started.
         let n: i64 = conn
-            .query_row("SELECT count(*) FROM server_sessions", [], |r| r.get(0))
+            .query_row("SELECT count(*) FROM server_sessions", params![], |r| {
+                r.get(0)
+            })
             .unwrap();
         assert_eq!(n, 1);
+    }
     }
 
     #[test]

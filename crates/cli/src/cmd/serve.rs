@@ -99,7 +99,8 @@ pub fn run(args: &ServeArgs, ctx: &Ctx) -> Result<Exit> {
     let cfg = &ctx.config.config;
     let root = ctx.project_root();
     let db = db_path(ctx);
-    if !db.is_file() {
+    // A PostgreSQL URL is checked by connecting (in `serve`, before listening).
+    if !shotline_store::target::is_postgres_url(&db) && !db.is_file() {
         bail!(
             "no project database at {}; run `shotline init` first",
             db.display()
@@ -122,11 +123,17 @@ pub fn run(args: &ServeArgs, ctx: &Ctx) -> Result<Exit> {
         ));
     }
     let mut printed = Ok(());
-    shotline_server::serve(&opts, |addr| {
-        let url = format!("http://{addr}/");
+    shotline_server::serve(&opts, |ready| {
+        let url = format!("http://{}/", ready.addr);
+        if let Some(why) = &ready.render_unavailable {
+            ctx.out.warn(format!("render endpoints answer 503: {why}"));
+        }
         printed = if ctx.out.json() {
-            ctx.out
-                .json_line(&serde_json::json!({"listening": addr.to_string(), "url": url}))
+            ctx.out.json_line(&serde_json::json!({
+                "listening": ready.addr.to_string(),
+                "url": url,
+                "render_unavailable": ready.render_unavailable,
+            }))
         } else {
             ctx.out.line(format!("shotline serving {url}"))
         };

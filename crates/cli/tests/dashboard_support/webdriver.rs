@@ -55,14 +55,15 @@ pub fn serve_with_env(root: &Path, env: &[(&str, &std::ffi::OsStr)]) -> Server {
     serve_with_args(root, env, &[])
 }
 
-/// [`serve`] with extra environment variables and extra `serve` arguments.
+/// [`serve`] with extra environment variables and extra `serve` arguments. The variables are
+/// set last, so `SHOTLINE_DB` serves a project whose database is on PostgreSQL.
 pub fn serve_with_args(root: &Path, env: &[(&str, &std::ffi::OsStr)], extra: &[&str]) -> Server {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("shotline"))
         .current_dir(root)
-        .envs(env.iter().copied())
         .env("SHOTLINE_USER", "boss")
         .env_remove("SHOTLINE_CONFIG")
         .env_remove("SHOTLINE_DB")
+        .envs(env.iter().copied())
         .args([
             "serve",
             "--bind",

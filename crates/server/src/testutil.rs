@@ -1,0 +1,52 @@
+//! Unit-test set-up: a project database on SQLite and, when a test server is given
+//! (`SHOTLINE_TEST_PG`), on PostgreSQL, so the server's own SQL is proved on both backends.
+
+use std::path::PathBuf;
+
+use shotline_store::testdb::TestDb;
+
+/// A project (code T, admin boss) in a fresh database of backend `b`: the temp folder (its
+/// root) and the database location; `None` when the PostgreSQL half is skipped.
+pub(crate) fn project_db(b: TestDb) -> Option<(tempfile::TempDir, PathBuf)> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = b.location(dir.path())?;
+    let project = shotline_store::NewProject {
+        code: "T".into(),
+        name: "T".into(),
+        root: dir.path().display().to_string(),
+        fps: 24.0,
+        width: 1920,
+        height: 1080,
+        pixel_aspect: 1.0,
+        start_frame: 1001,
+    };
+    drop(
+        shotline_store::Store::create(&path, &project, &shotline_store::Actor::named("boss"))
+            .unwrap(),
+    );
+    Some((dir, path))
+}
+
+/// Defines a test twice, `NAME::sqlite` and `NAME::postgres`; the body gets the backend as
+/// `$b` (a [`TestDb`]) and returns early where [`project_db`] skips it.
+macro_rules! on_both {
+    ($(#[$m:meta])* fn $name:ident($b:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            $(#[$m])*
+            #[test]
+            fn sqlite() {
+                let $b = shotline_store::testdb::TestDb::Sqlite;
+                $body
+            }
+            $(#[$m])*
+            #[test]
+            fn postgres() {
+                let $b = shotline_store::testdb::TestDb::Postgres;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_both;
