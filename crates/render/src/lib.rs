@@ -56,7 +56,7 @@ pub use launch::shell_line;
 pub use machine::{GpuInfo, MachineInfo};
 pub use model::*;
 pub use pattern::OutputPattern;
-pub use procs::{ProcId, TaskTree};
+pub use procs::{render_host, ProcId, TaskTree, RENDER_HOST_ENV};
 pub use progress::{ProgressParser, ProgressRules};
 pub use queue::Queue;
 pub use schedule::{Budget, Need};

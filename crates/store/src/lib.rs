@@ -28,6 +28,7 @@ mod prefetch;
 mod publish;
 mod ramses;
 pub mod schema;
+pub mod schema_render;
 mod shots;
 pub mod sql;
 mod status;

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::params;
+use shotline_store::sql::{params, SqlError};
 
 use crate::chunk::Chunk;
 use crate::clock::now_ms;
@@ -43,11 +43,11 @@ impl Queue {
         self.conn
             .query_row(
                 "SELECT executor FROM render_jobs WHERE id = ?1",
-                [id],
+                params![id],
                 |r| r.get(0),
             )
             .map_err(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => RenderError::NoSuchJob(id.to_string()),
+                SqlError::NoRows => RenderError::NoSuchJob(id.to_string()),
                 e => RenderError::Db {
                     context: "reading a job".into(),
                     source: e,
@@ -63,7 +63,7 @@ impl Queue {
                 "SELECT EXISTS (SELECT 1 FROM render_attempts WHERE executor != 'local' AND outcome IS NULL)
                      OR EXISTS (SELECT 1 FROM render_tasks t JOIN render_jobs j ON j.id = t.job_id
                                 WHERE j.executor != 'local' AND t.state = 'queued')",
-                [],
+                params![],
                 |r| r.get(0),
             )
             .db("looking for farm jobs")
@@ -83,7 +83,7 @@ impl Queue {
             )
             .db("reading farm attempts")?;
         let rows = stmt
-            .query_map([job], |r| {
+            .query_map(params![job], |r| {
                 Ok(OpenFarmAttempt {
                     attempt: r.get(0)?,
                     task: r.get(1)?,
@@ -93,12 +93,12 @@ impl Queue {
                     failures: r.get(5)?,
                     state: r.get(6)?,
                     farm_task: r.get(7)?,
-                    log: PathBuf::from(r.get::<_, String>(8)?),
+                    log: PathBuf::from(r.get::<String>(8)?),
                     chunk: Chunk {
                         first: r.get(9)?,
                         last: r.get(10)?,
                         step: r.get(11)?,
-                        count: r.get::<_, i64>(12)?.max(0) as u64,
+                        count: r.get::<i64>(12)?.max(0) as u64,
                     },
                 })
             })
@@ -118,7 +118,7 @@ impl Queue {
             )
             .db("reading tasks to submit")?;
         let rows = stmt
-            .query_map([job], |r| {
+            .query_map(params![job], |r| {
                 Ok(TaskRef {
                     id: r.get(0)?,
                     index: r.get(1)?,
@@ -141,7 +141,7 @@ impl Queue {
             )
             .db("reading farm submissions")?;
         let rows = stmt
-            .query_map([job], |r| r.get(0))
+            .query_map(params![job], |r| r.get(0))
             .db("reading farm submissions")?;
         rows.collect::<Result<_, _>>()
             .db("reading farm submissions")
@@ -156,7 +156,7 @@ impl Queue {
             )
             .db("reading dependencies")?;
         let rows = stmt
-            .query_map([job], |r| r.get(0))
+            .query_map(params![job], |r| r.get(0))
             .db("reading dependencies")?;
         rows.collect::<Result<_, _>>().db("reading dependencies")
     }
@@ -173,35 +173,27 @@ impl Queue {
         logs: &Path,
     ) -> Result<()> {
         let now = now_ms();
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .db("recording a farm submission")?;
+        let tx = self.conn.plain_tx().db("recording a farm submission")?;
         let list: Vec<String> = tasks.iter().map(|t| t.index.to_string()).collect();
         tx.execute(
             "INSERT INTO render_farm_arrays (job_id, farm, farm_job, tasks, submitted_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![job, farm, farm_job, list.join(","), now],
         )
         .db("recording a farm submission")?;
-        {
-            let mut bump = tx
-                .prepare_cached(
+        for t in tasks {
+            let number: i64 = tx
+                .query_row(
                     "UPDATE render_tasks SET attempts = attempts + 1, frames_done = 0, progress = 0, message = NULL
                      WHERE id = ?1 RETURNING attempts",
+                    params![t.id],
+                    |r| r.get(0),
                 )
                 .db("recording a farm submission")?;
-            let mut ins = tx
-                .prepare_cached(
-                    "INSERT INTO render_attempts (task_id, number, executor, host, threads, gpus, log_path, started_at, farm_task)
-                     VALUES (?1, ?2, ?3, '', ?4, '', ?5, ?6, ?7)",
-                )
-                .db("recording a farm submission")?;
-            for t in tasks {
-                let number: i64 = bump
-                    .query_row([t.id], |r| r.get(0))
-                    .db("recording a farm submission")?;
-                let log = logs.join(format!("task-{:04}.slurm-{farm_job}.log", t.index));
-                ins.execute(params![
+            let log = logs.join(format!("task-{:04}.slurm-{farm_job}.log", t.index));
+            tx.execute(
+                "INSERT INTO render_attempts (task_id, number, executor, host, threads, gpus, log_path, started_at, farm_task)
+                 VALUES (?1, ?2, ?3, '', ?4, '', ?5, ?6, ?7)",
+                params![
                     t.id,
                     number,
                     farm,
@@ -209,9 +201,9 @@ impl Queue {
                     log.to_string_lossy(),
                     now,
                     format!("{farm_job}_{}", t.index)
-                ])
-                .db("recording a farm submission")?;
-            }
+                ],
+            )
+            .db("recording a farm submission")?;
         }
         tx.commit().db("committing a farm submission")
     }
@@ -221,7 +213,7 @@ impl Queue {
         self.conn
             .execute(
                 "UPDATE render_tasks SET state = 'running' WHERE id = ?1 AND state = 'queued'",
-                [task],
+                params![task],
             )
             .db("recording a farm task start")?;
         self.conn
