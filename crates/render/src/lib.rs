@@ -71,7 +71,8 @@ pub use worker::{Worker, WorkerOptions};
 use std::path::{Path, PathBuf};
 
 /// Where job folders live: `render.dir` from the config (relative to the project root), else a
-/// `render` folder beside the database.
+/// `render` folder beside the database (`.shotline/render` in the project when the database is
+/// on a PostgreSQL server).
 pub fn default_render_dir(
     project_root: &Path,
     db_path: &Path,
@@ -80,6 +81,11 @@ pub fn default_render_dir(
     match &cfg.dir {
         Some(d) if d.is_absolute() => d.clone(),
         Some(d) => project_root.join(d),
+        // A server database has no folder: job folders go in the project, which every host
+        // sharing the queue sees.
+        None if shotline_store::target::is_postgres_url(db_path) => {
+            project_root.join(".shotline").join("render")
+        }
         None => db_path.parent().unwrap_or(project_root).join("render"),
     }
 }

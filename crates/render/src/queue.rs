@@ -492,7 +492,7 @@ impl Queue {
                      FROM render_attempts a JOIN render_tasks t ON t.id = a.task_id
                      JOIN render_jobs j ON j.id = t.job_id
                      LEFT JOIN render_workers w ON w.id = a.worker_id
-                     WHERE a.outcome IS NULL AND a.host = ?1 AND a.executor = 'local' AND (?2 IS NULL OR t.job_id = ?2)",
+                     WHERE a.outcome IS NULL AND a.host = ?1 AND a.executor = 'local' AND (CAST(?2 AS BIGINT) IS NULL OR t.job_id = ?2)",
                 )
                 .db("looking for lost tasks")?;
             let rows = stmt
@@ -767,10 +767,30 @@ mod tests {
     #[test]
     fn submit_cancel_retry_pause() {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("db/shotline.db");
-        let mut q = Queue::open(&db, &dir.path().join("render"), 5000).unwrap();
+        submit_cancel_retry_pause_on(&dir.path().join("db/shotline.db"), dir.path());
+    }
+
+    /// The same on PostgreSQL; a read-only listing before the first job creates nothing.
+    #[test]
+    fn submit_cancel_retry_pause_on_postgres() {
+        let Some(url) = shotline_store::testdb::fresh_pg_url() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let db = PathBuf::from(url);
+        assert!(Queue::open_read_only(&db, dir.path()).unwrap().is_none());
+        let conn = open_conn(&db, 5000, OpenMode::ReadOnly).unwrap();
+        assert!(!schema_render::table_exists(&conn, &db, "render_schema_version").unwrap());
+        drop(conn);
+        submit_cancel_retry_pause_on(&db, dir.path());
+        let ro = Queue::open_read_only(&db, dir.path()).unwrap().unwrap();
+        assert_eq!(ro.list(true).unwrap().len(), 2);
+    }
+
+    fn submit_cancel_retry_pause_on(db: &Path, dir: &Path) {
+        let mut q = Queue::open(db, &dir.join("render"), 5000).unwrap();
         // Opening again finds the schema in place.
-        drop(Queue::open(&db, &dir.path().join("render"), 5000).unwrap());
+        drop(Queue::open(db, &dir.join("render"), 5000).unwrap());
         let id = q
             .submit(&job(
                 "name: a\nframes: 1-5\nchunk: 2\ncommand: [echo, '{start}', '{end}']\n",
@@ -801,6 +821,42 @@ mod tests {
         assert!(q
             .submit(&job("frames: 1\nafter: [missing]\ncommand: [echo]\n"))
             .is_err());
+    }
+
+    /// Two workers' connections on one PostgreSQL queue: while one holds its claim open, the
+    /// other skips the task (no wait, no second claim) and takes the next one.
+    #[test]
+    fn a_claimed_task_is_skipped_by_another_worker_on_postgres() {
+        let Some(url) = shotline_store::testdb::fresh_pg_url() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let db = PathBuf::from(url);
+        let render = dir.path().join("render");
+        let mut a = Queue::open(&db, &render, 5000).unwrap();
+        let mut b = Queue::open(&db, &render, 5000).unwrap();
+        a.submit(&job("frames: 1-2\nchunk: 1\ncommand: [true]\n"))
+            .unwrap();
+        let me = crate::procs::me();
+        let wa = a.register_worker("host-a", me).unwrap();
+        let wb = b.register_worker("host-b", me).unwrap();
+        let seen = b.candidates(8).unwrap();
+        assert_eq!(seen.len(), 2);
+        let first = a.candidates(8).unwrap().remove(0);
+        let claim = a.claim(&first, "local", "host-a", wa, 1, "").unwrap().unwrap();
+        assert!(b.claim(&seen[0], "local", "host-b", wb, 1, "").unwrap().is_none());
+        let second = b.claim(&seen[1], "local", "host-b", wb, 1, "").unwrap().unwrap();
+        second.commit().unwrap();
+        claim.commit().unwrap();
+        // Committed: a claimed task is no longer claimable by anyone.
+        assert!(b.claim(&seen[0], "local", "host-b", wb, 1, "").unwrap().is_none());
+        let hosts: Vec<String> = a
+            .tasks(1)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.attempt.unwrap().host)
+            .collect();
+        assert_eq!(hosts, ["host-a", "host-b"]);
     }
 
     #[test]

@@ -78,7 +78,7 @@ impl Queue {
                         t.first_frame, t.last_frame, t.step, t.frame_count
                  FROM render_attempts a JOIN render_tasks t ON t.id = a.task_id
                  WHERE a.executor != 'local' AND a.outcome IS NULL AND a.farm_task IS NOT NULL
-                   AND (?1 IS NULL OR t.job_id = ?1)
+                   AND (CAST(?1 AS BIGINT) IS NULL OR t.job_id = ?1)
                  ORDER BY t.job_id, t.idx",
             )
             .db("reading farm attempts")?;
