@@ -12,6 +12,7 @@ use serde_json::Value;
 /// The one way to run the binary (environment cleaned the same for every test file).
 #[path = "../support/mod.rs"]
 mod support;
+pub use support::fresh_pg_database;
 
 /// A project folder with its own queue.
 pub struct Project {
@@ -50,7 +51,13 @@ impl Project {
     /// The binary as a background process (a worker), stdout captured; killed if the test
     /// fails before it is waited for.
     pub fn spawn(&self, args: &[&str]) -> Bg {
+        self.spawn_env(args, &[])
+    }
+
+    /// [`Project::spawn`] with extra environment variables (a worker playing another host).
+    pub fn spawn_env(&self, args: &[&str], env: &[(&str, &str)]) -> Bg {
         let mut child = support::shotline_std(self.path())
+            .envs(env.iter().copied())
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
