@@ -483,7 +483,16 @@ impl Queue {
     /// process trees and puts the tasks back in the queue (or marks them cancelled when their
     /// job was cancelled). Returns `(job, task index, message)` per task.
     pub fn reap_orphans(&mut self, job: Option<JobId>) -> Result<Vec<(JobId, i64, String)>> {
-        let host = crate::procs::render_host();
+        self.reap_orphans_of(&crate::procs::render_host(), job)
+    }
+
+    /// [`Queue::reap_orphans`] for the attempts recorded under `host`: a process id names a
+    /// process on its own host only, so on a queue shared by several hosts each reaps its own.
+    pub(crate) fn reap_orphans_of(
+        &mut self,
+        host: &str,
+        job: Option<JobId>,
+    ) -> Result<Vec<(JobId, i64, String)>> {
         let rows: Vec<OpenAttempt> = {
             let mut stmt = self
                 .conn
@@ -857,6 +866,33 @@ mod tests {
             .map(|t| t.attempt.unwrap().host)
             .collect();
         assert_eq!(hosts, ["host-a", "host-b"]);
+    }
+
+    /// A task left running by a dead worker of another host is that host's to requeue: its
+    /// process id means nothing here.
+    #[test]
+    fn orphans_are_reaped_by_their_own_host_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut q =
+            Queue::open(&dir.path().join("q.db"), &dir.path().join("render"), 5000).unwrap();
+        let id = q.submit(&job("frames: 1\ncommand: [true]\n")).unwrap();
+        let me = crate::procs::me();
+        let dead = crate::procs::ProcId {
+            pid: me.pid,
+            start: me.start + 1,
+        };
+        let w = q.register_worker("host-b", dead).unwrap();
+        let c = q.candidates(1).unwrap().remove(0);
+        q.claim(&c, "local", "host-b", w, 1, "")
+            .unwrap()
+            .unwrap()
+            .commit()
+            .unwrap();
+        assert!(q.reap_orphans_of("host-a", None).unwrap().is_empty());
+        assert_eq!(q.summary(id).unwrap().state, JobState::Running);
+        let reaped = q.reap_orphans_of("host-b", Some(id)).unwrap();
+        assert_eq!(reaped.len(), 1, "{reaped:?}");
+        assert_eq!(q.summary(id).unwrap().state, JobState::Queued);
     }
 
     #[test]

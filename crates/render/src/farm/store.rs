@@ -238,3 +238,65 @@ impl Queue {
         self.touch_finished(job)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::ResolvedJob;
+    use crate::spec::JobSpec;
+
+    /// Every farm statement of the queue on both backends: a submission recorded, its task
+    /// started on a node, the open attempts and arrays read back, the rest failed.
+    fn farm_bookkeeping_on(db: &Path, dir: &Path) {
+        let mut q = Queue::open(db, &dir.join("render"), 5000).unwrap();
+        let spec = JobSpec::parse(
+            "frames: 1-2\nchunk: 1\ncommand: [true]\n",
+            Path::new("j.yaml"),
+        )
+        .unwrap();
+        let job = ResolvedJob::resolve(&spec, Path::new("/tmp"), &Default::default()).unwrap();
+        let id = q.submit_as(&job, "slurm").unwrap();
+        assert_eq!(q.executor_of(id).unwrap(), "slurm");
+        assert!(matches!(
+            q.executor_of(id + 1),
+            Err(RenderError::NoSuchJob(_))
+        ));
+        assert!(q.has_farm_work().unwrap());
+        let todo = q.farm_unsubmitted(id).unwrap();
+        assert_eq!(todo.len(), 2);
+        q.farm_record_submission(id, "slurm", "77", &todo[..1], 2, &dir.join("logs"))
+            .unwrap();
+        assert_eq!(q.farm_unsubmitted(id).unwrap().len(), 1);
+        let open = q.farm_open_attempts(Some(id)).unwrap();
+        assert_eq!(open.len(), 1);
+        assert_eq!(
+            (open[0].farm_task.as_str(), open[0].number),
+            ("77_0", 1)
+        );
+        assert_eq!(q.farm_open_attempts(None).unwrap().len(), 1);
+        q.farm_mark_running(open[0].attempt, open[0].task, "node1")
+            .unwrap();
+        assert_eq!(q.farm_open_arrays(id).unwrap(), ["77"]);
+        assert!(q.dependents(id).unwrap().is_empty());
+        q.farm_fail_unsubmitted(id, "no farm").unwrap();
+        let tasks = q.tasks(id).unwrap();
+        assert_eq!(tasks[0].state, "running");
+        assert_eq!(tasks[0].attempt.as_ref().unwrap().host, "node1");
+        assert_eq!(tasks[1].state, "failed");
+    }
+
+    #[test]
+    fn farm_bookkeeping_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        farm_bookkeeping_on(&dir.path().join("q.db"), dir.path());
+    }
+
+    #[test]
+    fn farm_bookkeeping_on_postgres() {
+        let Some(url) = shotline_store::testdb::fresh_pg_url() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        farm_bookkeeping_on(&PathBuf::from(url), dir.path());
+    }
+}
