@@ -20,7 +20,7 @@ fn config(url: Option<&str>) -> String {
 
 /// A project whose queue is a fresh PostgreSQL database; `None` when skipped.
 fn pg_project() -> Option<(Project, String)> {
-    let url = fresh_pg_database()?;
+    let url = shotline_store::testdb::fresh_pg_url()?;
     Some((Project::with_config(&config(Some(&url))), url))
 }
 
@@ -132,10 +132,17 @@ fn two_hosts_share_one_queue_and_never_run_a_task_twice() {
         let host = t["attempt"]["host"].as_str().unwrap().to_string();
         let frame = t["frames"].as_str().unwrap();
         let marks = std::fs::read_to_string(p.path().join("marks").join(frame)).unwrap();
-        assert_eq!(marks, format!("{host}\n"), "task {frame} ran once, on {host}");
+        assert_eq!(
+            marks,
+            format!("{host}\n"),
+            "task {frame} ran once, on {host}"
+        );
         hosts.insert(host);
     }
-    assert_eq!(std::fs::read_dir(p.path().join("marks")).unwrap().count(), 20);
+    assert_eq!(
+        std::fs::read_dir(p.path().join("marks")).unwrap().count(),
+        20
+    );
     assert!(
         hosts.iter().all(|h| h == "host-a" || h == "host-b"),
         "{hosts:?}"
@@ -166,7 +173,7 @@ fn migrate_to_brings_the_render_history_along() {
     ok(&p, &["render", "submit", "held.yaml"]);
     ok(&p, &["render", "pause", "held"]);
     let on_sqlite = jobs(&p);
-    let Some(url) = fresh_pg_database() else {
+    let Some(url) = shotline_store::testdb::fresh_pg_url() else {
         return;
     };
     let r: Value = serde_json::from_str(&ok(&p, &["db", "migrate-to", &url, "--json"])).unwrap();

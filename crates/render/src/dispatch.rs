@@ -35,11 +35,12 @@ pub(crate) struct Claim<'c> {
 impl Claim<'_> {
     /// Records the attempt's process.
     pub fn set_proc(&self, id: ProcId) -> Result<()> {
-        self.tx.execute(
-            "UPDATE render_attempts SET pid = ?1, proc_start = ?2 WHERE id = ?3",
-            params![id.pid, id.start as i64, self.attempt],
-        )
-        .db("recording a process")?;
+        self.tx
+            .execute(
+                "UPDATE render_attempts SET pid = ?1, proc_start = ?2 WHERE id = ?3",
+                params![id.pid, id.start as i64, self.attempt],
+            )
+            .db("recording a process")?;
         Ok(())
     }
 

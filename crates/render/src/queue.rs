@@ -35,7 +35,8 @@ impl Queue {
     /// corrupts the file, and a power cut can at worst forget the last task transitions, which
     /// the next worker start repairs; FULL would cost an fsync per task transition.
     pub fn open(db: &Path, dir: &Path, busy_timeout_ms: u64) -> Result<Queue> {
-        let fail = |e: StoreError| RenderError::Invalid(format!("cannot open the render queue: {e}"));
+        let fail =
+            |e: StoreError| RenderError::Invalid(format!("cannot open the render queue: {e}"));
         let mut conn = open_conn(db, busy_timeout_ms, OpenMode::Create).map_err(fail)?;
         // The database's tracking schema must not be newer than this build (the same refusal
         // every other user of the database gives).
@@ -62,7 +63,8 @@ impl Queue {
         if !on_server && !db.exists() {
             return Ok(None);
         }
-        let fail = |e: StoreError| RenderError::Invalid(format!("cannot read the render queue: {e}"));
+        let fail =
+            |e: StoreError| RenderError::Invalid(format!("cannot read the render queue: {e}"));
         let conn = if on_server {
             open_conn(
                 db,
@@ -232,9 +234,11 @@ impl Queue {
     pub fn job_spec(&self, id: JobId) -> Result<ResolvedJob> {
         let text: String = self
             .conn
-            .query_row("SELECT spec FROM render_jobs WHERE id = ?1", params![id], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT spec FROM render_jobs WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )
             .optional()
             .db("reading a job")?
             .ok_or_else(|| RenderError::NoSuchJob(id.to_string()))?;
@@ -747,9 +751,11 @@ fn open_reader(db: &Path) -> Result<shotline_store::rusqlite::Connection> {
 fn find_in(conn: &Conn, r: &JobRef) -> Result<JobId> {
     let found: Option<i64> = match r {
         JobRef::Id(i) => conn
-            .query_row("SELECT id FROM render_jobs WHERE id = ?1", params![i], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT id FROM render_jobs WHERE id = ?1",
+                params![i],
+                |r| r.get(0),
+            )
             .optional(),
         JobRef::Name(n) => conn
             .query_row(
@@ -852,13 +858,25 @@ mod tests {
         let seen = b.candidates(8).unwrap();
         assert_eq!(seen.len(), 2);
         let first = a.candidates(8).unwrap().remove(0);
-        let claim = a.claim(&first, "local", "host-a", wa, 1, "").unwrap().unwrap();
-        assert!(b.claim(&seen[0], "local", "host-b", wb, 1, "").unwrap().is_none());
-        let second = b.claim(&seen[1], "local", "host-b", wb, 1, "").unwrap().unwrap();
+        let claim = a
+            .claim(&first, "local", "host-a", wa, 1, "")
+            .unwrap()
+            .unwrap();
+        assert!(b
+            .claim(&seen[0], "local", "host-b", wb, 1, "")
+            .unwrap()
+            .is_none());
+        let second = b
+            .claim(&seen[1], "local", "host-b", wb, 1, "")
+            .unwrap()
+            .unwrap();
         second.commit().unwrap();
         claim.commit().unwrap();
         // Committed: a claimed task is no longer claimable by anyone.
-        assert!(b.claim(&seen[0], "local", "host-b", wb, 1, "").unwrap().is_none());
+        assert!(b
+            .claim(&seen[0], "local", "host-b", wb, 1, "")
+            .unwrap()
+            .is_none());
         let hosts: Vec<String> = a
             .tasks(1)
             .unwrap()
@@ -937,9 +955,11 @@ mod tests {
         assert_eq!(q.executor_of(1).unwrap(), "local");
         let v: i64 = q
             .conn
-            .query_row("SELECT version FROM render_schema_version", params![], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT version FROM render_schema_version",
+                params![],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(v, schema_render::RENDER_SCHEMA_VERSION);
         assert!(!q.has_farm_work().unwrap());

@@ -12,7 +12,6 @@ use serde_json::Value;
 /// The one way to run the binary (environment cleaned the same for every test file).
 #[path = "../support/mod.rs"]
 mod support;
-pub use support::fresh_pg_database;
 
 /// A project folder with its own queue.
 pub struct Project {

@@ -269,10 +269,7 @@ mod tests {
         assert_eq!(q.farm_unsubmitted(id).unwrap().len(), 1);
         let open = q.farm_open_attempts(Some(id)).unwrap();
         assert_eq!(open.len(), 1);
-        assert_eq!(
-            (open[0].farm_task.as_str(), open[0].number),
-            ("77_0", 1)
-        );
+        assert_eq!((open[0].farm_task.as_str(), open[0].number), ("77_0", 1));
         assert_eq!(q.farm_open_attempts(None).unwrap().len(), 1);
         q.farm_mark_running(open[0].attempt, open[0].task, "node1")
             .unwrap();
