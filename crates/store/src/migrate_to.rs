@@ -390,6 +390,70 @@ fn reset_sequence(tx: &Conn, to: &Path, table: &str, cols: &[Column]) -> Result<
 mod tests {
     use super::*;
 
+    /// A queue file left at render schema version 2 lands in the current render schema on
+    /// PostgreSQL: its rows copied and verified, the column it lacked at its default, the
+    /// serial ids moved past the copied ones, the version the render migrations wrote.
+    #[test]
+    fn an_older_render_queue_lands_in_the_current_schema() {
+        let Some(url) = crate::testdb::fresh_pg_url() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s.db");
+        let c = crate::connect(&file).unwrap();
+        crate::migrate_file(&file, 5000).unwrap();
+        {
+            for v in 1..=2 {
+                c.execute_batch(schema_render::sqlite_migration(v).unwrap())
+                    .unwrap();
+            }
+            c.execute_batch(
+                "CREATE TABLE render_schema_version (version INTEGER NOT NULL);
+                 INSERT INTO render_schema_version VALUES (2);
+                 INSERT INTO render_jobs (id, name, preset, frames, spec, priority, control, dir, submitted_at)
+                 VALUES (7, 'old', 'generic', '1', '', 0, 'active', '', 0);
+                 INSERT INTO render_tasks (job_id, idx, first_frame, last_frame, step, frame_count, state, progress)
+                 VALUES (7, 0, 1, 1, 1, 1, 'done', 1.0);",
+            )
+            .unwrap();
+        }
+        drop(c);
+        let r = migrate_to_postgres(&file, &url, 5000).unwrap();
+        let copied = |t: &str| r.tables.iter().find(|c| c.table == t);
+        assert_eq!(
+            copied("render_jobs").map(|c| (c.rows, c.tracking)),
+            Some((1, true))
+        );
+        assert_eq!(copied("render_tasks").map(|c| c.rows), Some(1));
+        assert!(copied("render_schema_version").is_none());
+        let mut pg = crate::open_conn(Path::new(&url), 5000, crate::OpenMode::ReadWrite).unwrap();
+        assert_eq!(
+            schema_render::render_schema_version(&pg, Path::new(&url)).unwrap(),
+            Some(schema_render::RENDER_SCHEMA_VERSION)
+        );
+        let row = pg
+            .query_one(
+                "SELECT executor, submitted_by FROM render_jobs WHERE id = 7",
+                params![],
+            )
+            .unwrap();
+        assert_eq!(row.get::<String>(0).unwrap(), "local");
+        assert_eq!(row.get::<Option<String>>(1).unwrap(), None);
+        let next: i64 = pg
+            .query_row(
+                "INSERT INTO render_jobs (name, preset, frames, spec, priority, control, dir, submitted_at)
+                 VALUES ('new', 'generic', '1', '', 0, 'active', '', 0) RETURNING id",
+                params![],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(next, 8);
+        assert_eq!(
+            schema_render::migrate_render(&mut pg, Path::new(&url)).unwrap(),
+            schema_render::RENDER_SCHEMA_VERSION
+        );
+    }
+
     #[test]
     fn sqlite_types_map_by_affinity() {
         assert_eq!(pg_type("INTEGER"), "BIGINT");
