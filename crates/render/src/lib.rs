@@ -1,8 +1,8 @@
 //! shotline-render: the local render queue.
 //!
 //! Jobs ([`JobSpec`], YAML/JSON or built from flags) resolve to a command template and stepped
-//! chunks ([`ResolvedJob`]), are stored in the project's SQLite database ([`Queue`]) and run by a
-//! [`Worker`] within this machine's CPU/GPU/memory budget ([`MachineInfo`] minus the configured
+//! chunks ([`ResolvedJob`]), are stored in the project's database ([`Queue`]: the SQLite file, or
+//! PostgreSQL shared by workers on several hosts) and run by a [`Worker`] within this machine's CPU/GPU/memory budget ([`MachineInfo`] minus the configured
 //! reserve). Each task runs in its own process group through an [`Executor`] (the
 //! [`LocalExecutor`] here; a farm backend later), with live progress parsing, capped
 //! per-attempt logs, timeouts, cancel of the whole process tree (children that call `setsid`
