@@ -1,8 +1,11 @@
 //! The worker's side of the queue: registering, claiming tasks, recording attempts and their
 //! ends. Each state change is one short transaction, so other shells always read a consistent
-//! queue and two workers can never claim the same task.
+//! queue and two workers can never claim the same task: on SQLite the claim holds the file's
+//! write lock (`BEGIN IMMEDIATE`); on PostgreSQL, where workers on several hosts share the
+//! queue, it locks the task's row with `FOR UPDATE SKIP LOCKED`, so a worker skips a task
+//! another is claiming instead of waiting for it or claiming it too.
 
-use rusqlite::params;
+use shotline_store::sql::{params, Backend, Tx};
 
 use crate::chunk::Chunk;
 use crate::clock::now_ms;
@@ -21,19 +24,9 @@ pub(crate) struct Candidate {
     pub failures: i64,
 }
 
-/// Runs a statement through the connection's statement cache: the worker repeats the same
-/// few statements for every task, and parsing them each time costs more than running them.
-fn exec(
-    conn: &rusqlite::Connection,
-    sql: &str,
-    p: impl rusqlite::Params,
-) -> rusqlite::Result<usize> {
-    conn.prepare_cached(sql)?.execute(p)
-}
-
 /// A claimed task whose transaction is still open (see [`Queue::claim`]).
 pub(crate) struct Claim<'c> {
-    tx: rusqlite::Transaction<'c>,
+    tx: Tx<'c>,
     pub attempt: i64,
     pub number: i64,
     pub log: std::path::PathBuf,
@@ -42,12 +35,12 @@ pub(crate) struct Claim<'c> {
 impl Claim<'_> {
     /// Records the attempt's process.
     pub fn set_proc(&self, id: ProcId) -> Result<()> {
-        exec(
-            &self.tx,
-            "UPDATE render_attempts SET pid = ?1, proc_start = ?2 WHERE id = ?3",
-            params![id.pid, id.start as i64, self.attempt],
-        )
-        .db("recording a process")?;
+        self.tx
+            .execute(
+                "UPDATE render_attempts SET pid = ?1, proc_start = ?2 WHERE id = ?3",
+                params![id.pid, id.start as i64, self.attempt],
+            )
+            .db("recording a process")?;
         Ok(())
     }
 
@@ -82,12 +75,12 @@ impl Queue {
     pub(crate) fn register_worker(&self, host: &str, me: ProcId) -> Result<i64> {
         let now = now_ms();
         self.conn
-            .execute(
-                "INSERT INTO render_workers (host, pid, proc_start, started_at, heartbeat_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+            .query_row(
+                "INSERT INTO render_workers (host, pid, proc_start, started_at, heartbeat_at) VALUES (?1, ?2, ?3, ?4, ?4) RETURNING id",
                 params![host, me.pid, me.start as i64, now],
+                |r| r.get(0),
             )
-            .db("registering the worker")?;
-        Ok(self.conn.last_insert_rowid())
+            .db("registering the worker")
     }
 
     /// Keeps the worker's heartbeat fresh (or marks it stopped).
@@ -118,7 +111,7 @@ impl Queue {
             )
             .db("reading the queue")?;
         let rows = stmt
-            .query_map([limit as i64], |r| {
+            .query_map(params![limit as i64], |r| {
                 Ok(Candidate {
                     task_id: r.get(0)?,
                     job: r.get(1)?,
@@ -127,7 +120,7 @@ impl Queue {
                         first: r.get(3)?,
                         last: r.get(4)?,
                         step: r.get(5)?,
-                        count: r.get::<_, i64>(6)? as u64,
+                        count: r.get::<i64>(6)? as u64,
                     },
                     failures: r.get(7)?,
                 })
@@ -149,39 +142,51 @@ impl Queue {
         threads: u32,
         gpus: &str,
     ) -> Result<Option<Claim<'_>>> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        let tx = self.conn.plain_tx().db("claiming a task")?;
+        // PostgreSQL: lock the task's row (not its job's: other workers go on claiming the
+        // job's other tasks), skipping it when another worker holds it.
+        let lock = match tx.backend() {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE OF t SKIP LOCKED",
+        };
+        let claimable: Option<i64> = tx
+            .query_opt(
+                &format!(
+                    "SELECT t.id FROM render_tasks t JOIN render_jobs j ON j.id = t.job_id
+                     WHERE t.id = ?1 AND t.state = 'queued' AND j.control = 'active'{lock}"
+                ),
+                params![c.task_id],
+            )
+            .and_then(|r| r.map(|r| r.get(0)).transpose())
             .db("claiming a task")?;
-        let n = exec(
-            &tx,
-            "UPDATE render_tasks SET state = 'running', attempts = attempts + 1, frames_done = 0, progress = 0, message = NULL
-             WHERE id = ?1 AND state = 'queued'
-               AND (SELECT control FROM render_jobs WHERE id = render_tasks.job_id) = 'active'",
-            [c.task_id],
-        )
-        .db("claiming a task")?;
-        if n == 0 {
+        if claimable.is_none() {
             return Ok(None);
         }
-        let number: i64 = tx
-            .prepare_cached("SELECT attempts FROM render_tasks WHERE id = ?1")
-            .and_then(|mut st| st.query_row([c.task_id], |r| r.get(0)))
+        let number: Option<i64> = tx
+            .query_opt(
+                "UPDATE render_tasks SET state = 'running', attempts = attempts + 1, frames_done = 0, progress = 0, message = NULL
+                 WHERE id = ?1 AND state = 'queued' RETURNING attempts",
+                params![c.task_id],
+            )
+            .and_then(|r| r.map(|r| r.get(0)).transpose())
             .db("claiming a task")?;
+        let Some(number) = number else {
+            return Ok(None);
+        };
         let log = self
             .dir
             .join("jobs")
             .join(c.job.to_string())
             .join("logs")
             .join(format!("task-{:04}.attempt-{number}.log", c.index));
-        exec(
-            &tx,
-            "INSERT INTO render_attempts (task_id, number, executor, host, worker_id, threads, gpus, log_path, started_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![c.task_id, number, executor, host, worker, threads, gpus, log.to_string_lossy(), now_ms()],
-        )
-        .db("recording an attempt")?;
-        let attempt = tx.last_insert_rowid();
+        let attempt: i64 = tx
+            .query_row(
+                "INSERT INTO render_attempts (task_id, number, executor, host, worker_id, threads, gpus, log_path, started_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+                params![c.task_id, number, executor, host, worker, threads, gpus, log.to_string_lossy(), now_ms()],
+                |r| r.get(0),
+            )
+            .db("recording an attempt")?;
         Ok(Some(Claim {
             tx,
             attempt,
@@ -215,12 +220,8 @@ impl Queue {
         next: NextState,
         frames_done: u64,
     ) -> Result<bool> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .db("finishing an attempt")?;
-        let closed = exec(
-            &tx,
+        let tx = self.conn.plain_tx().db("finishing an attempt")?;
+        let closed = tx.execute(
             "UPDATE render_attempts SET outcome = ?1, ended_at = ?2, exit_code = ?3, signal = ?4, message = ?5
              WHERE id = ?6 AND outcome IS NULL",
             params![outcome.as_str(), now_ms(), exit.and_then(|e| e.code), exit.and_then(|e| e.signal), message, attempt],
@@ -234,8 +235,7 @@ impl Queue {
         }
         let failure = i64::from(outcome.is_failure());
         let progress = if next == NextState::Done { 1.0 } else { 0.0 };
-        exec(
-            &tx,
+        tx.execute(
             "UPDATE render_tasks SET state = ?1, failures = failures + ?2, message = ?3, progress = ?4,
                  frames_done = CASE WHEN ?1 = 'done' THEN frame_count ELSE ?5 END
              WHERE id = ?6",
@@ -243,14 +243,14 @@ impl Queue {
         )
         .db("finishing an attempt")?;
         let has_work: bool = tx
-            .prepare_cached(
+            .query_row(
                 "SELECT EXISTS (SELECT 1 FROM render_tasks WHERE state IN ('queued','running') AND job_id = ?1)",
+                params![job],
+                |r| r.get(0),
             )
-            .and_then(|mut st| st.query_row([job], |r| r.get(0)))
             .db("finishing an attempt")?;
         if !has_work {
-            exec(
-                &tx,
+            tx.execute(
                 "UPDATE render_jobs SET finished_at = coalesce(finished_at, ?2) WHERE id = ?1",
                 params![job, now_ms()],
             )
@@ -285,7 +285,7 @@ impl Queue {
             )
             .db("checking for cancels")?;
         let rows = stmt
-            .query_map([], |r| r.get::<_, i64>(0))
+            .query_map(params![], |r| r.get::<i64>(0))
             .db("checking for cancels")?;
         let all: Vec<i64> = rows.collect::<Result<_, _>>().db("checking for cancels")?;
         Ok(all.into_iter().filter(|t| tasks.contains(t)).collect())
@@ -307,7 +307,7 @@ impl Queue {
                 )
                 .db("checking dependencies")?;
             let rows = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .query_map(params![], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .db("checking dependencies")?;
             rows.collect::<Result<_, _>>().db("checking dependencies")?
         };
@@ -333,6 +333,7 @@ impl Queue {
                 "SELECT EXISTS (SELECT 1 FROM render_tasks WHERE state IN ('queued','running') AND job_id = ?1)",
             )
             .db("reading a job")?;
-        stmt.query_row([job], |r| r.get(0)).db("reading a job")
+        stmt.query_row(params![job], |r| r.get(0))
+            .db("reading a job")
     }
 }

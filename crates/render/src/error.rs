@@ -36,8 +36,8 @@ pub enum RenderError {
     Db {
         /// What was being done.
         context: String,
-        /// The SQLite error.
-        source: rusqlite::Error,
+        /// The database's error (SQLite or PostgreSQL).
+        source: shotline_store::sql::SqlError,
     },
     /// Another worker already runs this queue on this host.
     #[error("{0}")]
@@ -59,7 +59,7 @@ pub(crate) trait DbContext<T> {
     fn db(self, context: &str) -> Result<T, RenderError>;
 }
 
-impl<T> DbContext<T> for Result<T, rusqlite::Error> {
+impl<T> DbContext<T> for Result<T, shotline_store::sql::SqlError> {
     fn db(self, context: &str) -> Result<T, RenderError> {
         self.map_err(|source| RenderError::Db {
             context: context.to_string(),

@@ -1,8 +1,8 @@
 //! shotline-render: the local render queue.
 //!
 //! Jobs ([`JobSpec`], YAML/JSON or built from flags) resolve to a command template and stepped
-//! chunks ([`ResolvedJob`]), are stored in the project's SQLite database ([`Queue`]) and run by a
-//! [`Worker`] within this machine's CPU/GPU/memory budget ([`MachineInfo`] minus the configured
+//! chunks ([`ResolvedJob`]), are stored in the project's database ([`Queue`]: the SQLite file, or
+//! PostgreSQL shared by workers on several hosts) and run by a [`Worker`] within this machine's CPU/GPU/memory budget ([`MachineInfo`] minus the configured
 //! reserve). Each task runs in its own process group through an [`Executor`] (the
 //! [`LocalExecutor`] here; a farm backend later), with live progress parsing, capped
 //! per-attempt logs, timeouts, cancel of the whole process tree (children that call `setsid`
@@ -56,7 +56,7 @@ pub use launch::shell_line;
 pub use machine::{GpuInfo, MachineInfo};
 pub use model::*;
 pub use pattern::OutputPattern;
-pub use procs::{ProcId, TaskTree};
+pub use procs::{render_host, ProcId, TaskTree, RENDER_HOST_ENV};
 pub use progress::{ProgressParser, ProgressRules};
 pub use queue::Queue;
 pub use schedule::{Budget, Need};
@@ -71,7 +71,8 @@ pub use worker::{Worker, WorkerOptions};
 use std::path::{Path, PathBuf};
 
 /// Where job folders live: `render.dir` from the config (relative to the project root), else a
-/// `render` folder beside the database.
+/// `render` folder beside the database (`.shotline/render` in the project when the database is
+/// on a PostgreSQL server).
 pub fn default_render_dir(
     project_root: &Path,
     db_path: &Path,
@@ -80,6 +81,11 @@ pub fn default_render_dir(
     match &cfg.dir {
         Some(d) if d.is_absolute() => d.clone(),
         Some(d) => project_root.join(d),
+        // A server database has no folder: job folders go in the project, which every host
+        // sharing the queue sees.
+        None if shotline_store::target::is_postgres_url(db_path) => {
+            project_root.join(".shotline").join("render")
+        }
         None => db_path.parent().unwrap_or(project_root).join("render"),
     }
 }

@@ -49,7 +49,7 @@ impl MachineInfo {
     /// they run on (a worker given two GPUs assigns `CUDA_VISIBLE_DEVICES` on any host).
     pub fn described(threads: usize, memory: u64, gpus: &[u32]) -> MachineInfo {
         MachineInfo {
-            host: crate::procs::host_name(),
+            host: crate::procs::render_host(),
             os: String::new(),
             cpu: String::new(),
             cores: None,
@@ -91,7 +91,7 @@ impl MachineInfo {
         };
         let (gpus, gpu_note) = detect_gpus();
         MachineInfo {
-            host: crate::procs::host_name(),
+            host: crate::procs::render_host(),
             os: sysinfo::System::long_os_version().unwrap_or_default(),
             cpu,
             cores: sysinfo::System::physical_core_count().ok(),

@@ -259,6 +259,21 @@ pub fn me() -> ProcId {
 /// The host name, to tell this machine's tasks from others' in a shared queue.
 pub use shotline_fsio::host_name;
 
+/// Environment variable naming this machine in the render queue, overriding the OS host
+/// name: for hosts whose names collide (containers that all call themselves `localhost`), and
+/// for tests that play several hosts on one machine.
+pub const RENDER_HOST_ENV: &str = "SHOTLINE_RENDER_HOST";
+
+/// The name this machine's workers and attempts are recorded under (`SHOTLINE_RENDER_HOST`,
+/// else the host name). Process ids are only meaningful on their own host, so orphan reaping
+/// and the worker lock go by this name.
+pub fn render_host() -> String {
+    match std::env::var(RENDER_HOST_ENV) {
+        Ok(h) if !h.trim().is_empty() => h.trim().to_string(),
+        _ => host_name(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

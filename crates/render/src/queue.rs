@@ -1,10 +1,13 @@
-//! The queue in the project's SQLite database: `render_*` tables beside the tracking store's,
-//! with their own schema version (`render_schema_version`), so `status` works from any shell and
-//! a restarted worker finds what was running.
+//! The queue in the project's database (the SQLite file or the studio's PostgreSQL server):
+//! `render_*` tables beside the tracking store's, with their own schema version
+//! (`shotline_store::schema_render`), so `status` works from any shell and a restarted worker
+//! finds what was running. On PostgreSQL the queue is shared by workers on several hosts.
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use shotline_store::schema_render;
+use shotline_store::sql::{params, Conn, OptionalExt, Row};
+use shotline_store::{open_conn, OpenMode, StoreError};
 
 use crate::clock::{now_ms, rfc3339};
 use crate::error::{DbContext, RenderError, Result};
@@ -13,99 +16,9 @@ use crate::model::*;
 use crate::spec::JobRef;
 use shotline_fsio::Overwrite;
 
-/// Schema migrations, applied in order; the index + 1 is the version.
-const MIGRATIONS: &[&str] = &[
-    r#"
-CREATE TABLE render_jobs (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,
-    preset TEXT NOT NULL,
-    frames TEXT NOT NULL,
-    spec TEXT NOT NULL,
-    priority INTEGER NOT NULL,
-    control TEXT NOT NULL CHECK (control IN ('active','paused','cancelled')),
-    dir TEXT NOT NULL,
-    submitted_at INTEGER NOT NULL,
-    finished_at INTEGER
-);
-CREATE TABLE render_job_deps (
-    job_id INTEGER NOT NULL REFERENCES render_jobs(id) ON DELETE CASCADE,
-    depends_on INTEGER NOT NULL REFERENCES render_jobs(id),
-    PRIMARY KEY (job_id, depends_on)
-);
-CREATE TABLE render_tasks (
-    id INTEGER PRIMARY KEY,
-    job_id INTEGER NOT NULL REFERENCES render_jobs(id) ON DELETE CASCADE,
-    idx INTEGER NOT NULL,
-    first_frame INTEGER NOT NULL,
-    last_frame INTEGER NOT NULL,
-    step INTEGER NOT NULL,
-    frame_count INTEGER NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('queued','running','done','failed','cancelled')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    failures INTEGER NOT NULL DEFAULT 0,
-    frames_done INTEGER NOT NULL DEFAULT 0,
-    progress REAL NOT NULL DEFAULT 0,
-    message TEXT,
-    UNIQUE (job_id, idx)
-);
-CREATE INDEX render_tasks_state ON render_tasks(state, job_id, idx);
-CREATE TABLE render_workers (
-    id INTEGER PRIMARY KEY,
-    host TEXT NOT NULL,
-    pid INTEGER NOT NULL,
-    proc_start INTEGER NOT NULL,
-    started_at INTEGER NOT NULL,
-    heartbeat_at INTEGER NOT NULL,
-    stopped_at INTEGER
-);
-CREATE TABLE render_attempts (
-    id INTEGER PRIMARY KEY,
-    task_id INTEGER NOT NULL REFERENCES render_tasks(id) ON DELETE CASCADE,
-    number INTEGER NOT NULL,
-    executor TEXT NOT NULL,
-    host TEXT NOT NULL,
-    worker_id INTEGER REFERENCES render_workers(id),
-    pid INTEGER,
-    proc_start INTEGER,
-    threads INTEGER NOT NULL,
-    gpus TEXT NOT NULL,
-    log_path TEXT NOT NULL,
-    started_at INTEGER NOT NULL,
-    ended_at INTEGER,
-    outcome TEXT,
-    exit_code INTEGER,
-    signal INTEGER,
-    message TEXT
-);
-CREATE INDEX render_attempts_open ON render_attempts(task_id, outcome);
-"#,
-    // 2: farm executors. A job runs on the local queue or on a farm (`executor`); each farm
-    // submission (a Slurm job array) is a row, and each attempt names its farm task (`123_4`).
-    r#"
-ALTER TABLE render_jobs ADD COLUMN executor TEXT NOT NULL DEFAULT 'local';
-CREATE TABLE render_farm_arrays (
-    id INTEGER PRIMARY KEY,
-    job_id INTEGER NOT NULL REFERENCES render_jobs(id) ON DELETE CASCADE,
-    farm TEXT NOT NULL,
-    farm_job TEXT NOT NULL,
-    tasks TEXT NOT NULL,
-    submitted_at INTEGER NOT NULL
-);
-CREATE INDEX render_farm_arrays_job ON render_farm_arrays(job_id);
-ALTER TABLE render_attempts ADD COLUMN farm_task TEXT;
-CREATE INDEX render_attempts_farm ON render_attempts(executor, outcome);
-"#,
-    // 3: who submitted a job (the store's actor): listings show it and an encode-only review
-    // slate names them as the artist. NULL for jobs queued before it was recorded.
-    r#"
-ALTER TABLE render_jobs ADD COLUMN submitted_by TEXT;
-"#,
-];
-
-/// A handle on the render queue: one SQLite connection plus the folder for job files.
+/// A handle on the render queue: one database connection plus the folder for job files.
 pub struct Queue {
-    pub(crate) conn: Connection,
+    pub(crate) conn: Conn,
     pub(crate) db_path: PathBuf,
     pub(crate) dir: PathBuf,
     /// Whether `render_jobs` has `submitted_by` (false only for a queue opened read-only
@@ -114,22 +27,25 @@ pub struct Queue {
 }
 
 impl Queue {
-    /// Opens the queue in the database at `db` (created if needed, through the store's shared
-    /// connection settings) with job folders under `dir`, migrating the `render_*` tables.
+    /// Opens the queue in the database at `db` (a SQLite file, created if needed, or a
+    /// PostgreSQL URL; through the store's shared connection settings) with job folders under
+    /// `dir`, migrating the `render_*` tables.
     ///
-    /// The queue's connection uses `synchronous=NORMAL`: in WAL mode that never corrupts the
-    /// file, and a power cut can at worst forget the last task transitions, which the next
-    /// worker start repairs; FULL would cost an fsync per task transition.
+    /// On SQLite the queue's connection uses `synchronous=NORMAL`: in WAL mode that never
+    /// corrupts the file, and a power cut can at worst forget the last task transitions, which
+    /// the next worker start repairs; FULL would cost an fsync per task transition.
     pub fn open(db: &Path, dir: &Path, busy_timeout_ms: u64) -> Result<Queue> {
-        let mut conn = shotline_store::connect_with_timeout(db, busy_timeout_ms)
-            .map_err(|e| RenderError::Invalid(format!("cannot open the render queue: {e}")))?;
-        // Minimal edit by the store owner: the file's tracking schema must not be newer than
-        // this build (the same refusal every other user of the database gives).
-        shotline_store::schema::check_not_newer(&conn, db)
-            .map_err(|e| RenderError::Invalid(format!("cannot open the render queue: {e}")))?;
-        conn.execute_batch("PRAGMA synchronous = NORMAL;")
-            .db("setting pragmas")?;
-        migrate(&mut conn)?;
+        let fail =
+            |e: StoreError| RenderError::Invalid(format!("cannot open the render queue: {e}"));
+        let mut conn = open_conn(db, busy_timeout_ms, OpenMode::Create).map_err(fail)?;
+        // The database's tracking schema must not be newer than this build (the same refusal
+        // every other user of the database gives).
+        shotline_store::schema::refuse_newer(&conn, db).map_err(fail)?;
+        if conn.as_sqlite().is_some() {
+            conn.batch("PRAGMA synchronous = NORMAL;")
+                .db("setting pragmas")?;
+        }
+        schema_render::migrate_render(&mut conn, db).map_err(fail)?;
         Ok(Queue {
             conn,
             db_path: db.to_path_buf(),
@@ -138,34 +54,35 @@ impl Queue {
         })
     }
 
-    /// Opens the queue for reading only, changing nothing (no migration, no write lock):
-    /// listings work on a read-only database or one where no job was ever submitted. `None`
-    /// when the database does not exist or has no render tables yet (an empty queue).
+    /// Opens the queue for reading only, changing nothing (no migration, no write lock, no
+    /// table created on either backend): listings work on a read-only database or one where no
+    /// job was ever submitted. `None` when the database does not exist or has no render tables
+    /// yet (an empty queue).
     pub fn open_read_only(db: &Path, dir: &Path) -> Result<Option<Queue>> {
-        if !db.exists() {
+        let on_server = shotline_store::target::is_postgres_url(db);
+        if !on_server && !db.exists() {
             return Ok(None);
         }
-        let conn = open_reader(db)?;
+        let fail =
+            |e: StoreError| RenderError::Invalid(format!("cannot read the render queue: {e}"));
+        let conn = if on_server {
+            open_conn(
+                db,
+                shotline_store::DEFAULT_BUSY_TIMEOUT_MS,
+                OpenMode::ReadOnly,
+            )
+            .map_err(fail)?
+        } else {
+            Conn::Sqlite(open_reader(db)?)
+        };
         // Every user of the database refuses a schema newer than it knows, readers included.
-        shotline_store::schema::check_not_newer(&conn, db)
-            .map_err(|e| RenderError::Invalid(format!("cannot read the render queue: {e}")))?;
-        let has_jobs: bool = conn
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'render_jobs')",
-                [],
-                |r| r.get(0),
-            )
-            .db("reading the schema")?;
-        if !has_jobs {
+        shotline_store::schema::refuse_newer(&conn, db).map_err(fail)?;
+        if !schema_render::table_exists(&conn, db, "render_jobs").map_err(fail)? {
             return Ok(None);
         }
-        let has_submitter: bool = conn
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM pragma_table_info('render_jobs') WHERE name = 'submitted_by')",
-                [],
-                |r| r.get(0),
-            )
-            .db("reading the schema")?;
+        schema_render::refuse_newer_render(&conn, db).map_err(fail)?;
+        let has_submitter =
+            schema_render::column_exists(&conn, db, "render_jobs", "submitted_by").map_err(fail)?;
         Ok(Some(Queue {
             conn,
             db_path: db.to_path_buf(),
@@ -205,18 +122,16 @@ impl Queue {
             (Some(scene), true) => Some(self.stage_snapshot(scene)?),
             _ => None,
         };
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .db("starting a submit")?;
+        let tx = self.conn.plain_tx().db("starting a submit")?;
         let mut deps = Vec::new();
         for r in &job.after {
             deps.push(find_in(&tx, r)?);
         }
         let now = now_ms();
-        tx.execute(
+        let id: i64 = tx
+            .query_row(
             "INSERT INTO render_jobs (name, preset, frames, spec, priority, control, dir, submitted_at, executor, submitted_by)
-             VALUES (?1, ?2, ?3, '', ?4, 'active', '', ?5, ?6, ?7)",
+             VALUES (?1, ?2, ?3, '', ?4, 'active', '', ?5, ?6, ?7) RETURNING id",
             params![
                 job.name,
                 job.preset.name(),
@@ -226,9 +141,9 @@ impl Queue {
                 executor,
                 job.submitted_by
             ],
+            |r| r.get(0),
         )
         .db("inserting the job")?;
-        let id = tx.last_insert_rowid();
         let dir = self.dir.join("jobs").join(id.to_string());
         std::fs::create_dir_all(dir.join("tmp"))
             .and_then(|_| std::fs::create_dir_all(dir.join("logs")))
@@ -256,30 +171,12 @@ impl Queue {
         .db("storing the job spec")?;
         for d in deps {
             tx.execute(
-                "INSERT OR IGNORE INTO render_job_deps (job_id, depends_on) VALUES (?1, ?2)",
+                "INSERT INTO render_job_deps (job_id, depends_on) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                 params![id, d],
             )
             .db("recording dependencies")?;
         }
-        {
-            let mut ins = tx
-                .prepare(
-                    "INSERT INTO render_tasks (job_id, idx, first_frame, last_frame, step, frame_count, state)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued')",
-                )
-                .db("inserting tasks")?;
-            for (i, c) in job.chunks.iter().enumerate() {
-                ins.execute(params![
-                    id,
-                    i as i64,
-                    c.first,
-                    c.last,
-                    c.step,
-                    c.count as i64
-                ])
-                .db("inserting tasks")?;
-            }
-        }
+        insert_tasks(&tx, id, &job.chunks)?;
         tx.commit().db("committing the submit")?;
         Ok(id)
     }
@@ -330,9 +227,11 @@ impl Queue {
     pub fn job_spec(&self, id: JobId) -> Result<ResolvedJob> {
         let text: String = self
             .conn
-            .query_row("SELECT spec FROM render_jobs WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT spec FROM render_jobs WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )
             .optional()
             .db("reading a job")?
             .ok_or_else(|| RenderError::NoSuchJob(id.to_string()))?;
@@ -351,7 +250,9 @@ impl Queue {
                 self.summary_sql()
             ))
             .db("listing jobs")?;
-        let rows = stmt.query_map([cutoff], summary_row).db("listing jobs")?;
+        let rows = stmt
+            .query_map(params![cutoff], summary_row)
+            .db("listing jobs")?;
         let mut out = Vec::new();
         for r in rows {
             let mut s = r.db("listing jobs")?;
@@ -378,7 +279,7 @@ impl Queue {
             .conn
             .query_row(
                 &format!("{} WHERE j.id = ?1 GROUP BY j.id", self.summary_sql()),
-                [id],
+                params![id],
                 summary_row,
             )
             .optional()
@@ -396,7 +297,7 @@ impl Queue {
             )
             .db("reading dependencies")?;
         let rows = stmt
-            .query_map([id], |r| r.get(0))
+            .query_map(params![id], |r| r.get(0))
             .db("reading dependencies")?;
         rows.collect::<Result<Vec<i64>, _>>()
             .db("reading dependencies")
@@ -425,7 +326,7 @@ impl Queue {
             )
             .db("reading tasks")?;
         let rows = stmt
-            .query_map([id], |r| {
+            .query_map(params![id], |r| {
                 let (first, last, step, count): (i64, i64, i64, i64) =
                     (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
                 let chunk = crate::chunk::Chunk {
@@ -440,9 +341,9 @@ impl Queue {
                     frames: chunk.range(),
                     frame_count: count as u64,
                     state: r.get(6)?,
-                    attempts: r.get::<_, i64>(7)? as u64,
-                    failures: r.get::<_, i64>(8)? as u64,
-                    frames_done: r.get::<_, i64>(9)? as u64,
+                    attempts: r.get::<i64>(7)? as u64,
+                    failures: r.get::<i64>(8)? as u64,
+                    frames_done: r.get::<i64>(9)? as u64,
                     progress: r.get(10)?,
                     message: r.get(11)?,
                     attempt: None,
@@ -467,7 +368,7 @@ impl Queue {
             )
             .db("reading attempts")?;
         let rows = stmt
-            .query_map([task_id], |r| {
+            .query_map(params![task_id], |r| {
                 Ok(AttemptInfo {
                     id: r.get(0)?,
                     number: r.get(1)?,
@@ -478,7 +379,7 @@ impl Queue {
                     gpus: r.get(6)?,
                     log: r.get(7)?,
                     started_at: rfc3339(r.get(8)?),
-                    ended_at: r.get::<_, Option<i64>>(9)?.map(rfc3339),
+                    ended_at: r.get::<Option<i64>>(9)?.map(rfc3339),
                     outcome: r.get(10)?,
                     exit_code: r.get(11)?,
                     signal: r.get(12)?,
@@ -495,19 +396,16 @@ impl Queue {
     /// Returns how many tasks were still running.
     pub fn cancel(&mut self, id: JobId) -> Result<u64> {
         self.summary(id)?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .db("cancelling")?;
+        let tx = self.conn.plain_tx().db("cancelling")?;
         tx.execute(
             "UPDATE render_jobs SET control = 'cancelled' WHERE id = ?1",
-            [id],
+            params![id],
         )
         .db("cancelling")?;
         tx.execute(
             "UPDATE render_tasks SET state = 'cancelled', message = 'cancelled by user'
              WHERE job_id = ?1 AND state = 'queued'",
-            [id],
+            params![id],
         )
         .db("cancelling")?;
         tx.commit().db("cancelling")?;
@@ -517,7 +415,7 @@ impl Queue {
             .conn
             .query_row(
                 "SELECT count(*) FROM render_tasks WHERE job_id = ?1 AND state = 'running'",
-                [id],
+                params![id],
                 |r| r.get(0),
             )
             .db("cancelling")?;
@@ -528,15 +426,12 @@ impl Queue {
     /// how many were requeued.
     pub fn retry(&mut self, id: JobId) -> Result<u64> {
         self.summary(id)?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .db("retrying")?;
+        let tx = self.conn.plain_tx().db("retrying")?;
         let n = tx
             .execute(
                 "UPDATE render_tasks SET state = 'queued', failures = 0, message = NULL, progress = 0, frames_done = 0
                  WHERE job_id = ?1 AND state IN ('failed', 'cancelled')",
-                [id],
+                params![id],
             )
             .db("retrying")?;
         tx.execute(
@@ -585,7 +480,16 @@ impl Queue {
     /// process trees and puts the tasks back in the queue (or marks them cancelled when their
     /// job was cancelled). Returns `(job, task index, message)` per task.
     pub fn reap_orphans(&mut self, job: Option<JobId>) -> Result<Vec<(JobId, i64, String)>> {
-        let host = crate::procs::host_name();
+        self.reap_orphans_of(&crate::procs::render_host(), job)
+    }
+
+    /// [`Queue::reap_orphans`] for the attempts recorded under `host`: a process id names a
+    /// process on its own host only, so on a queue shared by several hosts each reaps its own.
+    pub(crate) fn reap_orphans_of(
+        &mut self,
+        host: &str,
+        job: Option<JobId>,
+    ) -> Result<Vec<(JobId, i64, String)>> {
         let rows: Vec<OpenAttempt> = {
             let mut stmt = self
                 .conn
@@ -594,7 +498,7 @@ impl Queue {
                      FROM render_attempts a JOIN render_tasks t ON t.id = a.task_id
                      JOIN render_jobs j ON j.id = t.job_id
                      LEFT JOIN render_workers w ON w.id = a.worker_id
-                     WHERE a.outcome IS NULL AND a.host = ?1 AND a.executor = 'local' AND (?2 IS NULL OR t.job_id = ?2)",
+                     WHERE a.outcome IS NULL AND a.host = ?1 AND a.executor = 'local' AND (CAST(?2 AS BIGINT) IS NULL OR t.job_id = ?2)",
                 )
                 .db("looking for lost tasks")?;
             let rows = stmt
@@ -647,10 +551,7 @@ impl Queue {
             } else {
                 (Outcome::Lost, "queued")
             };
-            let tx = self
-                .conn
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .db("requeueing a lost task")?;
+            let tx = self.conn.plain_tx().db("requeueing a lost task")?;
             tx.execute(
                 "UPDATE render_attempts SET outcome = ?1, ended_at = ?2, message = ?3 WHERE id = ?4",
                 params![outcome.as_str(), now_ms(), msg, attempt],
@@ -717,12 +618,47 @@ impl Queue {
         self.conn
             .query_row(
                 "SELECT finished_at FROM render_jobs WHERE id = ?1",
-                [id],
+                params![id],
                 |r| r.get(0),
             )
             .ok()
             .flatten()
     }
+}
+
+/// Tasks per INSERT when queueing a job: one statement per 100 tasks rather than one per task
+/// (a round trip each on PostgreSQL), well under both backends' parameter limits.
+const TASKS_PER_INSERT: usize = 100;
+
+/// Inserts a job's tasks, queued, in index order.
+fn insert_tasks(tx: &Conn, job: JobId, chunks: &[crate::chunk::Chunk]) -> Result<()> {
+    for (n, batch) in chunks.chunks(TASKS_PER_INSERT).enumerate() {
+        let mut rows = Vec::with_capacity(batch.len());
+        let mut values = Vec::with_capacity(batch.len() * 6);
+        for (k, c) in batch.iter().enumerate() {
+            let p = values.len();
+            rows.push(format!(
+                "(?{}, ?{}, ?{}, ?{}, ?{}, ?{}, 'queued')",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5,
+                p + 6
+            ));
+            let idx = (n * TASKS_PER_INSERT + k) as i64;
+            values.extend_from_slice(params![job, idx, c.first, c.last, c.step, c.count as i64]);
+        }
+        tx.execute(
+            &format!(
+                "INSERT INTO render_tasks (job_id, idx, first_frame, last_frame, step, frame_count, state) VALUES {}",
+                rows.join(", ")
+            ),
+            &values,
+        )
+        .db("inserting tasks")?;
+    }
+    Ok(())
 }
 
 /// An unfinished attempt: attempt, task, job, task index, pid, start, worker pid, worker
@@ -740,8 +676,10 @@ type OpenAttempt = (
 );
 
 const SUMMARY_SQL: &str = "SELECT j.id, j.name, j.preset, j.priority, j.frames, j.control, j.dir, j.submitted_at, j.finished_at,
-    count(t.id), sum(t.state = 'queued'), sum(t.state = 'running'), sum(t.state = 'done'),
-    sum(t.state = 'failed'), sum(t.state = 'cancelled'), sum(t.frame_count),
+    count(t.id), sum(CASE WHEN t.state = 'queued' THEN 1 ELSE 0 END),
+    sum(CASE WHEN t.state = 'running' THEN 1 ELSE 0 END), sum(CASE WHEN t.state = 'done' THEN 1 ELSE 0 END),
+    sum(CASE WHEN t.state = 'failed' THEN 1 ELSE 0 END), sum(CASE WHEN t.state = 'cancelled' THEN 1 ELSE 0 END),
+    sum(t.frame_count),
     sum(CASE WHEN t.state = 'done' THEN t.frame_count ELSE t.frames_done END),
     sum(CASE WHEN t.state = 'done' THEN t.frame_count ELSE t.progress * t.frame_count END),
     EXISTS (SELECT 1 FROM render_job_deps d JOIN render_tasks dt ON dt.job_id = d.depends_on
@@ -749,9 +687,9 @@ const SUMMARY_SQL: &str = "SELECT j.id, j.name, j.preset, j.priority, j.frames, 
     {submitter}
   FROM render_jobs j LEFT JOIN render_tasks t ON t.job_id = j.id";
 
-fn summary_row(r: &rusqlite::Row) -> rusqlite::Result<JobSummary> {
-    let n = |i: usize| -> rusqlite::Result<u64> {
-        Ok(r.get::<_, Option<i64>>(i)?.unwrap_or(0).max(0) as u64)
+fn summary_row(r: &Row) -> shotline_store::sql::Result<JobSummary> {
+    let n = |i: usize| -> shotline_store::sql::Result<u64> {
+        Ok(r.get::<Option<i64>>(i)?.unwrap_or(0).max(0) as u64)
     };
     let tasks = TaskCounts {
         total: n(9)?,
@@ -762,7 +700,7 @@ fn summary_row(r: &rusqlite::Row) -> rusqlite::Result<JobSummary> {
         cancelled: n(14)?,
     };
     let frame_count = n(15)?;
-    let weighted: f64 = r.get::<_, Option<f64>>(17)?.unwrap_or(0.0);
+    let weighted: f64 = r.get::<Option<f64>>(17)?.unwrap_or(0.0);
     let control: String = r.get(5)?;
     let blocked: bool = r.get(18)?;
     let state = derive_state(&tasks, &control, blocked);
@@ -775,7 +713,7 @@ fn summary_row(r: &rusqlite::Row) -> rusqlite::Result<JobSummary> {
         dir: r.get(6)?,
         submitted_at: rfc3339(r.get(7)?),
         submitted_by: r.get(19)?,
-        finished_at: r.get::<_, Option<i64>>(8)?.map(rfc3339),
+        finished_at: r.get::<Option<i64>>(8)?.map(rfc3339),
         state,
         frame_count,
         frames_done: n(16)?,
@@ -818,8 +756,8 @@ pub(crate) fn derive_state(t: &TaskCounts, control: &str, blocked: bool) -> JobS
 
 /// A read-only connection; where SQLite cannot set up its shared memory (a read-only folder
 /// holding a WAL database), the file is read as immutable instead.
-fn open_reader(db: &Path) -> Result<Connection> {
-    use rusqlite::OpenFlags;
+fn open_reader(db: &Path) -> Result<shotline_store::rusqlite::Connection> {
+    use shotline_store::rusqlite::{self, Connection, OpenFlags};
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let probe = |c: Connection| -> rusqlite::Result<Connection> {
         c.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
@@ -832,62 +770,31 @@ fn open_reader(db: &Path) -> Result<Connection> {
             let uri = format!("file:{}?immutable=1", db.display());
             Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
                 .and_then(probe)
-                .map_err(|_| first)
+                .map_err(|_| shotline_store::sql::SqlError::from(first))
                 .db(&format!("opening {} read-only", db.display()))
         }
     }
 }
 
-fn find_in(conn: &Connection, r: &JobRef) -> Result<JobId> {
+fn find_in(conn: &Conn, r: &JobRef) -> Result<JobId> {
     let found: Option<i64> = match r {
         JobRef::Id(i) => conn
-            .query_row("SELECT id FROM render_jobs WHERE id = ?1", [i], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT id FROM render_jobs WHERE id = ?1",
+                params![i],
+                |r| r.get(0),
+            )
             .optional(),
         JobRef::Name(n) => conn
             .query_row(
                 "SELECT id FROM render_jobs WHERE name = ?1 ORDER BY id DESC LIMIT 1",
-                [n],
+                params![n],
                 |r| r.get(0),
             )
             .optional(),
     }
     .db("looking up a job")?;
     found.ok_or_else(|| RenderError::NoSuchJob(r.to_string()))
-}
-
-/// Applies pending migrations in one immediate transaction, so two processes opening a fresh
-/// database at once cannot both create the tables.
-fn migrate(conn: &mut Connection) -> Result<()> {
-    let tx = conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .db("starting the render schema migration")?;
-    tx.execute_batch("CREATE TABLE IF NOT EXISTS render_schema_version (version INTEGER NOT NULL)")
-        .db("creating render_schema_version")?;
-    let current: Option<i64> = tx
-        .query_row("SELECT max(version) FROM render_schema_version", [], |r| {
-            r.get(0)
-        })
-        .db("reading the render schema version")?;
-    let current = current.unwrap_or(0);
-    if current > MIGRATIONS.len() as i64 {
-        return Err(RenderError::Invalid(format!(
-            "the render queue schema is version {current}, newer than this shotline understands ({}); upgrade shotline",
-            MIGRATIONS.len()
-        )));
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        tx.execute_batch(sql).db("migrating the render schema")?;
-        tx.execute("DELETE FROM render_schema_version", [])
-            .db("migrating")?;
-        tx.execute(
-            "INSERT INTO render_schema_version (version) VALUES (?1)",
-            [i as i64 + 1],
-        )
-        .db("migrating")?;
-    }
-    tx.commit().db("committing the render schema migration")
 }
 
 #[cfg(test)]
@@ -903,10 +810,30 @@ mod tests {
     #[test]
     fn submit_cancel_retry_pause() {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("db/shotline.db");
-        let mut q = Queue::open(&db, &dir.path().join("render"), 5000).unwrap();
+        submit_cancel_retry_pause_on(&dir.path().join("db/shotline.db"), dir.path());
+    }
+
+    /// The same on PostgreSQL; a read-only listing before the first job creates nothing.
+    #[test]
+    fn submit_cancel_retry_pause_on_postgres() {
+        let Some(url) = shotline_store::testdb::fresh_pg_url() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let db = PathBuf::from(url);
+        assert!(Queue::open_read_only(&db, dir.path()).unwrap().is_none());
+        let conn = open_conn(&db, 5000, OpenMode::ReadOnly).unwrap();
+        assert!(!schema_render::table_exists(&conn, &db, "render_schema_version").unwrap());
+        drop(conn);
+        submit_cancel_retry_pause_on(&db, dir.path());
+        let ro = Queue::open_read_only(&db, dir.path()).unwrap().unwrap();
+        assert_eq!(ro.list(true).unwrap().len(), 2);
+    }
+
+    fn submit_cancel_retry_pause_on(db: &Path, dir: &Path) {
+        let mut q = Queue::open(db, &dir.join("render"), 5000).unwrap();
         // Opening again finds the schema in place.
-        drop(Queue::open(&db, &dir.path().join("render"), 5000).unwrap());
+        drop(Queue::open(db, &dir.join("render"), 5000).unwrap());
         let id = q
             .submit(&job(
                 "name: a\nframes: 1-5\nchunk: 2\ncommand: [echo, '{start}', '{end}']\n",
@@ -939,6 +866,81 @@ mod tests {
             .is_err());
     }
 
+    /// Two workers' connections on one PostgreSQL queue: while one holds its claim open, the
+    /// other skips the task (no wait, no second claim) and takes the next one.
+    #[test]
+    fn a_claimed_task_is_skipped_by_another_worker_on_postgres() {
+        let Some(url) = shotline_store::testdb::fresh_pg_url() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let db = PathBuf::from(url);
+        let render = dir.path().join("render");
+        let mut a = Queue::open(&db, &render, 5000).unwrap();
+        let mut b = Queue::open(&db, &render, 5000).unwrap();
+        a.submit(&job("frames: 1-2\nchunk: 1\ncommand: [true]\n"))
+            .unwrap();
+        let me = crate::procs::me();
+        let wa = a.register_worker("host-a", me).unwrap();
+        let wb = b.register_worker("host-b", me).unwrap();
+        let seen = b.candidates(8).unwrap();
+        assert_eq!(seen.len(), 2);
+        let first = a.candidates(8).unwrap().remove(0);
+        let claim = a
+            .claim(&first, "local", "host-a", wa, 1, "")
+            .unwrap()
+            .unwrap();
+        assert!(b
+            .claim(&seen[0], "local", "host-b", wb, 1, "")
+            .unwrap()
+            .is_none());
+        let second = b
+            .claim(&seen[1], "local", "host-b", wb, 1, "")
+            .unwrap()
+            .unwrap();
+        second.commit().unwrap();
+        claim.commit().unwrap();
+        // Committed: a claimed task is no longer claimable by anyone.
+        assert!(b
+            .claim(&seen[0], "local", "host-b", wb, 1, "")
+            .unwrap()
+            .is_none());
+        let hosts: Vec<String> = a
+            .tasks(1)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.attempt.unwrap().host)
+            .collect();
+        assert_eq!(hosts, ["host-a", "host-b"]);
+    }
+
+    /// A task left running by a dead worker of another host is that host's to requeue: its
+    /// process id means nothing here.
+    #[test]
+    fn orphans_are_reaped_by_their_own_host_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut q =
+            Queue::open(&dir.path().join("q.db"), &dir.path().join("render"), 5000).unwrap();
+        let id = q.submit(&job("frames: 1\ncommand: [true]\n")).unwrap();
+        let me = crate::procs::me();
+        let dead = crate::procs::ProcId {
+            pid: me.pid,
+            start: me.start + 1,
+        };
+        let w = q.register_worker("host-b", dead).unwrap();
+        let c = q.candidates(1).unwrap().remove(0);
+        q.claim(&c, "local", "host-b", w, 1, "")
+            .unwrap()
+            .unwrap()
+            .commit()
+            .unwrap();
+        assert!(q.reap_orphans_of("host-a", None).unwrap().is_empty());
+        assert_eq!(q.summary(id).unwrap().state, JobState::Running);
+        let reaped = q.reap_orphans_of("host-b", Some(id)).unwrap();
+        assert_eq!(reaped.len(), 1, "{reaped:?}");
+        assert_eq!(q.summary(id).unwrap().state, JobState::Queued);
+    }
+
     #[test]
     fn scene_snapshot_lands_in_the_job_folder() {
         let dir = tempfile::tempdir().unwrap();
@@ -966,8 +968,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("q.db");
         {
-            let conn = Connection::open(&db).unwrap();
-            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            let conn = shotline_store::connect(&db).unwrap();
+            conn.execute_batch(schema_render::sqlite_migration(1).unwrap())
+                .unwrap();
             conn.execute_batch(
                 "CREATE TABLE render_schema_version (version INTEGER NOT NULL);
                  INSERT INTO render_schema_version VALUES (1);
@@ -980,11 +983,13 @@ mod tests {
         assert_eq!(q.executor_of(1).unwrap(), "local");
         let v: i64 = q
             .conn
-            .query_row("SELECT version FROM render_schema_version", [], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT version FROM render_schema_version",
+                params![],
+                |r| r.get(0),
+            )
             .unwrap();
-        assert_eq!(v, MIGRATIONS.len() as i64);
+        assert_eq!(v, schema_render::RENDER_SCHEMA_VERSION);
         assert!(!q.has_farm_work().unwrap());
     }
 
@@ -994,9 +999,11 @@ mod tests {
         let db = dir.path().join("q.db");
         {
             // A version 2 queue holding one job, as an older shotline left it.
-            let conn = Connection::open(&db).unwrap();
-            conn.execute_batch(MIGRATIONS[0]).unwrap();
-            conn.execute_batch(MIGRATIONS[1]).unwrap();
+            let conn = shotline_store::connect(&db).unwrap();
+            conn.execute_batch(schema_render::sqlite_migration(1).unwrap())
+                .unwrap();
+            conn.execute_batch(schema_render::sqlite_migration(2).unwrap())
+                .unwrap();
             conn.execute_batch(
                 "CREATE TABLE render_schema_version (version INTEGER NOT NULL);
                  INSERT INTO render_schema_version VALUES (2);

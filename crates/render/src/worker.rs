@@ -185,7 +185,7 @@ impl<'q> Worker<'q> {
         opts: WorkerOptions,
         machine: &MachineInfo,
     ) -> Result<Worker<'q>> {
-        let host = crate::procs::host_name();
+        let host = crate::procs::render_host();
         let lock = take_worker_lock(queue, &host)?;
         let budget = Budget::of(machine, &opts.reserve);
         let id = queue.register_worker(&host, crate::procs::me())?;
@@ -727,7 +727,17 @@ impl<'q> Worker<'q> {
 fn take_worker_lock(queue: &Queue, host: &str) -> Result<std::fs::File> {
     std::fs::create_dir_all(queue.dir())
         .map_err(|e| RenderError::io(format!("cannot create {}", queue.dir().display()), e))?;
-    let lock_path = queue.dir().join(format!("worker-{host}.lock"));
+    let safe: String = host
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let lock_path = queue.dir().join(format!("worker-{safe}.lock"));
     let lock = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)

@@ -99,8 +99,9 @@ pub fn connect(path: &Path) -> Result<Connection> {
 
 /// [`connect`] with an explicit busy timeout (config `store.busy_timeout_ms`).
 ///
-/// A PostgreSQL URL is refused: the render queue and the server accounts still speak SQLite
-/// directly, and creating a file named like a URL would hide the mistake.
+/// A PostgreSQL URL is refused: the server accounts still speak SQLite directly, and creating a
+/// file named like a URL would hide the mistake (the render queue opens either backend through
+/// [`open_conn`]).
 pub fn connect_with_timeout(path: &Path, busy_timeout_ms: u64) -> Result<Connection> {
     refuse_url(path)?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -151,7 +152,7 @@ fn refuse_url(path: &Path) -> Result<()> {
         return Err(crate::StoreError::Target {
             what: path.display().to_string(),
             message: "this command needs a SQLite database file; on PostgreSQL only the tracking \
-                      commands are supported so far (see docs/tracking.md, PostgreSQL)"
+                      and render commands are supported so far (see docs/tracking.md, PostgreSQL)"
                 .into(),
         });
     }

@@ -5,9 +5,9 @@
 //! is one transaction, integrity lives in the schema (UNIQUE, foreign keys, CHECK), the schema
 //! carries a version number, and every change leaves an append-only audit event.
 //!
-//! Other crates share the file through [`connect`] (the render queue keeps its own `render_*`
-//! tables there) and register versions through [`Store::register_versions`] or the
-//! [`Tracker`] trait.
+//! Other crates share the database through [`open_conn`] (the render queue keeps its own
+//! `render_*` tables there, their schema in [`schema_render`]) and register versions through
+//! [`Store::register_versions`] or the [`Tracker`] trait.
 
 #![warn(missing_docs)]
 
@@ -29,6 +29,7 @@ mod prefetch;
 mod publish;
 mod ramses;
 pub mod schema;
+pub mod schema_render;
 mod shots;
 pub mod sql;
 mod status;

@@ -2,11 +2,17 @@
 //!
 //! Every table of the file is copied (tracking, audit trail, the render queue's `render_*`
 //! history, any other crate's tables) in one PostgreSQL transaction: the tracking schema is
-//! created by the same migrations `Store::open` runs, other tables are created from SQLite's
-//! own column list (types mapped, primary key kept), rows go in foreign-key order in multi-row
-//! INSERTs, id sequences are moved past the copied ids, and each table is verified by its row
-//! count and an order-independent checksum of its rows read back from PostgreSQL. Anything
-//! wrong rolls everything back; the SQLite file is opened read-only and never written.
+//! created by the same migrations `Store::open` runs and the render queue's by the migrations
+//! `Queue::open` runs (`schema_render`: keys, checks, serial ids, so workers on several hosts
+//! can share the copied queue), other tables are created from SQLite's own column list (types
+//! mapped, primary key kept), rows go in foreign-key order in multi-row INSERTs, id sequences
+//! are moved past the copied ids, and each table is verified by its row count and an
+//! order-independent checksum of its rows read back from PostgreSQL. Anything wrong rolls
+//! everything back; the SQLite file is opened read-only and never written.
+//!
+//! A queue file at an older render schema version lands in the current one: its rows are copied
+//! column by column and columns it lacks take their defaults, exactly what migrating the file
+//! would have done; `render_schema_version` is the one the render migrations wrote, not copied.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
@@ -16,6 +22,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::error::{Result, SqlContext, StoreError};
+use crate::schema_render;
 use crate::sql::{params, Conn, Value};
 use crate::target::PgTarget;
 
@@ -44,7 +51,8 @@ pub struct TableCopy {
     pub rows: i64,
     /// Order-independent checksum of the rows, equal on both sides (hex).
     pub checksum: String,
-    /// Whether the table belongs to the tracking schema (else created from its SQLite columns).
+    /// Whether the table was created by shotline's own schema (tracking or render queue), else
+    /// from its SQLite columns.
     pub tracking: bool,
 }
 
@@ -62,8 +70,8 @@ pub fn migrate_to_postgres(
     busy_timeout_ms: u64,
 ) -> Result<MigrateToReport> {
     let target = PgTarget::parse(url)?;
-    let src = crate::db::connect_existing(sqlite, busy_timeout_ms, true)?;
-    let version = crate::schema::check_not_newer(&src, sqlite)?;
+    let src = Conn::Sqlite(crate::db::connect_existing(sqlite, busy_timeout_ms, true)?);
+    let version = crate::schema::refuse_newer(&src, sqlite)?;
     if version != crate::schema::SCHEMA_VERSION {
         return Err(StoreError::Invalid {
             what: "schema version",
@@ -80,14 +88,19 @@ pub fn migrate_to_postgres(
         crate::sql::PgClient::new(client),
     )));
     refuse_non_empty(&dst, &to)?;
+    let has_queue = schema_render::render_schema_version(&src, sqlite)?.is_some();
+    schema_render::refuse_newer_render(&src, sqlite)?;
     let tables = tables_in_dependency_order(&src, sqlite)?;
     let tx = dst.write_tx().db(&to)?;
     crate::schema::apply_all(&tx, &to)?;
+    if has_queue {
+        schema_render::apply_render_pending(&tx, &to)?;
+    }
     let tracking: BTreeSet<String> = tracking_tables(&tx, &to)?;
     tx.execute("DELETE FROM store_migrations", params![])
         .db(&to)?;
     let mut copies = Vec::new();
-    for table in &tables {
+    for table in tables.iter().filter(|t| *t != "render_schema_version") {
         let cols = columns(&src, sqlite, table)?;
         let is_tracking = tracking.contains(table);
         if !is_tracking {
@@ -151,22 +164,22 @@ fn tracking_tables(tx: &Conn, to: &Path) -> Result<BTreeSet<String>> {
 }
 
 /// The file's tables, parents before children (SQLite's own `sqlite_*` tables left out).
-fn tables_in_dependency_order(src: &rusqlite::Connection, path: &Path) -> Result<Vec<String>> {
-    let names: Vec<String> = {
-        let mut st = src
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
-            .db(path)?;
-        let rows = st.query_map([], |r| r.get(0)).db(path)?;
-        rows.collect::<rusqlite::Result<_>>().db(path)?
-    };
+fn tables_in_dependency_order(src: &Conn, path: &Path) -> Result<Vec<String>> {
+    let names: Vec<String> = src
+        .query_map(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+            params![],
+            |r| r.get(0),
+        )
+        .db(path)?;
     let mut parents: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for n in &names {
-        let mut st = src
-            .prepare("SELECT \"table\" FROM pragma_foreign_key_list(?1)")
-            .db(path)?;
-        let rows = st.query_map([n], |r| r.get::<_, String>(0)).db(path)?;
-        let set: BTreeSet<String> = rows
-            .collect::<rusqlite::Result<BTreeSet<_>>>()
+        let set: BTreeSet<String> = src
+            .query_map(
+                "SELECT \"table\" FROM pragma_foreign_key_list(?1)",
+                params![n],
+                |r| r.get::<String>(0),
+            )
             .db(path)?
             .into_iter()
             .filter(|p| p != n)
@@ -201,20 +214,19 @@ fn tables_in_dependency_order(src: &rusqlite::Connection, path: &Path) -> Result
     Ok(done)
 }
 
-fn columns(src: &rusqlite::Connection, path: &Path, table: &str) -> Result<Vec<Column>> {
-    let mut st = src
-        .prepare("SELECT name, type, pk FROM pragma_table_info(?1) ORDER BY cid")
-        .db(path)?;
-    let rows = st
-        .query_map([table], |r| {
+fn columns(src: &Conn, path: &Path, table: &str) -> Result<Vec<Column>> {
+    src.query_map(
+        "SELECT name, type, pk FROM pragma_table_info(?1) ORDER BY cid",
+        params![table],
+        |r| {
             Ok(Column {
                 name: r.get(0)?,
                 decl: r.get(1)?,
                 pk: r.get(2)?,
             })
-        })
-        .db(path)?;
-    rows.collect::<rusqlite::Result<_>>().db(path)
+        },
+    )
+    .db(path)
 }
 
 fn quote(name: &str) -> String {
@@ -298,20 +310,20 @@ fn select_all(table: &str, cols: &[Column]) -> String {
 }
 
 fn copy_rows(
-    src: &rusqlite::Connection,
+    src: &Conn,
     sqlite: &Path,
     tx: &Conn,
     to: &Path,
     table: &str,
     cols: &[Column],
 ) -> Result<(i64, u64)> {
-    let src_conn = SqliteReader(src);
-    let rows = src_conn.rows(&select_all(table, cols)).db(sqlite)?;
+    let rows = src.query(&select_all(table, cols), params![]).db(sqlite)?;
     let mut sum = 0u64;
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let mut params = Vec::with_capacity(chunk.len() * cols.len());
         let mut groups = Vec::with_capacity(chunk.len());
         for row in chunk {
+            let row = row.values();
             sum = sum.wrapping_add(row_hash(row));
             let start = params.len();
             groups.push(format!(
@@ -335,33 +347,6 @@ fn copy_rows(
         tx.execute(&sql, &params).db(to)?;
     }
     Ok((i64::try_from(rows.len()).unwrap_or(i64::MAX), sum))
-}
-
-/// Reads SQLite rows as seam values (the source stays a raw read-only rusqlite connection).
-struct SqliteReader<'a>(&'a rusqlite::Connection);
-
-impl SqliteReader<'_> {
-    fn rows(&self, sql: &str) -> rusqlite::Result<Vec<Vec<Value>>> {
-        use rusqlite::types::ValueRef;
-        let mut st = self.0.prepare(sql)?;
-        let n = st.column_count();
-        let mut rows = st.query([])?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            let mut v = Vec::with_capacity(n);
-            for i in 0..n {
-                v.push(match r.get_ref(i)? {
-                    ValueRef::Null => Value::Null,
-                    ValueRef::Integer(x) => Value::Int(x),
-                    ValueRef::Real(x) => Value::Real(x),
-                    ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-                    ValueRef::Blob(b) => Value::Blob(b.to_vec()),
-                });
-            }
-            out.push(v);
-        }
-        Ok(out)
-    }
 }
 
 fn table_checksum_pg(tx: &Conn, to: &Path, table: &str, cols: &[Column]) -> Result<(i64, u64)> {
@@ -405,6 +390,70 @@ fn reset_sequence(tx: &Conn, to: &Path, table: &str, cols: &[Column]) -> Result<
 mod tests {
     use super::*;
 
+    /// A queue file left at render schema version 2 lands in the current render schema on
+    /// PostgreSQL: its rows copied and verified, the column it lacked at its default, the
+    /// serial ids moved past the copied ones, the version the render migrations wrote.
+    #[test]
+    fn an_older_render_queue_lands_in_the_current_schema() {
+        let Some(url) = crate::testdb::fresh_pg_url() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s.db");
+        let c = crate::connect(&file).unwrap();
+        crate::migrate_file(&file, 5000).unwrap();
+        {
+            for v in 1..=2 {
+                c.execute_batch(schema_render::sqlite_migration(v).unwrap())
+                    .unwrap();
+            }
+            c.execute_batch(
+                "CREATE TABLE render_schema_version (version INTEGER NOT NULL);
+                 INSERT INTO render_schema_version VALUES (2);
+                 INSERT INTO render_jobs (id, name, preset, frames, spec, priority, control, dir, submitted_at)
+                 VALUES (7, 'old', 'generic', '1', '', 0, 'active', '', 0);
+                 INSERT INTO render_tasks (job_id, idx, first_frame, last_frame, step, frame_count, state, progress)
+                 VALUES (7, 0, 1, 1, 1, 1, 'done', 1.0);",
+            )
+            .unwrap();
+        }
+        drop(c);
+        let r = migrate_to_postgres(&file, &url, 5000).unwrap();
+        let copied = |t: &str| r.tables.iter().find(|c| c.table == t);
+        assert_eq!(
+            copied("render_jobs").map(|c| (c.rows, c.tracking)),
+            Some((1, true))
+        );
+        assert_eq!(copied("render_tasks").map(|c| c.rows), Some(1));
+        assert!(copied("render_schema_version").is_none());
+        let mut pg = crate::open_conn(Path::new(&url), 5000, crate::OpenMode::ReadWrite).unwrap();
+        assert_eq!(
+            schema_render::render_schema_version(&pg, Path::new(&url)).unwrap(),
+            Some(schema_render::RENDER_SCHEMA_VERSION)
+        );
+        let row = pg
+            .query_one(
+                "SELECT executor, submitted_by FROM render_jobs WHERE id = 7",
+                params![],
+            )
+            .unwrap();
+        assert_eq!(row.get::<String>(0).unwrap(), "local");
+        assert_eq!(row.get::<Option<String>>(1).unwrap(), None);
+        let next: i64 = pg
+            .query_row(
+                "INSERT INTO render_jobs (name, preset, frames, spec, priority, control, dir, submitted_at)
+                 VALUES ('new', 'generic', '1', '', 0, 'active', '', 0) RETURNING id",
+                params![],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(next, 8);
+        assert_eq!(
+            schema_render::migrate_render(&mut pg, Path::new(&url)).unwrap(),
+            schema_render::RENDER_SCHEMA_VERSION
+        );
+    }
+
     #[test]
     fn sqlite_types_map_by_affinity() {
         assert_eq!(pg_type("INTEGER"), "BIGINT");
@@ -424,8 +473,8 @@ mod tests {
             },
         ];
         assert_eq!(
-            create_table_sql("render_jobs", &cols),
-            "CREATE TABLE \"render_jobs\" (\"id\" BIGSERIAL, \"state\" TEXT COLLATE \"C\", PRIMARY KEY (\"id\"))"
+            create_table_sql("zz_history", &cols),
+            "CREATE TABLE \"zz_history\" (\"id\" BIGSERIAL, \"state\" TEXT COLLATE \"C\", PRIMARY KEY (\"id\"))"
         );
     }
 }

@@ -689,8 +689,9 @@ pub(crate) fn version_of(conn: &Conn, path: &Path) -> Result<i64> {
     .db(path)
 }
 
-/// [`check_not_newer`] on either backend.
-pub(crate) fn refuse_newer(conn: &Conn, path: &Path) -> Result<i64> {
+/// [`check_not_newer`] on either backend: every user of a database (the render queue
+/// included) calls it before writing or reading, on its own connection.
+pub fn refuse_newer(conn: &Conn, path: &Path) -> Result<i64> {
     newer_refused(version_of(conn, path)?, path)
 }
 

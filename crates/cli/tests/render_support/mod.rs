@@ -50,7 +50,13 @@ impl Project {
     /// The binary as a background process (a worker), stdout captured; killed if the test
     /// fails before it is waited for.
     pub fn spawn(&self, args: &[&str]) -> Bg {
+        self.spawn_env(args, &[])
+    }
+
+    /// [`Project::spawn`] with extra environment variables (a worker playing another host).
+    pub fn spawn_env(&self, args: &[&str], env: &[(&str, &str)]) -> Bg {
         let mut child = support::shotline_std(self.path())
+            .envs(env.iter().copied())
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

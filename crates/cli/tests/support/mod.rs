@@ -30,6 +30,7 @@ pub fn shotline_std(dir: &Path) -> std::process::Command {
         .env("SHOTLINE_USER", USER)
         .env_remove("SHOTLINE_CONFIG")
         .env_remove("SHOTLINE_DB")
+        .env_remove("SHOTLINE_RENDER_HOST")
         .env_remove("SHOTLINE_TEST_PAUSE_AT")
         .env_remove("SHOTLINE_INGEST_TEST_THROTTLE_MS")
         .env_remove("SHOTLINE_INGEST_TEST_KILL_AT");

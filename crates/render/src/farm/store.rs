@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::params;
+use shotline_store::sql::{params, SqlError};
 
 use crate::chunk::Chunk;
 use crate::clock::now_ms;
@@ -43,11 +43,11 @@ impl Queue {
         self.conn
             .query_row(
                 "SELECT executor FROM render_jobs WHERE id = ?1",
-                [id],
+                params![id],
                 |r| r.get(0),
             )
             .map_err(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => RenderError::NoSuchJob(id.to_string()),
+                SqlError::NoRows => RenderError::NoSuchJob(id.to_string()),
                 e => RenderError::Db {
                     context: "reading a job".into(),
                     source: e,
@@ -63,7 +63,7 @@ impl Queue {
                 "SELECT EXISTS (SELECT 1 FROM render_attempts WHERE executor != 'local' AND outcome IS NULL)
                      OR EXISTS (SELECT 1 FROM render_tasks t JOIN render_jobs j ON j.id = t.job_id
                                 WHERE j.executor != 'local' AND t.state = 'queued')",
-                [],
+                params![],
                 |r| r.get(0),
             )
             .db("looking for farm jobs")
@@ -78,12 +78,12 @@ impl Queue {
                         t.first_frame, t.last_frame, t.step, t.frame_count
                  FROM render_attempts a JOIN render_tasks t ON t.id = a.task_id
                  WHERE a.executor != 'local' AND a.outcome IS NULL AND a.farm_task IS NOT NULL
-                   AND (?1 IS NULL OR t.job_id = ?1)
+                   AND (CAST(?1 AS BIGINT) IS NULL OR t.job_id = ?1)
                  ORDER BY t.job_id, t.idx",
             )
             .db("reading farm attempts")?;
         let rows = stmt
-            .query_map([job], |r| {
+            .query_map(params![job], |r| {
                 Ok(OpenFarmAttempt {
                     attempt: r.get(0)?,
                     task: r.get(1)?,
@@ -93,12 +93,12 @@ impl Queue {
                     failures: r.get(5)?,
                     state: r.get(6)?,
                     farm_task: r.get(7)?,
-                    log: PathBuf::from(r.get::<_, String>(8)?),
+                    log: PathBuf::from(r.get::<String>(8)?),
                     chunk: Chunk {
                         first: r.get(9)?,
                         last: r.get(10)?,
                         step: r.get(11)?,
-                        count: r.get::<_, i64>(12)?.max(0) as u64,
+                        count: r.get::<i64>(12)?.max(0) as u64,
                     },
                 })
             })
@@ -118,7 +118,7 @@ impl Queue {
             )
             .db("reading tasks to submit")?;
         let rows = stmt
-            .query_map([job], |r| {
+            .query_map(params![job], |r| {
                 Ok(TaskRef {
                     id: r.get(0)?,
                     index: r.get(1)?,
@@ -141,7 +141,7 @@ impl Queue {
             )
             .db("reading farm submissions")?;
         let rows = stmt
-            .query_map([job], |r| r.get(0))
+            .query_map(params![job], |r| r.get(0))
             .db("reading farm submissions")?;
         rows.collect::<Result<_, _>>()
             .db("reading farm submissions")
@@ -156,7 +156,7 @@ impl Queue {
             )
             .db("reading dependencies")?;
         let rows = stmt
-            .query_map([job], |r| r.get(0))
+            .query_map(params![job], |r| r.get(0))
             .db("reading dependencies")?;
         rows.collect::<Result<_, _>>().db("reading dependencies")
     }
@@ -173,35 +173,27 @@ impl Queue {
         logs: &Path,
     ) -> Result<()> {
         let now = now_ms();
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .db("recording a farm submission")?;
+        let tx = self.conn.plain_tx().db("recording a farm submission")?;
         let list: Vec<String> = tasks.iter().map(|t| t.index.to_string()).collect();
         tx.execute(
             "INSERT INTO render_farm_arrays (job_id, farm, farm_job, tasks, submitted_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![job, farm, farm_job, list.join(","), now],
         )
         .db("recording a farm submission")?;
-        {
-            let mut bump = tx
-                .prepare_cached(
+        for t in tasks {
+            let number: i64 = tx
+                .query_row(
                     "UPDATE render_tasks SET attempts = attempts + 1, frames_done = 0, progress = 0, message = NULL
                      WHERE id = ?1 RETURNING attempts",
+                    params![t.id],
+                    |r| r.get(0),
                 )
                 .db("recording a farm submission")?;
-            let mut ins = tx
-                .prepare_cached(
-                    "INSERT INTO render_attempts (task_id, number, executor, host, threads, gpus, log_path, started_at, farm_task)
-                     VALUES (?1, ?2, ?3, '', ?4, '', ?5, ?6, ?7)",
-                )
-                .db("recording a farm submission")?;
-            for t in tasks {
-                let number: i64 = bump
-                    .query_row([t.id], |r| r.get(0))
-                    .db("recording a farm submission")?;
-                let log = logs.join(format!("task-{:04}.slurm-{farm_job}.log", t.index));
-                ins.execute(params![
+            let log = logs.join(format!("task-{:04}.slurm-{farm_job}.log", t.index));
+            tx.execute(
+                "INSERT INTO render_attempts (task_id, number, executor, host, threads, gpus, log_path, started_at, farm_task)
+                 VALUES (?1, ?2, ?3, '', ?4, '', ?5, ?6, ?7)",
+                params![
                     t.id,
                     number,
                     farm,
@@ -209,9 +201,9 @@ impl Queue {
                     log.to_string_lossy(),
                     now,
                     format!("{farm_job}_{}", t.index)
-                ])
-                .db("recording a farm submission")?;
-            }
+                ],
+            )
+            .db("recording a farm submission")?;
         }
         tx.commit().db("committing a farm submission")
     }
@@ -221,7 +213,7 @@ impl Queue {
         self.conn
             .execute(
                 "UPDATE render_tasks SET state = 'running' WHERE id = ?1 AND state = 'queued'",
-                [task],
+                params![task],
             )
             .db("recording a farm task start")?;
         self.conn
@@ -244,5 +236,64 @@ impl Queue {
             )
             .db("failing unsubmitted tasks")?;
         self.touch_finished(job)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::ResolvedJob;
+    use crate::spec::JobSpec;
+
+    /// Every farm statement of the queue on both backends: a submission recorded, its task
+    /// started on a node, the open attempts and arrays read back, the rest failed.
+    fn farm_bookkeeping_on(db: &Path, dir: &Path) {
+        let mut q = Queue::open(db, &dir.join("render"), 5000).unwrap();
+        let spec = JobSpec::parse(
+            "frames: 1-2\nchunk: 1\ncommand: [true]\n",
+            Path::new("j.yaml"),
+        )
+        .unwrap();
+        let job = ResolvedJob::resolve(&spec, Path::new("/tmp"), &Default::default()).unwrap();
+        let id = q.submit_as(&job, "slurm").unwrap();
+        assert_eq!(q.executor_of(id).unwrap(), "slurm");
+        assert!(matches!(
+            q.executor_of(id + 1),
+            Err(RenderError::NoSuchJob(_))
+        ));
+        assert!(q.has_farm_work().unwrap());
+        let todo = q.farm_unsubmitted(id).unwrap();
+        assert_eq!(todo.len(), 2);
+        q.farm_record_submission(id, "slurm", "77", &todo[..1], 2, &dir.join("logs"))
+            .unwrap();
+        assert_eq!(q.farm_unsubmitted(id).unwrap().len(), 1);
+        let open = q.farm_open_attempts(Some(id)).unwrap();
+        assert_eq!(open.len(), 1);
+        assert_eq!((open[0].farm_task.as_str(), open[0].number), ("77_0", 1));
+        assert_eq!(q.farm_open_attempts(None).unwrap().len(), 1);
+        q.farm_mark_running(open[0].attempt, open[0].task, "node1")
+            .unwrap();
+        assert_eq!(q.farm_open_arrays(id).unwrap(), ["77"]);
+        assert!(q.dependents(id).unwrap().is_empty());
+        q.farm_fail_unsubmitted(id, "no farm").unwrap();
+        let tasks = q.tasks(id).unwrap();
+        assert_eq!(tasks[0].state, "running");
+        assert_eq!(tasks[0].attempt.as_ref().unwrap().host, "node1");
+        assert_eq!(tasks[1].state, "failed");
+    }
+
+    #[test]
+    fn farm_bookkeeping_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        farm_bookkeeping_on(&dir.path().join("q.db"), dir.path());
+    }
+
+    #[test]
+    fn farm_bookkeeping_on_postgres() {
+        let Some(url) = shotline_store::testdb::fresh_pg_url() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        farm_bookkeeping_on(&PathBuf::from(url), dir.path());
     }
 }
