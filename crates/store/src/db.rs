@@ -99,9 +99,9 @@ pub fn connect(path: &Path) -> Result<Connection> {
 
 /// [`connect`] with an explicit busy timeout (config `store.busy_timeout_ms`).
 ///
-/// A PostgreSQL URL is refused: the server accounts still speak SQLite directly, and creating a
-/// file named like a URL would hide the mistake (the render queue opens either backend through
-/// [`open_conn`]).
+/// SQLite only (`open_conn` under `OpenMode::Create`, tests that read the file directly). A
+/// PostgreSQL URL is refused: creating a file named like a URL would hide the mistake; every
+/// caller that may meet either backend (store, render queue, server) goes through [`open_conn`].
 pub fn connect_with_timeout(path: &Path, busy_timeout_ms: u64) -> Result<Connection> {
     refuse_url(path)?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
