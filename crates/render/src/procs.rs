@@ -46,7 +46,8 @@ impl Stat {
 
 /// The stat of a process, if it exists.
 fn stat(pid: i32) -> Option<Stat> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let bytes = read_proc_file(&format!("/proc/{pid}/stat"))?;
+    let text = String::from_utf8_lossy(&bytes);
     // The command name may contain spaces and parentheses: split after the last ')'.
     let rest = &text[text.rfind(')')? + 1..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
@@ -57,6 +58,30 @@ fn stat(pid: i32) -> Option<Stat> {
         session: fields.get(3)?.parse().ok()?,
         start: fields.get(19)?.parse().ok()?,
     })
+}
+
+/// A `/proc` file read with plain `read` calls into a buffer sized for it. `fs::read` asks the
+/// file's size first (a `statx`; `/proc` says 0) and starts with a small probe read: about
+/// seven system calls a file where this takes four. The tree scan after every task reads one
+/// `stat` per process on the host, so this is most of the worker's dispatch time.
+fn read_proc_file(path: &str) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut buf = vec![0u8; 1024];
+    let mut len = 0;
+    loop {
+        if len == buf.len() {
+            buf.resize(len * 2, 0);
+        }
+        match f.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    buf.truncate(len);
+    Some(buf)
 }
 
 /// Start time of `pid`, if it runs.
@@ -213,7 +238,7 @@ fn live_processes(since: u64) -> Vec<(i32, Stat)> {
 
 /// True when the environment of `pid` holds `marker` (`NAME=value`) as one entry.
 fn has_marker(pid: i32, marker: &Marker) -> bool {
-    let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
+    let Some(env) = read_proc_file(&format!("/proc/{pid}/environ")) else {
         return false;
     };
     env.split(|b| *b == 0).any(|e| marker.matches(e))
