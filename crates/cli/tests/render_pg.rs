@@ -215,3 +215,69 @@ fn migrate_to_brings_the_render_history_along() {
         .collect();
     assert!(attempt_ids.iter().all(|id| *id > 4), "{attempt_ids:?}");
 }
+
+/// (e) A render node dies with a task running (its worker SIGKILLed, so it never closes the
+/// attempt or beats again). Once its heartbeat is older than `render.stalled_host_secs`, a worker
+/// on another host requeues the task and renders it; the lost attempt names the dead host.
+#[test]
+fn a_dead_hosts_task_is_requeued_by_another_host() {
+    let Some(url) = shotline_store::testdb::fresh_pg_url() else {
+        return;
+    };
+    let p = Project::with_config(&format!("{}  stalled_host_secs: 30\n", config(Some(&url))));
+    // On host-b the task records its pid and hangs; anywhere else it finishes at once.
+    p.script(
+        "work.sh",
+        "if [ \"$SHOTLINE_RENDER_HOST\" = host-b ]; then echo $$ > hung.pid; exec sleep 120; fi\n\
+         echo \"$SHOTLINE_RENDER_HOST\" > done.txt",
+    );
+    p.write("job.yaml", "name: node\nframes: 1\ncommand: [./work.sh]\n");
+    ok(&p, &["render", "submit", "job.yaml"]);
+    let b = p.spawn_env(&["render", "worker"], &[("SHOTLINE_RENDER_HOST", "host-b")]);
+    p.wait_for("node", "the task running on host-b", |s| {
+        s["task_list"][0]["state"] == "running"
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !p.path().join("hung.pid").exists() {
+        assert!(std::time::Instant::now() < deadline, "task never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::process::Command::new("kill")
+        .args(["-KILL", &b.id().to_string()])
+        .status()
+        .unwrap();
+    drop(b);
+    // The node has been silent for ten minutes.
+    let conn = shotline_store::open_conn(
+        std::path::Path::new(&url),
+        5000,
+        shotline_store::OpenMode::ReadWrite,
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE render_workers SET heartbeat_at = heartbeat_at - 600000 WHERE host = 'host-b'",
+        shotline_store::sql::params![],
+    )
+    .unwrap();
+    let a = p.spawn_env(
+        &["render", "worker", "--until-idle"],
+        &[("SHOTLINE_RENDER_HOST", "host-a")],
+    );
+    let (status, _, err) = finish(a);
+    assert!(status.success(), "{err}");
+    assert!(err.contains("host-b"), "the requeue is reported: {err}");
+    let s = p.wait_for("node", "done on host-a", |s| s["state"] == "done");
+    let task = &s["task_list"][0];
+    assert_eq!(task["attempts"], 2, "{task:#}");
+    assert_eq!(task["attempt"]["host"], "host-a", "{task:#}");
+    assert_eq!(
+        std::fs::read_to_string(p.path().join("done.txt")).unwrap(),
+        "host-a\n"
+    );
+    // The hung process of the "dead" node is still here (nothing kills across hosts): end it.
+    if let Ok(pid) = std::fs::read_to_string(p.path().join("hung.pid")) {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", pid.trim()])
+            .status();
+    }
+}

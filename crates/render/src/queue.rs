@@ -546,27 +546,98 @@ impl Queue {
                     format!("its worker is gone and process {p} is no longer running")
                 };
             }
-            let (outcome, state) = if control == "cancelled" {
-                (Outcome::Cancelled, "cancelled")
-            } else {
-                (Outcome::Lost, "queued")
-            };
-            let tx = self.conn.plain_tx().db("requeueing a lost task")?;
-            tx.execute(
-                "UPDATE render_attempts SET outcome = ?1, ended_at = ?2, message = ?3 WHERE id = ?4",
+            if self.close_lost_attempt(attempt, task, &control, &msg)? {
+                self.touch_finished(job_id)?;
+                out.push((job_id, idx, msg));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Requeues the tasks that workers of *other* hosts were running when their heartbeat
+    /// stopped more than `stalled_after` ago: on a queue shared by several hosts a render
+    /// node that lost power or network would otherwise hold its frames as "running" forever
+    /// (its own host reaps its orphans only when a worker starts there again). Nothing is
+    /// killed: a process id means nothing on another host. If that host was only cut off, its
+    /// late result is ignored (the attempt is already closed) and the task may render twice,
+    /// the price of never losing frames. Several live workers may look at once: each attempt
+    /// is closed by one of them only.
+    pub fn reap_stalled_hosts(
+        &mut self,
+        stalled_after: std::time::Duration,
+    ) -> Result<Vec<(JobId, i64, String)>> {
+        let here = crate::procs::render_host();
+        let limit = i64::try_from(stalled_after.as_millis()).unwrap_or(i64::MAX);
+        let before = now_ms().saturating_sub(limit);
+        let rows: Vec<(i64, i64, i64, i64, String, i64, String)> = self
+            .conn
+            .query_map(
+                "SELECT a.id, t.id, t.job_id, t.idx, a.host, w.heartbeat_at, j.control
+                   FROM render_attempts a JOIN render_tasks t ON t.id = a.task_id
+                   JOIN render_jobs j ON j.id = t.job_id
+                   JOIN render_workers w ON w.id = a.worker_id
+                  WHERE a.outcome IS NULL AND a.executor = 'local' AND a.host <> ?1
+                    AND w.heartbeat_at < ?2",
+                params![here, before],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                },
+            )
+            .db("looking for stalled hosts")?;
+        let mut out = Vec::new();
+        for (attempt, task, job_id, idx, host, beat, control) in rows {
+            let silent = now_ms().saturating_sub(beat) / 1000;
+            let msg = format!(
+                "its worker on {host} stopped answering (no heartbeat for {silent} s); requeued by {here}"
+            );
+            if self.close_lost_attempt(attempt, task, &control, &msg)? {
+                self.touch_finished(job_id)?;
+                out.push((job_id, idx, msg));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Closes an open attempt as lost (cancelled when its job was cancelled) and puts its task
+    /// back in the queue, in one transaction; `false` when someone closed it first.
+    fn close_lost_attempt(
+        &mut self,
+        attempt: i64,
+        task: i64,
+        control: &str,
+        msg: &str,
+    ) -> Result<bool> {
+        let (outcome, state) = if control == "cancelled" {
+            (Outcome::Cancelled, "cancelled")
+        } else {
+            (Outcome::Lost, "queued")
+        };
+        let tx = self.conn.plain_tx().db("requeueing a lost task")?;
+        let closed = tx
+            .execute(
+                "UPDATE render_attempts SET outcome = ?1, ended_at = ?2, message = ?3
+                  WHERE id = ?4 AND outcome IS NULL",
                 params![outcome.as_str(), now_ms(), msg, attempt],
             )
             .db("requeueing a lost task")?;
-            tx.execute(
-                "UPDATE render_tasks SET state = ?1, message = ?2, progress = 0, frames_done = 0 WHERE id = ?3",
-                params![state, msg, task],
-            )
-            .db("requeueing a lost task")?;
-            tx.commit().db("requeueing a lost task")?;
-            self.touch_finished(job_id)?;
-            out.push((job_id, idx, msg));
+        if closed == 0 {
+            return Ok(false);
         }
-        Ok(out)
+        tx.execute(
+            "UPDATE render_tasks SET state = ?1, message = ?2, progress = 0, frames_done = 0 WHERE id = ?3",
+            params![state, msg, task],
+        )
+        .db("requeueing a lost task")?;
+        tx.commit().db("requeueing a lost task")?;
+        Ok(true)
     }
 
     /// The log file of a job's task attempt (`None`: the latest attempt).
@@ -939,6 +1010,40 @@ mod tests {
         let reaped = q.reap_orphans_of("host-b", Some(id)).unwrap();
         assert_eq!(reaped.len(), 1, "{reaped:?}");
         assert_eq!(q.summary(id).unwrap().state, JobState::Queued);
+    }
+
+    /// A render node that died with a task running: after its heartbeat has been silent past
+    /// the limit, a worker of another host requeues the task (once, however many look).
+    #[test]
+    fn tasks_of_a_silent_host_are_requeued_by_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut q =
+            Queue::open(&dir.path().join("q.db"), &dir.path().join("render"), 5000).unwrap();
+        let id = q.submit(&job("frames: 1\ncommand: [true]\n")).unwrap();
+        let w = q.register_worker("node-gone", crate::procs::me()).unwrap();
+        let c = q.candidates(1).unwrap().remove(0);
+        q.claim(&c, "local", "node-gone", w, 1, "")
+            .unwrap()
+            .unwrap()
+            .commit()
+            .unwrap();
+        let limit = std::time::Duration::from_secs(60);
+        // A fresh heartbeat: the node is busy, not dead.
+        assert!(q.reap_stalled_hosts(limit).unwrap().is_empty());
+        q.conn
+            .execute(
+                "UPDATE render_workers SET heartbeat_at = ?1 WHERE id = ?2",
+                params![now_ms() - 61_000, w],
+            )
+            .unwrap();
+        let reaped = q.reap_stalled_hosts(limit).unwrap();
+        assert_eq!(reaped.len(), 1, "{reaped:?}");
+        assert!(reaped[0].2.contains("node-gone"), "{}", reaped[0].2);
+        assert_eq!(q.summary(id).unwrap().state, JobState::Queued);
+        let attempt = q.tasks(id).unwrap().remove(0).attempt.unwrap();
+        assert_eq!(attempt.outcome.as_deref(), Some("lost"));
+        // Nothing left to requeue: a second look (another live worker) changes nothing.
+        assert!(q.reap_stalled_hosts(limit).unwrap().is_empty());
     }
 
     #[test]

@@ -29,6 +29,9 @@ use crate::schedule::{fit, never_fits, Budget, InUse, Need};
 /// How long after its exit an attempt is finalized even if its output is still open.
 const EXIT_GRACE: Duration = Duration::from_secs(2);
 
+/// How often a worker looks for dead workers of other hosts (one query over open attempts).
+const STALL_CHECK_EVERY: Duration = Duration::from_secs(30);
+
 /// How a worker runs.
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {
@@ -40,6 +43,9 @@ pub struct WorkerOptions {
     pub kill_grace: Duration,
     /// How often the queue is re-read for cancels, pauses and new jobs.
     pub poll: Duration,
+    /// Another host's worker silent this long is dead and its running tasks are requeued
+    /// (`None`: never; see [`Queue::reap_stalled_hosts`]).
+    pub stalled_after: Option<Duration>,
     /// Most bytes one attempt's log keeps (head and tail; 0: no cap).
     pub log_max_bytes: u64,
     /// Return once nothing is running and nothing can start.
@@ -56,6 +62,8 @@ impl WorkerOptions {
             reserve: cfg.reserve.clone(),
             kill_grace: Duration::from_secs(cfg.kill_grace_secs),
             poll: Duration::from_millis(cfg.poll_ms.max(10)),
+            stalled_after: (cfg.stalled_host_secs > 0)
+                .then(|| Duration::from_secs(cfg.stalled_host_secs)),
             log_max_bytes: cfg.log_max_bytes.0,
             exit_when_idle: false,
             until_job: None,
@@ -223,6 +231,7 @@ impl<'q> Worker<'q> {
         for (job, task, reason) in self.queue.reap_orphans(None)? {
             on_event(&Event::Requeued { job, task, reason });
         }
+        self.requeue_stalled_hosts(on_event)?;
         let result = self.run_loop(stop, on_event);
         if result.is_err() {
             // Never leave processes behind on an internal error.
@@ -239,11 +248,24 @@ impl<'q> Worker<'q> {
         result.and(beat)
     }
 
+    /// Requeues what dead workers of other hosts were running (when configured), reporting
+    /// each task as requeued.
+    fn requeue_stalled_hosts(&mut self, on_event: &mut dyn FnMut(&Event)) -> Result<()> {
+        let Some(after) = self.opts.stalled_after else {
+            return Ok(());
+        };
+        for (job, task, reason) in self.queue.reap_stalled_hosts(after)? {
+            on_event(&Event::Requeued { job, task, reason });
+        }
+        Ok(())
+    }
+
     fn run_loop(&mut self, stop: &Stop, on_event: &mut dyn FnMut(&Event)) -> Result<()> {
         let (mut draining, mut interrupting) = (false, false);
         // `None`: poll at once.
         let mut last_poll: Option<Instant> = None;
         let mut last_beat = Instant::now();
+        let mut last_stall_check = Instant::now();
         let mut dirty = true;
         loop {
             let level = stop.level();
@@ -274,6 +296,10 @@ impl<'q> Worker<'q> {
                 if last_beat.elapsed() >= Duration::from_secs(5) {
                     last_beat = Instant::now();
                     self.queue.heartbeat(self.id, false)?;
+                }
+                if last_stall_check.elapsed() >= STALL_CHECK_EVERY {
+                    last_stall_check = Instant::now();
+                    self.requeue_stalled_hosts(on_event)?;
                 }
             }
             self.check_deadlines();
@@ -778,6 +804,7 @@ mod tests {
             reserve: Default::default(),
             kill_grace: Duration::from_secs(1),
             poll: Duration::from_millis(20),
+            stalled_after: None,
             log_max_bytes: 1 << 20,
             exit_when_idle: true,
             until_job: None,

@@ -10,6 +10,9 @@ use std::path::PathBuf;
 /// Longest SIGTERM → SIGKILL delay (one hour): a hung renderer must not hold a slot for days,
 /// and the worker adds it to the clock.
 pub const MAX_KILL_GRACE_SECS: u64 = 3600;
+/// Allowed `render.stalled_host_secs` (besides 0, never): a worker beats every 5 s, so less
+/// than 30 s would requeue the tasks of a host that is merely busy; a day at most.
+pub const STALLED_HOST_SECS_RANGE: (u64, u64) = (30, 86_400);
 /// Shortest and longest time between the worker's looks at the queue (10 ms, one minute).
 pub const POLL_MS_RANGE: (u64, u64) = (10, 60_000);
 /// Most tasks one worker runs at once.
@@ -47,6 +50,12 @@ pub struct RenderConfig {
     /// [`MAX_KILL_GRACE_SECS`].
     #[serde(deserialize_with = "kill_grace_secs")]
     pub kill_grace_secs: u64,
+    /// Seconds without a heartbeat after which a worker of another host sharing the queue
+    /// (PostgreSQL) counts as dead: the tasks it was running are requeued by any live worker,
+    /// so a render node that lost power does not hold its frames forever. `0` never requeues
+    /// another host's tasks; otherwise within [`STALLED_HOST_SECS_RANGE`].
+    #[serde(deserialize_with = "stalled_host_secs")]
+    pub stalled_host_secs: u64,
     /// Milliseconds between the worker's looks at the queue for cancels, pauses and new jobs
     /// (within [`POLL_MS_RANGE`]).
     #[serde(deserialize_with = "poll_ms")]
@@ -104,6 +113,7 @@ impl Default for RenderConfig {
             keep_failed: true,
             dir: None,
             kill_grace_secs: 10,
+            stalled_host_secs: 300,
             poll_ms: 250,
             log_max_bytes: ByteSize(DEFAULT_LOG_BYTES),
             executables: BTreeMap::new(),
@@ -155,6 +165,17 @@ fn kill_grace_secs<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     within(d, "render.kill_grace_secs", 0, MAX_KILL_GRACE_SECS)
 }
 
+fn stalled_host_secs<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let v = within(d, "render.stalled_host_secs", 0, STALLED_HOST_SECS_RANGE.1)?;
+    if v != 0 && v < STALLED_HOST_SECS_RANGE.0 {
+        return Err(D::Error::custom(format!(
+            "render.stalled_host_secs: {v} is too short (a worker beats every 5 s): expected 0 (never) or {} to {}",
+            STALLED_HOST_SECS_RANGE.0, STALLED_HOST_SECS_RANGE.1
+        )));
+    }
+    Ok(v)
+}
+
 fn poll_ms<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     within(d, "render.poll_ms", POLL_MS_RANGE.0, POLL_MS_RANGE.1)
 }
@@ -188,6 +209,15 @@ mod tests {
         assert_eq!(c.render.reserve.memory.0, 8 << 30);
         let err = crate::parse_str("render:\n  max_concurent: 2\n").unwrap_err();
         assert!(err.contains('2'), "{err}");
+    }
+
+    #[test]
+    fn stalled_host_secs_is_never_or_at_least_thirty_seconds() {
+        assert_eq!(crate::Config::default().render.stalled_host_secs, 300);
+        let c = crate::parse_str("render:\n  stalled_host_secs: 0\n").unwrap();
+        assert_eq!(c.render.stalled_host_secs, 0);
+        let err = crate::parse_str("render:\n  stalled_host_secs: 10\n").unwrap_err();
+        assert!(err.contains("2:") && err.contains("too short"), "{err}");
     }
 
     #[test]
