@@ -520,6 +520,17 @@ impl VersionRows<'_> {
             }
             run_start = i + 1;
         }
+        // Every row came back with its id (RETURNING): anything else is a database that did
+        // not store what it was given, never to be passed on as version 0.
+        if let Some(v) = out.iter().find(|v| v.id == 0) {
+            return Err(StoreError::Sql {
+                path: path.to_path_buf(),
+                message: format!(
+                    "no id returned for the new version {}",
+                    version_name(&v.item.code, &v.step, &v.resource, v.number)
+                ),
+            });
+        }
         Ok(())
     }
 
