@@ -18,36 +18,10 @@ pub struct Project {
 const PG_MARKER: &str = ".shotline-test-pg";
 
 /// A fresh database on the test server `SHOTLINE_TEST_PG` (`scripts/pg.sh start`), or `None`
-/// with a message when there is none; under CI a missing server fails the test.
+/// with a message when there is none; under CI a missing server fails the test. The store's
+/// own helper, under the name these tests have always used.
 pub fn fresh_pg_database() -> Option<String> {
-    let Some(base) = std::env::var("SHOTLINE_TEST_PG")
-        .ok()
-        .filter(|v| !v.is_empty())
-    else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "SHOTLINE_TEST_PG is not set: CI must run the PostgreSQL pass (scripts/pg.sh start)"
-        );
-        eprintln!(
-            "skipping the PostgreSQL pass: SHOTLINE_TEST_PG is not set (scripts/pg.sh start)"
-        );
-        return None;
-    };
-    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let name = format!(
-        "shotline_cli{}_{}_{nanos}",
-        std::process::id(),
-        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
-    let target = shotline_store::target::PgTarget::parse(&base).unwrap();
-    let db = target
-        .create_database(&name, std::time::Duration::from_secs(60))
-        .unwrap();
-    Some(db.url)
+    shotline_store::testdb::fresh_pg_url()
 }
 
 impl Project {
