@@ -233,6 +233,9 @@ fn a_dead_hosts_task_is_requeued_by_another_host() {
     );
     p.write("job.yaml", "name: node\nframes: 1\ncommand: [./work.sh]\n");
     ok(&p, &["render", "submit", "job.yaml"]);
+    // Nothing kills across hosts, so the "dead" node's hung process is ended here, also when
+    // an assertion below fails.
+    let _hung = KillOnDrop(p.path().join("hung.pid"));
     let b = p.spawn_env(&["render", "worker"], &[("SHOTLINE_RENDER_HOST", "host-b")]);
     p.wait_for("node", "the task running on host-b", |s| {
         s["task_list"][0]["state"] == "running"
@@ -274,10 +277,17 @@ fn a_dead_hosts_task_is_requeued_by_another_host() {
         std::fs::read_to_string(p.path().join("done.txt")).unwrap(),
         "host-a\n"
     );
-    // The hung process of the "dead" node is still here (nothing kills across hosts): end it.
-    if let Ok(pid) = std::fs::read_to_string(p.path().join("hung.pid")) {
-        let _ = std::process::Command::new("kill")
-            .args(["-KILL", pid.trim()])
-            .status();
+}
+
+/// SIGKILLs the process whose pid the file holds, when dropped.
+struct KillOnDrop(std::path::PathBuf);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(&self.0) {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", pid.trim()])
+                .status();
+        }
     }
 }
