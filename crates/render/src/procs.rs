@@ -318,6 +318,12 @@ mod tests {
     fn a_marked_process_that_left_the_group_is_found_and_killed() {
         use std::os::unix::process::CommandExt;
         let worker = me();
+        // Executor instances and attempt ids no real executor of this test binary gets: the
+        // worker tests run tasks marked with this same process as worker, and one with
+        // instance 3 and attempt 7 would match (and kill) this test's process.
+        const MINE: u64 = u64::MAX - 3;
+        const OTHER: u64 = u64::MAX - 4;
+        const ATTEMPT: i64 = i64::MAX - 7;
         // `sleep` itself in a process group of its own (as a render that calls setsid or
         // setpgid would be): only its marker ties it to the task. Spawned directly, not through
         // the setsid(1) binary, whose extra exec (and fork, when it finds itself a group
@@ -325,7 +331,7 @@ mod tests {
         let mut child = std::process::Command::new("sleep")
             .arg("300")
             .process_group(0)
-            .env(MARKER_VAR, marker_value(worker, 3, 7))
+            .env(MARKER_VAR, marker_value(worker, MINE, ATTEMPT))
             .spawn()
             .unwrap();
         let pid = child.id() as i32;
@@ -340,8 +346,8 @@ mod tests {
                 start: id.start,
             },
             worker,
-            3,
-            7,
+            MINE,
+            ATTEMPT,
         );
         assert!(tree.members().contains(&id), "{:?}", tree.members());
         // Another executor of the same process with the same attempt id is not this tree.
@@ -349,9 +355,11 @@ mod tests {
             pid: i32::MAX,
             start: id.start,
         };
-        assert!(!TaskTree::new(leader, worker, 4, 7).members().contains(&id));
+        assert!(!TaskTree::new(leader, worker, OTHER, ATTEMPT)
+            .members()
+            .contains(&id));
         // Once the worker is gone, any of its executors' attempt 7 is.
-        assert!(TaskTree::of_dead_worker(leader, worker, 7)
+        assert!(TaskTree::of_dead_worker(leader, worker, ATTEMPT)
             .members()
             .contains(&id));
         assert_eq!(tree.kill_all(), 1);
@@ -360,7 +368,7 @@ mod tests {
             std::os::unix::process::ExitStatusExt::signal(&status),
             Some(9)
         );
-        let other = TaskTree::new(id, worker, 3, 8);
+        let other = TaskTree::new(id, worker, MINE, ATTEMPT - 1);
         assert!(other.members().is_empty());
     }
 }

@@ -569,7 +569,7 @@ impl Queue {
         let here = crate::procs::render_host();
         let limit = i64::try_from(stalled_after.as_millis()).unwrap_or(i64::MAX);
         let before = now_ms().saturating_sub(limit);
-        let rows: Vec<(i64, i64, i64, i64, String, i64, String)> = self
+        let rows: Vec<SilentAttempt> = self
             .conn
             .query_map(
                 "SELECT a.id, t.id, t.job_id, t.idx, a.host, w.heartbeat_at, j.control
@@ -580,27 +580,28 @@ impl Queue {
                     AND w.heartbeat_at < ?2",
                 params![here, before],
                 |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                    ))
+                    Ok(SilentAttempt {
+                        attempt: r.get(0)?,
+                        task: r.get(1)?,
+                        job: r.get(2)?,
+                        index: r.get(3)?,
+                        host: r.get(4)?,
+                        heartbeat_at: r.get(5)?,
+                        control: r.get(6)?,
+                    })
                 },
             )
             .db("looking for stalled hosts")?;
         let mut out = Vec::new();
-        for (attempt, task, job_id, idx, host, beat, control) in rows {
-            let silent = now_ms().saturating_sub(beat) / 1000;
+        for a in rows {
+            let silent = now_ms().saturating_sub(a.heartbeat_at) / 1000;
             let msg = format!(
-                "its worker on {host} stopped answering (no heartbeat for {silent} s); requeued by {here}"
+                "its worker on {} stopped answering (no heartbeat for {silent} s); requeued by {here}",
+                a.host
             );
-            if self.close_lost_attempt(attempt, task, &control, &msg)? {
-                self.touch_finished(job_id)?;
-                out.push((job_id, idx, msg));
+            if self.close_lost_attempt(a.attempt, a.task, &a.control, &msg)? {
+                self.touch_finished(a.job)?;
+                out.push((a.job, a.index, msg));
             }
         }
         Ok(out)
@@ -757,6 +758,17 @@ const SUMMARY_SQL: &str = "SELECT j.id, j.name, j.preset, j.priority, j.frames, 
             WHERE d.job_id = j.id AND dt.state != 'done'),
     {submitter}
   FROM render_jobs j LEFT JOIN render_tasks t ON t.job_id = j.id";
+
+/// An open attempt of another host's worker whose heartbeat went silent.
+struct SilentAttempt {
+    attempt: i64,
+    task: i64,
+    job: JobId,
+    index: i64,
+    host: String,
+    heartbeat_at: i64,
+    control: String,
+}
 
 fn summary_row(r: &Row) -> shotline_store::sql::Result<JobSummary> {
     let n = |i: usize| -> shotline_store::sql::Result<u64> {

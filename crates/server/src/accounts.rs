@@ -267,17 +267,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("old.db");
         let boss = Actor::named("boss");
-        let project = shotline_store::NewProject {
-            code: "T".into(),
-            name: "T".into(),
-            root: dir.path().display().to_string(),
-            fps: 24.0,
-            width: 1920,
-            height: 1080,
-            pixel_aspect: 1.0,
-            start_frame: 1001,
-        };
-        drop(Store::create(&db, &project, &boss).unwrap());
+        drop(Store::create(&db, &crate::testutil::project(dir.path()), &boss).unwrap());
         // Back to a schema-3 file whose credential tables the old server made and filled.
         let conn = shotline_store::connect(&db).unwrap();
         conn.execute_batch(
@@ -346,7 +336,7 @@ mod tests {
         .is_none());
     }
 
-    crate::testutil::on_both! {
+    shotline_store::testdb::on_both! {
     fn passwords_and_tokens_on_the_project_database(b) {
         let Some((_d, db)) = crate::testutil::project_db(b) else {
             return;

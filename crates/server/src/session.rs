@@ -243,7 +243,7 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
 
-    crate::testutil::on_both! {
+    shotline_store::testdb::on_both! {
     fn sessions_persist_expire_when_idle_and_end(b) {
         let Some((_d, path)) = crate::testutil::project_db(b) else {
             return;

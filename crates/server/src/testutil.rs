@@ -10,43 +10,27 @@ use shotline_store::testdb::TestDb;
 pub(crate) fn project_db(b: TestDb) -> Option<(tempfile::TempDir, PathBuf)> {
     let dir = tempfile::tempdir().unwrap();
     let path = b.location(dir.path())?;
-    let project = shotline_store::NewProject {
+    drop(
+        shotline_store::Store::create(
+            &path,
+            &project(dir.path()),
+            &shotline_store::Actor::named("boss"),
+        )
+        .unwrap(),
+    );
+    Some((dir, path))
+}
+
+/// The test project (code T) rooted at `root`.
+pub(crate) fn project(root: &std::path::Path) -> shotline_store::NewProject {
+    shotline_store::NewProject {
         code: "T".into(),
         name: "T".into(),
-        root: dir.path().display().to_string(),
+        root: root.display().to_string(),
         fps: 24.0,
         width: 1920,
         height: 1080,
         pixel_aspect: 1.0,
         start_frame: 1001,
-    };
-    drop(
-        shotline_store::Store::create(&path, &project, &shotline_store::Actor::named("boss"))
-            .unwrap(),
-    );
-    Some((dir, path))
+    }
 }
-
-/// Defines a test twice, `NAME::sqlite` and `NAME::postgres`; the body gets the backend as
-/// `$b` (a [`TestDb`]) and returns early where [`project_db`] skips it.
-macro_rules! on_both {
-    ($(#[$m:meta])* fn $name:ident($b:ident) $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            $(#[$m])*
-            #[test]
-            fn sqlite() {
-                let $b = shotline_store::testdb::TestDb::Sqlite;
-                $body
-            }
-            $(#[$m])*
-            #[test]
-            fn postgres() {
-                let $b = shotline_store::testdb::TestDb::Postgres;
-                $body
-            }
-        }
-    };
-}
-pub(crate) use on_both;

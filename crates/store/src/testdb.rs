@@ -59,9 +59,11 @@ impl TestDb {
 }
 
 /// Defines a test twice: `NAME::sqlite` and `NAME::postgres`; the body gets the backend as
-/// `$b` (a [`TestDb`]) and returns early where the backend is skipped.
-#[cfg(test)]
-macro_rules! on_both {
+/// `$b` (a [`TestDb`]) and returns early where the backend is skipped. Exported (with the
+/// feature) so every crate proves its own SQL on both backends the same way.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __on_both {
     ($(#[$m:meta])* fn $name:ident($b:ident) $body:block) => {
         mod $name {
             #[allow(unused_imports)]
@@ -81,5 +83,4 @@ macro_rules! on_both {
         }
     };
 }
-#[cfg(test)]
-pub(crate) use on_both;
+pub use crate::__on_both as on_both;
